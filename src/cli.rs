@@ -1,0 +1,622 @@
+//! The command line: clap definitions, `--cli-input-json`, and validation into clap-free requests.
+//!
+//! The interface of `resync` is the AWS CLI's own for `aws iam resync-mfa-device` (same flag names,
+//! both spellings of the code flags, `--cli-input-json`, `--generate-cli-skeleton`), plus the flags that
+//! choose where the codes come from. Everything is checked here before any I/O: what leaves this
+//! module is a [`ResyncRequest`] or [`CodesRequest`] that cannot hold an invalid value.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use crate::aws::AwsOptions;
+use crate::request::{AuthCode, Field, InputError, Origin, SerialNumber, UserName};
+use crate::source::seed::SeedOrigin;
+use crate::window::Mode;
+
+/// The exit codes, for `--help` (and the README, which repeats them).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    resynced (for `codes`: printed)
+  2    bad input: usage, a field that fails validation, a seed file with loose permissions
+  3    device: none found, removed, touch timed out, wrong password, credential not found
+  4    AWS credentials or permission: none found, expired, refused, AccessDenied
+  5    AWS refused the codes: InvalidAuthenticationCode
+  6    AWS found no such user or device: NoSuchEntity
+  7    AWS or network failure after the last attempt: ServiceFailure, throttling, timeout
+  130  interrupted; nothing was sent";
+
+/// mfa-resync: resynchronize a drifted AWS IAM TOTP MFA device in one command.
+#[derive(Debug, Parser)]
+#[command(name = "mfa-resync", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// More detail on stderr: -v info, -vv debug, -vvv trace. Never seeds, passwords or codes.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Resync(ResyncArgs),
+    /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Codes(CodesArgs),
+}
+
+/// `mfa-resync resync`
+#[derive(Debug, Args)]
+pub struct ResyncArgs {
+    /// The IAM user whose device to resync [default: the caller, from sts:GetCallerIdentity].
+    #[arg(long, value_name = "NAME")]
+    pub user_name: Option<String>,
+    /// The device: a hardware token's serial or a virtual device's ARN [default: the profile's mfa_serial, else the user's only TOTP device].
+    #[arg(long, value_name = "SERIAL")]
+    pub serial_number: Option<String>,
+    /// Code 1, read by you; with code 2, no source is used.
+    #[arg(
+        long = "authentication-code-1",
+        alias = "authentication-code1",
+        value_name = "CODE"
+    )]
+    pub authentication_code_1: Option<String>,
+    /// Code 2, from the window after code 1's.
+    #[arg(
+        long = "authentication-code-2",
+        alias = "authentication-code2",
+        value_name = "CODE"
+    )]
+    pub authentication_code_2: Option<String>,
+    /// The request as JSON (a string, or file://PATH), as the AWS CLI takes it; flags win over it.
+    #[arg(long, value_name = "JSON")]
+    pub cli_input_json: Option<String>,
+    /// Print a JSON skeleton for --cli-input-json and exit.
+    #[arg(long, value_name = "input", num_args = 0..=1, default_missing_value = "input", value_parser = ["input"])]
+    pub generate_cli_skeleton: Option<String>,
+    /// Where the codes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// How the window is chosen.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// How many pairs to try when AWS or the network fails (each attempt with a fresh pair).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub max_attempts: u32,
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `mfa-resync codes`
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Where the codes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// How the window is chosen.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The code sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    /// A TOTP seed (base32 or otpauth:// URI) from --seed-file, --seed-env or --seed-stdin.
+    Seed,
+    /// A display token: you type code 1, a countdown runs to the next window, you type code 2.
+    Prompt,
+}
+
+/// Flags that choose and configure the code source.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Where the codes come from [default: seed when a --seed-* flag is given].
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceKind>,
+    /// A file holding the seed (mode 600, your own): base32, or the otpauth:// URI of the QR code.
+    #[arg(long, value_name = "FILE", group = "seed")]
+    pub seed_file: Option<PathBuf>,
+    /// The name of an environment variable holding the seed.
+    #[arg(long, value_name = "VAR", group = "seed")]
+    pub seed_env: Option<String>,
+    /// Read the seed from standard input.
+    #[arg(long, group = "seed")]
+    pub seed_stdin: bool,
+}
+
+/// Flags that choose the windows.
+#[derive(Debug, Args)]
+pub struct TimingArgs {
+    /// Use the previous window's code and the current one's, at once, instead of waiting for the next window.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+/// Flags that say how to reach AWS (aws-config's chain does the rest: env, profiles, SSO).
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// The named profile to use (else AWS_PROFILE, else default).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region to sign for [default: the profile's, else us-east-1: IAM is global].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send requests to this URL instead of AWS (e.g. a local IAM endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Seconds one attempt may wait for AWS's answer.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub cli_read_timeout: u64,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub cli_connect_timeout: u64,
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human lines on stderr.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Flags that shape the report.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The format of the result.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// Print nothing on success, like the AWS CLI.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The JSON `--generate-cli-skeleton` prints, as the AWS CLI's for `resync-mfa-device`.
+pub const CLI_SKELETON: &str = r#"{
+    "UserName": "",
+    "SerialNumber": "",
+    "AuthenticationCode1": "",
+    "AuthenticationCode2": ""
+}"#;
+
+/// Where the codes of a request come from, once validated.
+#[derive(Debug)]
+pub enum SourceSpec {
+    /// A seed from this place (read, not yet parsed: reading is I/O and happens just after).
+    Seed(SeedOrigin),
+    /// Typed from a display token.
+    Prompt,
+}
+
+/// The codes of a resync: given on the command line, or read from a source.
+#[derive(Debug)]
+pub enum CodePlan {
+    /// Both codes given by the user.
+    Given(AuthCode, AuthCode),
+    /// Read from a source.
+    Read(SourceSpec),
+}
+
+/// A validated `resync`.
+#[derive(Debug)]
+pub struct ResyncRequest {
+    /// The user, or `None` for the caller.
+    pub user: Option<UserName>,
+    /// The device, or `None` to look it up.
+    pub serial: Option<SerialNumber>,
+    /// Where the codes come from.
+    pub codes: CodePlan,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// At most this many pairs.
+    pub max_attempts: u32,
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+    /// The format.
+    pub output: OutputFormat,
+    /// Nothing on success.
+    pub quiet: bool,
+}
+
+/// A validated `codes`.
+#[derive(Debug)]
+pub struct CodesRequest {
+    /// Where the codes come from.
+    pub source: SourceSpec,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// The format.
+    pub output: OutputFormat,
+    /// Nothing on stderr.
+    pub quiet: bool,
+}
+
+/// The four fields `--cli-input-json` may carry.
+#[derive(Debug, Default)]
+struct JsonInput {
+    user_name: Option<String>,
+    serial_number: Option<String>,
+    code1: Option<String>,
+    code2: Option<String>,
+}
+
+const JSON_KEYS: [&str; 4] = [
+    "UserName",
+    "SerialNumber",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+];
+
+fn json_error(problem: impl Into<String>, hint: impl Into<String>) -> InputError {
+    InputError::invalid(Field::flag("--cli-input-json"), problem, hint)
+}
+
+/// Parses `--cli-input-json` (a JSON string, or `file://PATH` as the AWS CLI takes it).
+fn parse_cli_input_json(arg: &str) -> Result<JsonInput, InputError> {
+    let text = match arg.strip_prefix("file://") {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            json_error(
+                format!("cannot read {path}: {}", e.kind()),
+                "give file:// followed by the path of a JSON file, e.g. file://request.json",
+            )
+        })?,
+        None => arg.to_string(),
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        json_error(
+            format!(
+                "is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+            "start from `mfa-resync resync --generate-cli-skeleton`",
+        )
+    })?;
+    let Value::Object(map) = value else {
+        return Err(json_error(
+            "must be a JSON object",
+            "start from `mfa-resync resync --generate-cli-skeleton`",
+        ));
+    };
+    let mut input = JsonInput::default();
+    for (key, value) in map {
+        let slot = match key.as_str() {
+            "UserName" => &mut input.user_name,
+            "SerialNumber" => &mut input.serial_number,
+            "AuthenticationCode1" => &mut input.code1,
+            "AuthenticationCode2" => &mut input.code2,
+            _ => {
+                return Err(json_error(
+                    format!(
+                        "unknown parameter {:?}",
+                        key.chars().take(64).collect::<String>()
+                    ),
+                    format!("the parameters are {}", JSON_KEYS.join(", ")),
+                ));
+            }
+        };
+        match value {
+            Value::String(s) => *slot = Some(s),
+            Value::Null => {}
+            _ => {
+                return Err(json_error(
+                    format!("{key} must be a string"),
+                    format!("write it in quotes, e.g. \"{key}\": \"…\""),
+                ));
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// A flag's value wins over the JSON's; the origin says which one to name in an error.
+fn pick(flag: Option<String>, json: Option<String>) -> Option<(String, Origin)> {
+    flag.map(|v| (v, Origin::Flag))
+        .or(json.map(|v| (v, Origin::Json)))
+}
+
+fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
+    let seed = if let Some(path) = &args.seed_file {
+        Some(SeedOrigin::File(path.clone()))
+    } else if let Some(var) = &args.seed_env {
+        if var.is_empty() || var.contains('=') || var.contains('\0') {
+            return Err(InputError::invalid(
+                Field::flag("--seed-env"),
+                "is not an environment variable name",
+                "give the variable's NAME (e.g. --seed-env MFA_SEED), never the seed itself",
+            ));
+        }
+        Some(SeedOrigin::Env(var.clone()))
+    } else if args.seed_stdin {
+        Some(SeedOrigin::Stdin)
+    } else {
+        None
+    };
+    match (args.source, seed) {
+        (Some(SourceKind::Seed) | None, Some(origin)) => Ok(Some(SourceSpec::Seed(origin))),
+        (Some(SourceKind::Seed), None) => Err(InputError::invalid(
+            Field::flag("--source seed"),
+            "needs the seed's place",
+            "add --seed-file FILE, --seed-env VAR or --seed-stdin",
+        )),
+        (Some(SourceKind::Prompt), Some(_)) => Err(InputError::usage(
+            "--source prompt reads typed codes and takes no --seed-* flag",
+            "drop the --seed-* flag, or use --source seed",
+        )),
+        (Some(SourceKind::Prompt), None) => Ok(Some(SourceSpec::Prompt)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn aws_options(args: &AwsArgs) -> Result<AwsOptions, InputError> {
+    if let Some(url) = &args.endpoint_url {
+        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty())
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(InputError::invalid(
+                Field::flag("--endpoint-url"),
+                "is not an http:// or https:// URL",
+                "give a URL such as http://127.0.0.1:4599 or https://iam.amazonaws.com",
+            ));
+        }
+    }
+    for (flag, value) in [("--profile", &args.profile), ("--region", &args.region)] {
+        if let Some(v) = value {
+            if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(InputError::invalid(
+                    Field::flag(flag),
+                    "is empty or has spaces",
+                    format!(
+                        "give a name without spaces, e.g. {flag} {}",
+                        if flag == "--region" {
+                            "us-east-1"
+                        } else {
+                            "default"
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(AwsOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        connect_timeout: Duration::from_secs(args.cli_connect_timeout),
+        read_timeout: Duration::from_secs(args.cli_read_timeout),
+    })
+}
+
+impl ResyncArgs {
+    /// Validates every field (flags over `--cli-input-json`), before any I/O but reading that JSON file.
+    pub fn validate(self) -> Result<ResyncRequest, InputError> {
+        let json = match &self.cli_input_json {
+            Some(arg) => parse_cli_input_json(arg)?,
+            None => JsonInput::default(),
+        };
+        let user = pick(self.user_name, json.user_name)
+            .map(|(v, origin)| UserName::parse(&v, origin))
+            .transpose()?;
+        let serial = pick(self.serial_number, json.serial_number)
+            .map(|(v, origin)| SerialNumber::parse(&v, origin))
+            .transpose()?;
+        let code1 = pick(self.authentication_code_1, json.code1)
+            .map(|(v, origin)| AuthCode::parse(&v, Field::code1(origin)))
+            .transpose()?;
+        let code2 = pick(self.authentication_code_2, json.code2)
+            .map(|(v, origin)| AuthCode::parse(&v, Field::code2(origin)))
+            .transpose()?;
+        let source = source_spec(&self.source)?;
+        let codes = match (code1, code2, source) {
+            (Some(c1), Some(c2), None) => {
+                if c1 == c2 {
+                    return Err(InputError::invalid(
+                        Field::code2(Origin::Flag),
+                        "is the same as code 1; the codes must come from two consecutive windows",
+                        "wait for the token to show its next code, and give that one",
+                    ));
+                }
+                if self.timing.no_wait {
+                    return Err(InputError::usage(
+                        "--no-wait chooses windows for a source, but both codes were given",
+                        "drop --no-wait, or drop the codes and let a source read them",
+                    ));
+                }
+                CodePlan::Given(c1, c2)
+            }
+            (Some(_), Some(_), Some(_)) => {
+                return Err(InputError::usage(
+                    "both codes were given and a source was chosen",
+                    "give the two codes, or a source (--source, --seed-*), not both",
+                ));
+            }
+            (Some(_), None, _) => {
+                return Err(InputError::invalid(
+                    Field::code2(Origin::Flag),
+                    "is missing while code 1 is given",
+                    "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+                ));
+            }
+            (None, Some(_), _) => {
+                return Err(InputError::invalid(
+                    Field::code1(Origin::Flag),
+                    "is missing while code 2 is given",
+                    "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+                ));
+            }
+            (None, None, Some(spec)) => {
+                if self.timing.no_wait && matches!(spec, SourceSpec::Prompt) {
+                    return Err(InputError::usage(
+                        "--no-wait cannot be used with --source prompt: a display token shows only its current code",
+                        "drop --no-wait; the countdown tells you when to type code 2",
+                    ));
+                }
+                CodePlan::Read(spec)
+            }
+            (None, None, None) => {
+                return Err(InputError::usage(
+                    "no codes and no source: mfa-resync needs somewhere to read two consecutive codes",
+                    "add --source seed --seed-file FILE, or --source prompt for a display token, \
+                     or --authentication-code-1 and --authentication-code-2",
+                ));
+            }
+        };
+        Ok(ResyncRequest {
+            user,
+            serial,
+            codes,
+            mode: if self.timing.no_wait {
+                Mode::NoWait
+            } else {
+                Mode::Wait
+            },
+            max_attempts: self.max_attempts,
+            aws: aws_options(&self.aws)?,
+            output: self.output.output,
+            quiet: self.output.quiet,
+        })
+    }
+}
+
+impl CodesArgs {
+    /// Validates the flags.
+    pub fn validate(self) -> Result<CodesRequest, InputError> {
+        let source = match source_spec(&self.source)? {
+            Some(SourceSpec::Prompt) => {
+                return Err(InputError::usage(
+                    "`codes` reads codes from a seed or a device; a display token shows its own",
+                    "read the codes off the token's screen, or give --source seed --seed-file FILE",
+                ));
+            }
+            Some(spec) => spec,
+            None => {
+                return Err(InputError::usage(
+                    "no source to read codes from",
+                    "add --source seed --seed-file FILE (or --seed-env VAR, --seed-stdin)",
+                ));
+            }
+        };
+        Ok(CodesRequest {
+            source,
+            mode: if self.timing.no_wait {
+                Mode::NoWait
+            } else {
+                Mode::Wait
+            },
+            output: self.output.output,
+            quiet: self.output.quiet,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resync(args: &[&str]) -> Result<ResyncRequest, InputError> {
+        let mut argv = vec!["mfa-resync", "resync"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)
+            .expect("clap accepts the flags")
+            .command
+        {
+            Command::Resync(r) => r.validate(),
+            Command::Codes(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn both_code_spellings_are_accepted() {
+        for (a, b) in [
+            ("--authentication-code-1", "--authentication-code-2"),
+            ("--authentication-code1", "--authentication-code2"),
+        ] {
+            let r = resync(&[
+                "--user-name",
+                "alice",
+                "--serial-number",
+                "GAHT12345678",
+                a,
+                "123456",
+                b,
+                "654321",
+            ])
+            .unwrap();
+            assert!(matches!(r.codes, CodePlan::Given(..)));
+        }
+    }
+
+    #[test]
+    fn flags_win_over_cli_input_json() {
+        let json = r#"{"UserName": "bob", "SerialNumber": "GAHT12345678", "AuthenticationCode1": "111111"}"#;
+        let r = resync(&[
+            "--cli-input-json",
+            json,
+            "--user-name",
+            "alice",
+            "--authentication-code-1",
+            "222222",
+            "--authentication-code-2",
+            "333333",
+        ])
+        .unwrap();
+        assert_eq!(r.user.unwrap().as_str(), "alice");
+        assert_eq!(r.serial.unwrap().as_str(), "GAHT12345678");
+        match r.codes {
+            CodePlan::Given(c1, _) => assert_eq!(c1.expose(), "222222"),
+            CodePlan::Read(_) => panic!("codes were given"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_key() {
+        let err = resync(&[
+            "--cli-input-json",
+            r#"{"UserName": "a b"}"#,
+            "--source",
+            "prompt",
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("UserName in --cli-input-json"),
+            "{err}"
+        );
+        let err = resync(&["--cli-input-json", r#"{"Bogus": "x"}"#]).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown parameter \"Bogus\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_source_is_required_without_codes() {
+        let err = resync(&["--user-name", "alice"]).unwrap_err();
+        assert!(err.hint().contains("--source seed"), "{}", err.hint());
+        assert!(matches!(
+            resync(&["--seed-env", "S"]).unwrap().codes,
+            CodePlan::Read(SourceSpec::Seed(_))
+        ));
+        assert!(resync(&["--source", "prompt", "--no-wait"]).is_err());
+    }
+}

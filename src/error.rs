@@ -1,0 +1,197 @@
+//! The edge: every layer's error becomes one message, one hint and one documented exit code.
+//!
+//! Each layer keeps its own enum ([`InputError`], [`DeviceError`], [`AwsError`]); only here are they
+//! put into words for the terminal and mapped to the exit codes of the README and `--help`. The
+//! SDK's full error chain is printed only at `-v`.
+
+use std::process::ExitCode;
+
+use crate::aws::AwsError;
+use crate::request::InputError;
+use crate::source::DeviceError;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Resynced, or done.
+    Success = 0,
+    /// Bad input: usage, validation, a seed file with loose permissions.
+    Input = 2,
+    /// Device: none found, removed, touch timed out, wrong password, credential not found.
+    Device = 3,
+    /// AWS credentials or permission.
+    Credentials = 4,
+    /// AWS refused the codes.
+    CodesRefused = 5,
+    /// AWS found no such user or device.
+    NoSuchEntity = 6,
+    /// AWS or network failure after the last attempt.
+    ServiceFailure = 7,
+    /// Interrupted; nothing was sent.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Any failure of a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The device layer.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The AWS layer, with how many pairs had been sent.
+    #[error("{source}")]
+    Aws {
+        /// What AWS or the network said.
+        source: AwsError,
+        /// Pairs sent so far (0 when the failure came before any code was sent).
+        attempts: u32,
+        /// Whether the user gave the codes (so no fresh pair could be read for a retry).
+        given_codes: bool,
+    },
+    /// Ctrl-C before anything was sent.
+    #[error("interrupted; nothing was sent")]
+    Interrupted,
+}
+
+impl From<AwsError> for Error {
+    fn from(source: AwsError) -> Self {
+        Error::Aws {
+            source,
+            attempts: 0,
+            given_codes: false,
+        }
+    }
+}
+
+impl Error {
+    /// The exit code for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Input(_) => Exit::Input,
+            Error::Device(e) if e.is_input() => Exit::Input,
+            Error::Device(_) => Exit::Device,
+            Error::Interrupted => Exit::Interrupted,
+            Error::Aws { source, .. } => match source {
+                AwsError::NoCredentials { .. }
+                | AwsError::BadCredentials { .. }
+                | AwsError::AccessDenied { .. } => Exit::Credentials,
+                AwsError::InvalidCodes { .. } => Exit::CodesRefused,
+                AwsError::NoSuchEntity { .. } | AwsError::NoDevice { .. } => Exit::NoSuchEntity,
+                AwsError::NotAUser { .. } | AwsError::AmbiguousDevice { .. } => Exit::Input,
+                AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
+            },
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Input(e) => Some(e.hint().to_string()),
+            Error::Device(e) => e.hint().map(str::to_string),
+            Error::Interrupted => None,
+            Error::Aws {
+                source,
+                attempts,
+                given_codes,
+            } => Some(aws_hint(source, *attempts, *given_codes)),
+        }
+    }
+
+    /// Writes the problem line and the hint line to stderr (and the SDK's chain at `-v`).
+    pub fn print(&self, verbose: u8) {
+        let mut text = format!("error: {self}");
+        if let Error::Aws {
+            source, attempts, ..
+        } = self
+        {
+            if source.is_transient() && *attempts > 1 {
+                text.push_str(&format!(
+                    " (after {attempts} attempts, each with a fresh pair)"
+                ));
+            }
+            if verbose > 0 {
+                if let Some(detail) = source.detail() {
+                    text.push_str(&format!("\n  detail: {detail}"));
+                }
+            }
+        }
+        if let Some(hint) = self.hint() {
+            text.push_str(&format!("\n  hint: {hint}"));
+        }
+        eprintln!("{text}");
+    }
+}
+
+fn aws_hint(error: &AwsError, attempts: u32, given_codes: bool) -> String {
+    match error {
+        AwsError::NoCredentials { .. } => {
+            "configure credentials (`aws configure`, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pick a profile with --profile".into()
+        }
+        AwsError::BadCredentials { code, .. } if code.starts_with("Expired") || code == "RequestExpired" => {
+            "the credentials have expired: refresh them (e.g. `aws sso login`) and run again".into()
+        }
+        AwsError::BadCredentials { code, .. } if code == "SignatureDoesNotMatch" => {
+            "the secret access key does not match the key id, or the host clock is far off: check the profile's keys".into()
+        }
+        AwsError::BadCredentials { .. } => "check the access key in the profile or environment; it may have been deleted".into(),
+        AwsError::AccessDenied { .. } => {
+            "the caller needs iam:ResyncMFADevice (and iam:ListMFADevices to find the device) on the user: ask an administrator".into()
+        }
+        AwsError::InvalidCodes { .. } => {
+            "check that the serial number is this token's and that the codes are consecutive; the pair is burned: run again for a fresh one".into()
+        }
+        AwsError::NoSuchEntity { .. } => {
+            "check --user-name and --serial-number: `aws iam list-mfa-devices --user-name NAME` lists a user's devices".into()
+        }
+        AwsError::NotAUser { .. } => "pass --user-name NAME: roles and the root user have no IAM user of their own".into(),
+        AwsError::NoDevice { .. } => "check the user name, or pass --serial-number SERIAL".into(),
+        AwsError::AmbiguousDevice { .. } => "pass --serial-number with one of them".into(),
+        AwsError::Transient { .. } if given_codes => {
+            "the pair may have reached AWS and codes are single-use: run again with a fresh pair".into()
+        }
+        AwsError::Transient { .. } if attempts == 0 => {
+            "check the network, the endpoint (--endpoint-url) and the region, then run again".into()
+        }
+        AwsError::Transient { .. } => "AWS did not accept any pair in time: wait a minute and run again (--max-attempts raises the tries)".into(),
+        AwsError::Other { .. } => "run again with -v for the full error".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(Error::Interrupted.exit() as u8, 130);
+        let codes = Error::from(AwsError::InvalidCodes {
+            serial: "s".into(),
+            message: String::new(),
+        });
+        assert_eq!(codes.exit() as u8, 5);
+        let missing = Error::from(AwsError::NoSuchEntity {
+            message: String::new(),
+        });
+        assert_eq!(missing.exit() as u8, 6);
+        let creds = Error::from(AwsError::NoCredentials {
+            detail: String::new(),
+        });
+        assert_eq!(creds.exit() as u8, 4);
+        let transient = Error::from(AwsError::Transient {
+            what: String::new(),
+            detail: String::new(),
+        });
+        assert_eq!(transient.exit() as u8, 7);
+        let input = Error::from(InputError::usage("x", "y"));
+        assert_eq!(input.exit() as u8, 2);
+    }
+}

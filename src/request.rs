@@ -1,0 +1,422 @@
+//! The validated request: values that cannot hold an invalid user name, serial number or code.
+//!
+//! Everything the user gives is checked here, against IAM's own constraints (the IAM API reference,
+//! `ResyncMFADevice`), before any I/O: a value of these types can be sent as it is. This module owns
+//! the rules and the wording of the errors; it knows nothing of clap, devices or the SDK.
+
+use std::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Where a value came from, so that an error names the place the user has to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag, e.g. `--user-name`.
+    Flag,
+    /// A key of `--cli-input-json`, e.g. `UserName`.
+    Json,
+}
+
+/// A field of the request, named as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    flag: &'static str,
+    json_key: Option<&'static str>,
+    origin: Origin,
+}
+
+impl Field {
+    /// A field that only exists as a flag (for example `--seed-file`).
+    pub const fn flag(flag: &'static str) -> Self {
+        Field {
+            flag,
+            json_key: None,
+            origin: Origin::Flag,
+        }
+    }
+
+    /// A field that `--cli-input-json` may also carry, as the AWS CLI names it.
+    pub const fn request(flag: &'static str, json_key: &'static str, origin: Origin) -> Self {
+        Field {
+            flag,
+            json_key: Some(json_key),
+            origin,
+        }
+    }
+
+    /// `--user-name`
+    pub const fn user_name(origin: Origin) -> Self {
+        Self::request("--user-name", "UserName", origin)
+    }
+    /// `--serial-number`
+    pub const fn serial_number(origin: Origin) -> Self {
+        Self::request("--serial-number", "SerialNumber", origin)
+    }
+    /// `--authentication-code-1`
+    pub const fn code1(origin: Origin) -> Self {
+        Self::request("--authentication-code-1", "AuthenticationCode1", origin)
+    }
+    /// `--authentication-code-2`
+    pub const fn code2(origin: Origin) -> Self {
+        Self::request("--authentication-code-2", "AuthenticationCode2", origin)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.origin, self.json_key) {
+            (Origin::Json, Some(key)) => write!(f, "{key} in --cli-input-json"),
+            _ => f.write_str(self.flag),
+        }
+    }
+}
+
+/// Bad input: usage, a field that fails validation, an unusable seed. Exit code 2; nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A field's value breaks a rule.
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// The flag or JSON key.
+        field: Field,
+        /// What is wrong, without echoing secret values.
+        problem: String,
+        /// What to do about it.
+        hint: String,
+    },
+    /// Two flags that cannot go together, or one that needs another.
+    #[error("{problem}")]
+    Usage {
+        /// What is wrong.
+        problem: String,
+        /// What to do about it.
+        hint: String,
+    },
+}
+
+impl InputError {
+    /// An invalid value for `field`.
+    pub fn invalid(field: Field, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        InputError::Invalid {
+            field,
+            problem: problem.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// A usage problem that no single field owns.
+    pub fn usage(problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        InputError::Usage {
+            problem: problem.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// The line that tells the user what to do.
+    pub fn hint(&self) -> &str {
+        match self {
+            InputError::Invalid { hint, .. } | InputError::Usage { hint, .. } => hint,
+        }
+    }
+}
+
+/// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
+fn is_user_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+/// `[\w+=/:,.@-]`, IAM's character class for MFA serial numbers.
+fn is_serial_char(c: char) -> bool {
+    is_user_name_char(c) || c == '/' || c == ':'
+}
+
+/// Describes the first character outside a class without echoing the whole value.
+fn first_bad_char(value: &str, ok: impl Fn(char) -> bool) -> Option<(usize, char)> {
+    value.chars().enumerate().find(|&(_, c)| !ok(c))
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        format!("{:?}", c)
+    } else {
+        format!("'{c}'")
+    }
+}
+
+/// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    /// Checks `value` against IAM's constraints for `UserName`.
+    pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
+        let field = Field::user_name(origin);
+        let len = value.chars().count();
+        if len == 0 {
+            return Err(InputError::invalid(
+                field,
+                "is empty",
+                "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user",
+            ));
+        }
+        if len > 128 {
+            return Err(InputError::invalid(
+                field,
+                format!("is {len} characters long; IAM user names have at most 128"),
+                "give the user name, not an ARN or a path",
+            ));
+        }
+        if let Some((pos, c)) = first_bad_char(value, is_user_name_char) {
+            let hint = if value.starts_with("arn:") {
+                "give the bare user name (the part after ':user/'), not the ARN".to_string()
+            } else {
+                "IAM user names use only letters, digits and _+=,.@-".to_string()
+            };
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "character {} at position {} is not allowed",
+                    describe_char(c),
+                    pos + 1
+                ),
+                hint,
+            ));
+        }
+        Ok(UserName(value.to_string()))
+    }
+
+    /// The name as IAM knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An MFA device's serial number: a hardware token's serial (`GAHT12345678`) or a virtual device's
+/// ARN (`arn:aws:iam::123456789012:mfa/alice`); 9 to 256 characters of `[\w+=/:,.@-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialNumber(String);
+
+impl SerialNumber {
+    /// Checks `value` against IAM's constraints for `SerialNumber`, and catches the usual mix-ups.
+    pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
+        let field = Field::serial_number(origin);
+        let len = value.chars().count();
+        if value.contains(":user/") && value.starts_with("arn:") {
+            return Err(InputError::invalid(
+                field,
+                "is a user's ARN, not an MFA device's",
+                "a virtual device's serial number is its ARN with ':mfa/', e.g. arn:aws:iam::123456789012:mfa/alice; \
+                 `aws iam list-mfa-devices --user-name NAME` lists them",
+            ));
+        }
+        if value.starts_with("arn:") && value.contains(":u2f/") {
+            return Err(InputError::invalid(
+                field,
+                "names a U2F/FIDO security key, which has no TOTP codes to resync",
+                "give the serial number of a TOTP device (a hardware token or a virtual ':mfa/' device)",
+            ));
+        }
+        if len < 9 || len > 256 {
+            return Err(InputError::invalid(
+                field,
+                format!("is {len} characters long; IAM serial numbers have 9 to 256"),
+                "give the token's serial (e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
+            ));
+        }
+        if let Some((pos, c)) = first_bad_char(value, is_serial_char) {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "character {} at position {} is not allowed",
+                    describe_char(c),
+                    pos + 1
+                ),
+                "serial numbers use only letters, digits and _+=/:,.@-",
+            ));
+        }
+        Ok(SerialNumber(value.to_string()))
+    }
+
+    /// The serial as IAM knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The AWS account of a virtual device's ARN (`arn:aws:iam::ACCOUNT:mfa/…`), if it is one.
+    pub fn account(&self) -> Option<&str> {
+        let mut parts = self.0.split(':');
+        match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (Some("arn"), Some(_partition), Some("iam"), Some(""), Some(account))
+                if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(account)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A one-time code as IAM takes it: exactly 6 ASCII digits.
+///
+/// Codes are single-use credentials: the value is wiped on drop and never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct AuthCode(String);
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthCode(******)")
+    }
+}
+
+/// The digits IAM accepts in a code.
+pub const IAM_CODE_DIGITS: usize = 6;
+
+impl AuthCode {
+    /// Checks that `value` is exactly six ASCII digits; the message never echoes the value.
+    pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
+        let trimmed = value.trim();
+        let hint_digits = "type the 6 digits the token shows, without spaces";
+        if trimmed.is_empty() {
+            return Err(InputError::invalid(field, "is empty", hint_digits));
+        }
+        if looks_like_yubico_otp(trimmed) {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "is a {}-character Yubico OTP (what a YubiKey types when touched), not a TOTP code",
+                    trimmed.len()
+                ),
+                "read the TOTP code with `mfa-resync codes` or `ykman oath accounts code`, or let mfa-resync read it (--source yubikey)",
+            ));
+        }
+        if let Some((pos, c)) = trimmed
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_digit())
+        {
+            let problem = if c.is_numeric() {
+                format!(
+                    "character {} is a digit outside ASCII; IAM takes only 0-9",
+                    pos + 1
+                )
+            } else {
+                format!("character {} is not a digit", pos + 1)
+            };
+            return Err(InputError::invalid(field, problem, hint_digits));
+        }
+        if trimmed.len() != IAM_CODE_DIGITS {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "has {} digits; IAM takes exactly {IAM_CODE_DIGITS}",
+                    trimmed.len()
+                ),
+                "AWS MFA codes are 6 digits: check the token, or the seed's `digits` parameter",
+            ));
+        }
+        Ok(AuthCode(trimmed.to_string()))
+    }
+
+    /// The digits, for the request and for `codes` output only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Yubico OTP is 32 to 48 modhex characters (`cbdefghijklnrtuv`), typed by the key's OTP slot.
+fn looks_like_yubico_otp(value: &str) -> bool {
+    (32..=64).contains(&value.len()) && value.chars().all(|c| "cbdefghijklnrtuv".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_follow_iam_rules() {
+        assert!(UserName::parse("alice", Origin::Flag).is_ok());
+        assert!(UserName::parse("a.b+c=d,e@f_g-h", Origin::Flag).is_ok());
+        assert!(UserName::parse(&"x".repeat(128), Origin::Flag).is_ok());
+        assert!(UserName::parse(&"x".repeat(129), Origin::Flag).is_err());
+        assert!(UserName::parse("", Origin::Flag).is_err());
+        assert!(UserName::parse("al ice", Origin::Flag).is_err());
+        assert!(UserName::parse("alicé", Origin::Flag).is_err());
+    }
+
+    #[test]
+    fn serial_numbers_follow_iam_rules() {
+        assert!(SerialNumber::parse("GAHT12345678", Origin::Flag).is_ok());
+        assert!(
+            SerialNumber::parse("arn:aws:iam::123456789012:mfa/path/alice", Origin::Flag).is_ok()
+        );
+        assert!(SerialNumber::parse("GAHT1234", Origin::Flag).is_err());
+        let err =
+            SerialNumber::parse("arn:aws:iam::123456789012:user/alice", Origin::Flag).unwrap_err();
+        assert!(err.to_string().contains("user's ARN"), "{err}");
+        assert!(SerialNumber::parse("GAHT 12345678", Origin::Flag).is_err());
+    }
+
+    #[test]
+    fn account_comes_from_a_virtual_device_arn() {
+        let s = SerialNumber::parse("arn:aws:iam::123456789012:mfa/alice", Origin::Flag).unwrap();
+        assert_eq!(s.account(), Some("123456789012"));
+        let s = SerialNumber::parse("GAHT12345678", Origin::Flag).unwrap();
+        assert_eq!(s.account(), None);
+    }
+
+    #[test]
+    fn codes_are_six_ascii_digits_and_never_echoed() {
+        let f = Field::code1(Origin::Flag);
+        assert_eq!(
+            AuthCode::parse("123456", f.clone()).unwrap().expose(),
+            "123456"
+        );
+        for bad in ["12345", "1234567", "", "12345a", "١٢٣٤٥٦", "12 3456"] {
+            let err = AuthCode::parse(bad, f.clone()).unwrap_err();
+            assert!(
+                err.to_string().starts_with("--authentication-code-1"),
+                "{err}"
+            );
+            if !bad.is_empty() {
+                assert!(!err.to_string().contains(bad), "{err} echoes the code");
+            }
+        }
+        let otp = "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun";
+        let err = AuthCode::parse(otp, f).unwrap_err();
+        assert!(err.to_string().contains("Yubico OTP"), "{err}");
+        assert_eq!(
+            format!(
+                "{:?}",
+                AuthCode::parse("123456", Field::code2(Origin::Json)).unwrap()
+            ),
+            "AuthCode(******)"
+        );
+    }
+
+    #[test]
+    fn fields_are_named_as_the_user_wrote_them() {
+        assert_eq!(
+            Field::code2(Origin::Json).to_string(),
+            "AuthenticationCode2 in --cli-input-json"
+        );
+        assert_eq!(Field::user_name(Origin::Flag).to_string(), "--user-name");
+    }
+}

@@ -1,0 +1,341 @@
+//! Seeds as people have them: a bare base32 string (AWS's "show secret key") or an `otpauth://` URI
+//! (what the QR code holds, Google Authenticator's Key Uri Format).
+//!
+//! This module owns parsing only: it turns text into [`SeedParams`] and says precisely what is wrong
+//! without ever echoing the secret. It does not read files or compute codes.
+
+use percent_encoding::percent_decode_str;
+use zeroize::{Zeroize, Zeroizing};
+
+/// The HMAC behind the codes (RFC 6238 §1.2 allows SHA-1, SHA-256 and SHA-512).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// HMAC-SHA1, the default and what AWS uses.
+    Sha1,
+    /// HMAC-SHA256.
+    Sha256,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+/// A parsed seed: the key and how codes are made from it.
+pub struct SeedParams {
+    /// The raw key (decoded base32), wiped on drop.
+    pub secret: Zeroizing<Vec<u8>>,
+    /// The HMAC.
+    pub algorithm: Algorithm,
+    /// Digits per code (6 to 8).
+    pub digits: u32,
+    /// Seconds per window.
+    pub period: u64,
+    /// The issuer, from the URI's `issuer` parameter or label prefix.
+    pub issuer: Option<String>,
+    /// The account name, from the URI's label.
+    pub account: Option<String>,
+}
+
+impl std::fmt::Debug for SeedParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedParams")
+            .field("secret", &format_args!("<{} bytes>", self.secret.len()))
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// Why a seed does not parse, and what to do; never contains the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// What is wrong.
+    pub problem: String,
+    /// What to do.
+    pub hint: String,
+}
+
+fn err(problem: impl Into<String>, hint: impl Into<String>) -> ParseError {
+    ParseError {
+        problem: problem.into(),
+        hint: hint.into(),
+    }
+}
+
+/// Parses `text` (already trimmed) as an `otpauth://` URI or a bare base32 seed.
+pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
+    if text.is_empty() {
+        return Err(err(
+            "is empty",
+            "put the base32 secret key or the otpauth:// URI in it",
+        ));
+    }
+    let lower_prefix = text.get(..10).map(str::to_ascii_lowercase);
+    if lower_prefix.as_deref() == Some("otpauth://") {
+        parse_uri(text)
+    } else if text.contains("://") {
+        Err(err(
+            "is a URI but not an otpauth:// one",
+            "give the otpauth://totp/… URI from the QR code, or the base32 secret key",
+        ))
+    } else {
+        Ok(SeedParams {
+            secret: decode_base32(text)?,
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            period: 30,
+            issuer: None,
+            account: None,
+        })
+    }
+}
+
+/// RFC 4648 base32, as authenticators accept it: any case, spaces, hyphens and `=` padding ignored.
+pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+    let mut bits: u64 = 0;
+    let mut nbits = 0u32;
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
+    let mut seen_padding = false;
+    for (pos, c) in text.chars().enumerate() {
+        let value = match c {
+            'A'..='Z' => c as u64 - 'A' as u64,
+            'a'..='z' => c as u64 - 'a' as u64,
+            '2'..='7' => c as u64 - '2' as u64 + 26,
+            ' ' | '-' | '\t' => continue,
+            '=' => {
+                seen_padding = true;
+                continue;
+            }
+            _ => {
+                return Err(err(
+                    format!(
+                        "is not base32: character {} is outside A-Z and 2-7",
+                        pos + 1
+                    ),
+                    "copy the secret key again (AWS shows it under \"Show secret key\"); 0, 1, 8 and 9 never occur in base32",
+                ));
+            }
+        };
+        if seen_padding {
+            return Err(err(
+                "is not base32: padding '=' in the middle",
+                "copy the secret key again, whole",
+            ));
+        }
+        bits = (bits << 5) | value;
+        nbits += 5;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+            bits &= (1 << nbits) - 1;
+        }
+    }
+    // The leftover bits are part of the key too.
+    bits.zeroize();
+    if out.len() < 16 {
+        return Err(err(
+            format!(
+                "holds a {}-bit key; RFC 4226 §4 requires at least 128 bits",
+                out.len() * 8
+            ),
+            "copy the whole secret key (AWS's are 64 characters)",
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
+    let rest = &text["otpauth://".len()..];
+    let (kind, rest) = rest.split_once('/').ok_or_else(|| {
+        err(
+            "is an otpauth:// URI without a label",
+            "use the URI from the QR code as it is",
+        )
+    })?;
+    match kind.to_ascii_lowercase().as_str() {
+        "totp" => {}
+        "hotp" => {
+            return Err(err(
+                "is an HOTP (counter-based) otpauth:// URI; IAM resyncs time-based (TOTP) devices",
+                "use the otpauth://totp/… URI of the device",
+            ));
+        }
+        _ => {
+            return Err(err(
+                "has an otpauth:// type other than totp",
+                "use the otpauth://totp/… URI of the device",
+            ));
+        }
+    }
+    let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let label = decode_component(label, "the label")?;
+    let (label_issuer, account) = match label.split_once(':') {
+        Some((issuer, account)) => (Some(issuer.trim().to_string()), account.trim().to_string()),
+        None => (None, label.trim().to_string()),
+    };
+
+    let mut secret = None;
+    let mut issuer = None;
+    let mut algorithm = Algorithm::Sha1;
+    let mut digits = 6;
+    let mut period = 30;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key.to_ascii_lowercase().as_str() {
+            "secret" => {
+                if secret.is_some() {
+                    return Err(err(
+                        "has two secret parameters",
+                        "use the URI from the QR code as it is",
+                    ));
+                }
+                let decoded = Zeroizing::new(decode_component(value, "the secret")?);
+                secret = Some(
+                    decode_base32(&decoded)
+                        .map_err(|e| err(format!("secret {}", e.problem), e.hint))?,
+                );
+            }
+            "issuer" => issuer = Some(decode_component(value, "the issuer")?),
+            "algorithm" => {
+                algorithm = match value.to_ascii_uppercase().as_str() {
+                    "SHA1" => Algorithm::Sha1,
+                    "SHA256" => Algorithm::Sha256,
+                    "SHA512" => Algorithm::Sha512,
+                    _ => {
+                        return Err(err(
+                            format!("has an unsupported algorithm {:?}", truncate(value)),
+                            "TOTP uses SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1",
+                        ));
+                    }
+                }
+            }
+            "digits" => {
+                digits = match value.parse::<u32>() {
+                    Ok(d @ 6..=8) => d,
+                    _ => {
+                        return Err(err(
+                            format!("has digits={:?}; TOTP codes have 6 to 8", truncate(value)),
+                            "AWS devices use digits=6",
+                        ));
+                    }
+                }
+            }
+            "period" => {
+                period = match value.parse::<u64>() {
+                    Ok(p @ 1..=3600) => p,
+                    _ => {
+                        return Err(err(
+                            format!(
+                                "has period={:?}; it must be 1 to 3600 seconds",
+                                truncate(value)
+                            ),
+                            "AWS devices use period=30",
+                        ));
+                    }
+                }
+            }
+            // `image`, `counter` and vendor parameters do not change the codes.
+            _ => {}
+        }
+    }
+    let secret = secret.ok_or_else(|| {
+        err(
+            "is an otpauth:// URI without a secret parameter",
+            "use the URI from the QR code as it is",
+        )
+    })?;
+    Ok(SeedParams {
+        secret,
+        algorithm,
+        digits,
+        period,
+        issuer: issuer.or(label_issuer).filter(|s| !s.is_empty()),
+        account: Some(account).filter(|s| !s.is_empty()),
+    })
+}
+
+fn decode_component(value: &str, what: &str) -> Result<String, ParseError> {
+    let plus_as_space = value.replace('+', " ");
+    percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| {
+            err(
+                format!("has {what} percent-encoded as something other than UTF-8"),
+                "use the URI from the QR code as it is",
+            )
+        })
+}
+
+/// Parameter values other than the secret may be echoed, but not at any length.
+fn truncate(value: &str) -> String {
+    value.chars().take(16).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_is_decoded_leniently() {
+        // RFC 4648 §10: "MZXW6YTBOI======" is "foobar"; here a 20-byte key.
+        let key = decode_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+        assert_eq!(key.as_slice(), b"12345678901234567890");
+        let spaced = decode_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq").unwrap();
+        assert_eq!(spaced.as_slice(), b"12345678901234567890");
+    }
+
+    #[test]
+    fn base32_errors_do_not_echo_the_seed() {
+        let e = decode_base32("GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ").unwrap_err();
+        assert!(e.problem.contains("character 16"), "{}", e.problem);
+        assert!(!e.problem.contains("GEZD"));
+        assert!(
+            decode_base32("GEZDGNBV")
+                .unwrap_err()
+                .problem
+                .contains("40-bit")
+        );
+    }
+
+    #[test]
+    fn aws_uris_parse() {
+        let uri = "otpauth://totp/Amazon%20Web%20Services:alice@123456789012?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Amazon%20Web%20Services";
+        let p = parse(uri).unwrap();
+        assert_eq!(p.issuer.as_deref(), Some("Amazon Web Services"));
+        assert_eq!(p.account.as_deref(), Some("alice@123456789012"));
+        assert_eq!((p.digits, p.period, p.algorithm), (6, 30, Algorithm::Sha1));
+    }
+
+    #[test]
+    fn uri_parameters_are_honoured_or_refused() {
+        let base = "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let p = parse(&format!("{base}&digits=8&period=60&algorithm=SHA256")).unwrap();
+        assert_eq!(
+            (p.digits, p.period, p.algorithm),
+            (8, 60, Algorithm::Sha256)
+        );
+        assert!(
+            parse(&format!("{base}&algorithm=MD5"))
+                .unwrap_err()
+                .problem
+                .contains("unsupported algorithm")
+        );
+        assert!(parse(&format!("{base}&digits=5")).is_err());
+        assert!(parse(&format!("{base}&period=0")).is_err());
+        assert!(
+            parse("otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=1")
+                .unwrap_err()
+                .problem
+                .contains("HOTP")
+        );
+        assert!(
+            parse("otpauth://totp/x?issuer=a")
+                .unwrap_err()
+                .problem
+                .contains("without a secret")
+        );
+        assert!(parse("https://example.com/").is_err());
+    }
+}

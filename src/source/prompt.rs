@@ -1,0 +1,176 @@
+//! The display-token source: the user types the code their token shows.
+//!
+//! A display token keeps its own clock, so we cannot choose its counter: the planner instead runs the
+//! countdown to the next host window and asks for code 2 only after it. This module owns reading and
+//! checking the typed line; when standard input is a terminal a mistyped code is asked again, when it
+//! is a pipe the first bad line is an error (a script must not loop).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+
+/// How many times a mistyped code is asked again at a terminal.
+const TERMINAL_TRIES: usize = 3;
+
+/// Codes typed from a display token, read line by line.
+pub struct PromptSource {
+    input: Box<dyn BufRead + Send>,
+    interactive: bool,
+    digits: usize,
+    asked: u32,
+}
+
+impl std::fmt::Debug for PromptSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptSource")
+            .field("interactive", &self.interactive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PromptSource {
+    /// Reads from the process's standard input.
+    pub fn stdin() -> Self {
+        let stdin = std::io::stdin();
+        let interactive = stdin.is_terminal();
+        PromptSource::new(Box::new(std::io::BufReader::new(stdin)), interactive)
+    }
+
+    /// Reads from `input`; `interactive` says whether a person is there to retype.
+    pub fn new(input: Box<dyn BufRead + Send>, interactive: bool) -> Self {
+        PromptSource {
+            input,
+            interactive,
+            digits: 6,
+            asked: 0,
+        }
+    }
+
+    fn read_line(&mut self) -> Result<Option<String>, DeviceError> {
+        let mut line = String::new();
+        let n = self
+            .input
+            .read_line(&mut line)
+            .map_err(DeviceError::Stdin)?;
+        Ok((n > 0).then_some(line))
+    }
+
+    fn check(&self, line: &str) -> Result<Code, DeviceError> {
+        let typed = line.trim();
+        let bad = |problem: String| DeviceError::Typed {
+            problem,
+            hint: format!(
+                "type the {} digits the token shows, then Enter",
+                self.digits
+            ),
+        };
+        if typed.is_empty() {
+            return Err(bad("the typed code is empty".into()));
+        }
+        if !typed.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(
+                "the typed code has characters other than the digits 0-9".into(),
+            ));
+        }
+        if typed.len() != self.digits {
+            return Err(bad(format!(
+                "the typed code has {} digits, not {}",
+                typed.len(),
+                self.digits
+            )));
+        }
+        Code::from_digits(typed.to_string())
+    }
+}
+
+impl CodeSource for PromptSource {
+    fn describe(&self) -> SourceInfo {
+        SourceInfo {
+            kind: "prompt",
+            device_serial: None,
+            account: None,
+            period: 30,
+            digits: self.digits as u32,
+            touch: false,
+        }
+    }
+
+    fn clock(&self) -> ClockOwner {
+        ClockOwner::Device
+    }
+
+    fn code_at(&mut self, _counter: u64) -> Result<Code, DeviceError> {
+        self.asked += 1;
+        let tries = if self.interactive { TERMINAL_TRIES } else { 1 };
+        let mut last = None;
+        for _ in 0..tries {
+            eprint!(
+                "Code {} shown on the token: ",
+                if self.asked % 2 == 1 { 1 } else { 2 }
+            );
+            let _ = std::io::stderr().flush();
+            let Some(line) = self.read_line()? else {
+                if !self.interactive {
+                    eprintln!();
+                }
+                return Err(DeviceError::Typed {
+                    problem: "standard input ended before the code was typed".into(),
+                    hint: "type the code at the prompt, or pipe both codes on separate lines"
+                        .into(),
+                });
+            };
+            if !self.interactive {
+                // Keep the transcript readable when the codes come from a pipe.
+                eprintln!();
+            }
+            match self.check(&line) {
+                Ok(code) => return Ok(code),
+                Err(e) => {
+                    if self.interactive {
+                        eprintln!("{e}; try again");
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or(DeviceError::Typed {
+            problem: "no code was typed".into(),
+            hint: "type the 6 digits the token shows".into(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piped(text: &'static str) -> PromptSource {
+        PromptSource::new(Box::new(std::io::Cursor::new(text.as_bytes())), false)
+    }
+
+    #[test]
+    fn reads_one_code_a_line() {
+        let mut p = piped("123456\n 654321 \n");
+        assert_eq!(p.code_at(0).unwrap().expose(), "123456");
+        assert_eq!(p.code_at(1).unwrap().expose(), "654321");
+        assert!(p.code_at(2).is_err(), "end of input");
+    }
+
+    #[test]
+    fn a_bad_piped_code_is_an_error_not_a_loop() {
+        let mut p = piped("12345\n123456\n");
+        let err = p.code_at(0).unwrap_err();
+        assert!(err.is_input());
+        assert!(err.to_string().contains("5 digits"), "{err}");
+        assert!(!err.to_string().contains("12345"), "{err}");
+    }
+
+    #[test]
+    fn a_terminal_user_may_retype() {
+        let mut p = PromptSource::new(
+            Box::new(std::io::Cursor::new(b"12a456\n123456\n".as_slice())),
+            true,
+        );
+        assert_eq!(p.code_at(0).unwrap().expose(), "123456");
+    }
+}
