@@ -393,6 +393,18 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         CodePlan::Read(spec) => Some(open_source(spec)?),
         CodePlan::Given(..) => None,
     };
+    if let Some(info) = source.as_ref().map(|s| s.describe()) {
+        if info.digits as usize != crate::request::IAM_CODE_DIGITS {
+            return Err(crate::request::InputError::usage(
+                format!(
+                    "the {} makes {}-digit codes; IAM takes 6",
+                    info.kind, info.digits
+                ),
+                "resync a device whose codes have 6 digits (`codes` prints other lengths)",
+            )
+            .into());
+        }
+    }
     let aws = Aws::connect(&request.aws).await?;
 
     // Who and which device. The caller's identity is asked whenever codes are to be read, even

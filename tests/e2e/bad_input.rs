@@ -1,0 +1,413 @@
+//! Bad input: every case exits 2 with a message that names the field and a hint, and the endpoint
+//! sees no request at all.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::util::Bed;
+
+/// What a case needs besides its flags.
+enum Seed {
+    /// No seed file.
+    None,
+    /// A seed file `seed-case` with this content and mode.
+    File(&'static str, u32),
+}
+
+struct Case {
+    name: &'static str,
+    args: &'static [&'static str],
+    seed: Seed,
+    /// Text the error must contain: the field, as the user wrote it.
+    names: &'static str,
+}
+
+const TARGET: [&str; 4] = [
+    "--user-name",
+    "alice",
+    "--serial-number",
+    "arn:aws:iam::123456789012:mfa/alice",
+];
+const GOOD_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+fn cases() -> Vec<Case> {
+    use Seed::{File, None as NoSeed};
+    vec![
+        Case {
+            name: "code of 5 digits",
+            args: &[
+                "--authentication-code-1",
+                "12345",
+                "--authentication-code-2",
+                "123456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-1: has 5 digits",
+        },
+        Case {
+            name: "code of 7 digits",
+            args: &[
+                "--authentication-code-1",
+                "123456",
+                "--authentication-code-2",
+                "1234567",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-2: has 7 digits",
+        },
+        Case {
+            name: "non-ASCII digits",
+            args: &[
+                "--authentication-code-1",
+                "١٢٣٤٥٦",
+                "--authentication-code-2",
+                "123456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-1: character 1 is a digit outside ASCII",
+        },
+        Case {
+            name: "empty code",
+            args: &[
+                "--authentication-code-1",
+                "",
+                "--authentication-code-2",
+                "123456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-1: is empty",
+        },
+        Case {
+            name: "letter in code",
+            args: &[
+                "--authentication-code1",
+                "123456",
+                "--authentication-code2",
+                "12a456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-2: character 3 is not a digit",
+        },
+        Case {
+            name: "Yubico OTP pasted",
+            args: &[
+                "--authentication-code-1",
+                "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun",
+                "--authentication-code-2",
+                "123456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-1: is a 44-character Yubico OTP",
+        },
+        Case {
+            name: "one code only",
+            args: &["--authentication-code-1", "123456"],
+            seed: NoSeed,
+            names: "--authentication-code-2: is missing",
+        },
+        Case {
+            name: "same code twice",
+            args: &[
+                "--authentication-code-1",
+                "123456",
+                "--authentication-code-2",
+                "123456",
+            ],
+            seed: NoSeed,
+            names: "--authentication-code-2: is the same as code 1",
+        },
+        Case {
+            name: "user name with a space",
+            args: &["--user-name", "al ice", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--user-name: character ' ' at position 3",
+        },
+        Case {
+            name: "user name of 129",
+            args: &[
+                "--user-name",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--user-name: is 129 characters",
+        },
+        Case {
+            name: "empty user name",
+            args: &["--user-name", "", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--user-name: is empty",
+        },
+        Case {
+            name: "serial too short",
+            args: &["--serial-number", "GAHT123", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--serial-number: is 7 characters",
+        },
+        Case {
+            name: "serial with a space",
+            args: &["--serial-number", "GAHT 12345678", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--serial-number: character ' ' at position 5",
+        },
+        Case {
+            name: "serial is a user ARN",
+            args: &[
+                "--serial-number",
+                "arn:aws:iam::123456789012:user/alice",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--serial-number: is a user's ARN",
+        },
+        Case {
+            name: "malformed cli-input-json",
+            args: &["--cli-input-json", "{\"UserName\": ", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: is not valid JSON",
+        },
+        Case {
+            name: "unknown cli-input-json key",
+            args: &[
+                "--cli-input-json",
+                "{\"Serial\": \"x\"}",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: unknown parameter \"Serial\"",
+        },
+        Case {
+            name: "cli-input-json number",
+            args: &[
+                "--cli-input-json",
+                "{\"UserName\": 5}",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: UserName must be a string",
+        },
+        Case {
+            name: "cli-input-json array",
+            args: &["--cli-input-json", "[]", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: must be a JSON object",
+        },
+        Case {
+            name: "cli-input-json missing file",
+            args: &[
+                "--cli-input-json",
+                "file:///nonexistent/req.json",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: cannot read /nonexistent/req.json",
+        },
+        Case {
+            name: "cli-input-json bad user",
+            args: &[
+                "--cli-input-json",
+                "{\"UserName\": \"a/b\"}",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "UserName in --cli-input-json: character '/'",
+        },
+        Case {
+            name: "cli-input-json bad code",
+            args: &[
+                "--cli-input-json",
+                "{\"AuthenticationCode1\": \"12\", \"AuthenticationCode2\": \"123456\"}",
+            ],
+            seed: NoSeed,
+            names: "AuthenticationCode1 in --cli-input-json: has 2 digits",
+        },
+        Case {
+            name: "seed file missing",
+            args: &["--seed-file", "/nonexistent/seed"],
+            seed: NoSeed,
+            names: "--seed-file /nonexistent/seed: cannot be opened",
+        },
+        Case {
+            name: "seed file readable by others",
+            args: &["--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o644),
+            names: "is accessible by group or others (mode 644)",
+        },
+        Case {
+            name: "seed file writable by group",
+            args: &["--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o620),
+            names: "is accessible by group or others (mode 620)",
+        },
+        Case {
+            name: "seed file empty",
+            args: &["--seed-file", "SEED"],
+            seed: File("", 0o600),
+            names: "the seed is empty",
+        },
+        Case {
+            name: "seed not base32",
+            args: &["--seed-file", "SEED"],
+            seed: File("GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ", 0o600),
+            names: "the seed is not base32: character 16",
+        },
+        Case {
+            name: "seed too short",
+            args: &["--seed-file", "SEED"],
+            seed: File("GEZDGNBV", 0o600),
+            names: "holds a 40-bit key",
+        },
+        Case {
+            name: "otpauth hotp",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0",
+                0o600,
+            ),
+            names: "is an HOTP (counter-based) otpauth:// URI",
+        },
+        Case {
+            name: "otpauth MD5",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=MD5",
+                0o600,
+            ),
+            names: "has an unsupported algorithm \"MD5\"",
+        },
+        Case {
+            name: "otpauth 8 digits for IAM",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8",
+                0o600,
+            ),
+            names: "makes 8-digit codes; IAM takes 6",
+        },
+        Case {
+            name: "otpauth without secret",
+            args: &["--seed-file", "SEED"],
+            seed: File("otpauth://totp/x?issuer=AWS", 0o600),
+            names: "without a secret parameter",
+        },
+        Case {
+            name: "seed env unset",
+            args: &["--seed-env", "MFA_RESYNC_TEST_UNSET_VAR"],
+            seed: NoSeed,
+            names: "--seed-env MFA_RESYNC_TEST_UNSET_VAR: the environment variable MFA_RESYNC_TEST_UNSET_VAR is not set",
+        },
+        Case {
+            name: "seed env given a seed",
+            args: &["--seed-env", "ABC=DEF"],
+            seed: NoSeed,
+            names: "--seed-env: is not an environment variable name",
+        },
+        Case {
+            name: "no source",
+            args: &[],
+            seed: NoSeed,
+            names: "no codes and no source",
+        },
+        Case {
+            name: "source seed without seed",
+            args: &["--source", "seed"],
+            seed: NoSeed,
+            names: "--source seed: needs the seed's place",
+        },
+        Case {
+            name: "prompt with no-wait",
+            args: &["--source", "prompt", "--no-wait"],
+            seed: NoSeed,
+            names: "--no-wait cannot be used with --source prompt",
+        },
+        Case {
+            name: "codes and a source",
+            args: &[
+                "--authentication-code-1",
+                "123456",
+                "--authentication-code-2",
+                "654321",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "both codes were given and a source was chosen",
+        },
+        Case {
+            name: "endpoint not a URL",
+            args: &["--endpoint-url", "ftp://x", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--endpoint-url: is not an http:// or https:// URL",
+        },
+        Case {
+            name: "max attempts 0",
+            args: &["--max-attempts", "0", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--max-attempts",
+        },
+        Case {
+            name: "two seed places",
+            args: &["--seed-file", "SEED", "--seed-stdin"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--seed-stdin",
+        },
+    ]
+}
+
+#[test]
+fn every_bad_input_exits_2_naming_the_field_and_sends_nothing() {
+    let bed = Bed::new();
+    let cases = cases();
+    assert!(cases.len() >= 20);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let seed_path = bed.dir.path().join("seed-case");
+        let _ = std::fs::remove_file(&seed_path);
+        if let Seed::File(content, mode) = case.seed {
+            std::fs::write(&seed_path, content).unwrap();
+            std::fs::set_permissions(&seed_path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let mut args: Vec<String> = Vec::new();
+        // The target is given unless the case is about it, so that no lookup could be the cause.
+        if !case
+            .args
+            .iter()
+            .any(|a| *a == "--user-name" || *a == "--serial-number" || *a == "--cli-input-json")
+        {
+            args.extend(TARGET.iter().map(|s| s.to_string()));
+        }
+        args.extend(case.args.iter().map(|a| {
+            if *a == "SEED" {
+                seed_path.display().to_string()
+            } else {
+                a.to_string()
+            }
+        }));
+        if !case.args.contains(&"--endpoint-url") {
+            args.extend(["--endpoint-url".to_string(), bed.url()]);
+        }
+        let out = bed.run(bed.command().arg("resync").args(&args));
+        // Our errors end with a hint line; clap's usage errors with its pointer to --help.
+        let hinted = out.stderr.contains("\n  hint: ") || out.stderr.contains("try '--help'");
+        let ok = out.code == 2 && out.stderr.contains(case.names) && hinted;
+        if !ok {
+            failures.push(format!("{}: exit {}\n{}", case.name, out.code, out.stderr));
+        }
+        if !bed.log().is_empty() {
+            failures.push(format!("{}: the endpoint saw {:?}", case.name, bed.log()));
+            break;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}

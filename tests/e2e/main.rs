@@ -1,0 +1,9 @@
+//! End-to-end tests: the built `mfa-resync` binary against `iam-local` over real HTTP with SigV4.
+//!
+//! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`).
+
+mod bad_input;
+mod codes;
+mod resync;
+mod secrets;
+mod util;

@@ -1,0 +1,209 @@
+//! The harness: a local IAM endpoint per test, a private seed file, and the built binary run as a
+//! user would run it, with a clean environment (no ~/.aws, no instance metadata).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output as ProcessOutput, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tempfile::TempDir;
+use testbed::iam_local::{
+    Config, LogEntry, Server, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, totp,
+};
+
+/// The built `mfa-resync` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
+
+/// One test's world: an `iam-local` on its own port, a temp dir, the demo user's seed.
+pub struct Bed {
+    server: Server,
+    /// Holds the runtime the server's task runs on.
+    _rt: tokio::runtime::Runtime,
+    pub dir: TempDir,
+    pub seed: String,
+    pub seed_file: PathBuf,
+}
+
+impl Bed {
+    /// The demo account (alice with one virtual device) and a fresh random seed.
+    pub fn new() -> Bed {
+        Bed::with(|_| {})
+    }
+
+    /// As [`Bed::new`], with the endpoint's configuration changed first.
+    pub fn with(change: impl FnOnce(&mut Config)) -> Bed {
+        let seed = testbed::iam_local::random_seed_base32();
+        let mut config = Config::new(State::demo(&seed));
+        change(&mut config);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for iam-local");
+        let server = rt
+            .block_on(Server::start(config))
+            .expect("iam-local starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let seed_file = dir.path().join("seed");
+        write_private(&seed_file, &format!("{seed}\n"));
+        Bed {
+            server,
+            _rt: rt,
+            dir,
+            seed,
+            seed_file,
+        }
+    }
+
+    /// The endpoint.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// `mfa-resync` with alice's credentials and nothing else from the host's AWS setup.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `mfa-resync resync --endpoint-url URL ARGS…`.
+    pub fn resync(&self, args: &[&str]) -> Output {
+        self.run(
+            self.command()
+                .arg("resync")
+                .args(["--endpoint-url", &self.url()])
+                .args(args),
+        )
+    }
+
+    /// Runs a prepared command to completion.
+    pub fn run(&self, cmd: &mut Command) -> Output {
+        Output::from(cmd.output().expect("mfa-resync runs"))
+    }
+
+    /// Starts a prepared command with piped stdin, stdout and stderr.
+    pub fn spawn(&self, cmd: &mut Command) -> Child {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mfa-resync starts")
+    }
+
+    /// Every request the endpoint saw.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.server.log()
+    }
+
+    /// The ResyncMFADevice requests the endpoint saw.
+    pub fn resync_requests(&self) -> Vec<LogEntry> {
+        self.log()
+            .into_iter()
+            .filter(|e| e.action == "ResyncMFADevice")
+            .collect()
+    }
+
+    /// The code of the demo device at `counter`.
+    pub fn code_at(&self, counter: u64) -> String {
+        totp::code_at(&self.seed, counter, 6).expect("the demo seed is valid")
+    }
+
+    /// Writes a private file in the test's dir.
+    pub fn private_file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        write_private(&path, contents);
+        path
+    }
+}
+
+/// Writes `contents` to `path` with mode 600.
+pub fn write_private(path: &Path, contents: &str) {
+    std::fs::write(path, contents).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// The host's counter now.
+pub fn counter_now() -> u64 {
+    unix_now().as_secs() / 30
+}
+
+/// Host time.
+pub fn unix_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+}
+
+/// Sleeps until at least `margin` is left in the current window, so that a test that types codes by
+/// hand does not straddle a boundary.
+pub fn wait_for_margin(margin: Duration) {
+    let into = unix_now().as_millis() % 30_000;
+    let left = Duration::from_millis((30_000 - into) as u64);
+    if left < margin {
+        std::thread::sleep(left + Duration::from_millis(200));
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<ProcessOutput> for Output {
+    fn from(out: ProcessOutput) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Output {
+    /// Asserts the exit code, showing both streams when it is not the one expected.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub fn assert_stderr(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Both streams, for secret checks.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
