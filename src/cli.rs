@@ -45,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
     #[command(after_help = EXIT_CODES_HELP)]
-    Resync(ResyncArgs),
+    Resync(Box<ResyncArgs>),
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
     #[command(after_help = EXIT_CODES_HELP)]
     Codes(CodesArgs),
@@ -376,21 +376,21 @@ fn aws_options(args: &AwsArgs) -> Result<AwsOptions, InputError> {
         }
     }
     for (flag, value) in [("--profile", &args.profile), ("--region", &args.region)] {
-        if let Some(v) = value {
-            if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(InputError::invalid(
-                    Field::flag(flag),
-                    "is empty or has spaces",
-                    format!(
-                        "give a name without spaces, e.g. {flag} {}",
-                        if flag == "--region" {
-                            "us-east-1"
-                        } else {
-                            "default"
-                        }
-                    ),
-                ));
-            }
+        if let Some(v) = value
+            && (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(InputError::invalid(
+                Field::flag(flag),
+                "is empty or has spaces",
+                format!(
+                    "give a name without spaces, e.g. {flag} {}",
+                    if flag == "--region" {
+                        "us-east-1"
+                    } else {
+                        "default"
+                    }
+                ),
+            ));
         }
     }
     Ok(AwsOptions {

@@ -118,10 +118,10 @@ impl Error {
                     " (after {attempts} attempts, each with a fresh pair)"
                 ));
             }
-            if verbose > 0 {
-                if let Some(detail) = source.detail() {
-                    text.push_str(&format!("\n  detail: {detail}"));
-                }
+            if verbose > 0
+                && let Some(detail) = source.detail()
+            {
+                text.push_str(&format!("\n  detail: {detail}"));
             }
         }
         if let Some(hint) = self.hint() {

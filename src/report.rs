@@ -103,10 +103,10 @@ impl Reporter {
 
     /// Ends the countdown.
     pub fn countdown_done(&self) {
-        if let Ok(mut bar) = self.bar.lock() {
-            if let Some(pb) = bar.take() {
-                pb.finish_and_clear();
-            }
+        if let Ok(mut bar) = self.bar.lock()
+            && let Some(pb) = bar.take()
+        {
+            pb.finish_and_clear();
         }
     }
 

@@ -222,7 +222,7 @@ impl SerialNumber {
                 "give the serial number of a TOTP device (a hardware token or a virtual ':mfa/' device)",
             ));
         }
-        if len < 9 || len > 256 {
+        if !(9..=256).contains(&len) {
             return Err(InputError::invalid(
                 field,
                 format!("is {len} characters long; IAM serial numbers have 9 to 256"),

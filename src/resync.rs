@@ -393,17 +393,17 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         CodePlan::Read(spec) => Some(open_source(spec)?),
         CodePlan::Given(..) => None,
     };
-    if let Some(info) = source.as_ref().map(|s| s.describe()) {
-        if info.digits as usize != crate::request::IAM_CODE_DIGITS {
-            return Err(crate::request::InputError::usage(
-                format!(
-                    "the {} makes {}-digit codes; IAM takes 6",
-                    info.kind, info.digits
-                ),
-                "resync a device whose codes have 6 digits (`codes` prints other lengths)",
-            )
-            .into());
-        }
+    if let Some(info) = source.as_ref().map(|s| s.describe())
+        && info.digits as usize != crate::request::IAM_CODE_DIGITS
+    {
+        return Err(crate::request::InputError::usage(
+            format!(
+                "the {} makes {}-digit codes; IAM takes 6",
+                info.kind, info.digits
+            ),
+            "resync a device whose codes have 6 digits (`codes` prints other lengths)",
+        )
+        .into());
     }
     let aws = Aws::connect(&request.aws).await?;
 

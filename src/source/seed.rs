@@ -182,7 +182,7 @@ fn read_file(path: &Path) -> Result<SecretBox<str>, DeviceError> {
                 "is owned by uid {} and you are uid {me}; a seed file must be your own",
                 meta.uid()
             ),
-            format!("copy it to a file of your own with mode 600, or chown it to yourself"),
+            "copy it to a file of your own with mode 600, or chown it to yourself".to_string(),
         ));
     }
     if meta.len() > MAX_SEED_BYTES {
