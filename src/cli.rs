@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::aws::AwsOptions;
 use crate::request::{AuthCode, Field, InputError, Origin, SerialNumber, UserName};
 use crate::source::seed::SeedOrigin;
+use crate::source::yubikey::Selector;
 use crate::window::Mode;
 
 /// The exit codes, for `--help` (and the README, which repeats them).
@@ -49,6 +50,26 @@ pub enum Command {
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
     #[command(after_help = EXIT_CODES_HELP)]
     Codes(CodesArgs),
+    /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Devices(DevicesArgs),
+}
+
+/// `mfa-resync devices`
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Also list each key's OATH accounts: names and flags only, never codes or secrets.
+    #[arg(long)]
+    pub accounts: bool,
+    /// Only the YubiKey with this serial number.
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<u32>,
+    /// Only this PC/SC reader, named in full.
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
+    /// The format of the list (text or JSON on stdout).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
 }
 
 /// `mfa-resync resync`
@@ -118,12 +139,14 @@ pub enum SourceKind {
     Seed,
     /// A display token: you type code 1, a countdown runs to the next window, you type code 2.
     Prompt,
+    /// A YubiKey's OATH application, over PC/SC (USB or an NFC reader).
+    Yubikey,
 }
 
 /// Flags that choose and configure the code source.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Where the codes come from [default: seed when a --seed-* flag is given].
+    /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub source: Option<SourceKind>,
     /// A file holding the seed (mode 600, your own): base32, or the otpauth:// URI of the QR code.
@@ -135,6 +158,15 @@ pub struct SourceArgs {
     /// Read the seed from standard input.
     #[arg(long, group = "seed")]
     pub seed_stdin: bool,
+    /// The YubiKey to use, by serial number (see `mfa-resync devices`).
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<u32>,
+    /// The PC/SC reader to use, named in full (an NFC reader on a help-desk station, say).
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
+    /// The OATH account on the YubiKey (ISSUER:NAME) [default: the target's AWS account, else the only TOTP one].
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
 }
 
 /// Flags that choose the windows.
@@ -200,6 +232,23 @@ pub enum SourceSpec {
     Seed(SeedOrigin),
     /// Typed from a display token.
     Prompt,
+    /// A YubiKey's OATH account.
+    YubiKey {
+        /// Which key.
+        selector: Selector,
+        /// `--account`, if given.
+        account: Option<String>,
+    },
+}
+
+impl SourceSpec {
+    /// The attached YubiKey, whichever it is, and the account that fits the target.
+    pub fn default_yubikey() -> Self {
+        SourceSpec::YubiKey {
+            selector: Selector::default(),
+            account: None,
+        }
+    }
 }
 
 /// The codes of a resync: given on the command line, or read from a source.
@@ -346,7 +395,37 @@ fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
     } else {
         None
     };
+    let key_flags = args.device.is_some() || args.reader.is_some() || args.account.is_some();
+    let yubikey = || SourceSpec::YubiKey {
+        selector: Selector {
+            serial: args.device,
+            reader: args.reader.clone(),
+        },
+        account: args.account.clone(),
+    };
+    if let Some(name) = &args.reader
+        && (name.is_empty() || name.contains('\0'))
+    {
+        return Err(InputError::invalid(
+            Field::flag("--reader"),
+            "is empty",
+            "name the reader in full, as `mfa-resync devices` shows it",
+        ));
+    }
+    if let Some(account) = &args.account
+        && (account.is_empty() || account.len() > 64 * 4)
+    {
+        return Err(InputError::invalid(
+            Field::flag("--account"),
+            "must be 1 to 256 bytes",
+            "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
+        ));
+    }
     match (args.source, seed) {
+        (Some(SourceKind::Seed) | None, Some(_)) if key_flags => Err(InputError::usage(
+            "--device, --reader and --account choose a YubiKey, but a seed was given",
+            "drop the YubiKey flags, or the --seed-* flag",
+        )),
         (Some(SourceKind::Seed) | None, Some(origin)) => Ok(Some(SourceSpec::Seed(origin))),
         (Some(SourceKind::Seed), None) => Err(InputError::invalid(
             Field::flag("--source seed"),
@@ -357,7 +436,17 @@ fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
             "--source prompt reads typed codes and takes no --seed-* flag",
             "drop the --seed-* flag, or use --source seed",
         )),
+        (Some(SourceKind::Prompt), None) if key_flags => Err(InputError::usage(
+            "--source prompt reads typed codes and takes no --device, --reader or --account",
+            "drop those flags, or use --source yubikey",
+        )),
         (Some(SourceKind::Prompt), None) => Ok(Some(SourceSpec::Prompt)),
+        (Some(SourceKind::Yubikey), Some(_)) => Err(InputError::usage(
+            "--source yubikey reads the key and takes no --seed-* flag",
+            "drop the --seed-* flag, or use --source seed",
+        )),
+        (Some(SourceKind::Yubikey), None) => Ok(Some(yubikey())),
+        (None, None) if key_flags => Ok(Some(yubikey())),
         (None, None) => Ok(None),
     }
 }
@@ -468,13 +557,8 @@ impl ResyncArgs {
                 }
                 CodePlan::Read(spec)
             }
-            (None, None, None) => {
-                return Err(InputError::usage(
-                    "no codes and no source: mfa-resync needs somewhere to read two consecutive codes",
-                    "add --source seed --seed-file FILE, or --source prompt for a display token, \
-                     or --authentication-code-1 and --authentication-code-2",
-                ));
-            }
+            // No codes and no source: the YubiKey that is attached, as DESIGN.md's default.
+            (None, None, None) => CodePlan::Read(SourceSpec::default_yubikey()),
         };
         Ok(ResyncRequest {
             user,
@@ -500,16 +584,11 @@ impl CodesArgs {
             Some(SourceSpec::Prompt) => {
                 return Err(InputError::usage(
                     "`codes` reads codes from a seed or a device; a display token shows its own",
-                    "read the codes off the token's screen, or give --source seed --seed-file FILE",
+                    "read the codes off the token's screen, or use --source yubikey or --source seed",
                 ));
             }
             Some(spec) => spec,
-            None => {
-                return Err(InputError::usage(
-                    "no source to read codes from",
-                    "add --source seed --seed-file FILE (or --seed-env VAR, --seed-stdin)",
-                ));
-            }
+            None => SourceSpec::default_yubikey(),
         };
         Ok(CodesRequest {
             source,
@@ -536,7 +615,7 @@ mod tests {
             .command
         {
             Command::Resync(r) => r.validate(),
-            Command::Codes(_) => unreachable!(),
+            _ => unreachable!("resync was parsed"),
         }
     }
 
@@ -610,9 +689,21 @@ mod tests {
     }
 
     #[test]
-    fn a_source_is_required_without_codes() {
-        let err = resync(&["--user-name", "alice"]).unwrap_err();
-        assert!(err.hint().contains("--source seed"), "{}", err.hint());
+    fn without_codes_or_a_source_the_attached_yubikey_is_read() {
+        let r = resync(&["--user-name", "alice"]).unwrap();
+        assert!(
+            matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, account: None }) if *selector == Selector::default())
+        );
+        let r = resync(&[
+            "--device",
+            "12345678",
+            "--account",
+            "Amazon Web Services:alice@1",
+        ])
+        .unwrap();
+        assert!(
+            matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, .. }) if selector.serial == Some(12345678))
+        );
         assert!(matches!(
             resync(&["--seed-env", "S"]).unwrap().codes,
             CodePlan::Read(SourceSpec::Seed(_))

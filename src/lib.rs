@@ -11,6 +11,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod devices;
 pub mod error;
 pub mod report;
 pub mod request;
@@ -63,6 +64,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let reporter = Reporter::new(request.output, request.quiet);
             runtime()?.block_on(resync::run(request, &reporter))
         }
+        Command::Devices(args) => devices::run(args),
         Command::Codes(args) => {
             let request = args.validate()?;
             let reporter = Reporter::new(request.output, request.quiet);

@@ -6,23 +6,30 @@
 //! while waiting or reading ends the run with nothing sent.
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use tokio::sync::watch;
+use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use crate::aws::{Aws, AwsError, Receipt};
 use crate::cli::{CodePlan, CodesRequest, ResyncRequest, SourceSpec};
 use crate::error::Error;
 use crate::report::{Reporter, ResyncReport, utc_time_of_day};
-use crate::request::{Origin, SerialNumber, UserName};
+use crate::request::{IAM_CODE_DIGITS, InputError, Origin, SerialNumber, UserName};
 use crate::source::prompt::PromptSource;
 use crate::source::seed::SeedSource;
+use crate::source::yubikey::{self, AccountChoice, OpenKey, Password};
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
 use crate::window::{Clock, Mode, Pair, Period, Planner, ServerClock, Skew, SystemClock};
 
 /// How often the countdown is redrawn.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How long a device may take for one code: above a YubiKey's own 15-s touch timeout.
+const DEVICE_WATCHDOG: Duration = Duration::from_secs(40);
 
 /// How many times a pair may go stale (a device slower than a window) before giving up.
 const MAX_STALE_PAIRS: u32 = 3;
@@ -108,6 +115,7 @@ pub struct PairReader<'a> {
     info: SourceInfo,
     owner: ClockOwner,
     sent_codes: Vec<Code>,
+    digits: Option<usize>,
 }
 
 impl<'a> PairReader<'a> {
@@ -131,7 +139,14 @@ impl<'a> PairReader<'a> {
             info,
             owner,
             sent_codes: Vec::new(),
+            digits: None,
         }
+    }
+
+    /// Refuses codes of any other length before they could be sent (IAM takes 6 digits).
+    pub fn require_digits(mut self, digits: usize) -> Self {
+        self.digits = Some(digits);
+        self
     }
 
     /// What the source is.
@@ -152,16 +167,32 @@ impl<'a> PairReader<'a> {
             let result = source.code_at(counter);
             (source, result)
         });
-        tokio::select! {
+        // A host-clock device answers within its own touch timeout (a YubiKey's is about 15 s);
+        // past the watchdog it is hung. Typing has no deadline.
+        let watchdog = match self.owner {
+            ClockOwner::Host => DEVICE_WATCHDOG,
+            ClockOwner::Device => Duration::MAX,
+        };
+        let code = tokio::select! {
             biased;
-            () = self.interrupt.wait() => Err(Error::Interrupted),
-            joined = task => match joined {
-                Ok((source, result)) => {
-                    self.source = Some(source);
-                    Ok(result?)
+            () = self.interrupt.wait() => return Err(Error::Interrupted),
+            joined = tokio::time::timeout(watchdog, task) => match joined {
+                Err(_) => return Err(DeviceError::Timeout { secs: watchdog.as_secs() }.into()),
+                Ok(Err(_)) => {
+                    return Err(DeviceError::Malformed { what: "nothing: the reading thread failed".into() }.into());
                 }
-                Err(_) => Err(DeviceError::Malformed { what: "nothing: the reading thread failed".into() }.into()),
+                Ok(Ok((source, result))) => {
+                    self.source = Some(source);
+                    result?
+                }
             },
+        };
+        match self.digits {
+            Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
+                digits: code.expose().len(),
+            }
+            .into()),
+            _ => Ok(code),
         }
     }
 
@@ -342,12 +373,62 @@ pub async fn send_with_retries<S: Submit>(
     }
 }
 
-/// Opens the source a request names; reading a seed file is local I/O and happens before any network.
-fn open_source(spec: &SourceSpec) -> Result<Box<dyn CodeSource>, Error> {
-    Ok(match spec {
-        SourceSpec::Seed(origin) => Box::new(SeedSource::load(origin)?),
-        SourceSpec::Prompt => Box::new(PromptSource::stdin()),
-    })
+/// A source opened before any network I/O, so that a missing key, a wrong password or a bad seed
+/// fails before AWS is asked anything; a YubiKey's account is chosen once the target is known.
+enum Opened {
+    Ready(Box<dyn CodeSource>),
+    Key {
+        key: Box<OpenKey<PcscSmartCardConnection>>,
+        account: Option<String>,
+    },
+}
+
+impl Opened {
+    fn open(spec: &SourceSpec) -> Result<Opened, Error> {
+        Ok(match spec {
+            SourceSpec::Seed(origin) => Opened::Ready(Box::new(SeedSource::load(origin)?)),
+            SourceSpec::Prompt => Opened::Ready(Box::new(PromptSource::stdin())),
+            SourceSpec::YubiKey { selector, account } => {
+                let (key, conn) = yubikey::open_one(selector)?;
+                let now = SystemClock.now().as_secs();
+                let open = OpenKey::open(conn, key, oath_password(), now)?;
+                Opened::Key {
+                    key: Box::new(open),
+                    account: account.clone(),
+                }
+            }
+        })
+    }
+
+    fn clock(&self) -> ClockOwner {
+        match self {
+            Opened::Ready(source) => source.clock(),
+            Opened::Key { .. } => ClockOwner::Host,
+        }
+    }
+
+    /// The source, with the YubiKey account that AWS's QR code would have made for `preferred`
+    /// (`USER@ACCOUNT`) when no `--account` was given.
+    fn finish(self, preferred: Option<String>) -> Result<Box<dyn CodeSource>, Error> {
+        Ok(match self {
+            Opened::Ready(source) => source,
+            Opened::Key { key, account } => Box::new(key.choose(&AccountChoice {
+                explicit: account,
+                preferred_name: preferred,
+            })?),
+        })
+    }
+}
+
+/// `MFA_RESYNC_OATH_PASSWORD`, else a prompt when a person is at a terminal, else none.
+pub(crate) fn oath_password() -> Password {
+    match std::env::var("MFA_RESYNC_OATH_PASSWORD") {
+        Ok(password) => Password::Given(SecretString::from(password)),
+        Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            Password::Prompt
+        }
+        Err(_) => Password::None,
+    }
 }
 
 /// Where the serial number came from, for the report.
@@ -358,7 +439,7 @@ fn resolve_serial(
 ) -> Result<(SerialNumber, &'static str), Error> {
     if let Some(serial) = aws.profile_mfa_serial() {
         let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
-            crate::request::InputError::usage(
+            InputError::usage(
                 format!("the profile's mfa_serial is not a valid serial number ({e})"),
                 "fix mfa_serial in ~/.aws/config, or pass --serial-number",
             )
@@ -389,35 +470,34 @@ fn resolve_serial(
 /// `mfa-resync resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
     let interrupt = Interrupt::ctrl_c();
-    let source = match &request.codes {
-        CodePlan::Read(spec) => Some(open_source(spec)?),
+    let opened = match &request.codes {
+        CodePlan::Read(spec) => Some(Opened::open(spec)?),
         CodePlan::Given(..) => None,
     };
-    if let Some(info) = source.as_ref().map(|s| s.describe())
-        && info.digits as usize != crate::request::IAM_CODE_DIGITS
-    {
-        return Err(crate::request::InputError::usage(
-            format!(
-                "the {} makes {}-digit codes; IAM takes 6",
-                info.kind, info.digits
-            ),
-            "resync a device whose codes have 6 digits (`codes` prints other lengths)",
-        )
-        .into());
+    if let Some(Opened::Ready(source)) = &opened {
+        let info = source.describe();
+        if info.digits as usize != IAM_CODE_DIGITS {
+            return Err(InputError::usage(
+                format!(
+                    "the {} makes {}-digit codes; IAM takes 6",
+                    info.kind, info.digits
+                ),
+                "resync a device whose codes have 6 digits (`codes` prints other lengths)",
+            )
+            .into());
+        }
     }
     let aws = Aws::connect(&request.aws).await?;
 
-    // Who and which device. The caller's identity is asked whenever codes are to be read, even
-    // with a user name given: it fails on bad credentials before the user waits, and its `Date`
-    // gives the clock skew.
-    let needs_date = source.is_some()
-        && source
-            .as_ref()
-            .is_some_and(|s| s.clock() == ClockOwner::Host);
-    let caller = if request.user.is_none() || needs_date {
-        Some(aws.caller().await?)
-    } else {
-        None
+    // Who and which device. The caller's identity is asked whenever a host-clock source is read,
+    // even with a user name given: bad credentials fail before the user waits, and the answer's
+    // `Date` gives the clock skew.
+    let needs_date = opened
+        .as_ref()
+        .is_some_and(|s| s.clock() == ClockOwner::Host);
+    let caller = match request.user.is_none() || needs_date {
+        true => Some(aws.caller().await?),
+        false => None,
     };
     let (user, user_from) = match (request.user, &caller) {
         (Some(user), _) => (user, "given"),
@@ -443,14 +523,14 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     reporter.line(format!(
         "User {user} ({user_from}), device {serial} ({serial_from})."
     ));
+    let mut submit = AwsSubmit {
+        aws: &aws,
+        user: &user,
+        serial: &serial,
+    };
 
-    let (sent, source_kind, skew) = match (request.codes, source) {
+    let (sent, source_kind, skew) = match (request.codes, opened) {
         (CodePlan::Given(code1, code2), _) => {
-            let mut submit = AwsSubmit {
-                aws: &aws,
-                user: &user,
-                serial: &serial,
-            };
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             let receipt = submit
@@ -471,11 +551,20 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
                 Skew::ZERO,
             )
         }
-        (CodePlan::Read(_), Some(source)) => {
-            let skew = match aws.last_date() {
-                Some((date, received)) => Skew::from_date(date, received),
-                None => Skew::ZERO,
-            };
+        (CodePlan::Read(_), Some(opened)) => {
+            // The account AWS's QR code would have created on a YubiKey: USER@ACCOUNT.
+            let account = serial
+                .account()
+                .map(str::to_string)
+                .or(caller.map(|c| c.account));
+            let preferred = Some(match account {
+                Some(account) => format!("{user}@{account}"),
+                None => format!("{user}@"),
+            });
+            let source = opened.finish(preferred)?;
+            let skew = aws
+                .last_date()
+                .map_or(Skew::ZERO, |(date, at)| Skew::from_date(date, at));
             if !skew.is_zero() {
                 let direction = if skew.millis() > 0 {
                     "behind"
@@ -488,18 +577,11 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
                 ));
             }
             let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, skew);
-            let mut reader = PairReader::new(source, clock, request.mode, reporter, interrupt);
+            let mut reader = PairReader::new(source, clock, request.mode, reporter, interrupt)
+                .require_digits(IAM_CODE_DIGITS);
             let kind = reader.info().kind.to_string();
-            let mut submit = AwsSubmit {
-                aws: &aws,
-                user: &user,
-                serial: &serial,
-            };
-            (
-                send_with_retries(&mut reader, &mut submit, request.max_attempts).await?,
-                kind,
-                skew,
-            )
+            let sent = send_with_retries(&mut reader, &mut submit, request.max_attempts).await?;
+            (sent, kind, skew)
         }
         (CodePlan::Read(_), None) => unreachable!("a source is opened for every CodePlan::Read"),
     };
@@ -517,7 +599,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
 
 /// `mfa-resync codes`.
 pub async fn codes(request: CodesRequest, reporter: &Reporter) -> Result<(), Error> {
-    let source = open_source(&request.source)?;
+    let source = Opened::open(&request.source)?.finish(None)?;
     let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, Skew::ZERO);
     let mut reader = PairReader::new(source, clock, request.mode, reporter, Interrupt::ctrl_c());
     let period = reader.info().period;

@@ -308,10 +308,34 @@ fn cases() -> Vec<Case> {
             names: "--seed-env: is not an environment variable name",
         },
         Case {
-            name: "no source",
-            args: &[],
+            name: "yubikey flag with a seed",
+            args: &["--device", "12345678", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--device, --reader and --account choose a YubiKey, but a seed was given",
+        },
+        Case {
+            name: "device serial not a number",
+            args: &["--device", "12ab"],
             seed: NoSeed,
-            names: "no codes and no source",
+            names: "--device",
+        },
+        Case {
+            name: "empty account",
+            args: &["--account", ""],
+            seed: NoSeed,
+            names: "--account: must be 1 to 256 bytes",
+        },
+        Case {
+            name: "prompt with a reader",
+            args: &["--source", "prompt", "--reader", "R"],
+            seed: NoSeed,
+            names: "--source prompt reads typed codes and takes no --device",
+        },
+        Case {
+            name: "yubikey with a seed",
+            args: &["--source", "yubikey", "--seed-env", "S"],
+            seed: NoSeed,
+            names: "--source yubikey reads the key and takes no --seed-* flag",
         },
         Case {
             name: "source seed without seed",

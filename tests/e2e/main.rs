@@ -7,3 +7,4 @@ mod codes;
 mod resync;
 mod secrets;
 mod util;
+mod yubikey;

@@ -68,8 +68,13 @@ impl Bed {
     /// `mfa-resync` with alice's credentials and nothing else from the host's AWS setup.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("trap").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path)
             .env("HOME", self.dir.path())
             .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
             .env(
@@ -130,6 +135,18 @@ impl Bed {
         let path = self.dir.path().join(name);
         write_private(&path, contents);
         path
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        let marker = self.dir.path().join("pkill-called");
+        if marker.exists() && !std::thread::panicking() {
+            panic!(
+                "mfa-resync ran pkill/killall: {:?}",
+                std::fs::read_to_string(marker)
+            );
+        }
     }
 }
 
@@ -205,5 +222,150 @@ impl Output {
     /// Both streams, for secret checks.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Tests that put a card in vpcd's readers hold this: there are two readers for the whole run.
+pub static READERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The reader of vpcd's first slot (TCP 35963), and of its second (35964).
+pub const READER_0: &str = "Virtual PCD 00 00";
+/// See [`READER_0`].
+pub const READER_1: &str = "Virtual PCD 00 01";
+
+/// Holds the readers and makes sure pcscd (with vpcd's readers) is up.
+pub fn readers() -> std::sync::MutexGuard<'static, ()> {
+    let guard = READERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ensure_pcscd();
+    guard
+}
+
+/// Uses the running pcscd, or starts one (a foreground child that ends itself when idle: the
+/// test command starts the one CI uses, so this is for a bare `cargo test`).
+fn ensure_pcscd() {
+    use yubikit::platform::pcsc::{PcscError, list_readers};
+    match list_readers() {
+        Ok(readers) if readers.iter().any(|r| r == READER_0) => return,
+        Ok(readers) => panic!(
+            "pcscd runs without vpcd's readers ({readers:?}): install vsmartcard-vpcd and restart pcscd"
+        ),
+        Err(PcscError::Pcsc(pcsc::Error::NoService)) => {}
+        Err(e) => panic!("PC/SC is unusable: {e}"),
+    }
+    let child = Command::new("pcscd")
+        .args(["--foreground", "--auto-exit"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pcscd starts (apt-get install pcscd vsmartcard-vpcd)");
+    eprintln!(
+        "started pcscd --foreground --auto-exit as pid {}",
+        child.id()
+    );
+    std::mem::forget(child);
+    wait_until(
+        "pcscd lists vpcd's readers",
+        Duration::from_secs(10),
+        || list_readers().is_ok_and(|r| r.iter().any(|r| r == READER_0)),
+    );
+}
+
+/// Polls `done` until it holds, or panics naming `what`.
+pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn reader_has_card(reader: &str) -> bool {
+    yubikit::platform::pcsc::list_readers_with_state().is_ok_and(|readers| {
+        readers
+            .iter()
+            .any(|(name, present)| name == reader && *present)
+    })
+}
+
+/// A virtual YubiKey in one of vpcd's readers, served from a thread of this test; removed on drop.
+pub struct Card {
+    pub card: std::sync::Arc<std::sync::Mutex<testbed::virtual_yubikey::VirtualCard>>,
+    pub reader: &'static str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Card {
+    /// Inserts a card made from `config` into `READER_0` (slot 0) or `READER_1` (slot 1).
+    pub fn insert(config: testbed::virtual_yubikey::CardConfig, slot: u16) -> Card {
+        use testbed::virtual_yubikey::{VirtualCard, vpcd};
+        let reader = if slot == 0 { READER_0 } else { READER_1 };
+        let card = std::sync::Arc::new(std::sync::Mutex::new(
+            VirtualCard::new(config).expect("a valid card"),
+        ));
+        let options = vpcd::VpcdOptions {
+            port: 35963 + slot,
+            ..Default::default()
+        };
+        let stop = options.stop.clone();
+        let served = card.clone();
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = events.clone();
+        let thread = std::thread::spawn(move || {
+            let ended = vpcd::serve(&served, &options, &mut |event| {
+                if !matches!(event, vpcd::Event::Apdu { .. }) {
+                    log.lock().unwrap().push(format!("{event:?}"));
+                }
+            });
+            log.lock().unwrap().push(format!("ended: {ended:?}"));
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !reader_has_card(reader) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no card in {reader} after 10 s; the card saw {:?}",
+                events.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Card {
+            card,
+            reader,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The card leaves the reader after `n` more commands.
+    pub fn remove_after(&self, n: u64) {
+        self.card.lock().unwrap().remove_after(Some(n));
+    }
+
+    /// Commands the card has answered.
+    pub fn apdus(&self) -> u64 {
+        self.card.lock().unwrap().apdu_count()
+    }
+}
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let reader = self.reader;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while reader_has_card(reader) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // pcscd polls vpcd for presence a few times a second: a card inserted before it has seen
+        // the reader empty looks like the old card (mid-reset after a removal) and never powers up.
+        std::thread::sleep(Duration::from_millis(1200));
     }
 }

@@ -1,0 +1,299 @@
+//! The YubiKey source end to end: the built binary, the real pcscd with vpcd's virtual reader, a
+//! virtual YubiKey served from the test, and `iam-local`. The readers are shared, so these tests
+//! take turns (`util::readers`).
+
+use std::time::Duration;
+
+use testbed::virtual_yubikey::{CardConfig, CredentialConfig, TouchPolicy};
+
+use crate::util::{Bed, Card, READER_0, counter_now, readers, unix_now, wait_for_margin};
+
+const AWS_ACCOUNT: &str = "Amazon Web Services:alice@123456789012";
+
+/// A YubiKey holding the demo device's seed, as AWS's QR code would have put it there.
+fn key_for(bed: &Bed, serial: u32) -> CardConfig {
+    CardConfig::new(serial)
+        .with_credential(CredentialConfig::totp_for_account(AWS_ACCOUNT, &bed.seed))
+}
+
+#[test]
+fn resyncs_from_the_attached_yubikey_by_default_in_waiting_mode() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let _card = Card::insert(key_for(&bed, 12345678), 0);
+    let start = counter_now();
+    let out = bed.resync(&[]);
+    out.assert_exit(0)
+        .assert_stderr("Code 2 read")
+        .assert_stderr("Resynced arn:aws:iam::123456789012:mfa/alice");
+    let (c1, c2) = bed.resync_requests()[0].counters.expect("matched");
+    assert_eq!(c2, c1 + 1);
+    assert!(c1 == start || c1 == start + 1);
+}
+
+#[test]
+fn resyncs_from_the_yubikey_with_no_wait() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let card = Card::insert(key_for(&bed, 12345678), 0);
+    let out = bed.resync(&["--no-wait", "--source", "yubikey", "--reader", READER_0]);
+    out.assert_exit(0);
+    assert!(bed.resync_requests()[0].counters.is_some());
+    assert!(card.apdus() > 0);
+}
+
+#[test]
+fn a_touch_delayed_past_the_boundary_still_gives_a_consecutive_pair() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let mut config = CardConfig::new(23456789);
+    let mut account = CredentialConfig::totp_for_account(AWS_ACCOUNT, &bed.seed);
+    account.touch = true;
+    config = config.with_credential(account);
+    // Start with 8 to 20 s left in the window, and touch 3 s after the boundary.
+    let into = unix_now().as_secs_f64() % 30.0;
+    if into < 10.0 {
+        std::thread::sleep(Duration::from_secs_f64(10.0 - into));
+    } else if into > 22.0 {
+        std::thread::sleep(Duration::from_secs_f64(30.0 - into + 10.0));
+    }
+    let left = 30.0 - unix_now().as_secs_f64() % 30.0;
+    let card = Card::insert(
+        config.with_touch(TouchPolicy::Delay(Duration::from_secs_f64(left + 3.0))),
+        0,
+    );
+    let start = counter_now();
+    let out = bed.resync(&[]);
+    out.assert_exit(0)
+        .assert_stderr("Touch your YubiKey (serial 23456789) for code 1.");
+    assert_eq!(
+        bed.resync_requests()[0].counters,
+        Some((start, start + 1)),
+        "code 1 is the window the run began in"
+    );
+    drop(card);
+}
+
+#[test]
+fn touch_denied_exits_3_and_sends_nothing() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let mut account = CredentialConfig::totp_for_account(AWS_ACCOUNT, &bed.seed);
+    account.touch = true;
+    let config = CardConfig::new(34567890)
+        .with_credential(account)
+        .with_touch(TouchPolicy::Deny {
+            after: Duration::from_millis(500),
+        });
+    let _card = Card::insert(config, 0);
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(3)
+        .assert_stderr("no touch on YubiKey 34567890 in time")
+        .assert_stderr("touch the gold disc");
+    assert!(bed.resync_requests().is_empty());
+}
+
+#[test]
+fn a_password_protected_key_needs_the_right_password() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let _card = Card::insert(key_for(&bed, 45678901).with_password("correct horse"), 0);
+    let run = |password: Option<&str>| {
+        let mut cmd = bed.command();
+        if let Some(p) = password {
+            cmd.env("MFA_RESYNC_OATH_PASSWORD", p);
+        }
+        bed.run(cmd.args(["resync", "--endpoint-url", &bed.url(), "--no-wait"]))
+    };
+    let missing = run(None);
+    missing
+        .assert_exit(3)
+        .assert_stderr("is password-protected")
+        .assert_stderr("MFA_RESYNC_OATH_PASSWORD");
+    let wrong = run(Some("battery staple"));
+    wrong
+        .assert_exit(3)
+        .assert_stderr("wrong OATH password for YubiKey 45678901");
+    assert!(
+        !wrong.all().contains("battery staple"),
+        "the password never shows"
+    );
+    assert!(
+        bed.log().is_empty(),
+        "a device failure comes before any request"
+    );
+    let right = run(Some("correct horse"));
+    right.assert_exit(0);
+    assert!(!right.all().contains("correct horse"));
+}
+
+#[test]
+fn the_key_removed_between_the_two_codes_exits_3_with_nothing_sent() {
+    let _readers = readers();
+    let bed = Bed::new();
+    // Learn how many commands a `codes --no-wait` takes, then remove the card at the last one
+    // (code 2's CALCULATE) of a resync that does the same reads.
+    let card = Card::insert(key_for(&bed, 56789012), 0);
+    bed.run(bed.command().args(["codes", "--no-wait"]))
+        .assert_exit(0);
+    let per_run = card.apdus();
+    card.remove_after(per_run - 1);
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(3)
+        .assert_stderr("removed before both codes were read");
+    assert!(
+        bed.resync_requests().is_empty(),
+        "no half-read pair is sent"
+    );
+}
+
+#[test]
+fn two_keys_need_a_choice() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let _a = Card::insert(key_for(&bed, 11111111), 0);
+    let _b = Card::insert(key_for(&bed, 22222222), 1);
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(3)
+        .assert_stderr(
+            "2 YubiKeys are attached: 11111111 (Virtual PCD 00 00); 22222222 (Virtual PCD 00 01)",
+        )
+        .assert_stderr("--device SERIAL");
+    assert!(bed.log().is_empty());
+    bed.resync(&["--no-wait", "--device", "22222222"])
+        .assert_exit(0);
+    let out = bed.resync(&["--no-wait", "--device", "33333333"]);
+    out.assert_exit(3)
+        .assert_stderr("no YubiKey with serial 33333333");
+}
+
+#[test]
+fn the_account_is_matched_by_the_serial_numbers_aws_account() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let other = testbed::iam_local::random_seed_base32();
+    let config = CardConfig::new(67890123)
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice@999999999999",
+            &other,
+        ))
+        .with_credential(CredentialConfig::totp_for_account("GitHub:alice", &other))
+        .with_credential(CredentialConfig::totp_for_account(AWS_ACCOUNT, &bed.seed));
+    let _card = Card::insert(config, 0);
+    let out = bed.resync(&[
+        "--no-wait",
+        "--serial-number",
+        "arn:aws:iam::123456789012:mfa/alice",
+    ]);
+    out.assert_exit(0);
+    // An explicit --account wins; a wrong one is refused before anything is sent.
+    let out = bed.resync(&["--no-wait", "--account", "GitHub:nobody"]);
+    out.assert_exit(3)
+        .assert_stderr("has no account \"GitHub:nobody\"")
+        .assert_stderr("GitHub:alice");
+    assert_eq!(bed.resync_requests().len(), 1);
+}
+
+#[test]
+fn no_yubikey_exits_3_before_any_request() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(3)
+        .assert_stderr("no YubiKey found")
+        .assert_stderr("--source seed");
+    assert!(bed.log().is_empty());
+}
+
+#[test]
+fn devices_lists_keys_and_accounts_as_text_and_json() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let mut touchy = CredentialConfig::totp_for_account("Example:bob", &bed.seed);
+    touchy.touch = true;
+    touchy.period = 60;
+    let _card = Card::insert(key_for(&bed, 78901234).with_credential(touchy), 0);
+    let out = bed.run(bed.command().args(["devices", "--accounts"]));
+    out.assert_exit(0);
+    assert!(
+        out.stdout.contains("YubiKey 78901234  firmware 5.7.2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("    Amazon Web Services:alice@123456789012  TOTP 30 s\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("    Example:bob  TOTP 60 s  touch\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Other readers: Virtual PCD 00 01 (empty)"),
+        "{}",
+        out.stdout
+    );
+    let out = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--output", "json"]),
+    );
+    out.assert_exit(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["YubiKeys"][0]["Serial"], 78901234);
+    assert_eq!(v["YubiKeys"][0]["Reader"], READER_0);
+    assert_eq!(v["YubiKeys"][0]["Accounts"][1]["Touch"], true);
+    assert!(!out.all().contains(&bed.seed));
+}
+
+#[test]
+fn codes_agree_with_ykman_on_the_same_key() {
+    // ykman is Yubico's own host software: its view of the virtual key must be ours.
+    let _readers = readers();
+    let bed = Bed::new();
+    let _card = Card::insert(key_for(&bed, 89012345), 0);
+    wait_for_margin(Duration::from_secs(5));
+    let ours = bed.run(
+        bed.command()
+            .args(["codes", "--no-wait", "--reader", READER_0]),
+    );
+    ours.assert_exit(0);
+    let current = ours.stdout.lines().nth(1).expect("two codes").to_string();
+    let ykman = std::process::Command::new("ykman")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bed.dir.path().join("trap").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("HOME", bed.dir.path())
+        .args([
+            "--reader",
+            READER_0,
+            "oath",
+            "accounts",
+            "code",
+            "--single",
+            "alice@123456789012",
+        ])
+        .output();
+    match ykman {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "ykman: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), current);
+        }
+        Err(e) => assert!(
+            std::env::var_os("MFA_RESYNC_REQUIRE_TOOLS").is_none(),
+            "ykman is required by scripts/test: {e}"
+        ),
+    }
+}
