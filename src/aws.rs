@@ -153,6 +153,38 @@ pub enum AwsError {
 }
 
 impl AwsError {
+    /// A short name for logs: AWS's error code where there is one.
+    pub fn code(&self) -> String {
+        match self {
+            AwsError::NoCredentials { .. } => "NoCredentials".into(),
+            AwsError::BadCredentials { code, .. } | AwsError::AccessDenied { code, .. } => {
+                code.clone()
+            }
+            AwsError::InvalidCodes { .. } => "InvalidAuthenticationCode".into(),
+            AwsError::NoSuchEntity { .. } => "NoSuchEntity".into(),
+            AwsError::NotAUser { .. } => "NotAUser".into(),
+            AwsError::NoDevice { .. } => "NoDevice".into(),
+            AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
+            AwsError::Transient { what, .. } | AwsError::Other { what, .. } => {
+                // "Operation: Code (HTTP n): message" → Code; else the class.
+                what.split(": ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(" (HTTP").next())
+                    .filter(|code| !code.contains(' '))
+                    .map_or_else(
+                        || {
+                            if self.is_transient() {
+                                "Transient".into()
+                            } else {
+                                "Error".into()
+                            }
+                        },
+                        str::to_string,
+                    )
+            }
+        }
+    }
+
     /// Whether a fresh attempt may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, AwsError::Transient { .. })
@@ -169,7 +201,16 @@ impl AwsError {
 
 /// Remembers the `Date` of the last response and the host time it arrived.
 #[derive(Debug, Clone, Default)]
-struct DateProbe(Arc<Mutex<Option<(u64, Duration)>>>);
+struct DateProbe(Arc<Mutex<LastResponse>>);
+
+/// What the last response said about itself.
+#[derive(Debug, Clone, Default)]
+struct LastResponse {
+    /// `Date` (whole seconds) and the host time it arrived.
+    date: Option<(u64, Duration)>,
+    /// `x-amzn-RequestId`.
+    request_id: Option<String>,
+}
 
 impl Intercept for DateProbe {
     fn name(&self) -> &'static str {
@@ -191,8 +232,16 @@ impl Intercept for DateProbe {
             .get("date")
             .and_then(|value| DateTime::from_str(value, Format::HttpDate).ok())
             .and_then(|date| u64::try_from(date.secs()).ok());
-        if let (Some(date), Ok(mut last)) = (date, self.0.lock()) {
-            *last = Some((date, received));
+        let request_id = context
+            .response()
+            .headers()
+            .get("x-amzn-requestid")
+            .map(str::to_string);
+        if let Ok(mut last) = self.0.lock() {
+            if let Some(date) = date {
+                last.date = Some((date, received));
+            }
+            last.request_id = request_id;
         }
         Ok(())
     }
@@ -206,6 +255,19 @@ pub struct Aws {
     probe: DateProbe,
     profile_mfa_serial: Option<String>,
     region: String,
+    region_defaulted: bool,
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+}
+
+/// What `doctor` can say about the credentials without showing them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsInfo {
+    /// Where they most likely came from.
+    pub source: String,
+    /// `long-term` (AKIA…) or `temporary` (ASIA…, with a session token).
+    pub kind: &'static str,
+    /// Seconds until they expire, for temporary ones.
+    pub expires_in: Option<i64>,
 }
 
 impl Aws {
@@ -227,6 +289,7 @@ impl Aws {
             .operation_attempt_timeout(options.read_timeout + options.connect_timeout)
             .build();
         let sdk = loader.timeout_config(timeouts).load().await;
+        let region_defaulted = sdk.region().is_none();
         let region = sdk
             .region()
             .map(|r| r.to_string())
@@ -245,18 +308,70 @@ impl Aws {
                 .build(),
         );
         let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
+        let credentials = sdk.credentials_provider();
         Ok(Aws {
             iam,
             sts,
             probe,
             profile_mfa_serial,
             region,
+            region_defaulted,
+            credentials,
         })
     }
 
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// Whether no region was configured and IAM's default was taken.
+    pub fn region_defaulted(&self) -> bool {
+        self.region_defaulted
+    }
+
+    /// Resolves the credentials (without a request) and says what kind they are, never what.
+    pub async fn credentials(&self, profile: Option<&str>) -> Result<CredentialsInfo, AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| AwsError::NoCredentials {
+                detail: "no credentials provider is configured".into(),
+            })?;
+        let credentials =
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| AwsError::NoCredentials {
+                    detail: short_chain(&e),
+                })?;
+        let source = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            "the environment (AWS_ACCESS_KEY_ID)".to_string()
+        } else {
+            let name = profile
+                .map(str::to_string)
+                .or_else(|| std::env::var("AWS_PROFILE").ok())
+                .unwrap_or_else(|| "default".into());
+            format!("profile {name} (its keys, SSO session or credential_process)")
+        };
+        let kind = if credentials.session_token().is_some() {
+            "temporary"
+        } else {
+            "long-term"
+        };
+        let expires_in =
+            credentials
+                .expiry()
+                .map(|at| match at.duration_since(SystemTime::now()) {
+                    Ok(left) => left.as_secs() as i64,
+                    Err(past) => -(past.duration().as_secs() as i64),
+                });
+        Ok(CredentialsInfo {
+            source,
+            kind,
+            expires_in,
+        })
     }
 
     /// The `mfa_serial` of the selected profile, if it names one.
@@ -266,7 +381,16 @@ impl Aws {
 
     /// The `Date` (whole seconds) of the last response, and the host time it arrived.
     pub fn last_date(&self) -> Option<(u64, Duration)> {
-        self.probe.0.lock().ok().and_then(|last| *last)
+        self.probe.0.lock().ok().and_then(|last| last.date)
+    }
+
+    /// The request id of the last response, if the last call got one.
+    pub fn last_request_id(&self) -> Option<String> {
+        self.probe
+            .0
+            .lock()
+            .ok()
+            .and_then(|last| last.request_id.clone())
     }
 
     /// `sts:GetCallerIdentity`.
@@ -311,6 +435,10 @@ impl Aws {
         code1: &str,
         code2: &str,
     ) -> Result<Receipt, AwsError> {
+        // A call that gets no response must not inherit the previous call's request id.
+        if let Ok(mut last) = self.probe.0.lock() {
+            last.request_id = None;
+        }
         let result = self
             .iam
             .resync_mfa_device()
@@ -461,8 +589,24 @@ fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
 fn credentials_reason(err: &(dyn std::error::Error + 'static)) -> String {
     sources(err)
         .find(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
-        .map(|e| DisplayErrorContext(e).to_string())
+        .map(short_chain)
         .unwrap_or_default()
+}
+
+/// The first two links of an error chain, without the SDK's debug dumps: enough to act on; the
+/// whole chain is for `-v`.
+fn short_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let text = sources(err)
+        .take(3)
+        .map(|e| e.to_string())
+        .map(|t| t.split(" (").next().unwrap_or_default().trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    match text.char_indices().nth(240) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::aws::AwsOptions;
 use crate::request::{AuthCode, Field, InputError, Origin, SerialNumber, UserName};
+use crate::source::otp_slot::SlotNumber;
 use crate::source::seed::SeedOrigin;
 use crate::source::yubikey::Selector;
 use crate::window::Mode;
@@ -53,6 +54,35 @@ pub enum Command {
     /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
     #[command(after_help = EXIT_CODES_HELP)]
     Devices(DevicesArgs),
+    /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l -` or packaging.
+    Man,
+}
+
+/// `mfa-resync doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The format of the report (text or JSON on stdout).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+}
+
+impl DoctorArgs {
+    /// Validates the AWS flags.
+    pub fn aws_options(&self) -> Result<AwsOptions, InputError> {
+        aws_options(&self.aws)
+    }
 }
 
 /// `mfa-resync devices`
@@ -116,6 +146,9 @@ pub struct ResyncArgs {
     /// How to report.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// `mfa-resync codes`
@@ -141,6 +174,8 @@ pub enum SourceKind {
     Prompt,
     /// A YubiKey's OATH application, over PC/SC (USB or an NFC reader).
     Yubikey,
+    /// A YubiKey OTP slot in HMAC-SHA1 challenge-response mode (HID, else CCID); see --slot.
+    OtpSlot,
 }
 
 /// Flags that choose and configure the code source.
@@ -167,6 +202,12 @@ pub struct SourceArgs {
     /// The OATH account on the YubiKey (ISSUER:NAME) [default: the target's AWS account, else the only TOTP one].
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
+    /// The OTP slot programmed for challenge-response (with --source otp-slot).
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub slot: Option<u8>,
+    /// Digits per code from an OTP slot: 6, or 8 for `codes` (IAM takes 6).
+    #[arg(long, value_name = "6|8", value_parser = ["6", "8"])]
+    pub digits: Option<String>,
 }
 
 /// Flags that choose the windows.
@@ -232,6 +273,15 @@ pub enum SourceSpec {
     Seed(SeedOrigin),
     /// Typed from a display token.
     Prompt,
+    /// A YubiKey OTP slot's challenge-response.
+    OtpSlot {
+        /// Which key.
+        selector: Selector,
+        /// Slot 1 or 2.
+        slot: SlotNumber,
+        /// 6 or 8.
+        digits: u32,
+    },
     /// A YubiKey's OATH account.
     YubiKey {
         /// Which key.
@@ -279,6 +329,8 @@ pub struct ResyncRequest {
     pub output: OutputFormat,
     /// Nothing on success.
     pub quiet: bool,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
 }
 
 /// A validated `codes`.
@@ -421,6 +473,45 @@ fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
             "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
         ));
     }
+    let slot_flags = args.slot.is_some() || args.digits.is_some();
+    if slot_flags && args.source != Some(SourceKind::OtpSlot) {
+        return Err(InputError::usage(
+            "--slot and --digits are for --source otp-slot",
+            "add --source otp-slot, or drop --slot/--digits",
+        ));
+    }
+    if args.source == Some(SourceKind::OtpSlot) {
+        if seed.is_some() || args.account.is_some() {
+            return Err(InputError::usage(
+                "--source otp-slot reads a slot of the key and takes no --seed-* or --account",
+                "drop those flags, or use --source seed / --source yubikey",
+            ));
+        }
+        let slot = match args.slot {
+            Some(1) => SlotNumber::One,
+            Some(_) => SlotNumber::Two,
+            None => {
+                return Err(InputError::invalid(
+                    Field::flag("--slot"),
+                    "is missing for --source otp-slot",
+                    "add --slot 2 (or 1): the slot programmed with `ykman otp chalresp --totp`",
+                ));
+            }
+        };
+        let digits = if args.digits.as_deref() == Some("8") {
+            8
+        } else {
+            6
+        };
+        return Ok(Some(SourceSpec::OtpSlot {
+            selector: Selector {
+                serial: args.device,
+                reader: args.reader.clone(),
+            },
+            slot,
+            digits,
+        }));
+    }
     match (args.source, seed) {
         (Some(SourceKind::Seed) | None, Some(_)) if key_flags => Err(InputError::usage(
             "--device, --reader and --account choose a YubiKey, but a seed was given",
@@ -446,6 +537,7 @@ fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
             "drop the --seed-* flag, or use --source seed",
         )),
         (Some(SourceKind::Yubikey), None) => Ok(Some(yubikey())),
+        (Some(SourceKind::OtpSlot), _) => unreachable!("handled above"),
         (None, None) if key_flags => Ok(Some(yubikey())),
         (None, None) => Ok(None),
     }
@@ -548,6 +640,13 @@ impl ResyncArgs {
                     "give both codes, or neither and let a source read them (--source seed, --source prompt)",
                 ));
             }
+            (None, None, Some(SourceSpec::OtpSlot { digits, .. })) if digits != 6 => {
+                return Err(InputError::invalid(
+                    Field::flag("--digits"),
+                    format!("is {digits}; IAM takes 6-digit codes"),
+                    "drop --digits for resync (`codes` prints 8-digit codes for other services)",
+                ));
+            }
             (None, None, Some(spec)) => {
                 if self.timing.no_wait && matches!(spec, SourceSpec::Prompt) {
                     return Err(InputError::usage(
@@ -573,6 +672,7 @@ impl ResyncArgs {
             aws: aws_options(&self.aws)?,
             output: self.output.output,
             quiet: self.output.quiet,
+            audit_log: self.audit_log,
         })
     }
 }

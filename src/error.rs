@@ -60,6 +60,14 @@ pub enum Error {
     /// Ctrl-C before anything was sent.
     #[error("interrupted; nothing was sent")]
     Interrupted,
+    /// `doctor` found a failing check (its report is already printed).
+    #[error("doctor: the {failed} check failed")]
+    Doctor {
+        /// The first failing check.
+        failed: &'static str,
+        /// The exit code it means.
+        exit: Exit,
+    },
 }
 
 impl From<AwsError> for Error {
@@ -80,6 +88,7 @@ impl Error {
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
             Error::Interrupted => Exit::Interrupted,
+            Error::Doctor { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
                 | AwsError::BadCredentials { .. }
@@ -98,6 +107,7 @@ impl Error {
             Error::Input(e) => Some(e.hint().to_string()),
             Error::Device(e) => e.hint().map(str::to_string),
             Error::Interrupted => None,
+            Error::Doctor { .. } => Some("see the fix lines above".into()),
             Error::Aws {
                 source,
                 attempts,

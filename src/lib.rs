@@ -9,9 +9,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod devices;
+pub mod docs;
+pub mod doctor;
 pub mod error;
 pub mod report;
 pub mod request;
@@ -65,6 +68,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             runtime()?.block_on(resync::run(request, &reporter))
         }
         Command::Devices(args) => devices::run(args),
+        Command::Doctor(args) => {
+            let aws = args.aws_options()?;
+            let output = args.output;
+            runtime()?.block_on(doctor::run(&aws, output))
+        }
+        Command::Completions { shell } => {
+            docs::completions(shell, &mut std::io::stdout().lock());
+            Ok(())
+        }
+        Command::Man => {
+            // A closed pipe (`| head`) is not a failure.
+            let _ = docs::man(&mut std::io::stdout().lock());
+            Ok(())
+        }
         Command::Codes(args) => {
             let request = args.validate()?;
             let reporter = Reporter::new(request.output, request.quiet);

@@ -14,11 +14,13 @@ use secrecy::SecretString;
 use tokio::sync::watch;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
+use crate::audit::{Attempt, AuditLog};
 use crate::aws::{Aws, AwsError, Receipt};
 use crate::cli::{CodePlan, CodesRequest, ResyncRequest, SourceSpec};
 use crate::error::Error;
 use crate::report::{Reporter, ResyncReport, utc_time_of_day};
 use crate::request::{IAM_CODE_DIGITS, InputError, Origin, SerialNumber, UserName};
+use crate::source::otp_slot;
 use crate::source::prompt::PromptSource;
 use crate::source::seed::SeedSource;
 use crate::source::yubikey::{self, AccountChoice, OpenKey, Password};
@@ -49,13 +51,49 @@ struct AwsSubmit<'a> {
     aws: &'a Aws,
     user: &'a UserName,
     serial: &'a SerialNumber,
+    audit: Option<AuditTrail<'a>>,
+}
+
+/// What the audit log needs besides the attempt's outcome.
+struct AuditTrail<'a> {
+    log: &'a mut AuditLog,
+    operator: Option<String>,
+    source: String,
+    device_serial: Option<String>,
+    attempts: u32,
 }
 
 impl Submit for AwsSubmit<'_> {
     async fn submit(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, AwsError> {
-        self.aws
+        let result = self
+            .aws
             .resync(self.user, self.serial, code1.expose(), code2.expose())
-            .await
+            .await;
+        if let Some(trail) = &mut self.audit {
+            trail.attempts += 1;
+            let (outcome, request_id) = match &result {
+                Ok(receipt) => ("resynced".to_string(), receipt.request_id.clone()),
+                Err(e) => (e.code(), self.aws.last_request_id()),
+            };
+            let attempt = Attempt {
+                operator: trail.operator.as_deref(),
+                user: self.user.as_str(),
+                serial: self.serial.as_str(),
+                source: &trail.source,
+                device_serial: trail.device_serial.as_deref(),
+                attempt: trail.attempts,
+                result: &outcome,
+                request_id: request_id.as_deref(),
+            };
+            // The codes went out whatever the log says; a lost line is reported, not fatal.
+            if let Err(e) = trail.log.record(&attempt) {
+                eprintln!(
+                    "warning: could not write the audit log {}: {e}",
+                    trail.log.path().display()
+                );
+            }
+        }
+        result
     }
 }
 
@@ -388,6 +426,17 @@ impl Opened {
         Ok(match spec {
             SourceSpec::Seed(origin) => Opened::Ready(Box::new(SeedSource::load(origin)?)),
             SourceSpec::Prompt => Opened::Ready(Box::new(PromptSource::stdin())),
+            SourceSpec::OtpSlot {
+                selector,
+                slot,
+                digits,
+            } => {
+                let (source, note) = otp_slot::open(selector, *slot, *digits)?;
+                if let Some(note) = note {
+                    eprintln!("{note}");
+                }
+                Opened::Ready(source)
+            }
             SourceSpec::YubiKey { selector, account } => {
                 let (key, conn) = yubikey::open_one(selector)?;
                 let now = SystemClock.now().as_secs();
@@ -470,6 +519,11 @@ fn resolve_serial(
 /// `mfa-resync resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
     let interrupt = Interrupt::ctrl_c();
+    let mut audit = request
+        .audit_log
+        .as_deref()
+        .map(AuditLog::open)
+        .transpose()?;
     let opened = match &request.codes {
         CodePlan::Read(spec) => Some(Opened::open(spec)?),
         CodePlan::Given(..) => None,
@@ -495,7 +549,8 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     let needs_date = opened
         .as_ref()
         .is_some_and(|s| s.clock() == ClockOwner::Host);
-    let caller = match request.user.is_none() || needs_date {
+    // The audit log names the operator, so it asks who is calling too.
+    let caller = match request.user.is_none() || needs_date || audit.is_some() {
         true => Some(aws.caller().await?),
         false => None,
     };
@@ -523,14 +578,24 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     reporter.line(format!(
         "User {user} ({user_from}), device {serial} ({serial_from})."
     ));
+    let operator = caller.as_ref().map(|c| c.arn.clone());
     let mut submit = AwsSubmit {
         aws: &aws,
         user: &user,
         serial: &serial,
+        audit: None,
+    };
+    let trail = |log, source: &str, device_serial: Option<String>| AuditTrail {
+        log,
+        operator: operator.clone(),
+        source: source.to_string(),
+        device_serial,
+        attempts: 0,
     };
 
     let (sent, source_kind, skew) = match (request.codes, opened) {
         (CodePlan::Given(code1, code2), _) => {
+            submit.audit = audit.as_mut().map(|log| trail(log, "given", None));
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             let receipt = submit
@@ -580,6 +645,8 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
             let mut reader = PairReader::new(source, clock, request.mode, reporter, interrupt)
                 .require_digits(IAM_CODE_DIGITS);
             let kind = reader.info().kind.to_string();
+            let device_serial = reader.info().device_serial.clone();
+            submit.audit = audit.as_mut().map(|log| trail(log, &kind, device_serial));
             let sent = send_with_retries(&mut reader, &mut submit, request.max_attempts).await?;
             (sent, kind, skew)
         }

@@ -5,6 +5,7 @@
 //! the window planner gives it the counter. Its answers are untrusted input: a malformed one is a
 //! [`DeviceError`], never a panic.
 
+pub mod otp_slot;
 pub mod otpauth;
 pub mod prompt;
 pub mod seed;
@@ -251,6 +252,14 @@ pub enum DeviceError {
         /// The key.
         key: String,
     },
+    /// The OTP slot is not programmed (for challenge-response).
+    #[error("slot {slot} of {key} is not programmed")]
+    SlotNotConfigured {
+        /// The key.
+        key: String,
+        /// The slot.
+        slot: u8,
+    },
     /// The account's codes are not 6 digits, which IAM requires.
     #[error("the device's codes have {digits} digits; IAM takes 6")]
     WrongDigits {
@@ -334,6 +343,9 @@ impl DeviceError {
             DeviceError::Timeout { .. } | DeviceError::Removed { .. } => {
                 Some("reinsert the key and run again; nothing was sent")
             }
+            DeviceError::SlotNotConfigured { .. } => Some(
+                "program it for TOTP challenge-response (`ykman otp chalresp --totp 2`), or choose the other --slot",
+            ),
             DeviceError::WrongDigits { .. } => {
                 Some("use an account whose codes have 6 digits (AWS's have)")
             }

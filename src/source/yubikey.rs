@@ -170,14 +170,20 @@ pub fn discover(
         None => readers.iter().filter(|(_, present)| *present).collect(),
     };
     let mut keys = Vec::new();
+    let mut busy = None;
     for (reader, _) in candidates {
         match connect(reader).and_then(|conn| identify(reader, conn)) {
             Ok(found) => keys.push(found),
             // Not a YubiKey (or an empty reader): other cards on a desk station are not ours.
             Err(DeviceError::NotAYubiKey { .. } | DeviceError::NoCard { .. })
                 if selector.reader.is_none() => {}
+            // A card another program holds may be anyone's; it matters only if no key is found.
+            Err(e @ DeviceError::Busy { .. }) if selector.reader.is_none() => busy = Some(e),
             Err(e) => return Err(e),
         }
+    }
+    if let (true, Some(busy)) = (keys.is_empty(), busy) {
+        return Err(busy);
     }
     if let Some(serial) = selector.serial {
         let all: Vec<String> = keys.iter().map(|(k, _)| k.to_string()).collect();

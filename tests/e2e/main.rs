@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod codes;
+mod doctor;
 mod resync;
 mod secrets;
 mod util;

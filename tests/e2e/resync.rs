@@ -503,3 +503,53 @@ fn ctrl_c_during_the_wait_exits_130_and_sends_nothing() {
         .assert_stderr("interrupted; nothing was sent");
     assert!(bed.resync_requests().is_empty());
 }
+
+#[test]
+fn the_audit_log_has_a_line_per_attempt_and_no_codes() {
+    let bed = Bed::with(|c| {
+        c.faults
+            .push(Fault::from_str("500-once@ResyncMFADevice").unwrap())
+    });
+    let log = bed.dir.path().join("audit.jsonl");
+    let out = bed.resync(&[
+        "--no-wait",
+        "--seed-file",
+        bed.seed_file.to_str().unwrap(),
+        "--audit-log",
+        log.to_str().unwrap(),
+    ]);
+    out.assert_exit(0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["result"], "ServiceFailure");
+    assert_eq!(lines[1]["result"], "resynced");
+    assert_eq!(lines[1]["attempt"], 2);
+    assert_eq!(lines[1]["operator"], "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(lines[1]["serial"], DEMO_SERIAL);
+    assert_eq!(lines[1]["source"], "seed");
+    let sent = bed.resync_requests();
+    assert_eq!(lines[0]["request_id"], sent[0].request_id.as_str());
+    assert_eq!(lines[1]["request_id"], sent[1].request_id.as_str());
+    for entry in &sent {
+        assert!(
+            !text.contains(entry.params["AuthenticationCode1"].as_str()),
+            "no code in the audit log"
+        );
+        assert!(
+            !text.contains(entry.params["AuthenticationCode2"].as_str()),
+            "no code in the audit log"
+        );
+    }
+    let bad = bed.resync(&[
+        "--seed-file",
+        bed.seed_file.to_str().unwrap(),
+        "--audit-log",
+        "/nonexistent/dir/audit.jsonl",
+    ]);
+    bad.assert_exit(2)
+        .assert_stderr("--audit-log: cannot open /nonexistent/dir/audit.jsonl");
+}

@@ -225,21 +225,28 @@ impl Output {
     }
 }
 
-/// Tests that put a card in vpcd's readers hold this: there are two readers for the whole run.
-pub static READERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// The reader of vpcd's first slot (TCP 35963), and of its second (35964).
 pub const READER_0: &str = "Virtual PCD 00 00";
 /// See [`READER_0`].
 pub const READER_1: &str = "Virtual PCD 00 01";
 
-/// Holds the readers and makes sure pcscd (with vpcd's readers) is up.
-pub fn readers() -> std::sync::MutexGuard<'static, ()> {
-    let guard = READERS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+/// The right to use vpcd's two readers, held for a whole test. It is a file lock, so that it
+/// also keeps apart test runs in other processes (testbed's own pcscd tests, a second checkout)
+/// that share the machine's one pcscd.
+pub struct Readers(#[allow(dead_code)] std::fs::File);
+
+/// Waits for the readers and makes sure pcscd (with vpcd's readers) is up.
+pub fn readers() -> Readers {
+    let path = std::env::temp_dir().join("mfa-resync-virtual-readers.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("the readers' lock file");
+    file.lock().expect("lock the virtual readers");
     ensure_pcscd();
-    guard
+    Readers(file)
 }
 
 /// Uses the running pcscd, or starts one (a foreground child that ends itself when idle: the

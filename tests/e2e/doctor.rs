@@ -1,0 +1,157 @@
+//! `mfa-resync doctor`: each check a line, the fix on problems, exit 0 unless something fails.
+
+use testbed::iam_local::{AccessKey, Principal};
+
+use crate::util::{Bed, readers};
+
+fn line<'a>(out: &'a str, check: &str) -> &'a str {
+    out.lines()
+        .find(|l| {
+            l.split_whitespace().nth(1) == Some(check.split_whitespace().next().unwrap_or(check))
+        })
+        .unwrap_or_else(|| panic!("no {check} line in\n{out}"))
+}
+
+#[test]
+fn a_healthy_station_passes_with_every_check_on_a_line() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let out = bed.run(bed.command().args(["doctor", "--endpoint-url", &bed.url()]));
+    out.assert_exit(0);
+    assert!(
+        line(&out.stdout, "pcscd").starts_with("ok    pcscd        running"),
+        "{}",
+        out.stdout
+    );
+    assert!(line(&out.stdout, "readers").contains("Virtual PCD 00 00"));
+    assert!(
+        line(&out.stdout, "yubikeys").starts_with("warn"),
+        "no key inserted: {}",
+        out.stdout
+    );
+    assert!(
+        line(&out.stdout, "credentials").contains("long-term credentials from the environment")
+    );
+    assert!(line(&out.stdout, "caller").contains("arn:aws:iam::123456789012:user/alice"));
+    assert!(
+        line(&out.stdout, "clock").starts_with("ok"),
+        "{}",
+        out.stdout
+    );
+    assert!(line(&out.stdout, "mfa").contains("arn:aws:iam::123456789012:mfa/alice"));
+    assert!(
+        bed.log().iter().all(|e| e.action != "ResyncMFADevice"),
+        "doctor changes nothing"
+    );
+}
+
+#[test]
+fn pcscd_down_fails_with_the_fix_and_exit_3() {
+    let bed = Bed::new();
+    // The client library takes pcscd's socket from PCSCLITE_CSOCK_NAME: point it nowhere.
+    let out = bed.run(
+        bed.command()
+            .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
+            .args(["doctor", "--endpoint-url", &bed.url()]),
+    );
+    out.assert_exit(3);
+    assert!(
+        line(&out.stdout, "pcscd")
+            .starts_with("fail  pcscd        pcscd, the smart-card daemon, is not running")
+    );
+    assert!(
+        out.stdout
+            .contains("fix: start it: `sudo systemctl start pcscd.socket`")
+    );
+    assert!(
+        line(&out.stdout, "caller").starts_with("ok"),
+        "the AWS checks still run"
+    );
+}
+
+#[test]
+fn a_skewed_aws_clock_warns_then_fails() {
+    let _readers = readers();
+    for (offset, status, exit) in [(5, "warn", 0), (40, "fail", 7)] {
+        let bed = Bed::with(|c| c.clock_offset_secs = offset);
+        let out = bed.run(bed.command().args([
+            "doctor",
+            "--endpoint-url",
+            &bed.url(),
+            "--output",
+            "json",
+        ]));
+        out.assert_exit(exit);
+        let checks: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        let clock = checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["Check"] == "clock")
+            .expect("a clock check");
+        assert_eq!(clock["Status"], status, "offset {offset}: {clock}");
+        assert!(
+            clock["Detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("host clock -"),
+            "{clock}"
+        );
+        assert!(
+            clock["Fix"].as_str().unwrap().contains("timedatectl"),
+            "{clock}"
+        );
+    }
+}
+
+#[test]
+fn no_credentials_fail_with_exit_4() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let out = bed.run(
+        bed.command()
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .args(["doctor", "--endpoint-url", &bed.url()]),
+    );
+    out.assert_exit(4);
+    assert!(
+        line(&out.stdout, "credentials").starts_with("fail  credentials  no AWS credentials"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("fix: configure credentials"));
+    assert!(
+        bed.log().is_empty(),
+        "nothing is asked of AWS without credentials"
+    );
+}
+
+#[test]
+fn expired_credentials_fail_the_caller_check() {
+    let bed = Bed::with(|c| {
+        c.state.access_keys.push(AccessKey {
+            id: "ASIAEXPIREDEXAMPLE01".into(),
+            secret: "expired-secret".into(),
+            session_token: Some("token".into()),
+            expired: true,
+            principal: Principal::User("alice".into()),
+        })
+    });
+    let _readers = readers();
+    let out = bed.run(
+        bed.command()
+            .env("AWS_ACCESS_KEY_ID", "ASIAEXPIREDEXAMPLE01")
+            .env("AWS_SECRET_ACCESS_KEY", "expired-secret")
+            .env("AWS_SESSION_TOKEN", "token")
+            .args(["doctor", "--endpoint-url", &bed.url()]),
+    );
+    out.assert_exit(4);
+    assert!(line(&out.stdout, "credentials").contains("temporary credentials"));
+    assert!(
+        line(&out.stdout, "caller")
+            .starts_with("fail  caller       AWS refused the credentials (ExpiredToken)"),
+        "{}",
+        out.stdout
+    );
+}
