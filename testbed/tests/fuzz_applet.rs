@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use testbed::virtual_yubikey::{
     AID_MANAGEMENT, AID_OATH, AID_OTP, CardConfig, CredentialConfig, HashAlgorithm, OathType,
-    Power, Reply, Responder, TouchPolicy, VirtualCard, apdu, crypto,
+    OtpSlotConfig, Power, Reply, Responder, TouchPolicy, VirtualCard, apdu, crypto,
 };
 
 /// Sessions per run (`FUZZ_APPLET_SESSIONS=N` for a longer campaign); each is one card and a
@@ -379,6 +379,19 @@ fn session_config(rng: &mut Rng) -> Session {
         },
     };
     config.otp_application = rng.chance(80);
+    for slot in 1..=2 {
+        if rng.chance(40) {
+            let mut otp = if rng.chance(80) {
+                let n = 1 + rng.below(20);
+                OtpSlotConfig::hmac_sha1(&rng.bytes(n))
+            } else {
+                OtpSlotConfig::keyboard()
+            };
+            otp.touch = rng.chance(30);
+            otp.lt64 = rng.chance(80);
+            config = config.with_otp_slot(slot, otp);
+        }
+    }
     if rng.chance(10) {
         config.remove_after_apdus = Some(rng.below(40) as u64);
     }

@@ -1,4 +1,4 @@
-//! `virtual-yubikey`: serves one virtual YubiKey (YKOATH, management, OTP status) to pcscd
+//! `virtual-yubikey`: serves one virtual YubiKey (YKOATH, management, OTP slots) to pcscd
 //! through vsmartcard's vpcd, so ykman, yubikit and mfa-resync see it in the reader
 //! `Virtual PCD 00 00`; and `add-demo`, which writes or extends the card's state file from a
 //! seed file without ever printing the seed.
@@ -32,8 +32,8 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// The card description (JSON): {"serial": N, "credentials": [{"issuer", "name", "secret"
-    /// (base32), ...}], "password", "touch", "remove_after_apdus", ...}; the full format is in
-    /// testbed::virtual_yubikey::config.
+    /// (base32), ...}], "password", "touch", "remove_after_apdus", "otp_slots": {"1": {"secret"
+    /// (hex), "touch"}, ...}, ...}; the full format is in testbed::virtual_yubikey::config.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// vpcd port: 35963 is the reader "Virtual PCD 00 00", 35964 "Virtual PCD 00 01".

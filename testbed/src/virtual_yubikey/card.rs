@@ -17,7 +17,8 @@ use super::apdu::{
 use super::applet::{OathApplet, ins};
 use super::config::{CardConfig, TouchPolicy};
 use super::error::Error;
-use super::management::{CAPABILITY_OATH, CAPABILITY_OTP, Identity, ManagementApplet, OtpApplet};
+use super::management::{CAPABILITY_OATH, CAPABILITY_OTP, Identity, ManagementApplet};
+use super::otp::{OtpApp, OtpApplet};
 use super::{AID_MANAGEMENT, AID_OATH, AID_OTP, ATR_YUBIKEY_5_NFC};
 
 /// A reader's power events (vpcd control bytes 00, 01, 02).
@@ -150,7 +151,8 @@ struct Chain {
 /// Longest chained command accepted; YubiKeys stop well below this.
 const MAX_CHAINED: usize = 16 * 1024;
 
-/// A virtual YubiKey 5 NFC: YKOATH plus management and OTP for discovery.
+/// A virtual YubiKey 5 NFC: YKOATH, management (discovery) and the OTP application (status,
+/// serial, HMAC-SHA1 challenge-response).
 #[derive(Debug)]
 pub struct VirtualCard {
     base: CardConfig,
@@ -181,7 +183,11 @@ impl VirtualCard {
         Ok(Self {
             oath,
             management: ManagementApplet::new(identity),
-            otp: config.otp_application.then(|| OtpApplet::new(identity)),
+            // Slots are checked even when the application is off, so a bad description fails.
+            otp: {
+                let app = OtpApp::from_config(&config, identity)?;
+                config.otp_application.then(|| OtpApplet::new(app))
+            },
             selected: Selected::Nothing,
             chain: None,
             pending: Vec::new(),
@@ -220,9 +226,23 @@ impl VirtualCard {
         self.removed
     }
 
-    /// Changes the touch policy.
+    /// The OTP application, when the card has it, for inspection.
+    pub fn otp(&self) -> Option<&OtpApp> {
+        self.otp.as_ref().map(OtpApplet::app)
+    }
+
+    /// The OTP application, to reprogram a slot or change its finger (a test's shortcut; hosts
+    /// cannot program slots here). Not saved by [`Self::config`].
+    pub fn otp_mut(&mut self) -> Option<&mut OtpApp> {
+        self.otp.as_mut().map(OtpApplet::app_mut)
+    }
+
+    /// Changes the touch policy (OATH credentials, and OTP slots without a policy of their own).
     pub fn set_touch_policy(&mut self, policy: TouchPolicy) {
         self.oath.set_touch_policy(policy);
+        if let Some(otp) = &mut self.otp {
+            otp.app_mut().set_touch_policy(policy);
+        }
     }
 
     /// Removes the card after `n` more APDUs (`Some(0)`: now), or never.
@@ -297,7 +317,7 @@ impl VirtualCard {
             Selected::Oath => self.oath.process(&cmd, data),
             Selected::Management => self.management.process(&cmd),
             Selected::Otp => match &self.otp {
-                Some(otp) => otp.process(&cmd),
+                Some(otp) => otp.process(&cmd, data),
                 None => Answer::sw(SW_INS_NOT_SUPPORTED),
             },
             Selected::Nothing if cmd.ins == 0xA4 => Answer::sw(SW_WRONG_P1P2),

@@ -1,17 +1,23 @@
-//! A virtual YubiKey: the YKOATH applet (plus just enough of the management and OTP
-//! applications for device discovery) behind two transports — vsmartcard's vpcd, so the real
-//! pcscd, ykman and yubikit see a card in the reader `Virtual PCD 00 00`, and an in-process
-//! yubikit [`SmartCardConnection`](yubikit::smartcard::SmartCardConnection) for unit tests.
+//! A virtual YubiKey: the YKOATH applet, the management application (device discovery) and the
+//! OTP application (status, serial, HMAC-SHA1 challenge-response in slots 1 and 2) behind three
+//! transports — vsmartcard's vpcd, so the real pcscd, ykman and yubikit see a card in the reader
+//! `Virtual PCD 00 00`; an in-process yubikit
+//! [`SmartCardConnection`](yubikit::smartcard::SmartCardConnection) for unit tests; and, for the
+//! OTP application alone, an in-process yubikit [`OtpConnection`](yubikit::otp::OtpConnection)
+//! speaking the HID feature-report frame protocol ([`otp_hid`]), where a real key has a hidraw
+//! node.
 //!
 //! Layers, each in its own module and talking only downwards:
-//! [`config`] (the JSON card description) → [`applet`], [`management`] (pure command logic,
-//! no I/O, no clock) → [`card`] (ISO 7816-4 framing: selection, chaining, 61xx paging, touch,
-//! removal) → [`connection`] / [`vpcd`] (transports). [`script`] makes misbehaving cards for
-//! robustness tests. Nothing here knows about AWS or about the main crate.
+//! [`config`] (the JSON card description) → [`applet`], [`management`], [`otp`] (pure command
+//! logic, no I/O, no clock) → [`card`] (ISO 7816-4 framing: selection, chaining, 61xx paging,
+//! touch, removal) and [`otp_hid`] (HID frames, touch wait, faults) → [`connection`] / [`vpcd`] /
+//! [`OtpHidConnection`] (transports). [`script`] makes misbehaving cards for robustness tests.
+//! Nothing here knows about AWS or about the main crate.
 //!
 //! Sources: the YKOATH protocol (developers.yubico.com/OATH/YKOATH_Protocol.html), ISO/IEC
-//! 7816-4 §5 (APDU structure), RFC 4226/6238 (HOTP/TOTP), and what Yubico's own host
-//! software (yubikit 1.0.0-alpha.0, ykman) sends and expects.
+//! 7816-4 §5 (APDU structure), RFC 4226/6238 (HOTP/TOTP), RFC 2104/2202 (HMAC-SHA1), ykpers'
+//! `ykdef.h` (OTP slot commands and report flags), and what Yubico's own host software
+//! (yubikit 1.0.0-alpha.0, ykman) sends and expects.
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +29,8 @@ pub mod connection;
 pub mod crypto;
 mod error;
 pub mod management;
+pub mod otp;
+pub mod otp_hid;
 pub mod script;
 mod tlv;
 pub mod vpcd;
@@ -30,19 +38,27 @@ pub mod vpcd;
 #[cfg(test)]
 mod card_tests;
 #[cfg(test)]
+mod otp_tests;
+#[cfg(test)]
 mod yubikit_tests;
 
 pub use card::{Power, Reply, Responder, VirtualCard};
-pub use config::{CardConfig, CredentialConfig, HashAlgorithm, OathType, TouchPolicy};
+pub use config::{
+    CardConfig, CredentialConfig, HashAlgorithm, OathType, OtpSlotConfig, OtpSlotMode, OtpSlots,
+    TouchPolicy,
+};
 pub use connection::{CardConnection, VirtualConnection};
 pub use error::Error;
+pub use otp::{OtpApp, OtpSlot};
+pub use otp_hid::{HidFault, OtpHidConfig, OtpHidConnection, OtpHidDevice};
 pub use script::ScriptedCard;
 
 /// The YKOATH application identifier (YKOATH protocol, "SELECT").
 pub const AID_OATH: &[u8] = &[0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
 /// The YubiKey management application, answering READ CONFIG for device discovery.
 pub const AID_MANAGEMENT: &[u8] = &[0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17];
-/// The YubiKey OTP application over CCID; its SELECT answer carries the firmware version.
+/// The YubiKey OTP application over CCID; its SELECT answers the status bytes (version,
+/// programming sequence, touch level).
 pub const AID_OTP: &[u8] = &[0xA0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01];
 
 /// The ATR of a YubiKey 5 NFC read over NFC. yubikit and ykman 5 treat a card as USB only

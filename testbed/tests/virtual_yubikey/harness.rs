@@ -4,6 +4,7 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The seed the tests use; base32 of "12345678901234567890" (RFC 6238's SHA-1 seed).
@@ -11,6 +12,13 @@ pub const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 /// The reader vpcd's first slot appears as.
 pub const READER: &str = "Virtual PCD 00 00";
+
+/// vpcd has one port for `READER`: the tests that put a card there take turns.
+pub fn reader_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    // A test that failed while holding it leaves the reader free again (its card is dropped).
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_virtual-yubikey")
