@@ -208,8 +208,6 @@ struct DateProbe(Arc<Mutex<LastResponse>>);
 struct LastResponse {
     /// `Date` (whole seconds) and the host time it arrived.
     date: Option<(u64, Duration)>,
-    /// `x-amzn-RequestId`.
-    request_id: Option<String>,
 }
 
 impl Intercept for DateProbe {
@@ -232,16 +230,8 @@ impl Intercept for DateProbe {
             .get("date")
             .and_then(|value| DateTime::from_str(value, Format::HttpDate).ok())
             .and_then(|date| u64::try_from(date.secs()).ok());
-        let request_id = context
-            .response()
-            .headers()
-            .get("x-amzn-requestid")
-            .map(str::to_string);
-        if let Ok(mut last) = self.0.lock() {
-            if let Some(date) = date {
-                last.date = Some((date, received));
-            }
-            last.request_id = request_id;
+        if let (Some(date), Ok(mut last)) = (date, self.0.lock()) {
+            last.date = Some((date, received));
         }
         Ok(())
     }
@@ -273,7 +263,34 @@ pub struct CredentialsInfo {
 impl Aws {
     /// Loads the configuration (profile, region, credentials chain) and builds the clients.
     pub async fn connect(options: &AwsOptions) -> Result<Aws, AwsError> {
+        Self::connect_inner(options, None).await
+    }
+
+    /// As [`Aws::connect`], with fixed credentials instead of the default chain: for programs that
+    /// embed the library with credentials of their own (and for tests).
+    pub async fn connect_with_credentials(
+        options: &AwsOptions,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<Aws, AwsError> {
+        let credentials = aws_credential_types::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "static",
+        );
+        Self::connect_inner(options, Some(credentials)).await
+    }
+
+    async fn connect_inner(
+        options: &AwsOptions,
+        credentials: Option<aws_credential_types::Credentials>,
+    ) -> Result<Aws, AwsError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(credentials) = credentials {
+            loader = loader.credentials_provider(credentials);
+        }
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -384,15 +401,6 @@ impl Aws {
         self.probe.0.lock().ok().and_then(|last| last.date)
     }
 
-    /// The request id of the last response, if the last call got one.
-    pub fn last_request_id(&self) -> Option<String> {
-        self.probe
-            .0
-            .lock()
-            .ok()
-            .and_then(|last| last.request_id.clone())
-    }
-
     /// `sts:GetCallerIdentity`.
     pub async fn caller(&self) -> Result<Caller, AwsError> {
         let out = self
@@ -434,11 +442,8 @@ impl Aws {
         serial: &SerialNumber,
         code1: &str,
         code2: &str,
-    ) -> Result<Receipt, AwsError> {
-        // A call that gets no response must not inherit the previous call's request id.
-        if let Ok(mut last) = self.probe.0.lock() {
-            last.request_id = None;
-        }
+    ) -> Result<Receipt, Refused> {
+        use aws_sdk_iam::operation::RequestId;
         let result = self
             .iam
             .resync_mfa_device()
@@ -453,30 +458,42 @@ impl Aws {
             .send()
             .await;
         match result {
-            Ok(out) => {
-                use aws_sdk_iam::operation::RequestId;
-                Ok(Receipt {
-                    request_id: out.request_id().map(str::to_string),
-                })
-            }
+            Ok(out) => Ok(Receipt {
+                request_id: out.request_id().map(str::to_string),
+            }),
             Err(SdkError::ServiceError(se)) => {
+                let request_id = se.err().request_id().map(str::to_string);
                 let message = se.err().message().unwrap_or_default().to_string();
-                match se.err() {
+                let error = match se.err() {
                     ResyncMFADeviceError::InvalidAuthenticationCodeException(_) => {
-                        Err(AwsError::InvalidCodes {
+                        AwsError::InvalidCodes {
                             serial: serial.to_string(),
                             message,
-                        })
+                        }
                     }
                     ResyncMFADeviceError::NoSuchEntityException(_) => {
-                        Err(AwsError::NoSuchEntity { message })
+                        AwsError::NoSuchEntity { message }
                     }
-                    _ => Err(classify("ResyncMFADevice", SdkError::ServiceError(se))),
-                }
+                    _ => classify("ResyncMFADevice", SdkError::ServiceError(se)),
+                };
+                Err(Refused { error, request_id })
             }
-            Err(e) => Err(classify("ResyncMFADevice", e)),
+            // No answer (timeout, dropped connection): no request id to keep.
+            Err(e) => Err(Refused {
+                error: classify("ResyncMFADevice", e),
+                request_id: None,
+            }),
         }
     }
+}
+
+/// A `ResyncMFADevice` that did not succeed, with the request id when AWS answered.
+#[derive(Debug)]
+pub struct Refused {
+    /// What went wrong.
+    pub error: AwsError,
+    /// AWS's request id, for the audit log and AWS support.
+    pub request_id: Option<String>,
 }
 
 /// Reads `mfa_serial` from the selected profile, as the AWS CLI does for MFA prompts. A broken

@@ -149,6 +149,9 @@ pub struct ResyncArgs {
     /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Resync many tokens in one window: a CSV (header user,serial,source,device,account,slot,seed_file) or JSON-lines file, a row per token.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_name", "serial_number", "authentication_code_1", "authentication_code_2", "cli_input_json", "source", "seed_file", "seed_env", "seed_stdin", "device", "reader", "account", "slot", "digits"])]
+    pub batch: Option<PathBuf>,
 }
 
 /// `mfa-resync codes`
@@ -430,7 +433,7 @@ fn pick(flag: Option<String>, json: Option<String>) -> Option<(String, Origin)> 
         .or(json.map(|v| (v, Origin::Json)))
 }
 
-fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
+pub(crate) fn source_spec(args: &SourceArgs) -> Result<Option<SourceSpec>, InputError> {
     let seed = if let Some(path) = &args.seed_file {
         Some(SeedOrigin::File(path.clone()))
     } else if let Some(var) = &args.seed_env {
@@ -663,6 +666,28 @@ impl ResyncArgs {
             user,
             serial,
             codes,
+            mode: if self.timing.no_wait {
+                Mode::NoWait
+            } else {
+                Mode::Wait
+            },
+            max_attempts: self.max_attempts,
+            aws: aws_options(&self.aws)?,
+            output: self.output.output,
+            quiet: self.output.quiet,
+            audit_log: self.audit_log,
+        })
+    }
+}
+
+impl ResyncArgs {
+    /// Validates a `--batch` run: every row, before any I/O but reading the file.
+    pub fn validate_batch(
+        self,
+        path: &std::path::Path,
+    ) -> Result<crate::batch::BatchRequest, InputError> {
+        Ok(crate::batch::BatchRequest {
+            rows: crate::batch::parse(path)?,
             mode: if self.timing.no_wait {
                 Mode::NoWait
             } else {

@@ -60,6 +60,16 @@ pub enum Error {
     /// Ctrl-C before anything was sent.
     #[error("interrupted; nothing was sent")]
     Interrupted,
+    /// Rows of a `--batch` failed (the table already says which and why).
+    #[error("{failed} of {total} rows failed")]
+    Batch {
+        /// Rows that failed.
+        failed: usize,
+        /// All rows.
+        total: usize,
+        /// The highest exit code among them.
+        exit: Exit,
+    },
     /// `doctor` found a failing check (its report is already printed).
     #[error("doctor: the {failed} check failed")]
     Doctor {
@@ -88,7 +98,7 @@ impl Error {
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
             Error::Interrupted => Exit::Interrupted,
-            Error::Doctor { exit, .. } => *exit,
+            Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
                 | AwsError::BadCredentials { .. }
@@ -108,6 +118,10 @@ impl Error {
             Error::Device(e) => e.hint().map(str::to_string),
             Error::Interrupted => None,
             Error::Doctor { .. } => Some("see the fix lines above".into()),
+            Error::Batch { .. } => Some(
+                "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
+                    .into(),
+            ),
             Error::Aws {
                 source,
                 attempts,

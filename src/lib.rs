@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod batch;
 pub mod cli;
 pub mod devices;
 pub mod docs;
@@ -62,6 +63,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             if args.generate_cli_skeleton.is_some() {
                 println!("{CLI_SKELETON}");
                 return Ok(());
+            }
+            if let Some(path) = args.batch.clone() {
+                let request = args.validate_batch(&path)?;
+                let reporter = Reporter::new(request.output, request.quiet);
+                return runtime()?.block_on(batch::run(request, &reporter));
             }
             let request = args.validate()?;
             let reporter = Reporter::new(request.output, request.quiet);

@@ -47,24 +47,30 @@ pub trait Submit {
 }
 
 /// Sends pairs to IAM `ResyncMFADevice`.
-struct AwsSubmit<'a> {
-    aws: &'a Aws,
-    user: &'a UserName,
-    serial: &'a SerialNumber,
-    audit: Option<AuditTrail<'a>>,
+pub(crate) struct AwsSubmit<'a> {
+    pub(crate) aws: &'a Aws,
+    pub(crate) user: &'a UserName,
+    pub(crate) serial: &'a SerialNumber,
+    pub(crate) audit: Option<AuditTrail<'a>>,
+    /// Bounds the requests in flight when many rows submit at once (`--batch`).
+    pub(crate) limit: Option<&'a tokio::sync::Semaphore>,
 }
 
 /// What the audit log needs besides the attempt's outcome.
-struct AuditTrail<'a> {
-    log: &'a mut AuditLog,
-    operator: Option<String>,
-    source: String,
-    device_serial: Option<String>,
-    attempts: u32,
+pub(crate) struct AuditTrail<'a> {
+    pub(crate) log: &'a std::sync::Mutex<AuditLog>,
+    pub(crate) operator: Option<String>,
+    pub(crate) source: String,
+    pub(crate) device_serial: Option<String>,
+    pub(crate) attempts: u32,
 }
 
 impl Submit for AwsSubmit<'_> {
     async fn submit(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, AwsError> {
+        let _permit = match self.limit {
+            Some(limit) => limit.acquire().await.ok(),
+            None => None,
+        };
         let result = self
             .aws
             .resync(self.user, self.serial, code1.expose(), code2.expose())
@@ -72,8 +78,8 @@ impl Submit for AwsSubmit<'_> {
         if let Some(trail) = &mut self.audit {
             trail.attempts += 1;
             let (outcome, request_id) = match &result {
-                Ok(receipt) => ("resynced".to_string(), receipt.request_id.clone()),
-                Err(e) => (e.code(), self.aws.last_request_id()),
+                Ok(receipt) => ("resynced".to_string(), receipt.request_id.as_deref()),
+                Err(refused) => (refused.error.code(), refused.request_id.as_deref()),
             };
             let attempt = Attempt {
                 operator: trail.operator.as_deref(),
@@ -83,17 +89,20 @@ impl Submit for AwsSubmit<'_> {
                 device_serial: trail.device_serial.as_deref(),
                 attempt: trail.attempts,
                 result: &outcome,
-                request_id: request_id.as_deref(),
+                request_id,
             };
             // The codes went out whatever the log says; a lost line is reported, not fatal.
-            if let Err(e) = trail.log.record(&attempt) {
-                eprintln!(
-                    "warning: could not write the audit log {}: {e}",
-                    trail.log.path().display()
-                );
+            let written = match trail.log.lock() {
+                Ok(mut log) => log
+                    .record(&attempt)
+                    .map_err(|e| (log.path().display().to_string(), e)),
+                Err(_) => Ok(()),
+            };
+            if let Err((path, e)) = written {
+                eprintln!("warning: could not write the audit log {path}: {e}");
             }
         }
-        result
+        result.map_err(|refused| refused.error)
     }
 }
 
@@ -413,7 +422,7 @@ pub async fn send_with_retries<S: Submit>(
 
 /// A source opened before any network I/O, so that a missing key, a wrong password or a bad seed
 /// fails before AWS is asked anything; a YubiKey's account is chosen once the target is known.
-enum Opened {
+pub(crate) enum Opened {
     Ready(Box<dyn CodeSource>),
     Key {
         key: Box<OpenKey<PcscSmartCardConnection>>,
@@ -422,7 +431,7 @@ enum Opened {
 }
 
 impl Opened {
-    fn open(spec: &SourceSpec) -> Result<Opened, Error> {
+    pub(crate) fn open(spec: &SourceSpec) -> Result<Opened, Error> {
         Ok(match spec {
             SourceSpec::Seed(origin) => Opened::Ready(Box::new(SeedSource::load(origin)?)),
             SourceSpec::Prompt => Opened::Ready(Box::new(PromptSource::stdin())),
@@ -458,7 +467,7 @@ impl Opened {
 
     /// The source, with the YubiKey account that AWS's QR code would have made for `preferred`
     /// (`USER@ACCOUNT`) when no `--account` was given.
-    fn finish(self, preferred: Option<String>) -> Result<Box<dyn CodeSource>, Error> {
+    pub(crate) fn finish(self, preferred: Option<String>) -> Result<Box<dyn CodeSource>, Error> {
         Ok(match self {
             Opened::Ready(source) => source,
             Opened::Key { key, account } => Box::new(key.choose(&AccountChoice {
@@ -481,7 +490,7 @@ pub(crate) fn oath_password() -> Password {
 }
 
 /// Where the serial number came from, for the report.
-fn resolve_serial(
+pub(crate) fn resolve_serial(
     aws: &Aws,
     devices: Option<Vec<String>>,
     user: &UserName,
@@ -519,11 +528,12 @@ fn resolve_serial(
 /// `mfa-resync resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
     let interrupt = Interrupt::ctrl_c();
-    let mut audit = request
+    let audit = request
         .audit_log
         .as_deref()
         .map(AuditLog::open)
-        .transpose()?;
+        .transpose()?
+        .map(std::sync::Mutex::new);
     let opened = match &request.codes {
         CodePlan::Read(spec) => Some(Opened::open(spec)?),
         CodePlan::Given(..) => None,
@@ -584,6 +594,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         user: &user,
         serial: &serial,
         audit: None,
+        limit: None,
     };
     let trail = |log, source: &str, device_serial: Option<String>| AuditTrail {
         log,
@@ -595,7 +606,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
 
     let (sent, source_kind, skew) = match (request.codes, opened) {
         (CodePlan::Given(code1, code2), _) => {
-            submit.audit = audit.as_mut().map(|log| trail(log, "given", None));
+            submit.audit = audit.as_ref().map(|log| trail(log, "given", None));
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             let receipt = submit
@@ -646,7 +657,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
                 .require_digits(IAM_CODE_DIGITS);
             let kind = reader.info().kind.to_string();
             let device_serial = reader.info().device_serial.clone();
-            submit.audit = audit.as_mut().map(|log| trail(log, &kind, device_serial));
+            submit.audit = audit.as_ref().map(|log| trail(log, &kind, device_serial));
             let sent = send_with_retries(&mut reader, &mut submit, request.max_attempts).await?;
             (sent, kind, skew)
         }

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Timeout,
     /// The key went away.
     Removed,
+    /// The slot holds no challenge-response secret.
+    NotProgrammed,
     /// Anything else.
     Other,
 }
@@ -38,6 +40,8 @@ impl TransportError for OtpError {
         match self {
             OtpError::Timeout(_) => ErrorKind::Timeout,
             OtpError::Transport(_) => ErrorKind::Removed,
+            // An empty (or keyboard) slot has nothing to answer a challenge with.
+            OtpError::CommandRejected(_) => ErrorKind::NotProgrammed,
             _ => ErrorKind::Other,
         }
     }
@@ -126,7 +130,9 @@ where
                 slot: slot.number(),
             });
         }
-        let touch = state.is_touch_triggered(slot.yubikit()).unwrap_or(false);
+        // No transport says in advance whether a challenge-response slot wants a touch (the
+        // "touch-triggered" bit is about keyboard slots); over HID the key says so while waiting.
+        let touch = false;
         let info = SourceInfo {
             kind: "otp-slot",
             device_serial: serial.map(|s| s.to_string()),
@@ -159,10 +165,23 @@ where
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
         // RFC 6238 §4: the HOTP counter is the time step, as 8 bytes, big-endian.
+        let prompted = std::cell::Cell::new(false);
+        let label = &self.label;
+        // Keepalive 2: the key blinks, waiting for a touch (it gives up after about 15 s).
+        let on_keepalive = |status: u8| {
+            if status == 2 && !prompted.replace(true) {
+                eprintln!("Touch {label} for the slot's code.");
+            }
+        };
         let mac = self
             .session
-            .calculate_hmac_sha1(self.slot.yubikit(), &counter.to_be_bytes())
-            .map_err(|e| otp_error(&self.label, e, self.info.touch))?;
+            .calculate_hmac_sha1_with_cancel(
+                self.slot.yubikit(),
+                &counter.to_be_bytes(),
+                None,
+                Some(&on_keepalive),
+            )
+            .map_err(|e| otp_error(&self.label, self.slot, e))?;
         let mac: [u8; 20] = mac
             .as_slice()
             .try_into()
@@ -191,24 +210,32 @@ pub fn truncate(mac: &[u8; 20], digits: u32) -> Code {
     .unwrap_or_else(|_| unreachable!("six to eight ASCII digits"))
 }
 
-fn otp_error<E: TransportError>(label: &str, e: YubiOtpError<E>, touch: bool) -> DeviceError {
+fn otp_error<E: TransportError>(label: &str, slot: SlotNumber, e: YubiOtpError<E>) -> DeviceError {
+    let key = label.to_string();
     match e {
         YubiOtpError::Connection(inner) => match inner.kind() {
-            ErrorKind::Timeout if touch => DeviceError::TouchTimedOut {
-                key: label.to_string(),
-            },
-            ErrorKind::Timeout => DeviceError::Timeout { secs: 15 },
-            ErrorKind::Removed => DeviceError::Removed {
-                key: label.to_string(),
+            // The one wait in a challenge-response is the touch's.
+            ErrorKind::Timeout => DeviceError::TouchTimedOut { key },
+            ErrorKind::Removed => DeviceError::Removed { key },
+            ErrorKind::NotProgrammed => DeviceError::SlotNotConfigured {
+                key,
+                slot: slot.number(),
             },
             ErrorKind::Other => DeviceError::Transport {
                 detail: inner.to_string(),
             },
         },
+        // Over CCID an empty slot answers with the 6 status bytes instead of 20.
+        YubiOtpError::InvalidData(text) if text.contains("expected 20, got 6") => {
+            DeviceError::SlotNotConfigured {
+                key,
+                slot: slot.number(),
+            }
+        }
+        YubiOtpError::InvalidData(text) => DeviceError::Malformed { what: text },
         YubiOtpError::NotSupported(text) => DeviceError::Transport {
             detail: format!("not supported by {label}: {text}"),
         },
-        YubiOtpError::InvalidData(text) => DeviceError::Malformed { what: text },
         other => DeviceError::Transport {
             detail: other.to_string(),
         },
@@ -291,7 +318,103 @@ fn open_hid(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use testbed::virtual_yubikey::{
+        CardConfig, CardConnection, HidFault, OtpHidConfig, OtpHidConnection, OtpHidDevice,
+        OtpSlot, OtpSlotConfig, TouchPolicy, VirtualCard,
+    };
+
     use super::*;
+
+    /// RFC 4226's secret: "12345678901234567890".
+    const SECRET: &[u8] = b"12345678901234567890";
+
+    fn hid(config: OtpHidConfig) -> OtpSlotSource<OtpHidConnection> {
+        let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(config)))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap()
+    }
+
+    fn hid_key() -> OtpHidConfig {
+        OtpHidConfig::new(12345678).with_slot(Slot::Two, OtpSlot::hmac_sha1(SECRET).unwrap())
+    }
+
+    #[test]
+    fn codes_over_hid_are_rfc_6238() {
+        let mut source = hid(hid_key());
+        // RFC 6238 Appendix B, SHA-1, 6 digits: T = 59 → counter 1; T = 1111111109.
+        assert_eq!(source.code_at(1).unwrap().expose(), "287082");
+        assert_eq!(
+            source.code_at(1_111_111_109 / 30).unwrap().expose(),
+            "081804"
+        );
+        assert_eq!(source.describe().device_serial.as_deref(), Some("12345678"));
+        assert_eq!(
+            source.describe().account.as_deref(),
+            Some("OTP slot 2 over HID")
+        );
+    }
+
+    #[test]
+    fn codes_over_ccid_are_the_same() {
+        let card =
+            VirtualCard::new(CardConfig::new(7).with_otp_slot(2, OtpSlotConfig::hmac_sha1(SECRET)))
+                .unwrap();
+        let session = YubiOtpSession::new(CardConnection::new(card))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        let mut source = OtpSlotSource::new(session, SlotNumber::Two, 8, "CCID").unwrap();
+        // RFC 6238 Appendix B, 8 digits at T = 59.
+        assert_eq!(source.code_at(1).unwrap().expose(), "94287082");
+    }
+
+    #[test]
+    fn an_empty_slot_is_named() {
+        let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(hid_key())))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        let err = OtpSlotSource::new(session, SlotNumber::One, 6, "HID").unwrap_err();
+        assert!(
+            matches!(err, DeviceError::SlotNotConfigured { slot: 1, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_touch_is_a_touch_timeout_and_faults_are_errors() {
+        let mut source = hid(hid_key().with_touch(TouchPolicy::Deny {
+            after: Duration::from_millis(50),
+        }));
+        let mut slot = OtpSlot::hmac_sha1(SECRET).unwrap().with_touch(true);
+        slot = slot.with_touch_policy(TouchPolicy::Deny {
+            after: Duration::from_millis(50),
+        });
+        let mut touchy = hid(OtpHidConfig::new(1).with_slot(Slot::Two, slot));
+        assert!(matches!(
+            touchy.code_at(1).unwrap_err(),
+            DeviceError::TouchTimedOut { .. }
+        ));
+        for fault in [
+            HidFault::BadCrc,
+            HidFault::ShortReport,
+            HidFault::IncompleteTransfer,
+            HidFault::Unplugged,
+        ] {
+            let device = std::sync::Arc::new(std::sync::Mutex::new(OtpHidDevice::new(hid_key())));
+            let session = YubiOtpSession::new_otp(OtpHidConnection::shared(device.clone()))
+                .map_err(|(e, _)| e)
+                .unwrap();
+            let mut source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+            device.lock().unwrap().set_fault(Some(fault));
+            assert!(source.code_at(1).is_err(), "{fault:?} accepted");
+        }
+        assert!(
+            source.code_at(1).is_ok(),
+            "an untouched slot without touch answers"
+        );
+    }
 
     #[test]
     fn rfc_4226_truncation() {
@@ -303,7 +426,7 @@ mod tests {
         assert_eq!(truncate(&hmac0, 6).expose(), "755224");
         let hmac1 = [
             0x75, 0xa4, 0x8a, 0x19, 0xd4, 0xcb, 0xe1, 0x00, 0x64, 0x4e, 0x8a, 0xc1, 0x39, 0x7e,
-            0xea, 0x74, 0x7a, 0x2d, 0x20, 0xef,
+            0xea, 0x74, 0x7a, 0x2d, 0x33, 0xab,
         ];
         assert_eq!(truncate(&hmac1, 6).expose(), "287082");
         assert_eq!(truncate(&hmac1, 8).expose().len(), 8);

@@ -3,6 +3,7 @@
 //! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`).
 
 mod bad_input;
+mod batch;
 mod codes;
 mod doctor;
 mod resync;

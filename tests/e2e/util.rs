@@ -32,7 +32,12 @@ impl Bed {
 
     /// As [`Bed::new`], with the endpoint's configuration changed first.
     pub fn with(change: impl FnOnce(&mut Config)) -> Bed {
-        let seed = testbed::iam_local::random_seed_base32();
+        Bed::with_seed(&testbed::iam_local::random_seed_base32(), change)
+    }
+
+    /// As [`Bed::with`], with the demo device's seed given (an OTP slot holds at most 20 bytes).
+    pub fn with_seed(seed: &str, change: impl FnOnce(&mut Config)) -> Bed {
+        let seed = seed.to_string();
         let mut config = Config::new(State::demo(&seed));
         change(&mut config);
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -297,3 +297,46 @@ fn codes_agree_with_ykman_on_the_same_key() {
         ),
     }
 }
+
+#[test]
+fn an_otp_slot_resyncs_through_pcscd() {
+    // An OTP slot holds at most a 20-byte key: a TOTP secret of 160 bits, as `ykman otp chalresp --totp` makes.
+    let seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let _readers = readers();
+    let bed = Bed::with_seed(seed, |_| {});
+    let secret = testbed::iam_local::totp::decode_seed(seed).unwrap();
+    let config = CardConfig::new(90123456).with_otp_slot(
+        2,
+        testbed::virtual_yubikey::OtpSlotConfig::hmac_sha1(&secret),
+    );
+    let _card = Card::insert(config, 0);
+    let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "2"]);
+    out.assert_exit(0);
+    assert!(bed.resync_requests()[0].counters.is_some());
+    // Slot 1 is empty: named, and nothing sent.
+    let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "1"]);
+    out.assert_exit(3)
+        .assert_stderr("slot 1 of YubiKey 90123456 is not programmed")
+        .assert_stderr("ykman otp chalresp");
+    assert_eq!(bed.resync_requests().len(), 1);
+    // `codes --digits 8` for other services; resync refuses 8 digits before any I/O.
+    let codes = bed.run(bed.command().args([
+        "codes",
+        "--no-wait",
+        "--source",
+        "otp-slot",
+        "--slot",
+        "2",
+        "--digits",
+        "8",
+    ]));
+    codes.assert_exit(0);
+    assert!(
+        codes.stdout.lines().all(|l| l.len() == 8),
+        "{}",
+        codes.stdout
+    );
+    let out = bed.resync(&["--source", "otp-slot", "--slot", "2", "--digits", "8"]);
+    out.assert_exit(2)
+        .assert_stderr("--digits: is 8; IAM takes 6-digit codes");
+}

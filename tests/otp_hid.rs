@@ -1,0 +1,81 @@
+//! An OTP-slot resync end to end through yubikit's real YubiOTP HID path: the in-process OTP HID
+//! device (frames, CRC, slot commands) computes the codes, the library's planner and retry loop
+//! drive it, and the pair goes over real HTTP with SigV4 to iam-local.
+
+use std::sync::Arc;
+
+use mfa_resync::aws::{AwsError, AwsOptions, Receipt};
+use mfa_resync::report::Reporter;
+use mfa_resync::request::{Origin, SerialNumber, UserName};
+use mfa_resync::resync::{Interrupt, PairReader, Submit, send_with_retries};
+use mfa_resync::source::Code;
+use mfa_resync::source::otp_slot::{OtpSlotSource, SlotNumber};
+use mfa_resync::window::{Clock, Mode, ServerClock, Skew, SystemClock};
+use testbed::iam_local::{
+    Config, DEMO_SERIAL, Server, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
+};
+use testbed::virtual_yubikey::{OtpHidConfig, OtpHidConnection, OtpHidDevice, OtpSlot};
+use yubikit::yubiotp::{Slot, YubiOtpSession};
+
+struct Iam<'a> {
+    aws: &'a mfa_resync::aws::Aws,
+    user: UserName,
+    serial: SerialNumber,
+}
+
+impl Submit for Iam<'_> {
+    async fn submit(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, AwsError> {
+        self.aws
+            .resync(&self.user, &self.serial, code1.expose(), code2.expose())
+            .await
+            .map_err(|r| r.error)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_otp_slot_over_hid_resyncs_against_iam_local() {
+    let seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let server = Server::start(Config::new(State::demo(seed))).await.unwrap();
+    let options = AwsOptions {
+        endpoint_url: Some(server.url()),
+        region: Some("us-east-1".into()),
+        connect_timeout: std::time::Duration::from_secs(2),
+        read_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let aws = mfa_resync::aws::Aws::connect_with_credentials(
+        &options,
+        TEST_ACCESS_KEY_ID,
+        TEST_SECRET_ACCESS_KEY,
+    )
+    .await
+    .unwrap();
+
+    let secret = testbed::iam_local::totp::decode_seed(seed).unwrap();
+    let key =
+        OtpHidConfig::new(12345678).with_slot(Slot::Two, OtpSlot::hmac_sha1(&secret).unwrap());
+    let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(key)))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+
+    let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, Skew::ZERO);
+    let reporter = Reporter::silent();
+    let (_ctrl_c, interrupt) = Interrupt::manual();
+    let mut reader = PairReader::new(Box::new(source), clock, Mode::NoWait, &reporter, interrupt);
+    let mut iam = Iam {
+        aws: &aws,
+        user: UserName::parse("alice", Origin::Flag).unwrap(),
+        serial: SerialNumber::parse(DEMO_SERIAL, Origin::Flag).unwrap(),
+    };
+    let sent = send_with_retries(&mut reader, &mut iam, 1).await.unwrap();
+    let log = server.log();
+    let resync: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "ResyncMFADevice")
+        .collect();
+    assert_eq!(resync.len(), 1);
+    assert_eq!(resync[0].status, 200);
+    let pair = sent.pair.expect("host-chosen counters");
+    assert_eq!(resync[0].counters, Some((pair.first, pair.second())));
+}
