@@ -11,6 +11,16 @@ enum Seed {
     None,
     /// A seed file `seed-case` with this content and mode.
     File(&'static str, u32),
+    /// A seed file of raw bytes (not UTF-8).
+    Bytes(&'static [u8], u32),
+    /// A seed file over the 64 KiB limit.
+    Huge,
+    /// A symlink pointing nowhere.
+    Dangling,
+    /// A directory where the file should be.
+    Directory,
+    /// A private seed file that belongs to another user (exercised when the tests run as root).
+    OtherOwner,
 }
 
 struct Case {
@@ -245,6 +255,137 @@ fn cases() -> Vec<Case> {
             names: "is accessible by group or others (mode 620)",
         },
         Case {
+            name: "seed file not UTF-8",
+            args: &["--seed-file", "SEED"],
+            seed: Seed::Bytes(b"\xff\xfeGEZDGNBVGY3TQOJQ", 0o600),
+            names: "the seed is not valid UTF-8 text",
+        },
+        Case {
+            name: "seed file huge",
+            args: &["--seed-file", "SEED"],
+            seed: Seed::Huge,
+            names: "is 71680 bytes; a seed is at most a few hundred",
+        },
+        Case {
+            name: "seed file a dangling symlink",
+            args: &["--seed-file", "SEED"],
+            seed: Seed::Dangling,
+            names: "cannot be opened (No such file or directory)",
+        },
+        Case {
+            name: "seed path a directory",
+            args: &["--seed-file", "SEED"],
+            seed: Seed::Directory,
+            names: "is not a regular file",
+        },
+        Case {
+            name: "seed file of another user",
+            args: &["--seed-file", "SEED"],
+            seed: Seed::OtherOwner,
+            names: "is owned by uid 65534",
+        },
+        Case {
+            name: "otpauth period 0",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&period=0",
+                0o600,
+            ),
+            names: "has period=\"0\"; it must be 1 to 3600 seconds",
+        },
+        Case {
+            name: "otpauth digits 9",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=9",
+                0o600,
+            ),
+            names: "has digits=\"9\"; TOTP codes have 6 to 8",
+        },
+        Case {
+            name: "otpauth unknown type",
+            args: &["--seed-file", "SEED"],
+            seed: File(
+                "otpauth://steam/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+                0o600,
+            ),
+            names: "has an otpauth:// type other than totp",
+        },
+        Case {
+            name: "otpauth without label",
+            args: &["--seed-file", "SEED"],
+            seed: File("otpauth://totp", 0o600),
+            names: "is an otpauth:// URI without a label",
+        },
+        Case {
+            name: "otpauth secret not base32",
+            args: &["--seed-file", "SEED"],
+            seed: File("otpauth://totp/x?secret=GEZDGNBVGY3TQOJ1", 0o600),
+            names: "the seed secret is not base32",
+        },
+        Case {
+            name: "a URI that is not otpauth",
+            args: &["--seed-file", "SEED"],
+            seed: File("https://example.com/seed", 0o600),
+            names: "is a URI but not an otpauth:// one",
+        },
+        Case {
+            name: "padding inside the seed",
+            args: &["--seed-file", "SEED"],
+            seed: File("GEZDGNBV==GY3TQOJQGEZDGNBVGY3TQOJQ", 0o600),
+            names: "padding '=' in the middle",
+        },
+        Case {
+            name: "cli-input-json null document",
+            args: &["--cli-input-json", "null", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-input-json: must be a JSON object",
+        },
+        Case {
+            name: "cli-input-json code with a space",
+            args: &[
+                "--cli-input-json",
+                "{\"AuthenticationCode1\": \"123 456\", \"AuthenticationCode2\": \"654321\"}",
+            ],
+            seed: NoSeed,
+            names: "AuthenticationCode1 in --cli-input-json: character 4 is not a digit",
+        },
+        Case {
+            name: "OTP slot without --slot",
+            args: &["--source", "otp-slot"],
+            seed: NoSeed,
+            names: "--slot: is missing for --source otp-slot",
+        },
+        Case {
+            name: "slot 3",
+            args: &["--source", "otp-slot", "--slot", "3"],
+            seed: NoSeed,
+            names: "--slot",
+        },
+        Case {
+            name: "--slot without otp-slot",
+            args: &["--slot", "2", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--slot and --digits are for --source otp-slot",
+        },
+        Case {
+            name: "8 digits for IAM from a slot",
+            args: &["--source", "otp-slot", "--slot", "2", "--digits", "8"],
+            seed: NoSeed,
+            names: "--digits: is 8; IAM takes 6-digit codes",
+        },
+        Case {
+            name: "audit log in a missing directory",
+            args: &[
+                "--audit-log",
+                "/nonexistent/dir/audit.jsonl",
+                "--seed-file",
+                "SEED",
+            ],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--audit-log: cannot open /nonexistent/dir/audit.jsonl",
+        },
+        Case {
             name: "seed file empty",
             args: &["--seed-file", "SEED"],
             seed: File("", 0o600),
@@ -387,14 +528,49 @@ fn cases() -> Vec<Case> {
 fn every_bad_input_exits_2_naming_the_field_and_sends_nothing() {
     let bed = Bed::new();
     let cases = cases();
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
         let seed_path = bed.dir.path().join("seed-case");
         let _ = std::fs::remove_file(&seed_path);
-        if let Seed::File(content, mode) = case.seed {
-            std::fs::write(&seed_path, content).unwrap();
-            std::fs::set_permissions(&seed_path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let _ = std::fs::remove_dir(&seed_path);
+        let private = std::fs::Permissions::from_mode(0o600);
+        match case.seed {
+            Seed::None => {}
+            Seed::File(content, mode) => {
+                std::fs::write(&seed_path, content).unwrap();
+                std::fs::set_permissions(&seed_path, std::fs::Permissions::from_mode(mode))
+                    .unwrap();
+            }
+            Seed::Bytes(bytes, mode) => {
+                std::fs::write(&seed_path, bytes).unwrap();
+                std::fs::set_permissions(&seed_path, std::fs::Permissions::from_mode(mode))
+                    .unwrap();
+            }
+            Seed::Huge => {
+                std::fs::write(&seed_path, "A".repeat(70 * 1024)).unwrap();
+                std::fs::set_permissions(&seed_path, private).unwrap();
+            }
+            Seed::Dangling => {
+                std::os::unix::fs::symlink(bed.dir.path().join("nowhere"), &seed_path).unwrap()
+            }
+            Seed::Directory => std::fs::create_dir(&seed_path).unwrap(),
+            Seed::OtherOwner => {
+                std::fs::write(&seed_path, GOOD_SEED).unwrap();
+                std::fs::set_permissions(&seed_path, private).unwrap();
+                // chown needs root (CI runs as root); elsewhere this case cannot be set up.
+                let chowned = std::process::Command::new("chown")
+                    .arg("65534")
+                    .arg(&seed_path)
+                    .status();
+                if !chowned.is_ok_and(|s| s.success()) {
+                    eprintln!(
+                        "{}: not root, so the file stays ours; case not exercised",
+                        case.name
+                    );
+                    continue;
+                }
+            }
         }
         let mut args: Vec<String> = Vec::new();
         // The target is given unless the case is about it, so that no lookup could be the cause.
@@ -415,7 +591,20 @@ fn every_bad_input_exits_2_naming_the_field_and_sends_nothing() {
         if !case.args.contains(&"--endpoint-url") {
             args.extend(["--endpoint-url".to_string(), bed.url()]);
         }
-        let out = bed.run(bed.command().arg("resync").args(&args));
+        // At -vvv with backtraces on: no error path may show a seed.
+        let out = bed.run(
+            bed.command()
+                .env("RUST_BACKTRACE", "1")
+                .args(["-vvv", "resync"])
+                .args(&args),
+        );
+        if out.all().contains(GOOD_SEED) || out.all().contains("GEZDGNBVGY3TQOJ") {
+            failures.push(format!(
+                "{}: the seed shows in the output\n{}",
+                case.name,
+                out.all()
+            ));
+        }
         // Our errors end with a hint line; clap's usage errors with its pointer to --help.
         let hinted = out.stderr.contains("\n  hint: ") || out.stderr.contains("try '--help'");
         let ok = out.code == 2 && out.stderr.contains(case.names) && hinted;

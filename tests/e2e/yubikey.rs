@@ -103,7 +103,13 @@ fn a_password_protected_key_needs_the_right_password() {
         if let Some(p) = password {
             cmd.env("MFA_RESYNC_OATH_PASSWORD", p);
         }
-        bed.run(cmd.args(["resync", "--endpoint-url", &bed.url(), "--no-wait"]))
+        bed.run(cmd.env("RUST_BACKTRACE", "1").args([
+            "-vvv",
+            "resync",
+            "--endpoint-url",
+            &bed.url(),
+            "--no-wait",
+        ]))
     };
     let missing = run(None);
     missing
@@ -125,6 +131,28 @@ fn a_password_protected_key_needs_the_right_password() {
     let right = run(Some("correct horse"));
     right.assert_exit(0);
     assert!(!right.all().contains("correct horse"));
+    for entry in bed.resync_requests() {
+        assert!(
+            !right
+                .all()
+                .contains(entry.params["AuthenticationCode2"].as_str()),
+            "no code at -vvv"
+        );
+    }
+    let listed = bed.run(
+        bed.command()
+            .env("MFA_RESYNC_OATH_PASSWORD", "correct horse")
+            .args(["-vvv", "devices", "--accounts"]),
+    );
+    listed.assert_exit(0);
+    assert!(
+        listed
+            .stdout
+            .contains("Amazon Web Services:alice@123456789012"),
+        "{}",
+        listed.stdout
+    );
+    assert!(!listed.all().contains("correct horse") && !listed.all().contains(&bed.seed));
 }
 
 #[test]
