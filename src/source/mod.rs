@@ -252,6 +252,12 @@ pub enum DeviceError {
         /// The key.
         key: String,
     },
+    /// The key's HID interface cannot be opened and there is no CCID way to it either.
+    #[error("the YubiKey's HID interface is not accessible: {detail}")]
+    HidDenied {
+        /// Which node and why.
+        detail: String,
+    },
     /// The OTP slot is not programmed (for challenge-response).
     #[error("slot {slot} of {key} is not programmed")]
     SlotNotConfigured {
@@ -343,6 +349,9 @@ impl DeviceError {
             DeviceError::Timeout { .. } | DeviceError::Removed { .. } => {
                 Some("reinsert the key and run again; nothing was sent")
             }
+            DeviceError::HidDenied { .. } => Some(
+                "install the udev rules that give you the key's hidraw nodes: see udev/README.md (the Debian package installs them)",
+            ),
             DeviceError::SlotNotConfigured { .. } => Some(
                 "program it for TOTP challenge-response (`ykman otp chalresp --totp 2`), or choose the other --slot",
             ),

@@ -95,6 +95,8 @@ pub struct OtpSlotSource<C: Connection> {
     slot: SlotNumber,
     label: String,
     info: SourceInfo,
+    /// Over CCID a key gives no sign that it waits for a touch, so the user is told up front.
+    announce_touch: bool,
 }
 
 impl<C: Connection> fmt::Debug for OtpSlotSource<C> {
@@ -146,6 +148,7 @@ where
             slot,
             label,
             info,
+            announce_touch: transport == "CCID",
         })
     }
 }
@@ -165,7 +168,10 @@ where
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
         // RFC 6238 §4: the HOTP counter is the time step, as 8 bytes, big-endian.
-        let prompted = std::cell::Cell::new(false);
+        let prompted = std::cell::Cell::new(self.announce_touch);
+        if self.announce_touch {
+            eprintln!("If {} blinks, touch it.", self.label);
+        }
         let label = &self.label;
         // Keepalive 2: the key blinks, waiting for a touch (it gives up after about 15 s).
         let on_keepalive = |status: u8| {
@@ -263,7 +269,11 @@ pub fn open(
             ))
         }
         Err(denied) => {
-            let (_key, conn) = yubikey::open_one(selector)?;
+            // No CCID either (no pcscd, or the key's CCID interface is off): the hidraw access is
+            // what the user must fix.
+            let (_key, conn) = yubikey::open_one(selector).map_err(|_| DeviceError::HidDenied {
+                detail: denied.clone(),
+            })?;
             let session = open_ccid(conn)?;
             let note = format!(
                 "{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)"
