@@ -70,6 +70,16 @@ impl AuditLog {
         })
     }
 
+    /// Opens the log a command was given, if any, to be shared by the attempts of concurrent rows.
+    pub fn open_shared(
+        path: Option<&Path>,
+    ) -> Result<Option<std::sync::Mutex<AuditLog>>, InputError> {
+        Ok(path
+            .map(AuditLog::open)
+            .transpose()?
+            .map(std::sync::Mutex::new))
+    }
+
     /// Appends one line and syncs it to disk.
     pub fn record(&mut self, attempt: &Attempt<'_>) -> std::io::Result<()> {
         let now = SystemTime::now()

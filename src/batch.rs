@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -362,12 +362,7 @@ struct Outcome {
 /// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
 pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
     let interrupt = Interrupt::ctrl_c();
-    let audit = request
-        .audit_log
-        .as_deref()
-        .map(AuditLog::open)
-        .transpose()?
-        .map(Mutex::new);
+    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
     // Sources first, so that a missing key or a bad seed fails its row before AWS is asked.
     let opened: Vec<Result<Opened, Error>> = request
         .rows

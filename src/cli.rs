@@ -221,6 +221,17 @@ pub struct TimingArgs {
     pub no_wait: bool,
 }
 
+impl TimingArgs {
+    /// The planner's mode these flags ask for.
+    pub fn mode(&self) -> Mode {
+        if self.no_wait {
+            Mode::NoWait
+        } else {
+            Mode::Wait
+        }
+    }
+}
+
 /// Flags that say how to reach AWS (aws-config's chain does the rest: env, profiles, SSO).
 #[derive(Debug, Args)]
 pub struct AwsArgs {
@@ -666,11 +677,7 @@ impl ResyncArgs {
             user,
             serial,
             codes,
-            mode: if self.timing.no_wait {
-                Mode::NoWait
-            } else {
-                Mode::Wait
-            },
+            mode: self.timing.mode(),
             max_attempts: self.max_attempts,
             aws: aws_options(&self.aws)?,
             output: self.output.output,
@@ -688,11 +695,7 @@ impl ResyncArgs {
     ) -> Result<crate::batch::BatchRequest, InputError> {
         Ok(crate::batch::BatchRequest {
             rows: crate::batch::parse(path)?,
-            mode: if self.timing.no_wait {
-                Mode::NoWait
-            } else {
-                Mode::Wait
-            },
+            mode: self.timing.mode(),
             max_attempts: self.max_attempts,
             aws: aws_options(&self.aws)?,
             output: self.output.output,
@@ -717,11 +720,7 @@ impl CodesArgs {
         };
         Ok(CodesRequest {
             source,
-            mode: if self.timing.no_wait {
-                Mode::NoWait
-            } else {
-                Mode::Wait
-            },
+            mode: self.timing.mode(),
             output: self.output.output,
             quiet: self.output.quiet,
         })

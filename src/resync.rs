@@ -528,12 +528,7 @@ pub(crate) fn resolve_serial(
 /// `mfa-resync resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
     let interrupt = Interrupt::ctrl_c();
-    let audit = request
-        .audit_log
-        .as_deref()
-        .map(AuditLog::open)
-        .transpose()?
-        .map(std::sync::Mutex::new);
+    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
     let opened = match &request.codes {
         CodePlan::Read(spec) => Some(Opened::open(spec)?),
         CodePlan::Given(..) => None,

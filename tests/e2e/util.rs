@@ -135,6 +135,30 @@ impl Bed {
         totp::code_at(&self.seed, counter, 6).expect("the demo seed is valid")
     }
 
+    /// Panics if `text` holds any code the endpoint was sent, or the seed: codes are single-use
+    /// credentials and only `codes` prints them.
+    #[track_caller]
+    pub fn assert_no_secrets(&self, text: &str, what: &str) {
+        assert!(
+            !text.contains(&self.seed),
+            "{what}: the seed leaked\n{text}"
+        );
+        assert!(
+            !text.contains(&self.seed.to_lowercase()),
+            "{what}: the seed leaked (lowercase)\n{text}"
+        );
+        for entry in self.log() {
+            for key in ["AuthenticationCode1", "AuthenticationCode2"] {
+                if let Some(code) = entry.params.get(key) {
+                    assert!(
+                        !text.contains(code.as_str()),
+                        "{what}: {key} leaked\n{text}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Writes a private file in the test's dir.
     pub fn private_file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.dir.path().join(name);
