@@ -307,6 +307,12 @@ impl Aws {
             .build();
         let sdk = loader.timeout_config(timeouts).load().await;
         let region_defaulted = sdk.region().is_none();
+        tracing::info!(
+            profile = ?options.profile,
+            region = ?sdk.region(),
+            endpoint = ?options.endpoint_url,
+            "AWS configuration loaded"
+        );
         let region = sdk
             .region()
             .map(|r| r.to_string())

@@ -71,10 +71,21 @@ impl Submit for AwsSubmit<'_> {
             Some(limit) => limit.acquire().await.ok(),
             None => None,
         };
+        tracing::info!(
+            user = self.user.as_str(),
+            serial = self.serial.as_str(),
+            "sending ResyncMFADevice"
+        );
         let result = self
             .aws
             .resync(self.user, self.serial, code1.expose(), code2.expose())
             .await;
+        match &result {
+            Ok(receipt) => tracing::info!(request_id = ?receipt.request_id, "accepted"),
+            Err(refused) => {
+                tracing::info!(error = %refused.error, request_id = ?refused.request_id, "refused")
+            }
+        }
         if let Some(trail) = &mut self.audit {
             trail.attempts += 1;
             let (outcome, request_id) = match &result {
@@ -274,6 +285,13 @@ impl<'a> PairReader<'a> {
         let mut stale = 0;
         loop {
             let pair = self.planner.next_pair(self.clock.now());
+            tracing::info!(
+                first = pair.first,
+                second = pair.second(),
+                skew_ms = self.clock.skew().millis(),
+                source = self.info.kind,
+                "planned a pair"
+            );
             self.touch_prompt(1);
             // Code 1 at once, even for a window still to come: a bad device, password or touch fails
             // before the user waits.
