@@ -302,7 +302,7 @@ impl DeviceError {
             }
             DeviceError::Malformed { .. } => Some("remove and reinsert the device, then try again"),
             DeviceError::PcscdUnavailable { .. } => Some(
-                "start it: `sudo systemctl start pcscd.socket` (Debian package pcscd), then run again",
+                "start it: `sudo systemctl start pcscd.socket` (Debian package pcscd), then run again; nothing was sent",
             ),
             DeviceError::NoReader => {
                 Some("plug in the YubiKey, or connect the NFC reader and place the key on it")

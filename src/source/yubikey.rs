@@ -586,6 +586,12 @@ fn card_error(label: &str, e: SmartCardError, touch: bool) -> DeviceError {
         SmartCardError::Transport(inner) => {
             let text = inner.to_string();
             match inner.downcast_ref::<PcscError>() {
+                // pcscd itself went away mid-run (stopped, restarted): the key may be fine.
+                Some(p @ PcscError::Pcsc(pcsc::Error::NoService | pcsc::Error::ServiceStopped)) => {
+                    DeviceError::PcscdUnavailable {
+                        detail: p.to_string(),
+                    }
+                }
                 Some(p)
                     if p.is_unavailable()
                         || matches!(p, PcscError::Pcsc(pcsc::Error::ResetCard)) =>

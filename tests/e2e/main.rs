@@ -6,6 +6,7 @@ mod bad_input;
 mod batch;
 mod codes;
 mod doctor;
+mod faults;
 mod resync;
 mod secrets;
 mod util;

@@ -51,6 +51,20 @@ impl Bed {
         let dir = tempfile::tempdir().expect("temp dir");
         let seed_file = dir.path().join("seed");
         write_private(&seed_file, &format!("{seed}\n"));
+        // A `pkill` and a `killall` that refuse and leave a mark, first on the PATH of every run:
+        // a desk station's scdaemon and agents are not ours to end.
+        let trap = dir.path().join("trap");
+        std::fs::create_dir(&trap).expect("trap dir");
+        let marker = dir.path().join("pkill-called");
+        for tool in ["pkill", "killall"] {
+            let script = format!(
+                "#!/bin/sh\necho \"{tool} $*\" >> '{}'\nexit 1\n",
+                marker.display()
+            );
+            std::fs::write(trap.join(tool), script).expect("trap");
+            std::fs::set_permissions(trap.join(tool), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+        }
         Bed {
             server,
             _rt: rt,

@@ -361,3 +361,26 @@ fn an_otp_slot_resyncs_through_pcscd() {
     out.assert_exit(2)
         .assert_stderr("--digits: is 8; IAM takes 6-digit codes");
 }
+
+#[test]
+fn the_pkill_trap_is_armed() {
+    // The guard the other tests rely on: a pkill run through the harness's PATH leaves its mark.
+    let bed = Bed::new();
+    let path = format!(
+        "{}:{}",
+        bed.dir.path().join("trap").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = std::process::Command::new("sh")
+        .args(["-c", "pkill -9 scdaemon"])
+        .env("PATH", path)
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the trap refuses");
+    let marker = bed.dir.path().join("pkill-called");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "pkill -9 scdaemon\n"
+    );
+    std::fs::remove_file(marker).unwrap();
+}
