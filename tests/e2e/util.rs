@@ -335,6 +335,37 @@ pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
+type Served = (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+);
+
+/// Serves `card` to vpcd's slot from a thread; returns its stop flag, the thread and its event log.
+fn serve(
+    card: &std::sync::Arc<std::sync::Mutex<testbed::virtual_yubikey::VirtualCard>>,
+    slot: u16,
+) -> Served {
+    use testbed::virtual_yubikey::vpcd;
+    let options = vpcd::VpcdOptions {
+        port: 35963 + slot,
+        ..Default::default()
+    };
+    let stop = options.stop.clone();
+    let served = card.clone();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = events.clone();
+    let thread = std::thread::spawn(move || {
+        let ended = vpcd::serve(&served, &options, &mut |event| {
+            if !matches!(event, vpcd::Event::Apdu { .. }) {
+                log.lock().unwrap().push(format!("{event:?}"));
+            }
+        });
+        log.lock().unwrap().push(format!("ended: {ended:?}"));
+    });
+    (stop, thread, events)
+}
+
 fn reader_has_card(reader: &str) -> bool {
     yubikit::platform::pcsc::list_readers_with_state().is_ok_and(|readers| {
         readers
@@ -354,42 +385,36 @@ pub struct Card {
 impl Card {
     /// Inserts a card made from `config` into `READER_0` (slot 0) or `READER_1` (slot 1).
     pub fn insert(config: testbed::virtual_yubikey::CardConfig, slot: u16) -> Card {
-        use testbed::virtual_yubikey::{VirtualCard, vpcd};
+        use testbed::virtual_yubikey::VirtualCard;
         let reader = if slot == 0 { READER_0 } else { READER_1 };
         let card = std::sync::Arc::new(std::sync::Mutex::new(
             VirtualCard::new(config).expect("a valid card"),
         ));
-        let options = vpcd::VpcdOptions {
-            port: 35963 + slot,
-            ..Default::default()
-        };
-        let stop = options.stop.clone();
-        let served = card.clone();
-        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let log = events.clone();
-        let thread = std::thread::spawn(move || {
-            let ended = vpcd::serve(&served, &options, &mut |event| {
-                if !matches!(event, vpcd::Event::Apdu { .. }) {
-                    log.lock().unwrap().push(format!("{event:?}"));
+        let mut seen = Vec::new();
+        // pcscd sometimes takes a card inserted soon after another left for the old one, mid-reset,
+        // and never powers it up; a card that cannot be connected to is taken out and put back.
+        for _ in 0..4 {
+            let (stop, thread, events) = serve(&card, slot);
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if reader_has_card(reader)
+                    && yubikit::platform::pcsc::PcscSmartCardConnection::new(reader, false).is_ok()
+                {
+                    return Card {
+                        card,
+                        reader,
+                        stop,
+                        thread: Some(thread),
+                    };
                 }
-            });
-            log.lock().unwrap().push(format!("ended: {ended:?}"));
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !reader_has_card(reader) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no card in {reader} after 10 s; the card saw {:?}",
-                events.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = thread.join();
+            seen.push(events.lock().map(|e| e.join(", ")).unwrap_or_default());
+            std::thread::sleep(Duration::from_millis(1500));
         }
-        Card {
-            card,
-            reader,
-            stop,
-            thread: Some(thread),
-        }
+        panic!("no usable card in {reader} after 4 insertions; the card saw: {seen:#?}");
     }
 
     /// The card leaves the reader after `n` more commands.
