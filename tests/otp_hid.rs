@@ -79,3 +79,32 @@ async fn an_otp_slot_over_hid_resyncs_against_iam_local() {
     let pair = sent.pair.expect("host-chosen counters");
     assert_eq!(resync[0].counters, Some((pair.first, pair.second())));
 }
+
+#[test]
+fn slot_codes_over_hid_match_oathtool() {
+    // oathtool is nobody-here's TOTP: the HID slot's code for a time must be its code.
+    let seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let secret = testbed::iam_local::totp::decode_seed(seed).unwrap();
+    let key = OtpHidConfig::new(1).with_slot(Slot::Two, OtpSlot::hmac_sha1(&secret).unwrap());
+    let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(key)))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let mut source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+    for t in [59u64, 1_111_111_109, 2_000_000_000] {
+        let ours = mfa_resync::source::CodeSource::code_at(&mut source, t / 30).unwrap();
+        let theirs = match std::process::Command::new("oathtool")
+            .args(["--totp", "-b", seed, "-N", &format!("@{t}")])
+            .output()
+        {
+            Ok(out) => String::from_utf8(out.stdout).unwrap(),
+            Err(e) => {
+                assert!(
+                    std::env::var_os("MFA_RESYNC_REQUIRE_TOOLS").is_none(),
+                    "oathtool is required: {e}"
+                );
+                return;
+            }
+        };
+        assert_eq!(ours.expose(), theirs.trim(), "T={t}");
+    }
+}
