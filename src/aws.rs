@@ -137,6 +137,8 @@ pub enum AwsError {
     /// A failure worth a retry with a fresh pair: throttling, 5xx, timeout, a dropped connection.
     #[error("{what}")]
     Transient {
+        /// AWS's error code, or the class of failure when no answer came (`Timeout`, …).
+        code: String,
         /// What happened.
         what: String,
         /// The SDK's full error, for `-v`.
@@ -145,6 +147,8 @@ pub enum AwsError {
     /// Anything else AWS or the configuration said.
     #[error("{what}")]
     Other {
+        /// AWS's error code, or the class of failure.
+        code: String,
         /// What happened.
         what: String,
         /// The SDK's full error, for `-v`.
@@ -165,23 +169,7 @@ impl AwsError {
             AwsError::NotAUser { .. } => "NotAUser".into(),
             AwsError::NoDevice { .. } => "NoDevice".into(),
             AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
-            AwsError::Transient { what, .. } | AwsError::Other { what, .. } => {
-                // "Operation: Code (HTTP n): message" → Code; else the class.
-                what.split(": ")
-                    .nth(1)
-                    .and_then(|rest| rest.split(" (HTTP").next())
-                    .filter(|code| !code.contains(' '))
-                    .map_or_else(
-                        || {
-                            if self.is_transient() {
-                                "Transient".into()
-                            } else {
-                                "Error".into()
-                            }
-                        },
-                        str::to_string,
-                    )
-            }
+            AwsError::Transient { code, .. } | AwsError::Other { code, .. } => code.clone(),
         }
     }
 
@@ -201,14 +189,7 @@ impl AwsError {
 
 /// Remembers the `Date` of the last response and the host time it arrived.
 #[derive(Debug, Clone, Default)]
-struct DateProbe(Arc<Mutex<LastResponse>>);
-
-/// What the last response said about itself.
-#[derive(Debug, Clone, Default)]
-struct LastResponse {
-    /// `Date` (whole seconds) and the host time it arrived.
-    date: Option<(u64, Duration)>,
-}
+struct DateProbe(Arc<Mutex<Option<(u64, Duration)>>>);
 
 impl Intercept for DateProbe {
     fn name(&self) -> &'static str {
@@ -231,7 +212,7 @@ impl Intercept for DateProbe {
             .and_then(|value| DateTime::from_str(value, Format::HttpDate).ok())
             .and_then(|date| u64::try_from(date.secs()).ok());
         if let (Some(date), Ok(mut last)) = (date, self.0.lock()) {
-            last.date = Some((date, received));
+            *last = Some((date, received));
         }
         Ok(())
     }
@@ -404,7 +385,7 @@ impl Aws {
 
     /// The `Date` (whole seconds) of the last response, and the host time it arrived.
     pub fn last_date(&self) -> Option<(u64, Duration)> {
-        self.probe.0.lock().ok().and_then(|last| last.date)
+        self.probe.0.lock().ok().and_then(|last| *last)
     }
 
     /// `sts:GetCallerIdentity`.
@@ -559,40 +540,56 @@ where
                 | "ServiceUnavailable"
                 | "InternalFailure" => AwsError::Transient {
                     what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
                     detail,
                 },
                 _ if status >= 500 => AwsError::Transient {
                     what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
                     detail,
                 },
                 _ => AwsError::Other {
                     what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
                     detail,
                 },
             }
         }
         SdkError::TimeoutError(_) => AwsError::Transient {
+            code: "Timeout".into(),
             what: format!("{operation}: no answer in time"),
             detail,
         },
         SdkError::DispatchFailure(failure) => {
-            let what = if failure.is_timeout() {
-                format!("{operation}: no answer in time")
+            let (code, what) = if failure.is_timeout() {
+                ("Timeout", format!("{operation}: no answer in time"))
             } else if failure.is_io() {
-                format!(
-                    "{operation}: could not reach the endpoint ({})",
-                    root_cause(&err)
+                (
+                    "ConnectionFailed",
+                    format!(
+                        "{operation}: could not reach the endpoint ({})",
+                        root_cause(&err)
+                    ),
                 )
             } else {
-                format!("{operation}: the request failed ({})", root_cause(&err))
+                (
+                    "RequestFailed",
+                    format!("{operation}: the request failed ({})", root_cause(&err)),
+                )
             };
-            AwsError::Transient { what, detail }
+            AwsError::Transient {
+                code: code.into(),
+                what,
+                detail,
+            }
         }
         SdkError::ResponseError(_) => AwsError::Transient {
+            code: "ConnectionBroken".into(),
             what: format!("{operation}: the connection broke before a whole answer came"),
             detail,
         },
         _ => AwsError::Other {
+            code: "Error".into(),
             what: format!("{operation}: {}", root_cause(&err)),
             detail,
         },

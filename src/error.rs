@@ -211,6 +211,7 @@ mod tests {
         });
         assert_eq!(creds.exit() as u8, 4);
         let transient = Error::from(AwsError::Transient {
+            code: "ServiceFailure".into(),
             what: String::new(),
             detail: String::new(),
         });

@@ -102,6 +102,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()
         .map_err(|e| Error::Aws {
             source: aws::AwsError::Other {
+                code: "Runtime".into(),
                 what: format!("cannot start the async runtime: {e}"),
                 detail: String::new(),
             },

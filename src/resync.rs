@@ -530,6 +530,7 @@ pub(crate) fn resolve_serial(
         .into()),
         [only] => {
             let serial = SerialNumber::parse(only, Origin::Flag).map_err(|_| AwsError::Other {
+                code: "InvalidSerial".into(),
                 what: "ListMFADevices returned a serial number IAM itself would not accept".into(),
                 detail: String::new(),
             })?;
@@ -573,9 +574,10 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         .as_ref()
         .is_some_and(|s| s.clock() == ClockOwner::Host);
     // The audit log names the operator, so it asks who is calling too.
-    let caller = match request.user.is_none() || needs_date || audit.is_some() {
-        true => Some(aws.caller().await?),
-        false => None,
+    let caller = if request.user.is_none() || needs_date || audit.is_some() {
+        Some(aws.caller().await?)
+    } else {
+        None
     };
     let (user, user_from) = match (request.user, &caller) {
         (Some(user), _) => (user, "given"),
@@ -754,6 +756,7 @@ mod tests {
             if self.failures > 0 {
                 self.failures -= 1;
                 return Err(AwsError::Transient {
+                    code: "ServiceFailure".into(),
                     what: "ServiceFailure".into(),
                     detail: String::new(),
                 });

@@ -187,6 +187,7 @@ impl Submit for SimIam {
         });
         if self.failures.get(n).copied().unwrap_or(false) {
             return Err(AwsError::Transient {
+                code: "Throttling".into(),
                 what: "Throttling: rate exceeded".into(),
                 detail: String::new(),
             });

@@ -16,50 +16,48 @@ use yubikit::yubiotp::{Slot, YubiOtpError, YubiOtpSession};
 use super::yubikey::{self, Selector};
 use super::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
 
-/// What a transport's errors mean to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// No answer in time: for a touch slot, no touch.
-    Timeout,
-    /// The key went away.
-    Removed,
-    /// The slot holds no challenge-response secret.
-    NotProgrammed,
-    /// Anything else.
-    Other,
-}
-
-/// Classifies a transport's errors; implemented for yubikit's HID and CCID errors.
+/// Turns a transport's connection errors into what the user needs; implemented for yubikit's HID
+/// and CCID errors.
 pub trait TransportError: fmt::Display + fmt::Debug {
-    /// What the error means.
-    fn kind(&self) -> ErrorKind;
+    /// The error, for the key `key` and its slot `slot`.
+    fn into_device_error(self, key: &str, slot: SlotNumber) -> DeviceError;
 }
 
 impl TransportError for OtpError {
-    fn kind(&self) -> ErrorKind {
+    fn into_device_error(self, key: &str, slot: SlotNumber) -> DeviceError {
+        let key = key.to_string();
         match self {
-            OtpError::Timeout(_) => ErrorKind::Timeout,
-            OtpError::Transport(_) => ErrorKind::Removed,
+            // The one wait in a challenge-response is the touch's.
+            OtpError::Timeout(_) => DeviceError::TouchTimedOut { key },
+            OtpError::Transport(_) => DeviceError::Removed { key },
             // An empty (or keyboard) slot has nothing to answer a challenge with.
-            OtpError::CommandRejected(_) => ErrorKind::NotProgrammed,
-            _ => ErrorKind::Other,
+            OtpError::CommandRejected(_) => DeviceError::SlotNotConfigured {
+                key,
+                slot: slot.number(),
+            },
+            other => DeviceError::Transport {
+                detail: other.to_string(),
+            },
         }
     }
 }
 
 impl TransportError for SmartCardError {
-    fn kind(&self) -> ErrorKind {
+    fn into_device_error(self, key: &str, slot: SlotNumber) -> DeviceError {
         match self {
-            // A touch-triggered slot answers "conditions not satisfied" when nobody touched it.
+            // A slot that wants a touch answers "conditions not satisfied" when nobody touched it.
             SmartCardError::Apdu {
                 sw: 0x6985 | 0x6982,
                 ..
-            } => ErrorKind::Timeout,
-            SmartCardError::Transport(_) => ErrorKind::Removed,
-            SmartCardError::InvalidData(text) if text.contains("no status word") => {
-                ErrorKind::Removed
-            }
-            _ => ErrorKind::Other,
+            } => DeviceError::TouchTimedOut {
+                key: key.to_string(),
+            },
+            SmartCardError::ApplicationNotAvailable => DeviceError::SlotNotConfigured {
+                key: key.to_string(),
+                slot: slot.number(),
+            },
+            // Removal, pcscd going away, garbage: as for any PC/SC read.
+            other => yubikey::card_error(key, other, false),
         }
     }
 }
@@ -217,24 +215,12 @@ pub fn truncate(mac: &[u8; 20], digits: u32) -> Code {
 }
 
 fn otp_error<E: TransportError>(label: &str, slot: SlotNumber, e: YubiOtpError<E>) -> DeviceError {
-    let key = label.to_string();
     match e {
-        YubiOtpError::Connection(inner) => match inner.kind() {
-            // The one wait in a challenge-response is the touch's.
-            ErrorKind::Timeout => DeviceError::TouchTimedOut { key },
-            ErrorKind::Removed => DeviceError::Removed { key },
-            ErrorKind::NotProgrammed => DeviceError::SlotNotConfigured {
-                key,
-                slot: slot.number(),
-            },
-            ErrorKind::Other => DeviceError::Transport {
-                detail: inner.to_string(),
-            },
-        },
+        YubiOtpError::Connection(inner) => inner.into_device_error(label, slot),
         // Over CCID an empty slot answers with the 6 status bytes instead of 20.
         YubiOtpError::InvalidData(text) if text.contains("expected 20, got 6") => {
             DeviceError::SlotNotConfigured {
-                key,
+                key: label.to_string(),
                 slot: slot.number(),
             }
         }
@@ -255,35 +241,29 @@ pub fn open(
     slot: SlotNumber,
     digits: u32,
 ) -> Result<(Box<dyn CodeSource>, Option<String>), DeviceError> {
-    match open_hid(selector.serial) {
-        Ok(Some(session)) => Ok((
-            Box::new(OtpSlotSource::new(session, slot, digits, "HID")?),
-            None,
-        )),
-        Ok(None) => {
-            let (_key, conn) = yubikey::open_one(selector)?;
-            let session = open_ccid(conn)?;
-            Ok((
-                Box::new(OtpSlotSource::new(session, slot, digits, "CCID")?),
+    let denied = match open_hid(selector.serial) {
+        Ok(Some(session)) => {
+            return Ok((
+                Box::new(OtpSlotSource::new(session, slot, digits, "HID")?),
                 None,
-            ))
+            ));
         }
-        Err(denied) => {
-            // No CCID either (no pcscd, or the key's CCID interface is off): the hidraw access is
-            // what the user must fix.
-            let (_key, conn) = yubikey::open_one(selector).map_err(|_| DeviceError::HidDenied {
-                detail: denied.clone(),
-            })?;
-            let session = open_ccid(conn)?;
-            let note = format!(
-                "{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)"
-            );
-            Ok((
-                Box::new(OtpSlotSource::new(session, slot, digits, "CCID")?),
-                Some(note),
-            ))
-        }
-    }
+        Ok(None) => None,
+        Err(denied) => Some(denied),
+    };
+    let (_key, conn) = yubikey::open_one(selector).map_err(|e| match &denied {
+        // No CCID either (no pcscd, or the key's CCID interface is off): the hidraw access is what
+        // the user must fix.
+        Some(denied) => DeviceError::HidDenied {
+            detail: denied.clone(),
+        },
+        None => e,
+    })?;
+    let source = OtpSlotSource::new(open_ccid(conn)?, slot, digits, "CCID")?;
+    let note = denied.map(|denied| {
+        format!("{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)")
+    });
+    Ok((Box::new(source), note))
 }
 
 fn open_ccid<C: SmartCardConnection + Send + 'static>(

@@ -566,7 +566,7 @@ impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
 }
 
 /// Turns a card error into what the user needs to act.
-fn card_error(label: &str, e: SmartCardError, touch: bool) -> DeviceError {
+pub(crate) fn card_error(label: &str, e: SmartCardError, touch: bool) -> DeviceError {
     match e {
         SmartCardError::Apdu {
             sw: ykoath::SW_SECURITY | ykoath::SW_CONDITIONS,

@@ -386,6 +386,30 @@ fn cases() -> Vec<Case> {
             names: "--audit-log: cannot open /nonexistent/dir/audit.jsonl",
         },
         Case {
+            name: "empty reader name",
+            args: &["--reader", ""],
+            seed: NoSeed,
+            names: "--reader: is empty",
+        },
+        Case {
+            name: "read timeout 0",
+            args: &["--cli-read-timeout", "0", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--cli-read-timeout",
+        },
+        Case {
+            name: "region with a space",
+            args: &["--region", "us east-1", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--region: is empty or has spaces",
+        },
+        Case {
+            name: "empty profile",
+            args: &["--profile", "", "--seed-file", "SEED"],
+            seed: File(GOOD_SEED, 0o600),
+            names: "--profile: is empty or has spaces",
+        },
+        Case {
             name: "seed file empty",
             args: &["--seed-file", "SEED"],
             seed: File("", 0o600),

@@ -277,9 +277,10 @@ fn a_role_caller_must_name_the_user() {
             },
         })
     });
-    let out = bed.run(
-        bed.command()
-            .env("AWS_ACCESS_KEY_ID", "ASIAROLEEXAMPLE00001")
+    // The help desk's role session.
+    let as_role = || {
+        let mut cmd = bed.command();
+        cmd.env("AWS_ACCESS_KEY_ID", "ASIAROLEEXAMPLE00001")
             .env("AWS_SECRET_ACCESS_KEY", "role-secret")
             .env("AWS_SESSION_TOKEN", "role-token")
             .args([
@@ -289,28 +290,15 @@ fn a_role_caller_must_name_the_user() {
                 "--no-wait",
                 "--seed-file",
             ])
-            .arg(&bed.seed_file),
-    );
+            .arg(&bed.seed_file);
+        cmd
+    };
+    let out = bed.run(&mut as_role());
     out.assert_exit(2)
         .assert_stderr("assumed-role/HelpDesk")
         .assert_stderr("--user-name");
     // With the name, the help desk's role resyncs alice's device.
-    let out = bed.run(
-        bed.command()
-            .env("AWS_ACCESS_KEY_ID", "ASIAROLEEXAMPLE00001")
-            .env("AWS_SECRET_ACCESS_KEY", "role-secret")
-            .env("AWS_SESSION_TOKEN", "role-token")
-            .args([
-                "resync",
-                "--endpoint-url",
-                &bed.url(),
-                "--user-name",
-                "alice",
-                "--no-wait",
-                "--seed-file",
-            ])
-            .arg(&bed.seed_file),
-    );
+    let out = bed.run(as_role().args(["--user-name", "alice"]));
     out.assert_exit(0);
 }
 

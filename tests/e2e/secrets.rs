@@ -2,10 +2,6 @@
 
 use crate::util::Bed;
 
-fn assert_clean(bed: &Bed, text: &str, what: &str) {
-    bed.assert_no_secrets(text, what);
-}
-
 #[test]
 fn no_secret_at_vvv_on_success() {
     let bed = Bed::new();
@@ -27,7 +23,7 @@ fn no_secret_at_vvv_on_success() {
         out.stderr.contains("TRACE") || out.stderr.contains("DEBUG"),
         "-vvv logs something"
     );
-    assert_clean(&bed, &out.all(), "success at -vvv");
+    bed.assert_no_secrets(&out.all(), "success at -vvv");
 }
 
 #[test]
@@ -51,7 +47,7 @@ fn no_secret_in_error_paths() {
             .env("S", &bed.seed),
     );
     out.assert_exit(7);
-    assert_clean(&bed, &out.all(), "service failure at -vvv");
+    bed.assert_no_secrets(&out.all(), "service failure at -vvv");
 
     // A bad seed: the parse error must not quote it.
     let bad = format!("{}1", &bed.seed[..20]);
@@ -76,7 +72,7 @@ fn no_secret_in_error_paths() {
             .arg(&loose),
     );
     out.assert_exit(2);
-    assert_clean(&bed, &out.all(), "loose seed file");
+    bed.assert_no_secrets(&out.all(), "loose seed file");
 }
 
 #[test]
@@ -84,5 +80,5 @@ fn no_flag_takes_a_seed() {
     let bed = Bed::new();
     let out = bed.run(bed.command().args(["codes", "--seed", &bed.seed]));
     out.assert_exit(2);
-    assert_clean(&bed, &out.all(), "an unknown flag's error");
+    bed.assert_no_secrets(&out.all(), "an unknown flag's error");
 }
