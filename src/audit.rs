@@ -12,6 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_smithy_types::date_time::{DateTime, Format};
 use serde_json::json;
 
 use crate::request::{Field, InputError};
@@ -107,25 +108,13 @@ impl AuditLog {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds (civil-from-days, H. Hinnant's algorithm).
+/// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds: RFC 3339, as the SDK's own `DateTime` writes it (no
+/// date arithmetic of our own to get wrong).
 fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| format!("@{secs}"))
 }
 
 #[cfg(test)]

@@ -4,37 +4,35 @@
 //! put into words for the terminal and mapped to the exit codes of the README and `--help`. The
 //! SDK's full error chain is printed only at `-v`.
 
-use std::process::ExitCode;
-
 use crate::aws::AwsError;
+pub use crate::exit::Exit;
 use crate::request::InputError;
 use crate::source::DeviceError;
 
-/// The documented exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Exit {
-    /// Resynced, or done.
-    Success = 0,
-    /// Bad input: usage, validation, a seed file with loose permissions.
-    Input = 2,
-    /// Device: none found, removed, touch timed out, wrong password, credential not found.
-    Device = 3,
-    /// AWS credentials or permission.
-    Credentials = 4,
-    /// AWS refused the codes.
-    CodesRefused = 5,
-    /// AWS found no such user or device.
-    NoSuchEntity = 6,
-    /// AWS or network failure after the last attempt.
-    ServiceFailure = 7,
-    /// Interrupted; nothing was sent.
-    Interrupted = 130,
+/// Ctrl-C, and what had been sent by then: an honest report says whether AWS may have seen a pair.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interrupted {
+    /// Pairs sent before the interrupt.
+    pub sent: u32,
+    /// Of those, how many AWS accepted.
+    pub accepted: u32,
 }
 
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(exit as u8)
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.sent {
+            0 => f.write_str("interrupted; nothing was sent"),
+            1 => write!(
+                f,
+                "interrupted after 1 pair was sent ({} accepted)",
+                self.accepted
+            ),
+            n => write!(
+                f,
+                "interrupted after {n} pairs were sent ({} accepted)",
+                self.accepted
+            ),
+        }
     }
 }
 
@@ -57,9 +55,9 @@ pub enum Error {
         /// Whether the user gave the codes (so no fresh pair could be read for a retry).
         given_codes: bool,
     },
-    /// Ctrl-C before anything was sent.
-    #[error("interrupted; nothing was sent")]
-    Interrupted,
+    /// Ctrl-C.
+    #[error("{0}")]
+    Interrupted(Interrupted),
     /// Rows of a `--batch` failed (the table already says which and why).
     #[error("{failed} of {total} rows failed")]
     Batch {
@@ -91,13 +89,38 @@ impl From<AwsError> for Error {
 }
 
 impl Error {
+    /// Ctrl-C, before any pair was sent (the send loop adds what it sent).
+    pub fn interrupted() -> Self {
+        Error::Interrupted(Interrupted::default())
+    }
+
+    /// This error, as it ends a send loop that had sent `pairs` (none of them accepted).
+    pub fn after_pairs_sent(self, pairs: u32) -> Self {
+        match self {
+            Error::Interrupted(i) => Error::Interrupted(Interrupted {
+                sent: i.sent + pairs,
+                accepted: i.accepted,
+            }),
+            other => other,
+        }
+    }
+
+    /// How many pairs had been sent when this error ended a job.
+    pub fn pairs_sent(&self) -> u32 {
+        match self {
+            Error::Aws { attempts, .. } => *attempts,
+            Error::Interrupted(i) => i.sent,
+            _ => 0,
+        }
+    }
+
     /// The exit code for this error.
     pub fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::Input,
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
-            Error::Interrupted => Exit::Interrupted,
+            Error::Interrupted(_) => Exit::Interrupted,
             Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
@@ -116,7 +139,10 @@ impl Error {
         match self {
             Error::Input(e) => Some(e.hint().to_string()),
             Error::Device(e) => e.hint().map(str::to_string),
-            Error::Interrupted => None,
+            Error::Interrupted(i) if i.sent > 0 => Some(
+                "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
+            ),
+            Error::Interrupted(_) => None,
             Error::Doctor { .. } => Some("see the fix lines above".into()),
             Error::Batch { .. } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
@@ -196,7 +222,7 @@ mod tests {
 
     #[test]
     fn exit_codes_are_the_documented_ones() {
-        assert_eq!(Error::Interrupted.exit() as u8, 130);
+        assert_eq!(Error::interrupted().exit() as u8, 130);
         let codes = Error::from(AwsError::InvalidCodes {
             serial: "s".into(),
             message: String::new(),

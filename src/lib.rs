@@ -1,9 +1,10 @@
 //! mfa-resync: resynchronize a drifted AWS IAM TOTP MFA device in one command.
 //!
-//! The layers, each in its own module: [`cli`] and [`request`] validate input before any I/O;
-//! [`source`] (the device layer) reads codes for explicit counters; [`window`] plans the counters
-//! against AWS's clock; [`aws`] owns the SDK; [`resync`] is the only module that sees all three;
-//! [`report`] and [`error`] are what the user sees.
+//! The layers, top-down, each importing only those below it: [`cli`] (clap only) hands clap-free
+//! values to [`request`], which validates everything before any I/O; [`commands`] are thin
+//! orchestration over [`pipeline`], the one per-target flow that alone sees the device layer
+//! ([`source`]), the AWS layer ([`aws`]) and the window planner ([`window`]) together. [`report`]
+//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -11,23 +12,22 @@
 
 pub mod audit;
 pub mod aws;
-pub mod batch;
 pub mod cli;
-pub mod devices;
-pub mod docs;
-pub mod doctor;
+pub mod commands;
 pub mod error;
+pub mod exit;
+pub mod pipeline;
 pub mod report;
 pub mod request;
-pub mod resync;
 pub mod source;
 pub mod window;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use crate::cli::{CLI_SKELETON, Cli, Command};
+use crate::cli::input_json::CLI_SKELETON;
+use crate::cli::{Cli, Command};
 use crate::error::{Error, Exit};
 use crate::report::Reporter;
 
@@ -56,8 +56,8 @@ pub fn main_entry() -> ExitCode {
     }
 }
 
+/// Validation first, before any runtime, network or device is touched.
 fn run(cli: Cli) -> Result<(), Error> {
-    // Validation first, before any runtime, network or device is touched.
     match cli.command {
         Command::Resync(args) => {
             if args.generate_cli_skeleton.is_some() {
@@ -65,50 +65,51 @@ fn run(cli: Cli) -> Result<(), Error> {
                 return Ok(());
             }
             if let Some(path) = args.batch.clone() {
-                let request = args.validate_batch(&path)?;
-                let reporter = Reporter::new(request.output, request.quiet);
-                return runtime()?.block_on(batch::run(request, &reporter));
+                let request = args.into_batch(&path)?;
+                let reporter = Reporter::new(request.output.format, request.output.quiet);
+                return runtime()?.block_on(commands::batch::run(request, &reporter));
             }
-            let request = args.validate()?;
-            let reporter = Reporter::new(request.output, request.quiet);
-            runtime()?.block_on(resync::run(request, &reporter))
+            let request = args.into_input()?.validate()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            runtime()?.block_on(commands::resync::run(request, &reporter))
         }
-        Command::Devices(args) => devices::run(args),
+        Command::Codes(args) => {
+            let request = args.into_request()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            runtime()?.block_on(commands::codes::run(request, &reporter))
+        }
+        Command::Devices(args) => {
+            let request = args.into_request()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            commands::devices::run(request, &reporter)
+        }
         Command::Doctor(args) => {
-            let aws = args.aws_options()?;
-            let output = args.output;
-            runtime()?.block_on(doctor::run(&aws, output))
+            let request = args.into_request()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            runtime()?.block_on(commands::doctor::run(request, &reporter))
         }
         Command::Completions { shell } => {
-            docs::completions(shell, &mut std::io::stdout().lock());
+            commands::docs::completions(Cli::command(), shell, &mut std::io::stdout().lock());
             Ok(())
         }
         Command::Man => {
             // A closed pipe (`| head`) is not a failure.
-            let _ = docs::man(&mut std::io::stdout().lock());
+            let _ = commands::docs::man(Cli::command(), &mut std::io::stdout().lock());
             Ok(())
-        }
-        Command::Codes(args) => {
-            let request = args.validate()?;
-            let reporter = Reporter::new(request.output, request.quiet);
-            runtime()?.block_on(resync::codes(request, &reporter))
         }
     }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Aws {
-            source: aws::AwsError::Other {
-                code: "Runtime".into(),
-                what: format!("cannot start the async runtime: {e}"),
-                detail: String::new(),
-            },
-            attempts: 0,
-            given_codes: false,
-        })
+    commands::runtime().map_err(|e| Error::Aws {
+        source: aws::AwsError::Other {
+            code: "Runtime".into(),
+            what: format!("cannot start the async runtime: {e}"),
+            detail: String::new(),
+        },
+        attempts: 0,
+        given_codes: false,
+    })
 }
 
 /// `-v` shows our steps; `-vv` adds the SDK's; `-vvv` all of ours at trace. The SDK's request and

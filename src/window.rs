@@ -166,9 +166,10 @@ impl Period {
 }
 
 /// Whether the tool waits for a fresh window or uses the one before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Code 1 from the current window, code 2 from the next one, read when it starts (the default).
+    #[default]
     Wait,
     /// Code 1 from the previous window, code 2 from the current one, at once.
     NoWait,

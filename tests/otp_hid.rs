@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use mfa_resync::aws::{AwsError, AwsOptions, Receipt};
+use mfa_resync::pipeline::{IamResync, Interrupt, PairReader, send_with_retries};
 use mfa_resync::report::Reporter;
-use mfa_resync::request::{Origin, SerialNumber, UserName};
-use mfa_resync::resync::{Interrupt, PairReader, Submit, send_with_retries};
-use mfa_resync::source::Code;
+use mfa_resync::request::{AwsOptions, Origin, SerialNumber, UserName};
 use mfa_resync::source::otp_slot::{OtpSlotSource, SlotNumber};
+use mfa_resync::source::{SharedNotifier, Silent};
 use mfa_resync::window::{Clock, Mode, ServerClock, Skew, SystemClock};
 use testbed::iam_local::{
     Config, DEMO_SERIAL, Server, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
@@ -17,19 +16,8 @@ use testbed::iam_local::{
 use testbed::virtual_yubikey::{OtpHidConfig, OtpHidConnection, OtpHidDevice, OtpSlot};
 use yubikit::yubiotp::{Slot, YubiOtpSession};
 
-struct Iam<'a> {
-    aws: &'a mfa_resync::aws::Aws,
-    user: UserName,
-    serial: SerialNumber,
-}
-
-impl Submit for Iam<'_> {
-    async fn submit(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, AwsError> {
-        self.aws
-            .resync(&self.user, &self.serial, code1.expose(), code2.expose())
-            .await
-            .map_err(|r| r.error)
-    }
+fn silent() -> SharedNotifier {
+    Arc::new(Silent)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,16 +45,18 @@ async fn an_otp_slot_over_hid_resyncs_against_iam_local() {
     let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(key)))
         .map_err(|(e, _)| e)
         .unwrap();
-    let source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+    let source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap();
 
     let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, Skew::ZERO);
     let reporter = Reporter::silent();
     let (_ctrl_c, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(Box::new(source), clock, Mode::NoWait, &reporter, interrupt);
-    let mut iam = Iam {
+    let mut reader = PairReader::new(Box::new(source), clock, Mode::NoWait, reporter, interrupt);
+    let user = UserName::parse("alice", Origin::Flag).unwrap();
+    let serial = SerialNumber::parse(DEMO_SERIAL, Origin::Flag).unwrap();
+    let mut iam = IamResync {
         aws: &aws,
-        user: UserName::parse("alice", Origin::Flag).unwrap(),
-        serial: SerialNumber::parse(DEMO_SERIAL, Origin::Flag).unwrap(),
+        user: &user,
+        serial: &serial,
     };
     let sent = send_with_retries(&mut reader, &mut iam, 1).await.unwrap();
     let log = server.log();
@@ -89,7 +79,7 @@ fn slot_codes_over_hid_match_oathtool() {
     let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(key)))
         .map_err(|(e, _)| e)
         .unwrap();
-    let mut source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+    let mut source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap();
     for t in [59u64, 1_111_111_109, 2_000_000_000] {
         let ours = mfa_resync::source::CodeSource::code_at(&mut source, t / 30).unwrap();
         let theirs = match std::process::Command::new("oathtool")

@@ -12,10 +12,11 @@ use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mfa_resync::aws::{AwsError, Receipt};
+use mfa_resync::aws::{AwsError, Receipt, Refused};
 use mfa_resync::error::Error;
+use mfa_resync::pipeline::submit::Submitted;
+use mfa_resync::pipeline::{Interrupt, PairReader, Sent, Submit, send_with_retries};
 use mfa_resync::report::Reporter;
-use mfa_resync::resync::{Interrupt, PairReader, Sent, Submit, send_with_retries};
 use mfa_resync::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
 use mfa_resync::window::{Clock, ManualClock, Mode, Pair, Period, ServerClock, Skew};
 use proptest::prelude::*;
@@ -178,23 +179,25 @@ struct SimIam {
 }
 
 impl Submit for SimIam {
-    async fn submit(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, AwsError> {
+    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
         let n = self.sent.len();
         self.sent.push(Submission {
             code1: code1.expose().to_string(),
             code2: code2.expose().to_string(),
             server_at: self.server.now(),
         });
-        if self.failures.get(n).copied().unwrap_or(false) {
-            return Err(AwsError::Transient {
+        let result = if self.failures.get(n).copied().unwrap_or(false) {
+            Err(Refused::from(AwsError::Transient {
                 code: "Throttling".into(),
                 what: "Throttling: rate exceeded".into(),
                 detail: String::new(),
-            });
-        }
-        Ok(Receipt {
-            request_id: Some(format!("request-{n}")),
-        })
+            }))
+        } else {
+            Ok(Receipt {
+                request_id: Some(format!("request-{n}")),
+            })
+        };
+        Box::pin(async move { result })
     }
 }
 
@@ -221,7 +224,7 @@ async fn simulate(s: &Scenario) -> Outcome {
         Box::new(source),
         server.clone(),
         s.mode,
-        &reporter,
+        reporter,
         interrupt,
     );
     let mut iam = SimIam {

@@ -14,7 +14,7 @@ use yubikit::smartcard::{SmartCardConnection, SmartCardError};
 use yubikit::yubiotp::{Slot, YubiOtpError, YubiOtpSession};
 
 use super::yubikey::{self, Selector};
-use super::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, smartcard};
 
 /// Turns a transport's connection errors into what the user needs; implemented for yubikit's HID
 /// and CCID errors.
@@ -57,7 +57,7 @@ impl TransportError for SmartCardError {
                 slot: slot.number(),
             },
             // Removal, pcscd going away, garbage: as for any PC/SC read.
-            other => yubikey::card_error(key, other, false),
+            other => smartcard::transport_error(key, other),
         }
     }
 }
@@ -95,6 +95,7 @@ pub struct OtpSlotSource<C: Connection> {
     info: SourceInfo,
     /// Over CCID a key gives no sign that it waits for a touch, so the user is told up front.
     announce_touch: bool,
+    notifier: SharedNotifier,
 }
 
 impl<C: Connection> fmt::Debug for OtpSlotSource<C> {
@@ -117,6 +118,7 @@ where
         slot: SlotNumber,
         digits: u32,
         transport: &'static str,
+        notifier: SharedNotifier,
     ) -> Result<Self, DeviceError> {
         let serial = session.get_serial().ok();
         let label = match serial {
@@ -147,6 +149,7 @@ where
             label,
             info,
             announce_touch: transport == "CCID",
+            notifier,
         })
     }
 }
@@ -168,13 +171,15 @@ where
         // RFC 6238 §4: the HOTP counter is the time step, as 8 bytes, big-endian.
         let prompted = std::cell::Cell::new(self.announce_touch);
         if self.announce_touch {
-            eprintln!("If {} blinks, touch it.", self.label);
+            self.notifier
+                .act(&format!("If {} blinks, touch it.", self.label));
         }
         let label = &self.label;
+        let notifier = &self.notifier;
         // Keepalive 2: the key blinks, waiting for a touch (it gives up after about 15 s).
         let on_keepalive = |status: u8| {
             if status == 2 && !prompted.replace(true) {
-                eprintln!("Touch {label} for the slot's code.");
+                notifier.act(&format!("Touch {label} for the slot's code."));
             }
         };
         let mac = self
@@ -235,18 +240,18 @@ fn otp_error<E: TransportError>(label: &str, slot: SlotNumber, e: YubiOtpError<E
 }
 
 /// Opens the OTP slot of the selected key: over HID when its hidraw node can be opened, else over
-/// CCID (saying why), as yubikit's own device discovery does.
+/// CCID (saying why, through the notifier), as yubikit's own device discovery does.
 pub fn open(
     selector: &Selector,
     slot: SlotNumber,
     digits: u32,
-) -> Result<(Box<dyn CodeSource>, Option<String>), DeviceError> {
+    notifier: SharedNotifier,
+) -> Result<Box<dyn CodeSource>, DeviceError> {
     let denied = match open_hid(selector.serial) {
         Ok(Some(session)) => {
-            return Ok((
-                Box::new(OtpSlotSource::new(session, slot, digits, "HID")?),
-                None,
-            ));
+            return Ok(Box::new(OtpSlotSource::new(
+                session, slot, digits, "HID", notifier,
+            )?));
         }
         Ok(None) => None,
         Err(denied) => Some(denied),
@@ -259,11 +264,13 @@ pub fn open(
         },
         None => e,
     })?;
-    let source = OtpSlotSource::new(open_ccid(conn)?, slot, digits, "CCID")?;
-    let note = denied.map(|denied| {
-        format!("{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)")
-    });
-    Ok((Box::new(source), note))
+    if let Some(denied) = denied {
+        notifier.note(&format!(
+            "{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)"
+        ));
+    }
+    let source = OtpSlotSource::new(open_ccid(conn)?, slot, digits, "CCID", notifier)?;
+    Ok(Box::new(source))
 }
 
 fn open_ccid<C: SmartCardConnection + Send + 'static>(
@@ -317,6 +324,10 @@ mod tests {
 
     use super::*;
 
+    fn silent() -> crate::source::SharedNotifier {
+        std::sync::Arc::new(crate::source::Silent)
+    }
+
     /// RFC 4226's secret: "12345678901234567890".
     const SECRET: &[u8] = b"12345678901234567890";
 
@@ -324,7 +335,7 @@ mod tests {
         let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(config)))
             .map_err(|(e, _)| e)
             .unwrap();
-        OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap()
+        OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap()
     }
 
     fn hid_key() -> OtpHidConfig {
@@ -355,7 +366,7 @@ mod tests {
         let session = YubiOtpSession::new(CardConnection::new(card))
             .map_err(|(e, _)| e)
             .unwrap();
-        let mut source = OtpSlotSource::new(session, SlotNumber::Two, 8, "CCID").unwrap();
+        let mut source = OtpSlotSource::new(session, SlotNumber::Two, 8, "CCID", silent()).unwrap();
         // RFC 6238 Appendix B, 8 digits at T = 59.
         assert_eq!(source.code_at(1).unwrap().expose(), "94287082");
     }
@@ -365,7 +376,7 @@ mod tests {
         let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(hid_key())))
             .map_err(|(e, _)| e)
             .unwrap();
-        let err = OtpSlotSource::new(session, SlotNumber::One, 6, "HID").unwrap_err();
+        let err = OtpSlotSource::new(session, SlotNumber::One, 6, "HID", silent()).unwrap_err();
         assert!(
             matches!(err, DeviceError::SlotNotConfigured { slot: 1, .. }),
             "{err}"
@@ -396,7 +407,8 @@ mod tests {
             let session = YubiOtpSession::new_otp(OtpHidConnection::shared(device.clone()))
                 .map_err(|(e, _)| e)
                 .unwrap();
-            let mut source = OtpSlotSource::new(session, SlotNumber::Two, 6, "HID").unwrap();
+            let mut source =
+                OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap();
             device.lock().unwrap().set_fault(Some(fault));
             assert!(source.code_at(1).is_err(), "{fault:?} accepted");
         }

@@ -5,9 +5,9 @@
 //! checking the typed line; when standard input is a terminal a mistyped code is asked again, when it
 //! is a pipe the first bad line is an error (a script must not loop).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-use super::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo};
 
 /// How many times a mistyped code is asked again at a terminal.
 const TERMINAL_TRIES: usize = 3;
@@ -18,6 +18,7 @@ pub struct PromptSource {
     interactive: bool,
     digits: usize,
     asked: u32,
+    notifier: SharedNotifier,
 }
 
 impl std::fmt::Debug for PromptSource {
@@ -29,20 +30,29 @@ impl std::fmt::Debug for PromptSource {
 }
 
 impl PromptSource {
-    /// Reads from the process's standard input.
-    pub fn stdin() -> Self {
+    /// Reads from the process's standard input; prompts go through `notifier`.
+    pub fn stdin(notifier: SharedNotifier) -> Self {
         let stdin = std::io::stdin();
         let interactive = stdin.is_terminal();
-        PromptSource::new(Box::new(std::io::BufReader::new(stdin)), interactive)
+        PromptSource::new(
+            Box::new(std::io::BufReader::new(stdin)),
+            interactive,
+            notifier,
+        )
     }
 
     /// Reads from `input`; `interactive` says whether a person is there to retype.
-    pub fn new(input: Box<dyn BufRead + Send>, interactive: bool) -> Self {
+    pub fn new(
+        input: Box<dyn BufRead + Send>,
+        interactive: bool,
+        notifier: SharedNotifier,
+    ) -> Self {
         PromptSource {
             input,
             interactive,
             digits: 6,
             asked: 0,
+            notifier,
         }
     }
 
@@ -104,14 +114,13 @@ impl CodeSource for PromptSource {
         let tries = if self.interactive { TERMINAL_TRIES } else { 1 };
         let mut last = None;
         for _ in 0..tries {
-            eprint!(
+            self.notifier.ask(&format!(
                 "Code {} shown on the token: ",
                 if self.asked % 2 == 1 { 1 } else { 2 }
-            );
-            let _ = std::io::stderr().flush();
+            ));
             let Some(line) = self.read_line()? else {
                 if !self.interactive {
-                    eprintln!();
+                    self.notifier.act("");
                 }
                 return Err(DeviceError::Typed {
                     problem: "standard input ended before the code was typed".into(),
@@ -121,13 +130,13 @@ impl CodeSource for PromptSource {
             };
             if !self.interactive {
                 // Keep the transcript readable when the codes come from a pipe.
-                eprintln!();
+                self.notifier.act("");
             }
             match self.check(&line) {
                 Ok(code) => return Ok(code),
                 Err(e) => {
                     if self.interactive {
-                        eprintln!("{e}; try again");
+                        self.notifier.act(&format!("{e}; try again"));
                     }
                     last = Some(e);
                 }
@@ -145,7 +154,11 @@ mod tests {
     use super::*;
 
     fn piped(text: &'static str) -> PromptSource {
-        PromptSource::new(Box::new(std::io::Cursor::new(text.as_bytes())), false)
+        PromptSource::new(
+            Box::new(std::io::Cursor::new(text.as_bytes())),
+            false,
+            std::sync::Arc::new(crate::source::Silent),
+        )
     }
 
     #[test]
@@ -170,6 +183,7 @@ mod tests {
         let mut p = PromptSource::new(
             Box::new(std::io::Cursor::new(b"12a456\n123456\n".as_slice())),
             true,
+            std::sync::Arc::new(crate::source::Silent),
         );
         assert_eq!(p.code_at(0).unwrap().expose(), "123456");
     }

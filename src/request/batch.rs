@@ -1,32 +1,16 @@
-//! `mfa-resync resync --batch FILE`: many tokens in one window, for a help desk with a hub full of keys.
-//!
-//! Every row is validated before any I/O, and every source opened before AWS is asked anything.
-//! Then all rows run at once on one runtime: each reads its code 1, all wait for the same window
-//! boundary (the waits overlap, so fifty rows cost one window), each reads its code 2, and the
-//! submissions go out concurrently, at most [`MAX_IN_FLIGHT`] at a time, each row with its own
-//! retries and fresh pairs. One row's failure never stops the others; the exit code is 0 only when
-//! every row succeeded, else the highest exit code among the rows that failed.
+//! A validated `resync --batch FILE`: the file's rows (CSV with a header, or JSON lines), each
+//! checked as a `resync` would be, before anything is read or sent.
 
-use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::audit::AuditLog;
-use crate::aws::Aws;
-use crate::cli::{OutputFormat, SourceArgs, SourceKind, SourceSpec, source_spec};
-use crate::error::{Error, Exit};
-use crate::report::{Reporter, utc_time_of_day};
-use crate::request::{Field, IAM_CODE_DIGITS, InputError, Origin, SerialNumber, UserName};
-use crate::resync::{
-    AuditTrail, AwsSubmit, Interrupt, Opened, PairReader, Sent, resolve_serial, send_with_retries,
-};
-use crate::window::{Clock, Mode, Period, ServerClock, Skew, SystemClock};
-
-/// ResyncMFADevice requests in flight at once: enough to finish fifty rows well inside a window,
-/// few enough not to look like a burst to IAM's throttling.
-pub const MAX_IN_FLIGHT: usize = 8;
+use super::aws::{AwsChoice, AwsOptions};
+use super::field::{Field, InputError, Origin};
+use super::resync::Output;
+use super::source::{SourceChoice, SourceKind, SourceSpec};
+use super::values::{SerialNumber, UserName};
+use crate::window::Mode;
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.
 pub const MAX_ROWS: usize = 500;
@@ -54,13 +38,32 @@ pub struct BatchRequest {
     /// Pairs per row at most.
     pub max_attempts: u32,
     /// How to reach AWS.
-    pub aws: crate::aws::AwsOptions,
-    /// The format of the results.
-    pub output: OutputFormat,
-    /// Nothing on stderr on success.
-    pub quiet: bool,
+    pub aws: AwsOptions,
+    /// How to report.
+    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<std::path::PathBuf>,
+}
+
+impl BatchRequest {
+    /// Reads and checks the file at `path`, and the flags that apply to every row.
+    pub fn validate(
+        path: &Path,
+        mode: Mode,
+        max_attempts: u32,
+        aws: AwsChoice,
+        output: Output,
+        audit_log: Option<PathBuf>,
+    ) -> Result<BatchRequest, InputError> {
+        Ok(BatchRequest {
+            rows: parse(path)?,
+            mode,
+            max_attempts,
+            aws: aws.validate()?,
+            output,
+            audit_log,
+        })
+    }
 }
 
 fn row_error(line: usize, e: InputError) -> InputError {
@@ -303,18 +306,16 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
             })
         })
         .transpose()?;
-    let args = SourceArgs {
+    let choice = SourceChoice {
         source,
         seed_file: raw.seed_file.map(Into::into),
-        seed_env: None,
-        seed_stdin: false,
         device,
-        reader: None,
         account: raw.account,
         slot,
-        digits: None,
+        ..SourceChoice::default()
     };
-    let source = source_spec(&args)
+    let source = choice
+        .spec()
         .map_err(|e| row_error(line, e))?
         .unwrap_or_else(SourceSpec::default_yubikey);
     Ok(BatchRow {
@@ -349,194 +350,6 @@ fn check_shared_devices(rows: &[BatchRow]) -> Result<(), InputError> {
         seen.push((device, row.line));
     }
     Ok(())
-}
-
-/// What one row came to.
-struct Outcome {
-    line: usize,
-    user: String,
-    serial: String,
-    result: Result<Sent, Error>,
-}
-
-/// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
-pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
-    let interrupt = Interrupt::ctrl_c();
-    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
-    // Sources first, so that a missing key or a bad seed fails its row before AWS is asked.
-    let opened: Vec<Result<Opened, Error>> = request
-        .rows
-        .iter()
-        .map(|row| Opened::open(&row.source))
-        .collect();
-    let aws = Aws::connect(&request.aws).await?;
-    let caller = aws.caller().await?;
-    let skew = aws
-        .last_date()
-        .map_or(Skew::ZERO, |(date, at)| Skew::from_date(date, at));
-    let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, skew);
-    let period = Period::DEFAULT;
-    let first = match request.mode {
-        Mode::Wait => period.counter_at(clock.now()),
-        Mode::NoWait => period.counter_at(clock.now()).saturating_sub(1),
-    };
-    reporter.line(format!(
-        "{} rows; code 2 of each at {}.",
-        request.rows.len(),
-        utc_time_of_day(period.window_start(first + 1))
-    ));
-    let limit = tokio::sync::Semaphore::new(MAX_IN_FLIGHT);
-    let silent = Reporter::silent();
-    let operator = Some(caller.arn.clone());
-
-    let jobs = request.rows.iter().zip(opened).map(|(row, opened)| {
-        let (aws, silent, limit, audit, clock, interrupt, caller, operator) = (
-            &aws,
-            &silent,
-            &limit,
-            &audit,
-            clock.clone(),
-            interrupt.clone(),
-            &caller,
-            operator.clone(),
-        );
-        async move {
-            let serial_for_report = row
-                .serial
-                .as_ref()
-                .map_or_else(String::new, |s| s.to_string());
-            let run = async {
-                let opened = opened?;
-                let serial = match &row.serial {
-                    Some(serial) => serial.clone(),
-                    None => {
-                        resolve_serial(aws, Some(aws.totp_devices(&row.user).await?), &row.user)?.0
-                    }
-                };
-                let account = serial
-                    .account()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| caller.account.clone());
-                let source = opened.finish(Some(format!("{}@{account}", row.user)))?;
-                let mut reader = PairReader::new(source, clock, request.mode, silent, interrupt)
-                    .require_digits(IAM_CODE_DIGITS);
-                let info = reader.info().clone();
-                let mut submit = AwsSubmit {
-                    aws,
-                    user: &row.user,
-                    serial: &serial,
-                    audit: audit.as_ref().map(|log| AuditTrail {
-                        log,
-                        operator,
-                        source: info.kind.to_string(),
-                        device_serial: info.device_serial.clone(),
-                        attempts: 0,
-                    }),
-                    limit: Some(limit),
-                };
-                let sent =
-                    send_with_retries(&mut reader, &mut submit, request.max_attempts).await?;
-                Ok::<_, Error>((serial, sent))
-            };
-            match run.await {
-                Ok((serial, sent)) => Outcome {
-                    line: row.line,
-                    user: row.user.to_string(),
-                    serial: serial.to_string(),
-                    result: Ok(sent),
-                },
-                Err(e) => Outcome {
-                    line: row.line,
-                    user: row.user.to_string(),
-                    serial: serial_for_report,
-                    result: Err(e),
-                },
-            }
-        }
-    });
-    let outcomes = futures_util::future::join_all(jobs).await;
-    if outcomes
-        .iter()
-        .any(|o| matches!(o.result, Err(Error::Interrupted)))
-    {
-        return Err(Error::Interrupted);
-    }
-    print(&outcomes, request.output, request.quiet);
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
-    let codes: Vec<Exit> = failed
-        .iter()
-        .filter_map(|o| o.result.as_ref().err())
-        .map(Error::exit)
-        .collect();
-    match batch_exit(&codes) {
-        Exit::Success => Ok(()),
-        exit => Err(Error::Batch {
-            failed: failed.len(),
-            total: outcomes.len(),
-            exit,
-        }),
-    }
-}
-
-fn print(outcomes: &[Outcome], output: OutputFormat, quiet: bool) {
-    let mut out = std::io::stdout().lock();
-    let text = match output {
-        OutputFormat::Json => {
-            let rows: Vec<Value> = outcomes
-                .iter()
-                .map(|o| {
-                    let (result, attempts, request_id, exit, error) = match &o.result {
-                        Ok(sent) => ("resynced", sent.attempts, sent.receipt.request_id.clone(), 0, None),
-                        Err(e) => ("failed", 0, None, e.exit() as u8, Some(e.to_string())),
-                    };
-                    json!({"Line": o.line, "UserName": o.user, "SerialNumber": o.serial, "Result": result,
-                           "Attempts": attempts, "RequestId": request_id, "ExitCode": exit, "Error": error})
-                })
-                .collect();
-            let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
-            format!(
-                "{}\n",
-                json!({"Results": rows, "Succeeded": ok, "Failed": outcomes.len() - ok})
-            )
-        }
-        OutputFormat::Text => {
-            if quiet && outcomes.iter().all(|o| o.result.is_ok()) {
-                return;
-            }
-            let mut text = format!(
-                "{:<5} {:<20} {:<45} {}\n",
-                "LINE", "USER", "SERIAL", "RESULT"
-            );
-            for o in outcomes {
-                let result = match &o.result {
-                    Ok(sent) => format!(
-                        "resynced{}",
-                        if sent.attempts > 1 {
-                            format!(" on attempt {}", sent.attempts)
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    Err(e) => format!("failed (exit {}): {e}", e.exit() as u8),
-                };
-                text.push_str(&format!(
-                    "{:<5} {:<20} {:<45} {result}\n",
-                    o.line, o.user, o.serial
-                ));
-            }
-            text
-        }
-    };
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
-
-/// The exit code of a batch whose rows failed: the highest among them.
-pub fn batch_exit(codes: &[Exit]) -> Exit {
-    codes
-        .iter()
-        .copied()
-        .max_by_key(|e| *e as u8)
-        .unwrap_or(Exit::Success)
 }
 
 #[cfg(test)]
@@ -590,14 +403,5 @@ mod tests {
             "{err}"
         );
         assert!(parse_text("\n# nothing\n").is_err());
-    }
-
-    #[test]
-    fn the_worst_exit_wins() {
-        assert_eq!(
-            batch_exit(&[Exit::Device, Exit::CodesRefused, Exit::Input]) as u8,
-            5
-        );
-        assert_eq!(batch_exit(&[]) as u8, 0);
     }
 }

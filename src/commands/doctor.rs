@@ -2,20 +2,19 @@
 //! order a resync meets them, as a line with ok / warn / fail and the fix.
 //!
 //! Device checks use the device layer (pcscd, readers, YubiKeys) and the kernel's hidraw nodes; AWS
-//! checks use the AWS layer (credentials, region, caller, devices, clock skew from a response's
-//! `Date`). Nothing is sent that changes anything, and no secret or code is read.
+//! checks use the AWS layer (credentials, region, caller, devices) and the pipeline's one skew
+//! measurement. Nothing is sent that changes anything, and no secret or code is read.
 
-use std::io::Write;
 use std::path::Path;
 
-use serde_json::json;
-
-use crate::aws::{Aws, AwsOptions};
-use crate::cli::OutputFormat;
-use crate::error::{Error, Exit};
-use crate::request::{Origin, UserName};
+use crate::aws::Aws;
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::pipeline::target::measure_skew;
+use crate::report::{Check, CheckStatus, Reporter};
+use crate::request::{AwsOptions, DoctorRequest, Origin, UserName};
+use crate::source::smartcard;
 use crate::source::yubikey::{self, Selector};
-use crate::window::Skew;
 
 /// Skew above which host-clock sources risk a window off (warn), and past which they will (fail).
 const SKEW_WARN_SECS: f64 = 2.0;
@@ -31,80 +30,14 @@ const RULES_DIRS: [&str; 3] = [
     "/usr/lib/udev/rules.d",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Ok,
-    Warn,
-    Fail,
-}
-
-impl Status {
-    fn word(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        }
-    }
-}
-
-struct Check {
-    name: &'static str,
-    status: Status,
-    detail: String,
-    fix: Option<String>,
-    /// The exit code a failure of this check means.
-    exit: Exit,
-}
-
-impl Check {
-    fn ok(name: &'static str, detail: impl Into<String>) -> Check {
-        Check {
-            name,
-            status: Status::Ok,
-            detail: detail.into(),
-            fix: None,
-            exit: Exit::Success,
-        }
-    }
-    fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
-        Check {
-            name,
-            status: Status::Warn,
-            detail: detail.into(),
-            fix: Some(fix.into()),
-            exit: Exit::Success,
-        }
-    }
-    fn fail(
-        name: &'static str,
-        detail: impl Into<String>,
-        fix: Option<String>,
-        exit: Exit,
-    ) -> Check {
-        Check {
-            name,
-            status: Status::Fail,
-            detail: detail.into(),
-            fix,
-            exit,
-        }
-    }
-}
-
 /// Runs every check and prints the report; fails (with the first failure's exit code) only when a
 /// check failed.
-pub async fn run(options: &AwsOptions, output: OutputFormat) -> Result<(), Error> {
+pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Error> {
     let mut checks = device_checks();
     checks.extend(hidraw_checks());
-    checks.extend(aws_checks(options).await);
-    let mut out = std::io::stdout().lock();
-    let text = match output {
-        OutputFormat::Json => format!("{}\n", to_json(&checks)),
-        OutputFormat::Text => to_text(&checks),
-    };
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    match checks.iter().find(|c| c.status == Status::Fail) {
+    checks.extend(aws_checks(&request.aws).await);
+    reporter.doctor(&checks);
+    match checks.iter().find(|c| c.status == CheckStatus::Fail) {
         Some(failed) => Err(Error::Doctor {
             failed: failed.name,
             exit: failed.exit,
@@ -114,7 +47,7 @@ pub async fn run(options: &AwsOptions, output: OutputFormat) -> Result<(), Error
 }
 
 fn device_checks() -> Vec<Check> {
-    let readers = match yubikey::readers() {
+    let readers = match smartcard::readers() {
         Ok(readers) => readers,
         Err(e) => {
             return vec![Check::fail(
@@ -286,7 +219,7 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
             checks.push(Check::fail(
                 "credentials",
                 e.to_string(),
-                crate::error::Error::from(e).hint(),
+                Error::from(e).hint(),
                 Exit::Credentials,
             ));
             return checks;
@@ -304,7 +237,7 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
             caller
         }
         Err(e) => {
-            let error = crate::error::Error::from(e);
+            let error = Error::from(e);
             checks.push(Check::fail(
                 "caller",
                 error.to_string(),
@@ -314,8 +247,7 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
             return checks;
         }
     };
-    if let Some((date, received)) = aws.last_date() {
-        let skew = Skew::from_date(date, received);
+    if let Some(skew) = measure_skew(&aws) {
         let secs = skew.seconds();
         let detail = format!("host clock {:+.1} s from AWS", -secs);
         checks.push(if secs.abs() > SKEW_FAIL_SECS {
@@ -348,7 +280,7 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
                 format!("user {user}: {}", devices.join(", ")),
             ),
             Err(e) => {
-                let error = crate::error::Error::from(e);
+                let error = Error::from(e);
                 Check::warn(
                     "mfa devices",
                     error.to_string(),
@@ -362,29 +294,4 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
         )),
     }
     checks
-}
-
-fn to_text(checks: &[Check]) -> String {
-    let mut text = String::new();
-    for c in checks {
-        text.push_str(&format!(
-            "{:<4}  {:<12} {}\n",
-            c.status.word(),
-            c.name,
-            c.detail
-        ));
-        if c.status != Status::Ok
-            && let Some(fix) = &c.fix
-        {
-            text.push_str(&format!("      {:<12} fix: {fix}\n", ""));
-        }
-    }
-    text
-}
-
-fn to_json(checks: &[Check]) -> serde_json::Value {
-    json!(checks
-        .iter()
-        .map(|c| json!({"Check": c.name, "Status": c.status.word(), "Detail": c.detail, "Fix": c.fix}))
-        .collect::<Vec<_>>())
 }

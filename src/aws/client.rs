@@ -1,0 +1,111 @@
+//! Loading the configuration (profile, region, endpoint, timeouts, credentials chain) and building
+//! the IAM and STS clients that share it, as the AWS CLI would for the same flags.
+
+use aws_config::BehaviorVersion;
+use aws_config::profile::ProfileFileLoadError;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+
+use super::date_probe::DateProbe;
+use super::{Aws, AwsError};
+use crate::request::AwsOptions;
+
+/// IAM is a global service: with no region configured anywhere, sign for `us-east-1` as the AWS CLI does.
+const IAM_DEFAULT_REGION: &str = "us-east-1";
+
+impl Aws {
+    /// Loads the configuration (profile, region, credentials chain) and builds the clients.
+    pub async fn connect(options: &AwsOptions) -> Result<Aws, AwsError> {
+        Self::connect_inner(options, None).await
+    }
+
+    /// As [`Aws::connect`], with fixed credentials instead of the default chain: for programs that
+    /// embed the library with credentials of their own (and for tests).
+    pub async fn connect_with_credentials(
+        options: &AwsOptions,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<Aws, AwsError> {
+        let credentials = aws_credential_types::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "static",
+        );
+        Self::connect_inner(options, Some(credentials)).await
+    }
+
+    async fn connect_inner(
+        options: &AwsOptions,
+        credentials: Option<aws_credential_types::Credentials>,
+    ) -> Result<Aws, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(credentials) = credentials {
+            loader = loader.credentials_provider(credentials);
+        }
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .operation_attempt_timeout(options.read_timeout + options.connect_timeout)
+            .build();
+        let sdk = loader.timeout_config(timeouts).load().await;
+        let region_defaulted = sdk.region().is_none();
+        tracing::info!(
+            profile = ?options.profile,
+            region = ?sdk.region(),
+            endpoint = ?options.endpoint_url,
+            "AWS configuration loaded"
+        );
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| IAM_DEFAULT_REGION.to_string());
+        let probe = DateProbe::default();
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk)
+                .region(Region::new(region.clone()))
+                .interceptor(probe.clone())
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .region(Region::new(region.clone()))
+                .interceptor(probe.clone())
+                .build(),
+        );
+        let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
+        let credentials = sdk.credentials_provider();
+        Ok(Aws {
+            iam,
+            sts,
+            probe,
+            profile_mfa_serial,
+            region,
+            region_defaulted,
+            credentials,
+        })
+    }
+}
+
+/// Reads `mfa_serial` from the selected profile, as the AWS CLI does for MFA prompts. A broken
+/// config file is left for the credentials chain to report.
+async fn profile_mfa_serial(profile: Option<&str>) -> Option<String> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let env = aws_types::os_shim_internal::Env::real();
+    let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
+    let set: Result<_, ProfileFileLoadError> =
+        aws_config::profile::load(&fs, &env, &Default::default(), selected).await;
+    let set = set.ok()?;
+    let profile = set.get_profile(set.selected_profile())?;
+    profile.get("mfa_serial").map(str::to_string)
+}

@@ -1,0 +1,277 @@
+//! AWS failures as the user needs them: the SDK's errors are classified here by the IAM and STS
+//! error codes of the API reference, and never leak past this module. An HTTP 401/403 whose body
+//! cannot be parsed is still a credentials problem, not a network one.
+
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+/// Everything that can go wrong talking to AWS, each with what the user needs to act.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// No credentials could be found or loaded.
+    #[error("no AWS credentials: {detail}")]
+    NoCredentials {
+        /// Why the provider chain failed.
+        detail: String,
+    },
+    /// The credentials were refused: unknown key, bad signature, expired.
+    #[error("AWS refused the credentials ({code}): {message}")]
+    BadCredentials {
+        /// AWS's error code.
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// The caller may not do this.
+    #[error("access denied ({code}): {message}")]
+    AccessDenied {
+        /// AWS's error code.
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// AWS did not accept the two codes (InvalidAuthenticationCode).
+    #[error("AWS refused the codes for {serial}: {message}")]
+    InvalidCodes {
+        /// The device.
+        serial: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// No such user or device (NoSuchEntity).
+    #[error("AWS found no such entity: {message}")]
+    NoSuchEntity {
+        /// AWS's message.
+        message: String,
+    },
+    /// The caller is not an IAM user, so there is no "own" user to default to.
+    #[error("the caller {arn} is not an IAM user, so the user name cannot be guessed")]
+    NotAUser {
+        /// The caller's ARN.
+        arn: String,
+    },
+    /// The user has no TOTP device.
+    #[error("user {user} has no TOTP MFA device")]
+    NoDevice {
+        /// The user.
+        user: String,
+    },
+    /// Several devices and no way to choose.
+    #[error("user {user} has {} TOTP MFA devices: {}", candidates.len(), candidates.join(", "))]
+    AmbiguousDevice {
+        /// The user.
+        user: String,
+        /// Their serial numbers.
+        candidates: Vec<String>,
+    },
+    /// A failure worth a retry with a fresh pair: throttling, 5xx, timeout, a dropped connection.
+    #[error("{what}")]
+    Transient {
+        /// AWS's error code, or the class of failure when no answer came (`Timeout`, …).
+        code: String,
+        /// What happened.
+        what: String,
+        /// The SDK's full error, for `-v`.
+        detail: String,
+    },
+    /// Anything else AWS or the configuration said.
+    #[error("{what}")]
+    Other {
+        /// AWS's error code, or the class of failure.
+        code: String,
+        /// What happened.
+        what: String,
+        /// The SDK's full error, for `-v`.
+        detail: String,
+    },
+}
+
+impl AwsError {
+    /// A short name for logs: AWS's error code where there is one.
+    pub fn code(&self) -> String {
+        match self {
+            AwsError::NoCredentials { .. } => "NoCredentials".into(),
+            AwsError::BadCredentials { code, .. } | AwsError::AccessDenied { code, .. } => {
+                code.clone()
+            }
+            AwsError::InvalidCodes { .. } => "InvalidAuthenticationCode".into(),
+            AwsError::NoSuchEntity { .. } => "NoSuchEntity".into(),
+            AwsError::NotAUser { .. } => "NotAUser".into(),
+            AwsError::NoDevice { .. } => "NoDevice".into(),
+            AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
+            AwsError::Transient { code, .. } | AwsError::Other { code, .. } => code.clone(),
+        }
+    }
+
+    /// Whether a fresh attempt may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AwsError::Transient { .. })
+    }
+
+    /// The SDK's full error chain, shown at `-v`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AwsError::Transient { detail, .. } | AwsError::Other { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// A `ResyncMFADevice` that did not succeed, with the request id when AWS answered.
+#[derive(Debug)]
+pub struct Refused {
+    /// What went wrong.
+    pub error: AwsError,
+    /// AWS's request id, for the audit log and AWS support.
+    pub request_id: Option<String>,
+}
+
+impl From<AwsError> for Refused {
+    /// A failure with no answer to take a request id from.
+    fn from(error: AwsError) -> Self {
+        Refused {
+            error,
+            request_id: None,
+        }
+    }
+}
+
+/// Turns an SDK error into what the user needs: the IAM/STS error codes of the API reference.
+pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let detail = DisplayErrorContext(&err).to_string();
+    if has_credentials_error(&err) {
+        return AwsError::NoCredentials {
+            detail: credentials_reason(&err),
+        };
+    }
+    match &err {
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se.err().code().unwrap_or("Unknown").to_string();
+            let message = se.err().message().unwrap_or_default().to_string();
+            match code.as_str() {
+                "InvalidAuthenticationCode" => AwsError::InvalidCodes {
+                    serial: String::new(),
+                    message,
+                },
+                "NoSuchEntity" => AwsError::NoSuchEntity { message },
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+                    AwsError::AccessDenied { code, message }
+                }
+                "SignatureDoesNotMatch"
+                | "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "IncompleteSignature"
+                | "MissingAuthenticationToken"
+                | "InvalidAccessKeyId"
+                | "ExpiredToken"
+                | "ExpiredTokenException"
+                | "RequestExpired"
+                | "TokenRefreshRequired" => AwsError::BadCredentials { code, message },
+                "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "ConcurrentModification"
+                | "ServiceFailure"
+                | "ServiceUnavailable"
+                | "InternalFailure" => AwsError::Transient {
+                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
+                    detail,
+                },
+                _ if status >= 500 => AwsError::Transient {
+                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
+                    detail,
+                },
+                _ => AwsError::Other {
+                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
+                    code,
+                    detail,
+                },
+            }
+        }
+        SdkError::TimeoutError(_) => AwsError::Transient {
+            code: "Timeout".into(),
+            what: format!("{operation}: no answer in time"),
+            detail,
+        },
+        SdkError::DispatchFailure(failure) => {
+            let (code, what) = if failure.is_timeout() {
+                ("Timeout", format!("{operation}: no answer in time"))
+            } else if failure.is_io() {
+                (
+                    "ConnectionFailed",
+                    format!(
+                        "{operation}: could not reach the endpoint ({})",
+                        root_cause(&err)
+                    ),
+                )
+            } else {
+                (
+                    "RequestFailed",
+                    format!("{operation}: the request failed ({})", root_cause(&err)),
+                )
+            };
+            AwsError::Transient {
+                code: code.into(),
+                what,
+                detail,
+            }
+        }
+        SdkError::ResponseError(_) => AwsError::Transient {
+            code: "ConnectionBroken".into(),
+            what: format!("{operation}: the connection broke before a whole answer came"),
+            detail,
+        },
+        _ => AwsError::Other {
+            code: "Error".into(),
+            what: format!("{operation}: {}", root_cause(&err)),
+            detail,
+        },
+    }
+}
+
+fn sources<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
+}
+
+fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    sources(err).any(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
+}
+
+fn credentials_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    sources(err)
+        .find(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
+        .map(short_chain)
+        .unwrap_or_default()
+}
+
+/// The first two links of an error chain, without the SDK's debug dumps: enough to act on; the
+/// whole chain is for `-v`.
+pub(crate) fn short_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let text = sources(err)
+        .take(3)
+        .map(|e| e.to_string())
+        .map(|t| t.split(" (").next().unwrap_or_default().trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    match text.char_indices().nth(240) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    sources(err)
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,271 @@
+//! The AWS layer: configuration, identity, device lookup and the IAM calls, through the official SDK.
+//!
+//! It owns every SDK type: credentials come from aws-config's default chain (environment, profiles,
+//! SSO, `credential_process`, …), and SDK errors are wrapped into [`AwsError`] ([`error`]), never
+//! leaked. The codes arrive as plain digits: this layer knows nothing of devices or windows. It
+//! keeps the `Date` of the last response ([`date_probe`]), from which the caller measures the
+//! host's clock skew.
+
+mod client;
+mod date_probe;
+mod error;
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::resync_mfa_device::ResyncMFADeviceError;
+use aws_smithy_types::retry::RetryConfig;
+
+use crate::request::{SerialNumber, UserName};
+use date_probe::DateProbe;
+pub use error::{AwsError, Refused};
+use error::{classify, short_chain};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's ARN.
+    pub arn: String,
+    /// The caller's account.
+    pub account: String,
+    /// The IAM user name, when the caller is an IAM user (`arn:…:user/path/NAME`).
+    pub user_name: Option<String>,
+}
+
+impl Caller {
+    /// Reads the user name out of an IAM user's ARN; roles, federated users and root have none.
+    pub fn from_arn(arn: &str, account: &str) -> Caller {
+        let user_name = arn
+            .split_once(":user/")
+            .filter(|(prefix, _)| prefix.starts_with("arn:") && prefix.contains(":iam:"))
+            .and_then(|(_, path_and_name)| path_and_name.rsplit('/').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_string);
+        Caller {
+            arn: arn.to_string(),
+            account: account.to_string(),
+            user_name,
+        }
+    }
+}
+
+/// What AWS said when it accepted the codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The request id, for the user's records and AWS support.
+    pub request_id: Option<String>,
+}
+
+/// Clients for IAM and STS sharing one loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    probe: DateProbe,
+    profile_mfa_serial: Option<String>,
+    region: String,
+    region_defaulted: bool,
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+}
+
+/// What `doctor` can say about the credentials without showing them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsInfo {
+    /// Where they most likely came from.
+    pub source: String,
+    /// `long-term` (AKIA…) or `temporary` (ASIA…, with a session token).
+    pub kind: &'static str,
+    /// Seconds until they expire, for temporary ones.
+    pub expires_in: Option<i64>,
+}
+
+impl Aws {
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Whether no region was configured and IAM's default was taken.
+    pub fn region_defaulted(&self) -> bool {
+        self.region_defaulted
+    }
+
+    /// Resolves the credentials (without a request) and says what kind they are, never what.
+    pub async fn credentials(&self, profile: Option<&str>) -> Result<CredentialsInfo, AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| AwsError::NoCredentials {
+                detail: "no credentials provider is configured".into(),
+            })?;
+        let credentials =
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| AwsError::NoCredentials {
+                    detail: short_chain(&e),
+                })?;
+        let source = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            "the environment (AWS_ACCESS_KEY_ID)".to_string()
+        } else {
+            let name = profile
+                .map(str::to_string)
+                .or_else(|| std::env::var("AWS_PROFILE").ok())
+                .unwrap_or_else(|| "default".into());
+            format!("profile {name} (its keys, SSO session or credential_process)")
+        };
+        let kind = if credentials.session_token().is_some() {
+            "temporary"
+        } else {
+            "long-term"
+        };
+        let expires_in =
+            credentials
+                .expiry()
+                .map(|at| match at.duration_since(SystemTime::now()) {
+                    Ok(left) => left.as_secs() as i64,
+                    Err(past) => -(past.duration().as_secs() as i64),
+                });
+        Ok(CredentialsInfo {
+            source,
+            kind,
+            expires_in,
+        })
+    }
+
+    /// The `mfa_serial` of the selected profile, if it names one.
+    pub fn profile_mfa_serial(&self) -> Option<&str> {
+        self.profile_mfa_serial.as_deref()
+    }
+
+    /// The `Date` (whole seconds) of the last response, and the host time it arrived.
+    pub fn last_date(&self) -> Option<(u64, Duration)> {
+        self.probe.0.lock().ok().and_then(|last| *last)
+    }
+
+    /// `sts:GetCallerIdentity`.
+    pub async fn caller(&self) -> Result<Caller, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("GetCallerIdentity", e))?;
+        let arn = out.arn().unwrap_or_default();
+        Ok(Caller::from_arn(arn, out.account().unwrap_or_default()))
+    }
+
+    /// The serial numbers of the user's TOTP devices (`iam:ListMFADevices`, U2F/FIDO keys left out).
+    pub async fn totp_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
+        let mut serials = Vec::new();
+        let mut pages = self
+            .iam
+            .list_mfa_devices()
+            .user_name(user.as_str())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListMFADevices", e))?;
+            serials.extend(
+                page.mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_string())
+                    .filter(|s| !s.contains(":u2f/")),
+            );
+        }
+        Ok(serials)
+    }
+
+    /// The account's aliases (`iam:ListAccountAliases`; an account has at most one).
+    pub async fn account_aliases(&self) -> Result<Vec<String>, AwsError> {
+        let mut aliases = Vec::new();
+        let mut pages = self.iam.list_account_aliases().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListAccountAliases", e))?;
+            aliases.extend(page.account_aliases().iter().cloned());
+        }
+        Ok(aliases)
+    }
+
+    /// `iam:ResyncMFADevice`, sent exactly once: the SDK's own retries are off for this call, since a
+    /// retry must carry a fresh pair (the codes are single-use and AWS may have seen them).
+    pub async fn resync(
+        &self,
+        user: &UserName,
+        serial: &SerialNumber,
+        code1: &str,
+        code2: &str,
+    ) -> Result<Receipt, Refused> {
+        use aws_sdk_iam::operation::RequestId;
+        let result = self
+            .iam
+            .resync_mfa_device()
+            .user_name(user.as_str())
+            .serial_number(serial.as_str())
+            .authentication_code1(code1)
+            .authentication_code2(code2)
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Receipt {
+                request_id: out.request_id().map(str::to_string),
+            }),
+            Err(SdkError::ServiceError(se)) => {
+                let request_id = se.err().request_id().map(str::to_string);
+                let message = se.err().message().unwrap_or_default().to_string();
+                let error = match se.err() {
+                    ResyncMFADeviceError::InvalidAuthenticationCodeException(_) => {
+                        AwsError::InvalidCodes {
+                            serial: serial.to_string(),
+                            message,
+                        }
+                    }
+                    ResyncMFADeviceError::NoSuchEntityException(_) => {
+                        AwsError::NoSuchEntity { message }
+                    }
+                    _ => classify("ResyncMFADevice", SdkError::ServiceError(se)),
+                };
+                Err(Refused { error, request_id })
+            }
+            // No answer (timeout, dropped connection): no request id to keep.
+            Err(e) => Err(Refused {
+                error: classify("ResyncMFADevice", e),
+                request_id: None,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_come_from_user_arns_only() {
+        assert_eq!(
+            Caller::from_arn("arn:aws:iam::123456789012:user/alice", "1")
+                .user_name
+                .as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:iam::123456789012:user/division/team/bob", "1")
+                .user_name
+                .as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:sts::123456789012:assumed-role/Admin/s", "1").user_name,
+            None
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:iam::123456789012:root", "1").user_name,
+            None
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The flag groups several subcommands share (where the codes come from, the windows, AWS, the
+//! output), and their conversion into the clap-free choices of [`crate::request`].
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::report::OutputFormat;
+use crate::request::{AwsChoice, Output, SourceChoice, SourceKind};
+use crate::window::Mode;
+
+/// The code sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// A TOTP seed (base32 or otpauth:// URI) from --seed-file, --seed-env or --seed-stdin.
+    Seed,
+    /// A display token: you type code 1, a countdown runs to the next window, you type code 2.
+    Prompt,
+    /// A YubiKey's OATH application, over PC/SC (USB or an NFC reader).
+    Yubikey,
+    /// A YubiKey OTP slot in HMAC-SHA1 challenge-response mode (HID, else CCID); see --slot.
+    OtpSlot,
+}
+
+/// Flags that choose and configure the code source.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceArg>,
+    /// A file holding the seed (mode 600, your own): base32, or the otpauth:// URI of the QR code.
+    #[arg(long, value_name = "FILE", group = "seed")]
+    pub seed_file: Option<PathBuf>,
+    /// The name of an environment variable holding the seed.
+    #[arg(long, value_name = "VAR", group = "seed")]
+    pub seed_env: Option<String>,
+    /// Read the seed from standard input.
+    #[arg(long, group = "seed")]
+    pub seed_stdin: bool,
+    /// The YubiKey to use, by serial number (see `mfa-resync devices`).
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<u32>,
+    /// The PC/SC reader to use, named in full (an NFC reader on a help-desk station, say).
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
+    /// The OATH account on the YubiKey (ISSUER:NAME) [default: the target's AWS account, else the only TOTP one].
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// The OTP slot programmed for challenge-response (with --source otp-slot).
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub slot: Option<u8>,
+    /// Digits per code from an OTP slot: 6, or 8 for `codes` (IAM takes 6).
+    #[arg(long, value_name = "6|8", value_parser = ["6", "8"])]
+    pub digits: Option<String>,
+}
+
+/// Flags that choose the windows.
+#[derive(Debug, Args)]
+pub struct TimingArgs {
+    /// Use the previous window's code and the current one's, at once, instead of waiting for the next window.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+impl TimingArgs {
+    /// The planner's mode these flags ask for.
+    pub fn mode(&self) -> Mode {
+        if self.no_wait {
+            Mode::NoWait
+        } else {
+            Mode::Wait
+        }
+    }
+}
+
+/// Flags that say how to reach AWS (aws-config's chain does the rest: env, profiles, SSO).
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// The named profile to use (else AWS_PROFILE, else default).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region to sign for [default: the profile's, else us-east-1: IAM is global].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send requests to this URL instead of AWS (e.g. a local IAM endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Seconds one attempt may wait for AWS's answer.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub cli_read_timeout: u64,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub cli_connect_timeout: u64,
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Human lines on stderr.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Flags that shape the report.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The format of the result.
+    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    pub output: OutputArg,
+    /// Print nothing on success, like the AWS CLI.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl From<SourceArg> for SourceKind {
+    fn from(arg: SourceArg) -> SourceKind {
+        match arg {
+            SourceArg::Seed => SourceKind::Seed,
+            SourceArg::Prompt => SourceKind::Prompt,
+            SourceArg::Yubikey => SourceKind::Yubikey,
+            SourceArg::OtpSlot => SourceKind::OtpSlot,
+        }
+    }
+}
+
+impl SourceArgs {
+    /// The flags, clap-free.
+    pub fn choice(&self) -> SourceChoice {
+        SourceChoice {
+            source: self.source.map(SourceKind::from),
+            seed_file: self.seed_file.clone(),
+            seed_env: self.seed_env.clone(),
+            seed_stdin: self.seed_stdin,
+            device: self.device,
+            reader: self.reader.clone(),
+            account: self.account.clone(),
+            slot: self.slot,
+            digits: self.digits.as_deref().and_then(|d| d.parse().ok()),
+        }
+    }
+}
+
+impl AwsArgs {
+    /// The flags, clap-free.
+    pub fn choice(&self) -> AwsChoice {
+        AwsChoice {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            read_timeout_secs: self.cli_read_timeout,
+            connect_timeout_secs: self.cli_connect_timeout,
+        }
+    }
+}
+
+impl OutputArg {
+    /// The format.
+    pub fn format(self) -> OutputFormat {
+        match self {
+            OutputArg::Text => OutputFormat::Text,
+            OutputArg::Json => OutputFormat::Json,
+        }
+    }
+}
+
+impl OutputArgs {
+    /// The flags, clap-free.
+    pub fn output(&self) -> Output {
+        Output {
+            format: self.output.format(),
+            quiet: self.quiet,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! What clap parsed, handed over as clap-free values: each subcommand's flags become the input of
+//! its request in [`crate::request`], which does every check.
+
+use std::path::Path;
+
+use super::input_json::{self, JsonInput, pick};
+use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs};
+use crate::request::{
+    BatchRequest, CodesRequest, DevicesRequest, DoctorRequest, InputError, ResyncInput,
+};
+use crate::source::yubikey::Selector;
+
+impl ResyncArgs {
+    /// The flags and `--cli-input-json` (read here: it is input), flags winning.
+    pub fn into_input(self) -> Result<ResyncInput, InputError> {
+        let json = match &self.cli_input_json {
+            Some(arg) => input_json::parse(arg)?,
+            None => JsonInput::default(),
+        };
+        Ok(ResyncInput {
+            user_name: pick(self.user_name, json.user_name),
+            serial_number: pick(self.serial_number, json.serial_number),
+            code1: pick(self.authentication_code_1, json.code1),
+            code2: pick(self.authentication_code_2, json.code2),
+            source: self.source.choice(),
+            mode: self.timing.mode(),
+            max_attempts: self.max_attempts,
+            aws: self.aws.choice(),
+            output: self.output.output(),
+            audit_log: self.audit_log,
+        })
+    }
+
+    /// A `--batch FILE` run (the file is read and every row checked here).
+    pub fn into_batch(self, path: &Path) -> Result<BatchRequest, InputError> {
+        BatchRequest::validate(
+            path,
+            self.timing.mode(),
+            self.max_attempts,
+            self.aws.choice(),
+            self.output.output(),
+            self.audit_log,
+        )
+    }
+}
+
+impl CodesArgs {
+    /// The validated request.
+    pub fn into_request(self) -> Result<CodesRequest, InputError> {
+        CodesRequest::validate(
+            self.source.choice(),
+            self.timing.mode(),
+            self.output.output(),
+        )
+    }
+}
+
+impl DevicesArgs {
+    /// The validated request.
+    pub fn into_request(self) -> Result<DevicesRequest, InputError> {
+        DevicesRequest::validate(
+            Selector {
+                serial: self.device,
+                reader: self.reader,
+            },
+            self.accounts,
+            crate::request::Output {
+                format: self.output.format(),
+                quiet: false,
+            },
+        )
+    }
+}
+
+impl DoctorArgs {
+    /// The validated request.
+    pub fn into_request(self) -> Result<DoctorRequest, InputError> {
+        DoctorRequest::validate(
+            self.aws.choice(),
+            crate::request::Output {
+                format: self.output.format(),
+                quiet: false,
+            },
+        )
+    }
+}

@@ -1,0 +1,152 @@
+//! The command line: clap definitions only. The shared flag groups are in [`args`],
+//! `--cli-input-json` in [`input_json`], and [`convert`] hands what was parsed to
+//! [`crate::request`] as clap-free values; nothing below `commands` imports this module.
+//!
+//! The interface of `resync` is the AWS CLI's own for `aws iam resync-mfa-device` (same flag names,
+//! both spellings of the code flags, `--cli-input-json`, `--generate-cli-skeleton`), plus the flags
+//! that choose where the codes come from.
+
+pub mod args;
+pub mod convert;
+pub mod input_json;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::exit::Exit;
+pub use args::{AwsArgs, OutputArg, OutputArgs, SourceArg, SourceArgs, TimingArgs};
+
+/// mfa-resync: resynchronize a drifted AWS IAM TOTP MFA device in one command.
+#[derive(Debug, Parser)]
+#[command(name = "mfa-resync", version, about, long_about = None, after_help = Exit::help_text(&Exit::every()))]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// More detail on stderr: -v info, -vv debug, -vvv trace. Never seeds, passwords or codes.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
+    #[command(after_help = Exit::help_text(&Exit::every()))]
+    Resync(Box<ResyncArgs>),
+    /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
+    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device, Exit::Interrupted]))]
+    Codes(CodesArgs),
+    /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
+    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
+    Devices(DevicesArgs),
+    /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
+    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
+    Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l -` or packaging.
+    Man,
+}
+
+/// `mfa-resync doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The format of the report (text or JSON on stdout).
+    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    pub output: OutputArg,
+}
+
+/// `mfa-resync devices`
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Also list each key's OATH accounts: names and flags only, never codes or secrets.
+    #[arg(long)]
+    pub accounts: bool,
+    /// Only the YubiKey with this serial number.
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<u32>,
+    /// Only this PC/SC reader, named in full.
+    #[arg(long, value_name = "NAME")]
+    pub reader: Option<String>,
+    /// The format of the list (text or JSON on stdout).
+    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    pub output: OutputArg,
+}
+
+/// `mfa-resync resync`
+#[derive(Debug, Args)]
+pub struct ResyncArgs {
+    /// The IAM user whose device to resync [default: the caller, from sts:GetCallerIdentity].
+    #[arg(long, value_name = "NAME")]
+    pub user_name: Option<String>,
+    /// The device: a hardware token's serial or a virtual device's ARN [default: the profile's mfa_serial, else the user's only TOTP device].
+    #[arg(long, value_name = "SERIAL")]
+    pub serial_number: Option<String>,
+    /// Code 1, read by you; with code 2, no source is used.
+    #[arg(
+        long = "authentication-code-1",
+        alias = "authentication-code1",
+        value_name = "CODE"
+    )]
+    pub authentication_code_1: Option<String>,
+    /// Code 2, from the window after code 1's.
+    #[arg(
+        long = "authentication-code-2",
+        alias = "authentication-code2",
+        value_name = "CODE"
+    )]
+    pub authentication_code_2: Option<String>,
+    /// The request as JSON (a string, or file://PATH), as the AWS CLI takes it; flags win over it.
+    #[arg(long, value_name = "JSON")]
+    pub cli_input_json: Option<String>,
+    /// Print a JSON skeleton for --cli-input-json and exit.
+    #[arg(long, value_name = "input", num_args = 0..=1, default_missing_value = "input", value_parser = ["input"])]
+    pub generate_cli_skeleton: Option<String>,
+    /// Where the codes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// How the window is chosen.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// How many pairs to try when AWS or the network fails (each attempt with a fresh pair).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub max_attempts: u32,
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Resync many tokens in one window: a CSV (header user,serial,source,device,account,slot,seed_file) or JSON-lines file, a row per token.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_name", "serial_number", "authentication_code_1", "authentication_code_2", "cli_input_json", "source", "seed_file", "seed_env", "seed_stdin", "device", "reader", "account", "slot", "digits"])]
+    pub batch: Option<PathBuf>,
+}
+
+/// `mfa-resync codes`
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Where the codes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// How the window is chosen.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,151 @@
+//! The command line as a user types it: flags, both code spellings, `--cli-input-json`, and the
+//! man page and completions generated from the one definition.
+
+use clap::{CommandFactory, Parser};
+
+use super::*;
+use crate::commands::docs;
+use crate::request::{CodePlan, InputError, ResyncInput, ResyncRequest, SourceSpec};
+use crate::source::yubikey::Selector;
+
+fn resync(args: &[&str]) -> Result<ResyncRequest, InputError> {
+    let mut argv = vec!["mfa-resync", "resync"];
+    argv.extend_from_slice(args);
+    match Cli::try_parse_from(argv)
+        .expect("clap accepts the flags")
+        .command
+    {
+        Command::Resync(r) => r.into_input().and_then(ResyncInput::validate),
+        other => panic!("resync was parsed, not {other:?}"),
+    }
+}
+
+#[test]
+fn clap_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn both_code_spellings_are_accepted() {
+    for (a, b) in [
+        ("--authentication-code-1", "--authentication-code-2"),
+        ("--authentication-code1", "--authentication-code2"),
+    ] {
+        let r = resync(&[
+            "--user-name",
+            "alice",
+            "--serial-number",
+            "GAHT12345678",
+            a,
+            "123456",
+            b,
+            "654321",
+        ])
+        .unwrap();
+        assert!(matches!(r.codes, CodePlan::Given(..)));
+    }
+}
+
+#[test]
+fn flags_win_over_cli_input_json() {
+    let json =
+        r#"{"UserName": "bob", "SerialNumber": "GAHT12345678", "AuthenticationCode1": "111111"}"#;
+    let r = resync(&[
+        "--cli-input-json",
+        json,
+        "--user-name",
+        "alice",
+        "--authentication-code-1",
+        "222222",
+        "--authentication-code-2",
+        "333333",
+    ])
+    .unwrap();
+    assert_eq!(r.user.unwrap().as_str(), "alice");
+    assert_eq!(r.serial.unwrap().as_str(), "GAHT12345678");
+    match r.codes {
+        CodePlan::Given(c1, _) => assert_eq!(c1.expose(), "222222"),
+        CodePlan::Read(_) => panic!("codes were given"),
+    }
+}
+
+#[test]
+fn json_errors_name_the_key() {
+    let err = resync(&[
+        "--cli-input-json",
+        r#"{"UserName": "a b"}"#,
+        "--source",
+        "prompt",
+    ])
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("UserName in --cli-input-json"),
+        "{err}"
+    );
+    let err = resync(&["--cli-input-json", r#"{"Bogus": "x"}"#]).unwrap_err();
+    assert!(
+        err.to_string().contains("unknown parameter \"Bogus\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_codes_or_a_source_the_attached_yubikey_is_read() {
+    let r = resync(&["--user-name", "alice"]).unwrap();
+    assert!(
+        matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, account: None }) if *selector == Selector::default())
+    );
+    let r = resync(&[
+        "--device",
+        "12345678",
+        "--account",
+        "Amazon Web Services:alice@1",
+    ])
+    .unwrap();
+    assert!(
+        matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, .. }) if selector.serial == Some(12345678))
+    );
+    assert!(matches!(
+        resync(&["--seed-env", "S"]).unwrap().codes,
+        CodePlan::Read(SourceSpec::Seed(_))
+    ));
+    assert!(resync(&["--source", "prompt", "--no-wait"]).is_err());
+}
+
+#[test]
+fn completions_know_every_subcommand_for_every_shell() {
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+        clap_complete::Shell::PowerShell,
+        clap_complete::Shell::Elvish,
+    ] {
+        let mut out = Vec::new();
+        docs::completions(Cli::command(), shell, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        for word in [
+            "resync",
+            "codes",
+            "devices",
+            "doctor",
+            "serial-number",
+            "seed-file",
+        ] {
+            assert!(text.contains(word), "{shell:?} completions lack {word}");
+        }
+    }
+}
+
+#[test]
+fn the_man_page_has_the_options_and_exit_codes() {
+    let mut out = Vec::new();
+    docs::man(Cli::command(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with(".ie"), "roff");
+    assert!(text.contains(".TH mfa-resync 1"));
+    assert!(text.contains(".SH \"MFA-RESYNC RESYNC\""));
+    assert!(text.contains("\\-\\-authentication\\-code\\-1"));
+    assert!(text.contains(".SH \"EXIT STATUS\"\n.TP\n0\n"));
+    assert!(text.contains(".TP\n130\ninterrupted"));
+}

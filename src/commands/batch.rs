@@ -1,0 +1,136 @@
+//! `mfa-resync resync --batch FILE`: many tokens in one window, for a help desk with a hub of keys.
+//!
+//! Every row was validated before any I/O; here every source is opened, and a row whose source is
+//! bad input (an 8-digit seed, a loose seed file) stops the whole batch before AWS is asked anything,
+//! as a single `resync` would. Then all rows run the one pipeline on one session: each reads its
+//! code 1, all wait for the same window boundary (the waits overlap, so fifty rows cost one
+//! window), and the submissions go out concurrently, at most [`MAX_IN_FLIGHT`] at a time, each row
+//! with its own retries and fresh pairs. One row's failure never stops the others; the exit code is
+//! 0 only when every row succeeded, else the highest among the rows that failed.
+
+use crate::audit::AuditLog;
+use crate::error::{Error, Interrupted};
+use crate::exit::Exit;
+use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
+use crate::report::time::{plural, utc_time_of_day};
+use crate::report::{BatchRowReport, Reporter, RowResult};
+use crate::request::{BatchRequest, Field, IAM_CODE_DIGITS, InputError};
+use crate::window::{Mode, Period, Planner};
+
+/// ResyncMFADevice requests in flight at once: enough to finish fifty rows well inside a window,
+/// few enough not to look like a burst to IAM's throttling.
+pub const MAX_IN_FLIGHT: usize = 8;
+
+/// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
+pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
+    let interrupt = Interrupt::ctrl_c();
+    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
+    // Rows speak only when a person must act (touch a key); the batch reports for them all.
+    let rows_reporter = Reporter::new(reporter.format(), true);
+    let mut opened = Vec::with_capacity(request.rows.len());
+    for row in &request.rows {
+        let result = Opened::open(&row.source, &rows_reporter)
+            .and_then(|o| o.require_digits(IAM_CODE_DIGITS as u32).map(|()| o));
+        match result {
+            Err(e) if e.exit() == Exit::Input => return Err(row_input_error(row.line, e)),
+            other => opened.push(other),
+        }
+    }
+    let session = Session::connect(&request.aws, true).await?;
+    let clock = session.clock();
+    let planner = Planner::new(Period::DEFAULT, request.mode);
+    let rows = plural(request.rows.len(), "row", "rows");
+    reporter.line(match request.mode {
+        Mode::Wait => format!(
+            "{rows}; code 2 of each at {}.",
+            utc_time_of_day(planner.code2_due(planner.next_pair(clock.now())))
+        ),
+        Mode::NoWait => format!("{rows}, codes of the previous and current windows."),
+    });
+    let limit = tokio::sync::Semaphore::new(MAX_IN_FLIGHT);
+    let wrappers = Wrappers::default().audited(audit.as_ref()).limited(&limit);
+    let jobs = request.rows.iter().zip(opened).map(|(row, opened)| {
+        let (session, rows_reporter, interrupt) = (&session, &rows_reporter, interrupt.clone());
+        async move {
+            let result = match opened {
+                Ok(opened) => {
+                    let job = Job {
+                        user: Some(row.user.clone()),
+                        serial: row.serial.clone(),
+                        codes: Codes::Read(opened),
+                        mode: request.mode,
+                        max_attempts: request.max_attempts,
+                    };
+                    pipeline::resync(session, job, wrappers, rows_reporter, interrupt).await
+                }
+                Err(e) => Err(e),
+            };
+            (row, result)
+        }
+    });
+    let outcomes = futures_util::future::join_all(jobs).await;
+    let mut sent = Interrupted::default();
+    let mut was_interrupted = false;
+    let mut reports = Vec::with_capacity(outcomes.len());
+    for (row, result) in outcomes {
+        let (serial, result) = match result {
+            Ok(done) => {
+                sent.sent += done.sent.attempts;
+                sent.accepted += 1;
+                (
+                    done.target.serial.to_string(),
+                    RowResult::Resynced {
+                        attempts: done.sent.attempts,
+                        request_id: done.sent.receipt.request_id,
+                    },
+                )
+            }
+            Err(e) => {
+                was_interrupted |= matches!(e, Error::Interrupted(_));
+                sent.sent += e.pairs_sent();
+                (
+                    row.serial
+                        .as_ref()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                    RowResult::Failed {
+                        exit: e.exit(),
+                        error: e.to_string(),
+                    },
+                )
+            }
+        };
+        reports.push(BatchRowReport {
+            line: row.line,
+            user: row.user.to_string(),
+            serial,
+            result,
+        });
+    }
+    // The table is printed whatever happened: it is the record of what was sent.
+    reporter.batch(&reports);
+    if was_interrupted {
+        return Err(Error::Interrupted(sent));
+    }
+    let failed: Vec<Exit> = reports
+        .iter()
+        .filter_map(|r| match r.result {
+            RowResult::Failed { exit, .. } => Some(exit),
+            RowResult::Resynced { .. } => None,
+        })
+        .collect();
+    match failed.iter().copied().max() {
+        None => Ok(()),
+        Some(exit) => Err(Error::Batch {
+            failed: failed.len(),
+            total: reports.len(),
+            exit,
+        }),
+    }
+}
+
+/// A row's source that is bad input stops the batch; the error names the row's line.
+fn row_input_error(line: usize, e: Error) -> Error {
+    let hint = e.hint().unwrap_or_default();
+    InputError::invalid(Field::flag("--batch"), format!("line {line}: {e}"), hint).into()
+}

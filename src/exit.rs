@@ -1,0 +1,125 @@
+//! The documented exit codes: one table ([`Exit::ALL`]) from which `--help`, the man page and the
+//! README's table are made (a test holds the README to it), so the three can never disagree.
+//!
+//! This module owns the numbers and their meanings only; which error maps to which code is decided
+//! at the edge (`error`).
+
+use std::process::ExitCode;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Exit {
+    /// Resynced, or done.
+    Success = 0,
+    /// Bad input: usage, validation, a seed file with loose permissions.
+    Input = 2,
+    /// Device: none found, removed, touch timed out, wrong password, credential not found.
+    Device = 3,
+    /// AWS credentials or permission.
+    Credentials = 4,
+    /// AWS refused the codes.
+    CodesRefused = 5,
+    /// AWS found no such user or device.
+    NoSuchEntity = 6,
+    /// AWS or network failure after the last attempt.
+    ServiceFailure = 7,
+    /// Interrupted (Ctrl-C).
+    Interrupted = 130,
+}
+
+impl Exit {
+    /// Every code with its meaning, in order: the one source of the help text, the man page's EXIT
+    /// STATUS section and the README's table.
+    pub const ALL: [(Exit, &'static str); 8] = [
+        (
+            Exit::Success,
+            "resynced (for `codes`, `devices`, `doctor`: done)",
+        ),
+        (
+            Exit::Input,
+            "bad input: usage, a field that fails validation, a seed file with loose permissions",
+        ),
+        (
+            Exit::Device,
+            "device: none found, several without a choice, removed, touch timed out, wrong password, credential not found",
+        ),
+        (
+            Exit::Credentials,
+            "AWS credentials or permission: none found, expired, refused, AccessDenied",
+        ),
+        (
+            Exit::CodesRefused,
+            "AWS refused the codes: InvalidAuthenticationCode",
+        ),
+        (
+            Exit::NoSuchEntity,
+            "AWS found no such user or device: NoSuchEntity",
+        ),
+        (
+            Exit::ServiceFailure,
+            "AWS or network failure after the last attempt: ServiceFailure, throttling, timeout",
+        ),
+        (
+            Exit::Interrupted,
+            "interrupted (Ctrl-C); the message says whether any pair was sent",
+        ),
+    ];
+
+    /// The number.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code means, as the table says.
+    pub fn meaning(self) -> &'static str {
+        Exit::ALL
+            .iter()
+            .find(|(exit, _)| *exit == self)
+            .map_or("", |(_, meaning)| meaning)
+    }
+
+    /// The `Exit codes:` block of `--help`, for the codes a command can return.
+    pub fn help_text(codes: &[Exit]) -> String {
+        let mut text = String::from("Exit codes:");
+        for (exit, meaning) in Exit::ALL.iter().filter(|(e, _)| codes.contains(e)) {
+            text.push_str(&format!("\n  {:<4} {meaning}", exit.code()));
+        }
+        text
+    }
+
+    /// Every code.
+    pub fn every() -> Vec<Exit> {
+        Exit::ALL.iter().map(|(exit, _)| *exit).collect()
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_meaning_in_order() {
+        let codes: Vec<u8> = Exit::ALL.iter().map(|(e, _)| e.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "ascending, no duplicates");
+        assert!(Exit::ALL.iter().all(|(_, m)| !m.is_empty()));
+        assert_eq!(Exit::Interrupted.code(), 130);
+    }
+
+    #[test]
+    fn help_lists_only_the_codes_asked_for() {
+        let text = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]);
+        assert!(text.starts_with("Exit codes:\n  0    "), "{text}");
+        assert!(text.contains("\n  3    device"), "{text}");
+        assert!(!text.contains("\n  5 "), "{text}");
+    }
+}

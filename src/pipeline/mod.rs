@@ -1,0 +1,192 @@
+//! The per-target flow every command runs: open the source and check its digits (before any
+//! request), connect and measure the skew once ([`target::Session`]), resolve the target, choose the
+//! key's credential, read pairs with the planner ([`reader`]) and submit them with fresh-pair
+//! retries through the command's wrappers ([`submit`]). `resync` runs it once, `--batch` once per
+//! row on one session, enrolment and a station likewise.
+//!
+//! This is the only layer that sees the device layer, the AWS layer and the window planner
+//! together; it knows nothing of clap.
+
+pub mod interrupt;
+pub mod open;
+pub mod reader;
+pub mod submit;
+pub mod target;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Mutex;
+
+pub use interrupt::Interrupt;
+pub use open::Opened;
+pub use reader::{PairReader, ReadPair};
+pub use submit::{Audited, IamResync, Limited, Sent, Submit, send_given, send_with_retries};
+pub use target::{Session, Target};
+
+use crate::audit::AuditLog;
+use crate::error::Error;
+use crate::report::Reporter;
+use crate::request::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
+use crate::source::yubikey::Step;
+use crate::source::{ClockOwner, Code};
+use crate::window::{Mode, Skew};
+use submit::AuditEntry;
+
+/// Where a job's codes come from, once its source is open.
+#[derive(Debug)]
+pub enum Codes {
+    /// Both given by the user: sent once, as they are.
+    Given(AuthCode, AuthCode),
+    /// Read from an open source.
+    Read(Opened),
+}
+
+impl Codes {
+    /// Whether the host chooses the windows (so the skew against AWS matters).
+    pub fn host_clock(&self) -> bool {
+        matches!(self, Codes::Read(opened) if opened.clock() == ClockOwner::Host)
+    }
+}
+
+/// One target's job.
+#[derive(Debug)]
+pub struct Job {
+    /// The user, or `None` for the caller.
+    pub user: Option<UserName>,
+    /// The device, or `None` to look it up.
+    pub serial: Option<SerialNumber>,
+    /// The codes.
+    pub codes: Codes,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// Pairs to try at most.
+    pub max_attempts: u32,
+}
+
+/// What a command wraps around each target's submission.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wrappers<'a> {
+    audit: Option<&'a Mutex<AuditLog>>,
+    limit: Option<&'a tokio::sync::Semaphore>,
+}
+
+impl<'a> Wrappers<'a> {
+    /// Audits each attempt into `log`, when there is one.
+    pub fn audited(mut self, log: Option<&'a Mutex<AuditLog>>) -> Self {
+        self.audit = log;
+        self
+    }
+
+    /// Bounds the requests in flight by `limit`.
+    pub fn limited(mut self, limit: &'a tokio::sync::Semaphore) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    fn wrap<'b, S: Submit + 'b>(
+        &self,
+        base: S,
+        entry: AuditEntry,
+        reporter: &Reporter,
+    ) -> Box<dyn Submit + 'b>
+    where
+        'a: 'b,
+    {
+        let mut submit: Box<dyn Submit + 'b> = Box::new(base);
+        if let Some(log) = self.audit {
+            submit = Box::new(Audited::new(submit, log, entry, reporter.clone()));
+        }
+        if let Some(limit) = self.limit {
+            submit = Box::new(Limited::new(submit, limit));
+        }
+        submit
+    }
+}
+
+/// A job that ended with AWS accepting a pair.
+#[derive(Debug)]
+pub struct Resynced {
+    /// The device, resolved.
+    pub target: Target,
+    /// The source kind.
+    pub source: String,
+    /// How the key's credential was chosen, for a key.
+    pub step: Option<Step>,
+    /// What was sent and accepted.
+    pub sent: Sent,
+    /// The skew applied to the windows.
+    pub skew: Skew,
+}
+
+/// Runs one job against `session`: resolves the target, chooses the credential, reads and sends
+/// pairs. The source was opened (and its digits checked) before the session was connected.
+pub async fn resync(
+    session: &Session,
+    job: Job,
+    wrappers: Wrappers<'_>,
+    reporter: &Reporter,
+    interrupt: Interrupt,
+) -> Result<Resynced, Error> {
+    let target = session.resolve(job.user, job.serial).await?;
+    reporter.line(format!(
+        "User {} ({}), device {} ({}).",
+        target.user, target.user_from, target.serial, target.serial_from
+    ));
+    let mut entry = AuditEntry {
+        operator: session.operator(),
+        user: target.user.to_string(),
+        serial: target.serial.to_string(),
+        ..AuditEntry::default()
+    };
+    let base = IamResync {
+        aws: &session.aws,
+        user: &target.user,
+        serial: &target.serial,
+    };
+    match job.codes {
+        Codes::Given(code1, code2) => {
+            entry.source = "given".into();
+            let mut submit = wrappers.wrap(base, entry, reporter);
+            let code1 = Code::from_digits(code1.expose().to_string())?;
+            let code2 = Code::from_digits(code2.expose().to_string())?;
+            let sent = send_given(&mut submit, &code1, &code2).await?;
+            drop(submit);
+            Ok(Resynced {
+                target,
+                source: "given".into(),
+                step: None,
+                sent,
+                skew: Skew::ZERO,
+            })
+        }
+        Codes::Read(opened) => {
+            let wanted = session.wanted(&target, opened.credentials()).await;
+            let (source, step) = opened.finish(wanted)?;
+            if let Some(step) = step {
+                tracing::info!(step = step.describe(), "chose the key's credential");
+            }
+            let mut reader = PairReader::new(
+                source,
+                session.clock(),
+                job.mode,
+                reporter.clone(),
+                interrupt,
+            )
+            .require_digits(IAM_CODE_DIGITS);
+            let info = reader.info().clone();
+            entry.source = info.kind.to_string();
+            entry.device_serial = info.device_serial.clone();
+            let mut submit = wrappers.wrap(base, entry, reporter);
+            let sent = send_with_retries(&mut reader, &mut submit, job.max_attempts).await?;
+            drop(submit);
+            Ok(Resynced {
+                target,
+                source: info.kind.to_string(),
+                step,
+                sent,
+                skew: session.skew,
+            })
+        }
+    }
+}

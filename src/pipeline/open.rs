@@ -1,0 +1,123 @@
+//! Opening a source before any network I/O, so that a missing key, a wrong password or a bad seed
+//! fails before AWS is asked anything, and a source whose codes IAM cannot take (8 digits) is bad
+//! input with nothing sent. A YubiKey is opened and unlocked here, but its credential is chosen only
+//! once the target is known: the two states are the variants of [`Opened`].
+
+use secrecy::SecretString;
+use yubikit::platform::pcsc::PcscSmartCardConnection;
+
+use crate::error::Error;
+use crate::report::Reporter;
+use crate::request::{InputError, SourceSpec};
+use crate::source::otp_slot;
+use crate::source::prompt::PromptSource;
+use crate::source::seed::SeedSource;
+use crate::source::yubikey::{self, Account, OpenKey, Password, Step, Wanted};
+use crate::source::{ClockOwner, CodeSource};
+use crate::window::{Clock, SystemClock};
+
+/// A source opened, before the target is known.
+pub enum Opened {
+    /// Ready to read: a seed, a display token, an OTP slot.
+    Ready(Box<dyn CodeSource>),
+    /// A YubiKey, unlocked, whose credential is chosen for the target.
+    Key {
+        /// The open OATH session and its credentials.
+        key: Box<OpenKey<PcscSmartCardConnection>>,
+        /// `--account`, if given.
+        explicit: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Opened::Ready(source) => f.debug_tuple("Ready").field(&source.describe()).finish(),
+            Opened::Key { key, explicit } => f
+                .debug_struct("Key")
+                .field("key", key)
+                .field("explicit", explicit)
+                .finish(),
+        }
+    }
+}
+
+impl Opened {
+    /// Opens what `spec` names; the device layer speaks through `reporter`.
+    pub fn open(spec: &SourceSpec, reporter: &Reporter) -> Result<Opened, Error> {
+        let notifier = reporter.notifier();
+        Ok(match spec {
+            SourceSpec::Seed(origin) => Opened::Ready(Box::new(SeedSource::load(origin)?)),
+            SourceSpec::Prompt => Opened::Ready(Box::new(PromptSource::stdin(notifier))),
+            SourceSpec::OtpSlot {
+                selector,
+                slot,
+                digits,
+            } => Opened::Ready(otp_slot::open(selector, *slot, *digits, notifier)?),
+            SourceSpec::YubiKey { selector, account } => {
+                let (key, conn) = yubikey::open_one(selector)?;
+                let now = SystemClock.now().as_secs();
+                let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
+                Opened::Key {
+                    key: Box::new(open),
+                    explicit: account.clone(),
+                }
+            }
+        })
+    }
+
+    /// Who chooses the window: the host for keys, seeds and slots; the token for typed codes.
+    pub fn clock(&self) -> ClockOwner {
+        match self {
+            Opened::Ready(source) => source.clock(),
+            Opened::Key { .. } => ClockOwner::Host,
+        }
+    }
+
+    /// Refuses a source whose codes IAM cannot take, before anything is sent: bad input (exit 2).
+    pub fn require_digits(&self, digits: u32) -> Result<(), Error> {
+        if let Opened::Ready(source) = self {
+            let info = source.describe();
+            if info.digits != digits {
+                return Err(InputError::usage(
+                    format!(
+                        "the {} makes {}-digit codes; IAM takes {digits}",
+                        info.kind, info.digits
+                    ),
+                    "resync a device whose codes have 6 digits (`codes` prints other lengths)",
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The key's credentials, when this is a key (to decide whether the account alias is worth asking).
+    pub fn credentials(&self) -> Option<&[Account]> {
+        match self {
+            Opened::Ready(_) => None,
+            Opened::Key { key, .. } => Some(key.accounts()),
+        }
+    }
+
+    /// The source, with the key's credential chosen for `wanted` (`--account` taking precedence),
+    /// and the step that chose it.
+    pub fn finish(self, mut wanted: Wanted) -> Result<(Box<dyn CodeSource>, Option<Step>), Error> {
+        Ok(match self {
+            Opened::Ready(source) => (source, None),
+            Opened::Key { key, explicit } => {
+                wanted.explicit = explicit;
+                let (source, step) = key.choose(&wanted)?;
+                (Box::new(source), Some(step))
+            }
+        })
+    }
+}
+
+/// `MFA_RESYNC_OATH_PASSWORD`, else a prompt (which the reporter answers only at a terminal).
+pub fn oath_password() -> Password {
+    match std::env::var("MFA_RESYNC_OATH_PASSWORD") {
+        Ok(password) => Password::Given(SecretString::from(password)),
+        Err(_) => Password::Prompt,
+    }
+}

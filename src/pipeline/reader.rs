@@ -1,0 +1,280 @@
+//! Reading pairs: a [`CodeSource`] read at the counters the [`Planner`] chooses, against AWS's
+//! clock, so that every pair is consecutive by construction and current when it leaves.
+//!
+//! Code 1 is read at once (a bad device, password or touch fails before the user waits); code 2 at
+//! the start of the next window. A read that straddles another boundary drops the pair unsent and
+//! reads a fresh one. Each read runs on a blocking thread (a YubiKey may wait for a touch) and races
+//! Ctrl-C and a watchdog.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::interrupt::Interrupt;
+use crate::error::Error;
+use crate::report::Reporter;
+use crate::report::time::{utc_time_of_day, window_span};
+use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+use crate::window::{Mode, Pair, Period, Planner, ServerClock};
+
+/// How often the countdown is redrawn.
+const TICK: Duration = Duration::from_millis(250);
+
+/// How long a device may take for one code: above a YubiKey's own 15-s touch timeout.
+const DEVICE_WATCHDOG: Duration = Duration::from_secs(40);
+
+/// How many times a pair may go stale (a device slower than a window) before giving up.
+const MAX_STALE_PAIRS: u32 = 3;
+
+/// A pair ready to send.
+#[derive(Debug)]
+pub struct ReadPair {
+    /// The counters, when the host chose them.
+    pub pair: Option<Pair>,
+    /// Code 1.
+    pub code1: Code,
+    /// Code 2.
+    pub code2: Code,
+}
+
+/// Reads pairs from a source, in the planner's windows, against the server's clock.
+pub struct PairReader {
+    clock: ServerClock,
+    planner: Planner,
+    reporter: Reporter,
+    interrupt: Interrupt,
+    /// Shared with the reading thread for the length of one read.
+    source: Arc<Mutex<Box<dyn CodeSource>>>,
+    info: SourceInfo,
+    owner: ClockOwner,
+    sent_codes: Vec<Code>,
+    digits: Option<usize>,
+}
+
+impl PairReader {
+    /// A reader of `source` in `mode`.
+    pub fn new(
+        source: Box<dyn CodeSource>,
+        clock: ServerClock,
+        mode: Mode,
+        reporter: Reporter,
+        interrupt: Interrupt,
+    ) -> Self {
+        let info = source.describe();
+        let owner = source.clock();
+        let period = Period::new(info.period).unwrap_or(Period::DEFAULT);
+        PairReader {
+            clock,
+            planner: Planner::new(period, mode),
+            reporter,
+            interrupt,
+            source: Arc::new(Mutex::new(source)),
+            info,
+            owner,
+            sent_codes: Vec::new(),
+            digits: None,
+        }
+    }
+
+    /// Refuses codes of any other length before they could be sent (IAM takes 6 digits).
+    pub fn require_digits(mut self, digits: usize) -> Self {
+        self.digits = Some(digits);
+        self
+    }
+
+    /// What the source is.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// The reporter the reader speaks through.
+    pub fn reporter(&self) -> &Reporter {
+        &self.reporter
+    }
+
+    /// The window planner (its period, and the counters it has spent).
+    pub fn planner(&self) -> &Planner {
+        &self.planner
+    }
+
+    /// Reads the code of window `counter` on a blocking thread, racing Ctrl-C and the watchdog.
+    async fn read(&mut self, counter: u64) -> Result<Code, Error> {
+        let source = Arc::clone(&self.source);
+        let task = tokio::task::spawn_blocking(move || match source.lock() {
+            Ok(mut source) => source.code_at(counter),
+            Err(_) => Err(DeviceError::Malformed {
+                what: "nothing: an earlier read of this device failed midway".into(),
+            }),
+        });
+        // A host-clock device answers within its own touch timeout (a YubiKey's is about 15 s);
+        // past the watchdog it is hung. Typing has no deadline.
+        let watchdog = match self.owner {
+            ClockOwner::Host => DEVICE_WATCHDOG,
+            ClockOwner::Device => Duration::MAX,
+        };
+        let code = tokio::select! {
+            biased;
+            () = self.interrupt.wait() => return Err(Error::interrupted()),
+            joined = tokio::time::timeout(watchdog, task) => match joined {
+                Err(_) => return Err(DeviceError::Timeout { secs: watchdog.as_secs() }.into()),
+                Ok(Err(_)) => {
+                    return Err(DeviceError::Malformed { what: "nothing: the reading thread failed".into() }.into());
+                }
+                Ok(Ok(result)) => result?,
+            },
+        };
+        match self.digits {
+            Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
+                digits: code.expose().len(),
+            }
+            .into()),
+            _ => Ok(code),
+        }
+    }
+
+    /// Waits until server time `target`, drawing the countdown, unless Ctrl-C comes first.
+    async fn wait_until(&mut self, target: Duration, what: &str) -> Result<(), Error> {
+        let now = self.clock.now();
+        if now >= target {
+            return Ok(());
+        }
+        let total = target - now;
+        let clock = self.clock.clone();
+        let reporter = self.reporter.clone();
+        let wait = clock.sleep_until(target, TICK, |left| reporter.countdown(left, total, what));
+        let result = tokio::select! {
+            biased;
+            () = self.interrupt.wait() => Err(Error::interrupted()),
+            () = wait => Ok(()),
+        };
+        self.reporter.countdown_done();
+        result
+    }
+
+    /// The next pair: consecutive, past every counter sent, and current at the moment it is returned.
+    pub async fn next(&mut self) -> Result<ReadPair, Error> {
+        match self.owner {
+            ClockOwner::Host => self.next_host().await,
+            ClockOwner::Device => self.next_typed().await,
+        }
+    }
+
+    fn window(&self, counter: u64) -> String {
+        let period = self.planner.period();
+        window_span(period.window_start(counter), period.secs())
+    }
+
+    async fn next_host(&mut self) -> Result<ReadPair, Error> {
+        let mut stale = 0;
+        loop {
+            let pair = self.planner.next_pair(self.clock.now());
+            tracing::info!(
+                first = pair.first,
+                second = pair.second(),
+                skew_ms = self.clock.skew().millis(),
+                source = self.info.kind,
+                "planned a pair"
+            );
+            self.touch_prompt(1);
+            // Code 1 at once, even for a window still to come: a bad device, password or touch fails
+            // before the user waits.
+            let code1 = self.read(pair.first).await?;
+            self.reporter
+                .line(format!("Code 1 read (window {}).", self.window(pair.first)));
+            let due = self.planner.code2_due(pair);
+            self.wait_until(due, &format!("Code 2 at {}", utc_time_of_day(due)))
+                .await?;
+            self.touch_prompt(2);
+            let code2 = self.read(pair.second()).await?;
+            if self.interrupt.fired() {
+                return Err(Error::interrupted());
+            }
+            if self.planner.is_current(pair, self.clock.now()) {
+                self.reporter.line(format!(
+                    "Code 2 read (window {}).",
+                    self.window(pair.second())
+                ));
+                return Ok(ReadPair {
+                    pair: Some(pair),
+                    code1,
+                    code2,
+                });
+            }
+            // The read crossed another boundary: this pair would reach AWS a window late. It was
+            // never sent, so dropping it burns nothing.
+            stale += 1;
+            if stale >= MAX_STALE_PAIRS {
+                return Err(DeviceError::Malformed {
+                    what: format!("too slowly: {MAX_STALE_PAIRS} pairs in a row took longer than a window to read"),
+                }
+                .into());
+            }
+            self.reporter
+                .line("Reading code 2 took past the next window; reading a fresh pair.");
+        }
+    }
+
+    /// A touch is the user's hand: said even in quiet mode, through the notifier.
+    fn touch_prompt(&self, n: u8) {
+        if self.info.touch {
+            let serial = self
+                .info
+                .device_serial
+                .as_deref()
+                .map(|s| format!(" (serial {s})"))
+                .unwrap_or_default();
+            crate::source::Notifier::act(
+                &self.reporter,
+                &format!("Touch your YubiKey{serial} for code {n}."),
+            );
+        }
+    }
+
+    async fn next_typed(&mut self) -> Result<ReadPair, Error> {
+        crate::source::Notifier::act(&self.reporter, "Type the code your token shows now.");
+        let code1 = self
+            .read(self.planner.period().counter_at(self.clock.now()))
+            .await?;
+        let typed_in = self.planner.period().counter_at(self.clock.now());
+        let due = self.planner.period().window_start(typed_in + 1);
+        self.wait_until(due, "The token changes its code").await?;
+        crate::source::Notifier::act(&self.reporter, "Type the new code your token shows.");
+        let code2 = self.read(typed_in + 1).await?;
+        if code2 == code1 {
+            return Err(DeviceError::Typed {
+                problem:
+                    "code 2 is the same as code 1; the codes must come from two consecutive windows"
+                        .into(),
+                hint: "wait until the token shows a new code, then run again".into(),
+            }
+            .into());
+        }
+        if self
+            .sent_codes
+            .iter()
+            .any(|sent| *sent == code1 || *sent == code2)
+        {
+            return Err(DeviceError::Typed {
+                problem:
+                    "a typed code was already sent in an earlier attempt; codes are single-use"
+                        .into(),
+                hint: "wait for the token's next codes and run again".into(),
+            }
+            .into());
+        }
+        Ok(ReadPair {
+            pair: None,
+            code1,
+            code2,
+        })
+    }
+
+    /// Records that `read` went out: its counters (or typed codes) are never used again.
+    pub fn sent(&mut self, read: &ReadPair) {
+        match read.pair {
+            Some(pair) => self.planner.record_sent(pair),
+            None => self
+                .sent_codes
+                .extend([read.code1.clone(), read.code2.clone()]),
+        }
+    }
+}

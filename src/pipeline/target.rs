@@ -1,0 +1,191 @@
+//! The AWS side of a run, resolved once: the clients, who is calling, how far the host clock is
+//! from AWS's, and for each target the user, the device and what its credential on a key is called.
+//!
+//! Defaults are what AWS can tell, never a question: the user is the caller's (`GetCallerIdentity`),
+//! the device the profile's `mfa_serial`, else the user's one TOTP device (`ListMFADevices`). The
+//! skew comes from the `Date` of the first answer, measured here and nowhere else.
+
+use std::sync::Arc;
+
+use crate::aws::{Aws, AwsError, Caller};
+use crate::error::Error;
+use crate::report::Reporter;
+use crate::request::{AwsOptions, InputError, Origin, SerialNumber, UserName};
+use crate::source::yubikey::{Account, Wanted, account};
+use crate::window::{Clock, ServerClock, Skew, SystemClock};
+
+/// A connected run: the clients, the caller (when asked) and the skew measured from its answer.
+#[derive(Debug)]
+pub struct Session {
+    /// The clients.
+    pub aws: Aws,
+    /// Who is calling, when it was asked.
+    pub caller: Option<Caller>,
+    /// AWS's clock minus the host's.
+    pub skew: Skew,
+}
+
+/// The device a job acts on, and where each part of it came from (for the report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The IAM user.
+    pub user: UserName,
+    /// `given`, `the caller`.
+    pub user_from: &'static str,
+    /// The device.
+    pub serial: SerialNumber,
+    /// `given`, `the profile's mfa_serial`, `the user's only TOTP device`.
+    pub serial_from: &'static str,
+}
+
+/// How far the host clock is from AWS's, from the `Date` of the last answer `aws` received.
+pub fn measure_skew(aws: &Aws) -> Option<Skew> {
+    aws.last_date()
+        .map(|(date, received)| Skew::from_date(date, received))
+}
+
+impl Session {
+    /// Connects; asks who is calling when `ask_caller` (which also measures the skew).
+    pub async fn connect(options: &AwsOptions, ask_caller: bool) -> Result<Session, Error> {
+        let aws = Aws::connect(options).await?;
+        let caller = if ask_caller {
+            Some(aws.caller().await?)
+        } else {
+            None
+        };
+        let skew = measure_skew(&aws).unwrap_or(Skew::ZERO);
+        Ok(Session { aws, caller, skew })
+    }
+
+    /// AWS's time, as the host estimates it.
+    pub fn clock(&self) -> ServerClock {
+        ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, self.skew)
+    }
+
+    /// The caller's ARN, for the audit log.
+    pub fn operator(&self) -> Option<String> {
+        self.caller.as_ref().map(|c| c.arn.clone())
+    }
+
+    /// Says how the host clock stands, once, when it is off enough to be corrected.
+    pub fn report_skew(&self, reporter: &Reporter) {
+        if self.skew.is_zero() {
+            return;
+        }
+        let direction = if self.skew.millis() > 0 {
+            "behind"
+        } else {
+            "ahead of"
+        };
+        reporter.line(format!(
+            "The host clock is {:.1} s {direction} AWS; planning windows in AWS's time.",
+            self.skew.seconds().abs()
+        ));
+    }
+
+    /// The user and device to act on, from what was given and what AWS can tell.
+    pub async fn resolve(
+        &self,
+        user: Option<UserName>,
+        serial: Option<SerialNumber>,
+    ) -> Result<Target, Error> {
+        let (user, user_from) = match (user, &self.caller) {
+            (Some(user), _) => (user, "given"),
+            (None, Some(caller)) => match &caller.user_name {
+                Some(name) => (UserName::parse(name, Origin::Flag)?, "the caller"),
+                None => {
+                    return Err(AwsError::NotAUser {
+                        arn: caller.arn.clone(),
+                    }
+                    .into());
+                }
+            },
+            (None, None) => {
+                // Not asked yet: ask now.
+                let caller = self.aws.caller().await?;
+                match caller.user_name {
+                    Some(name) => (UserName::parse(&name, Origin::Flag)?, "the caller"),
+                    None => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
+                }
+            }
+        };
+        let (serial, serial_from) = match serial {
+            Some(serial) => (serial, "given"),
+            None => self.default_serial(&user).await?,
+        };
+        Ok(Target {
+            user,
+            user_from,
+            serial,
+            serial_from,
+        })
+    }
+
+    async fn default_serial(&self, user: &UserName) -> Result<(SerialNumber, &'static str), Error> {
+        if let Some(serial) = self.aws.profile_mfa_serial() {
+            let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
+                InputError::usage(
+                    format!("the profile's mfa_serial is not a valid serial number ({e})"),
+                    "fix mfa_serial in ~/.aws/config, or pass --serial-number",
+                )
+            })?;
+            return Ok((serial, "the profile's mfa_serial"));
+        }
+        let devices = self.aws.totp_devices(user).await?;
+        match devices.as_slice() {
+            [] => Err(AwsError::NoDevice {
+                user: user.to_string(),
+            }
+            .into()),
+            [only] => {
+                let serial =
+                    SerialNumber::parse(only, Origin::Flag).map_err(|_| AwsError::Other {
+                        code: "InvalidSerial".into(),
+                        what: "ListMFADevices returned a serial number IAM itself would not accept"
+                            .into(),
+                        detail: String::new(),
+                    })?;
+                Ok((serial, "the user's only TOTP device"))
+            }
+            many => Err(AwsError::AmbiguousDevice {
+                user: user.to_string(),
+                candidates: many.to_vec(),
+            }
+            .into()),
+        }
+    }
+
+    /// What the target's credential on a key may be called: named after the serial, or
+    /// `OWNER@ACCOUNT` as AWS's QR code names it, the account's alias asked for only when a
+    /// credential on the key could need it (`credentials`).
+    pub async fn wanted(&self, target: &Target, credentials: Option<&[Account]>) -> Wanted {
+        let mut owners = vec![target.user.to_string()];
+        if let Some(device) = target.serial.device_name()
+            && !owners.iter().any(|o| o == device)
+        {
+            owners.push(device.to_string());
+        }
+        let account = target
+            .serial
+            .account()
+            .map(str::to_string)
+            .or_else(|| self.caller.as_ref().map(|c| c.account.clone()));
+        let mut wanted = Wanted {
+            serial: Some(target.serial.to_string()),
+            owners,
+            accounts: account.into_iter().collect(),
+            ..Wanted::default()
+        };
+        if let Some(credentials) = credentials
+            && account::alias_could_help(credentials, &wanted)
+        {
+            match self.aws.account_aliases().await {
+                Ok(aliases) => wanted.accounts.extend(aliases),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the account's alias; matching credentials by account id only")
+                }
+            }
+        }
+        wanted
+    }
+}

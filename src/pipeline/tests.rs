@@ -1,0 +1,237 @@
+//! The flow below AWS: the pair reader and the send loop against a manual clock and a fake
+//! submission, so that windows, staleness, skew and retries are tested in milliseconds.
+
+use std::sync::Mutex;
+
+use super::*;
+use crate::aws::{AwsError, Receipt, Refused};
+use crate::source::{CodeSource, DeviceError, SourceInfo};
+use crate::window::{Clock, ManualClock, Period, ServerClock};
+use std::sync::Arc;
+use std::time::Duration;
+use submit::Submitted;
+
+/// A host-clock source that takes `latency` per read on the manual clock and records counters.
+struct SlowSource {
+    clock: Arc<ManualClock>,
+    latencies: Vec<Duration>,
+    reads: Arc<Mutex<Vec<u64>>>,
+}
+
+impl CodeSource for SlowSource {
+    fn describe(&self) -> SourceInfo {
+        SourceInfo {
+            kind: "test",
+            device_serial: None,
+            account: None,
+            period: 30,
+            digits: 6,
+            touch: false,
+        }
+    }
+    fn clock(&self) -> ClockOwner {
+        ClockOwner::Host
+    }
+    fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
+        let mut reads = self.reads.lock().unwrap();
+        let latency = self.latencies.get(reads.len()).copied().unwrap_or_default();
+        reads.push(counter);
+        self.clock.advance(latency);
+        Code::from_digits(format!("{:06}", counter % 1_000_000))
+    }
+}
+
+/// Records what was sent, and the server time at which; fails the first `failures` sends.
+struct FakeAws {
+    clock: ServerClock,
+    failures: u32,
+    sent: Vec<(String, String, Duration)>,
+}
+
+impl Submit for FakeAws {
+    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
+        self.sent.push((
+            code1.expose().into(),
+            code2.expose().into(),
+            self.clock.now(),
+        ));
+        let result = if self.failures > 0 {
+            self.failures -= 1;
+            Err(Refused::from(AwsError::Transient {
+                code: "ServiceFailure".into(),
+                what: "ServiceFailure".into(),
+                detail: String::new(),
+            }))
+        } else {
+            Ok(Receipt {
+                request_id: Some("r".into()),
+            })
+        };
+        Box::pin(async move { result })
+    }
+}
+
+fn setup(
+    start: f64,
+    skew_ms: i64,
+    latencies: &[f64],
+) -> (
+    Arc<ManualClock>,
+    ServerClock,
+    SlowSource,
+    Arc<Mutex<Vec<u64>>>,
+) {
+    let host = Arc::new(ManualClock::new(Duration::from_secs_f64(start)));
+    let server = ServerClock::new(host.clone() as Arc<dyn Clock>, Skew::from_millis(skew_ms));
+    let reads = Arc::new(Mutex::new(Vec::new()));
+    let source = SlowSource {
+        clock: host.clone(),
+        latencies: latencies
+            .iter()
+            .map(|s| Duration::from_secs_f64(*s))
+            .collect(),
+        reads: reads.clone(),
+    };
+    (host, server, source, reads)
+}
+
+async fn run_job(
+    server: &ServerClock,
+    source: SlowSource,
+    mode: Mode,
+    failures: u32,
+    max: u32,
+) -> (Result<Sent, Error>, FakeAws) {
+    let reporter = Reporter::silent();
+    let (_tx, interrupt) = Interrupt::manual();
+    let mut reader = PairReader::new(Box::new(source), server.clone(), mode, reporter, interrupt);
+    let mut aws = FakeAws {
+        clock: server.clone(),
+        failures,
+        sent: Vec::new(),
+    };
+    let result = send_with_retries(&mut reader, &mut aws, max).await;
+    (result, aws)
+}
+
+#[tokio::test]
+async fn waiting_mode_reads_code_2_at_the_boundary() {
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
+    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    let sent = result.unwrap();
+    let c = 1_000_000_012 / 30;
+    assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
+    assert_eq!(sent.pair.map(|p| p.first), Some(c));
+    assert_eq!(aws.sent.len(), 1);
+    assert_eq!(
+        aws.sent[0].2,
+        Duration::from_secs((c + 1) * 30),
+        "submitted at the boundary, not later"
+    );
+}
+
+#[tokio::test]
+async fn no_wait_sends_at_once() {
+    let (host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
+    let (result, _aws) = run_job(&server, source, Mode::NoWait, 0, 3).await;
+    result.unwrap();
+    let c = 1_000_000_012 / 30;
+    assert_eq!(*reads.lock().unwrap(), vec![c - 1, c]);
+    assert_eq!(
+        host.now(),
+        Duration::from_secs(1_000_000_012),
+        "no time passed"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair() {
+    // Code 1 takes 25 s (past the boundary at +18 s): code 2 is then read at once.
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[25.0, 3.0]);
+    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    result.unwrap();
+    let c = 1_000_000_012 / 30;
+    assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
+    assert_eq!(Period::DEFAULT.counter_at(aws.sent[0].2), c + 1);
+}
+
+#[tokio::test]
+async fn a_pair_gone_stale_is_dropped_unsent() {
+    // Code 2 takes 40 s: the pair would reach AWS a window late, so a fresh one is read.
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[0.0, 40.0, 0.0, 0.0]);
+    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    result.unwrap();
+    let reads = reads.lock().unwrap().clone();
+    assert_eq!(reads.len(), 4);
+    assert_eq!(aws.sent.len(), 1, "the stale pair was never sent");
+    assert_eq!(reads[3], reads[2] + 1);
+    assert_eq!(Period::DEFAULT.counter_at(aws.sent[0].2), reads[3]);
+}
+
+#[tokio::test]
+async fn skew_is_applied_to_the_windows() {
+    // The host is 40 s behind AWS: at host 1_000_000_012 AWS is at …052, one window on.
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 40_000, &[]);
+    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    result.unwrap();
+    let c = 1_000_000_052 / 30;
+    assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
+    assert_eq!(Period::DEFAULT.counter_at(aws.sent[0].2), c + 1);
+}
+
+#[tokio::test]
+async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
+    let (result, aws) = run_job(&server, source, Mode::NoWait, 5, 3).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Aws { attempts: 3, .. }), "{err:?}");
+    assert_eq!(aws.sent.len(), 3);
+    let reads = reads.lock().unwrap().clone();
+    let mut sorted = reads.clone();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        reads.len(),
+        "no counter read twice: {reads:?}"
+    );
+    assert!(reads.windows(2).all(|w| w[1] > w[0]), "{reads:?}");
+    for pair in reads.chunks(2) {
+        assert_eq!(pair[1], pair[0] + 1);
+    }
+}
+
+#[tokio::test]
+async fn a_retry_succeeds_with_a_fresh_pair() {
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
+    let (result, aws) = run_job(&server, source, Mode::Wait, 1, 3).await;
+    assert_eq!(result.unwrap().attempts, 2);
+    let reads = reads.lock().unwrap().clone();
+    assert_eq!(reads.len(), 4);
+    assert!(reads[2] > reads[1], "{reads:?}");
+    assert_ne!(aws.sent[0].0, aws.sent[1].0);
+}
+
+#[tokio::test]
+async fn ctrl_c_during_the_wait_sends_nothing() {
+    let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
+    let reporter = Reporter::silent();
+    let (tx, interrupt) = Interrupt::manual();
+    tx.send(true).unwrap();
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        Mode::Wait,
+        reporter,
+        interrupt,
+    );
+    let mut aws = FakeAws {
+        clock: server.clone(),
+        failures: 0,
+        sent: Vec::new(),
+    };
+    let err = send_with_retries(&mut reader, &mut aws, 3)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    assert!(aws.sent.is_empty());
+}

@@ -1,0 +1,151 @@
+//! What the user sees: progress lines, notices and the countdown on stderr, results as text or JSON
+//! on stdout, and the prompts of the device layer (it is handed a [`Reporter`] as its
+//! [`Notifier`]).
+//!
+//! Human lines go to stderr so that stdout carries only results (`--output json`, or the codes of
+//! `codes`). `--quiet` silences progress and success, as the AWS CLI does, but never a prompt that
+//! needs the user's hand (touch the key, type a code, a password). Nothing here ever receives a
+//! seed or a password; codes reach only [`Reporter::codes`], whose purpose is to print them.
+//! [`progress`] draws the countdown, [`results`] and [`tables`] own every result's shape, and
+//! [`time`] how moments are written.
+
+mod progress;
+pub mod results;
+pub mod tables;
+pub mod time;
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use secrecy::SecretString;
+
+use crate::source::{Notifier, SharedNotifier};
+
+pub use results::{CodesReport, ResyncReport};
+pub use tables::{BatchRowReport, Check, CheckStatus, ListedKey, RowResult};
+
+/// The format of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Writes progress, notices and results in the requested format. Cheap to clone: clones share the
+/// countdown, so a source's notices and the planner's lines never draw over each other.
+#[derive(Debug, Clone)]
+pub struct Reporter(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    format: OutputFormat,
+    quiet: bool,
+    terminal: bool,
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Reporter {
+    /// A reporter for the given format; progress is drawn as a bar only when stderr is a terminal.
+    pub fn new(format: OutputFormat, quiet: bool) -> Self {
+        Reporter(Arc::new(Inner {
+            format,
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+            bar: Mutex::new(None),
+        }))
+    }
+
+    /// A reporter that prints nothing but results (tests, rows of a batch).
+    pub fn silent() -> Self {
+        Reporter(Arc::new(Inner {
+            format: OutputFormat::Text,
+            quiet: true,
+            terminal: false,
+            bar: Mutex::new(None),
+        }))
+    }
+
+    /// The format of results.
+    pub fn format(&self) -> OutputFormat {
+        self.0.format
+    }
+
+    /// Whether success is silent.
+    pub fn quiet(&self) -> bool {
+        self.0.quiet
+    }
+
+    /// This reporter as the device layer's notifier.
+    pub fn notifier(&self) -> SharedNotifier {
+        Arc::new(self.clone())
+    }
+
+    /// A progress line on stderr (not in quiet mode).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if !self.0.quiet {
+            self.eprintln(text.as_ref());
+        }
+    }
+
+    /// A warning on stderr: shown even in quiet mode, since it is about something that did not go
+    /// as it should.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        self.eprintln(&format!("warning: {}", text.as_ref()));
+    }
+
+    /// Whether a person may be watching stderr (a prompt is then worth showing even in quiet mode).
+    fn person_sees(&self) -> bool {
+        !self.0.quiet || self.0.terminal
+    }
+
+    fn eprintln(&self, text: &str) {
+        // Above the bar, if one is drawn, so the line does not tear it.
+        if let Ok(bar) = self.0.bar.lock()
+            && let Some(pb) = bar.as_ref()
+            && !pb.is_hidden()
+        {
+            pb.suspend(|| eprintln!("{text}"));
+            return;
+        }
+        eprintln!("{text}");
+    }
+}
+
+impl Notifier for Reporter {
+    fn note(&self, text: &str) {
+        self.line(text);
+    }
+
+    fn act(&self, text: &str) {
+        if self.person_sees() {
+            self.eprintln(text);
+        }
+    }
+
+    fn ask(&self, prompt: &str) {
+        if self.person_sees() {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{prompt}");
+            let _ = err.flush();
+        }
+    }
+
+    fn secret(&self, prompt: &str) -> Option<SecretString> {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return None;
+        }
+        rpassword::prompt_password(prompt)
+            .ok()
+            .map(SecretString::from)
+    }
+}
+
+/// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
+pub(crate) fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}

@@ -1,0 +1,54 @@
+//! The countdown to the next window: a bar at a terminal, one plain line elsewhere (a log, a pipe,
+//! CI), so that a person knows how long the wait is and a transcript stays short.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Reporter;
+
+impl Reporter {
+    /// Starts or updates the countdown to `what`, `left` of `total` to go.
+    pub fn countdown(&self, left: Duration, total: Duration, what: &str) {
+        if self.0.quiet {
+            return;
+        }
+        let Ok(mut bar) = self.0.bar.lock() else {
+            return;
+        };
+        if bar.is_none() {
+            if self.0.terminal {
+                let pb = ProgressBar::with_draw_target(
+                    Some(total.as_millis() as u64),
+                    ProgressDrawTarget::stderr(),
+                );
+                pb.set_style(
+                    ProgressStyle::with_template("{msg} [{bar:30}] {prefix}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                pb.set_message(what.to_string());
+                *bar = Some(pb);
+            } else {
+                eprintln!(
+                    "{what}: waiting {} s for the next window",
+                    left.as_secs_f64().ceil() as u64
+                );
+                *bar = Some(ProgressBar::hidden());
+            }
+        }
+        if let Some(pb) = bar.as_ref() {
+            pb.set_position((total.saturating_sub(left)).as_millis() as u64);
+            pb.set_prefix(format!("{:>2} s", left.as_secs_f64().ceil() as u64));
+        }
+    }
+
+    /// Ends the countdown.
+    pub fn countdown_done(&self) {
+        if let Ok(mut bar) = self.0.bar.lock()
+            && let Some(pb) = bar.take()
+        {
+            pb.finish_and_clear();
+        }
+    }
+}

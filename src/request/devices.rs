@@ -1,0 +1,60 @@
+//! Validated `devices` and `doctor`: which keys to list and how, and how to reach AWS.
+
+use super::aws::{AwsChoice, AwsOptions};
+use super::field::{Field, InputError};
+use super::resync::Output;
+use crate::source::yubikey::Selector;
+
+/// A validated `devices`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicesRequest {
+    /// Which keys (all by default).
+    pub selector: Selector,
+    /// Also list each key's OATH credentials (names only).
+    pub accounts: bool,
+    /// How to report.
+    pub output: Output,
+}
+
+impl DevicesRequest {
+    /// Checks the flags of `devices`.
+    pub fn validate(
+        selector: Selector,
+        accounts: bool,
+        output: Output,
+    ) -> Result<DevicesRequest, InputError> {
+        if let Some(name) = &selector.reader
+            && (name.is_empty() || name.contains('\0'))
+        {
+            return Err(InputError::invalid(
+                Field::flag("--reader"),
+                "is empty",
+                "name the reader in full, as `mfa-resync devices` shows it",
+            ));
+        }
+        Ok(DevicesRequest {
+            selector,
+            accounts,
+            output,
+        })
+    }
+}
+
+/// A validated `doctor`.
+#[derive(Debug, Clone)]
+pub struct DoctorRequest {
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+    /// How to report.
+    pub output: Output,
+}
+
+impl DoctorRequest {
+    /// Checks the flags of `doctor`.
+    pub fn validate(aws: AwsChoice, output: Output) -> Result<DoctorRequest, InputError> {
+        Ok(DoctorRequest {
+            aws: aws.validate()?,
+            output,
+        })
+    }
+}

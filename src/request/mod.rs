@@ -1,0 +1,23 @@
+//! Validated, clap-free requests: everything the user gives is checked here before any I/O, and
+//! what leaves is a value that cannot hold an invalid user name, serial number, code or flag
+//! combination. This layer owns the rules and the wording of input errors; it knows nothing of
+//! clap, and reads nothing but the files the user named as input (`--batch`).
+//!
+//! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints; [`source`],
+//! [`aws`], [`resync`], [`batch`] and [`devices`] check what each command is given.
+
+pub mod aws;
+pub mod batch;
+pub mod devices;
+pub mod field;
+pub mod resync;
+pub mod source;
+pub mod values;
+
+pub use aws::{AwsChoice, AwsOptions};
+pub use batch::{BatchRequest, BatchRow};
+pub use devices::{DevicesRequest, DoctorRequest};
+pub use field::{Field, InputError, Origin};
+pub use resync::{CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
+pub use source::{SourceChoice, SourceKind, SourceSpec};
+pub use values::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};

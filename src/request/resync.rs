@@ -1,0 +1,209 @@
+//! A validated `resync` or `codes`: the target, where the codes come from, the window mode and the
+//! output, checked together before any I/O. The command line (flags and `--cli-input-json`) fills a
+//! clap-free [`ResyncInput`]; nothing that leaves this module can hold an invalid value.
+
+use std::path::PathBuf;
+
+use super::aws::{AwsChoice, AwsOptions};
+use super::field::{Field, InputError, Origin};
+use super::source::{SourceChoice, SourceSpec};
+use super::values::{AuthCode, SerialNumber, UserName};
+use crate::report::OutputFormat;
+use crate::window::Mode;
+
+/// A value as the user gave it, and where (a flag or a `--cli-input-json` key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    /// The text.
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// How the output is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Output {
+    /// Text or JSON.
+    pub format: OutputFormat,
+    /// Nothing on success.
+    pub quiet: bool,
+}
+
+/// `resync` as given, flags and `--cli-input-json` merged (flags win), not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct ResyncInput {
+    /// `--user-name` / `UserName`
+    pub user_name: Option<Given>,
+    /// `--serial-number` / `SerialNumber`
+    pub serial_number: Option<Given>,
+    /// `--authentication-code-1` / `AuthenticationCode1`
+    pub code1: Option<Given>,
+    /// `--authentication-code-2` / `AuthenticationCode2`
+    pub code2: Option<Given>,
+    /// The source flags.
+    pub source: SourceChoice,
+    /// `--no-wait` or not.
+    pub mode: Mode,
+    /// `--max-attempts`
+    pub max_attempts: u32,
+    /// The AWS flags.
+    pub aws: AwsChoice,
+    /// `--output`, `--quiet`
+    pub output: Output,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+}
+
+/// The codes of a resync: given by the user, or read from a source.
+#[derive(Debug)]
+pub enum CodePlan {
+    /// Both codes given by the user.
+    Given(AuthCode, AuthCode),
+    /// Read from a source.
+    Read(SourceSpec),
+}
+
+/// A validated `resync`.
+#[derive(Debug)]
+pub struct ResyncRequest {
+    /// The user, or `None` for the caller.
+    pub user: Option<UserName>,
+    /// The device, or `None` to look it up.
+    pub serial: Option<SerialNumber>,
+    /// Where the codes come from.
+    pub codes: CodePlan,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// At most this many pairs.
+    pub max_attempts: u32,
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+    /// How to report.
+    pub output: Output,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+}
+
+impl ResyncInput {
+    /// Checks every field and their combinations, before any I/O.
+    pub fn validate(self) -> Result<ResyncRequest, InputError> {
+        let user = self
+            .user_name
+            .map(|g| UserName::parse(&g.value, g.origin))
+            .transpose()?;
+        let serial = self
+            .serial_number
+            .map(|g| SerialNumber::parse(&g.value, g.origin))
+            .transpose()?;
+        let code1 = self
+            .code1
+            .map(|g| AuthCode::parse(&g.value, Field::code1(g.origin)))
+            .transpose()?;
+        let code2 = self
+            .code2
+            .map(|g| AuthCode::parse(&g.value, Field::code2(g.origin)))
+            .transpose()?;
+        let source = self.source.spec()?;
+        let codes = code_plan(code1, code2, source, self.mode)?;
+        Ok(ResyncRequest {
+            user,
+            serial,
+            codes,
+            mode: self.mode,
+            max_attempts: self.max_attempts,
+            aws: self.aws.validate()?,
+            output: self.output,
+            audit_log: self.audit_log,
+        })
+    }
+}
+
+fn code_plan(
+    code1: Option<AuthCode>,
+    code2: Option<AuthCode>,
+    source: Option<SourceSpec>,
+    mode: Mode,
+) -> Result<CodePlan, InputError> {
+    match (code1, code2, source) {
+        (Some(c1), Some(c2), None) => {
+            if c1 == c2 {
+                return Err(InputError::invalid(
+                    Field::code2(Origin::Flag),
+                    "is the same as code 1; the codes must come from two consecutive windows",
+                    "wait for the token to show its next code, and give that one",
+                ));
+            }
+            if mode == Mode::NoWait {
+                return Err(InputError::usage(
+                    "--no-wait chooses windows for a source, but both codes were given",
+                    "drop --no-wait, or drop the codes and let a source read them",
+                ));
+            }
+            Ok(CodePlan::Given(c1, c2))
+        }
+        (Some(_), Some(_), Some(_)) => Err(InputError::usage(
+            "both codes were given and a source was chosen",
+            "give the two codes, or a source (--source, --seed-*), not both",
+        )),
+        (Some(_), None, _) => Err(InputError::invalid(
+            Field::code2(Origin::Flag),
+            "is missing while code 1 is given",
+            "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+        )),
+        (None, Some(_), _) => Err(InputError::invalid(
+            Field::code1(Origin::Flag),
+            "is missing while code 2 is given",
+            "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+        )),
+        (None, None, Some(SourceSpec::OtpSlot { digits, .. })) if digits != 6 => {
+            Err(InputError::invalid(
+                Field::flag("--digits"),
+                format!("is {digits}; IAM takes 6-digit codes"),
+                "drop --digits for resync (`codes` prints 8-digit codes for other services)",
+            ))
+        }
+        (None, None, Some(SourceSpec::Prompt)) if mode == Mode::NoWait => Err(InputError::usage(
+            "--no-wait cannot be used with --source prompt: a display token shows only its current code",
+            "drop --no-wait; the countdown tells you when to type code 2",
+        )),
+        (None, None, Some(spec)) => Ok(CodePlan::Read(spec)),
+        // No codes and no source: the YubiKey that is attached, as DESIGN.md's default.
+        (None, None, None) => Ok(CodePlan::Read(SourceSpec::default_yubikey())),
+    }
+}
+
+/// A validated `codes`.
+#[derive(Debug)]
+pub struct CodesRequest {
+    /// Where the codes come from.
+    pub source: SourceSpec,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// How to report.
+    pub output: Output,
+}
+
+impl CodesRequest {
+    /// Checks the flags of `codes`: any source but a display token, which shows its own codes.
+    pub fn validate(
+        source: SourceChoice,
+        mode: Mode,
+        output: Output,
+    ) -> Result<CodesRequest, InputError> {
+        let source = match source.spec()? {
+            Some(SourceSpec::Prompt) => {
+                return Err(InputError::usage(
+                    "`codes` reads codes from a seed or a device; a display token shows its own",
+                    "read the codes off the token's screen, or use --source yubikey or --source seed",
+                ));
+            }
+            Some(spec) => spec,
+            None => SourceSpec::default_yubikey(),
+        };
+        Ok(CodesRequest {
+            source,
+            mode,
+            output,
+        })
+    }
+}

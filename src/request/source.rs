@@ -1,0 +1,208 @@
+//! Where the codes come from, as chosen on the command line or in a `--batch` row: a clap-free
+//! [`SourceChoice`] (the flags, as given) is checked into a [`SourceSpec`] (what to open), before any
+//! device or file is touched.
+
+use std::path::PathBuf;
+
+use super::field::{Field, InputError};
+use crate::source::otp_slot::SlotNumber;
+use crate::source::seed::SeedOrigin;
+use crate::source::yubikey::Selector;
+
+/// The code sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A TOTP seed (base32 or otpauth:// URI) from a file, a variable or stdin.
+    Seed,
+    /// A display token: the user types the codes.
+    Prompt,
+    /// A YubiKey's OATH application, over PC/SC (USB or an NFC reader).
+    Yubikey,
+    /// A YubiKey OTP slot in HMAC-SHA1 challenge-response mode.
+    OtpSlot,
+}
+
+/// The source flags as given, before they are checked together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceChoice {
+    /// `--source`
+    pub source: Option<SourceKind>,
+    /// `--seed-file`
+    pub seed_file: Option<PathBuf>,
+    /// `--seed-env`
+    pub seed_env: Option<String>,
+    /// `--seed-stdin`
+    pub seed_stdin: bool,
+    /// `--device`
+    pub device: Option<u32>,
+    /// `--reader`
+    pub reader: Option<String>,
+    /// `--account`
+    pub account: Option<String>,
+    /// `--slot`
+    pub slot: Option<u8>,
+    /// `--digits` (6 or 8)
+    pub digits: Option<u32>,
+}
+
+/// Where the codes of a request come from, once validated.
+#[derive(Debug)]
+pub enum SourceSpec {
+    /// A seed from this place (read, not yet parsed: reading is I/O and happens just after).
+    Seed(SeedOrigin),
+    /// Typed from a display token.
+    Prompt,
+    /// A YubiKey OTP slot's challenge-response.
+    OtpSlot {
+        /// Which key.
+        selector: Selector,
+        /// Slot 1 or 2.
+        slot: SlotNumber,
+        /// 6 or 8.
+        digits: u32,
+    },
+    /// A YubiKey's OATH account.
+    YubiKey {
+        /// Which key.
+        selector: Selector,
+        /// `--account`, if given.
+        account: Option<String>,
+    },
+}
+
+impl SourceSpec {
+    /// The attached YubiKey, whichever it is, and the account that fits the target.
+    pub fn default_yubikey() -> Self {
+        SourceSpec::YubiKey {
+            selector: Selector::default(),
+            account: None,
+        }
+    }
+}
+
+impl SourceChoice {
+    /// The source these flags choose, or `None` when they choose nothing (the caller decides the
+    /// default: the attached YubiKey, or given codes).
+    pub fn spec(&self) -> Result<Option<SourceSpec>, InputError> {
+        let seed = self.seed_origin()?;
+        self.check_key_flags()?;
+        let key_flags = self.device.is_some() || self.reader.is_some() || self.account.is_some();
+        if (self.slot.is_some() || self.digits.is_some())
+            && self.source != Some(SourceKind::OtpSlot)
+        {
+            return Err(InputError::usage(
+                "--slot and --digits are for --source otp-slot",
+                "add --source otp-slot, or drop --slot/--digits",
+            ));
+        }
+        match (self.source, seed) {
+            (Some(SourceKind::OtpSlot), seed) => self.otp_slot(seed.is_some()).map(Some),
+            (Some(SourceKind::Seed) | None, Some(_)) if key_flags => Err(InputError::usage(
+                "--device, --reader and --account choose a YubiKey, but a seed was given",
+                "drop the YubiKey flags, or the --seed-* flag",
+            )),
+            (Some(SourceKind::Seed) | None, Some(origin)) => Ok(Some(SourceSpec::Seed(origin))),
+            (Some(SourceKind::Seed), None) => Err(InputError::invalid(
+                Field::flag("--source seed"),
+                "needs the seed's place",
+                "add --seed-file FILE, --seed-env VAR or --seed-stdin",
+            )),
+            (Some(SourceKind::Prompt), Some(_)) => Err(InputError::usage(
+                "--source prompt reads typed codes and takes no --seed-* flag",
+                "drop the --seed-* flag, or use --source seed",
+            )),
+            (Some(SourceKind::Prompt), None) if key_flags => Err(InputError::usage(
+                "--source prompt reads typed codes and takes no --device, --reader or --account",
+                "drop those flags, or use --source yubikey",
+            )),
+            (Some(SourceKind::Prompt), None) => Ok(Some(SourceSpec::Prompt)),
+            (Some(SourceKind::Yubikey), Some(_)) => Err(InputError::usage(
+                "--source yubikey reads the key and takes no --seed-* flag",
+                "drop the --seed-* flag, or use --source seed",
+            )),
+            (Some(SourceKind::Yubikey), None) => Ok(Some(self.yubikey())),
+            (None, None) if key_flags => Ok(Some(self.yubikey())),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn selector(&self) -> Selector {
+        Selector {
+            serial: self.device,
+            reader: self.reader.clone(),
+        }
+    }
+
+    fn yubikey(&self) -> SourceSpec {
+        SourceSpec::YubiKey {
+            selector: self.selector(),
+            account: self.account.clone(),
+        }
+    }
+
+    fn seed_origin(&self) -> Result<Option<SeedOrigin>, InputError> {
+        Ok(if let Some(path) = &self.seed_file {
+            Some(SeedOrigin::File(path.clone()))
+        } else if let Some(var) = &self.seed_env {
+            if var.is_empty() || var.contains('=') || var.contains('\0') {
+                return Err(InputError::invalid(
+                    Field::flag("--seed-env"),
+                    "is not an environment variable name",
+                    "give the variable's NAME (e.g. --seed-env MFA_SEED), never the seed itself",
+                ));
+            }
+            Some(SeedOrigin::Env(var.clone()))
+        } else if self.seed_stdin {
+            Some(SeedOrigin::Stdin)
+        } else {
+            None
+        })
+    }
+
+    fn check_key_flags(&self) -> Result<(), InputError> {
+        if let Some(name) = &self.reader
+            && (name.is_empty() || name.contains('\0'))
+        {
+            return Err(InputError::invalid(
+                Field::flag("--reader"),
+                "is empty",
+                "name the reader in full, as `mfa-resync devices` shows it",
+            ));
+        }
+        if let Some(account) = &self.account
+            && (account.is_empty() || account.len() > 64 * 4)
+        {
+            return Err(InputError::invalid(
+                Field::flag("--account"),
+                "must be 1 to 256 bytes",
+                "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn otp_slot(&self, seed_given: bool) -> Result<SourceSpec, InputError> {
+        if seed_given || self.account.is_some() {
+            return Err(InputError::usage(
+                "--source otp-slot reads a slot of the key and takes no --seed-* or --account",
+                "drop those flags, or use --source seed / --source yubikey",
+            ));
+        }
+        let slot = match self.slot {
+            Some(1) => SlotNumber::One,
+            Some(_) => SlotNumber::Two,
+            None => {
+                return Err(InputError::invalid(
+                    Field::flag("--slot"),
+                    "is missing for --source otp-slot",
+                    "add --slot 2 (or 1): the slot programmed with `ykman otp chalresp --totp`",
+                ));
+            }
+        };
+        Ok(SourceSpec::OtpSlot {
+            selector: self.selector(),
+            slot,
+            digits: if self.digits == Some(8) { 8 } else { 6 },
+        })
+    }
+}

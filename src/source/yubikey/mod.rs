@@ -1,0 +1,116 @@
+//! The YubiKey OATH source: codes computed on the key, over PC/SC (USB CCID or an NFC reader).
+//!
+//! Yubico's yubikit opens the session (SELECT, and VALIDATE for a password-protected key); the two
+//! commands on the hot path, LIST and CALCULATE, go through yubikit's protocol layer and their
+//! answers are parsed here ([`ykoath`]), defensively. Finding keys is [`discover`]'s, talking OATH
+//! to one is [`oath`]'s, and choosing the credential for a target is [`account`]'s (a pure rule).
+
+pub mod account;
+pub mod discover;
+pub mod oath;
+pub mod ykoath;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+pub use account::{Step, Wanted};
+pub use discover::{discover, open_one};
+pub use oath::{OpenKey, YubiKeySource};
+
+/// The issuer AWS writes in the QR code of a virtual MFA device.
+pub const AWS_ISSUER: &str = "Amazon Web Services";
+
+/// Which key, as the user chose it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    /// `--device SERIAL`
+    pub serial: Option<u32>,
+    /// `--reader NAME` (a PC/SC reader, named in full)
+    pub reader: Option<String>,
+}
+
+/// A YubiKey found in a reader.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyInfo {
+    /// The PC/SC reader.
+    pub reader: String,
+    /// The serial number, when the key reports it.
+    pub serial: Option<u32>,
+    /// Firmware version.
+    pub firmware: String,
+    /// Form factor (Keychain, Nano, …).
+    pub form_factor: String,
+    /// `USB` or `NFC`, from the ATR as yubikit tells them apart.
+    pub transport: String,
+}
+
+impl KeyInfo {
+    /// "YubiKey 12345678 in reader R", for messages.
+    pub fn label(&self) -> String {
+        match self.serial {
+            Some(serial) => format!("YubiKey {serial}"),
+            None => format!("the YubiKey in {}", self.reader),
+        }
+    }
+}
+
+impl fmt::Display for KeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.serial {
+            Some(serial) => write!(f, "{serial} ({})", self.reader),
+            None => write!(f, "serial unknown ({})", self.reader),
+        }
+    }
+}
+
+/// An OATH account on a key: names and flags only, never a secret or a code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// The credential id as stored: `[period/][issuer:]name`.
+    #[serde(skip)]
+    pub id: Vec<u8>,
+    /// The issuer, if any.
+    pub issuer: Option<String>,
+    /// The account name.
+    pub name: String,
+    /// TOTP (true) or HOTP.
+    pub totp: bool,
+    /// Seconds per window (TOTP).
+    pub period: u32,
+    /// Whether a touch is needed for each code (known after CALCULATE_ALL).
+    pub touch: bool,
+}
+
+impl Account {
+    /// `issuer:name`, as ykman shows it.
+    pub fn display_name(&self) -> String {
+        match &self.issuer {
+            Some(issuer) => format!("{issuer}:{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// Where an OATH password comes from.
+pub enum Password {
+    /// None available: a locked key is an error.
+    None,
+    /// Already read (from `MFA_RESYNC_OATH_PASSWORD`).
+    Given(SecretString),
+    /// Ask on the terminal, without echo, when the key turns out to be locked.
+    Prompt,
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Password::None => "Password::None",
+            Password::Given(_) => "Password::Given(***)",
+            Password::Prompt => "Password::Prompt",
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! The OATH source against the in-process virtual YubiKey: RFC 6238 codes through yubikit's
+//! session, account choice, touch, password, and garbage answers that must be errors.
+
+use testbed::virtual_yubikey::{
+    CardConfig, CardConnection, CredentialConfig, Reply, ScriptedCard, TouchPolicy, VirtualCard,
+};
+
+use secrecy::SecretString;
+
+use super::ykoath::{self, parse_id, shield, tlv, tlvs};
+use super::*;
+use crate::source::{CodeSource, DeviceError, Silent};
+
+const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+fn key() -> KeyInfo {
+    KeyInfo {
+        reader: "in-process".into(),
+        serial: Some(12345678),
+        firmware: "5.7.2".into(),
+        form_factor: "Keychain".into(),
+        transport: "NFC".into(),
+    }
+}
+
+fn card(config: CardConfig) -> VirtualCard {
+    VirtualCard::new(config).unwrap()
+}
+
+fn aws_card() -> VirtualCard {
+    card(
+        CardConfig::new(12345678).with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice@123456789012",
+            SEED,
+        )),
+    )
+}
+
+fn open(responder: ScriptedCard) -> Result<OpenKey<CardConnection<ScriptedCard>>, DeviceError> {
+    OpenKey::open(
+        CardConnection::new(responder),
+        key(),
+        Password::None,
+        1_111_111_109,
+        &Silent,
+    )
+}
+
+fn source(
+    responder: ScriptedCard,
+) -> Result<YubiKeySource<CardConnection<ScriptedCard>>, DeviceError> {
+    open(responder)?
+        .choose(&Wanted::default())
+        .map(|(source, _)| source)
+}
+
+#[test]
+fn codes_are_rfc_6238_through_yubikits_session() {
+    let mut s = source(ScriptedCard::wrapping(aws_card())).unwrap();
+    // RFC 6238 Appendix B, SHA-1, the last 6 of the 8 digits.
+    assert_eq!(s.code_at(59 / 30).unwrap().expose(), "287082");
+    assert_eq!(s.code_at(1_111_111_109 / 30).unwrap().expose(), "081804");
+    assert_eq!(s.code_at(2_000_000_000 / 30).unwrap().expose(), "279037");
+    assert_eq!(s.describe().device_serial.as_deref(), Some("12345678"));
+}
+
+#[test]
+fn the_target_account_is_preferred_and_ambiguity_lists_names() {
+    let config = CardConfig::new(1)
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice@111111111111",
+            SEED,
+        ))
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice@123456789012",
+            SEED,
+        ));
+    let open_key = || open(ScriptedCard::wrapping(card(config.clone()))).unwrap();
+    let choice = Wanted {
+        owners: vec!["alice".into()],
+        accounts: vec!["123456789012".into()],
+        ..Wanted::default()
+    };
+    let (chosen, _) = open_key().choose(&choice).unwrap();
+    assert_eq!(
+        chosen.describe().account.as_deref(),
+        Some("Amazon Web Services:alice@123456789012")
+    );
+    let err = open_key().choose(&Wanted::default()).unwrap_err();
+    assert!(
+        matches!(err, DeviceError::SeveralAccounts { ref available, .. } if available.len() == 2),
+        "{err}"
+    );
+}
+
+#[test]
+fn hotp_accounts_are_refused() {
+    let mut hotp = CredentialConfig::totp(None, "counter", SEED);
+    hotp.oath_type = testbed::virtual_yubikey::OathType::Hotp;
+    let config = CardConfig::new(1).with_credential(hotp);
+    let open_key = open(ScriptedCard::wrapping(card(config))).unwrap();
+    let err = open_key
+        .choose(&Wanted {
+            explicit: Some("counter".into()),
+            ..Wanted::default()
+        })
+        .unwrap_err();
+    assert!(matches!(err, DeviceError::NotTotp { .. }), "{err}");
+}
+
+#[test]
+fn touch_accounts_are_known_and_a_missing_touch_times_out() {
+    let mut account =
+        CredentialConfig::totp_for_account("Amazon Web Services:alice@123456789012", SEED);
+    account.touch = true;
+    let config = CardConfig::new(1)
+        .with_credential(account)
+        .with_touch(TouchPolicy::Deny {
+            after: std::time::Duration::ZERO,
+        });
+    let mut s = source(ScriptedCard::wrapping(card(config))).unwrap();
+    assert!(s.describe().touch);
+    assert!(matches!(
+        s.code_at(1).unwrap_err(),
+        DeviceError::TouchTimedOut { .. }
+    ));
+}
+
+#[test]
+fn a_locked_key_needs_the_password() {
+    let config = || {
+        CardConfig::new(1)
+            .with_credential(CredentialConfig::totp(None, "a", SEED))
+            .with_password("pw")
+    };
+    let err = open(ScriptedCard::wrapping(card(config()))).unwrap_err();
+    assert!(matches!(err, DeviceError::PasswordRequired { .. }), "{err}");
+    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
+    let wrong = OpenKey::open(
+        conn,
+        key(),
+        Password::Given(SecretString::from("nope")),
+        0,
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(wrong, DeviceError::WrongPassword { .. }),
+        "{wrong}"
+    );
+    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
+    let right = OpenKey::open(
+        conn,
+        key(),
+        Password::Given(SecretString::from("pw")),
+        0,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(right.accounts().len(), 1);
+}
+
+/// Garbage from the device is an error, never a panic: each answer replaces the card's own.
+#[test]
+fn garbage_answers_are_errors_not_panics() {
+    let cases: Vec<(&str, u8, Reply)> = vec![
+        (
+            "an empty LIST entry",
+            ykoath::INS_LIST,
+            Reply::data(&[0x72, 0x00], 0x9000),
+        ),
+        (
+            "a LIST TLV past the end",
+            ykoath::INS_LIST,
+            Reply::data(&[0x72, 0x10, 0x21], 0x9000),
+        ),
+        (
+            "a LIST of unknown type",
+            ykoath::INS_LIST,
+            Reply::data(&[0x72, 0x02, 0x51, 0x41], 0x9000),
+        ),
+        (
+            "a CALCULATE ALL with a bad length",
+            ykoath::INS_CALCULATE_ALL,
+            Reply::data(&[0x71, 0x83], 0x9000),
+        ),
+        (
+            "a short truncated code",
+            ykoath::INS_CALCULATE,
+            Reply::data(&[0x76, 0x01, 0x06], 0x9000),
+        ),
+        (
+            "a code of 9 digits",
+            ykoath::INS_CALCULATE,
+            Reply::data(&[0x76, 0x05, 9, 1, 2, 3, 4], 0x9000),
+        ),
+        (
+            "a wrong tag",
+            ykoath::INS_CALCULATE,
+            Reply::data(&[0x75, 0x05, 6, 1, 2, 3, 4], 0x9000),
+        ),
+        (
+            "a wrong status word",
+            ykoath::INS_CALCULATE,
+            Reply::sw(0x6A80),
+        ),
+        (
+            "no status word at all",
+            ykoath::INS_CALCULATE,
+            Reply::raw(vec![0x90]),
+        ),
+        (
+            "an empty answer",
+            ykoath::INS_CALCULATE,
+            Reply::raw(Vec::new()),
+        ),
+    ];
+    for (what, ins, reply) in cases {
+        let responder = ScriptedCard::wrapping(aws_card()).on_ins(ins, reply);
+        let result = source(responder).and_then(|mut s| s.code_at(1));
+        assert!(result.is_err(), "{what}: accepted");
+    }
+    // SELECT itself answering garbage: yubikit's own parsing, shielded.
+    for reply in [
+        Reply::data(&[0x79], 0x9000),
+        Reply::data(&[0x79, 0x03, 5, 7, 2], 0x9000),
+        Reply::sw(0x6A82),
+    ] {
+        let responder = ScriptedCard::wrapping(aws_card()).then(reply);
+        assert!(open(responder).is_err());
+    }
+}
+
+#[test]
+fn the_shield_turns_a_panic_into_an_error() {
+    assert!(shield(|| -> u8 { panic!("a device's garbage") }).is_err());
+    assert_eq!(shield(|| 7), Ok(7));
+}
+
+#[test]
+fn ids_parse_as_ykoath_writes_them() {
+    let a = parse_id(b"Amazon Web Services:alice@123456789012", true);
+    assert_eq!(
+        (a.issuer.as_deref(), a.name.as_str(), a.period),
+        (Some("Amazon Web Services"), "alice@123456789012", 30)
+    );
+    let a = parse_id(b"60/Example:bob", true);
+    assert_eq!(
+        (a.issuer.as_deref(), a.name.as_str(), a.period),
+        (Some("Example"), "bob", 60)
+    );
+    let a = parse_id(b"plain", true);
+    assert_eq!((a.issuer, a.name.as_str()), (None, "plain"));
+}
+
+#[test]
+fn tlvs_refuse_lengths_past_the_end() {
+    assert_eq!(
+        tlvs(&[0x71, 0x02, 0x41, 0x42]).unwrap(),
+        vec![(0x71, &b"AB"[..])]
+    );
+    assert!(tlvs(&[0x71, 0x05, 0x41]).is_err());
+    assert!(tlvs(&[0x71]).is_err());
+    assert!(tlvs(&[0x71, 0x83, 0, 0, 1]).is_err());
+    assert_eq!(tlv(0x74, &[0; 200])[..3], [0x74, 0x81, 200]);
+}
