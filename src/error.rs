@@ -36,6 +36,22 @@ impl std::fmt::Display for Interrupted {
     }
 }
 
+/// Where the pairs sent came from: what a refusal can mean depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairsFrom {
+    /// No pair was involved (the failure came before any).
+    Nothing,
+    /// The user gave both codes: no fresh pair can be read for a retry.
+    Given,
+    /// Typed from a display token.
+    Typed,
+    /// Computed for windows the tool chose (YubiKey, OTP slot, seed).
+    Chosen {
+        /// `--no-wait`: code 1 was the previous window's, which a sign-in may have used.
+        no_wait: bool,
+    },
+}
+
 /// Any failure of a command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,8 +68,8 @@ pub enum Error {
         source: AwsError,
         /// Pairs sent so far (0 when the failure came before any code was sent).
         attempts: u32,
-        /// Whether the user gave the codes (so no fresh pair could be read for a retry).
-        given_codes: bool,
+        /// Where the pairs came from.
+        pairs: PairsFrom,
     },
     /// Ctrl-C.
     #[error("{0}")]
@@ -83,7 +99,7 @@ impl From<AwsError> for Error {
         Error::Aws {
             source,
             attempts: 0,
-            given_codes: false,
+            pairs: PairsFrom::Nothing,
         }
     }
 }
@@ -151,8 +167,8 @@ impl Error {
             Error::Aws {
                 source,
                 attempts,
-                given_codes,
-            } => Some(aws_hint(source, *attempts, *given_codes)),
+                pairs,
+            } => Some(aws_hint(source, *attempts, *pairs)),
         }
     }
 
@@ -181,7 +197,7 @@ impl Error {
     }
 }
 
-fn aws_hint(error: &AwsError, attempts: u32, given_codes: bool) -> String {
+fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
     match error {
         AwsError::NoCredentials { .. } => {
             "configure credentials (`aws configure`, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pick a profile with --profile".into()
@@ -196,16 +212,24 @@ fn aws_hint(error: &AwsError, attempts: u32, given_codes: bool) -> String {
         AwsError::AccessDenied { .. } => {
             "the caller needs iam:ResyncMFADevice (and iam:ListMFADevices to find the device) on the user: ask an administrator".into()
         }
-        AwsError::InvalidCodes { .. } => {
-            "check that the serial number is this token's and that the codes are consecutive; the pair is burned: run again for a fresh one".into()
-        }
+        AwsError::InvalidCodes { .. } => match pairs {
+            PairsFrom::Chosen { no_wait: true } => {
+                "code 1 was the previous window's, which a recent sign-in or resync may have used: run again without --no-wait (the default waits for a fresh window), or after the next window".into()
+            }
+            PairsFrom::Chosen { no_wait: false } => {
+                "the codes were computed for fresh windows, so the credential may not be this device's: check --serial-number and the key's credential (`mfa-resync devices --accounts`) or the seed; run again for a fresh pair".into()
+            }
+            PairsFrom::Given | PairsFrom::Typed | PairsFrom::Nothing => {
+                "check that the serial number is this token's and that the codes are consecutive; the pair is burned: run again for a fresh one".into()
+            }
+        },
         AwsError::NoSuchEntity { .. } => {
             "check --user-name and --serial-number: `aws iam list-mfa-devices --user-name NAME` lists a user's devices".into()
         }
         AwsError::NotAUser { .. } => "pass --user-name NAME: roles and the root user have no IAM user of their own".into(),
         AwsError::NoDevice { .. } => "check the user name, or pass --serial-number SERIAL".into(),
         AwsError::AmbiguousDevice { .. } => "pass --serial-number with one of them".into(),
-        AwsError::Transient { .. } if given_codes => {
+        AwsError::Transient { .. } if pairs == PairsFrom::Given => {
             "the pair may have reached AWS and codes are single-use: run again with a fresh pair".into()
         }
         AwsError::Transient { .. } if attempts == 0 => {

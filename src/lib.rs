@@ -28,7 +28,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::input_json::CLI_SKELETON;
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Exit};
+use crate::error::{Error, Exit, PairsFrom};
 use crate::report::Reporter;
 
 /// Parses argv, runs the command, and turns the outcome into an exit code.
@@ -108,7 +108,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
             detail: String::new(),
         },
         attempts: 0,
-        given_codes: false,
+        pairs: PairsFrom::Nothing,
     })
 }
 

@@ -207,6 +207,11 @@ impl Planner {
         }
     }
 
+    /// Waiting for a fresh window, or not.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The period planned in.
     pub fn period(&self) -> Period {
         self.period

@@ -21,7 +21,9 @@ pub async fn run(request: CodesRequest, reporter: &Reporter) -> Result<(), Error
         Interrupt::ctrl_c(),
     );
     let period = reader.info().period;
-    let read = reader.next().await?;
+    let read = reader
+        .next_with(|code1, counter| reporter.code1(code1.expose(), counter, period))
+        .await?;
     reporter.codes(&CodesReport {
         code1: read.code1.expose(),
         code2: read.code2.expose(),

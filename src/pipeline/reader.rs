@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::interrupt::Interrupt;
-use crate::error::Error;
+use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::report::time::{utc_time_of_day, window_span};
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
@@ -91,16 +91,30 @@ impl PairReader {
         &self.reporter
     }
 
+    /// Where this reader's pairs come from, for the hint of a refusal.
+    pub fn pairs_from(&self) -> PairsFrom {
+        match self.owner {
+            ClockOwner::Device => PairsFrom::Typed,
+            ClockOwner::Host => PairsFrom::Chosen {
+                no_wait: self.planner.mode() == Mode::NoWait,
+            },
+        }
+    }
+
     /// The window planner (its period, and the counters it has spent).
     pub fn planner(&self) -> &Planner {
         &self.planner
     }
 
-    /// Reads the code of window `counter` on a blocking thread, racing Ctrl-C and the watchdog.
-    async fn read(&mut self, counter: u64) -> Result<Code, Error> {
+    /// Reads the code of window `counter` on a blocking thread, racing Ctrl-C and the watchdog;
+    /// a person is asked for it as `label` when the source is typed.
+    async fn read(&mut self, counter: u64, label: Option<&'static str>) -> Result<Code, Error> {
         let source = Arc::clone(&self.source);
         let task = tokio::task::spawn_blocking(move || match source.lock() {
-            Ok(mut source) => source.code_at(counter),
+            Ok(mut source) => match label {
+                Some(label) => source.typed_code(counter, label),
+                None => source.code_at(counter),
+            },
             Err(_) => Err(DeviceError::Malformed {
                 what: "nothing: an earlier read of this device failed midway".into(),
             }),
@@ -152,8 +166,17 @@ impl PairReader {
 
     /// The next pair: consecutive, past every counter sent, and current at the moment it is returned.
     pub async fn next(&mut self) -> Result<ReadPair, Error> {
+        self.next_with(|_, _| {}).await
+    }
+
+    /// As [`PairReader::next`], calling `code1_read` with code 1 and its counter as soon as it is
+    /// read (before the wait), so that a person copying codes can start at once.
+    pub async fn next_with(
+        &mut self,
+        code1_read: impl FnMut(&Code, u64),
+    ) -> Result<ReadPair, Error> {
         match self.owner {
-            ClockOwner::Host => self.next_host().await,
+            ClockOwner::Host => self.next_host(code1_read).await,
             ClockOwner::Device => self.next_typed().await,
         }
     }
@@ -163,7 +186,10 @@ impl PairReader {
         window_span(period.window_start(counter), period.secs())
     }
 
-    async fn next_host(&mut self) -> Result<ReadPair, Error> {
+    async fn next_host(
+        &mut self,
+        mut code1_read: impl FnMut(&Code, u64),
+    ) -> Result<ReadPair, Error> {
         let mut stale = 0;
         loop {
             let pair = self.planner.next_pair(self.clock.now());
@@ -177,14 +203,15 @@ impl PairReader {
             self.touch_prompt(1);
             // Code 1 at once, even for a window still to come: a bad device, password or touch fails
             // before the user waits.
-            let code1 = self.read(pair.first).await?;
+            let code1 = self.read(pair.first, None).await?;
+            code1_read(&code1, pair.first);
             self.reporter
                 .line(format!("Code 1 read (window {}).", self.window(pair.first)));
             let due = self.planner.code2_due(pair);
             self.wait_until(due, &format!("Code 2 at {}", utc_time_of_day(due)))
                 .await?;
             self.touch_prompt(2);
-            let code2 = self.read(pair.second()).await?;
+            let code2 = self.read(pair.second(), None).await?;
             if self.interrupt.fired() {
                 return Err(Error::interrupted());
             }
@@ -229,24 +256,42 @@ impl PairReader {
         }
     }
 
+    /// A display token keeps its own clock: code 1 is what it shows now, code 2 what it shows after
+    /// the host's next boundary. A drifted token changes at its own moment, so at a terminal an
+    /// unchanged code is asked for again until the window after next.
     async fn next_typed(&mut self) -> Result<ReadPair, Error> {
+        let period = self.planner.period();
         crate::source::Notifier::act(&self.reporter, "Type the code your token shows now.");
         let code1 = self
-            .read(self.planner.period().counter_at(self.clock.now()))
+            .read(period.counter_at(self.clock.now()), Some("Code 1"))
             .await?;
-        let typed_in = self.planner.period().counter_at(self.clock.now());
-        let due = self.planner.period().window_start(typed_in + 1);
+        let typed_in = period.counter_at(self.clock.now());
+        let due = period.window_start(typed_in + 1);
         self.wait_until(due, "The token changes its code").await?;
         crate::source::Notifier::act(&self.reporter, "Type the new code your token shows.");
-        let code2 = self.read(typed_in + 1).await?;
-        if code2 == code1 {
-            return Err(DeviceError::Typed {
-                problem:
-                    "code 2 is the same as code 1; the codes must come from two consecutive windows"
-                        .into(),
-                hint: "wait until the token shows a new code, then run again".into(),
+        let mut code2 = self.read(typed_in + 1, Some("Code 2")).await?;
+        let retypes = self.source.lock().is_ok_and(|s| s.retypes());
+        let give_up = period.window_start(typed_in + 2);
+        while code2 == code1 {
+            if !retypes {
+                return Err(DeviceError::Typed {
+                    problem: "code 2 is the same as code 1; the codes must come from two consecutive windows".into(),
+                    hint: "wait until the token shows a new code, then run again".into(),
+                }
+                .into());
             }
-            .into());
+            if self.clock.now() >= give_up {
+                return Err(DeviceError::Typed {
+                    problem: "the token still showed the same code a window after the countdown".into(),
+                    hint: "check that it is the TOTP token of this device (an event-based token changes only when pressed), then run again".into(),
+                }
+                .into());
+            }
+            crate::source::Notifier::act(
+                &self.reporter,
+                "The token still shows the same code; type it when it changes.",
+            );
+            code2 = self.read(typed_in + 1, Some("Code 2")).await?;
         }
         if self
             .sent_codes

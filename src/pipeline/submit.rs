@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use super::reader::PairReader;
 use crate::audit::{Attempt, AuditLog};
 use crate::aws::{Aws, Receipt, Refused};
-use crate::error::Error;
+use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::request::{SerialNumber, UserName};
 use crate::source::Code;
@@ -210,7 +210,7 @@ pub async fn send_with_retries<S: Submit + ?Sized>(
                 return Err(Error::Aws {
                     source: refused.error,
                     attempts,
-                    given_codes: false,
+                    pairs: reader.pairs_from(),
                 });
             }
         }
@@ -232,7 +232,7 @@ pub async fn send_given<S: Submit + ?Sized>(
         Err(refused) => Err(Error::Aws {
             source: refused.error,
             attempts: 1,
-            given_codes: true,
+            pairs: PairsFrom::Given,
         }),
     }
 }

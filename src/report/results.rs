@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::time::window_span;
 use super::{OutputFormat, Reporter, print_stdout};
 
 /// The result of a resync, for the report.
@@ -74,7 +75,16 @@ impl Reporter {
         }
     }
 
-    /// Prints a pair of codes: the one place codes are meant to be shown.
+    /// Code 1 as soon as it is read, in text mode (a person typing into the AWS console can start
+    /// at once); JSON waits for the whole pair.
+    pub fn code1(&self, code: &str, counter: u64, period: u64) {
+        if self.format() == OutputFormat::Text {
+            print_stdout(&code_line(1, code, counter, period));
+        }
+    }
+
+    /// The pair of `codes`: the one place codes are meant to be shown. In text mode code 1 was
+    /// printed when it was read ([`Reporter::code1`]), so only code 2 follows.
     pub fn codes(&self, codes: &CodesReport<'_>) {
         match self.format() {
             OutputFormat::Json => print_stdout(
@@ -86,7 +96,15 @@ impl Reporter {
                 })
                 .to_string(),
             ),
-            OutputFormat::Text => print_stdout(&format!("{}\n{}", codes.code1, codes.code2)),
+            OutputFormat::Text => {
+                print_stdout(&code_line(2, codes.code2, codes.counters.1, codes.period))
+            }
         }
     }
+}
+
+/// `Code 1 (20:41:00–20:41:30 UTC): 123456`
+fn code_line(n: u8, code: &str, counter: u64, period: u64) -> String {
+    let start = std::time::Duration::from_secs(counter.saturating_mul(period));
+    format!("Code {n} ({}): {code}", window_span(start, period))
 }

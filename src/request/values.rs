@@ -7,6 +7,7 @@ use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::field::{Field, InputError, Origin};
+use crate::source::typed;
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
 fn is_user_name_char(c: char) -> bool {
@@ -191,60 +192,20 @@ impl fmt::Debug for AuthCode {
 pub const IAM_CODE_DIGITS: usize = 6;
 
 impl AuthCode {
-    /// Checks that `value` is exactly six ASCII digits; the message never echoes the value.
+    /// Checks that `value` is a 6-digit code (grouped `123 456` or `123-456` is fine); the message
+    /// never echoes the value.
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
-        let trimmed = value.trim();
-        let hint_digits = "type the 6 digits the token shows, without spaces";
-        if trimmed.is_empty() {
-            return Err(InputError::invalid(field, "is empty", hint_digits));
-        }
-        if looks_like_yubico_otp(trimmed) {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "is a {}-character Yubico OTP (what a YubiKey types when touched), not a TOTP code",
-                    trimmed.len()
-                ),
-                "read the TOTP code with `mfa-resync codes` or `ykman oath accounts code`, or let mfa-resync read it (--source yubikey)",
-            ));
-        }
-        if let Some((pos, c)) = trimmed
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_digit())
-        {
-            let problem = if c.is_numeric() {
-                format!(
-                    "character {} is a digit outside ASCII; IAM takes only 0-9",
-                    pos + 1
-                )
-            } else {
-                format!("character {} is not a digit", pos + 1)
-            };
-            return Err(InputError::invalid(field, problem, hint_digits));
-        }
-        if trimmed.len() != IAM_CODE_DIGITS {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "has {} digits; IAM takes exactly {IAM_CODE_DIGITS}",
-                    trimmed.len()
-                ),
-                "AWS MFA codes are 6 digits: check the token, or the seed's `digits` parameter",
-            ));
-        }
-        Ok(AuthCode(trimmed.to_string()))
+        typed::digits(value, IAM_CODE_DIGITS)
+            .map(AuthCode)
+            .map_err(|shape| {
+                InputError::invalid(field, shape.problem(), shape.hint(IAM_CODE_DIGITS))
+            })
     }
 
     /// The digits, for the request and for `codes` output only.
     pub fn expose(&self) -> &str {
         &self.0
     }
-}
-
-/// A Yubico OTP is 32 to 48 modhex characters (`cbdefghijklnrtuv`), typed by the key's OTP slot.
-fn looks_like_yubico_otp(value: &str) -> bool {
-    (32..=64).contains(&value.len()) && value.chars().all(|c| "cbdefghijklnrtuv".contains(c))
 }
 
 #[cfg(test)]
@@ -291,11 +252,18 @@ mod tests {
     #[test]
     fn codes_are_six_ascii_digits_and_never_echoed() {
         let f = Field::code1(Origin::Flag);
-        assert_eq!(
-            AuthCode::parse("123456", f.clone()).unwrap().expose(),
-            "123456"
-        );
-        for bad in ["12345", "1234567", "", "12345a", "١٢٣٤٥٦", "12 3456"] {
+        for good in ["123456", "123 456", "123-456"] {
+            assert_eq!(AuthCode::parse(good, f.clone()).unwrap().expose(), "123456");
+        }
+        for bad in [
+            "12345",
+            "1234567",
+            "",
+            "12345a",
+            "١٢٣٤٥٦",
+            "12 3456",
+            "123 45a",
+        ] {
             let err = AuthCode::parse(bad, f.clone()).unwrap_err();
             assert!(
                 err.to_string().starts_with("--authentication-code-1"),

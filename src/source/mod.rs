@@ -13,6 +13,7 @@ pub mod otpauth;
 pub mod prompt;
 pub mod seed;
 pub mod smartcard;
+pub mod typed;
 pub mod yubikey;
 
 use std::fmt;
@@ -119,6 +120,17 @@ pub trait CodeSource: Send {
     /// The code of window `counter`. For a [`ClockOwner::Device`] source, the code the device
     /// shows now (`counter` is the host's estimate, used only in what the user is told).
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError>;
+    /// As [`CodeSource::code_at`], for a source a person reads out: `label` ("Code 2") says which
+    /// code to type.
+    fn typed_code(&mut self, counter: u64, label: &str) -> Result<Code, DeviceError> {
+        let _ = label;
+        self.code_at(counter)
+    }
+    /// Whether a person at a terminal can type a code again (so a code that has not changed yet
+    /// can be asked for once more instead of failing the run).
+    fn retypes(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo};
+use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, typed};
 
 /// How many times a mistyped code is asked again at a terminal.
 const TERMINAL_TRIES: usize = 3;
@@ -17,7 +17,6 @@ pub struct PromptSource {
     input: Box<dyn BufRead + Send>,
     interactive: bool,
     digits: usize,
-    asked: u32,
     notifier: SharedNotifier,
 }
 
@@ -51,7 +50,6 @@ impl PromptSource {
             input,
             interactive,
             digits: 6,
-            asked: 0,
             notifier,
         }
     }
@@ -66,30 +64,11 @@ impl PromptSource {
     }
 
     fn check(&self, line: &str) -> Result<Code, DeviceError> {
-        let typed = line.trim();
-        let bad = |problem: String| DeviceError::Typed {
-            problem,
-            hint: format!(
-                "type the {} digits the token shows, then Enter",
-                self.digits
-            ),
-        };
-        if typed.is_empty() {
-            return Err(bad("the typed code is empty".into()));
-        }
-        if !typed.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(
-                "the typed code has characters other than the digits 0-9".into(),
-            ));
-        }
-        if typed.len() != self.digits {
-            return Err(bad(format!(
-                "the typed code has {} digits, not {}",
-                typed.len(),
-                self.digits
-            )));
-        }
-        Code::from_digits(typed.to_string())
+        let digits = typed::digits(line, self.digits).map_err(|shape| DeviceError::Typed {
+            problem: format!("the typed code {}", shape.problem()),
+            hint: shape.hint(self.digits),
+        })?;
+        Code::from_digits(digits)
     }
 }
 
@@ -109,15 +88,19 @@ impl CodeSource for PromptSource {
         ClockOwner::Device
     }
 
-    fn code_at(&mut self, _counter: u64) -> Result<Code, DeviceError> {
-        self.asked += 1;
+    fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
+        self.typed_code(counter, "Code")
+    }
+
+    fn retypes(&self) -> bool {
+        self.interactive
+    }
+
+    fn typed_code(&mut self, _counter: u64, label: &str) -> Result<Code, DeviceError> {
         let tries = if self.interactive { TERMINAL_TRIES } else { 1 };
         let mut last = None;
         for _ in 0..tries {
-            self.notifier.ask(&format!(
-                "Code {} shown on the token: ",
-                if self.asked % 2 == 1 { 1 } else { 2 }
-            ));
+            self.notifier.ask(&format!("{label} shown on the token: "));
             let Some(line) = self.read_line()? else {
                 if !self.interactive {
                     self.notifier.act("");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::util::{Bed, counter_now, wait_for_margin};
+use crate::util::{Bed, counter_now, printed_codes, wait_for_margin};
 
 #[test]
 fn no_wait_prints_the_previous_and_current_codes() {
@@ -16,8 +16,14 @@ fn no_wait_prints_the_previous_and_current_codes() {
     );
     out.assert_exit(0);
     assert_eq!(
-        out.stdout,
-        format!("{}\n{}\n", bed.code_at(c - 1), bed.code_at(c))
+        printed_codes(&out.stdout),
+        [bed.code_at(c - 1), bed.code_at(c)]
+    );
+    // Each line says which window it is of, in clock time.
+    let first = out.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("Code 1 (") && first.contains(" UTC): "),
+        "{first}"
     );
     assert!(bed.log().is_empty(), "codes never calls AWS");
 }
@@ -60,8 +66,8 @@ fn seeds_come_from_stdin_too() {
     let out = crate::util::Output::from(child.wait_with_output().unwrap());
     out.assert_exit(0);
     assert_eq!(
-        out.stdout,
-        format!("{}\n{}\n", bed.code_at(c - 1), bed.code_at(c))
+        printed_codes(&out.stdout),
+        [bed.code_at(c - 1), bed.code_at(c)]
     );
 }
 
@@ -94,5 +100,6 @@ fn codes_match_oathtool_when_it_is_installed() {
         .unwrap();
     // `-w 1` prints the code at "now" and the next window's: the window before ours and ours.
     let theirs = String::from_utf8(theirs.stdout).unwrap();
-    assert_eq!(out.stdout, theirs);
+    let theirs: Vec<String> = theirs.lines().map(str::to_string).collect();
+    assert_eq!(printed_codes(&out.stdout), theirs);
 }

@@ -199,6 +199,15 @@ pub fn write_private(path: &Path, contents: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
+/// The codes of `codes`' text output (`Code 1 (HH:MM:SS–HH:MM:SS UTC): 123456`), in order.
+pub fn printed_codes(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("Code "))
+        .filter_map(|l| l.rsplit_once(": ").map(|(_, code)| code.to_string()))
+        .collect()
+}
+
 /// The host's counter now.
 pub fn counter_now() -> u64 {
     unix_now().as_secs() / 30

@@ -282,7 +282,9 @@ fn codes_agree_with_ykman_on_the_same_key() {
             .args(["codes", "--no-wait", "--reader", READER_0]),
     );
     ours.assert_exit(0);
-    let current = ours.stdout.lines().nth(1).expect("two codes").to_string();
+    let current = crate::util::printed_codes(&ours.stdout)
+        .pop()
+        .expect("two codes");
     let ykman = std::process::Command::new("ykman")
         .env(
             "PATH",

@@ -1,0 +1,211 @@
+//! The journeys a new user takes, and the mistakes they make, walked as they would walk them: at a
+//! terminal where a person would be there (a pseudo-terminal from util-linux's `script`), piped
+//! where a script would be.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{BIN, Bed, Output, counter_now, printed_codes, unix_now, wait_for_margin};
+
+/// `mfa-resync ARGS…` run by `script` on a pseudo-terminal, so that stdin and stderr are a
+/// terminal; `lines` are typed, each after its delay from the start. Returns the exit code and the
+/// terminal's transcript.
+fn at_terminal(bed: &Bed, args: &[&str], lines: &[(Duration, String)]) -> (i32, String) {
+    let mut words = vec![BIN.to_string()];
+    words.extend(args.iter().map(|a| a.to_string()));
+    let command_line = words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The same clean environment as every other run, handed through `script` to the program.
+    let base = bed.command();
+    let mut cmd = Command::new("script");
+    cmd.env_clear();
+    for (key, value) in base.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    let mut child = cmd
+        .args(["-qefc", &command_line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let start = std::time::Instant::now();
+    for (at, line) in lines {
+        std::thread::sleep(at.saturating_sub(start.elapsed()));
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+    // Keep the terminal open until the run ends: a closed stdin would be an end of input.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut transcript = String::new();
+    stdout.read_to_string(&mut transcript).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), transcript.replace('\r', ""))
+}
+
+fn grouped(code: &str, sep: char) -> String {
+    format!("{}{sep}{}", &code[..3], &code[3..])
+}
+
+#[test]
+fn a_drifted_token_that_has_not_changed_yet_is_asked_for_again_at_a_terminal() {
+    let bed = Bed::new();
+    wait_for_margin(Duration::from_secs(8));
+    let c = counter_now();
+    let boundary = Duration::from_secs((c + 1) * 30);
+    let after_boundary = boundary.saturating_sub(unix_now());
+    // Code 1 grouped as the token shows it; after the countdown the token still shows it (its
+    // clock is late), then the new code, typed with a hyphen.
+    let (code, transcript) = at_terminal(
+        &bed,
+        &["resync", "--endpoint-url", &bed.url(), "--source", "prompt"],
+        &[
+            (Duration::from_millis(500), grouped(&bed.code_at(c), ' ')),
+            (after_boundary + Duration::from_millis(800), bed.code_at(c)),
+            (
+                after_boundary + Duration::from_secs(3),
+                grouped(&bed.code_at(c + 1), '-'),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    assert!(
+        transcript.contains("The token still shows the same code; type it when it changes."),
+        "{transcript}"
+    );
+    assert_eq!(bed.resync_requests()[0].counters, Some((c, c + 1)));
+}
+
+#[test]
+fn a_yubico_otp_typed_at_the_prompt_is_named_and_asked_again() {
+    let bed = Bed::new();
+    wait_for_margin(Duration::from_secs(8));
+    let c = counter_now();
+    let after_boundary = Duration::from_secs((c + 1) * 30).saturating_sub(unix_now());
+    let (code, transcript) = at_terminal(
+        &bed,
+        &["resync", "--endpoint-url", &bed.url(), "--source", "prompt"],
+        &[
+            (
+                Duration::from_millis(500),
+                "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun".into(),
+            ),
+            (Duration::from_secs(1), bed.code_at(c)),
+            (
+                after_boundary + Duration::from_millis(800),
+                bed.code_at(c + 1),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    assert!(
+        transcript.contains("the typed code is a 44-character Yubico OTP (what a YubiKey types when touched), not a TOTP code; try again"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn piped_codes_that_did_not_change_fail_with_the_reason_and_nothing_sent() {
+    let bed = Bed::new();
+    wait_for_margin(Duration::from_secs(5));
+    let c = counter_now();
+    let mut child = bed.spawn(bed.command().args([
+        "resync",
+        "--endpoint-url",
+        &bed.url(),
+        "--source",
+        "prompt",
+    ]));
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}\n{}", bed.code_at(c), bed.code_at(c)).unwrap();
+    drop(stdin);
+    let out = Output::from(child.wait_with_output().unwrap());
+    out.assert_exit(2)
+        .assert_stderr("code 2 is the same as code 1");
+    assert!(bed.resync_requests().is_empty());
+}
+
+#[test]
+fn grouped_codes_are_taken_on_the_command_line() {
+    let bed = Bed::new();
+    let c = counter_now() + 1;
+    let out = bed.resync(&[
+        "--user-name",
+        "alice",
+        "--serial-number",
+        testbed::iam_local::DEMO_SERIAL,
+        "--authentication-code1",
+        &grouped(&bed.code_at(c), ' '),
+        "--authentication-code2",
+        &grouped(&bed.code_at(c + 1), '-'),
+    ]);
+    out.assert_exit(0);
+    assert_eq!(bed.resync_requests()[0].counters, Some((c, c + 1)));
+}
+
+#[test]
+fn running_no_wait_twice_in_a_row_explains_the_reused_code() {
+    let bed = Bed::new();
+    wait_for_margin(Duration::from_secs(5));
+    let seed = bed.seed_file.to_str().unwrap().to_string();
+    bed.resync(&["--no-wait", "--seed-file", &seed])
+        .assert_exit(0);
+    // A minute later for a person; for AWS, the same window: code 1 was already used.
+    let again = bed.resync(&["--no-wait", "--seed-file", &seed]);
+    again
+        .assert_exit(5)
+        .assert_stderr("a recent sign-in or resync may have used")
+        .assert_stderr("run again without --no-wait");
+    assert!(
+        !again
+            .stderr
+            .contains("check that the serial number is this token's")
+    );
+    // Typed or given codes keep the old advice: the tool did not choose their windows.
+    let c = counter_now();
+    let given = bed.resync(&[
+        "--user-name",
+        "alice",
+        "--serial-number",
+        testbed::iam_local::DEMO_SERIAL,
+        "--authentication-code-1",
+        &bed.code_at(c - 1),
+        "--authentication-code-2",
+        &bed.code_at(c),
+    ]);
+    given
+        .assert_exit(5)
+        .assert_stderr("check that the serial number is this token's");
+}
+
+#[test]
+fn codes_prints_code_1_before_the_wait_so_the_console_can_start() {
+    let bed = Bed::new();
+    wait_for_margin(Duration::from_secs(5));
+    let c = counter_now();
+    let mut child = bed.spawn(
+        bed.command()
+            .args(["codes", "--seed-file"])
+            .arg(&bed.seed_file),
+    );
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(
+        counter_now() == c && child.try_wait().unwrap().is_none(),
+        "code 1 came before the boundary, while codes still waits"
+    );
+    assert_eq!(printed_codes(&first), [bed.code_at(c)]);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(printed_codes(&rest), [bed.code_at(c + 1)]);
+}
