@@ -79,7 +79,7 @@ pub fn digits(text: &str, wanted: usize) -> Result<String, Shape> {
     }
     let half = wanted / 2;
     let grouped = text.len() == wanted + 1
-        && wanted % 2 == 0
+        && wanted.is_multiple_of(2)
         && text.is_char_boundary(half)
         && matches!(text.as_bytes().get(half), Some(b' ' | b'-'));
     let joined: String = if grouped {
