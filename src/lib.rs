@@ -92,6 +92,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             commands::docs::completions(Cli::command(), shell, &mut std::io::stdout().lock());
             Ok(())
         }
+        Command::UdevRules => {
+            report::print_stdout(commands::docs::UDEV_RULES.trim_end());
+            Ok(())
+        }
         Command::Man => {
             // A closed pipe (`| head`) is not a failure.
             let _ = commands::docs::man(Cli::command(), &mut std::io::stdout().lock());

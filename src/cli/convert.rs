@@ -76,6 +76,7 @@ impl DoctorArgs {
     /// The validated request.
     pub fn into_request(self) -> Result<DoctorRequest, InputError> {
         DoctorRequest::validate(
+            self.source.map(Into::into),
             self.aws.choice(),
             crate::request::Output {
                 format: self.output.format(),

@@ -55,11 +55,16 @@ pub enum Command {
     },
     /// Print the man page (roff), for `man -l -` or packaging.
     Man,
+    /// Print the udev rules that give the logged-in user the YubiKey's HID interfaces (for OTP slots).
+    UdevRules,
 }
 
 /// `mfa-resync doctor`
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// The source you resync from: PC/SC problems fail for yubikey and otp-slot, and only warn for seed and prompt [default: yubikey when one is plugged in].
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceArg>,
     /// How to reach AWS.
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -54,3 +54,6 @@ fn roff_escape(text: &str) -> String {
         _ => text,
     }
 }
+
+/// The udev rules the Debian package installs, for those who installed with cargo: the same file.
+pub const UDEV_RULES: &str = include_str!("../../udev/70-mfa-resync-yubikey.rules");

@@ -144,7 +144,7 @@ impl Notifier for Reporter {
 }
 
 /// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
-pub(crate) fn print_stdout(text: &str) {
+pub fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
     let _ = out.flush();

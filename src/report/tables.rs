@@ -59,6 +59,8 @@ pub enum CheckStatus {
     Warn,
     /// Stands in the way.
     Fail,
+    /// Could not run, because an earlier check failed.
+    Skipped,
 }
 
 impl CheckStatus {
@@ -67,6 +69,7 @@ impl CheckStatus {
             CheckStatus::Ok => "ok",
             CheckStatus::Warn => "warn",
             CheckStatus::Fail => "fail",
+            CheckStatus::Skipped => "skip",
         }
     }
 }
@@ -105,6 +108,17 @@ impl Check {
             status: CheckStatus::Warn,
             detail: detail.into(),
             fix: Some(fix.into()),
+            exit: Exit::Success,
+        }
+    }
+
+    /// A check that could not run, and why.
+    pub fn skipped(name: &'static str, reason: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: CheckStatus::Skipped,
+            detail: reason.into(),
+            fix: None,
             exit: Exit::Success,
         }
     }

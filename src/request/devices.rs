@@ -3,6 +3,7 @@
 use super::aws::{AwsChoice, AwsOptions};
 use super::field::{Field, InputError};
 use super::resync::Output;
+use super::source::SourceKind;
 use crate::source::yubikey::Selector;
 
 /// A validated `devices`.
@@ -43,6 +44,8 @@ impl DevicesRequest {
 /// A validated `doctor`.
 #[derive(Debug, Clone)]
 pub struct DoctorRequest {
+    /// The source the user means to resync from, if they said (PC/SC matters only for keys).
+    pub source: Option<SourceKind>,
     /// How to reach AWS.
     pub aws: AwsOptions,
     /// How to report.
@@ -51,8 +54,13 @@ pub struct DoctorRequest {
 
 impl DoctorRequest {
     /// Checks the flags of `doctor`.
-    pub fn validate(aws: AwsChoice, output: Output) -> Result<DoctorRequest, InputError> {
+    pub fn validate(
+        source: Option<SourceKind>,
+        aws: AwsChoice,
+        output: Output,
+    ) -> Result<DoctorRequest, InputError> {
         Ok(DoctorRequest {
+            source,
             aws: aws.validate()?,
             output,
         })

@@ -46,13 +46,13 @@ fn a_healthy_station_passes_with_every_check_on_a_line() {
 }
 
 #[test]
-fn pcscd_down_fails_with_the_fix_and_exit_3() {
+fn pcscd_down_fails_a_yubikey_user_with_the_fix_and_exit_3() {
     let bed = Bed::new();
     // The client library takes pcscd's socket from PCSCLITE_CSOCK_NAME: point it nowhere.
     let out = bed.run(
         bed.command()
             .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
-            .args(["doctor", "--endpoint-url", &bed.url()]),
+            .args(["doctor", "--source", "yubikey", "--endpoint-url", &bed.url()]),
     );
     out.assert_exit(3);
     assert!(
@@ -64,9 +64,65 @@ fn pcscd_down_fails_with_the_fix_and_exit_3() {
             .contains("fix: start it: `sudo systemctl start pcscd.socket`")
     );
     assert!(
+        line(&out.stdout, "readers").starts_with("skip  readers      pcscd is not running"),
+        "{}",
+        out.stdout
+    );
+    assert!(
         line(&out.stdout, "caller").starts_with("ok"),
         "the AWS checks still run"
     );
+    assert!(!out.all().contains("nothing was sent"), "{}", out.all());
+}
+
+#[test]
+fn pcscd_down_only_warns_a_seed_user() {
+    let bed = Bed::new();
+    for source in [&["--source", "seed"][..], &[]] {
+        let out = bed.run(
+            bed.command()
+                .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
+                .arg("doctor")
+                .args(source)
+                .args(["--endpoint-url", &bed.url()]),
+        );
+        out.assert_exit(0);
+        assert!(
+            line(&out.stdout, "pcscd").starts_with("warn  pcscd")
+                && line(&out.stdout, "pcscd").contains("needed only for YubiKeys over USB or NFC"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn the_most_severe_failing_area_gives_the_exit_code() {
+    // pcscd down for a YubiKey user (3) and no credentials (4): credentials come first.
+    let bed = Bed::new();
+    let out = bed.run(
+        bed.command()
+            .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .args(["doctor", "--source", "yubikey", "--endpoint-url", &bed.url()]),
+    );
+    out.assert_exit(4);
+    assert!(line(&out.stdout, "pcscd").starts_with("fail"));
+    assert!(line(&out.stdout, "caller").starts_with("skip  caller       no usable credentials"));
+}
+
+#[test]
+fn udev_rules_are_printed_for_those_who_installed_with_cargo() {
+    let bed = Bed::new();
+    let out = bed.run(bed.command().arg("udev-rules"));
+    out.assert_exit(0);
+    let packaged = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/udev/70-mfa-resync-yubikey.rules"
+    ))
+    .unwrap();
+    assert_eq!(out.stdout, packaged);
 }
 
 #[test]
@@ -90,11 +146,10 @@ fn a_skewed_aws_clock_warns_then_fails() {
             .find(|c| c["Check"] == "clock")
             .expect("a clock check");
         assert_eq!(clock["Status"], status, "offset {offset}: {clock}");
+        // The endpoint is `offset` seconds ahead: the host is behind, said as resync says it.
+        let detail = clock["Detail"].as_str().unwrap();
         assert!(
-            clock["Detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("host clock -"),
+            detail.starts_with("host clock ") && detail.ends_with(" s behind AWS"),
             "{clock}"
         );
         assert!(

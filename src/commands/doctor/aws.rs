@@ -1,0 +1,163 @@
+//! The AWS side of `doctor`: configuration, credentials (kind and source, never the keys), region,
+//! caller, the host clock against AWS's (the pipeline's one skew measurement), and the caller's
+//! TOTP devices. Read-only calls only.
+
+use super::skipped;
+use crate::aws::Aws;
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::pipeline::target::measure_skew;
+use crate::report::Check;
+use crate::request::{AwsOptions, Origin, UserName};
+
+/// Skew above which host-clock sources risk a window off (warn), and past which they will (fail).
+const SKEW_WARN_SECS: f64 = 2.0;
+const SKEW_FAIL_SECS: f64 = 15.0;
+
+/// The AWS checks, in order; those that depend on a failed one are skipped.
+pub async fn checks(options: &AwsOptions) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let aws = match Aws::connect(options).await {
+        Ok(aws) => aws,
+        Err(e) => {
+            let error = Error::from(e);
+            checks.push(Check::fail(
+                "aws config",
+                error.to_string(),
+                error.hint(),
+                Exit::Credentials,
+            ));
+            checks.extend(skipped(
+                &["credentials", "region", "caller", "clock", "mfa devices"],
+                "the AWS configuration did not load",
+            ));
+            return checks;
+        }
+    };
+    match aws.credentials(options.profile.as_deref()).await {
+        Ok(info) => {
+            let expiry = match info.expires_in {
+                Some(left) if left <= 0 => format!(", expired {} s ago", -left),
+                Some(left) => format!(", expiring in {} min", left / 60),
+                None => String::new(),
+            };
+            let detail = format!("{} credentials from {}{expiry}", info.kind, info.source);
+            checks.push(match info.expires_in {
+                Some(left) if left <= 0 => Check::fail(
+                    "credentials",
+                    detail,
+                    Some("refresh them (e.g. `aws sso login`)".into()),
+                    Exit::Credentials,
+                ),
+                _ => Check::ok("credentials", detail),
+            });
+        }
+        Err(e) => {
+            let error = Error::from(e);
+            checks.push(Check::fail(
+                "credentials",
+                error.to_string(),
+                error.hint(),
+                Exit::Credentials,
+            ));
+            checks.push(region(&aws));
+            checks.extend(skipped(
+                &["caller", "clock", "mfa devices"],
+                "no usable credentials",
+            ));
+            return checks;
+        }
+    }
+    checks.push(region(&aws));
+    let caller = match aws.caller().await {
+        Ok(caller) => {
+            checks.push(Check::ok("caller", caller.arn.clone()));
+            caller
+        }
+        Err(e) => {
+            let error = Error::from(e);
+            checks.push(Check::fail(
+                "caller",
+                error.to_string(),
+                error.hint(),
+                error.exit(),
+            ));
+            checks.extend(skipped(
+                &["clock", "mfa devices"],
+                "AWS did not answer who is calling",
+            ));
+            return checks;
+        }
+    };
+    checks.push(clock(&aws));
+    checks.push(match caller.user_name.as_deref().map(|n| UserName::parse(n, Origin::Flag)) {
+        Some(Ok(user)) => match aws.totp_devices(&user).await {
+            Ok(devices) if devices.is_empty() => Check::warn(
+                "mfa devices",
+                format!("user {user} has no TOTP device"),
+                "assign one in the IAM console (or `mfa-resync enroll`), or check the user",
+            ),
+            Ok(devices) => Check::ok(
+                "mfa devices",
+                format!("user {user}: {}", devices.join(", ")),
+            ),
+            Err(e) => {
+                let error = Error::from(e);
+                Check::warn(
+                    "mfa devices",
+                    error.to_string(),
+                    error.hint().unwrap_or_default(),
+                )
+            }
+        },
+        _ => Check::ok(
+            "mfa devices",
+            "the caller is not an IAM user: pass --user-name to resync",
+        ),
+    });
+    checks
+}
+
+fn region(aws: &Aws) -> Check {
+    Check::ok(
+        "region",
+        if aws.region_defaulted() {
+            format!("{} (none configured; IAM is global)", aws.region())
+        } else {
+            aws.region().to_string()
+        },
+    )
+}
+
+/// The host clock against AWS's, as `resync` says it ("7.3 s behind AWS").
+fn clock(aws: &Aws) -> Check {
+    let Some(skew) = measure_skew(aws) else {
+        return Check::warn(
+            "clock",
+            "AWS's answer had no Date header",
+            "check --endpoint-url",
+        );
+    };
+    let secs = skew.seconds();
+    if skew.is_zero() {
+        return Check::ok("clock", format!("within {SKEW_WARN_SECS} s of AWS"));
+    }
+    let direction = if secs > 0.0 { "behind" } else { "ahead of" };
+    let detail = format!("host clock {:.1} s {direction} AWS", secs.abs());
+    if secs.abs() > SKEW_FAIL_SECS {
+        Check::fail(
+            "clock",
+            detail,
+            Some("sync the host clock (`timedatectl set-ntp true`); YubiKey, OTP-slot and seed codes follow it".into()),
+            Exit::ServiceFailure,
+        )
+    } else if secs.abs() > SKEW_WARN_SECS {
+        Check::warn(
+            "clock",
+            detail,
+            "sync the host clock (`timedatectl set-ntp true`); mfa-resync corrects for it meanwhile",
+        )
+    } else {
+        Check::ok("clock", format!("{detail}: within {SKEW_WARN_SECS} s"))
+    }
+}

@@ -1,0 +1,253 @@
+//! The device side of `doctor`: pcscd, readers, YubiKeys, and the hidraw nodes an OTP slot is read
+//! through (with the udev rules that open them to the logged-in user).
+
+use std::path::Path;
+
+use super::skipped;
+use crate::exit::Exit;
+use crate::report::Check;
+use crate::request::SourceKind;
+use crate::source::smartcard;
+use crate::source::yubikey::{self, Selector};
+
+/// Yubico's USB vendor id, as sysfs writes it for HID (`HID_ID=0003:00001050:…`) and USB devices.
+const YUBICO_HID_VENDOR: &str = "00001050";
+const YUBICO_USB_VENDOR: &str = "1050";
+
+/// Where udev rules live, in the order udev reads them.
+const RULES_DIRS: [&str; 3] = [
+    "/etc/udev/rules.d",
+    "/run/udev/rules.d",
+    "/usr/lib/udev/rules.d",
+];
+
+/// Where the Debian package installs our rules.
+const PACKAGED_RULES: &str = "/usr/lib/udev/rules.d/70-mfa-resync-yubikey.rules";
+
+/// How much the user needs the key's interfaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// PC/SC (OATH over CCID, NFC readers): YubiKey users.
+    pcsc: bool,
+    /// The OTP HID interface: OTP-slot users.
+    hid: bool,
+}
+
+impl From<Option<SourceKind>> for Needs {
+    /// As `--source` says; with none, whether a YubiKey is plugged in says.
+    fn from(source: Option<SourceKind>) -> Needs {
+        match source {
+            Some(SourceKind::Yubikey) => Needs {
+                pcsc: true,
+                hid: false,
+            },
+            Some(SourceKind::OtpSlot) => Needs {
+                pcsc: true,
+                hid: true,
+            },
+            Some(SourceKind::Seed | SourceKind::Prompt) => Needs {
+                pcsc: false,
+                hid: false,
+            },
+            None => {
+                let plugged = yubikey_on_usb();
+                Needs {
+                    pcsc: plugged,
+                    hid: false,
+                }
+            }
+        }
+    }
+}
+
+impl Needs {
+    /// A problem that fails for those who need the thing, and warns the others (saying so).
+    fn problem(&self, needed: bool, name: &'static str, detail: String, fix: String) -> Check {
+        if needed {
+            Check::fail(name, detail, Some(fix), Exit::Device)
+        } else {
+            Check::warn(
+                name,
+                format!("{detail} (needed only for YubiKeys over USB or NFC)"),
+                fix,
+            )
+        }
+    }
+}
+
+/// Whether a Yubico device is on the USB bus, whatever pcscd makes of it.
+fn yubikey_on_usb() -> bool {
+    std::fs::read_dir("/sys/bus/usb/devices").is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            std::fs::read_to_string(e.path().join("idVendor"))
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case(YUBICO_USB_VENDOR))
+        })
+    })
+}
+
+/// The device checks, in order.
+pub fn checks(needs: Needs) -> Vec<Check> {
+    let mut checks = pcsc_checks(needs);
+    checks.extend(hidraw_checks(needs));
+    checks
+}
+
+fn pcsc_checks(needs: Needs) -> Vec<Check> {
+    let readers = match smartcard::readers() {
+        Ok(readers) => readers,
+        Err(e) => {
+            let mut checks = vec![needs.problem(
+                needs.pcsc,
+                "pcscd",
+                e.to_string(),
+                "start it: `sudo systemctl start pcscd.socket` (Debian package pcscd)".into(),
+            )];
+            checks.extend(skipped(&["readers", "yubikeys"], "pcscd is not running"));
+            return checks;
+        }
+    };
+    let mut checks = vec![Check::ok("pcscd", "running")];
+    if readers.is_empty() {
+        checks.push(needs.problem(
+            needs.pcsc,
+            "readers",
+            "no smart-card reader".into(),
+            "plug in the YubiKey, or connect the NFC reader".into(),
+        ));
+        checks.extend(skipped(&["yubikeys"], "no smart-card reader"));
+        return checks;
+    }
+    let names: Vec<String> = readers
+        .iter()
+        .map(|(r, present)| format!("{r}{}", if *present { " (card)" } else { "" }))
+        .collect();
+    checks.push(Check::ok("readers", names.join(", ")));
+    checks.push(match yubikey::discover(&Selector::default()) {
+        Ok(keys) if keys.is_empty() => needs.problem(
+            needs.pcsc,
+            "yubikeys",
+            "none in the readers".into(),
+            "insert the YubiKey, or place it on the NFC reader".into(),
+        ),
+        Ok(keys) => Check::ok(
+            "yubikeys",
+            keys.iter()
+                .map(|(k, _)| format!("{} firmware {} {}", k, k.firmware, k.transport))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Err(e) => Check::fail(
+            "yubikeys",
+            e.to_string(),
+            e.hint().map(str::to_string),
+            Exit::Device,
+        ),
+    });
+    checks
+}
+
+/// The YubiKey hidraw nodes (the OTP and FIDO interfaces) and whether we may open them.
+fn hidraw_checks(needs: Needs) -> Vec<Check> {
+    let nodes = yubikey_hidraw_nodes();
+    let rules = installed_rules();
+    let fix = match &rules {
+        Some(_) => "the rules are installed: `sudo udevadm control --reload && sudo udevadm trigger`, then plug the key in again".to_string(),
+        None => format!(
+            "install the rules: `mfa-resync udev-rules | sudo tee {}` (the Debian package installs {PACKAGED_RULES}), then `sudo udevadm control --reload && sudo udevadm trigger`",
+            "/etc/udev/rules.d/70-mfa-resync-yubikey.rules"
+        ),
+    };
+    let mut checks = Vec::new();
+    if nodes.is_empty() {
+        checks.push(Check::ok(
+            "hidraw",
+            "no YubiKey HID interface present (only OTP slots need one)",
+        ));
+    } else {
+        let denied: Vec<String> = nodes
+            .iter()
+            .filter(|n| {
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(n)
+                    .is_err()
+            })
+            .map(|n| n.display().to_string())
+            .collect();
+        checks.push(if denied.is_empty() {
+            Check::ok(
+                "hidraw",
+                format!("{} YubiKey HID node(s) accessible", nodes.len()),
+            )
+        } else if needs.hid {
+            Check::fail(
+                "hidraw",
+                format!("no access to {}", denied.join(", ")),
+                Some(fix.clone()),
+                Exit::Device,
+            )
+        } else {
+            Check::warn(
+                "hidraw",
+                format!(
+                    "no access to {} (needed only for OTP slots, which fall back to CCID)",
+                    denied.join(", ")
+                ),
+                fix.clone(),
+            )
+        });
+    }
+    checks.push(match rules {
+        Some(path) => Check::ok("udev rules", path),
+        None => Check::warn(
+            "udev rules",
+            "no rule grants YubiKey hidraw access to the logged-in user",
+            fix,
+        ),
+    });
+    checks
+}
+
+fn yubikey_hidraw_nodes() -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/sys/class/hidraw") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            std::fs::read_to_string(entry.path().join("device/uevent"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.strip_prefix("HID_ID="))
+                .any(|id| {
+                    id.split(':')
+                        .nth(1)
+                        .is_some_and(|v| v.eq_ignore_ascii_case(YUBICO_HID_VENDOR))
+                })
+        })
+        .map(|entry| Path::new("/dev").join(entry.file_name()))
+        .collect()
+}
+
+/// Ours, or another package's rule that tags Yubico hidraw nodes for the seat's user.
+fn installed_rules() -> Option<String> {
+    for dir in RULES_DIRS {
+        let ours = Path::new(dir).join("70-mfa-resync-yubikey.rules");
+        if ours.exists() {
+            return Some(ours.display().to_string());
+        }
+    }
+    for dir in RULES_DIRS {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if text.contains("1050") && text.contains("uaccess") && text.contains("hidraw") {
+                return Some(entry.path().display().to_string());
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,41 @@
+//! `mfa-resync doctor`: each thing that stands between this machine and a resync, checked in the
+//! order a resync meets them, as a line with ok / warn / fail / skip and the fix.
+//!
+//! [`device`] checks pcscd, readers, keys, hidraw access and udev rules; [`aws`] the configuration,
+//! credentials, region, caller, clock and the caller's devices. What a user needs depends on what
+//! they use: PC/SC problems fail only for YubiKey users (`--source yubikey|otp-slot`, or a key
+//! plugged in), and warn otherwise. A check that could not run because an earlier one failed is
+//! shown as skipped, with the reason. Nothing is sent that changes anything, and no secret or code
+//! is read.
+
+mod aws;
+mod device;
+
+use crate::error::Error;
+use crate::report::{Check, CheckStatus, Reporter};
+use crate::request::DoctorRequest;
+
+/// Runs every check and prints the report; fails with the most severe failing area's exit code
+/// (the highest among the failed checks) when any check failed.
+pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Error> {
+    let needs = device::Needs::from(request.source);
+    let mut checks = device::checks(needs);
+    checks.extend(aws::checks(&request.aws).await);
+    reporter.doctor(&checks);
+    let failed = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .max_by_key(|c| c.exit);
+    match failed {
+        Some(failed) => Err(Error::Doctor {
+            failed: failed.name,
+            exit: failed.exit,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Every check in `names`, skipped for `reason`.
+fn skipped(names: &[&'static str], reason: &str) -> Vec<Check> {
+    names.iter().map(|n| Check::skipped(n, reason)).collect()
+}
