@@ -144,7 +144,9 @@ impl Error {
                 | AwsError::AccessDenied { .. } => Exit::Credentials,
                 AwsError::InvalidCodes { .. } => Exit::CodesRefused,
                 AwsError::NoSuchEntity { .. } | AwsError::NoDevice { .. } => Exit::NoSuchEntity,
-                AwsError::NotAUser { .. } | AwsError::AmbiguousDevice { .. } => Exit::Input,
+                AwsError::NotAUser { .. }
+                | AwsError::AmbiguousDevice { .. }
+                | AwsError::PartitionMismatch { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
             },
         }
@@ -229,6 +231,9 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
         AwsError::NotAUser { .. } => "pass --user-name NAME: roles and the root user have no IAM user of their own".into(),
         AwsError::NoDevice { .. } => "check the user name, or pass --serial-number SERIAL".into(),
         AwsError::AmbiguousDevice { .. } => "pass --serial-number with one of them".into(),
+        AwsError::PartitionMismatch { partition, .. } => format!(
+            "drop --region (or the profile's region) to sign for IAM's region in {partition}, or choose a region of {partition}"
+        ),
         AwsError::Transient { .. } if pairs == PairsFrom::Given => {
             "the pair may have reached AWS and codes are single-use: run again with a fresh pair".into()
         }

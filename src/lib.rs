@@ -33,7 +33,9 @@ use crate::report::Reporter;
 
 /// Parses argv, runs the command, and turns the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let argv = cli::globals::hoist(std::env::args_os().collect());
+    let spelling = cli::Spelling::of(&argv);
+    let mut cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             // clap's usage errors are bad input (exit 2); --help and --version are successes.
@@ -45,8 +47,12 @@ pub fn main_entry() -> ExitCode {
             };
         }
     };
-    init_tracing(cli.verbose);
-    let verbose = cli.verbose;
+    if let Command::Resync(args) = &mut cli.command {
+        args.spelling = spelling;
+    }
+    // `--debug` is the AWS CLI's name for everything: -vvv, and the requests' headers.
+    let verbose = if cli.debug { 3 } else { cli.verbose };
+    init_tracing(verbose, cli.debug);
     match run(cli) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
@@ -118,17 +124,25 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// `-v` shows our steps; `-vv` adds the SDK's; `-vvv` all of ours at trace. The SDK's request and
 /// response bodies (which carry the codes) are never logged: its wire-level targets stay at info.
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, wire: bool) {
     if verbose == 0 {
         return;
     }
-    let filter = match verbose {
+    let mut filter = match verbose {
         1 => "warn,mfa_resync=info",
         2 => "warn,mfa_resync=debug,aws_config=info,aws_smithy_runtime=info",
         _ => {
             "info,mfa_resync=trace,aws_config=debug,aws_smithy_runtime=debug,aws_smithy_runtime::client::orchestrator=info,aws_smithy_http=info,hyper=info"
         }
-    };
+    }
+    .to_string();
+    // The headers of each request and answer, logged by our own interceptor (`aws::wire`), which
+    // never logs a body or the Authorization header; off unless `--debug` asks.
+    filter.push_str(if wire {
+        ",mfa_resync::wire=debug"
+    } else {
+        ",mfa_resync::wire=off"
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -7,6 +7,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
 use super::date_probe::DateProbe;
+use super::wire::Wire;
+use super::partition;
 use super::{Aws, AwsError};
 use crate::request::AwsOptions;
 
@@ -66,34 +68,67 @@ impl Aws {
             endpoint = ?options.endpoint_url,
             "AWS configuration loaded"
         );
-        let region = sdk
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| IAM_DEFAULT_REGION.to_string());
+        let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
+        let region = region_for(
+            sdk.region().map(|r| r.to_string()),
+            options
+                .partition
+                .as_deref()
+                .or(profile_mfa_serial.as_deref().and_then(partition::of_arn)),
+        )?;
         let probe = DateProbe::default();
+        let wire = Wire::default();
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&sdk)
                 .region(Region::new(region.clone()))
                 .interceptor(probe.clone())
+                .interceptor(wire.clone())
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&sdk)
                 .region(Region::new(region.clone()))
                 .interceptor(probe.clone())
+                .interceptor(wire.clone())
                 .build(),
         );
-        let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
         let credentials = sdk.credentials_provider();
         Ok(Aws {
             iam,
             sts,
             probe,
+            wire,
             profile_mfa_serial,
             region,
             region_defaulted,
             credentials,
         })
+    }
+}
+
+/// The region to sign for: the one configured, which must be in the serial's partition; else IAM's
+/// region in the serial's partition (GovCloud's, China's), else `us-east-1` as the AWS CLI.
+fn region_for(configured: Option<String>, partition: Option<&str>) -> Result<String, AwsError> {
+    match (configured, partition) {
+        (Some(region), Some(wanted)) if partition::of_region(&region) != wanted => {
+            Err(AwsError::PartitionMismatch {
+                region,
+                partition: wanted.to_string(),
+            })
+        }
+        (Some(region), _) => Ok(region),
+        (None, Some(wanted)) => {
+            let region = partition::iam_region(wanted).unwrap_or(IAM_DEFAULT_REGION);
+            if wanted != "aws" {
+                tracing::info!(
+                    region,
+                    partition = wanted,
+                    "no region configured: signing for IAM's region in the serial's partition"
+                );
+            }
+            Ok(region.to_string())
+        }
+        (None, None) => Ok(IAM_DEFAULT_REGION.to_string()),
     }
 }
 

@@ -64,6 +64,17 @@ pub enum AwsError {
         /// Their serial numbers.
         candidates: Vec<String>,
     },
+    /// The configured region is in another partition than the device's ARN.
+    #[error(
+        "the region {region} is in partition {}, but the device is in {partition}",
+        crate::aws::partition::of_region(region)
+    )]
+    PartitionMismatch {
+        /// The configured region.
+        region: String,
+        /// The serial's partition.
+        partition: String,
+    },
     /// A failure worth a retry with a fresh pair: throttling, 5xx, timeout, a dropped connection.
     #[error("{what}")]
     Transient {
@@ -99,6 +110,7 @@ impl AwsError {
             AwsError::NotAUser { .. } => "NotAUser".into(),
             AwsError::NoDevice { .. } => "NoDevice".into(),
             AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
+            AwsError::PartitionMismatch { .. } => "PartitionMismatch".into(),
             AwsError::Transient { code, .. } | AwsError::Other { code, .. } => code.clone(),
         }
     }

@@ -9,6 +9,8 @@
 mod client;
 mod date_probe;
 mod error;
+pub mod partition;
+mod wire;
 
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +20,7 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
 use date_probe::DateProbe;
+use wire::Wire;
 pub use error::{AwsError, Refused};
 use error::{classify, short_chain};
 
@@ -62,6 +65,7 @@ pub struct Aws {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     probe: DateProbe,
+    wire: Wire,
     profile_mfa_serial: Option<String>,
     region: String,
     region_defaulted: bool,
@@ -83,6 +87,17 @@ impl Aws {
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// A warning worth giving about the region: a name AWS does not have, with the one it most
+    /// likely meant. (New regions appear, so it is never an error.)
+    pub fn region_warning(&self) -> Option<String> {
+        partition::unknown(&self.region).map(|closest| {
+            format!(
+                "region {:?} is not one AWS is known to have; did you mean {closest:?}?",
+                self.region
+            )
+        })
     }
 
     /// Whether no region was configured and IAM's default was taken.
@@ -137,6 +152,11 @@ impl Aws {
     /// The `mfa_serial` of the selected profile, if it names one.
     pub fn profile_mfa_serial(&self) -> Option<&str> {
         self.profile_mfa_serial.as_deref()
+    }
+
+    /// The URL the last request went to (or tried to), for errors that never reached an endpoint.
+    pub fn last_url(&self) -> Option<String> {
+        self.wire.last_url()
     }
 
     /// The `Date` (whole seconds) of the last response, and the host time it arrived.

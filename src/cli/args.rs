@@ -1,5 +1,6 @@
-//! The flag groups several subcommands share (where the codes come from, the windows, AWS, the
-//! output), and their conversion into the clap-free choices of [`crate::request`].
+//! The flag groups several subcommands share (the key, the seed, the windows, AWS, the output),
+//! each under its own `--help` heading, and their conversion into the clap-free choices of
+//! [`crate::request`].
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use crate::report::OutputFormat;
 use crate::request::{AwsChoice, Output, SourceChoice, SourceKind};
 use crate::window::Mode;
 
-/// The code sources.
+/// The code sources of `resync`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SourceArg {
     /// A TOTP seed (base32 or otpauth:// URI) from --seed-file, --seed-env or --seed-stdin.
@@ -22,28 +23,28 @@ pub enum SourceArg {
     OtpSlot,
 }
 
-/// Flags that choose and configure the code source.
+/// The code sources of `codes`: a display token shows its own codes, so it is not one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodesSourceArg {
+    /// A TOTP seed (base32 or otpauth:// URI) from --seed-file, --seed-env or --seed-stdin.
+    Seed,
+    /// A YubiKey's OATH application, over PC/SC (USB or an NFC reader).
+    Yubikey,
+    /// A YubiKey OTP slot in HMAC-SHA1 challenge-response mode (HID, else CCID); see --slot.
+    OtpSlot,
+}
+
+/// Which key, and which credential or slot on it.
 #[derive(Debug, Args)]
-pub struct SourceArgs {
-    /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
-    #[arg(long, value_enum, value_name = "SOURCE")]
-    pub source: Option<SourceArg>,
-    /// A file holding the seed (mode 600, your own): base32, or the otpauth:// URI of the QR code.
-    #[arg(long, value_name = "FILE", group = "seed")]
-    pub seed_file: Option<PathBuf>,
-    /// The name of an environment variable holding the seed.
-    #[arg(long, value_name = "VAR", group = "seed")]
-    pub seed_env: Option<String>,
-    /// Read the seed from standard input.
-    #[arg(long, group = "seed")]
-    pub seed_stdin: bool,
-    /// The YubiKey to use, by serial number (see `mfa-resync devices`).
+#[command(next_help_heading = "YubiKey")]
+pub struct KeyArgs {
+    /// The YubiKey to use, by serial number (see `mfa-resync devices`) [env: YKMAN_OATH_DEVICE_SERIAL, as aws-vault].
     #[arg(long, value_name = "SERIAL")]
     pub device: Option<u32>,
     /// The PC/SC reader to use, named in full (an NFC reader on a help-desk station, say).
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
-    /// The OATH account on the YubiKey (ISSUER:NAME) [default: the target's AWS account, else the only TOTP one].
+    /// The OATH credential on the key (ISSUER:NAME) [default: the one named for the target device; env: YKMAN_OATH_CREDENTIAL_NAME, as aws-vault].
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
     /// The OTP slot programmed for challenge-response (with --source otp-slot).
@@ -54,8 +55,24 @@ pub struct SourceArgs {
     pub digits: Option<String>,
 }
 
+/// Where a seed is read from: never the command line itself.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Seed")]
+pub struct SeedArgs {
+    /// A file holding the seed (mode 600, your own): base32, or the otpauth:// URI of the QR code.
+    #[arg(long, value_name = "FILE", group = "seed")]
+    pub seed_file: Option<PathBuf>,
+    /// The name of an environment variable holding the seed.
+    #[arg(long, value_name = "VAR", group = "seed")]
+    pub seed_env: Option<String>,
+    /// Read the seed from standard input.
+    #[arg(long, group = "seed")]
+    pub seed_stdin: bool,
+}
+
 /// Flags that choose the windows.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
     /// Use the previous window's code and the current one's, at once, instead of waiting for the next window.
     #[arg(long)]
@@ -73,13 +90,15 @@ impl TimingArgs {
     }
 }
 
-/// Flags that say how to reach AWS (aws-config's chain does the rest: env, profiles, SSO).
+/// How to reach AWS (aws-config's chain does the rest: environment, profiles, SSO). Like the AWS
+/// CLI's global options, these may come before or after the subcommand.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "AWS")]
 pub struct AwsArgs {
-    /// The named profile to use (else AWS_PROFILE, else default).
+    /// The named profile to use (else AWS_PROFILE, else default); it wins over credentials in the environment.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// The region to sign for [default: the profile's, else us-east-1: IAM is global].
+    /// The region to sign for [default: the profile's, else the serial's partition's IAM region, else us-east-1].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Send requests to this URL instead of AWS (e.g. a local IAM endpoint).
@@ -104,6 +123,7 @@ pub enum OutputArg {
 
 /// Flags that shape the report.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// The format of the result.
     #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
@@ -124,20 +144,29 @@ impl From<SourceArg> for SourceKind {
     }
 }
 
-impl SourceArgs {
-    /// The flags, clap-free.
-    pub fn choice(&self) -> SourceChoice {
-        SourceChoice {
-            source: self.source.map(SourceKind::from),
-            seed_file: self.seed_file.clone(),
-            seed_env: self.seed_env.clone(),
-            seed_stdin: self.seed_stdin,
-            device: self.device,
-            reader: self.reader.clone(),
-            account: self.account.clone(),
-            slot: self.slot,
-            digits: self.digits.as_deref().and_then(|d| d.parse().ok()),
+impl From<CodesSourceArg> for SourceKind {
+    fn from(arg: CodesSourceArg) -> SourceKind {
+        match arg {
+            CodesSourceArg::Seed => SourceKind::Seed,
+            CodesSourceArg::Yubikey => SourceKind::Yubikey,
+            CodesSourceArg::OtpSlot => SourceKind::OtpSlot,
         }
+    }
+}
+
+/// The source flags, clap-free.
+pub fn source_choice(source: Option<SourceKind>, key: &KeyArgs, seed: &SeedArgs) -> SourceChoice {
+    SourceChoice {
+        source,
+        seed_file: seed.seed_file.clone(),
+        seed_env: seed.seed_env.clone(),
+        seed_stdin: seed.seed_stdin,
+        device: key.device,
+        reader: key.reader.clone(),
+        account: key.account.clone(),
+        slot: key.slot,
+        digits: key.digits.as_deref().and_then(|d| d.parse().ok()),
+        ..SourceChoice::default()
     }
 }
 

@@ -3,12 +3,23 @@
 
 use std::path::Path;
 
+use super::args::source_choice;
 use super::input_json::{self, JsonInput, pick};
 use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs};
 use crate::request::{
-    BatchRequest, CodesRequest, DevicesRequest, DoctorRequest, InputError, ResyncInput,
+    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, InputError,
+    ResyncInput, SourceChoice,
 };
 use crate::source::yubikey::Selector;
+
+/// aws-vault's variables, as it sets them for `ykman`: the credential's name and the key's serial.
+fn aws_vault(choice: SourceChoice) -> SourceChoice {
+    SourceChoice {
+        aws_vault_credential: std::env::var_os("YKMAN_OATH_CREDENTIAL_NAME"),
+        aws_vault_device: std::env::var_os("YKMAN_OATH_DEVICE_SERIAL"),
+        ..choice
+    }
+}
 
 impl ResyncArgs {
     /// The flags and `--cli-input-json` (read here: it is input), flags winning.
@@ -18,11 +29,20 @@ impl ResyncArgs {
             None => JsonInput::default(),
         };
         Ok(ResyncInput {
+            code_flags: if self.spelling.v1_codes {
+                CodeFlags::V1
+            } else {
+                CodeFlags::V2
+            },
             user_name: pick(self.user_name, json.user_name),
             serial_number: pick(self.serial_number, json.serial_number),
             code1: pick(self.authentication_code_1, json.code1),
             code2: pick(self.authentication_code_2, json.code2),
-            source: self.source.choice(),
+            source: aws_vault(source_choice(
+                self.source.map(Into::into),
+                &self.key,
+                &self.seed,
+            )),
             mode: self.timing.mode(),
             max_attempts: self.max_attempts,
             aws: self.aws.choice(),
@@ -48,7 +68,11 @@ impl CodesArgs {
     /// The validated request.
     pub fn into_request(self) -> Result<CodesRequest, InputError> {
         CodesRequest::validate(
-            self.source.choice(),
+            aws_vault(source_choice(
+                self.source.map(Into::into),
+                &self.key,
+                &self.seed,
+            )),
             self.timing.mode(),
             self.output.output(),
         )

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod convert;
+pub mod globals;
 pub mod input_json;
 
 #[cfg(test)]
@@ -18,28 +19,62 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
-pub use args::{AwsArgs, OutputArg, OutputArgs, SourceArg, SourceArgs, TimingArgs};
+pub use args::{
+    AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, TimingArgs,
+};
+
+/// What `resync --help` ends with: the commonest forms, as a person types them.
+const RESYNC_EXAMPLES: &str = "\
+Examples:
+  mfa-resync resync                                        # the attached YubiKey, your own device
+  mfa-resync resync --seed-file ~/.config/mfa/seed         # a virtual device, from its seed
+  mfa-resync resync --source prompt --serial-number GAHT12345678   # a display token: type the codes
+  mfa-resync resync --user-name bob --reader \"ACS ACR122U 00 00\"   # a help desk, a key on the NFC reader
+  mfa-resync resync --batch tokens.csv --audit-log desk.jsonl        # many tokens, one window";
+
+/// What `codes --help` ends with.
+const CODES_EXAMPLES: &str = "\
+Examples:
+  mfa-resync codes                          # from the attached YubiKey, code 1 at once, code 2 after the wait
+  mfa-resync codes --no-wait --seed-file F  # the previous and current windows' codes, at once
+  mfa-resync codes --output json | mfa-resync resync --cli-input-json \"$(cat)\"";
+
+fn after(examples: &str, codes: &[Exit]) -> String {
+    format!("{examples}\n\n{}", Exit::help_text(codes))
+}
 
 /// mfa-resync: resynchronize a drifted AWS IAM TOTP MFA device in one command.
 #[derive(Debug, Parser)]
-#[command(name = "mfa-resync", version, about, long_about = None, after_help = Exit::help_text(&Exit::every()))]
+#[command(
+    name = "mfa-resync",
+    version,
+    about,
+    long_about = None,
+    after_help = format!(
+        "Global options (--output, --profile, --region, --endpoint-url, --cli-read-timeout,\n--cli-connect-timeout) may come before or after the subcommand, as with the AWS CLI.\n\n{}",
+        Exit::help_text(&Exit::every())
+    )
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
     /// More detail on stderr: -v info, -vv debug, -vvv trace. Never seeds, passwords or codes.
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Output")]
     pub verbose: u8,
+    /// Everything -vvv shows, and each request's and answer's headers as the AWS CLI's --debug does (never bodies, never the Authorization header).
+    #[arg(long, global = true, help_heading = "Output")]
+    pub debug: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
-    #[command(after_help = Exit::help_text(&Exit::every()))]
+    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::every()))]
     Resync(Box<ResyncArgs>),
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
-    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device, Exit::Interrupted]))]
+    #[command(after_help = after(CODES_EXAMPLES, &[Exit::Success, Exit::Input, Exit::Device, Exit::Interrupted]))]
     Codes(CodesArgs),
     /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
@@ -69,7 +104,7 @@ pub struct DoctorArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
     /// The format of the report (text or JSON on stdout).
-    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT", help_heading = "Output")]
     pub output: OutputArg,
 }
 
@@ -86,47 +121,80 @@ pub struct DevicesArgs {
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
     /// The format of the list (text or JSON on stdout).
-    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT", help_heading = "Output")]
     pub output: OutputArg,
+}
+
+/// How the user spelled the flags that have two spellings (AWS CLI v1 and v2), so that an error
+/// names the flag as they wrote it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spelling {
+    /// `--authentication-code1` rather than `--authentication-code-1`.
+    pub v1_codes: bool,
+}
+
+impl Spelling {
+    /// Reads the spelling off the arguments as given.
+    pub fn of(argv: &[std::ffi::OsString]) -> Spelling {
+        Spelling {
+            v1_codes: argv.iter().filter_map(|a| a.to_str()).any(|a| {
+                a == "--authentication-code1"
+                    || a == "--authentication-code2"
+                    || a.starts_with("--authentication-code1=")
+                    || a.starts_with("--authentication-code2=")
+            }),
+        }
+    }
 }
 
 /// `mfa-resync resync`
 #[derive(Debug, Args)]
 pub struct ResyncArgs {
     /// The IAM user whose device to resync [default: the caller, from sts:GetCallerIdentity].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = "Target")]
     pub user_name: Option<String>,
     /// The device: a hardware token's serial or a virtual device's ARN [default: the profile's mfa_serial, else the user's only TOTP device].
-    #[arg(long, value_name = "SERIAL")]
+    #[arg(long, value_name = "SERIAL", help_heading = "Target")]
     pub serial_number: Option<String>,
+    /// The request as JSON (a string, or file://PATH), as the AWS CLI takes it; flags win over it.
+    #[arg(long, value_name = "JSON", help_heading = "Target")]
+    pub cli_input_json: Option<String>,
+    /// Print a JSON skeleton for --cli-input-json and exit.
+    #[arg(long, value_name = "input", num_args = 0..=1, default_missing_value = "input", value_parser = ["input"], help_heading = "Target")]
+    pub generate_cli_skeleton: Option<String>,
+    /// Resync many tokens in one window: a CSV (header user,serial,source,device,account,slot,seed_file) or JSON-lines file, a row per token.
+    #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["user_name", "serial_number", "authentication_code_1", "authentication_code_2", "cli_input_json", "source", "seed_file", "seed_env", "seed_stdin", "device", "reader", "account", "slot", "digits"])]
+    pub batch: Option<PathBuf>,
+    /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
+    #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Where the codes come from")]
+    pub source: Option<SourceArg>,
     /// Code 1, read by you; with code 2, no source is used.
     #[arg(
         long = "authentication-code-1",
         alias = "authentication-code1",
-        value_name = "CODE"
+        value_name = "CODE",
+        help_heading = "Where the codes come from"
     )]
     pub authentication_code_1: Option<String>,
     /// Code 2, from the window after code 1's.
     #[arg(
         long = "authentication-code-2",
         alias = "authentication-code2",
-        value_name = "CODE"
+        value_name = "CODE",
+        help_heading = "Where the codes come from"
     )]
     pub authentication_code_2: Option<String>,
-    /// The request as JSON (a string, or file://PATH), as the AWS CLI takes it; flags win over it.
-    #[arg(long, value_name = "JSON")]
-    pub cli_input_json: Option<String>,
-    /// Print a JSON skeleton for --cli-input-json and exit.
-    #[arg(long, value_name = "input", num_args = 0..=1, default_missing_value = "input", value_parser = ["input"])]
-    pub generate_cli_skeleton: Option<String>,
-    /// Where the codes come from.
+    /// The key.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub key: KeyArgs,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
     /// How the window is chosen.
     #[command(flatten)]
     pub timing: TimingArgs,
     /// How many pairs to try when AWS or the network fails (each attempt with a fresh pair).
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), help_heading = "Timing")]
     pub max_attempts: u32,
     /// How to reach AWS.
     #[command(flatten)]
@@ -135,19 +203,25 @@ pub struct ResyncArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub audit_log: Option<PathBuf>,
-    /// Resync many tokens in one window: a CSV (header user,serial,source,device,account,slot,seed_file) or JSON-lines file, a row per token.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_name", "serial_number", "authentication_code_1", "authentication_code_2", "cli_input_json", "source", "seed_file", "seed_env", "seed_stdin", "device", "reader", "account", "slot", "digits"])]
-    pub batch: Option<PathBuf>,
+    /// How the flags were spelled (not a flag: read off the arguments).
+    #[arg(skip)]
+    pub spelling: Spelling,
 }
 
 /// `mfa-resync codes`
 #[derive(Debug, Args)]
 pub struct CodesArgs {
-    /// Where the codes come from.
+    /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
+    #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Where the codes come from")]
+    pub source: Option<CodesSourceArg>,
+    /// The key.
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub key: KeyArgs,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
     /// How the window is chosen.
     #[command(flatten)]
     pub timing: TimingArgs,

@@ -93,7 +93,7 @@ fn json_errors_name_the_key() {
 fn without_codes_or_a_source_the_attached_yubikey_is_read() {
     let r = resync(&["--user-name", "alice"]).unwrap();
     assert!(
-        matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, account: None }) if *selector == Selector::default())
+        matches!(r.codes, CodePlan::Read(SourceSpec::YubiKey { ref selector, account: None, .. }) if *selector == Selector::default())
     );
     let r = resync(&[
         "--device",

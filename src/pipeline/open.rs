@@ -26,6 +26,8 @@ pub enum Opened {
         key: Box<OpenKey<PcscSmartCardConnection>>,
         /// `--account`, if given.
         explicit: Option<String>,
+        /// `YKMAN_OATH_CREDENTIAL_NAME` (aws-vault), if set.
+        aws_vault: Option<String>,
     },
 }
 
@@ -33,10 +35,15 @@ impl std::fmt::Debug for Opened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Opened::Ready(source) => f.debug_tuple("Ready").field(&source.describe()).finish(),
-            Opened::Key { key, explicit } => f
+            Opened::Key {
+                key,
+                explicit,
+                aws_vault,
+            } => f
                 .debug_struct("Key")
                 .field("key", key)
                 .field("explicit", explicit)
+                .field("aws_vault", aws_vault)
                 .finish(),
         }
     }
@@ -54,13 +61,18 @@ impl Opened {
                 slot,
                 digits,
             } => Opened::Ready(otp_slot::open(selector, *slot, *digits, notifier)?),
-            SourceSpec::YubiKey { selector, account } => {
+            SourceSpec::YubiKey {
+                selector,
+                account,
+                aws_vault,
+            } => {
                 let (key, conn) = yubikey::open_one(selector)?;
                 let now = SystemClock.now().as_secs();
                 let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
                 Opened::Key {
                     key: Box::new(open),
                     explicit: account.clone(),
+                    aws_vault: aws_vault.clone(),
                 }
             }
         })
@@ -105,8 +117,13 @@ impl Opened {
     pub fn finish(self, mut wanted: Wanted) -> Result<(Box<dyn CodeSource>, Option<Step>), Error> {
         Ok(match self {
             Opened::Ready(source) => (source, None),
-            Opened::Key { key, explicit } => {
+            Opened::Key {
+                key,
+                explicit,
+                aws_vault,
+            } => {
                 wanted.explicit = explicit;
+                wanted.aws_vault = aws_vault;
                 let (source, step) = key.choose(&wanted)?;
                 (Box::new(source), Some(step))
             }

@@ -45,9 +45,17 @@ pub fn measure_skew(aws: &Aws) -> Option<Skew> {
 }
 
 impl Session {
-    /// Connects; asks who is calling when `ask_caller` (which also measures the skew).
-    pub async fn connect(options: &AwsOptions, ask_caller: bool) -> Result<Session, Error> {
+    /// Connects; asks who is calling when `ask_caller` (which also measures the skew). A region
+    /// AWS does not have is warned about before anything is sent.
+    pub async fn connect(
+        options: &AwsOptions,
+        ask_caller: bool,
+        reporter: &Reporter,
+    ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
+        if let Some(warning) = aws.region_warning() {
+            reporter.warn(warning);
+        }
         let caller = if ask_caller {
             Some(aws.caller().await?)
         } else {

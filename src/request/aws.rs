@@ -18,6 +18,9 @@ pub struct AwsOptions {
     pub connect_timeout: Duration,
     /// `--cli-read-timeout`: the longest one attempt of a call may take.
     pub read_timeout: Duration,
+    /// The partition of the target device's ARN, when known before any request: the region to
+    /// sign for must be in it.
+    pub partition: Option<String>,
 }
 
 /// The AWS flags as given.
@@ -75,6 +78,7 @@ impl AwsChoice {
             endpoint_url: args.endpoint_url.clone(),
             connect_timeout: Duration::from_secs(args.connect_timeout_secs),
             read_timeout: Duration::from_secs(args.read_timeout_secs),
+            partition: None,
         })
     }
 }

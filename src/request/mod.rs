@@ -18,6 +18,6 @@ pub use aws::{AwsChoice, AwsOptions};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use field::{Field, InputError, Origin};
-pub use resync::{CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
+pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
 pub use source::{SourceChoice, SourceKind, SourceSpec};
 pub use values::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};

@@ -29,9 +29,48 @@ pub struct Output {
     pub quiet: bool,
 }
 
+/// The code flags as the user spelled them: `--authentication-code-1` (AWS CLI v2) or
+/// `--authentication-code1` (v1); both are accepted, and an error names the one written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeFlags {
+    /// Code 1's flag.
+    pub one: &'static str,
+    /// Code 2's flag.
+    pub two: &'static str,
+}
+
+impl CodeFlags {
+    /// AWS CLI v2's spelling.
+    pub const V2: CodeFlags = CodeFlags {
+        one: "--authentication-code-1",
+        two: "--authentication-code-2",
+    };
+    /// AWS CLI v1's spelling.
+    pub const V1: CodeFlags = CodeFlags {
+        one: "--authentication-code1",
+        two: "--authentication-code2",
+    };
+
+    fn code1(self, origin: Origin) -> Field {
+        Field::request(self.one, "AuthenticationCode1", origin)
+    }
+
+    fn code2(self, origin: Origin) -> Field {
+        Field::request(self.two, "AuthenticationCode2", origin)
+    }
+}
+
+impl Default for CodeFlags {
+    fn default() -> Self {
+        CodeFlags::V2
+    }
+}
+
 /// `resync` as given, flags and `--cli-input-json` merged (flags win), not yet checked.
 #[derive(Debug, Clone, Default)]
 pub struct ResyncInput {
+    /// How the code flags were spelled.
+    pub code_flags: CodeFlags,
     /// `--user-name` / `UserName`
     pub user_name: Option<Given>,
     /// `--serial-number` / `SerialNumber`
@@ -95,23 +134,27 @@ impl ResyncInput {
             .serial_number
             .map(|g| SerialNumber::parse(&g.value, g.origin))
             .transpose()?;
+        let flags = self.code_flags;
         let code1 = self
             .code1
-            .map(|g| AuthCode::parse(&g.value, Field::code1(g.origin)))
+            .map(|g| AuthCode::parse(&g.value, flags.code1(g.origin)))
             .transpose()?;
         let code2 = self
             .code2
-            .map(|g| AuthCode::parse(&g.value, Field::code2(g.origin)))
+            .map(|g| AuthCode::parse(&g.value, flags.code2(g.origin)))
             .transpose()?;
         let source = self.source.spec()?;
-        let codes = code_plan(code1, code2, source, self.mode)?;
+        let default_key = self.source.default_yubikey()?;
+        let codes = code_plan(code1, code2, source, self.mode, flags, default_key)?;
+        let mut aws = self.aws.validate()?;
+        aws.partition = serial.as_ref().and_then(SerialNumber::partition);
         Ok(ResyncRequest {
             user,
             serial,
             codes,
             mode: self.mode,
             max_attempts: self.max_attempts,
-            aws: self.aws.validate()?,
+            aws,
             output: self.output,
             audit_log: self.audit_log,
         })
@@ -123,12 +166,14 @@ fn code_plan(
     code2: Option<AuthCode>,
     source: Option<SourceSpec>,
     mode: Mode,
+    flags: CodeFlags,
+    default_key: SourceSpec,
 ) -> Result<CodePlan, InputError> {
     match (code1, code2, source) {
         (Some(c1), Some(c2), None) => {
             if c1 == c2 {
                 return Err(InputError::invalid(
-                    Field::code2(Origin::Flag),
+                    flags.code2(Origin::Flag),
                     "is the same as code 1; the codes must come from two consecutive windows",
                     "wait for the token to show its next code, and give that one",
                 ));
@@ -146,12 +191,12 @@ fn code_plan(
             "give the two codes, or a source (--source, --seed-*), not both",
         )),
         (Some(_), None, _) => Err(InputError::invalid(
-            Field::code2(Origin::Flag),
+            flags.code2(Origin::Flag),
             "is missing while code 1 is given",
             "give both codes, or neither and let a source read them (--source seed, --source prompt)",
         )),
         (None, Some(_), _) => Err(InputError::invalid(
-            Field::code1(Origin::Flag),
+            flags.code1(Origin::Flag),
             "is missing while code 2 is given",
             "give both codes, or neither and let a source read them (--source seed, --source prompt)",
         )),
@@ -168,7 +213,7 @@ fn code_plan(
         )),
         (None, None, Some(spec)) => Ok(CodePlan::Read(spec)),
         // No codes and no source: the YubiKey that is attached, as DESIGN.md's default.
-        (None, None, None) => Ok(CodePlan::Read(SourceSpec::default_yubikey())),
+        (None, None, None) => Ok(CodePlan::Read(default_key)),
     }
 }
 
@@ -190,6 +235,7 @@ impl CodesRequest {
         mode: Mode,
         output: Output,
     ) -> Result<CodesRequest, InputError> {
+        let default_key = source.default_yubikey();
         let source = match source.spec()? {
             Some(SourceSpec::Prompt) => {
                 return Err(InputError::usage(
@@ -198,7 +244,7 @@ impl CodesRequest {
                 ));
             }
             Some(spec) => spec,
-            None => SourceSpec::default_yubikey(),
+            None => default_key?,
         };
         Ok(CodesRequest {
             source,

@@ -2,6 +2,7 @@
 //! [`SourceChoice`] (the flags, as given) is checked into a [`SourceSpec`] (what to open), before any
 //! device or file is touched.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::field::{Field, InputError};
@@ -43,6 +44,10 @@ pub struct SourceChoice {
     pub slot: Option<u8>,
     /// `--digits` (6 or 8)
     pub digits: Option<u32>,
+    /// aws-vault's `YKMAN_OATH_CREDENTIAL_NAME`, as found in the environment.
+    pub aws_vault_credential: Option<OsString>,
+    /// aws-vault's `YKMAN_OATH_DEVICE_SERIAL`, as found in the environment.
+    pub aws_vault_device: Option<OsString>,
 }
 
 /// Where the codes of a request come from, once validated.
@@ -67,7 +72,17 @@ pub enum SourceSpec {
         selector: Selector,
         /// `--account`, if given.
         account: Option<String>,
+        /// `YKMAN_OATH_CREDENTIAL_NAME` (aws-vault), if set.
+        aws_vault: Option<String>,
     },
+}
+
+impl SourceChoice {
+    /// The attached YubiKey (or aws-vault's), and the credential that fits the target: what is
+    /// read when neither codes nor a source are given.
+    pub fn default_yubikey(&self) -> Result<SourceSpec, InputError> {
+        self.yubikey()
+    }
 }
 
 impl SourceSpec {
@@ -76,6 +91,7 @@ impl SourceSpec {
         SourceSpec::YubiKey {
             selector: Selector::default(),
             account: None,
+            aws_vault: None,
         }
     }
 }
@@ -120,24 +136,70 @@ impl SourceChoice {
                 "--source yubikey reads the key and takes no --seed-* flag",
                 "drop the --seed-* flag, or use --source seed",
             )),
-            (Some(SourceKind::Yubikey), None) => Ok(Some(self.yubikey())),
-            (None, None) if key_flags => Ok(Some(self.yubikey())),
+            (Some(SourceKind::Yubikey), None) => self.yubikey().map(Some),
+            (None, None) if key_flags => self.yubikey().map(Some),
+            // Nothing chosen: the caller's default (the attached key, or given codes), with
+            // aws-vault's variables kept for when it is the key.
             (None, None) => Ok(None),
         }
     }
 
-    fn selector(&self) -> Selector {
-        Selector {
-            serial: self.device,
+    /// `--device`, else aws-vault's `YKMAN_OATH_DEVICE_SERIAL` when no reader is named either.
+    fn selector(&self) -> Result<Selector, InputError> {
+        let serial = match (self.device, &self.reader, &self.aws_vault_device) {
+            (None, None, Some(value)) => {
+                let serial = value.to_str().and_then(|v| v.trim().parse::<u32>().ok());
+                match serial {
+                    Some(serial) => {
+                        tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
+                        Some(serial)
+                    }
+                    None => {
+                        return Err(InputError::invalid(
+                            Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
+                            "is not a YubiKey serial number",
+                            "set it to the digits printed on the key (`mfa-resync devices` lists them), or unset it",
+                        ));
+                    }
+                }
+            }
+            (device, _, _) => device,
+        };
+        Ok(Selector {
+            serial,
             reader: self.reader.clone(),
+        })
+    }
+
+    /// aws-vault's `YKMAN_OATH_CREDENTIAL_NAME`, which names the credential when `--account` does not.
+    fn aws_vault_credential(&self) -> Result<Option<String>, InputError> {
+        let Some(value) = &self.aws_vault_credential else {
+            return Ok(None);
+        };
+        let bad = |problem: &str| {
+            InputError::invalid(
+                Field::flag("YKMAN_OATH_CREDENTIAL_NAME"),
+                problem,
+                "set it to the credential's name as `mfa-resync devices --accounts` shows it, or unset it",
+            )
+        };
+        match value.to_str() {
+            None => Err(bad("is not UTF-8")),
+            Some("") => Err(bad("is empty")),
+            Some(name) if name.len() > 64 * 4 => Err(bad("is longer than any credential name")),
+            Some(name) => {
+                tracing::info!("the credential is YKMAN_OATH_CREDENTIAL_NAME's (aws-vault)");
+                Ok(Some(name.to_string()))
+            }
         }
     }
 
-    fn yubikey(&self) -> SourceSpec {
-        SourceSpec::YubiKey {
-            selector: self.selector(),
+    fn yubikey(&self) -> Result<SourceSpec, InputError> {
+        Ok(SourceSpec::YubiKey {
+            selector: self.selector()?,
             account: self.account.clone(),
-        }
+            aws_vault: self.aws_vault_credential()?,
+        })
     }
 
     fn seed_origin(&self) -> Result<Option<SeedOrigin>, InputError> {
@@ -200,7 +262,7 @@ impl SourceChoice {
             }
         };
         Ok(SourceSpec::OtpSlot {
-            selector: self.selector(),
+            selector: self.selector()?,
             slot,
             digits: if self.digits == Some(8) { 8 } else { 6 },
         })

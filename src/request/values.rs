@@ -137,6 +137,15 @@ impl SerialNumber {
         &self.0
     }
 
+    /// The partition of a virtual device's ARN (`arn:aws-us-gov:…` gives `aws-us-gov`), if this is one.
+    pub fn partition(&self) -> Option<String> {
+        let mut parts = self.0.split(':');
+        match (parts.next(), parts.next()) {
+            (Some("arn"), Some(partition)) if !partition.is_empty() => Some(partition.to_string()),
+            _ => None,
+        }
+    }
+
     /// The name of a virtual device (`arn:…:mfa/[path/]NAME` gives NAME), if this is one: what AWS's
     /// QR code puts before the `@`.
     pub fn device_name(&self) -> Option<&str> {

@@ -119,6 +119,13 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
 }
 
 fn region(aws: &Aws) -> Check {
+    if let Some(warning) = aws.region_warning() {
+        return Check::warn(
+            "region",
+            warning,
+            "check --region, AWS_REGION and the profile's region",
+        );
+    }
     Check::ok(
         "region",
         if aws.region_defaulted() {

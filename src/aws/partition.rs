@@ -1,0 +1,137 @@
+//! AWS partitions and regions: which partition a region or an ARN is in, where IAM lives in each
+//! (IAM is global within a partition: `us-east-1`, `us-gov-west-1`, `cn-north-1`), and whether a
+//! region name is one AWS has (a typo such as `us-east1` is worth a warning before anything is
+//! sent; new regions appear, so an unknown name is only a warning).
+
+/// The partition a region belongs to, by AWS's naming.
+pub fn of_region(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else {
+        "aws"
+    }
+}
+
+/// The partition of an ARN (`arn:PARTITION:…`).
+pub fn of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    match (parts.next(), parts.next()) {
+        (Some("arn"), Some(partition)) if !partition.is_empty() => Some(partition),
+        _ => None,
+    }
+}
+
+/// Where IAM signs in a partition.
+pub fn iam_region(partition: &str) -> Option<&'static str> {
+    match partition {
+        "aws" => Some("us-east-1"),
+        "aws-us-gov" => Some("us-gov-west-1"),
+        "aws-cn" => Some("cn-north-1"),
+        "aws-iso" => Some("us-iso-east-1"),
+        "aws-iso-b" => Some("us-isob-east-1"),
+        _ => None,
+    }
+}
+
+/// The regions AWS has, as of this release (the AWS General Reference's region table).
+const KNOWN_REGIONS: [&str; 40] = [
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-isob-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eusc-de-east-1",
+];
+
+/// `None` for a known region; else the known region closest to it, to suggest.
+pub fn unknown(region: &str) -> Option<&'static str> {
+    if KNOWN_REGIONS.contains(&region) {
+        return None;
+    }
+    KNOWN_REGIONS
+        .iter()
+        .min_by_key(|known| distance(region, known))
+        .copied()
+}
+
+/// Levenshtein distance, for suggesting the region a typo meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_of_regions_and_arns() {
+        assert_eq!(of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(of_region("cn-northwest-1"), "aws-cn");
+        assert_eq!(of_region("eu-west-3"), "aws");
+        assert_eq!(of_arn("arn:aws-us-gov:iam::123456789012:mfa/a"), Some("aws-us-gov"));
+        assert_eq!(of_arn("GAHT12345678"), None);
+        assert_eq!(iam_region("aws-cn"), Some("cn-north-1"));
+    }
+
+    #[test]
+    fn a_typo_suggests_the_region_it_meant() {
+        assert_eq!(unknown("us-east-1"), None);
+        assert_eq!(unknown("us-east1"), Some("us-east-1"));
+        assert_eq!(unknown("eu-wset-1"), Some("eu-west-1"));
+    }
+}
