@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use testbed::iam_local::{self, Config, Fault, Server, State, StateFileError};
+use testbed::iam_local::{self, Config, Fault, Partition, Server, State, StateFileError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Serve IAM and STS on 127.0.0.1 until SIGTERM or SIGINT.
     Serve(ServeArgs),
-    /// Write a demo state file (user alice with a virtual MFA device) and its seed.
+    /// Write a demo state file (user alice with a virtual MFA device, an admin) and the seed.
     Init(InitArgs),
 }
 
@@ -73,6 +73,78 @@ struct InitArgs {
     /// Replace existing files.
     #[arg(long)]
     force: bool,
+    /// The account alias (what QR codes and `USER@ALIAS` credential names show).
+    #[arg(long, value_name = "ALIAS", value_parser = parse_alias)]
+    alias: Option<String>,
+    /// The partition of every ARN: aws, aws-us-gov or aws-cn.
+    #[arg(long, value_name = "PARTITION", default_value = "aws")]
+    partition: Partition,
+    /// The twelve-digit account id.
+    #[arg(long, value_name = "ID", default_value = iam_local::DEMO_ACCOUNT_ID, value_parser = parse_account_id)]
+    account_id: String,
+    /// Name of alice's device (serial `arn:…:mfa/NAME`), when it should differ from the user name.
+    #[arg(long, value_name = "NAME", default_value = "alice", value_parser = parse_name)]
+    device_name: String,
+    /// Another user, without access keys or devices (a target for the admin). Repeatable.
+    #[arg(long = "user", value_name = "NAME", value_parser = parse_name)]
+    users: Vec<String>,
+    /// A virtual device that was created but never enabled; its seed is not kept. Repeatable.
+    #[arg(long = "unassigned-device", value_name = "NAME", value_parser = parse_name)]
+    unassigned_devices: Vec<String>,
+    /// Deny an action, as an explicit deny in a policy would: WHO:ACTION with WHO a user name or
+    /// role/NAME, ACTION like DeactivateMFADevice or iam:*. Repeatable.
+    #[arg(long = "deny", value_name = "WHO:ACTION", value_parser = parse_deny)]
+    denies: Vec<(String, String)>,
+}
+
+/// IAM user and device names: 1–128 of `[\w+=,.@-]` (the device name allows 226, but a
+/// longer one would not fit a serial number).
+fn parse_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    ok.then(|| s.to_owned())
+        .ok_or_else(|| "expected 1-128 of letters, digits and _+=,.@-".to_owned())
+}
+
+fn parse_alias(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let edge = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&b.len())
+        && edge(b.first())
+        && edge(b.last())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && !s.contains("--");
+    ok.then(|| s.to_owned()).ok_or_else(|| {
+        "expected 3-63 lower-case letters, digits and single dashes, not at either end".to_owned()
+    })
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.to_owned())
+        .ok_or_else(|| "expected 12 digits".to_owned())
+}
+
+fn parse_deny(s: &str) -> Result<(String, String), String> {
+    let (who, action) = s
+        .split_once(':')
+        .ok_or_else(|| "expected WHO:ACTION, e.g. alice:DeactivateMFADevice".to_owned())?;
+    let who_ok = match who.strip_prefix("role/") {
+        Some(role) => parse_name(role).is_ok(),
+        None => parse_name(who).is_ok(),
+    };
+    let action_ok = !action.is_empty()
+        && action
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '*');
+    if who_ok && action_ok {
+        Ok((who.to_owned(), action.to_owned()))
+    } else {
+        Err("expected WHO:ACTION, e.g. alice:DeactivateMFADevice or role/ops:iam:*".to_owned())
+    }
 }
 
 /// Everything that can stop the command, worded for the person who ran it.
@@ -87,6 +159,10 @@ enum CliError {
     Io {
         what: String,
         source: std::io::Error,
+    },
+    Duplicate {
+        what: &'static str,
+        name: String,
     },
 }
 
@@ -105,6 +181,12 @@ impl std::fmt::Display for CliError {
                 path.display()
             ),
             CliError::Io { what, source } => write!(f, "{what}: {source}"),
+            CliError::Duplicate { what, name } => {
+                write!(
+                    f,
+                    "the {what} name {name} is given twice (or is the demo's own)"
+                )
+            }
         }
     }
 }
@@ -195,18 +277,74 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
         }
     }
     let seed = iam_local::random_seed_base32();
-    let state = State::demo(&seed);
+    let state = init_state(args, &seed)?;
     write_seed(&args.seed_out, &seed)?;
     state.save(&args.state).map_err(CliError::State)?;
+    let serial = state.serials_of("alice").join(", ");
+    let alias = state
+        .account_alias
+        .as_deref()
+        .map(|a| format!(", alias {a}"))
+        .unwrap_or_default();
     eprintln!(
-        "iam-local: wrote {} (account {}, user alice with key {}, device {}); the seed is in {}",
+        "iam-local: wrote {} (account {}{alias}, partition {}, user alice with key {}, device {serial}); the seed is in {}",
         args.state.display(),
         state.account_id,
+        state.partition,
         iam_local::TEST_ACCESS_KEY_ID,
-        iam_local::DEMO_SERIAL,
         args.seed_out.display()
     );
     Ok(())
+}
+
+/// The demo account, changed as the flags say. Unassigned devices get seeds nobody keeps, like a
+/// device whose CreateVirtualMFADevice answer was lost.
+fn init_state(args: &InitArgs, seed: &str) -> Result<State, CliError> {
+    let taken: Vec<&str> = ["alice", "admin"]
+        .into_iter()
+        .chain(args.users.iter().map(String::as_str))
+        .collect();
+    for (i, user) in args.users.iter().enumerate() {
+        if taken[..i + 2].contains(&user.as_str()) {
+            return Err(CliError::Duplicate {
+                what: "user",
+                name: user.clone(),
+            });
+        }
+    }
+    let mut devices: Vec<&str> = vec![&args.device_name];
+    for name in &args.unassigned_devices {
+        if devices.contains(&name.as_str()) {
+            return Err(CliError::Duplicate {
+                what: "device",
+                name: name.clone(),
+            });
+        }
+        devices.push(name);
+    }
+    let mut state = State::demo(seed)
+        .with_account_id(&args.account_id)
+        .with_partition(args.partition);
+    if args.device_name != "alice" {
+        let demo = state.mfa_serial("alice");
+        let renamed = state.mfa_serial(&args.device_name);
+        if let Some(device) = state.device_mut(&demo) {
+            device.serial = renamed;
+        }
+    }
+    if let Some(alias) = &args.alias {
+        state = state.with_alias(alias);
+    }
+    for user in &args.users {
+        state = state.with_user(user);
+    }
+    for name in &args.unassigned_devices {
+        state = state.with_unassigned_device(name, &iam_local::random_seed_base32());
+    }
+    for (who, action) in &args.denies {
+        state = state.deny(who, action);
+    }
+    Ok(state)
 }
 
 /// The seed file is created with mode 0600 (never a moment readable by others) and the seed is never

@@ -47,6 +47,24 @@ impl ApiError {
         ApiError::no_such_entity(format!("The user with name {name} cannot be found."))
     }
 
+    /// NoSuchEntity for a device serial, in IAM's wording (recorded from AWS for
+    /// DeleteVirtualMFADevice and DeactivateMFADevice).
+    pub fn no_such_device(serial: &str) -> ApiError {
+        ApiError::no_such_entity(format!(
+            "MFA Device with serial number {serial} does not exist."
+        ))
+    }
+
+    /// 409 DeleteConflict: the entity still has something attached.
+    pub fn delete_conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(409, "DeleteConflict", message)
+    }
+
+    /// 400 InvalidInput: a value that passes the model's constraints but not IAM's own checks.
+    pub fn invalid_input(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "InvalidInput", message)
+    }
+
     /// 409 EntityAlreadyExists.
     pub fn entity_already_exists(message: impl Into<String>) -> ApiError {
         ApiError::new(409, "EntityAlreadyExists", message)
@@ -71,6 +89,20 @@ impl ApiError {
                 "User: {caller_arn} is not authorized to perform: {service}:{action} on resource: {resource}"
             ),
         )
+    }
+
+    /// 403 AccessDenied caused by an explicit deny, worded as IAM words those
+    /// ("… with an explicit deny in an identity-based policy").
+    pub fn explicitly_denied(
+        caller_arn: &str,
+        service: &str,
+        action: &str,
+        resource: &str,
+    ) -> ApiError {
+        let mut err = ApiError::access_denied(caller_arn, service, action, resource);
+        err.message
+            .push_str(" with an explicit deny in an identity-based policy");
+        err
     }
 
     /// 403 InvalidAuthenticationCode.

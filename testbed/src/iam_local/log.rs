@@ -1,8 +1,9 @@
 //! The request log: one entry per request, in memory and optionally as JSON lines in a file.
 //!
-//! Owns the entry format (what tests assert on: action, caller key, parameters, status, error code,
-//! fired faults, matched TOTP counters) and the file's framing (one JSON object per line, flushed per
-//! line so a test can read it while the server runs). It records; it does not decide anything.
+//! Owns the entry format (what tests assert on: service and region signed for, action, caller key,
+//! parameters, status, error code, fired faults, matched TOTP counters) and the file's framing (one
+//! JSON object per line, flushed per line so a test can read it while the server runs). It records;
+//! it does not decide anything.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,10 @@ pub struct LogEntry {
     pub time: String,
     /// `iam` or `sts` from the credential scope; empty when the request had no usable signature.
     pub service: String,
+    /// The region of the SigV4 credential scope (`us-east-1`, `us-gov-west-1`, …): the region the
+    /// client signed for. Empty when the request had no usable signature.
+    #[serde(default)]
+    pub region: String,
     /// The `Action` parameter (empty when missing).
     pub action: String,
     /// The access key id the request was signed with, verified or not.
@@ -89,6 +94,7 @@ mod tests {
         LogEntry {
             time: "2015-08-30T12:36:00Z".into(),
             service: "iam".into(),
+            region: "us-east-1".into(),
             action: action.into(),
             access_key_id: Some("AKIA".into()),
             params: BTreeMap::from([("Action".to_owned(), action.to_owned())]),

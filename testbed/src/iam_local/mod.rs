@@ -14,23 +14,28 @@
 //! ```
 
 pub mod actions;
+pub mod builder;
 pub mod clock;
 pub mod error;
 pub mod faults;
 pub mod files;
 pub mod log;
+pub mod qr;
 pub mod query;
 pub mod server;
 pub mod sigv4;
 pub mod state;
+#[cfg(test)]
+mod state_tests;
 pub mod totp;
 
+pub use actions::MAX_DEVICES_PER_USER;
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultParseError, FaultTimes};
 pub use log::LogEntry;
 pub use server::{Config, Server};
 pub use state::{
     ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, AccessKey, DEMO_ACCOUNT_ID, DEMO_SERIAL, Device,
-    Principal, State, StateFileError, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, User,
-    random_seed_base32,
+    Partition, PartitionParseError, Principal, State, StateFileError, TEST_ACCESS_KEY_ID,
+    TEST_SECRET_ACCESS_KEY, User, random_seed_base32,
 };

@@ -305,6 +305,7 @@ async fn process(
         service: scope_service
             .map(|s| s.name().to_owned())
             .unwrap_or_default(),
+        region: scope.as_ref().map(|a| a.region.clone()).unwrap_or_default(),
         action: action.clone(),
         access_key_id: scope.map(|a| a.access_key_id),
         params: params.clone(),

@@ -1,11 +1,15 @@
-//! The world the endpoint serves: one account's users, access keys and MFA devices.
+//! The world the endpoint serves: one account's partition, alias, users, access keys, MFA devices
+//! and the stand-in for IAM policies.
 //!
 //! Owns the data model, its JSON file form (what `iam-local init` writes and `serve` persists after
-//! every change) and the demo account the tests start from. It does not know HTTP, SigV4 or the
-//! meaning of any action; `actions` interprets it.
+//! every change), the demo account the tests start from and the read accessors tests check state
+//! with. The builder helpers tests set a world up with live in `builder`. It does not know HTTP,
+//! SigV4 or the meaning of any action; `actions` interprets it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,16 +30,95 @@ pub const DEMO_ACCOUNT_ID: &str = "123456789012";
 pub const DEMO_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
 /// Everything the endpoint knows; persisted as one JSON document.
+///
+/// Fields added after the first release carry serde defaults, so older state files still load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     /// Twelve-digit account id used in every ARN.
     pub account_id: String,
+    /// The partition every ARN the endpoint makes is in (`arn:PARTITION:iam::…`).
+    #[serde(default)]
+    pub partition: Partition,
+    /// The account alias; IAM allows at most one per account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_alias: Option<String>,
+    /// Aliases other accounts of the partition hold: aliases are unique per partition, so
+    /// `CreateAccountAlias` of one of these answers EntityAlreadyExists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_aliases: Vec<String>,
     /// IAM users.
     pub users: Vec<User>,
     /// Credentials, of users and of principals that are not users.
     pub access_keys: Vec<AccessKey>,
-    /// Virtual MFA devices, assigned or not.
+    /// MFA devices: virtual ones (serial = ARN), assigned or not, and hardware tokens (any other
+    /// serial), which exist here only while assigned.
     pub devices: Vec<Device>,
+    /// Stands in for explicit denies in IAM policies: who (a user name, or `role/NAME` for every
+    /// session of a role) may not call which actions (`DeactivateMFADevice`, `iam:…`, `iam:*`).
+    /// `sts:GetCallerIdentity` cannot be denied, as in AWS.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub denied_actions: BTreeMap<String, Vec<String>>,
+}
+
+/// An AWS partition: the first field of every ARN, and the region IAM is signed for in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Partition {
+    /// Commercial regions (`arn:aws:`, IAM in us-east-1).
+    #[default]
+    #[serde(rename = "aws")]
+    Aws,
+    /// AWS GovCloud (US) (`arn:aws-us-gov:`, IAM in us-gov-west-1).
+    #[serde(rename = "aws-us-gov")]
+    AwsUsGov,
+    /// China regions (`arn:aws-cn:`, IAM in cn-north-1).
+    #[serde(rename = "aws-cn")]
+    AwsCn,
+}
+
+impl Partition {
+    /// Every partition, in the order the ARN reference lists them.
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsUsGov, Partition::AwsCn];
+
+    /// The ARN field: `aws`, `aws-us-gov`, `aws-cn`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsUsGov => "aws-us-gov",
+            Partition::AwsCn => "aws-cn",
+        }
+    }
+
+    /// The region IAM requests are signed for in this partition (IAM is a global service whose
+    /// endpoint lives in one region per partition).
+    pub fn iam_region(self) -> &'static str {
+        match self {
+            Partition::Aws => "us-east-1",
+            Partition::AwsUsGov => "us-gov-west-1",
+            Partition::AwsCn => "cn-north-1",
+        }
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A partition name that is not one of `aws`, `aws-us-gov`, `aws-cn`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown partition '{0}': expected aws, aws-us-gov or aws-cn")]
+pub struct PartitionParseError(String);
+
+impl FromStr for Partition {
+    type Err = PartitionParseError;
+
+    fn from_str(s: &str) -> Result<Partition, PartitionParseError> {
+        Partition::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| PartitionParseError(s.to_owned()))
+    }
 }
 
 /// An IAM user.
@@ -87,10 +170,12 @@ pub enum Principal {
     Root,
 }
 
-/// A virtual (TOTP) MFA device.
+/// A TOTP MFA device: virtual (its serial is its ARN) or a hardware token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
-    /// The serial number IAM shows: the device ARN `arn:aws:iam::ACCOUNT:mfa/[path/]NAME`.
+    /// The serial number IAM shows: for a virtual device its ARN
+    /// `arn:PARTITION:iam::ACCOUNT:mfa/[path/]NAME`, for a hardware token its printed serial
+    /// (`GAHT12345678`).
     pub serial: String,
     /// The user it is enabled for; `None` until `EnableMFADevice`.
     #[serde(default)]
@@ -111,6 +196,44 @@ pub struct Device {
     pub enable_date: Option<String>,
 }
 
+impl Device {
+    /// The path and name of a virtual device (`arn:…:mfa/PATH/NAME` → `("/PATH/", "NAME")`);
+    /// `None` for a hardware token or a U2F/FIDO key, whose serials are not `mfa/` ARNs.
+    pub fn virtual_path_and_name(&self) -> Option<(&str, &str)> {
+        virtual_path_and_name(&self.serial)
+    }
+
+    /// Whether this is a virtual device: `ListVirtualMFADevices` lists only these.
+    pub fn is_virtual(&self) -> bool {
+        self.virtual_path_and_name().is_some()
+    }
+
+    /// Whether the device is enabled for some user.
+    pub fn is_assigned(&self) -> bool {
+        self.user.is_some()
+    }
+}
+
+/// Splits `arn:PARTITION:iam::ACCOUNT:mfa/[path/]NAME` into `("/[path/]", "NAME")`.
+pub(crate) fn virtual_path_and_name(serial: &str) -> Option<(&str, &str)> {
+    let mut fields = serial.splitn(6, ':');
+    let (arn, _partition, service, region, _account, resource) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
+    if arn != "arn" || service != "iam" || !region.is_empty() {
+        return None;
+    }
+    let rest = resource.strip_prefix("mfa")?;
+    let cut = rest.rfind('/')?;
+    let (path, name) = (&rest[..=cut], &rest[cut + 1..]);
+    (path.starts_with('/') && !name.is_empty()).then_some((path, name))
+}
+
 fn root_path() -> String {
     "/".to_owned()
 }
@@ -127,6 +250,10 @@ impl State {
     pub fn demo(seed_base32: &str) -> State {
         State {
             account_id: DEMO_ACCOUNT_ID.to_owned(),
+            partition: Partition::Aws,
+            account_alias: None,
+            foreign_aliases: Vec::new(),
+            denied_actions: BTreeMap::new(),
             users: vec![
                 User {
                     name: "alice".to_owned(),
@@ -214,10 +341,84 @@ impl State {
         self.devices.iter_mut().find(|d| d.serial == serial)
     }
 
-    /// `arn:aws:iam::ACCOUNT:user{path}{name}`, for a user that may not exist (path `/` then).
+    /// `arn:PARTITION:iam::ACCOUNT:user{path}{name}`, for a user that may not exist (path `/` then).
     pub fn user_arn(&self, name: &str) -> String {
         let path = self.user(name).map_or("/", |u| u.path.as_str());
-        format!("arn:aws:iam::{}:user{}{}", self.account_id, path, name)
+        format!("{}user{}{}", self.iam_arn_prefix(), path, name)
+    }
+
+    /// `arn:PARTITION:iam::ACCOUNT:` — what every IAM ARN of this account starts with.
+    pub fn iam_arn_prefix(&self) -> String {
+        format!("arn:{}:iam::{}:", self.partition, self.account_id)
+    }
+
+    /// The serial number (ARN) a virtual device called `device_name` at path `/` has here.
+    pub fn mfa_serial(&self, device_name: &str) -> String {
+        self.mfa_serial_at("/", device_name)
+    }
+
+    /// The serial number (ARN) of a virtual device at IAM path `path` (`/` or `/a/b/`).
+    pub fn mfa_serial_at(&self, path: &str, device_name: &str) -> String {
+        format!("{}mfa{path}{device_name}", self.iam_arn_prefix())
+    }
+
+    /// The name QR codes and authenticator apps show for the account: the alias when there is
+    /// one, else the account id (IAM API reference, `VirtualMFADevice.QRCodePNG`).
+    pub fn account_name(&self) -> &str {
+        self.account_alias.as_deref().unwrap_or(&self.account_id)
+    }
+
+    /// The devices enabled for `user`, in state order.
+    pub fn devices_of(&self, user: &str) -> Vec<&Device> {
+        self.devices
+            .iter()
+            .filter(|d| d.user.as_deref() == Some(user))
+            .collect()
+    }
+
+    /// The serial numbers of the devices enabled for `user`, in state order.
+    pub fn serials_of(&self, user: &str) -> Vec<&str> {
+        self.devices_of(user)
+            .into_iter()
+            .map(|d| d.serial.as_str())
+            .collect()
+    }
+
+    /// The virtual devices no user has enabled (orphans of an unfinished enrolment, say).
+    pub fn unassigned_devices(&self) -> Vec<&Device> {
+        self.devices
+            .iter()
+            .filter(|d| d.is_virtual() && !d.is_assigned())
+            .collect()
+    }
+
+    /// The virtual devices, assigned or not: what `ListVirtualMFADevices` with `Any` lists.
+    pub fn virtual_devices(&self) -> Vec<&Device> {
+        self.devices.iter().filter(|d| d.is_virtual()).collect()
+    }
+
+    /// Who the device with this serial is enabled for; `None` if unassigned or unknown.
+    pub fn assigned_to(&self, serial: &str) -> Option<&str> {
+        self.device(serial).and_then(|d| d.user.as_deref())
+    }
+
+    /// Whether `denied_actions` denies `service:action` to `principal`.
+    pub fn is_denied(&self, principal: &Principal, service: &str, action: &str) -> bool {
+        let key = match principal {
+            Principal::User(name) => name.clone(),
+            Principal::AssumedRole { role, .. } => format!("role/{role}"),
+            // No IAM policy applies to the root user.
+            Principal::Root => return false,
+        };
+        self.denied_actions.get(&key).is_some_and(|actions| {
+            actions.iter().any(|entry| {
+                let entry = entry.trim();
+                match entry.split_once(':') {
+                    Some((svc, act)) => svc == service && (act == "*" || act == action),
+                    None => entry == action,
+                }
+            })
+        })
     }
 }
 
@@ -250,9 +451,10 @@ pub enum StateFileError {
     },
 }
 
-/// A fresh seed as AWS makes them: 25 random bytes, 40 base32 characters without padding.
+/// A fresh seed as `CreateVirtualMFADevice` makes them: 40 random bytes, 64 base32 characters
+/// without padding (the length of the `Base32StringSeed` AWS hands out).
 pub fn random_seed_base32() -> String {
-    let mut bytes = [0u8; 25];
+    let mut bytes = [0u8; 40];
     // Without an OS random source there is no honest seed to make.
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     data_encoding::BASE32.encode(&bytes)
@@ -265,76 +467,5 @@ impl fmt::Display for Principal {
             Principal::AssumedRole { role, session } => write!(f, "assumed role {role}/{session}"),
             Principal::Root => f.write_str("root"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn principal_json_is_externally_tagged() {
-        let user = serde_json::to_string(&Principal::User("alice".into())).unwrap();
-        assert_eq!(user, r#"{"user":"alice"}"#);
-        let role: Principal =
-            serde_json::from_str(r#"{"assumed_role":{"role":"ops","session":"s1"}}"#).unwrap();
-        assert_eq!(
-            role,
-            Principal::AssumedRole {
-                role: "ops".into(),
-                session: "s1".into()
-            }
-        );
-        assert_eq!(
-            serde_json::to_string(&Principal::Root).unwrap(),
-            r#""root""#
-        );
-    }
-
-    #[test]
-    fn seeds_look_like_aws_seeds() {
-        let seed = random_seed_base32();
-        assert_eq!(seed.len(), 40);
-        assert!(
-            seed.bytes()
-                .all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c))
-        );
-        assert_ne!(seed, random_seed_base32());
-    }
-
-    #[test]
-    fn demo_round_trips_through_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        let state = State::demo("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        state.save(&path).unwrap();
-        assert_eq!(State::load(&path).unwrap(), state);
-        assert_eq!(
-            state.user_arn("alice"),
-            "arn:aws:iam::123456789012:user/alice"
-        );
-        assert_eq!(
-            state.device(DEMO_SERIAL).unwrap().user.as_deref(),
-            Some("alice")
-        );
-    }
-
-    #[test]
-    fn hand_written_state_gets_aws_defaults() {
-        let state: State = serde_json::from_str(
-            r#"{"account_id":"111122223333","users":[{"name":"bob","user_id":"AIDA1"}],
-                "access_keys":[{"id":"AKIA1","secret":"s","principal":"root"}],
-                "devices":[{"serial":"arn:aws:iam::111122223333:mfa/bob","seed_base32":"AAAA"}]}"#,
-        )
-        .unwrap();
-        assert_eq!(state.users[0].path, "/");
-        assert_eq!((state.devices[0].period, state.devices[0].digits), (30, 6));
-        assert!(!state.access_keys[0].expired);
-    }
-
-    #[test]
-    fn load_errors_name_the_file() {
-        let err = State::load(Path::new("/nonexistent/state.json")).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/state.json"), "{err}");
     }
 }

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use testbed::iam_local::{
-    DEMO_SERIAL, LogEntry, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, totp,
+    DEMO_SERIAL, LogEntry, Partition, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, totp,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_iam-local");
@@ -44,7 +44,7 @@ fn init_writes_private_files_and_never_prints_the_seed() {
     assert!(out.status.success(), "{out:?}");
     let seed = std::fs::read_to_string(dir.path().join("seed")).unwrap();
     let seed = seed.trim_end();
-    assert_eq!(seed.len(), 40);
+    assert_eq!(seed.len(), 64);
     assert_eq!(mode(&dir.path().join("seed")), 0o600);
     assert_eq!(mode(&dir.path().join("state.json")), 0o600);
     let printed = format!(
@@ -67,6 +67,80 @@ fn init_writes_private_files_and_never_prints_the_seed() {
             .trim_end(),
         seed
     );
+}
+
+#[test]
+fn init_flags_shape_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = init(
+        dir.path(),
+        &[
+            "--alias",
+            "example-corp",
+            "--partition",
+            "aws-us-gov",
+            "--account-id",
+            "210987654321",
+            "--device-name",
+            "alice-yubikey",
+            "--user",
+            "bob",
+            "--user",
+            "carol",
+            "--unassigned-device",
+            "orphan",
+            "--deny",
+            "alice:DeactivateMFADevice",
+            "--deny",
+            "role/desk:iam:*",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let state = State::load(&dir.path().join("state.json")).unwrap();
+    assert_eq!(state.account_alias.as_deref(), Some("example-corp"));
+    assert_eq!(state.partition, Partition::AwsUsGov);
+    let serial = "arn:aws-us-gov:iam::210987654321:mfa/alice-yubikey";
+    assert_eq!(state.serials_of("alice"), [serial]);
+    let seed = std::fs::read_to_string(dir.path().join("seed")).unwrap();
+    assert_eq!(state.device(serial).unwrap().seed_base32, seed.trim_end());
+    assert!(state.user("bob").is_some() && state.user("carol").is_some());
+    let orphans: Vec<_> = state
+        .unassigned_devices()
+        .iter()
+        .map(|d| &d.serial)
+        .collect();
+    assert_eq!(orphans, ["arn:aws-us-gov:iam::210987654321:mfa/orphan"]);
+    assert_eq!(state.denied_actions["alice"], ["DeactivateMFADevice"]);
+    assert_eq!(state.denied_actions["role/desk"], ["iam:*"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("alias example-corp") && stderr.contains("partition aws-us-gov"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(serial), "{stderr}");
+    assert!(!stderr.contains(seed.trim_end()));
+}
+
+#[test]
+fn init_refuses_bad_flags_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (&["--alias", "No--Good"][..], "single dashes"),
+        (&["--partition", "aws-eu"], "aws-us-gov"),
+        (&["--account-id", "1234"], "12 digits"),
+        (&["--device-name", "a key"], "letters, digits"),
+        (&["--deny", "alice"], "WHO:ACTION"),
+        (&["--user", "admin"], "given twice"),
+        (&["--user", "bob", "--user", "bob"], "given twice"),
+        (&["--unassigned-device", "alice"], "given twice"),
+    ] {
+        let out = init(dir.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!dir.path().join("state.json").exists(), "{args:?}");
+        assert!(!dir.path().join("seed").exists(), "{args:?}");
+    }
 }
 
 #[test]

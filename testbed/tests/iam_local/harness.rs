@@ -42,6 +42,16 @@ pub fn iam_with(
     creds: Credentials,
     attempt_timeout: Option<Duration>,
 ) -> aws_sdk_iam::Client {
+    iam_in(server, creds, attempt_timeout, "us-east-1")
+}
+
+/// An IAM client that signs for `region` (GovCloud's IAM is in us-gov-west-1), retries off.
+pub fn iam_in(
+    server: &Server,
+    creds: Credentials,
+    attempt_timeout: Option<Duration>,
+    region: &'static str,
+) -> aws_sdk_iam::Client {
     use aws_sdk_iam::config::{
         BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig,
     };
@@ -51,7 +61,7 @@ pub fn iam_with(
     }
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region))
         .credentials_provider(creds)
         .endpoint_url(server.url())
         .retry_config(RetryConfig::disabled())
@@ -62,6 +72,14 @@ pub fn iam_with(
 
 pub fn alice_iam(server: &Server) -> aws_sdk_iam::Client {
     iam(server, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY)
+}
+
+pub fn admin_iam(server: &Server) -> aws_sdk_iam::Client {
+    iam(
+        server,
+        testbed::iam_local::ADMIN_ACCESS_KEY_ID,
+        testbed::iam_local::ADMIN_SECRET_ACCESS_KEY,
+    )
 }
 
 /// An STS client built the way the CLI builds its clients: through aws-config.
@@ -236,4 +254,30 @@ impl<'a> RawRequest<'a> {
             body: body.to_owned(),
         })
     }
+}
+
+/// The text of the one QR code in a PNG image, read by `rqrr` (not the encoder's own code).
+pub fn decode_qr(png_bytes: &[u8]) -> String {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.color_type, info.bit_depth),
+        (png::ColorType::Grayscale, png::BitDepth::Eight),
+        "a 1-bit greyscale PNG expands to 8-bit greyscale"
+    );
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        buf[y * info.line_size + x]
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().unwrap().1
+}
+
+/// Codes for the pair AWS takes at once: the previous window and the current one, by server time.
+pub fn current_pair(server: &Server, seed: &str) -> (String, String) {
+    pair(seed, server_counter(server) - 1)
 }

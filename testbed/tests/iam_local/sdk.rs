@@ -321,7 +321,7 @@ async fn create_and_enable_a_virtual_device() {
         "arn:aws:iam::123456789012:mfa/alice-phone"
     );
     let seed = String::from_utf8(device.base32_string_seed().unwrap().as_ref().to_vec()).unwrap();
-    assert_eq!(seed.len(), 40);
+    assert_eq!(seed.len(), 64);
     let err = client
         .create_virtual_mfa_device()
         .virtual_mfa_device_name("alice-phone")
