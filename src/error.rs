@@ -146,7 +146,8 @@ impl Error {
                 AwsError::NoSuchEntity { .. } | AwsError::NoDevice { .. } => Exit::NoSuchEntity,
                 AwsError::NotAUser { .. }
                 | AwsError::AmbiguousDevice { .. }
-                | AwsError::PartitionMismatch { .. } => Exit::Input,
+                | AwsError::PartitionMismatch { .. }
+                | AwsError::InvalidInput { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
             },
         }
@@ -201,6 +202,11 @@ impl Error {
 
 fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
     match error {
+        // A 5xx or 429 from a proxy keeps the retry hints below: whether a pair may have been seen
+        // matters more than who answered.
+        error if error.not_from_aws() && !error.is_transient() => {
+            "the answer did not come from AWS: check --endpoint-url and any proxy (HTTPS_PROXY, a corporate gateway), then the credentials".into()
+        }
         AwsError::NoCredentials { .. } => {
             "configure credentials (`aws configure`, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pick a profile with --profile".into()
         }
@@ -227,6 +233,9 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
         },
         AwsError::NoSuchEntity { .. } => {
             "check --user-name and --serial-number: `aws iam list-mfa-devices --user-name NAME` lists a user's devices".into()
+        }
+        AwsError::InvalidInput { .. } => {
+            "AWS's own checks refused a value of the request: check --user-name and --serial-number against `aws iam list-mfa-devices`".into()
         }
         AwsError::NotAUser { .. } => "pass --user-name NAME: roles and the root user have no IAM user of their own".into(),
         AwsError::NoDevice { .. } => "check the user name, or pass --serial-number SERIAL".into(),

@@ -61,7 +61,6 @@ impl Aws {
             .operation_attempt_timeout(options.read_timeout + options.connect_timeout)
             .build();
         let sdk = loader.timeout_config(timeouts).load().await;
-        let region_defaulted = sdk.region().is_none();
         tracing::info!(
             profile = ?options.profile,
             region = ?sdk.region(),
@@ -76,24 +75,34 @@ impl Aws {
                 .as_deref()
                 .or(profile_mfa_serial.as_deref().and_then(partition::of_arn)),
         )?;
+        Ok(Aws::from_sdk_config(&sdk, profile_mfa_serial, region))
+    }
+
+    /// The IAM and STS clients over one loaded configuration, signing for `region`, each keeping
+    /// the `Date` of its answers; the one place both [`Aws::connect`] and the tests build them.
+    pub(super) fn from_sdk_config(
+        sdk: &aws_types::SdkConfig,
+        profile_mfa_serial: Option<String>,
+        region: String,
+    ) -> Aws {
+        let region_defaulted = sdk.region().is_none();
         let probe = DateProbe::default();
         let wire = Wire::default();
         let iam = aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&sdk)
+            aws_sdk_iam::config::Builder::from(sdk)
                 .region(Region::new(region.clone()))
                 .interceptor(probe.clone())
                 .interceptor(wire.clone())
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&sdk)
+            aws_sdk_sts::config::Builder::from(sdk)
                 .region(Region::new(region.clone()))
                 .interceptor(probe.clone())
                 .interceptor(wire.clone())
                 .build(),
         );
-        let credentials = sdk.credentials_provider();
-        Ok(Aws {
+        Aws {
             iam,
             sts,
             probe,
@@ -101,8 +110,35 @@ impl Aws {
             profile_mfa_serial,
             region,
             region_defaulted,
-            credentials,
-        })
+            credentials: sdk.credentials_provider(),
+        }
+    }
+
+    /// The clients over an injected HTTP client (the SDK's `StaticReplayClient` with canned
+    /// answers), in us-east-1, with fixed test credentials and nothing read from the environment
+    /// or profile files: the tests of [`super::error`] go through the real SDK calls below HTTP.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        http_client: aws_smithy_runtime_api::client::http::SharedHttpClient,
+        retry: aws_smithy_types::retry::RetryConfig,
+    ) -> Aws {
+        let credentials = aws_credential_types::Credentials::new(
+            "ANOTREAL",
+            "notrealrnrELgWzOk3IfjzDKtFBhDby",
+            None,
+            None,
+            "test",
+        );
+        let sdk = aws_types::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(IAM_DEFAULT_REGION))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .http_client(http_client)
+            .retry_config(retry)
+            .build();
+        Aws::from_sdk_config(&sdk, None, IAM_DEFAULT_REGION.to_string())
     }
 }
 

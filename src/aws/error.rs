@@ -1,6 +1,7 @@
 //! AWS failures as the user needs them: the SDK's errors are classified here by the IAM and STS
-//! error codes of the API reference, and never leak past this module. An HTTP 401/403 whose body
-//! cannot be parsed is still a credentials problem, not a network one.
+//! error codes of the API reference, and never leak past this module. An answer whose body is not
+//! an AWS error response (empty, a proxy's HTML page, cut short) is classified by its HTTP status
+//! alone: 401/403 is still a credentials or permission problem, not a network one.
 
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -41,6 +42,15 @@ pub enum AwsError {
     /// No such user or device (NoSuchEntity).
     #[error("AWS found no such entity: {message}")]
     NoSuchEntity {
+        /// AWS's message.
+        message: String,
+    },
+    /// AWS rejected a value of the request (InvalidInput, ValidationError, …): the user name,
+    /// serial number or another field did not pass AWS's own validation.
+    #[error("AWS rejected the request ({code}): {message}")]
+    InvalidInput {
+        /// AWS's error code.
+        code: String,
         /// AWS's message.
         message: String,
     },
@@ -102,9 +112,9 @@ impl AwsError {
     pub fn code(&self) -> String {
         match self {
             AwsError::NoCredentials { .. } => "NoCredentials".into(),
-            AwsError::BadCredentials { code, .. } | AwsError::AccessDenied { code, .. } => {
-                code.clone()
-            }
+            AwsError::BadCredentials { code, .. }
+            | AwsError::AccessDenied { code, .. }
+            | AwsError::InvalidInput { code, .. } => code.clone(),
             AwsError::InvalidCodes { .. } => "InvalidAuthenticationCode".into(),
             AwsError::NoSuchEntity { .. } => "NoSuchEntity".into(),
             AwsError::NotAUser { .. } => "NotAUser".into(),
@@ -118,6 +128,19 @@ impl AwsError {
     /// Whether a fresh attempt may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, AwsError::Transient { .. })
+    }
+
+    /// Whether the answer was not an AWS error response at all (its code is then `Http` and the
+    /// status, e.g. `Http403`): something between the host and AWS, a proxy or a wrong
+    /// `--endpoint-url`, most likely answered.
+    pub fn not_from_aws(&self) -> bool {
+        match self {
+            AwsError::BadCredentials { code, .. }
+            | AwsError::AccessDenied { code, .. }
+            | AwsError::Transient { code, .. }
+            | AwsError::Other { code, .. } => code.starts_with(HTTP_CODE_PREFIX),
+            _ => false,
+        }
     }
 
     /// The SDK's full error chain, shown at `-v`.
@@ -148,7 +171,20 @@ impl From<AwsError> for Refused {
     }
 }
 
+/// The start of the code given to an answer whose body is not an AWS error response: `Http403`,
+/// `Http502`, … (AWS's own codes are words, never this).
+pub(crate) const HTTP_CODE_PREFIX: &str = "Http";
+
 /// Turns an SDK error into what the user needs: the IAM/STS error codes of the API reference.
+///
+/// Statuses, from the IAM and STS API references (each action's Errors and Common Errors):
+/// InvalidAuthenticationCode 403, NoSuchEntity 404, LimitExceeded / ConcurrentModification /
+/// EntityAlreadyExists / EntityTemporarilyUnmodifiable / DeleteConflict 409, ServiceFailure 500,
+/// Throttling / InvalidInput / ValidationError / RequestExpired 400, AccessDenied /
+/// InvalidClientTokenId / SignatureDoesNotMatch / ExpiredToken 403. An unknown code keeps its
+/// status's meaning: 401/403 is credentials or permission, 429 and 5xx are worth a fresh attempt.
+/// LimitExceeded, EntityAlreadyExists, EntityTemporarilyUnmodifiable and DeleteConflict are `Other`
+/// (exit 7), not `Transient`: an immediate retry with a fresh pair would meet the same state.
 pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -162,7 +198,10 @@ where
     match &err {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
-            let code = se.err().code().unwrap_or("Unknown").to_string();
+            let code = match se.err().code() {
+                Some(code) if is_whole_error_response(se.raw()) => code.to_string(),
+                _ => return not_an_aws_error(operation, se.raw(), detail),
+            };
             let message = se.err().message().unwrap_or_default().to_string();
             match code.as_str() {
                 "InvalidAuthenticationCode" => AwsError::InvalidCodes {
@@ -183,6 +222,12 @@ where
                 | "ExpiredTokenException"
                 | "RequestExpired"
                 | "TokenRefreshRequired" => AwsError::BadCredentials { code, message },
+                "InvalidInput"
+                | "ValidationError"
+                | "InvalidParameterValue"
+                | "InvalidParameterCombination"
+                | "MissingParameter"
+                | "MalformedInput" => AwsError::InvalidInput { code, message },
                 "Throttling"
                 | "ThrottlingException"
                 | "RequestLimitExceeded"
@@ -195,7 +240,9 @@ where
                     code,
                     detail,
                 },
-                _ if status >= 500 => AwsError::Transient {
+                _ if status == 401 => AwsError::BadCredentials { code, message },
+                _ if status == 403 => AwsError::AccessDenied { code, message },
+                _ if status >= 500 || status == 429 => AwsError::Transient {
                     what: format!("{operation}: {code} (HTTP {status}): {message}"),
                     code,
                     detail,
@@ -243,6 +290,55 @@ where
         _ => AwsError::Other {
             code: "Error".into(),
             what: format!("{operation}: {}", root_cause(&err)),
+            detail,
+        },
+    }
+}
+
+/// Whether the body is a whole Query-protocol `ErrorResponse` document. The SDK's XML reader takes
+/// a body cut inside `<Code>` at its word (`<Code>Signat` gives the code `Signat`), so a code is
+/// believed only from a body that ends where IAM's and STS's end. A body the SDK did not buffer
+/// cannot be checked and is left to the SDK.
+fn is_whole_error_response(response: &HttpResponse) -> bool {
+    response
+        .body()
+        .bytes()
+        .is_none_or(|body| body.trim_ascii_end().ends_with(b"</ErrorResponse>"))
+}
+
+/// An answer that came but whose body is not an AWS error response (no error code in it, or not the
+/// whole document: empty, HTML from a proxy or gateway, XML cut short, another service's format). Only the
+/// status is left to go by; the body is neither parsed nor shown (it is untrusted, and it could
+/// echo the request).
+fn not_an_aws_error(operation: &str, response: &HttpResponse, detail: String) -> AwsError {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|t| {
+            t.chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .take(60)
+                .collect::<String>()
+        })
+        .filter(|t| !t.is_empty())
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let code = format!("{HTTP_CODE_PREFIX}{status}");
+    let message = format!(
+        "HTTP {status}{content_type} with no AWS error in the body: a proxy, a gateway or the wrong endpoint may have answered"
+    );
+    match status {
+        401 => AwsError::BadCredentials { code, message },
+        403 => AwsError::AccessDenied { code, message },
+        429 | 500..=599 => AwsError::Transient {
+            what: format!("{operation}: {message}"),
+            code,
+            detail,
+        },
+        _ => AwsError::Other {
+            what: format!("{operation}: {message}"),
+            code,
             detail,
         },
     }

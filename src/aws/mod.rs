@@ -10,12 +10,12 @@ mod client;
 mod date_probe;
 mod error;
 pub mod partition;
+#[cfg(test)]
+mod tests;
 mod wire;
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_iam::operation::resync_mfa_device::ResyncMFADeviceError;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
@@ -231,61 +231,21 @@ impl Aws {
             )
             .send()
             .await;
+        // The id from the answer's `x-amzn-RequestId` header, which the SDK also reads when the
+        // body is not an AWS error response (a modelled error's metadata would then have none).
+        let request_id = result.request_id().map(str::to_string);
         match result {
-            Ok(out) => Ok(Receipt {
-                request_id: out.request_id().map(str::to_string),
-            }),
-            Err(SdkError::ServiceError(se)) => {
-                let request_id = se.err().request_id().map(str::to_string);
-                let message = se.err().message().unwrap_or_default().to_string();
-                let error = match se.err() {
-                    ResyncMFADeviceError::InvalidAuthenticationCodeException(_) => {
-                        AwsError::InvalidCodes {
-                            serial: serial.to_string(),
-                            message,
-                        }
-                    }
-                    ResyncMFADeviceError::NoSuchEntityException(_) => {
-                        AwsError::NoSuchEntity { message }
-                    }
-                    _ => classify("ResyncMFADevice", SdkError::ServiceError(se)),
-                };
+            Ok(_) => Ok(Receipt { request_id }),
+            Err(e) => {
+                let mut error = classify("ResyncMFADevice", e);
+                if let AwsError::InvalidCodes {
+                    serial: refused, ..
+                } = &mut error
+                {
+                    *refused = serial.to_string();
+                }
                 Err(Refused { error, request_id })
             }
-            // No answer (timeout, dropped connection): no request id to keep.
-            Err(e) => Err(Refused {
-                error: classify("ResyncMFADevice", e),
-                request_id: None,
-            }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_names_come_from_user_arns_only() {
-        assert_eq!(
-            Caller::from_arn("arn:aws:iam::123456789012:user/alice", "1")
-                .user_name
-                .as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            Caller::from_arn("arn:aws:iam::123456789012:user/division/team/bob", "1")
-                .user_name
-                .as_deref(),
-            Some("bob")
-        );
-        assert_eq!(
-            Caller::from_arn("arn:aws:sts::123456789012:assumed-role/Admin/s", "1").user_name,
-            None
-        );
-        assert_eq!(
-            Caller::from_arn("arn:aws:iam::123456789012:root", "1").user_name,
-            None
-        );
     }
 }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod batch;
 mod codes;
+mod conventions;
 mod doctor;
 mod faults;
 mod journeys;

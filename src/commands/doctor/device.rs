@@ -136,11 +136,11 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        Err(e) => Check::fail(
+        Err(e) => needs.problem(
+            needs.pcsc,
             "yubikeys",
             e.to_string(),
-            e.hint().map(str::to_string),
-            Exit::Device,
+            e.hint().unwrap_or("run `mfa-resync devices` for more").to_string(),
         ),
     });
     checks
