@@ -3,7 +3,6 @@
 //! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`);
 //! `golden` pins help, errors and output in files under `tests/cmd/`.
 
-mod bad_input;
 mod batch;
 mod codes;
 mod doctor;
