@@ -79,11 +79,25 @@ impl Exit {
             .map_or("", |(_, meaning)| meaning)
     }
 
-    /// The `Exit codes:` block of `--help`, for the codes a command can return.
+    /// The `Exit codes:` block of `--help`, for the codes a command can return: each meaning
+    /// wrapped under itself, so that the numbers stand out in a terminal of 80 columns.
     pub fn help_text(codes: &[Exit]) -> String {
+        const WIDTH: usize = 78;
+        const INDENT: &str = "       ";
         let mut text = String::from("Exit codes:");
         for (exit, meaning) in Exit::ALL.iter().filter(|(e, _)| codes.contains(e)) {
-            text.push_str(&format!("\n  {:<4} {meaning}", exit.code()));
+            let mut line = format!("  {:<4} ", exit.code());
+            for word in meaning.split(' ') {
+                if line.len() + word.len() + 1 > WIDTH && line.trim().len() > 4 {
+                    text.push('\n');
+                    text.push_str(line.trim_end());
+                    line = INDENT.to_string();
+                }
+                line.push_str(word);
+                line.push(' ');
+            }
+            text.push('\n');
+            text.push_str(line.trim_end());
         }
         text
     }

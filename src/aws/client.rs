@@ -7,8 +7,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
 use super::date_probe::DateProbe;
-use super::wire::Wire;
 use super::partition;
+use super::wire::Wire;
 use super::{Aws, AwsError};
 use crate::request::AwsOptions;
 

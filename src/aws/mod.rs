@@ -20,9 +20,9 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
 use date_probe::DateProbe;
-use wire::Wire;
 pub use error::{AwsError, Refused};
 use error::{classify, short_chain};
+use wire::Wire;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(of_region("cn-northwest-1"), "aws-cn");
         assert_eq!(of_region("eu-west-3"), "aws");
-        assert_eq!(of_arn("arn:aws-us-gov:iam::123456789012:mfa/a"), Some("aws-us-gov"));
+        assert_eq!(
+            of_arn("arn:aws-us-gov:iam::123456789012:mfa/a"),
+            Some("aws-us-gov")
+        );
         assert_eq!(of_arn("GAHT12345678"), None);
         assert_eq!(iam_region("aws-cn"), Some("cn-north-1"));
     }

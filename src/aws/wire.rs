@@ -96,7 +96,10 @@ mod tests {
     fn credential_headers_are_named_not_shown() {
         let shown = headers(
             [
-                ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIA…, Signature=abc"),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIA…, Signature=abc",
+                ),
                 ("X-Amz-Security-Token", "token"),
                 ("x-amz-date", "20261130T000000Z"),
             ]

@@ -115,9 +115,9 @@ pub struct AwsArgs {
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputArg {
-    /// Human lines on stderr.
+    /// Lines for people: results on stdout, progress on stderr.
     Text,
-    /// One JSON object on stdout.
+    /// One JSON document on stdout (progress stays on stderr).
     Json,
 }
 

@@ -7,8 +7,8 @@ use super::args::source_choice;
 use super::input_json::{self, JsonInput, pick};
 use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs};
 use crate::request::{
-    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, InputError,
-    ResyncInput, SourceChoice,
+    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, InputError, ResyncInput,
+    SourceChoice,
 };
 use crate::source::yubikey::Selector;
 

@@ -75,11 +75,19 @@ mod tests {
     #[test]
     fn options_before_the_subcommand_follow_it() {
         assert_eq!(
-            hoist(words(&["m", "--output", "json", "-v", "doctor", "--source", "seed"])),
+            hoist(words(&[
+                "m", "--output", "json", "-v", "doctor", "--source", "seed"
+            ])),
             words(&["m", "-v", "doctor", "--output", "json", "--source", "seed"])
         );
         assert_eq!(
-            hoist(words(&["m", "--region=eu-west-1", "--quiet", "resync", "--no-wait"])),
+            hoist(words(&[
+                "m",
+                "--region=eu-west-1",
+                "--quiet",
+                "resync",
+                "--no-wait"
+            ])),
             words(&["m", "resync", "--region=eu-west-1", "--quiet", "--no-wait"])
         );
     }
@@ -94,7 +102,10 @@ mod tests {
             unknown,
             "a subcommand's own option before it is clap's to refuse"
         );
-        assert_eq!(hoist(words(&["m", "--output", "json"])), words(&["m", "--output", "json"]));
+        assert_eq!(
+            hoist(words(&["m", "--output", "json"])),
+            words(&["m", "--output", "json"])
+        );
         assert!(hoist(Vec::new()).is_empty());
     }
 }

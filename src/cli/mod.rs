@@ -26,18 +26,26 @@ pub use args::{
 /// What `resync --help` ends with: the commonest forms, as a person types them.
 const RESYNC_EXAMPLES: &str = "\
 Examples:
-  mfa-resync resync                                        # the attached YubiKey, your own device
-  mfa-resync resync --seed-file ~/.config/mfa/seed         # a virtual device, from its seed
-  mfa-resync resync --source prompt --serial-number GAHT12345678   # a display token: type the codes
-  mfa-resync resync --user-name bob --reader \"ACS ACR122U 00 00\"   # a help desk, a key on the NFC reader
-  mfa-resync resync --batch tokens.csv --audit-log desk.jsonl        # many tokens, one window";
+  Your own device, from the attached YubiKey:
+    mfa-resync resync
+  A virtual device, from its seed:
+    mfa-resync resync --seed-file ~/.config/mfa/seed
+  A display token (you type the codes):
+    mfa-resync resync --source prompt --serial-number GAHT12345678
+  A help desk, someone's key on the NFC reader:
+    mfa-resync resync --user-name bob --reader \"ACS ACR122U 00 00\"
+  Many tokens in one window:
+    mfa-resync resync --batch tokens.csv --audit-log desk.jsonl";
 
 /// What `codes --help` ends with.
 const CODES_EXAMPLES: &str = "\
 Examples:
-  mfa-resync codes                          # from the attached YubiKey, code 1 at once, code 2 after the wait
-  mfa-resync codes --no-wait --seed-file F  # the previous and current windows' codes, at once
-  mfa-resync codes --output json | mfa-resync resync --cli-input-json \"$(cat)\"";
+  From the attached YubiKey (code 1 at once, code 2 after the wait):
+    mfa-resync codes
+  The previous and the current window's codes, at once:
+    mfa-resync codes --no-wait --seed-file ~/.config/mfa/seed
+  As JSON, the keys --cli-input-json takes:
+    mfa-resync codes --output json";
 
 fn after(examples: &str, codes: &[Exit]) -> String {
     format!("{examples}\n\n{}", Exit::help_text(codes))
@@ -166,7 +174,12 @@ pub struct ResyncArgs {
     #[arg(long, value_name = "FILE", help_heading = "Target", conflicts_with_all = ["user_name", "serial_number", "authentication_code_1", "authentication_code_2", "cli_input_json", "source", "seed_file", "seed_env", "seed_stdin", "device", "reader", "account", "slot", "digits"])]
     pub batch: Option<PathBuf>,
     /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
-    #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Where the codes come from")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SOURCE",
+        help_heading = "Where the codes come from"
+    )]
     pub source: Option<SourceArg>,
     /// Code 1, read by you; with code 2, no source is used.
     #[arg(
@@ -214,7 +227,12 @@ pub struct ResyncArgs {
 #[derive(Debug, Args)]
 pub struct CodesArgs {
     /// Where the codes come from [default: seed when a --seed-* flag is given, else yubikey].
-    #[arg(long, value_enum, value_name = "SOURCE", help_heading = "Where the codes come from")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SOURCE",
+        help_heading = "Where the codes come from"
+    )]
     pub source: Option<CodesSourceArg>,
     /// The key.
     #[command(flatten)]

@@ -144,7 +144,16 @@ fn the_man_page_has_the_options_and_exit_codes() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with(".ie"), "roff");
     assert!(text.contains(".TH mfa-resync 1"));
-    assert!(text.contains(".SH \"MFA-RESYNC RESYNC\""));
+    assert!(text.contains(".SH \"MFA-RESYNC RESYNC OPTIONS\""));
+    assert!(
+        text.contains(".SS \"WHERE THE CODES COME FROM\""),
+        "option groups are subsections"
+    );
+    assert!(text.contains(".SH EXAMPLES\n.SS \"mfa-resync resync\"\n.nf\n"));
+    assert!(
+        !text.contains("mfa\\-resync\\-resync(1)"),
+        "no page is referred to that is not installed"
+    );
     assert!(text.contains("\\-\\-authentication\\-code\\-1"));
     assert!(text.contains(".SH \"EXIT STATUS\"\n.TP\n0\n"));
     assert!(text.contains(".TP\n130\ninterrupted"));

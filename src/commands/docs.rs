@@ -11,24 +11,64 @@ pub fn completions(mut command: clap::Command, shell: clap_complete::Shell, out:
     clap_complete::generate(shell, &mut command, "mfa-resync", out);
 }
 
-/// Writes the man page (roff) to `out`: the top page, with every subcommand's options after it.
+/// Writes the man page (roff) to `out`: one page (no `mfa-resync-SUBCOMMAND(1)` pages are
+/// installed, so none is referred to), each subcommand's options in its own section, then the
+/// examples every subcommand's `--help` ends with, and the exit status from the one table.
 pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     let man = clap_mangen::Man::new(command.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
-    man.render_subcommands_section(out)?;
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+    let subcommands: Vec<&clap::Command> = command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        .collect();
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in &subcommands {
         writeln!(
             out,
-            ".SH \"{}\"",
-            format!("mfa-resync {}", sub.get_name()).to_uppercase()
+            ".TP\n\\fBmfa\\-resync {}\\fR",
+            roff_escape(sub.get_name())
         )?;
         if let Some(about) = sub.get_about() {
             writeln!(out, "{}", roff_escape(&about.to_string()))?;
         }
-        clap_mangen::Man::new(sub.clone()).render_options_section(out)?;
+    }
+    for sub in &subcommands {
+        if sub
+            .get_arguments()
+            .all(|a| a.is_hide_set() || a.get_id() == "help")
+        {
+            continue;
+        }
+        writeln!(
+            out,
+            ".SH \"{}\"",
+            format!("mfa-resync {} options", sub.get_name()).to_uppercase()
+        )?;
+        // clap_mangen heads each group of options as a section; within a subcommand's section they
+        // are subsections.
+        let mut options = Vec::new();
+        clap_mangen::Man::new((*sub).clone()).render_options_section(&mut options)?;
+        let options = String::from_utf8_lossy(&options)
+            .replace("\n.SH ", "\n.SS ")
+            .replacen(".SH ", ".SS ", 1);
+        write!(out, "{options}")?;
+    }
+    writeln!(out, ".SH EXAMPLES")?;
+    for sub in &subcommands {
+        let Some(after) = sub.get_after_help().map(|h| h.to_string()) else {
+            continue;
+        };
+        let Some(examples) = after.split("\n\n").find(|b| b.starts_with("Examples:")) else {
+            continue;
+        };
+        writeln!(out, ".SS \"mfa-resync {}\"\n.nf", sub.get_name())?;
+        for line in examples.lines().skip(1) {
+            writeln!(out, "{}", roff_escape(line))?;
+        }
+        writeln!(out, ".fi")?;
     }
     writeln!(out, ".SH \"EXIT STATUS\"")?;
     for (exit, meaning) in Exit::ALL {
@@ -38,6 +78,10 @@ pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         ".TP\nMFA_RESYNC_OATH_PASSWORD\nThe YubiKey OATH password, when the terminal cannot be asked."
+    )?;
+    writeln!(
+        out,
+        ".TP\nYKMAN_OATH_CREDENTIAL_NAME, YKMAN_OATH_DEVICE_SERIAL\nThe credential and the key, as aws\\-vault sets them for ykman; \\-\\-account and \\-\\-device win."
     )?;
     writeln!(
         out,

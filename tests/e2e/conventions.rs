@@ -30,7 +30,14 @@ fn output_json_goes_before_or_after_every_subcommand_that_takes_it() {
     for way in 0..2 {
         let bed = Bed::new();
         let seed = bed.seed_file.to_str().unwrap().to_string();
-        let args = ["resync", "--no-wait", "--seed-file", &seed, "--endpoint-url", &bed.url()];
+        let args = [
+            "resync",
+            "--no-wait",
+            "--seed-file",
+            &seed,
+            "--endpoint-url",
+            &bed.url(),
+        ];
         let out = if way == 0 {
             bed.run(bed.command().args(["--output", "json"]).args(args))
         } else {
@@ -53,7 +60,11 @@ fn aws_options_go_before_or_after_doctor_and_resync() {
         &["doctor", "--source", "seed"],
     ) {
         out.assert_exit(0);
-        assert!(out.stdout.contains("region       eu-west-1"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("region       eu-west-1"),
+            "{}",
+            out.stdout
+        );
         assert!(out.stdout.contains("arn:aws:iam::123456789012:user/alice"));
     }
     // --profile: a profile of the config files, with no keys in the environment.
@@ -127,7 +138,11 @@ fn debug_shows_each_request_s_headers_but_never_a_body_or_the_signature() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("authorization: (hidden)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("authorization: (hidden)"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("response: 200"), "{}", out.stderr);
     assert!(!out.stderr.contains("Signature="), "{}", out.stderr);
     bed.assert_no_secrets(&out.all(), "--debug");
@@ -146,9 +161,8 @@ fn a_region_in_another_partition_than_the_device_is_refused_before_any_request()
         "--region",
         "eu-west-1",
     ]);
-    out.assert_exit(2).assert_stderr(
-        "the region eu-west-1 is in partition aws, but the device is in aws-us-gov",
-    );
+    out.assert_exit(2)
+        .assert_stderr("the region eu-west-1 is in partition aws, but the device is in aws-us-gov");
     assert!(bed.log().is_empty(), "{:?}", bed.log());
 }
 
@@ -166,8 +180,9 @@ fn a_region_aws_does_not_have_is_a_warning_naming_the_closest() {
     ]));
     out.assert_exit(0);
     assert!(
-        out.stdout
-            .contains("region \"us-east1\" is not one AWS is known to have; did you mean \"us-east-1\"?"),
+        out.stdout.contains(
+            "region \"us-east1\" is not one AWS is known to have; did you mean \"us-east-1\"?"
+        ),
         "{}",
         out.stdout
     );

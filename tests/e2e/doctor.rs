@@ -52,7 +52,13 @@ fn pcscd_down_fails_a_yubikey_user_with_the_fix_and_exit_3() {
     let out = bed.run(
         bed.command()
             .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
-            .args(["doctor", "--source", "yubikey", "--endpoint-url", &bed.url()]),
+            .args([
+                "doctor",
+                "--source",
+                "yubikey",
+                "--endpoint-url",
+                &bed.url(),
+            ]),
     );
     out.assert_exit(3);
     assert!(
@@ -105,7 +111,13 @@ fn the_most_severe_failing_area_gives_the_exit_code() {
             .env("PCSCLITE_CSOCK_NAME", bed.dir.path().join("no-pcscd.comm"))
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
-            .args(["doctor", "--source", "yubikey", "--endpoint-url", &bed.url()]),
+            .args([
+                "doctor",
+                "--source",
+                "yubikey",
+                "--endpoint-url",
+                &bed.url(),
+            ]),
     );
     out.assert_exit(4);
     assert!(line(&out.stdout, "pcscd").starts_with("fail"));

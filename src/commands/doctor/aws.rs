@@ -90,31 +90,37 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
         }
     };
     checks.push(clock(&aws));
-    checks.push(match caller.user_name.as_deref().map(|n| UserName::parse(n, Origin::Flag)) {
-        Some(Ok(user)) => match aws.totp_devices(&user).await {
-            Ok(devices) if devices.is_empty() => Check::warn(
-                "mfa devices",
-                format!("user {user} has no TOTP device"),
-                "assign one in the IAM console (or `mfa-resync enroll`), or check the user",
-            ),
-            Ok(devices) => Check::ok(
-                "mfa devices",
-                format!("user {user}: {}", devices.join(", ")),
-            ),
-            Err(e) => {
-                let error = Error::from(e);
-                Check::warn(
+    checks.push(
+        match caller
+            .user_name
+            .as_deref()
+            .map(|n| UserName::parse(n, Origin::Flag))
+        {
+            Some(Ok(user)) => match aws.totp_devices(&user).await {
+                Ok(devices) if devices.is_empty() => Check::warn(
                     "mfa devices",
-                    error.to_string(),
-                    error.hint().unwrap_or_default(),
-                )
-            }
+                    format!("user {user} has no TOTP device"),
+                    "assign one in the IAM console (or `mfa-resync enroll`), or check the user",
+                ),
+                Ok(devices) => Check::ok(
+                    "mfa devices",
+                    format!("user {user}: {}", devices.join(", ")),
+                ),
+                Err(e) => {
+                    let error = Error::from(e);
+                    Check::warn(
+                        "mfa devices",
+                        error.to_string(),
+                        error.hint().unwrap_or_default(),
+                    )
+                }
+            },
+            _ => Check::ok(
+                "mfa devices",
+                "the caller is not an IAM user: pass --user-name to resync",
+            ),
         },
-        _ => Check::ok(
-            "mfa devices",
-            "the caller is not an IAM user: pass --user-name to resync",
-        ),
-    });
+    );
     checks
 }
 

@@ -140,7 +140,9 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
             needs.pcsc,
             "yubikeys",
             e.to_string(),
-            e.hint().unwrap_or("run `mfa-resync devices` for more").to_string(),
+            e.hint()
+                .unwrap_or("run `mfa-resync devices` for more")
+                .to_string(),
         ),
     });
     checks
