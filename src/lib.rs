@@ -33,6 +33,7 @@ use crate::report::Reporter;
 
 /// Parses argv, runs the command, and turns the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
+    refuse_core_dumps();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -54,6 +55,24 @@ pub fn main_entry() -> ExitCode {
             e.exit().into()
         }
     }
+}
+
+/// A core file of this process could hold a seed, an OATH password or codes (a SIGABRT during the
+/// wait would write one wherever the system's `core_pattern` says). So, before anything is read:
+/// no core dumps for the whole run, by both locks the kernel has (prctl(2) `PR_SET_DUMPABLE` 0,
+/// which also keeps other processes of the same user from ptrace-attaching and reading our memory,
+/// and setrlimit(2) `RLIMIT_CORE` 0, hard limit too, so that nothing later can raise it). Neither
+/// can fail for an unprivileged process lowering its own limits; if one did, the other still holds.
+fn refuse_core_dumps() {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
 /// Validation first, before any runtime, network or device is touched.

@@ -7,6 +7,7 @@ mod batch;
 mod codes;
 mod doctor;
 mod faults;
+mod hardening;
 mod pipeline;
 mod resync;
 mod secrets;
