@@ -118,6 +118,7 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::Input,
+            Error::Device(DeviceError::Interrupted) => Exit::Interrupted,
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
             Error::Interrupted(_) => Exit::Interrupted,

@@ -4,7 +4,8 @@
 //! values to [`request`], which validates everything before any I/O; [`commands`] are thin
 //! orchestration over [`pipeline`], the one per-target flow that alone sees the device layer
 //! ([`source`]), the AWS layer ([`aws`]) and the window planner ([`window`]) together. [`report`]
-//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge.
+//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge; [`files`]
+//! opens the files a user names as input without ever blocking on one.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod pipeline;
 pub mod report;
 pub mod request;
@@ -38,7 +40,7 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // clap's usage errors are bad input (exit 2); --help and --version are successes.
-            let _ = e.print();
+            print_clap_error(&e);
             return if e.use_stderr() {
                 Exit::Input.into()
             } else {
@@ -55,6 +57,30 @@ pub fn main_entry() -> ExitCode {
             e.exit().into()
         }
     }
+}
+
+/// clap repeats an offending value in its message (`invalid value 'X' for '--device <SERIAL>'`,
+/// `unexpected argument 'X' found`): a seed pasted into any flag, or as a stray argument, would be
+/// echoed. Values of a seed's shape are cut out of the message first.
+fn print_clap_error(e: &clap::Error) {
+    let seeds: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .flat_map(|arg| {
+            let value = arg.split_once('=').map(|(_, v)| v.to_string());
+            std::iter::once(arg).chain(value)
+        })
+        .filter(|arg| request::looks_like_seed(arg))
+        .collect();
+    if seeds.is_empty() {
+        let _ = e.print();
+        return;
+    }
+    let mut text = e.render().to_string();
+    for seed in &seeds {
+        text = text.replace(seed.as_str(), "(a value that looks like a seed, not shown)");
+    }
+    eprint!("{text}");
 }
 
 /// A core file of this process could hold a seed, an OATH password or codes (a SIGABRT during the

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::field::{Field, InputError};
+use super::secret_shape::{name_hint, refuse_seed};
 
 /// How to reach AWS, validated.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +51,22 @@ impl AwsChoice {
                     "give a URL such as http://127.0.0.1:4599 or https://iam.amazonaws.com",
                 ));
             }
+        }
+        if let Some(url) = &args.endpoint_url {
+            refuse_seed(
+                Field::flag("--endpoint-url"),
+                url,
+                &name_hint("--endpoint-url takes the URL of an IAM endpoint"),
+            )?;
+        }
+        if let Some(profile) = &args.profile {
+            refuse_seed(
+                Field::flag("--profile"),
+                profile,
+                &name_hint(
+                    "--profile takes a profile's name, as `aws configure list-profiles` lists them",
+                ),
+            )?;
         }
         for (flag, value) in [("--profile", &args.profile), ("--region", &args.region)] {
             if let Some(v) = value

@@ -276,7 +276,7 @@ fn cases() -> Vec<Case> {
             name: "seed path a directory",
             args: &["--seed-file", "SEED"],
             seed: Seed::Directory,
-            names: "is not a regular file",
+            names: "is a directory, not a regular file",
         },
         Case {
             name: "seed file of another user",
@@ -291,7 +291,7 @@ fn cases() -> Vec<Case> {
                 "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&period=0",
                 0o600,
             ),
-            names: "has period=\"0\"; it must be 1 to 3600 seconds",
+            names: "has a period parameter other than 1 to 3600 seconds",
         },
         Case {
             name: "otpauth digits 9",
@@ -300,7 +300,7 @@ fn cases() -> Vec<Case> {
                 "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=9",
                 0o600,
             ),
-            names: "has digits=\"9\"; TOTP codes have 6 to 8",
+            names: "has a digits parameter other than 6, 7 or 8",
         },
         Case {
             name: "otpauth unknown type",
@@ -443,7 +443,7 @@ fn cases() -> Vec<Case> {
                 "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=MD5",
                 0o600,
             ),
-            names: "has an unsupported algorithm \"MD5\"",
+            names: "has an unsupported algorithm parameter",
         },
         Case {
             name: "otpauth 8 digits for IAM",
