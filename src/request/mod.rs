@@ -11,6 +11,7 @@ pub mod aws;
 pub mod batch;
 pub mod devices;
 pub mod field;
+pub mod json_object;
 pub mod resync;
 pub mod secret_shape;
 pub mod source;
