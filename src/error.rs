@@ -125,11 +125,14 @@ impl Error {
             Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
+                | AwsError::NoSuchProfile { .. }
                 | AwsError::BadCredentials { .. }
                 | AwsError::AccessDenied { .. } => Exit::Credentials,
                 AwsError::InvalidCodes { .. } => Exit::CodesRefused,
                 AwsError::NoSuchEntity { .. } | AwsError::NoDevice { .. } => Exit::NoSuchEntity,
-                AwsError::NotAUser { .. } | AwsError::AmbiguousDevice { .. } => Exit::Input,
+                AwsError::NotAUser { .. }
+                | AwsError::AmbiguousDevice { .. }
+                | AwsError::InsecureEndpoint { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
             },
         }
@@ -186,6 +189,12 @@ fn aws_hint(error: &AwsError, attempts: u32, given_codes: bool) -> String {
     match error {
         AwsError::NoCredentials { .. } => {
             "configure credentials (`aws configure`, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pick a profile with --profile".into()
+        }
+        AwsError::NoSuchProfile { .. } => {
+            "check the name (`aws configure list-profiles` lists them); an explicit --profile is used even when AWS_ACCESS_KEY_ID is set, as in the AWS CLI".into()
+        }
+        AwsError::InsecureEndpoint { .. } => {
+            "use an https:// URL, or a loopback address (127.0.0.1, localhost) for a local endpoint; --allow-insecure-endpoint sends it anyway".into()
         }
         AwsError::BadCredentials { code, .. } if code.starts_with("Expired") || code == "RequestExpired" => {
             "the credentials have expired: refresh them (e.g. `aws sso login`) and run again".into()

@@ -7,6 +7,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
 use super::date_probe::DateProbe;
+use super::endpoint::{self, Endpoint};
 use super::{Aws, AwsError};
 use crate::request::AwsOptions;
 
@@ -40,12 +41,31 @@ impl Aws {
         options: &AwsOptions,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<Aws, AwsError> {
+        let profile_set = load_profiles(options.profile.as_deref()).await;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            // The AWS CLI gives an explicit --profile priority over AWS_ACCESS_KEY_ID and the rest of
+            // the environment; aws-config's default chain reads the environment first, whatever the
+            // profile. So the profile's own provider (keys, SSO, credential_process, role) is the
+            // chain, and a profile that no file defines is an error before any request.
+            if let Some(set) = &profile_set
+                && set.get_profile(profile).is_none()
+            {
+                return Err(AwsError::NoSuchProfile {
+                    profile: profile.clone(),
+                });
+            }
+            loader = loader.profile_name(profile);
+            if credentials.is_none() {
+                loader = loader.credentials_provider(
+                    aws_config::profile::ProfileFileCredentialsProvider::builder()
+                        .profile_name(profile)
+                        .build(),
+                );
+            }
+        }
         if let Some(credentials) = credentials {
             loader = loader.credentials_provider(credentials);
-        }
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
         }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
@@ -60,10 +80,24 @@ impl Aws {
             .build();
         let sdk = loader.timeout_config(timeouts).load().await;
         let region_defaulted = sdk.region().is_none();
+        let flag = options.endpoint_url.as_deref();
+        let endpoints: Vec<Endpoint> = ["IAM", "STS"]
+            .into_iter()
+            .filter_map(|service| endpoint::effective(&sdk, service, flag))
+            .collect();
+        if !options.allow_insecure_endpoint
+            && let Some(bad) = endpoints.iter().find(|e| e.is_cleartext_remote())
+        {
+            return Err(AwsError::InsecureEndpoint {
+                service: bad.service,
+                url: bad.url.clone(),
+                origin: bad.origin.clone(),
+            });
+        }
         tracing::info!(
             profile = ?options.profile,
             region = ?sdk.region(),
-            endpoint = ?options.endpoint_url,
+            endpoints = ?endpoints,
             "AWS configuration loaded"
         );
         let region = sdk
@@ -71,19 +105,25 @@ impl Aws {
             .map(|r| r.to_string())
             .unwrap_or_else(|| IAM_DEFAULT_REGION.to_string());
         let probe = DateProbe::default();
-        let iam = aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&sdk)
-                .region(Region::new(region.clone()))
-                .interceptor(probe.clone())
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&sdk)
-                .region(Region::new(region.clone()))
-                .interceptor(probe.clone())
-                .build(),
-        );
-        let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
+        let mut iam = aws_sdk_iam::config::Builder::from(&sdk)
+            .region(Region::new(region.clone()))
+            .interceptor(probe.clone());
+        let mut sts = aws_sdk_sts::config::Builder::from(&sdk)
+            .region(Region::new(region.clone()))
+            .interceptor(probe.clone());
+        // Set on each client, so that --endpoint-url wins over AWS_ENDPOINT_URL_IAM and the like,
+        // which the SDK would otherwise prefer (its service config comes before the loader's URL).
+        if let Some(url) = flag {
+            iam = iam.endpoint_url(url);
+            sts = sts.endpoint_url(url);
+        }
+        let iam = aws_sdk_iam::Client::from_conf(iam.build());
+        let sts = aws_sdk_sts::Client::from_conf(sts.build());
+        let profile_mfa_serial = profile_set.and_then(|set| {
+            set.get_profile(set.selected_profile())
+                .and_then(|p| p.get("mfa_serial"))
+                .map(str::to_string)
+        });
         let credentials = sdk.credentials_provider();
         Ok(Aws {
             iam,
@@ -93,19 +133,20 @@ impl Aws {
             region,
             region_defaulted,
             credentials,
+            endpoints,
         })
     }
 }
 
-/// Reads `mfa_serial` from the selected profile, as the AWS CLI does for MFA prompts. A broken
-/// config file is left for the credentials chain to report.
-async fn profile_mfa_serial(profile: Option<&str>) -> Option<String> {
+/// The config and credentials files as the AWS CLI reads them, with `profile` (else `AWS_PROFILE`,
+/// else `default`) selected: for the profile's `mfa_serial` (as the AWS CLI reads it for MFA
+/// prompts) and to know whether an explicit profile exists. A broken file is left for the
+/// credentials chain to report.
+async fn load_profiles(profile: Option<&str>) -> Option<aws_config::profile::ProfileSet> {
     let fs = aws_types::os_shim_internal::Fs::real();
     let env = aws_types::os_shim_internal::Env::real();
     let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
     let set: Result<_, ProfileFileLoadError> =
         aws_config::profile::load(&fs, &env, &Default::default(), selected).await;
-    let set = set.ok()?;
-    let profile = set.get_profile(set.selected_profile())?;
-    profile.get("mfa_serial").map(str::to_string)
+    set.ok()
 }

@@ -36,7 +36,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
             other => opened.push(other),
         }
     }
-    let session = Session::connect(&request.aws, true).await?;
+    let session = Session::connect(&request.aws, true, reporter).await?;
     let clock = session.clock();
     let planner = Planner::new(Period::DEFAULT, request.mode);
     let rows = plural(request.rows.len(), "row", "rows");

@@ -188,15 +188,31 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
     let aws = match Aws::connect(options).await {
         Ok(aws) => aws,
         Err(e) => {
+            let error = Error::from(e);
             checks.push(Check::fail(
                 "aws config",
-                e.to_string(),
-                None,
-                Exit::Credentials,
+                error.to_string(),
+                error.hint(),
+                error.exit(),
             ));
             return checks;
         }
     };
+    for endpoint in aws.endpoints() {
+        let detail = format!(
+            "{} at {} (from {})",
+            endpoint.service, endpoint.url, endpoint.origin
+        );
+        checks.push(if endpoint.is_cleartext_remote() {
+            Check::warn(
+                "endpoint",
+                format!("{detail}, unencrypted"),
+                "use https://; the codes cross the network in cleartext",
+            )
+        } else {
+            Check::ok("endpoint", detail)
+        });
+    }
     match aws.credentials(options.profile.as_deref()).await {
         Ok(info) => {
             let expiry = match info.expires_in {

@@ -22,7 +22,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     // credentials fail before the user waits, and the answer's `Date` gives the skew. The audit
     // log names the operator, so it asks too.
     let ask_caller = request.user.is_none() || codes.host_clock() || audit.is_some();
-    let session = Session::connect(&request.aws, ask_caller).await?;
+    let session = Session::connect(&request.aws, ask_caller, reporter).await?;
     if codes.host_clock() {
         session.report_skew(reporter);
     }

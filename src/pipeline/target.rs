@@ -45,9 +45,37 @@ pub fn measure_skew(aws: &Aws) -> Option<Skew> {
 }
 
 impl Session {
-    /// Connects; asks who is calling when `ask_caller` (which also measures the skew).
-    pub async fn connect(options: &AwsOptions, ask_caller: bool) -> Result<Session, Error> {
+    /// Connects; asks who is calling when `ask_caller` (which also measures the skew). An endpoint
+    /// that is not AWS's own is said first, at normal verbosity, so that a user sees where the
+    /// codes will go (and a warning when they go there unencrypted).
+    pub async fn connect(
+        options: &AwsOptions,
+        ask_caller: bool,
+        reporter: &Reporter,
+    ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
+        let endpoints = aws.endpoints();
+        let shared = endpoints.len() == 2
+            && endpoints[0].url == endpoints[1].url
+            && endpoints[0].origin == endpoints[1].origin;
+        for endpoint in endpoints.iter().take(if shared { 1 } else { 2 }) {
+            let service = if shared {
+                "IAM and STS"
+            } else {
+                endpoint.service
+            };
+            let line = format!(
+                "Endpoint for {service}: {} (from {}).",
+                endpoint.url, endpoint.origin
+            );
+            if endpoint.is_cleartext_remote() {
+                reporter.warn(format!(
+                    "{line} It is plain HTTP to another host: the codes cross the network unencrypted."
+                ));
+            } else {
+                reporter.line(line);
+            }
+        }
         let caller = if ask_caller {
             Some(aws.caller().await?)
         } else {

@@ -19,6 +19,8 @@ pub struct AwsOptions {
     pub connect_timeout: Duration,
     /// `--cli-read-timeout`: the longest one attempt of a call may take.
     pub read_timeout: Duration,
+    /// `--allow-insecure-endpoint`: an `http://` endpoint on another host is used (with a warning).
+    pub allow_insecure_endpoint: bool,
 }
 
 /// The AWS flags as given.
@@ -34,6 +36,8 @@ pub struct AwsChoice {
     pub read_timeout_secs: u64,
     /// `--cli-connect-timeout`, seconds
     pub connect_timeout_secs: u64,
+    /// `--allow-insecure-endpoint`
+    pub allow_insecure_endpoint: bool,
 }
 
 impl AwsChoice {
@@ -67,23 +71,24 @@ impl AwsChoice {
                     "--profile takes a profile's name, as `aws configure list-profiles` lists them",
                 ),
             )?;
-        }
-        for (flag, value) in [("--profile", &args.profile), ("--region", &args.region)] {
-            if let Some(v) = value
-                && (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()))
-            {
+            if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(InputError::invalid(
-                    Field::flag(flag),
+                    Field::flag("--profile"),
                     "is empty or has spaces",
-                    format!(
-                        "give a name without spaces, e.g. {flag} {}",
-                        if flag == "--region" {
-                            "us-east-1"
-                        } else {
-                            "default"
-                        }
-                    ),
+                    "give a name without spaces, e.g. --profile default",
                 ));
+            }
+        }
+        match &args.region {
+            Some(region) => check_region(Field::flag("--region"), region)?,
+            // The SDK reads these when no --region is given; their shape is checked as the flag's.
+            None => {
+                for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+                    if let Ok(region) = std::env::var(var) {
+                        check_region(Field::flag(var), &region)?;
+                        break;
+                    }
+                }
             }
         }
         Ok(AwsOptions {
@@ -92,6 +97,78 @@ impl AwsChoice {
             endpoint_url: args.endpoint_url.clone(),
             connect_timeout: Duration::from_secs(args.connect_timeout_secs),
             read_timeout: Duration::from_secs(args.read_timeout_secs),
+            allow_insecure_endpoint: args.allow_insecure_endpoint,
         })
+    }
+}
+
+/// A region's shape, checked before any I/O (a region the SDK cannot build a hostname from would
+/// only fail after a connection attempt, as a network error): lower-case words joined by hyphens,
+/// ending in a number (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`), or a partition's global
+/// pseudo-region (`aws-global`). Whether the region exists is AWS's to say.
+pub fn is_region_shape(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some((last, words)) = parts.split_last() else {
+        return false;
+    };
+    let number = !last.is_empty() && last.len() <= 3 && last.bytes().all(|b| b.is_ascii_digit());
+    let enough_words = if number {
+        words.len() >= 2
+    } else {
+        !words.is_empty()
+    };
+    enough_words
+        && (number || *last == "global")
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+fn check_region(field: Field, region: &str) -> Result<(), InputError> {
+    if is_region_shape(region) {
+        return Ok(());
+    }
+    let problem =
+        if region.is_empty() || region.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            "is empty or has spaces"
+        } else {
+            "is not a region name (lower-case words and a number, joined by hyphens)"
+        };
+    Err(InputError::invalid(
+        field,
+        problem,
+        "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_have_their_shape() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eusc-de-east-1",
+            "ap-southeast-5",
+            "aws-global",
+        ] {
+            assert!(is_region_shape(ok), "{ok}");
+        }
+        for bad in [
+            "us_east_1",
+            "US-EAST-1",
+            "us-east",
+            "useast1",
+            "us-east-1 ",
+            "",
+            "us--east-1",
+            "-us-east-1",
+            "us-east-1a",
+        ] {
+            assert!(!is_region_shape(bad), "{bad}");
+        }
     }
 }

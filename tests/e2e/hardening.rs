@@ -7,6 +7,8 @@
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
+use testbed::iam_local::DEMO_SERIAL;
+
 use crate::util::{Bed, Watched, wait_for_margin};
 
 /// The limits the kernel applies to `pid`, as `/proc/PID/limits` lists them.
@@ -53,4 +55,131 @@ fn a_sigabrt_during_the_wait_dumps_no_core_even_when_the_shell_allows_them() {
         .collect();
     assert!(cores.is_empty(), "core files: {cores:?}");
     assert!(bed.resync_requests().is_empty());
+}
+
+/// TEST-NET-2 (RFC 5737): an address on another host that answers nobody.
+const REMOTE_HTTP: &str = "http://198.51.100.7:4599";
+
+#[test]
+fn an_http_endpoint_on_another_host_is_refused_before_any_code_is_read() {
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap();
+    let out = bed.run(bed.command().args([
+        "resync",
+        "--endpoint-url",
+        REMOTE_HTTP,
+        "--no-wait",
+        "--seed-file",
+        seed,
+    ]));
+    out.assert_exit(2)
+        .assert_stderr(&format!(
+            "error: IAM endpoint {REMOTE_HTTP} (from --endpoint-url) is plain HTTP to another host"
+        ))
+        .assert_stderr("--allow-insecure-endpoint sends it anyway");
+    assert!(!out.stderr.contains("Code 1"), "{}", out.stderr);
+    // The environment's endpoints count too, and a service's own variable names itself.
+    let out = bed.run(
+        bed.command()
+            .args(["resync", "--no-wait", "--seed-file", seed])
+            .env("AWS_ENDPOINT_URL_STS", REMOTE_HTTP),
+    );
+    out.assert_exit(2).assert_stderr(&format!(
+        "STS endpoint {REMOTE_HTTP} (from AWS_ENDPOINT_URL_STS) is plain HTTP"
+    ));
+    // Allowed: a warning, then the attempt (which this address never answers).
+    let out = bed.run(bed.command().args([
+        "resync",
+        "--endpoint-url",
+        REMOTE_HTTP,
+        "--allow-insecure-endpoint",
+        "--cli-connect-timeout",
+        "1",
+        "--user-name",
+        "alice",
+        "--serial-number",
+        DEMO_SERIAL,
+        "--authentication-code-1",
+        "123456",
+        "--authentication-code-2",
+        "654321",
+    ]));
+    out.assert_stderr(&format!(
+        "warning: Endpoint for IAM and STS: {REMOTE_HTTP} (from --endpoint-url). It is plain HTTP to another host"
+    ));
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(bed.log().is_empty());
+}
+
+#[test]
+fn an_endpoint_that_is_not_aws_is_named_and_the_flag_wins_over_the_environment() {
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap();
+    let out = bed.run(
+        bed.command()
+            .args(["resync", "--no-wait", "--seed-file", seed])
+            .env("AWS_ENDPOINT_URL", bed.url()),
+    );
+    out.assert_exit(0).assert_stderr(&format!(
+        "Endpoint for IAM and STS: {} (from AWS_ENDPOINT_URL).",
+        bed.url()
+    ));
+    // An environment that points elsewhere does not override --endpoint-url: the pair reaches the
+    // test bed (which refuses these made-up codes), not the closed port.
+    let out = bed.run(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url()])
+            .args(["--user-name", "alice", "--serial-number", DEMO_SERIAL])
+            .args(["--authentication-code-1", "123456"])
+            .args(["--authentication-code-2", "654321"])
+            .env("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:9"),
+    );
+    out.assert_exit(5).assert_stderr(&format!(
+        "Endpoint for IAM and STS: {} (from --endpoint-url).",
+        bed.url()
+    ));
+    assert_eq!(bed.resync_requests().len(), 2);
+}
+
+#[test]
+fn an_explicit_profile_wins_over_environment_credentials_and_a_missing_one_exits_4() {
+    use testbed::iam_local::{ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY};
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap();
+    // alice's keys are in the environment (Bed::command); the profile holds the admin's.
+    std::fs::write(
+        bed.dir.path().join("aws-credentials"),
+        format!(
+            "[desk]\naws_access_key_id = {ADMIN_ACCESS_KEY_ID}\naws_secret_access_key = {ADMIN_SECRET_ACCESS_KEY}\n"
+        ),
+    )
+    .unwrap();
+    let out = bed.resync(&[
+        "--profile",
+        "nosuchprofile",
+        "--no-wait",
+        "--seed-file",
+        seed,
+    ]);
+    out.assert_exit(4)
+        .assert_stderr("the profile nosuchprofile is not defined")
+        .assert_stderr("`aws configure list-profiles`");
+    assert!(bed.log().is_empty(), "{:?}", bed.log());
+    let out = bed.resync(&[
+        "--profile",
+        "desk",
+        "--user-name",
+        "alice",
+        "--no-wait",
+        "--seed-file",
+        seed,
+    ]);
+    out.assert_exit(0);
+    let keys: Vec<Option<String>> = bed.log().into_iter().map(|e| e.access_key_id).collect();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter()
+            .all(|k| k.as_deref() == Some(ADMIN_ACCESS_KEY_ID)),
+        "every request signed with the profile's key: {keys:?}"
+    );
 }
