@@ -68,6 +68,16 @@ pub enum Error {
         /// The highest exit code among them.
         exit: Exit,
     },
+    /// The resync went through, but its audit line could not be written.
+    #[error("the audit log {} could not be written ({problem}); {outcome}", path.display())]
+    AuditLog {
+        /// The log.
+        path: std::path::PathBuf,
+        /// The first write that failed, in the OS's words.
+        problem: String,
+        /// What did succeed: "the resync itself succeeded", or how many rows did.
+        outcome: String,
+    },
     /// `doctor` found a failing check (its report is already printed).
     #[error("doctor: the {failed} check failed")]
     Doctor {
@@ -122,6 +132,7 @@ impl Error {
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
             Error::Interrupted(_) => Exit::Interrupted,
+            Error::AuditLog { .. } => Exit::AuditFailed,
             Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
@@ -148,6 +159,9 @@ impl Error {
             ),
             Error::Interrupted(_) => None,
             Error::Doctor { .. } => Some("see the fix lines above".into()),
+            Error::AuditLog { .. } => Some(
+                "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
+            ),
             Error::Batch { .. } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
                     .into(),

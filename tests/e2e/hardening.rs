@@ -4,6 +4,7 @@
 //! the bad-input corpus; these are the ones that need more than one run, a signal or a check of
 //! what happened to a file.
 
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
@@ -182,4 +183,119 @@ fn an_explicit_profile_wins_over_environment_credentials_and_a_missing_one_exits
             .all(|k| k.as_deref() == Some(ADMIN_ACCESS_KEY_ID)),
         "every request signed with the profile's key: {keys:?}"
     );
+}
+
+#[test]
+fn the_audit_log_follows_no_link_adopts_no_loose_file_and_never_hangs() {
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap();
+    let dir = bed.dir.path();
+    // A link planted in a shared directory, pointing at a file the attacker wants appended to.
+    let target = dir.join("victim");
+    std::fs::write(&target, "untouched\n").unwrap();
+    let link = dir.join("audit-link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = dir.join("audit-fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let loose = dir.join("audit-loose.jsonl");
+    std::fs::write(&loose, "").unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o666)).unwrap();
+    for (path, names) in [
+        (
+            link.as_path(),
+            "audit-link.jsonl is a symbolic link, not a regular file",
+        ),
+        (
+            fifo.as_path(),
+            "audit-fifo is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            std::path::Path::new("/dev/null"),
+            "/dev/null is a character device, not a regular file",
+        ),
+        (
+            loose.as_path(),
+            "audit-loose.jsonl is writable by group or others (mode 666)",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let out = bed.resync(&[
+            "--no-wait",
+            "--seed-file",
+            seed,
+            "--audit-log",
+            path.to_str().unwrap(),
+        ]);
+        out.assert_exit(2).assert_stderr(names);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{names}: took {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched\n");
+    assert!(bed.log().is_empty(), "{:?}", bed.log());
+}
+
+#[test]
+fn a_new_audit_log_is_0600_whatever_the_umask() {
+    let bed = Bed::new();
+    let log = bed.dir.path().join("audit.jsonl");
+    let out = bed.run(
+        bed.command_for("sh")
+            .arg("-c")
+            .arg("umask 277 && exec \"$0\" \"$@\"")
+            .arg(crate::util::BIN)
+            .args([
+                "resync",
+                "--endpoint-url",
+                &bed.url(),
+                "--no-wait",
+                "--seed-file",
+            ])
+            .arg(&bed.seed_file)
+            .arg("--audit-log")
+            .arg(&log),
+    );
+    out.assert_exit(0);
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "mode {mode:03o}");
+}
+
+#[test]
+fn an_audit_line_that_cannot_be_written_after_the_resync_exits_8_saying_it_succeeded() {
+    let bed = Bed::new();
+    let log = bed.dir.path().join("audit.jsonl");
+    // The log is already at the file-size limit the shell sets (`ulimit -f 1`: 512 bytes), and
+    // SIGXFSZ is ignored, so the append after the submission fails with EFBIG.
+    crate::util::write_private(&log, &format!("{}\n", "#".repeat(600)));
+    let out = bed.run(
+        bed.command_for("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ && ulimit -f 1 && exec \"$0\" \"$@\"")
+            .arg(crate::util::BIN)
+            .args([
+                "resync",
+                "--endpoint-url",
+                &bed.url(),
+                "--no-wait",
+                "--seed-file",
+            ])
+            .arg(&bed.seed_file)
+            .arg("--audit-log")
+            .arg(&log),
+    );
+    out.assert_exit(8)
+        .assert_stderr("Resynced arn:aws:iam::123456789012:mfa/alice for user alice")
+        .assert_stderr("could not be written (File too large); the resync itself succeeded")
+        .assert_stderr("do not run again");
+    let sent = bed.resync_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].status, 200);
 }
