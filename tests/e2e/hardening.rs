@@ -299,3 +299,52 @@ fn an_audit_line_that_cannot_be_written_after_the_resync_exits_8_saying_it_succe
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].status, 200);
 }
+
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_fifo_or_an_endless_stream_given_as_input_is_refused_at_once() {
+    let bed = Bed::new();
+    let fifo = bed.dir.path().join("fifo");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    let row = bed.private_file(
+        "rows.csv",
+        &format!("user,source,seed_file\nalice,seed,{fifo}\n"),
+    );
+    let json = format!("file://{fifo}");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--seed-file", fifo],
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (&["--batch", fifo], "--batch: cannot read"),
+        (
+            &["--batch", row.to_str().unwrap()],
+            "--batch: line 2: --seed-file",
+        ),
+        (
+            &["--cli-input-json", &json, "--source", "prompt"],
+            "--cli-input-json: cannot read",
+        ),
+    ];
+    for (args, names) in cases {
+        let out = bed.resync_within(Duration::from_secs(10), args);
+        out.assert_exit(2)
+            .assert_stderr(names)
+            .assert_stderr("FIFO");
+    }
+    // Typed codes from a stream with no line end: an error, not an allocation failure.
+    let out = bed.run(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url(), "--source", "prompt"])
+            .args(["--user-name", "alice", "--serial-number", DEMO_SERIAL])
+            .stdin(std::fs::File::open("/dev/zero").unwrap()),
+    );
+    out.assert_exit(2)
+        .assert_stderr("the typed line is longer than a code");
+    assert!(bed.resync_requests().is_empty());
+}

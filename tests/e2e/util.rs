@@ -128,6 +128,30 @@ impl Bed {
         Output::from(cmd.output().expect("mfa-resync runs"))
     }
 
+    /// Runs `mfa-resync resync --endpoint-url URL ARGS…`, failing the test (and ending the child,
+    /// by its PID) if it has not finished within `limit`: for inputs that used to hang.
+    #[track_caller]
+    pub fn resync_within(&self, limit: Duration, args: &[&str]) -> Output {
+        let mut cmd = self.command();
+        cmd.arg("resync")
+            .args(["--endpoint-url", &self.url()])
+            .args(args);
+        let run = Watched::start(&mut cmd);
+        let deadline = std::time::Instant::now() + limit;
+        let mut run = run;
+        loop {
+            match run.child.try_wait().expect("try_wait") {
+                Some(_) => return run.finish().1,
+                None if std::time::Instant::now() >= deadline => {
+                    let _ = run.child.kill();
+                    let (_, out) = run.finish();
+                    panic!("{args:?} still ran after {limit:?}\n{}", out.stderr);
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
     /// Starts a prepared command with piped stdin, stdout and stderr.
     pub fn spawn(&self, cmd: &mut Command) -> Child {
         cmd.stdin(Stdio::piped())
