@@ -8,6 +8,7 @@ mod codes;
 mod doctor;
 mod faults;
 mod hardening;
+mod input_json;
 mod interrupt;
 mod pipeline;
 mod resync;
