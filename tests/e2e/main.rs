@@ -13,5 +13,6 @@ mod interrupt;
 mod pipeline;
 mod resync;
 mod secrets;
+mod terminal;
 mod util;
 mod yubikey;
