@@ -75,6 +75,27 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
     let mut input = JsonInput::default();
     for (key, value) in members.0 {
         if IGNORED_KEYS.contains(&key.as_str()) {
+            // Ignored, but only in the shape `codes` prints: anything else is a mistake worth
+            // naming (and a value never to repeat).
+            let fits = match &value {
+                Value::Array(items) => key == "Counters" && items.iter().all(Value::is_u64),
+                Value::Number(_) => key == "Period",
+                Value::Null => true,
+                _ => false,
+            };
+            if !fits {
+                return Err(json_error(
+                    format!(
+                        "{key} must be {} as `codes --output json` prints it",
+                        if key == "Counters" {
+                            "an array of numbers"
+                        } else {
+                            "a number"
+                        }
+                    ),
+                    "leave it as `codes` printed it, or drop the key (it is ignored)",
+                ));
+            }
             continue;
         }
         let slot = match key.as_str() {

@@ -2,7 +2,7 @@
 //!
 //! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`).
 
-mod bad_input;
+pub mod bad_input;
 mod batch;
 mod codes;
 mod doctor;
