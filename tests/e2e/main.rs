@@ -1,12 +1,13 @@
 //! End-to-end tests: the built `mfa-resync` binary against `iam-local` over real HTTP with SigV4.
 //!
-//! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`).
+//! One binary, a module per topic, each test with its own endpoint and temp dir (see `util`);
+//! `golden` pins help, errors and output in files under `tests/cmd/`.
 
-pub mod bad_input;
 mod batch;
 mod codes;
 mod doctor;
 mod faults;
+mod golden;
 mod hardening;
 mod input_json;
 mod interrupt;

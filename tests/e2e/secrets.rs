@@ -207,7 +207,7 @@ fn leaks(seed: &str) -> Vec<String> {
 
 #[test]
 fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
-    let cases = crate::bad_input::cases();
+    let cases = crate::golden::bad_input::cases();
     let mut runs: Vec<(usize, Slot, bool)> = Vec::new();
     for case in 0..cases.len() {
         for slot in SLOTS {
@@ -231,9 +231,9 @@ fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
                     let audit = bed.dir.path().join("audit-secrets.jsonl");
                     let mut failures = Vec::new();
                     for &(index, slot, as_uri) in runs.iter().skip(t).step_by(threads) {
-                        let case = &cases[index];
-                        let Some(args) =
-                            crate::bad_input::arguments(case, bed.dir.path(), &bed.url())
+                        let (name, case) = &cases[index];
+                        let Some(crate::golden::bad_input::Prepared { args, env }) =
+                            case.prepare(&bed)
                         else {
                             continue;
                         };
@@ -249,8 +249,8 @@ fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
                         let out = bed.run(
                             bed.command()
                                 .env("RUST_BACKTRACE", "1")
-                                .envs(case.env.iter().copied())
-                                .args(["-vvv", "resync"])
+                                .envs(env)
+                                .arg("-vvv")
                                 .args(&args),
                         );
                         let logged = std::fs::read_to_string(&audit).unwrap_or_default();
@@ -258,15 +258,13 @@ fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
                         let seen = format!("{}\n{logged}", out.all());
                         if let Some(needle) = needles.iter().find(|n| seen.contains(n.as_str())) {
                             failures.push(format!(
-                                "{} with the seed{} in {slot:?}: {needle:?} shows\n{seen}",
-                                case.name,
+                                "{name} with the seed{} in {slot:?}: {needle:?} shows\n{seen}",
                                 if as_uri { " URI" } else { "" }
                             ));
                         }
                         if out.code == 0 || !bed.log().is_empty() {
                             failures.push(format!(
-                                "{} with the seed in {slot:?}: exit {}, the endpoint saw {:?}",
-                                case.name,
+                                "{name} with the seed in {slot:?}: exit {}, the endpoint saw {:?}",
                                 out.code,
                                 bed.log()
                             ));
