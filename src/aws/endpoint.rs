@@ -36,6 +36,20 @@ impl Endpoint {
     }
 }
 
+/// The endpoints to name, one line each: `IAM and STS` together when they are the same URL from the
+/// same place, else each on its own.
+pub fn grouped(endpoints: &[Endpoint]) -> Vec<(String, &Endpoint)> {
+    match endpoints {
+        [iam, sts] if iam.url == sts.url && iam.origin == sts.origin => {
+            vec![(format!("{} and {}", iam.service, sts.service), iam)]
+        }
+        _ => endpoints
+            .iter()
+            .map(|e| (e.service.to_string(), e))
+            .collect(),
+    }
+}
+
 /// The endpoint `service` (`IAM`, `STS`) will use when it is not AWS's own, with its origin.
 pub(crate) fn effective(
     sdk: &SdkConfig,

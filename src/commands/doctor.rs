@@ -198,11 +198,8 @@ async fn aws_checks(options: &AwsOptions) -> Vec<Check> {
             return checks;
         }
     };
-    for endpoint in aws.endpoints() {
-        let detail = format!(
-            "{} at {} (from {})",
-            endpoint.service, endpoint.url, endpoint.origin
-        );
+    for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+        let detail = format!("{services} at {} (from {})", endpoint.url, endpoint.origin);
         checks.push(if endpoint.is_cleartext_remote() {
             Check::warn(
                 "endpoint",

@@ -54,18 +54,9 @@ impl Session {
         reporter: &Reporter,
     ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
-        let endpoints = aws.endpoints();
-        let shared = endpoints.len() == 2
-            && endpoints[0].url == endpoints[1].url
-            && endpoints[0].origin == endpoints[1].origin;
-        for endpoint in endpoints.iter().take(if shared { 1 } else { 2 }) {
-            let service = if shared {
-                "IAM and STS"
-            } else {
-                endpoint.service
-            };
+        for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
             let line = format!(
-                "Endpoint for {service}: {} (from {}).",
+                "Endpoint for {services}: {} (from {}).",
                 endpoint.url, endpoint.origin
             );
             if endpoint.is_cleartext_remote() {
