@@ -348,3 +348,22 @@ fn a_fifo_or_an_endless_stream_given_as_input_is_refused_at_once() {
         .assert_stderr("the typed line is longer than a code");
     assert!(bed.resync_requests().is_empty());
 }
+
+#[test]
+fn a_set_variable_whose_name_has_a_seeds_shape_is_still_a_name() {
+    // Refused when unset (it may be the seed itself), taken when a variable of that name exists:
+    // a seed is never also the name of a set variable.
+    let bed = Bed::new();
+    let name = "MFASEEDFORAWSPROD";
+    let out = bed.resync(&["--no-wait", "--seed-env", name]);
+    out.assert_exit(2)
+        .assert_stderr("--seed-env: this looks like a seed");
+    assert!(!out.stderr.contains(name), "{}", out.stderr);
+    let out = bed.run(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"])
+            .args(["--seed-env", name])
+            .env(name, &bed.seed),
+    );
+    out.assert_exit(0);
+}
