@@ -5,16 +5,25 @@
 //! Lines are appended with `O_APPEND` (so concurrent desks sharing a file do not interleave within a
 //! line) and each is flushed to disk with fsync before the tool goes on: an audit trail that loses
 //! its last line on a crash is not one.
+//!
+//! The file is checked before any request, because a help desk often runs as root in a shared
+//! directory: it is opened with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` (a planted symlink is not
+//! followed, a FIFO does not hang the run), then `fstat`ed, and must be a regular file owned by the
+//! caller that neither group nor others may write (a log that another user can truncate is not a
+//! log). A new file is created `O_EXCL` and set to 0600 whatever the umask. A line that cannot be
+//! written after a submission is remembered ([`AuditLog::failure`]): the command ends non-zero and
+//! says the resync itself succeeded.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 use serde_json::json;
 
+use crate::files;
 use crate::request::{Field, InputError};
 
 /// An open audit log.
@@ -22,6 +31,7 @@ use crate::request::{Field, InputError};
 pub struct AuditLog {
     file: File,
     path: PathBuf,
+    failure: Option<String>,
 }
 
 /// One attempt, as written.
@@ -46,28 +56,59 @@ pub struct Attempt<'a> {
 }
 
 impl AuditLog {
-    /// Opens (or creates, mode 600) the log for appending; a failure is bad input, before any I/O
-    /// that matters.
+    /// Opens (or creates, mode 600) the log for appending, and checks the file it opened; a file
+    /// that is not fit for an audit trail is bad input, before any I/O that matters.
     pub fn open(path: &Path) -> Result<AuditLog, InputError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                InputError::invalid(
-                    Field::flag("--audit-log"),
-                    format!(
-                        "cannot open {} for appending ({})",
-                        path.display(),
-                        e.kind()
-                    ),
-                    "give a writable file path; it is created with mode 600 if missing",
-                )
-            })?;
+        let bad = |problem: String, hint: String| {
+            InputError::invalid(Field::flag("--audit-log"), problem, hint)
+        };
+        let shown = path.display();
+        let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32;
+        let mut options = OpenOptions::new();
+        options.append(true).custom_flags(flags).mode(0o600);
+        let (file, created) = match options.clone().create_new(true).open(path) {
+            Ok(file) => (file, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                (options.open(path).map_err(|e| open_error(path, &e))?, false)
+            }
+            Err(e) => return Err(open_error(path, &e)),
+        };
+        let meta = file.metadata().map_err(|e| open_error(path, &e))?;
+        if let Some(what) = files::kind(&meta) {
+            return Err(bad(
+                format!("{shown} is {what}, not a regular file"),
+                "give the path of a regular file (it is created with mode 600 if missing)".into(),
+            ));
+        }
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(bad(
+                format!(
+                    "{shown} is owned by uid {} and you are uid {me}; its owner could rewrite the trail",
+                    meta.uid()
+                ),
+                "use a log file of your own (mfa-resync creates a missing one with mode 600)"
+                    .into(),
+            ));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(bad(
+                format!(
+                    "{shown} is writable by group or others (mode {mode:03o}); they could truncate it"
+                ),
+                format!("chmod go-w {shown}"),
+            ));
+        }
+        if created {
+            // The umask may have taken bits away from 0600 (never added them): set it exactly.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| open_error(path, &e))?;
+        }
         Ok(AuditLog {
             file,
             path: path.to_path_buf(),
+            failure: None,
         })
     }
 
@@ -81,8 +122,23 @@ impl AuditLog {
             .map(std::sync::Mutex::new))
     }
 
-    /// Appends one line and syncs it to disk.
+    /// Appends one line and syncs it to disk; a failure is also kept for [`AuditLog::failure`].
     pub fn record(&mut self, attempt: &Attempt<'_>) -> std::io::Result<()> {
+        let written = self.write_line(attempt);
+        if let Err(e) = &written
+            && self.failure.is_none()
+        {
+            self.failure = Some(files::io_reason(e));
+        }
+        written
+    }
+
+    /// The first write that failed, in the OS's words.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    fn write_line(&mut self, attempt: &Attempt<'_>) -> std::io::Result<()> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -102,10 +158,51 @@ impl AuditLog {
         self.file.sync_data()
     }
 
+    /// The error that ends a run whose submissions succeeded but whose audit lines were not all
+    /// written; `outcome` says what succeeded.
+    pub fn unwritten(
+        log: Option<&std::sync::Mutex<AuditLog>>,
+        outcome: &str,
+    ) -> Option<crate::error::Error> {
+        let log = log?.lock().ok()?;
+        log.failure().map(|problem| crate::error::Error::AuditLog {
+            path: log.path.clone(),
+            problem: problem.to_string(),
+            outcome: outcome.to_string(),
+        })
+    }
+
     /// The file, for messages.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn open_error(path: &Path, e: &std::io::Error) -> InputError {
+    let shown = path.display();
+    // O_NOFOLLOW answers ELOOP for a link; O_NONBLOCK answers ENXIO for a FIFO nobody reads.
+    let what = std::fs::symlink_metadata(path)
+        .ok()
+        .and_then(|meta| files::kind(&meta));
+    let (problem, hint) = match (e.raw_os_error(), what) {
+        (Some(code), Some(what))
+            if code == rustix::io::Errno::LOOP.raw_os_error()
+                || code == rustix::io::Errno::NXIO.raw_os_error() =>
+        {
+            (
+                format!("{shown} is {what}, not a regular file"),
+                "give the path of the log file itself; a link is not followed, since one planted in a shared directory would redirect the lines",
+            )
+        }
+        _ => (
+            format!(
+                "cannot open {shown} for appending ({})",
+                files::io_reason(e)
+            ),
+            "give a writable file path; it is created with mode 600 if missing",
+        ),
+    };
+    InputError::invalid(Field::flag("--audit-log"), problem, hint)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds: RFC 3339, as the SDK's own `DateTime` writes it (no

@@ -84,6 +84,16 @@ pub enum Error {
         /// The highest exit code among them.
         exit: Exit,
     },
+    /// The resync went through, but its audit line could not be written.
+    #[error("the audit log {} could not be written ({problem}); {outcome}", path.display())]
+    AuditLog {
+        /// The log.
+        path: std::path::PathBuf,
+        /// The first write that failed, in the OS's words.
+        problem: String,
+        /// What did succeed: "the resync itself succeeded", or how many rows did.
+        outcome: String,
+    },
     /// `doctor` found a failing check (its report is already printed).
     #[error("doctor: the {failed} check failed")]
     Doctor {
@@ -134,12 +144,15 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::Input,
+            Error::Device(DeviceError::Interrupted) => Exit::Interrupted,
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
             Error::Interrupted(_) => Exit::Interrupted,
+            Error::AuditLog { .. } => Exit::AuditFailed,
             Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
+                | AwsError::NoSuchProfile { .. }
                 | AwsError::BadCredentials { .. }
                 | AwsError::AccessDenied { .. } => Exit::Credentials,
                 AwsError::InvalidCodes { .. } => Exit::CodesRefused,
@@ -147,7 +160,8 @@ impl Error {
                 AwsError::NotAUser { .. }
                 | AwsError::AmbiguousDevice { .. }
                 | AwsError::PartitionMismatch { .. }
-                | AwsError::InvalidInput { .. } => Exit::Input,
+                | AwsError::InvalidInput { .. }
+                | AwsError::InsecureEndpoint { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
             },
         }
@@ -163,6 +177,9 @@ impl Error {
             ),
             Error::Interrupted(_) => None,
             Error::Doctor { .. } => Some("see the fix lines above".into()),
+            Error::AuditLog { .. } => Some(
+                "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
+            ),
             Error::Batch { .. } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
                     .into(),
@@ -209,6 +226,12 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
         }
         AwsError::NoCredentials { .. } => {
             "configure credentials (`aws configure`, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pick a profile with --profile".into()
+        }
+        AwsError::NoSuchProfile { .. } => {
+            "check the name (`aws configure list-profiles` lists them); an explicit --profile is used even when AWS_ACCESS_KEY_ID is set, as in the AWS CLI".into()
+        }
+        AwsError::InsecureEndpoint { .. } => {
+            "use an https:// URL, or a loopback address (127.0.0.1, localhost) for a local endpoint; --allow-insecure-endpoint sends it anyway".into()
         }
         AwsError::BadCredentials { code, .. } if code.starts_with("Expired") || code == "RequestExpired" => {
             "the credentials have expired: refresh them (e.g. `aws sso login`) and run again".into()

@@ -24,6 +24,8 @@ pub enum Exit {
     NoSuchEntity = 6,
     /// AWS or network failure after the last attempt.
     ServiceFailure = 7,
+    /// Resynced, but the audit log could not be written.
+    AuditFailed = 8,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
@@ -31,7 +33,7 @@ pub enum Exit {
 impl Exit {
     /// Every code with its meaning, in order: the one source of the help text, the man page's EXIT
     /// STATUS section and the README's table.
-    pub const ALL: [(Exit, &'static str); 8] = [
+    pub const ALL: [(Exit, &'static str); 9] = [
         (
             Exit::Success,
             "resynced (for `codes`, `devices`, `doctor`: done)",
@@ -59,6 +61,10 @@ impl Exit {
         (
             Exit::ServiceFailure,
             "AWS or network failure after the last attempt: ServiceFailure, throttling, timeout",
+        ),
+        (
+            Exit::AuditFailed,
+            "resynced, but the audit log could not be written (do not run again)",
         ),
         (
             Exit::Interrupted,

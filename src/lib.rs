@@ -4,7 +4,8 @@
 //! values to [`request`], which validates everything before any I/O; [`commands`] are thin
 //! orchestration over [`pipeline`], the one per-target flow that alone sees the device layer
 //! ([`source`]), the AWS layer ([`aws`]) and the window planner ([`window`]) together. [`report`]
-//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge.
+//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge; [`files`]
+//! opens the files a user names as input without ever blocking on one.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod pipeline;
 pub mod report;
 pub mod request;
@@ -33,13 +35,14 @@ use crate::report::Reporter;
 
 /// Parses argv, runs the command, and turns the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
+    refuse_core_dumps();
     let argv = cli::globals::hoist(std::env::args_os().collect());
     let spelling = cli::Spelling::of(&argv);
     let mut cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             // clap's usage errors are bad input (exit 2); --help and --version are successes.
-            let _ = e.print();
+            print_clap_error(&e);
             return if e.use_stderr() {
                 Exit::Input.into()
             } else {
@@ -60,6 +63,48 @@ pub fn main_entry() -> ExitCode {
             e.exit().into()
         }
     }
+}
+
+/// clap repeats an offending value in its message (`invalid value 'X' for '--device <SERIAL>'`,
+/// `unexpected argument 'X' found`): a seed pasted into any flag, or as a stray argument, would be
+/// echoed. Values of a seed's shape are cut out of the message first.
+fn print_clap_error(e: &clap::Error) {
+    let seeds: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .flat_map(|arg| {
+            let value = arg.split_once('=').map(|(_, v)| v.to_string());
+            std::iter::once(arg).chain(value)
+        })
+        .filter(|arg| request::looks_like_seed(arg))
+        .collect();
+    if seeds.is_empty() {
+        let _ = e.print();
+        return;
+    }
+    let mut text = e.render().to_string();
+    for seed in &seeds {
+        text = text.replace(seed.as_str(), "(a value that looks like a seed, not shown)");
+    }
+    eprint!("{text}");
+}
+
+/// A core file of this process could hold a seed, an OATH password or codes (a SIGABRT during the
+/// wait would write one wherever the system's `core_pattern` says). So, before anything is read:
+/// no core dumps for the whole run, by both locks the kernel has (prctl(2) `PR_SET_DUMPABLE` 0,
+/// which also keeps other processes of the same user from ptrace-attaching and reading our memory,
+/// and setrlimit(2) `RLIMIT_CORE` 0, hard limit too, so that nothing later can raise it). Neither
+/// can fail for an unprivileged process lowering its own limits; if one did, the other still holds.
+fn refuse_core_dumps() {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
 /// Validation first, before any runtime, network or device is touched.

@@ -371,6 +371,33 @@ fn iam_serial_ok(v: &str) -> bool {
     (9..=256).contains(&n) && v.chars().all(|c| is_user_char(c) || c == '/' || c == ':')
 }
 
+/// A value that looks like a seed, as the README's security section defines it (issue 13): it
+/// contains `otpauth:` or `secret=`; or, spaces, hyphens and trailing `=` aside, it is 16 or more
+/// base32 capitals and digits 2–7 with at least one letter; or lower-case base32 of 16 or more
+/// grouped by spaces (3 groups or more), or of 32 or more with a digit. Refused in any name field.
+fn seed_shaped(v: &str) -> bool {
+    let lower = v.to_lowercase();
+    if lower.contains("otpauth:") || lower.contains("secret=") {
+        return true;
+    }
+    let t = v.trim().trim_end_matches('=');
+    let compact: String = t.chars().filter(|c| *c != ' ' && *c != '-').collect();
+    if compact.chars().count() < 16 {
+        return false;
+    }
+    let upper_b32 = |c: char| c.is_ascii_uppercase() || ('2'..='7').contains(&c);
+    let lower_b32 = |c: char| c.is_ascii_lowercase() || ('2'..='7').contains(&c);
+    let has_digit = compact.chars().any(|c| ('2'..='7').contains(&c));
+    if compact.chars().all(upper_b32) {
+        return compact.chars().any(|c| c.is_ascii_uppercase());
+    }
+    if compact.chars().all(lower_b32) && compact.chars().any(|c| c.is_ascii_lowercase()) {
+        let groups = t.split(' ').filter(|g| !g.is_empty()).count();
+        return groups >= 3 || (compact.len() >= 32 && has_digit);
+    }
+    false
+}
+
 /// Serials IAM would take but that name the wrong thing; the tool refuses them on purpose.
 fn deliberately_refused_serial(v: &str) -> bool {
     v.starts_with("arn:") && (v.contains(":user/") || v.contains(":u2f/"))
@@ -387,6 +414,19 @@ fn user_like() -> impl Strategy<Value = String> {
         1 => Just("x".repeat(128)),
         1 => Just("x".repeat(129)),
         1 => "arn:aws:iam::[0-9]{12}:user/[a-z]{1,10}",
+        1 => seed_like(),
+    ]
+}
+
+/// Around the edges of a seed's shape: base32 in either case, grouped or not, short or long.
+fn seed_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Z2-7]{14,40}=?=?",
+        "[A-Z2-7]{4}( [A-Z2-7]{4}){2,8}",
+        "[a-z2-7]{14,40}",
+        "[a-z2-7]{4}( [a-z2-7]{4}){2,8}",
+        "[A-Za-z2-7]{14,40}",
+        "[a-z]{0,8}(otpauth:|secret=|SECRET=)[A-Z2-7]{0,20}",
     ]
 }
 
@@ -398,6 +438,7 @@ fn serial_like() -> impl Strategy<Value = String> {
         1 => "[A-Za-z0-9_+=/:,.@ é\u{0}\t-]{5,20}",
         1 => Just("G".repeat(256)),
         1 => Just("G".repeat(257)),
+        1 => seed_like(),
     ]
 }
 
@@ -415,7 +456,12 @@ fn user_names_are_accepted_exactly_by_iam_rules() {
     let input = prop_oneof![2 => any::<String>(), 3 => user_like()];
     fuzz("UserName::parse", 30_000, input, |v| {
         let parsed = UserName::parse(&v, Origin::Flag);
-        prop_assert_eq!(parsed.is_ok(), iam_user_ok(&v), "{:?}", v);
+        prop_assert_eq!(
+            parsed.is_ok(),
+            iam_user_ok(&v) && !seed_shaped(&v),
+            "{:?}",
+            v
+        );
         let accepted = parsed.is_ok();
         if let Ok(user) = parsed {
             prop_assert_eq!(user.as_str(), v.as_str());
@@ -429,7 +475,7 @@ fn serial_numbers_are_accepted_exactly_by_iam_rules() {
     let input = prop_oneof![2 => any::<String>(), 3 => serial_like()];
     fuzz("SerialNumber::parse", 30_000, input, |v| {
         let parsed = SerialNumber::parse(&v, Origin::Json);
-        let expected = iam_serial_ok(&v) && !deliberately_refused_serial(&v);
+        let expected = iam_serial_ok(&v) && !deliberately_refused_serial(&v) && !seed_shaped(&v);
         prop_assert_eq!(parsed.is_ok(), expected, "{:?}", v);
         let accepted = parsed.is_ok();
         if let Ok(serial) = parsed {
@@ -542,9 +588,29 @@ fn model(text: &str) -> Option<(Option<String>, Option<String>)> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
         return None;
     };
+    // A key given twice is refused (serde_json's map would keep the last).
+    let keys = object_keys(text)?;
+    if keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k)) {
+        return None;
+    }
     let (mut user, mut serial) = (None, None);
     for (key, value) in map {
+        match key.as_str() {
+            // What `codes --output json` adds: ignored, in the shape it prints.
+            "Counters" => match value {
+                Value::Null => continue,
+                Value::Array(items) if items.iter().all(Value::is_u64) => continue,
+                _ => return None,
+            },
+            "Period" => match value {
+                Value::Null | Value::Number(_) => continue,
+                _ => return None,
+            },
+            _ => {}
+        }
+        // An empty string is not given, as an unfilled skeleton leaves it.
         let value = match value {
+            Value::String(s) if s.is_empty() => None,
             Value::String(s) => Some(s),
             Value::Null => None,
             _ => return None,
@@ -558,16 +624,42 @@ fn model(text: &str) -> Option<(Option<String>, Option<String>)> {
             _ => return None,
         }
     }
-    if user.as_deref().is_some_and(|u| !iam_user_ok(u)) {
+    if user
+        .as_deref()
+        .is_some_and(|u| !iam_user_ok(u) || seed_shaped(u))
+    {
         return None;
     }
     if serial
         .as_deref()
-        .is_some_and(|s| !iam_serial_ok(s) || deliberately_refused_serial(s))
+        .is_some_and(|s| !iam_serial_ok(s) || deliberately_refused_serial(s) || seed_shaped(s))
     {
         return None;
     }
     Some((user, serial))
+}
+
+/// The keys of the JSON object `text`, in order, repeats kept.
+fn object_keys(text: &str) -> Option<Vec<String>> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    serde_json::Deserializer::from_str(text)
+        .deserialize_map(Keys)
+        .ok()
 }
 
 /// The string values of the code keys, when the text is a JSON object.

@@ -7,6 +7,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
 use super::date_probe::DateProbe;
+use super::endpoint::{self, Endpoint};
 use super::partition;
 use super::wire::Wire;
 use super::{Aws, AwsError};
@@ -42,12 +43,31 @@ impl Aws {
         options: &AwsOptions,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<Aws, AwsError> {
+        let profile_set = load_profiles(options.profile.as_deref()).await;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            // The AWS CLI gives an explicit --profile priority over AWS_ACCESS_KEY_ID and the rest of
+            // the environment; aws-config's default chain reads the environment first, whatever the
+            // profile. So the profile's own provider (keys, SSO, credential_process, role) is the
+            // chain, and a profile that no file defines is an error before any request.
+            if let Some(set) = &profile_set
+                && set.get_profile(profile).is_none()
+            {
+                return Err(AwsError::NoSuchProfile {
+                    profile: profile.clone(),
+                });
+            }
+            loader = loader.profile_name(profile);
+            if credentials.is_none() {
+                loader = loader.credentials_provider(
+                    aws_config::profile::ProfileFileCredentialsProvider::builder()
+                        .profile_name(profile)
+                        .build(),
+                );
+            }
+        }
         if let Some(credentials) = credentials {
             loader = loader.credentials_provider(credentials);
-        }
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
         }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
@@ -61,13 +81,31 @@ impl Aws {
             .operation_attempt_timeout(options.read_timeout + options.connect_timeout)
             .build();
         let sdk = loader.timeout_config(timeouts).load().await;
+        let flag = options.endpoint_url.as_deref();
+        let endpoints: Vec<Endpoint> = ["IAM", "STS"]
+            .into_iter()
+            .filter_map(|service| endpoint::effective(&sdk, service, flag))
+            .collect();
+        if !options.allow_insecure_endpoint
+            && let Some(bad) = endpoints.iter().find(|e| e.is_cleartext_remote())
+        {
+            return Err(AwsError::InsecureEndpoint {
+                service: bad.service,
+                url: bad.url.clone(),
+                origin: bad.origin.clone(),
+            });
+        }
         tracing::info!(
             profile = ?options.profile,
             region = ?sdk.region(),
-            endpoint = ?options.endpoint_url,
+            endpoints = ?endpoints,
             "AWS configuration loaded"
         );
-        let profile_mfa_serial = profile_mfa_serial(options.profile.as_deref()).await;
+        let profile_mfa_serial = profile_set.and_then(|set| {
+            set.get_profile(set.selected_profile())
+                .and_then(|p| p.get("mfa_serial"))
+                .map(str::to_string)
+        });
         let region = region_for(
             sdk.region().map(|r| r.to_string()),
             options
@@ -75,42 +113,47 @@ impl Aws {
                 .as_deref()
                 .or(profile_mfa_serial.as_deref().and_then(partition::of_arn)),
         )?;
-        Ok(Aws::from_sdk_config(&sdk, profile_mfa_serial, region))
+        let mut aws = Aws::from_sdk_config(&sdk, profile_mfa_serial, region, flag);
+        aws.endpoints = endpoints;
+        Ok(aws)
     }
 
     /// The IAM and STS clients over one loaded configuration, signing for `region`, each keeping
-    /// the `Date` of its answers; the one place both [`Aws::connect`] and the tests build them.
+    /// the `Date` of its answers and logging its headers for `--debug`; the one place both
+    /// [`Aws::connect`] and the tests build them.
     pub(super) fn from_sdk_config(
         sdk: &aws_types::SdkConfig,
         profile_mfa_serial: Option<String>,
         region: String,
+        endpoint_url: Option<&str>,
     ) -> Aws {
         let region_defaulted = sdk.region().is_none();
         let probe = DateProbe::default();
         let wire = Wire::default();
-        let iam = aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(sdk)
-                .region(Region::new(region.clone()))
-                .interceptor(probe.clone())
-                .interceptor(wire.clone())
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(sdk)
-                .region(Region::new(region.clone()))
-                .interceptor(probe.clone())
-                .interceptor(wire.clone())
-                .build(),
-        );
+        let mut iam = aws_sdk_iam::config::Builder::from(sdk)
+            .region(Region::new(region.clone()))
+            .interceptor(probe.clone())
+            .interceptor(wire.clone());
+        let mut sts = aws_sdk_sts::config::Builder::from(sdk)
+            .region(Region::new(region.clone()))
+            .interceptor(probe.clone())
+            .interceptor(wire.clone());
+        // Set on each client, so that --endpoint-url wins over AWS_ENDPOINT_URL_IAM and the like,
+        // which the SDK would otherwise prefer (its service config comes before the loader's URL).
+        if let Some(url) = endpoint_url {
+            iam = iam.endpoint_url(url);
+            sts = sts.endpoint_url(url);
+        }
         Aws {
-            iam,
-            sts,
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
             probe,
             wire,
             profile_mfa_serial,
             region,
             region_defaulted,
             credentials: sdk.credentials_provider(),
+            endpoints: Vec::new(),
         }
     }
 
@@ -138,7 +181,7 @@ impl Aws {
             .http_client(http_client)
             .retry_config(retry)
             .build();
-        Aws::from_sdk_config(&sdk, None, IAM_DEFAULT_REGION.to_string())
+        Aws::from_sdk_config(&sdk, None, IAM_DEFAULT_REGION.to_string(), None)
     }
 }
 
@@ -168,15 +211,15 @@ fn region_for(configured: Option<String>, partition: Option<&str>) -> Result<Str
     }
 }
 
-/// Reads `mfa_serial` from the selected profile, as the AWS CLI does for MFA prompts. A broken
-/// config file is left for the credentials chain to report.
-async fn profile_mfa_serial(profile: Option<&str>) -> Option<String> {
+/// The config and credentials files as the AWS CLI reads them, with `profile` (else `AWS_PROFILE`,
+/// else `default`) selected: for the profile's `mfa_serial` (as the AWS CLI reads it for MFA
+/// prompts) and to know whether an explicit profile exists. A broken file is left for the
+/// credentials chain to report.
+async fn load_profiles(profile: Option<&str>) -> Option<aws_config::profile::ProfileSet> {
     let fs = aws_types::os_shim_internal::Fs::real();
     let env = aws_types::os_shim_internal::Env::real();
     let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
     let set: Result<_, ProfileFileLoadError> =
         aws_config::profile::load(&fs, &env, &Default::default(), selected).await;
-    let set = set.ok()?;
-    let profile = set.get_profile(set.selected_profile())?;
-    profile.get("mfa_serial").map(str::to_string)
+    set.ok()
 }

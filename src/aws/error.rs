@@ -95,6 +95,26 @@ pub enum AwsError {
         /// The SDK's full error, for `-v`.
         detail: String,
     },
+    /// An `http://` endpoint on another host: the codes would cross the network in cleartext.
+    #[error(
+        "{service} endpoint {url} (from {origin}) is plain HTTP to another host; the codes would cross the network unencrypted"
+    )]
+    InsecureEndpoint {
+        /// `IAM` or `STS`.
+        service: &'static str,
+        /// The URL.
+        url: String,
+        /// Where it was configured.
+        origin: String,
+    },
+    /// `--profile` names a profile that no config or credentials file defines.
+    #[error(
+        "no AWS credentials: the profile {profile} is not defined in the AWS config or credentials file"
+    )]
+    NoSuchProfile {
+        /// The profile.
+        profile: String,
+    },
     /// Anything else AWS or the configuration said.
     #[error("{what}")]
     Other {
@@ -112,6 +132,8 @@ impl AwsError {
     pub fn code(&self) -> String {
         match self {
             AwsError::NoCredentials { .. } => "NoCredentials".into(),
+            AwsError::InsecureEndpoint { .. } => "InsecureEndpoint".into(),
+            AwsError::NoSuchProfile { .. } => "NoSuchProfile".into(),
             AwsError::BadCredentials { code, .. }
             | AwsError::AccessDenied { code, .. }
             | AwsError::InvalidInput { code, .. } => code.clone(),

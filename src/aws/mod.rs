@@ -8,6 +8,7 @@
 
 mod client;
 mod date_probe;
+pub mod endpoint;
 mod error;
 pub mod partition;
 #[cfg(test)]
@@ -70,6 +71,7 @@ pub struct Aws {
     region: String,
     region_defaulted: bool,
     credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    endpoints: Vec<endpoint::Endpoint>,
 }
 
 /// What `doctor` can say about the credentials without showing them.
@@ -100,6 +102,11 @@ impl Aws {
         })
     }
 
+    /// The endpoints in use that are not AWS's own (for IAM, then STS), with where each came from.
+    pub fn endpoints(&self) -> &[endpoint::Endpoint] {
+        &self.endpoints
+    }
+
     /// Whether no region was configured and IAM's default was taken.
     pub fn region_defaulted(&self) -> bool {
         self.region_defaulted
@@ -121,7 +128,7 @@ impl Aws {
                 .map_err(|e| AwsError::NoCredentials {
                     detail: short_chain(&e),
                 })?;
-        let source = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        let source = if profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
             "the environment (AWS_ACCESS_KEY_ID)".to_string()
         } else {
             let name = profile

@@ -129,6 +129,8 @@ fn variant(error: &AwsError) -> &'static str {
         AwsError::NoDevice { .. } => "NoDevice",
         AwsError::AmbiguousDevice { .. } => "AmbiguousDevice",
         AwsError::PartitionMismatch { .. } => "PartitionMismatch",
+        AwsError::InsecureEndpoint { .. } => "InsecureEndpoint",
+        AwsError::NoSuchProfile { .. } => "NoSuchProfile",
         AwsError::Transient { .. } => "Transient",
         AwsError::Other { .. } => "Other",
     }

@@ -104,6 +104,9 @@ pub struct AwsArgs {
     /// Send requests to this URL instead of AWS (e.g. a local IAM endpoint).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Allow an http:// endpoint on another host (the codes then cross the network unencrypted).
+    #[arg(long)]
+    pub allow_insecure_endpoint: bool,
     /// Seconds one attempt may wait for AWS's answer.
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub cli_read_timeout: u64,
@@ -179,6 +182,7 @@ impl AwsArgs {
             endpoint_url: self.endpoint_url.clone(),
             read_timeout_secs: self.cli_read_timeout,
             connect_timeout_secs: self.cli_connect_timeout,
+            allow_insecure_endpoint: self.allow_insecure_endpoint,
         }
     }
 }

@@ -90,6 +90,34 @@ fn json_errors_name_the_key() {
 }
 
 #[test]
+fn an_unfilled_skeleton_and_the_output_of_codes_are_taken() {
+    let skeleton =
+        super::input_json::CLI_SKELETON.replace(r#""UserName": """#, r#""UserName": "alice""#);
+    let r = resync(&["--cli-input-json", &skeleton, "--seed-env", "S"]).unwrap();
+    assert_eq!(r.user.unwrap().as_str(), "alice");
+    assert!(matches!(r.codes, CodePlan::Read(SourceSpec::Seed(_))));
+    let codes = r#"{"AuthenticationCode1":"123456","AuthenticationCode2":"654321","Counters":[1,2],"Period":30}"#;
+    assert!(matches!(
+        resync(&["--cli-input-json", codes, "--user-name", "alice"])
+            .unwrap()
+            .codes,
+        CodePlan::Given(..)
+    ));
+    let err = resync(&["--cli-input-json", r#"{"Counters": "JBSWY3DPEHPK3PXP"}"#]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Counters must be an array of numbers"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("JBSW"), "{err}");
+    let err = resync(&["--cli-input-json", r#"{"UserName": "a", "UserName": "b"}"#]).unwrap_err();
+    assert!(
+        err.to_string().contains("has the key \"UserName\" twice"),
+        "{err}"
+    );
+}
+
+#[test]
 fn without_codes_or_a_source_the_attached_yubikey_is_read() {
     let r = resync(&["--user-name", "alice"]).unwrap();
     assert!(
@@ -157,4 +185,5 @@ fn the_man_page_has_the_options_and_exit_codes() {
     assert!(text.contains("\\-\\-authentication\\-code\\-1"));
     assert!(text.contains(".SH \"EXIT STATUS\"\n.TP\n0\n"));
     assert!(text.contains(".TP\n130\ninterrupted"));
+    assert!(text.contains(".TP\n8\nresynced, but the audit log"));
 }

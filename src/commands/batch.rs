@@ -119,8 +119,15 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
             RowResult::Resynced { .. } => None,
         })
         .collect();
+    let outcome = format!(
+        "every row's resync itself succeeded ({})",
+        plural(reports.len(), "row", "rows")
+    );
     match failed.iter().copied().max() {
-        None => Ok(()),
+        None => match AuditLog::unwritten(audit.as_ref(), &outcome) {
+            Some(unwritten) => Err(unwritten),
+            None => Ok(()),
+        },
         Some(exit) => Err(Error::Batch {
             failed: failed.len(),
             total: reports.len(),

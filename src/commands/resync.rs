@@ -44,5 +44,8 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
         request_id: done.sent.receipt.request_id,
     });
-    Ok(())
+    match AuditLog::unwritten(audit.as_ref(), "the resync itself succeeded") {
+        Some(unwritten) => Err(unwritten),
+        None => Ok(()),
+    }
 }

@@ -54,7 +54,9 @@ impl Opened {
     pub fn open(spec: &SourceSpec, reporter: &Reporter) -> Result<Opened, Error> {
         let notifier = reporter.notifier();
         Ok(match spec {
-            SourceSpec::Seed(origin) => Opened::Ready(Box::new(SeedSource::load(origin)?)),
+            SourceSpec::Seed(origin) => {
+                Opened::Ready(Box::new(SeedSource::load(origin, notifier.as_ref())?))
+            }
             SourceSpec::Prompt => Opened::Ready(Box::new(PromptSource::stdin(notifier))),
             SourceSpec::OtpSlot {
                 selector,

@@ -117,7 +117,8 @@ impl<S: Submit> Submit for Audited<'_, S> {
                 result: &outcome,
                 request_id,
             };
-            // The codes went out whatever the log says; a lost line is reported, not fatal.
+            // The codes went out whatever the log says: a lost line is reported at once, and the log
+            // remembers it, so the command ends non-zero (exit 8 when the resync succeeded).
             let written = match self.log.lock() {
                 Ok(mut log) => log.record(&attempt).map_err(|e| {
                     format!(

@@ -45,14 +45,28 @@ pub fn measure_skew(aws: &Aws) -> Option<Skew> {
 }
 
 impl Session {
-    /// Connects; asks who is calling when `ask_caller` (which also measures the skew). A region
-    /// AWS does not have is warned about before anything is sent.
+    /// Connects; asks who is calling when `ask_caller` (which also measures the skew). An endpoint
+    /// that is not AWS's own is said first, at normal verbosity, so that a user sees where the
+    /// codes will go (and a warning when they go there unencrypted).
     pub async fn connect(
         options: &AwsOptions,
         ask_caller: bool,
         reporter: &Reporter,
     ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
+        for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+            let line = format!(
+                "Endpoint for {services}: {} (from {}).",
+                endpoint.url, endpoint.origin
+            );
+            if endpoint.is_cleartext_remote() {
+                reporter.warn(format!(
+                    "{line} It is plain HTTP to another host: the codes cross the network unencrypted."
+                ));
+            } else {
+                reporter.line(line);
+            }
+        }
         if let Some(warning) = aws.region_warning() {
             reporter.warn(warning);
         }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::field::{Field, InputError};
+use super::secret_shape::{name_hint, refuse_seed};
 
 /// How to reach AWS, validated.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +22,8 @@ pub struct AwsOptions {
     /// The partition of the target device's ARN, when known before any request: the region to
     /// sign for must be in it.
     pub partition: Option<String>,
+    /// `--allow-insecure-endpoint`: an `http://` endpoint on another host is used (with a warning).
+    pub allow_insecure_endpoint: bool,
 }
 
 /// The AWS flags as given.
@@ -36,6 +39,8 @@ pub struct AwsChoice {
     pub read_timeout_secs: u64,
     /// `--cli-connect-timeout`, seconds
     pub connect_timeout_secs: u64,
+    /// `--allow-insecure-endpoint`
+    pub allow_insecure_endpoint: bool,
 }
 
 impl AwsChoice {
@@ -54,22 +59,39 @@ impl AwsChoice {
                 ));
             }
         }
-        for (flag, value) in [("--profile", &args.profile), ("--region", &args.region)] {
-            if let Some(v) = value
-                && (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()))
-            {
+        if let Some(url) = &args.endpoint_url {
+            refuse_seed(
+                Field::flag("--endpoint-url"),
+                url,
+                &name_hint("--endpoint-url takes the URL of an IAM endpoint"),
+            )?;
+        }
+        if let Some(profile) = &args.profile {
+            refuse_seed(
+                Field::flag("--profile"),
+                profile,
+                &name_hint(
+                    "--profile takes a profile's name, as `aws configure list-profiles` lists them",
+                ),
+            )?;
+            if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(InputError::invalid(
-                    Field::flag(flag),
+                    Field::flag("--profile"),
                     "is empty or has spaces",
-                    format!(
-                        "give a name without spaces, e.g. {flag} {}",
-                        if flag == "--region" {
-                            "us-east-1"
-                        } else {
-                            "default"
-                        }
-                    ),
+                    "give a name without spaces, e.g. --profile default",
                 ));
+            }
+        }
+        match &args.region {
+            Some(region) => check_region(Field::flag("--region"), region)?,
+            // The SDK reads these when no --region is given; their shape is checked as the flag's.
+            None => {
+                for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+                    if let Ok(region) = std::env::var(var) {
+                        check_region(Field::flag(var), &region)?;
+                        break;
+                    }
+                }
             }
         }
         Ok(AwsOptions {
@@ -79,6 +101,99 @@ impl AwsChoice {
             connect_timeout: Duration::from_secs(args.connect_timeout_secs),
             read_timeout: Duration::from_secs(args.read_timeout_secs),
             partition: None,
+            allow_insecure_endpoint: args.allow_insecure_endpoint,
         })
+    }
+}
+
+/// A region's shape, checked before any I/O (a region the SDK cannot build a hostname from would
+/// only fail after a connection attempt, as a network error): lower-case words joined by hyphens,
+/// ending in a number (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`), or a partition's global
+/// pseudo-region (`aws-global`). Whether the region exists is AWS's to say.
+pub fn is_region_shape(region: &str) -> bool {
+    // Lower-case letters and digits in hyphen-joined parts, as every AWS region is named. A name
+    // of the right shape that AWS does not have (`us-east1`) is only warned about once loaded:
+    // new regions appear, and the warning names the closest known one.
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    region.len() <= 64
+        && parts.len() >= 2
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && (*last == "global" || last.bytes().any(|b| b.is_ascii_digit()))
+        && availability_zone(region).is_none()
+}
+
+/// The region of an availability zone given where a region goes (`us-east-1a` → `us-east-1`).
+fn availability_zone(region: &str) -> Option<&str> {
+    let last = region.rsplit('-').next()?;
+    let letter = last.bytes().last()?;
+    let digits = &last[..last.len() - 1];
+    (letter.is_ascii_lowercase()
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| &region[..region.len() - 1])
+}
+
+fn check_region(field: Field, region: &str) -> Result<(), InputError> {
+    if is_region_shape(region) {
+        return Ok(());
+    }
+    if let Some(parent) = availability_zone(region) {
+        return Err(InputError::invalid(
+            field,
+            "is an availability zone, not a region",
+            format!("give its region: {parent}"),
+        ));
+    }
+    let problem =
+        if region.is_empty() || region.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            "is empty or has spaces"
+        } else {
+            "is not a region name (lower-case letters and digits, joined by hyphens)"
+        };
+    Err(InputError::invalid(
+        field,
+        problem,
+        "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_have_their_shape() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eusc-de-east-1",
+            "ap-southeast-5",
+            "aws-global",
+            "us-east1",
+        ] {
+            assert!(is_region_shape(ok), "{ok}");
+        }
+        for bad in [
+            "us_east_1",
+            "US-EAST-1",
+            "us-east",
+            "useast1",
+            "us-east-1 ",
+            "",
+            "us--east-1",
+            "-us-east-1",
+            "us-east-1a",
+        ] {
+            assert!(!is_region_shape(bad), "{bad}");
+        }
     }
 }

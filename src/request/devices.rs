@@ -3,6 +3,7 @@
 use super::aws::{AwsChoice, AwsOptions};
 use super::field::{Field, InputError};
 use super::resync::Output;
+use super::secret_shape::{name_hint, refuse_seed};
 use super::source::SourceKind;
 use crate::source::yubikey::Selector;
 
@@ -24,6 +25,13 @@ impl DevicesRequest {
         accounts: bool,
         output: Output,
     ) -> Result<DevicesRequest, InputError> {
+        if let Some(name) = &selector.reader {
+            refuse_seed(
+                Field::flag("--reader"),
+                name,
+                &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
+            )?;
+        }
         if let Some(name) = &selector.reader
             && (name.is_empty() || name.contains('\0'))
         {

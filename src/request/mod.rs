@@ -3,14 +3,17 @@
 //! combination. This layer owns the rules and the wording of input errors; it knows nothing of
 //! clap, and reads nothing but the files the user named as input (`--batch`).
 //!
-//! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints; [`source`],
+//! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints;
+//! [`secret_shape`] refuses a seed given where a name belongs, in every free-text field; [`source`],
 //! [`aws`], [`resync`], [`batch`] and [`devices`] check what each command is given.
 
 pub mod aws;
 pub mod batch;
 pub mod devices;
 pub mod field;
+pub mod json_object;
 pub mod resync;
+pub mod secret_shape;
 pub mod source;
 pub mod values;
 
@@ -19,5 +22,6 @@ pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use field::{Field, InputError, Origin};
 pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
+pub use secret_shape::{looks_like_seed, refuse_seed};
 pub use source::{SourceChoice, SourceKind, SourceSpec};
 pub use values::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};

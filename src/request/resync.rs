@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
 use super::field::{Field, InputError, Origin};
+use super::secret_shape::{name_hint, refuse_seed};
 use super::source::{SourceChoice, SourceSpec};
 use super::values::{AuthCode, SerialNumber, UserName};
 use crate::report::OutputFormat;
@@ -156,9 +157,22 @@ impl ResyncInput {
             max_attempts: self.max_attempts,
             aws,
             output: self.output,
-            audit_log: self.audit_log,
+            audit_log: audit_log_path(self.audit_log)?,
         })
     }
+}
+
+/// `--audit-log`'s path, which errors name: never a seed. (The file itself is checked when it is
+/// opened, by the audit log.)
+pub fn audit_log_path(path: Option<PathBuf>) -> Result<Option<PathBuf>, InputError> {
+    if let Some(path) = &path {
+        refuse_seed(
+            Field::flag("--audit-log"),
+            &path.to_string_lossy(),
+            &name_hint("--audit-log takes the path of the log file"),
+        )?;
+    }
+    Ok(path)
 }
 
 fn code_plan(

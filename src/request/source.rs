@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::field::{Field, InputError};
+use super::secret_shape::{LOOKS_LIKE_A_SEED, looks_like_seed, name_hint, refuse_seed};
 use crate::source::otp_slot::SlotNumber;
 use crate::source::seed::SeedOrigin;
 use crate::source::yubikey::Selector;
@@ -204,15 +205,14 @@ impl SourceChoice {
 
     fn seed_origin(&self) -> Result<Option<SeedOrigin>, InputError> {
         Ok(if let Some(path) = &self.seed_file {
+            refuse_seed(
+                Field::flag("--seed-file"),
+                &path.to_string_lossy(),
+                &name_hint("--seed-file takes the PATH of a file that holds the seed"),
+            )?;
             Some(SeedOrigin::File(path.clone()))
         } else if let Some(var) = &self.seed_env {
-            if var.is_empty() || var.contains('=') || var.contains('\0') {
-                return Err(InputError::invalid(
-                    Field::flag("--seed-env"),
-                    "is not an environment variable name",
-                    "give the variable's NAME (e.g. --seed-env MFA_SEED), never the seed itself",
-                ));
-            }
+            check_env_name(var)?;
             Some(SeedOrigin::Env(var.clone()))
         } else if self.seed_stdin {
             Some(SeedOrigin::Stdin)
@@ -222,23 +222,35 @@ impl SourceChoice {
     }
 
     fn check_key_flags(&self) -> Result<(), InputError> {
-        if let Some(name) = &self.reader
-            && (name.is_empty() || name.contains('\0'))
-        {
-            return Err(InputError::invalid(
+        if let Some(name) = &self.reader {
+            refuse_seed(
                 Field::flag("--reader"),
-                "is empty",
-                "name the reader in full, as `mfa-resync devices` shows it",
-            ));
+                name,
+                &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
+            )?;
+            if name.is_empty() || name.contains('\0') {
+                return Err(InputError::invalid(
+                    Field::flag("--reader"),
+                    "is empty",
+                    "name the reader in full, as `mfa-resync devices` shows it",
+                ));
+            }
         }
-        if let Some(account) = &self.account
-            && (account.is_empty() || account.len() > 64 * 4)
-        {
-            return Err(InputError::invalid(
+        if let Some(account) = &self.account {
+            refuse_seed(
                 Field::flag("--account"),
-                "must be 1 to 256 bytes",
-                "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
-            ));
+                account,
+                &name_hint(
+                    "--account takes an OATH account's name, as `mfa-resync devices --accounts` shows it",
+                ),
+            )?;
+            if account.is_empty() || account.len() > 64 * 4 {
+                return Err(InputError::invalid(
+                    Field::flag("--account"),
+                    "must be 1 to 256 bytes",
+                    "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
+                ));
+            }
         }
         Ok(())
     }
@@ -267,4 +279,29 @@ impl SourceChoice {
             digits: if self.digits == Some(8) { 8 } else { 6 },
         })
     }
+}
+
+/// `--seed-env` takes a variable's name as POSIX shells write them (`[A-Za-z_][A-Za-z0-9_]*`), never
+/// the seed: a value of a seed's shape is refused unless a variable of that name is set (a seed is
+/// never also the name of a set variable), and nothing of it is echoed either way.
+fn check_env_name(var: &str) -> Result<(), InputError> {
+    let field = Field::flag("--seed-env");
+    let hint = "--seed-env takes the NAME of a variable that holds the seed, e.g. `--seed-env MFA_SEED` \
+                after `export MFA_SEED`; or use --seed-file FILE or --seed-stdin";
+    let identifier = var
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if looks_like_seed(var) && !(identifier && std::env::var_os(var).is_some()) {
+        return Err(InputError::invalid(field, LOOKS_LIKE_A_SEED, hint));
+    }
+    if !identifier {
+        return Err(InputError::invalid(
+            field,
+            "is not an environment variable name (letters, digits and _, not starting with a digit)",
+            hint,
+        ));
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::field::{Field, InputError, Origin};
+use super::secret_shape::{name_hint, refuse_seed};
 use crate::source::typed;
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
@@ -40,6 +41,15 @@ impl UserName {
     /// Checks `value` against IAM's constraints for `UserName`.
     pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
         let field = Field::user_name(origin);
+        refuse_seed(
+            field.clone(),
+            value,
+            &name_hint(
+                "this takes the IAM user name. IAM allows a name of 16 or more capitals and digits \
+                 2-7 only, but it looks like a seed, so it is never sent (AWS would keep it in \
+                 CloudTrail): leave --user-name out to act on the caller's own user",
+            ),
+        )?;
         let len = value.chars().count();
         if len == 0 {
             return Err(InputError::invalid(
@@ -95,6 +105,14 @@ impl SerialNumber {
     /// Checks `value` against IAM's constraints for `SerialNumber`, and catches the usual mix-ups.
     pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
         let field = Field::serial_number(origin);
+        refuse_seed(
+            field.clone(),
+            value,
+            &name_hint(
+                "this takes the token's serial (12 characters, e.g. GAHT12345678) or the virtual \
+                 device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
+            ),
+        )?;
         let len = value.chars().count();
         if value.contains(":user/") && value.starts_with("arn:") {
             return Err(InputError::invalid(

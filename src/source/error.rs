@@ -34,6 +34,10 @@ pub enum DeviceError {
         /// What to do.
         hint: String,
     },
+    /// Ctrl-C while the user was typing at the terminal (read as a key, the terminal's echo
+    /// restored): nothing was sent.
+    #[error("interrupted; nothing was sent")]
+    Interrupted,
     /// Standard input closed or failed while reading a typed code.
     #[error("could not read the typed code from standard input: {0}")]
     Stdin(#[source] std::io::Error),
@@ -217,6 +221,7 @@ impl DeviceError {
             DeviceError::SeedFile { hint, .. }
             | DeviceError::Seed { hint, .. }
             | DeviceError::Typed { hint, .. } => Some(hint),
+            DeviceError::Interrupted => None,
             DeviceError::Stdin(_) => {
                 Some("pipe the two codes on separate lines, or run in a terminal")
             }

@@ -12,7 +12,9 @@ pub mod otp_slot;
 pub mod otpauth;
 pub mod prompt;
 pub mod seed;
+pub mod seed_input;
 pub mod smartcard;
+pub mod terminal;
 pub mod typed;
 pub mod yubikey;
 

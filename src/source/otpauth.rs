@@ -4,7 +4,6 @@
 //! This module owns parsing only: it turns text into [`SeedParams`] and says precisely what is wrong
 //! without ever echoing the secret. It does not read files or compute codes.
 
-use percent_encoding::percent_decode_str;
 use zeroize::{Zeroize, Zeroizing};
 
 /// The HMAC behind the codes (RFC 6238 §1.2 allows SHA-1, SHA-256 and SHA-512).
@@ -93,17 +92,22 @@ pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
 
 /// RFC 4648 base32, as authenticators accept it: any case, spaces, hyphens and `=` padding ignored.
 pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+    decode_base32_bytes(text.as_bytes())
+}
+
+/// [`decode_base32`] over bytes (a percent-decoded parameter is bytes); a position is a byte's.
+fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
     let mut bits: u64 = 0;
     let mut nbits = 0u32;
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8 + 1));
     let mut seen_padding = false;
-    for (pos, c) in text.chars().enumerate() {
+    for (pos, &c) in text.iter().enumerate() {
         let value = match c {
-            'A'..='Z' => c as u64 - 'A' as u64,
-            'a'..='z' => c as u64 - 'a' as u64,
-            '2'..='7' => c as u64 - '2' as u64 + 26,
-            ' ' | '-' | '\t' => continue,
-            '=' => {
+            b'A'..=b'Z' => u64::from(c - b'A'),
+            b'a'..=b'z' => u64::from(c - b'a'),
+            b'2'..=b'7' => u64::from(c - b'2') + 26,
+            b' ' | b'-' | b'\t' => continue,
+            b'=' => {
                 seen_padding = true;
                 continue;
             }
@@ -190,9 +194,9 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                         "use the URI from the QR code as it is",
                     ));
                 }
-                let decoded = Zeroizing::new(decode_component(value, "the secret")?);
+                let decoded = percent_decode(value);
                 secret = Some(
-                    decode_base32(&decoded)
+                    decode_base32_bytes(&decoded)
                         .map_err(|e| err(format!("secret {}", e.problem), e.hint))?,
                 );
             }
@@ -204,8 +208,8 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                     "SHA512" => Algorithm::Sha512,
                     _ => {
                         return Err(err(
-                            format!("has an unsupported algorithm {:?}", truncate(value)),
-                            "TOTP uses SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1",
+                            "has an unsupported algorithm parameter",
+                            "TOTP uses algorithm=SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1",
                         ));
                     }
                 }
@@ -215,7 +219,7 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                     Ok(d @ 6..=8) => d,
                     _ => {
                         return Err(err(
-                            format!("has digits={:?}; TOTP codes have 6 to 8", truncate(value)),
+                            "has a digits parameter other than 6, 7 or 8",
                             "AWS devices use digits=6",
                         ));
                     }
@@ -226,10 +230,7 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                     Ok(p @ 1..=3600) => p,
                     _ => {
                         return Err(err(
-                            format!(
-                                "has period={:?}; it must be 1 to 3600 seconds",
-                                truncate(value)
-                            ),
+                            "has a period parameter other than 1 to 3600 seconds",
                             "AWS devices use period=30",
                         ));
                     }
@@ -255,27 +256,72 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
     })
 }
 
+/// A label or issuer, percent-decoded (these are not secret; a `String` is fine).
 fn decode_component(value: &str, what: &str) -> Result<String, ParseError> {
-    let plus_as_space = value.replace('+', " ");
-    percent_decode_str(&plus_as_space)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| {
-            err(
-                format!("has {what} percent-encoded as something other than UTF-8"),
-                "use the URI from the QR code as it is",
-            )
-        })
+    String::from_utf8(percent_decode(value).to_vec()).map_err(|_| {
+        err(
+            format!("has {what} percent-encoded as something other than UTF-8"),
+            "use the URI from the QR code as it is",
+        )
+    })
 }
 
-/// Parameter values other than the secret may be echoed, but not at any length.
-fn truncate(value: &str) -> String {
-    value.chars().take(16).collect()
+/// RFC 3986 percent-decoding, with `+` as a space (as form-encoded query strings have it), into a
+/// buffer wiped on drop: the secret parameter passes through here, and no intermediate `String`
+/// (as `replace('+', " ")` made) is left behind. A `%` not followed by two hex digits stays as it is.
+fn percent_decode(value: &str) -> Zeroizing<Vec<u8>> {
+    let bytes = value.as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_parameter_value_is_echoed() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        for bad in [
+            format!("otpauth://totp/x?digits=6;secret={secret}"),
+            format!("otpauth://totp/x?period=30;secret={secret}"),
+            format!("otpauth://totp/x?algorithm=SHA1;secret={secret}"),
+            format!("otpauth://totp/x?secret={secret}1"),
+        ] {
+            let e = parse(&bad).unwrap_err();
+            let text = format!("{} {}", e.problem, e.hint);
+            assert!(
+                !text.contains("GEZD") && !text.contains("secret="),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_and_plus_are_decoded() {
+        assert_eq!(percent_decode("a+b%20c%2Bd%zz%").as_slice(), b"a b c+d%zz%");
+        let p = parse("otpauth://totp/Amazon+Web%20Services:al%40ice?secret=GEZD%47NBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+        assert_eq!(p.issuer.as_deref(), Some("Amazon Web Services"));
+        assert_eq!(p.account.as_deref(), Some("al@ice"));
+        assert_eq!(p.secret.as_slice(), b"12345678901234567890");
+    }
 
     #[test]
     fn base32_is_decoded_leniently() {

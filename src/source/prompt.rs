@@ -12,6 +12,11 @@ use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInf
 /// How many times a mistyped code is asked again at a terminal.
 const TERMINAL_TRIES: usize = 3;
 
+/// The longest typed line taken: a code with spaces around it, or a pasted 44-character Yubico OTP
+/// (named as such by the check). Anything longer is an error, never an allocation: `< /dev/zero`
+/// used to abort the process.
+const MAX_TYPED_LINE: u64 = 128;
+
 /// Codes typed from a display token, read line by line.
 pub struct PromptSource {
     input: Box<dyn BufRead + Send>,
@@ -54,13 +59,36 @@ impl PromptSource {
         }
     }
 
-    fn read_line(&mut self) -> Result<Option<String>, DeviceError> {
-        let mut line = String::new();
-        let n = self
-            .input
-            .read_line(&mut line)
+    /// A typed line: `None` at the end of input, an error for a line too long to be a code.
+    fn read_line(&mut self) -> Result<Option<Result<String, DeviceError>>, DeviceError> {
+        let mut line = Vec::new();
+        let input: &mut dyn BufRead = &mut *self.input;
+        let n = std::io::Read::take(input, MAX_TYPED_LINE + 1)
+            .read_until(b'\n', &mut line)
             .map_err(DeviceError::Stdin)?;
-        Ok((n > 0).then_some(line))
+        if n == 0 {
+            return Ok(None);
+        }
+        if line.len() as u64 > MAX_TYPED_LINE {
+            if self.interactive {
+                // Drop the rest of the line (read, not kept) so the next prompt starts clean.
+                self.input.skip_until(b'\n').map_err(DeviceError::Stdin)?;
+            }
+            return Ok(Some(Err(self.bad(format!(
+                "the typed line is longer than a code (over {MAX_TYPED_LINE} bytes)"
+            )))));
+        }
+        Ok(Some(Ok(String::from_utf8_lossy(&line).into_owned())))
+    }
+
+    fn bad(&self, problem: String) -> DeviceError {
+        DeviceError::Typed {
+            problem,
+            hint: format!(
+                "type the {} digits the token shows, then Enter",
+                self.digits
+            ),
+        }
     }
 
     fn check(&self, line: &str) -> Result<Code, DeviceError> {
@@ -115,7 +143,7 @@ impl CodeSource for PromptSource {
                 // Keep the transcript readable when the codes come from a pipe.
                 self.notifier.act("");
             }
-            match self.check(&line) {
+            match line.and_then(|line| self.check(&line)) {
                 Ok(code) => return Ok(code),
                 Err(e) => {
                     if self.interactive {
@@ -159,6 +187,30 @@ mod tests {
         assert!(err.is_input());
         assert!(err.to_string().contains("5 digits"), "{err}");
         assert!(!err.to_string().contains("12345"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_line_is_an_error_not_an_allocation() {
+        let mut p = PromptSource::new(
+            Box::new(std::io::BufReader::new(std::io::repeat(b'0'))),
+            false,
+            std::sync::Arc::new(crate::source::Silent),
+        );
+        let err = p.code_at(0).unwrap_err();
+        assert!(err.is_input());
+        assert!(err.to_string().contains("longer than a code"), "{err}");
+        let mut p = PromptSource::new(
+            Box::new(std::io::Cursor::new(
+                format!("{}\n123456\n", "1".repeat(500)).into_bytes(),
+            )),
+            true,
+            std::sync::Arc::new(crate::source::Silent),
+        );
+        assert_eq!(
+            p.code_at(0).unwrap().expose(),
+            "123456",
+            "retyped after the long line"
+        );
     }
 
     #[test]

@@ -2,22 +2,16 @@
 //!
 //! A seed is as good as the token itself, so it is handled like an ssh private key: never on argv
 //! (there is no flag that takes one), a file must be the caller's own and unreadable by group and
-//! others, and the bytes live in zeroizing buffers. Codes are computed with totp-rs at the counter the
-//! planner gives (RFC 6238 with `T = counter`).
+//! others, and the bytes live in zeroizing buffers ([`super::seed_input`] reads them). Codes are
+//! computed with totp-rs at the counter the planner gives (RFC 6238 with `T = counter`).
 
-use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretBox};
-use zeroize::Zeroizing;
 
 use super::otpauth::{self, Algorithm};
-use super::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
-
-/// A seed larger than this is not a seed: refuse it before reading it all.
-const MAX_SEED_BYTES: u64 = 64 * 1024;
+use super::seed_input::{read_env, read_file, read_stdin};
+use super::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
 
 /// Where the seed comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,12 +49,13 @@ impl std::fmt::Debug for SeedSource {
 }
 
 impl SeedSource {
-    /// Reads and parses the seed from `origin`, checking a file's ownership and permissions first.
-    pub fn load(origin: &SeedOrigin) -> Result<Self, DeviceError> {
+    /// Reads and parses the seed from `origin`, checking a file's ownership and permissions first;
+    /// at a terminal, `--seed-stdin` asks through `notifier` and reads with echo off.
+    pub fn load(origin: &SeedOrigin, notifier: &dyn Notifier) -> Result<Self, DeviceError> {
         let text = match origin {
             SeedOrigin::File(path) => read_file(path)?,
             SeedOrigin::Env(var) => read_env(var)?,
-            SeedOrigin::Stdin => read_stdin()?,
+            SeedOrigin::Stdin => read_stdin(notifier)?,
         };
         Self::from_text(origin, text)
     }
@@ -130,138 +125,14 @@ impl CodeSource for SeedSource {
     }
 }
 
-fn file_error(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> DeviceError {
-    DeviceError::SeedFile {
-        path: path.to_path_buf(),
-        problem: problem.into(),
-        hint: hint.into(),
-    }
-}
-
-/// Opens first and checks the open file, so the file checked is the file read.
-fn read_file(path: &Path) -> Result<SecretBox<str>, DeviceError> {
-    let mut file = File::open(path).map_err(|e| {
-        let hint = match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                "check the path (a relative path is taken from the current directory)"
-            }
-            std::io::ErrorKind::PermissionDenied => "the file must be readable by you (chmod 600)",
-            _ => "check the path",
-        };
-        file_error(path, format!("cannot be opened ({})", io_reason(&e)), hint)
-    })?;
-    let meta = file.metadata().map_err(|e| {
-        file_error(
-            path,
-            format!("cannot be read ({})", io_reason(&e)),
-            "check the path",
-        )
-    })?;
-    if !meta.is_file() {
-        return Err(file_error(
-            path,
-            "is not a regular file",
-            "give the path of the file that holds the seed",
-        ));
-    }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(file_error(
-            path,
-            format!(
-                "is accessible by group or others (mode {mode:03o}); a seed is as secret as the token"
-            ),
-            format!("chmod 600 {}", path.display()),
-        ));
-    }
-    let me = rustix::process::getuid().as_raw();
-    if meta.uid() != me {
-        return Err(file_error(
-            path,
-            format!(
-                "is owned by uid {} and you are uid {me}; a seed file must be your own",
-                meta.uid()
-            ),
-            "copy it to a file of your own with mode 600, or chown it to yourself".to_string(),
-        ));
-    }
-    if meta.len() > MAX_SEED_BYTES {
-        return Err(file_error(
-            path,
-            format!("is {} bytes; a seed is at most a few hundred", meta.len()),
-            "give the file that holds only the base32 key or the otpauth:// URI",
-        ));
-    }
-    read_limited(&mut file).map_err(|problem| {
-        file_error(
-            path,
-            problem,
-            "the file must hold the base32 key or the otpauth:// URI, as UTF-8 text",
-        )
-    })
-}
-
-fn read_env(var: &str) -> Result<SecretBox<str>, DeviceError> {
-    match std::env::var_os(var) {
-        None => Err(DeviceError::Seed {
-            origin: format!("--seed-env {var}"),
-            problem: format!("the environment variable {var} is not set"),
-            hint: format!(
-                "export {var} with the base32 key or the otpauth:// URI, or use --seed-file"
-            ),
-        }),
-        Some(value) => match value.into_string() {
-            Ok(s) => Ok(SecretBox::new(s.into_boxed_str())),
-            Err(_) => Err(DeviceError::Seed {
-                origin: format!("--seed-env {var}"),
-                problem: "the seed is not valid UTF-8".into(),
-                hint: "the variable must hold the base32 key or the otpauth:// URI".into(),
-            }),
-        },
-    }
-}
-
-fn read_stdin() -> Result<SecretBox<str>, DeviceError> {
-    read_limited(&mut std::io::stdin().lock()).map_err(|problem| DeviceError::Seed {
-        origin: "--seed-stdin".into(),
-        problem,
-        hint: "pipe the base32 key or the otpauth:// URI, e.g. `--seed-stdin < seed.txt`".into(),
-    })
-}
-
-/// Reads at most [`MAX_SEED_BYTES`] into a zeroizing buffer, and takes it only as UTF-8.
-fn read_limited(reader: &mut dyn Read) -> Result<SecretBox<str>, String> {
-    let mut buf = Zeroizing::new(Vec::new());
-    reader
-        .take(MAX_SEED_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot be read ({})", io_reason(&e)))?;
-    if buf.len() as u64 > MAX_SEED_BYTES {
-        return Err(format!(
-            "is over {MAX_SEED_BYTES} bytes; a seed is at most a few hundred"
-        ));
-    }
-    match std::str::from_utf8(&buf) {
-        Ok(text) => Ok(SecretBox::new(text.into())),
-        Err(_) => Err("the seed is not valid UTF-8 text".into()),
-    }
-}
-
-/// An io::Error's reason without the OS error number noise.
-fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::source::Silent;
 
     fn source(text: &str) -> SeedSource {
         SeedSource::from_text(&SeedOrigin::Stdin, SecretBox::new(text.into())).unwrap()
@@ -306,13 +177,13 @@ mod tests {
         let mut f = File::create(&path).unwrap();
         f.write_all(b"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = SeedSource::load(&SeedOrigin::File(path.clone())).unwrap_err();
+        let err = SeedSource::load(&SeedOrigin::File(path.clone()), &Silent).unwrap_err();
         assert!(err.to_string().contains("mode 644"), "{err}");
         assert_eq!(
             err.hint(),
             Some(format!("chmod 600 {}", path.display()).as_str())
         );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(SeedSource::load(&SeedOrigin::File(path)).is_ok());
+        assert!(SeedSource::load(&SeedOrigin::File(path), &Silent).is_ok());
     }
 }

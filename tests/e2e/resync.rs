@@ -99,6 +99,16 @@ fn the_profile_mfa_serial_is_used_when_set() {
         format!("[profile desk]\nmfa_serial = {DEMO_SERIAL}\n"),
     )
     .unwrap();
+    // An explicit --profile takes its credentials from the profile, as the AWS CLI does.
+    std::fs::write(
+        bed.dir.path().join("aws-credentials"),
+        format!(
+            "[desk]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            testbed::iam_local::TEST_ACCESS_KEY_ID,
+            testbed::iam_local::TEST_SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
     let out = bed.resync(&[
         "--profile",
         "desk",

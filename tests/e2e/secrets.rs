@@ -82,3 +82,213 @@ fn no_flag_takes_a_seed() {
     out.assert_exit(2);
     bed.assert_no_secrets(&out.all(), "an unknown flag's error");
 }
+
+/// Where a seed can be put by mistake: every flag (free text or not: clap repeats bad values), each
+/// key of `--cli-input-json` (and an unknown key named by the seed), and a stray argument.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Flag(&'static str),
+    FlagEquals(&'static str),
+    JsonValue(&'static str),
+    JsonKey,
+    Stray,
+}
+
+const SLOTS: [Slot; 31] = [
+    Slot::Flag("--user-name"),
+    Slot::Flag("--serial-number"),
+    Slot::Flag("--account"),
+    Slot::Flag("--reader"),
+    Slot::Flag("--profile"),
+    Slot::Flag("--region"),
+    Slot::Flag("--endpoint-url"),
+    Slot::Flag("--seed-env"),
+    Slot::Flag("--seed-file"),
+    Slot::Flag("--audit-log"),
+    Slot::Flag("--cli-input-json"),
+    Slot::Flag("--batch"),
+    Slot::Flag("--authentication-code-1"),
+    Slot::Flag("--authentication-code2"),
+    Slot::Flag("--device"),
+    Slot::Flag("--slot"),
+    Slot::Flag("--digits"),
+    Slot::Flag("--source"),
+    Slot::Flag("--output"),
+    Slot::Flag("--max-attempts"),
+    Slot::Flag("--cli-read-timeout"),
+    Slot::FlagEquals("--user-name"),
+    Slot::FlagEquals("--device"),
+    Slot::JsonValue("UserName"),
+    Slot::JsonValue("SerialNumber"),
+    Slot::JsonValue("AuthenticationCode1"),
+    Slot::JsonValue("AuthenticationCode2"),
+    Slot::JsonValue("Counters"),
+    Slot::JsonKey,
+    Slot::Stray,
+    Slot::Flag("--generate-cli-skeleton"),
+];
+
+/// `args` with `secret` put in `slot`: a flag's value replaced when the case has the flag, added
+/// otherwise; a JSON key set in the case's inline `--cli-input-json` object, or in a new one.
+fn place(args: &[String], slot: Slot, secret: &str) -> Vec<String> {
+    let mut args = args.to_vec();
+    let set_flag = |args: &mut Vec<String>, flag: &str, value: String| match args
+        .iter()
+        .position(|a| a == flag)
+    {
+        Some(i) if i + 1 < args.len() => args[i + 1] = value,
+        _ => args.extend([flag.to_string(), value]),
+    };
+    match slot {
+        Slot::Flag(flag) => set_flag(&mut args, flag, secret.to_string()),
+        Slot::FlagEquals(flag) => args.push(format!("{flag}={secret}")),
+        Slot::JsonValue(_) | Slot::JsonKey => {
+            let existing = args
+                .iter()
+                .position(|a| a == "--cli-input-json")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+                .filter(serde_json::Value::is_object);
+            let mut object = existing.unwrap_or_else(|| serde_json::json!({}));
+            match slot {
+                Slot::JsonValue(key) => object[key] = secret.into(),
+                _ => object[secret] = "x".into(),
+            }
+            set_flag(&mut args, "--cli-input-json", object.to_string());
+        }
+        Slot::Stray => args.push(secret.to_string()),
+    }
+    args
+}
+
+/// RFC 4648 base64 (standard alphabet, or URL-safe), padded.
+fn base64(bytes: &[u8], url_safe: bool) -> String {
+    let alphabet: &[u8] = if url_safe {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Every way the seed could show: base32 (either case, and any 16 characters of it), the raw key
+/// in hex (either case) and base64 (standard, URL-safe, padded or not).
+fn leaks(seed: &str) -> Vec<String> {
+    let raw = testbed::iam_local::totp::decode_seed(seed).expect("a valid seed");
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let mut needles = vec![
+        hex.clone(),
+        hex.to_uppercase(),
+        base64(&raw, false),
+        base64(&raw, true),
+        base64(&raw, false).trim_end_matches('=').to_string(),
+    ];
+    for start in 0..=seed.len().saturating_sub(16) {
+        let window = &seed[start..start + 16];
+        needles.push(window.to_string());
+        needles.push(window.to_lowercase());
+    }
+    needles
+}
+
+#[test]
+fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
+    let cases = crate::golden::bad_input::cases();
+    let mut runs: Vec<(usize, Slot, bool)> = Vec::new();
+    for case in 0..cases.len() {
+        for slot in SLOTS {
+            for uri in [false, true] {
+                runs.push((case, slot, uri));
+            }
+        }
+    }
+    let threads = 4;
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (cases, runs) = (&cases, &runs);
+                scope.spawn(move || {
+                    let bed = Bed::new();
+                    let needles = leaks(&bed.seed);
+                    let uri = format!(
+                        "otpauth://totp/Example:alice?secret={}&issuer=Example",
+                        bed.seed
+                    );
+                    let audit = bed.dir.path().join("audit-secrets.jsonl");
+                    let mut failures = Vec::new();
+                    for &(index, slot, as_uri) in runs.iter().skip(t).step_by(threads) {
+                        let (name, case) = &cases[index];
+                        let Some(crate::golden::bad_input::Prepared { args, env }) =
+                            case.prepare(&bed)
+                        else {
+                            continue;
+                        };
+                        let secret = if as_uri {
+                            uri.as_str()
+                        } else {
+                            bed.seed.as_str()
+                        };
+                        let mut args = place(&args, slot, secret);
+                        if !args.iter().any(|a| a.starts_with("--audit-log")) {
+                            args.extend(["--audit-log".into(), audit.display().to_string()]);
+                        }
+                        let out = bed.run(
+                            bed.command()
+                                .env("RUST_BACKTRACE", "1")
+                                .envs(env)
+                                .arg("-vvv")
+                                .args(&args),
+                        );
+                        let logged = std::fs::read_to_string(&audit).unwrap_or_default();
+                        let _ = std::fs::remove_file(&audit);
+                        let seen = format!("{}\n{logged}", out.all());
+                        if let Some(needle) = needles.iter().find(|n| seen.contains(n.as_str())) {
+                            failures.push(format!(
+                                "{name} with the seed{} in {slot:?}: {needle:?} shows\n{seen}",
+                                if as_uri { " URI" } else { "" }
+                            ));
+                        }
+                        if out.code == 0 || !bed.log().is_empty() {
+                            failures.push(format!(
+                                "{name} with the seed in {slot:?}: exit {}, the endpoint saw {:?}",
+                                out.code,
+                                bed.log()
+                            ));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a worker"))
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs leaked:\n{}",
+        failures.len(),
+        runs.len(),
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}

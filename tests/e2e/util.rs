@@ -86,7 +86,13 @@ impl Bed {
 
     /// `mfa-resync` with alice's credentials and nothing else from the host's AWS setup.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_for(BIN)
+    }
+
+    /// `program` with the environment [`Bed::command`] gives `mfa-resync` (a shell that then
+    /// execs the binary, say).
+    pub fn command_for(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         let path = format!(
             "{}:{}",
             self.dir.path().join("trap").display(),
@@ -120,6 +126,30 @@ impl Bed {
     /// Runs a prepared command to completion.
     pub fn run(&self, cmd: &mut Command) -> Output {
         Output::from(cmd.output().expect("mfa-resync runs"))
+    }
+
+    /// Runs `mfa-resync resync --endpoint-url URL ARGS…`, failing the test (and ending the child,
+    /// by its PID) if it has not finished within `limit`: for inputs that used to hang.
+    #[track_caller]
+    pub fn resync_within(&self, limit: Duration, args: &[&str]) -> Output {
+        let mut cmd = self.command();
+        cmd.arg("resync")
+            .args(["--endpoint-url", &self.url()])
+            .args(args);
+        let run = Watched::start(&mut cmd);
+        let deadline = std::time::Instant::now() + limit;
+        let mut run = run;
+        loop {
+            match run.child.try_wait().expect("try_wait") {
+                Some(_) => return run.finish().1,
+                None if std::time::Instant::now() >= deadline => {
+                    let _ = run.child.kill();
+                    let (_, out) = run.finish();
+                    panic!("{args:?} still ran after {limit:?}\n{}", out.stderr);
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 
     /// Starts a prepared command with piped stdin, stdout and stderr.
@@ -451,5 +481,95 @@ impl Drop for Card {
         // pcscd polls vpcd for presence a few times a second: a card inserted before it has seen
         // the reader empty looks like the old card (mid-reset after a removal) and never powers up.
         std::thread::sleep(Duration::from_millis(1200));
+    }
+}
+
+/// A running `mfa-resync` whose stderr a thread collects, so that a test can act at a given line
+/// (send a signal during the countdown, say) and still get the whole output at the end.
+pub struct Watched {
+    pub child: Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watched {
+    /// Starts `cmd` (stdin null unless the command set it, stdout and stderr piped).
+    pub fn start(cmd: &mut Command) -> Watched {
+        use std::io::Read;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mfa-resync starts");
+        let mut pipe = child.stderr.take().expect("stderr piped");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Watched {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until stderr contains `text`, or panics with what it holds.
+    #[track_caller]
+    pub fn wait_for(&self, text: &str, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self.stderr.lock().unwrap().contains(text) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {text:?} on stderr within {timeout:?}:\n{}",
+                self.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `sig` (`INT`, `ABRT`, …) to the child, by its PID.
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{sig} {}", self.pid());
+    }
+
+    /// Waits for the end; the exit status (to see a signal or a core dump) and the output.
+    pub fn finish(mut self) -> (std::process::ExitStatus, Output) {
+        use std::io::Read;
+        let mut stdout = Vec::new();
+        if let Some(mut pipe) = self.child.stdout.take() {
+            let _ = pipe.read_to_end(&mut stdout);
+        }
+        let status = self.child.wait().expect("mfa-resync ends");
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let stderr = self.stderr.lock().unwrap().clone();
+        let out = Output {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr,
+        };
+        (status, out)
     }
 }

@@ -25,7 +25,7 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
                 "aws config",
                 error.to_string(),
                 error.hint(),
-                Exit::Credentials,
+                error.exit(),
             ));
             checks.extend(skipped(
                 &["credentials", "region", "caller", "clock", "mfa devices"],
@@ -34,6 +34,18 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
             return checks;
         }
     };
+    for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+        let detail = format!("{services} at {} (from {})", endpoint.url, endpoint.origin);
+        checks.push(if endpoint.is_cleartext_remote() {
+            Check::warn(
+                "endpoint",
+                format!("{detail}, unencrypted"),
+                "use https://; the codes cross the network in cleartext",
+            )
+        } else {
+            Check::ok("endpoint", detail)
+        });
+    }
     match aws.credentials(options.profile.as_deref()).await {
         Ok(info) => {
             let expiry = match info.expires_in {

@@ -10,7 +10,7 @@
 //! a message changed without its golden file fails the run. No other value of `SNAPSHOTS` is
 //! accepted: snapbox's `skip` and `ignore` would turn these tests into ones that cannot fail.
 
-mod bad_input;
+pub(crate) mod bad_input;
 mod help;
 mod output;
 

@@ -5,15 +5,22 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::files::{self, FileProblem};
+
 use super::aws::{AwsChoice, AwsOptions};
 use super::field::{Field, InputError, Origin};
-use super::resync::Output;
+use super::json_object::{Members, NotAnObject};
+use super::resync::{Output, audit_log_path};
+use super::secret_shape::{looks_like_seed, name_hint, refuse_seed};
 use super::source::{SourceChoice, SourceKind, SourceSpec};
 use super::values::{SerialNumber, UserName};
 use crate::window::Mode;
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.
 pub const MAX_ROWS: usize = 500;
+
+/// The largest batch file read: 500 rows of the longest fields IAM allows fit with room to spare.
+pub const MAX_BATCH_BYTES: u64 = 1024 * 1024;
 
 /// One validated row.
 #[derive(Debug)]
@@ -61,7 +68,7 @@ impl BatchRequest {
             max_attempts,
             aws: aws.validate()?,
             output,
-            audit_log,
+            audit_log: audit_log_path(audit_log)?,
         })
     }
 }
@@ -119,16 +126,58 @@ impl RawRow {
     }
 }
 
+fn batch_error(problem: impl Into<String>, hint: impl Into<String>) -> InputError {
+    InputError::invalid(Field::flag("--batch"), problem, hint)
+}
+
+/// A name from the file as an error may show it: quoted and cut short, or not at all when it looks
+/// like a seed.
+fn shown(value: &str) -> String {
+    if looks_like_seed(value) {
+        "(not shown: it looks like a seed)".into()
+    } else {
+        format!("{:?}", value.chars().take(40).collect::<String>())
+    }
+}
+
 /// Reads and validates the batch file: JSON lines (`{"UserName": …}`) or CSV with a header line
-/// naming the columns (`user,serial,source,device,account,slot,seed_file`; no quoting).
+/// naming the columns (`user,serial,source,device,account,slot,seed_file`; no quoting). A UTF-8 byte
+/// order mark (as spreadsheet programs write) is skipped; the file must be a regular file of at
+/// most [`MAX_BATCH_BYTES`] with at most [`MAX_ROWS`] rows.
 pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::invalid(
-            Field::flag("--batch"),
-            format!("cannot read {} ({})", path.display(), e.kind()),
+    refuse_seed(
+        Field::flag("--batch"),
+        &path.to_string_lossy(),
+        &name_hint("--batch takes the path of a CSV or JSON-lines file"),
+    )?;
+    let bytes = files::read_regular(path, MAX_BATCH_BYTES).map_err(|problem| {
+        let problem = match problem {
+            FileProblem::Open(e) | FileProblem::Read(e) => {
+                format!("cannot read {} ({})", path.display(), files::io_reason(&e))
+            }
+            FileProblem::NotRegular(what) => {
+                format!(
+                    "cannot read {}: it is {what}, not a regular file",
+                    path.display()
+                )
+            }
+            FileProblem::TooBig { limit } => format!(
+                "{} is over {limit} bytes; a batch has at most {MAX_ROWS} rows",
+                path.display()
+            ),
+        };
+        batch_error(
+            problem,
             "give a CSV or JSON-lines file with a row per token",
         )
     })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        batch_error(
+            "is not UTF-8 text",
+            "save the file as UTF-8 (CSV or JSON lines)",
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
@@ -136,11 +185,7 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
         .collect();
     let Some(&(_, first)) = lines.first() else {
-        return Err(InputError::invalid(
-            Field::flag("--batch"),
-            "has no rows",
-            "add a row per token",
-        ));
+        return Err(batch_error("has no rows", "add a row per token"));
     };
     let raw: Vec<(usize, RawRow)> = if first.starts_with('{') {
         lines
@@ -151,8 +196,7 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
         csv_rows(&lines)?
     };
     if raw.len() > MAX_ROWS {
-        return Err(InputError::invalid(
-            Field::flag("--batch"),
+        return Err(batch_error(
             format!("has {} rows; at most {MAX_ROWS}", raw.len()),
             "split the file",
         ));
@@ -162,29 +206,34 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
         .map(|(n, r)| validate_row(n, r))
         .collect::<Result<_, _>>()?;
     check_shared_devices(&rows)?;
+    check_repeated_targets(&rows)?;
     Ok(rows)
 }
 
 fn json_row(line: usize, text: &str) -> Result<RawRow, InputError> {
     let bad = |problem: String| {
-        InputError::invalid(
-            Field::flag("--batch"),
+        batch_error(
             format!("line {line}: {problem}"),
             "each line is one JSON object",
         )
     };
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| bad(format!("is not valid JSON (column {})", e.column())))?;
-    let Value::Object(map) = value else {
-        return Err(bad("is not a JSON object".into()));
-    };
+    let members = Members::parse(text).map_err(|problem| match problem {
+        NotAnObject::Invalid { column, .. } => bad(format!("is not valid JSON (column {column})")),
+        NotAnObject::OtherValue => bad("is not a JSON object".into()),
+    })?;
+    if let Some(key) = members.duplicate() {
+        return Err(batch_error(
+            format!("line {line}: has the key {} twice", shown(key)),
+            "give each key once per line",
+        ));
+    }
     let mut row = RawRow::default();
-    for (key, value) in map {
+    for (key, value) in members.0 {
         let Some(column) = COLUMNS.iter().position(|(_, k)| *k == key) else {
             let keys: Vec<&str> = COLUMNS.iter().map(|(_, k)| *k).collect();
             return Err(bad(format!(
-                "unknown key {:?}; the keys are {}",
-                key.chars().take(40).collect::<String>(),
+                "unknown key {}; the keys are {}",
+                shown(&key),
                 keys.join(", ")
             )));
         };
@@ -203,30 +252,34 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
     let Some(((header_line, header), rows)) = lines.split_first() else {
         return Ok(Vec::new());
     };
-    let mut columns = Vec::new();
-    for name in header.split(',').map(str::trim) {
+    let mut columns: Vec<usize> = Vec::new();
+    for (position, name) in header.split(',').map(str::trim).enumerate() {
         let Some(column) = COLUMNS.iter().position(|(c, _)| *c == name) else {
             let names: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
-            return Err(InputError::invalid(
-                Field::flag("--batch"),
-                format!(
-                    "line {header_line}: unknown column {:?}",
-                    name.chars().take(40).collect::<String>()
-                ),
+            return Err(batch_error(
+                format!("line {header_line}: unknown column {}", shown(name)),
                 format!(
                     "the first line names the columns, from: {}",
                     names.join(",")
                 ),
             ));
         };
+        if columns.contains(&column) {
+            return Err(batch_error(
+                format!(
+                    "line {header_line}: column {} names {name:?} again",
+                    position + 1
+                ),
+                "name each column once",
+            ));
+        }
         columns.push(column);
     }
     rows.iter()
         .map(|&(n, l)| {
             let cells: Vec<&str> = l.split(',').map(str::trim).collect();
             if cells.len() != columns.len() {
-                return Err(InputError::invalid(
-                    Field::flag("--batch"),
+                return Err(batch_error(
                     format!(
                         "line {n}: has {} cells; the header has {}",
                         cells.len(),
@@ -268,10 +321,7 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
         Some(other) => {
             return Err(InputError::invalid(
                 Field::flag("--batch"),
-                format!(
-                    "line {line}: source {:?} cannot be batched",
-                    other.chars().take(20).collect::<String>()
-                ),
+                format!("line {line}: source {} cannot be batched", shown(other)),
                 "batch rows read seed, yubikey or otp-slot (typed codes need a person per token)",
             ));
         }
@@ -352,56 +402,30 @@ fn check_shared_devices(rows: &[BatchRow]) -> Result<(), InputError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use std::io::Write as _;
-
-    use super::*;
-
-    fn parse_text(text: &str) -> Result<Vec<BatchRow>, InputError> {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        parse(file.path())
-    }
-
-    #[test]
-    fn csv_and_json_lines_give_the_same_rows() {
-        let csv = "user,serial,source,seed_file\nalice,arn:aws:iam::123456789012:mfa/alice,seed,/s/a\nbob,,seed,/s/b\n";
-        let json = "{\"UserName\":\"alice\",\"SerialNumber\":\"arn:aws:iam::123456789012:mfa/alice\",\"SeedFile\":\"/s/a\"}\n{\"UserName\":\"bob\",\"SeedFile\":\"/s/b\"}\n";
-        for text in [csv, json] {
-            let rows = parse_text(text).unwrap();
-            assert_eq!(rows.len(), 2);
-            assert_eq!(rows[0].user.as_str(), "alice");
-            assert!(rows[1].serial.is_none());
-            assert!(matches!(rows[1].source, SourceSpec::Seed(_)));
+/// Two rows for the same user's device would send the same pair at the same moment: one would be
+/// refused, and look like a bad token. As with keys, a row that leaves the serial to be looked up
+/// overlaps every row of that user. IAM user names are not distinguished by case.
+fn check_repeated_targets(rows: &[BatchRow]) -> Result<(), InputError> {
+    for (i, row) in rows.iter().enumerate() {
+        let earlier = rows[..i].iter().find(|other| {
+            other.user.as_str().eq_ignore_ascii_case(row.user.as_str())
+                && match (&other.serial, &row.serial) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        });
+        if let Some(other) = earlier {
+            return Err(batch_error(
+                format!(
+                    "line {}: resyncs the same device of user {} as line {}",
+                    row.line, row.user, other.line
+                ),
+                "one row per device; give each row of a user with several devices its serial",
+            ));
         }
     }
-
-    #[test]
-    fn bad_rows_name_their_line_and_field() {
-        let err = parse_text("user,serial\nalice,GAHT12345678\nbo b,GAHT12345678\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("--batch: line 3: --user-name: character ' '"),
-            "{err}"
-        );
-        let err = parse_text("{\"UserName\":\"a\",\"Source\":\"prompt\"}\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("line 1: source \"prompt\" cannot be batched"),
-            "{err}"
-        );
-        let err = parse_text("user,device\nalice,1\nbob,1\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("line 3: reads the same YubiKey as line 2"),
-            "{err}"
-        );
-        let err = parse_text("user,colour\nalice,red\n").unwrap_err();
-        assert!(
-            err.to_string().contains("unknown column \"colour\""),
-            "{err}"
-        );
-        assert!(parse_text("\n# nothing\n").is_err());
-    }
+    Ok(())
 }
+
+#[cfg(test)]
+mod tests;

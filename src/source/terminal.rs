@@ -1,0 +1,106 @@
+//! A secret typed (or pasted) at the terminal: one line, echo off, into a buffer that is wiped on
+//! drop. `--seed-stdin` at a terminal used to show nothing, echo the pasted seed and wait for
+//! Ctrl-D (issue 14, item 4).
+//!
+//! The terminal is put in non-canonical mode without echo and without signal keys (termios(3):
+//! `ECHO`, `ICANON` and `ISIG` off), so that no line-discipline buffer holds the secret, and the
+//! few editing keys a person uses are handled here: Enter ends the line, Backspace and Ctrl-U
+//! erase, Ctrl-D on an empty line is end of input, and Ctrl-C interrupts at once. Because Ctrl-C
+//! arrives as a byte, not as SIGINT, the process is never killed with echo left off: the settings
+//! are restored on every path out, before the caller goes on.
+
+use std::os::fd::BorrowedFd;
+
+use rustix::termios::{
+    LocalModes, OptionalActions, QueueSelector, SpecialCodeIndex, Termios, tcflush, tcgetattr,
+    tcsetattr,
+};
+use zeroize::{Zeroize, Zeroizing};
+
+/// How a read at the terminal ended.
+#[derive(Debug)]
+pub enum TerminalLine {
+    /// Enter: the line, without its end.
+    Line(Zeroizing<Vec<u8>>),
+    /// Ctrl-C.
+    Interrupted,
+    /// Ctrl-D on an empty line, or the terminal went away.
+    Ended,
+    /// More than the limit before Enter.
+    TooLong,
+}
+
+const CTRL_C: u8 = 0x03;
+const CTRL_D: u8 = 0x04;
+const BACKSPACE: u8 = 0x08;
+const CTRL_U: u8 = 0x15;
+const DELETE: u8 = 0x7f;
+
+/// Puts the saved settings back when dropped.
+struct Restore<'a> {
+    fd: BorrowedFd<'a>,
+    saved: Termios,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        // TCSANOW: nothing is left to drain from a read.
+        let _ = tcsetattr(self.fd, OptionalActions::Now, &self.saved);
+    }
+}
+
+/// Reads one line of at most `limit` bytes from the terminal `fd` with echo off.
+pub fn read_secret_line(fd: BorrowedFd<'_>, limit: usize) -> std::io::Result<TerminalLine> {
+    let saved = tcgetattr(fd)?;
+    let mut quiet = saved.clone();
+    quiet
+        .local_modes
+        .remove(LocalModes::ECHO | LocalModes::ECHONL | LocalModes::ICANON | LocalModes::ISIG);
+    quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
+    quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+    tcsetattr(fd, OptionalActions::Now, &quiet)?;
+    let _restore = Restore { fd, saved };
+    let mut line = Zeroizing::new(Vec::with_capacity(limit + 1));
+    let mut byte = Zeroizing::new([0u8; 1]);
+    loop {
+        let n = match rustix::io::read(fd, &mut byte[..]) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            return Ok(if line.is_empty() {
+                TerminalLine::Ended
+            } else {
+                TerminalLine::Line(line)
+            });
+        }
+        match byte[0] {
+            b'\r' | b'\n' => return Ok(TerminalLine::Line(line)),
+            CTRL_C => {
+                discard_typeahead(fd);
+                return Ok(TerminalLine::Interrupted);
+            }
+            CTRL_D if line.is_empty() => return Ok(TerminalLine::Ended),
+            CTRL_D => return Ok(TerminalLine::Line(line)),
+            BACKSPACE | DELETE => {
+                if let Some(last) = line.last_mut() {
+                    last.zeroize();
+                }
+                line.pop();
+            }
+            CTRL_U => line.zeroize(),
+            _ if line.len() >= limit => {
+                discard_typeahead(fd);
+                return Ok(TerminalLine::TooLong);
+            }
+            b => line.push(b),
+        }
+    }
+}
+
+/// Drops what is still queued from the terminal (the rest of an over-long paste, keys typed after
+/// Ctrl-C), so that the shell does not run it as a command line once we exit.
+fn discard_typeahead(fd: BorrowedFd<'_>) {
+    let _ = tcflush(fd, QueueSelector::IFlush);
+}
