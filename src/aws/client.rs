@@ -43,7 +43,13 @@ impl Aws {
         options: &AwsOptions,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<Aws, AwsError> {
-        let profile_set = load_profiles(options.profile.as_deref()).await;
+        // The SDK reads the same files again below and warns about them itself; its warnings (a
+        // missing file named by AWS_CONFIG_FILE, say) are said once, by that second reading.
+        let profile_set = tracing::instrument::WithSubscriber::with_subscriber(
+            load_profiles(options.profile.as_deref()),
+            tracing::subscriber::NoSubscriber::default(),
+        )
+        .await;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
             // The AWS CLI gives an explicit --profile priority over AWS_ACCESS_KEY_ID and the rest of

@@ -13,6 +13,7 @@ mod hardening;
 mod input_json;
 mod interrupt;
 mod journeys;
+mod naming;
 mod pipeline;
 mod resync;
 mod secrets;
