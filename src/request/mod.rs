@@ -17,7 +17,7 @@ pub mod secret_shape;
 pub mod source;
 pub mod values;
 
-pub use aws::{AwsChoice, AwsOptions};
+pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use field::{Field, InputError, Origin};

@@ -14,6 +14,7 @@ mod input_json;
 mod interrupt;
 mod journeys;
 mod naming;
+mod network;
 mod pipeline;
 mod resync;
 mod secrets;
