@@ -40,6 +40,8 @@ mod card_tests;
 #[cfg(test)]
 mod otp_tests;
 #[cfg(test)]
+mod put_tests;
+#[cfg(test)]
 mod yubikit_tests;
 
 pub use card::{Power, Reply, Responder, VirtualCard};
