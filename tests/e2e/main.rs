@@ -16,6 +16,7 @@ mod journeys;
 mod naming;
 mod network;
 mod pipeline;
+mod readme_journeys;
 mod resync;
 mod secrets;
 mod terminal;
