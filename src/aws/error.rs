@@ -164,20 +164,14 @@ impl AwsError {
         matches!(self, AwsError::Transient { code, .. } if code == "Unreachable")
     }
 
-    /// Names the URL a request that failed on the way was going to: a region typo or a wrong
-    /// endpoint shows at once.
+    /// Names the URL a request that could not connect (or did not trust) was going to: a region
+    /// typo or a wrong endpoint shows at once. A timeout or a broken answer reached the endpoint,
+    /// and says so without it.
     pub fn at_url(self, url: Option<&str>) -> Self {
         let Some(url) = url else { return self };
         match self {
             AwsError::Transient { code, what, detail }
-                if matches!(
-                    code.as_str(),
-                    "Unreachable"
-                        | "Timeout"
-                        | "ConnectionFailed"
-                        | "RequestFailed"
-                        | "ConnectionBroken"
-                ) =>
+                if matches!(code.as_str(), "Unreachable" | "ConnectionFailed") =>
             {
                 AwsError::Transient {
                     what: format!("{what}; the endpoint URL was \"{url}\""),
