@@ -11,6 +11,7 @@ mod date_probe;
 pub mod endpoint;
 mod error;
 pub mod partition;
+pub mod profiles;
 #[cfg(test)]
 mod tests;
 mod wire;

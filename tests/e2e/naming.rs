@@ -156,3 +156,54 @@ fn two_credentials_matching_at_one_step_are_listed_and_nothing_is_sent() {
         .assert_stderr("Amazon Web Services:alice@123456789012, alice@123456789012");
     assert!(bed.resync_requests().is_empty());
 }
+
+#[test]
+fn devices_marks_the_credential_each_configured_profile_would_use() {
+    let _readers = readers();
+    let bed = Bed::new();
+    crate::util::write_private(
+        &bed.dir.path().join("aws-config"),
+        "[profile work]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\n\
+         [profile bob]\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\n\
+         [profile other]\nmfa_serial = arn:aws:iam::123456789012:mfa/carol\n",
+    );
+    let config = CardConfig::new(67890123)
+        .with_credential(CredentialConfig::totp(
+            None,
+            "arn:aws:iam::123456789012:mfa/alice",
+            &bed.seed,
+        ))
+        .with_credential(CredentialConfig::totp(
+            Some("Amazon Web Services"),
+            "bob@123456789012",
+            &bed.seed,
+        ))
+        .with_credential(CredentialConfig::totp(Some("Example"), "carol", &bed.seed));
+    let _card = Card::insert(config, 0);
+    let out = bed.run(bed.command().args(["devices", "--accounts"]));
+    out.assert_exit(0);
+    let line = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{}", out.stdout))
+            .to_string()
+    };
+    assert!(line("arn:aws:iam::123456789012:mfa/alice").ends_with("(profile work)"));
+    assert!(line("Amazon Web Services:bob@123456789012").ends_with("(profile bob)"));
+    assert!(
+        !line("Example:carol").contains("profile"),
+        "carol's is named for no device"
+    );
+    let json = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--output", "json"]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let accounts = v["YubiKeys"][0]["Accounts"].as_array().unwrap();
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["Profiles"] == serde_json::json!(["work"]))
+    );
+}
