@@ -41,6 +41,9 @@ pub enum RowResult {
     },
 }
 
+/// A credential on a key, with the configured profiles that would use it.
+pub type UsedCredential = (Account, Vec<String>);
+
 /// One key as `devices` lists it: its identity, and its credentials or why they could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedKey {
@@ -48,7 +51,7 @@ pub struct ListedKey {
     pub key: KeyInfo,
     /// With `--accounts`: the credentials, each with the configured profiles that would use it,
     /// or the error that kept them from being listed.
-    pub accounts: Option<Result<Vec<(Account, Vec<String>)>, String>>,
+    pub accounts: Option<Result<Vec<UsedCredential>, String>>,
 }
 
 /// How a `doctor` check came out.
