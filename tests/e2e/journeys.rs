@@ -253,3 +253,40 @@ fn the_man_page_has_examples_and_exit_status_and_names_no_missing_page() {
     assert!(!out.stdout.contains("mfa\\-resync\\-resync(1)"));
     assert!(out.stdout.contains(".TP\n130\n"), "every exit code");
 }
+
+#[test]
+fn an_oath_password_typed_at_the_terminal_is_not_echoed() {
+    use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
+    let _readers = crate::util::readers();
+    let bed = Bed::new();
+    let password = "correct horse battery";
+    let config = CardConfig::new(78901234)
+        .with_credential(CredentialConfig::totp(
+            Some("Amazon Web Services"),
+            "alice@123456789012",
+            &bed.seed,
+        ))
+        .with_password(password);
+    let _card = crate::util::Card::insert(config, 0);
+    wait_for_margin(Duration::from_secs(5));
+    let c = counter_now();
+    // Typed once the prompt is up (it is, well within the second: the key is opened locally).
+    let (code, transcript) = at_terminal(
+        &bed,
+        &["codes", "--no-wait"],
+        &[(Duration::from_secs(2), password.to_string())],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    assert!(
+        transcript.contains("OATH password for YubiKey 78901234: "),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains(password),
+        "the password was echoed: {transcript}"
+    );
+    assert_eq!(
+        printed_codes(&transcript),
+        [bed.code_at(c - 1), bed.code_at(c)]
+    );
+}
