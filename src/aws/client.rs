@@ -152,6 +152,15 @@ impl Aws {
         if let Some(url) = endpoint_url {
             iam = iam.endpoint_url(url);
             sts = sts.endpoint_url(url);
+            // A plaintext endpoint (a local one: others are refused) needs no TLS, so these two
+            // clients do without the system's certificates, which the default client reads (some
+            // 300 files, several milliseconds) before its first request. Credential providers keep
+            // the default client: an SSO token still goes over TLS.
+            if url.starts_with("http://") {
+                let plain = aws_smithy_http_client::Builder::new().build_http();
+                iam = iam.http_client(plain.clone());
+                sts = sts.http_client(plain);
+            }
         }
         Aws {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
