@@ -245,8 +245,9 @@ fn ca_bundle(
     })
 }
 
-/// The SDK's own HTTPS client (rustls, aws-lc), trusting the system's roots and the bundle's
-/// certificates: what a TLS-inspecting proxy needs. The file is read, capped and checked here, so
+/// The SDK's own HTTPS client (rustls, aws-lc), trusting the bundle's certificates: what a
+/// TLS-inspecting proxy needs. As with the AWS CLI (`AWS_CA_BUNDLE` is botocore's `verify`), the
+/// bundle replaces the system's store rather than adding to it. The file is read, capped and checked here, so
 /// that a wrong path is bad input before any request rather than a TLS failure after one.
 fn https_client_trusting(
     bundle: &CaBundle,
@@ -265,7 +266,7 @@ fn https_client_trusting(
     {
         return Err(problem("holds no PEM certificate".into()));
     }
-    let trust = tls::TrustStore::default().with_pem_certificate(pem.to_vec());
+    let trust = tls::TrustStore::empty().with_pem_certificate(pem.to_vec());
     let context = tls::TlsContext::builder()
         .with_trust_store(trust)
         .build()
