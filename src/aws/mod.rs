@@ -9,6 +9,7 @@
 mod client;
 mod date_probe;
 pub mod endpoint;
+mod enrol;
 mod error;
 pub mod partition;
 #[cfg(test)]
@@ -21,6 +22,7 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
 use date_probe::DateProbe;
+pub use enrol::NewDevice;
 pub use error::{AwsError, Refused};
 use error::{classify, short_chain};
 use wire::Wire;

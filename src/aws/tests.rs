@@ -124,6 +124,7 @@ fn variant(error: &AwsError) -> &'static str {
         AwsError::AccessDenied { .. } => "AccessDenied",
         AwsError::InvalidCodes { .. } => "InvalidCodes",
         AwsError::NoSuchEntity { .. } => "NoSuchEntity",
+        AwsError::AlreadyExists { .. } => "AlreadyExists",
         AwsError::InvalidInput { .. } => "InvalidInput",
         AwsError::NotAUser { .. } => "NotAUser",
         AwsError::NoDevice { .. } => "NoDevice",
@@ -182,7 +183,7 @@ const CASES: &[Case] = &[
     case(Resync, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
     case(Resync, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
     // Enrolment's errors, classified now so that `enroll` finds them.
-    case(Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "Other", Exit::ServiceFailure),
+    case(Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "AlreadyExists", Exit::Input),
     case(Resync, 409, "EntityTemporarilyUnmodifiable", "The request was rejected because it referenced an entity that is temporarily unmodifiable.", "Other", Exit::ServiceFailure),
     case(Resync, 409, "DeleteConflict", "MFA device is still enabled for a user.", "Other", Exit::ServiceFailure),
     case(Resync, 400, "InvalidInput", "Invalid length for parameter SerialNumber, value: 3, valid min length: 9", "InvalidInput", Exit::Input),
