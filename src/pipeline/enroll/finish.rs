@@ -59,11 +59,13 @@ impl AwsFlags {
     }
 }
 
-/// `ykman --device SERIAL oath accounts delete NAME --force` (by reader when the key has no serial).
+/// `ykman --device SERIAL oath accounts delete NAME --force` for a key over USB (ykman finds it by
+/// serial wherever it is plugged in); `--reader NAME` for one on an NFC reader (ykman's `--device`
+/// looks among USB keys only) or without a serial.
 pub fn ykman_delete(key: &KeyInfo, name: &str) -> String {
     let which = match key.serial {
-        Some(serial) => format!("--device {serial}"),
-        None => format!("--reader {}", quote(&key.reader)),
+        Some(serial) if key.transport == "USB" => format!("--device {serial}"),
+        _ => format!("--reader {}", quote(&key.reader)),
     };
     format!("ykman {which} oath accounts delete {} --force", quote(name))
 }

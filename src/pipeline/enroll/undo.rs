@@ -213,6 +213,9 @@ impl UndoStack {
             }
         }
         for (key, id) in pulled {
+            // The dead session first: PC/SC keeps a connection to a pulled card until it is
+            // closed, and would refuse to open the key again while it lasts.
+            cx.keys[key].disconnect();
             reinserted(&cx, &mut rollback, key, &id).await;
         }
         rollback

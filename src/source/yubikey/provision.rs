@@ -13,7 +13,7 @@
 //! firmware limits are [`ykoath`]'s.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretSlice};
 use yubikit::oath::{CredentialData, HashAlgorithm, OathError, OathType};
@@ -54,7 +54,7 @@ pub enum Slot {
 
 /// One key opened for an enrolment.
 pub struct KeyWriter<C: SmartCardConnection> {
-    open: Arc<Mutex<OpenKey<C>>>,
+    open: Arc<Mutex<Option<OpenKey<C>>>>,
     key: KeyInfo,
     version: (u8, u8, u8),
     accounts: Vec<Account>,
@@ -81,12 +81,22 @@ impl<C: SmartCardConnection> Clone for KeyWriter<C> {
     }
 }
 
-fn lock<C: SmartCardConnection>(
-    open: &Mutex<OpenKey<C>>,
-) -> Result<MutexGuard<'_, OpenKey<C>>, DeviceError> {
-    open.lock().map_err(|_| DeviceError::Malformed {
+/// Runs `f` on the key's session, while it has one (a key disconnected after it was pulled out
+/// has none: it is removed, as far as this handle goes).
+fn with_key<C: SmartCardConnection, T>(
+    open: &Mutex<Option<OpenKey<C>>>,
+    label: &str,
+    f: impl FnOnce(&mut OpenKey<C>) -> Result<T, DeviceError>,
+) -> Result<T, DeviceError> {
+    let mut guard = open.lock().map_err(|_| DeviceError::Malformed {
         what: "nothing: an earlier command to this key failed midway".into(),
-    })
+    })?;
+    match guard.as_mut() {
+        Some(key) => f(key),
+        None => Err(DeviceError::Removed {
+            key: label.to_string(),
+        }),
+    }
 }
 
 /// A removal during `what`, said as such.
@@ -105,7 +115,7 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             key: open.key.clone(),
             accounts: open.accounts.clone(),
             version: (version.0, version.1, version.2),
-            open: Arc::new(Mutex::new(open)),
+            open: Arc::new(Mutex::new(Some(open))),
         }
     }
 
@@ -168,7 +178,6 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
     /// PUT: TOTP, SHA-1, 6 digits, 30 s, with the touch property when asked.
     pub fn put(&self, credential: &NewCredential) -> Result<(), DeviceError> {
         let label = self.label();
-        let mut open = lock(&self.open)?;
         let data = CredentialData {
             name: credential.id.clone(),
             issuer: None,
@@ -179,11 +188,13 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             period: 30,
             counter: 0,
         };
-        let session = &mut open.session;
-        let written = shield(|| session.put_credential(&data, credential.touch)).map_err(|_| {
-            DeviceError::Malformed {
-                what: format!("garbage to PUT on {label}"),
-            }
+        let written = with_key(&self.open, &label, |open| {
+            let session = &mut open.session;
+            shield(|| session.put_credential(&data, credential.touch)).map_err(|_| {
+                DeviceError::Malformed {
+                    what: format!("garbage to PUT on {label}"),
+                }
+            })
         })?;
         drop(data);
         match written {
@@ -204,12 +215,13 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
     /// DELETE `id`; `Ok(false)` when the key did not hold it (already gone: nothing to undo).
     pub fn delete(&self, id: &str) -> Result<bool, DeviceError> {
         let label = self.label();
-        let mut open = lock(&self.open)?;
-        let session = &mut open.session;
-        let deleted = shield(|| session.delete_credential(id.as_bytes())).map_err(|_| {
-            DeviceError::Malformed {
-                what: format!("garbage to DELETE on {label}"),
-            }
+        let deleted = with_key(&self.open, &label, |open| {
+            let session = &mut open.session;
+            shield(|| session.delete_credential(id.as_bytes())).map_err(|_| {
+                DeviceError::Malformed {
+                    what: format!("garbage to DELETE on {label}"),
+                }
+            })
         })?;
         match deleted {
             Ok(()) => Ok(true),
@@ -224,9 +236,10 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
     /// The code of credential `id` for window `counter` (a touch if it needs one).
     pub fn code_at(&self, id: &str, touch: bool, counter: u64) -> Result<Code, DeviceError> {
         let label = self.label();
-        let mut open = lock(&self.open)?;
-        calculate(&mut open.session, &label, id.as_bytes(), touch, counter)
-            .map_err(|e| during(e, "its code was read"))
+        with_key(&self.open, &label, |open| {
+            calculate(&mut open.session, &label, id.as_bytes(), touch, counter)
+        })
+        .map_err(|e| during(e, "its code was read"))
     }
 
     /// The credential `id` as a code source for the pair reader, sharing this key.
@@ -246,10 +259,12 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
         })
     }
 
-    /// After the key was pulled and put back: the new session replaces the dead one.
-    pub fn reconnected(&mut self, open: OpenKey<C>) {
-        let fresh = Arc::new(Mutex::new(open));
-        self.open = fresh;
+    /// Closes the key's session (after it was pulled out): PC/SC forgets the connection, so the
+    /// key can be opened again, by this process or another, once it is back.
+    pub fn disconnect(&self) {
+        if let Ok(mut open) = self.open.lock() {
+            drop(open.take());
+        }
     }
 }
 
@@ -265,7 +280,7 @@ fn oath_error(label: &str, e: OathError) -> DeviceError {
 
 /// The credential just written, read through the key it shares with its [`KeyWriter`].
 struct Written<C: SmartCardConnection> {
-    open: Arc<Mutex<OpenKey<C>>>,
+    open: Arc<Mutex<Option<OpenKey<C>>>>,
     id: String,
     label: String,
     info: SourceInfo,
@@ -281,14 +296,10 @@ impl<C: SmartCardConnection + Send + 'static> CodeSource for Written<C> {
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
-        let mut open = lock(&self.open)?;
-        calculate(
-            &mut open.session,
-            &self.label,
-            self.id.as_bytes(),
-            self.info.touch,
-            counter,
-        )
+        let (label, id, touch) = (&self.label, self.id.as_bytes(), self.info.touch);
+        with_key(&self.open, label, |open| {
+            calculate(&mut open.session, label, id, touch, counter)
+        })
         .map_err(|e| during(e, "its codes were read"))
     }
 }
