@@ -253,7 +253,7 @@ fn replace_deactivates_and_deletes_the_old_device_once_the_new_one_works() {
     out.assert_exit(0)
         .assert_stderr(&format!("Deactivated {old}."))
         .assert_stderr(&format!("Replaced: {old}"));
-    assert_eq!(devices_of(&bed, "alice"), [new.clone()]);
+    assert_eq!(devices_of(&bed, "alice"), [new]);
     assert!(
         bed.server().state().device(&old).is_none(),
         "the old device is deleted"
