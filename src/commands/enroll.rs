@@ -12,7 +12,7 @@ pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Erro
     let interrupt = Interrupt::ctrl_c();
     let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
     // The keys first: a missing key, a wrong password or old firmware fails before AWS is asked.
-    let keys = enroll::open_keys(&request.keys, reporter)?;
+    let keys = enroll::open_keys(&request.keys, request.touch, reporter)?;
     let session = Session::connect(&request.aws, true, reporter).await?;
     session.report_skew(reporter);
     let job = Job {

@@ -103,18 +103,29 @@ pub struct Enrolled {
     pub replaced: Option<Replaced>,
 }
 
-/// Opens and unlocks the keys `selectors` name (the only one attached when none), before AWS is
-/// asked anything: a missing key or a wrong password fails with nothing done.
-pub fn open_keys(selectors: &[Selector], reporter: &Reporter) -> Result<Vec<Key>, Error> {
+/// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
+/// needs no name (the firmware's touch support, with `touch`), before AWS is asked anything: a
+/// missing key, a wrong password or old firmware fails with nothing done.
+pub fn open_keys(
+    selectors: &[Selector],
+    touch: bool,
+    reporter: &Reporter,
+) -> Result<Vec<Key>, Error> {
     let notifier = reporter.notifier();
     let now = SystemClock.now().as_secs();
-    yubikey::open_each(selectors)?
+    let keys = yubikey::open_each(selectors)?
         .into_iter()
         .map(|(key, conn)| {
             let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
             Ok(KeyWriter::new(open))
         })
-        .collect()
+        .collect::<Result<Vec<Key>, Error>>()?;
+    if touch {
+        for key in &keys {
+            key.check_touch()?;
+        }
+    }
+    Ok(keys)
 }
 
 /// Runs the enrolment of `job` on `keys` (primary first).

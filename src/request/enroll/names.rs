@@ -251,7 +251,7 @@ pub fn check_path_and_name(path: &IamPath, device: &DeviceName) -> Result<(), In
         return Err(InputError::invalid(
             Field::flag("--path"),
             format!(
-                "and the device name are {len} characters together; the device's serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
+                "with the device name makes {len} characters; the serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
             ),
             format!("keep the path and the name within {MAX_PATH_AND_NAME} characters together"),
         ));
