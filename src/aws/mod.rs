@@ -10,6 +10,8 @@ mod client;
 mod date_probe;
 pub mod endpoint;
 mod enrol;
+#[cfg(test)]
+mod enrol_tests;
 mod error;
 pub mod partition;
 #[cfg(test)]

@@ -23,7 +23,7 @@ const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
 /// The SDK call a case goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
+pub(super) enum Call {
     /// `sts:GetCallerIdentity` ([`Aws::caller`]).
     Identity,
     /// `iam:ListMFADevices` ([`Aws::totp_devices`]).
@@ -54,7 +54,13 @@ impl Call {
 
 /// An error answer as IAM and STS send it: `ErrorResponse` in the service's namespace, `Sender` or
 /// `Receiver`, the request id in the body and in `x-amzn-RequestId`.
-fn aws_error(call: Call, status: u16, code: &str, message: &str, request_id: &str) -> HttpResponse {
+pub(super) fn aws_error(
+    call: Call,
+    status: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> HttpResponse {
     let kind = if status >= 500 { "Receiver" } else { "Sender" };
     let body = format!(
         "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
@@ -63,7 +69,7 @@ fn aws_error(call: Call, status: u16, code: &str, message: &str, request_id: &st
     answer(status, Some("text/xml"), Some(request_id), &body)
 }
 
-fn answer(
+pub(super) fn answer(
     status: u16,
     content_type: Option<&str>,
     request_id: Option<&str>,
@@ -88,7 +94,10 @@ fn answer(
 }
 
 /// The SDK client answering `responses` in order, and the tool's clients over it.
-fn replay(responses: Vec<HttpResponse>, retry: RetryConfig) -> (StaticReplayClient, Aws) {
+pub(super) fn replay(
+    responses: Vec<HttpResponse>,
+    retry: RetryConfig,
+) -> (StaticReplayClient, Aws) {
     let events = responses
         .into_iter()
         .map(|response| ReplayEvent::new(HttpRequest::empty(), response))

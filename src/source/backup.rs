@@ -103,9 +103,15 @@ pub fn otpauth_uri(label: &str, seed: &str) -> String {
     let issuer = label
         .strip_prefix(AWS_ISSUER)
         .is_some_and(|rest| rest.starts_with(':'));
-    let mut uri = format!("otpauth://totp/{}?secret={seed}", encode(label));
+    // One allocation of room enough, so that no growth leaves a copy of the seed behind.
+    let mut uri = String::with_capacity(64 + 3 * label.len() + seed.len() + 3 * AWS_ISSUER.len());
+    uri.push_str("otpauth://totp/");
+    uri.push_str(&encode(label));
+    uri.push_str("?secret=");
+    uri.push_str(seed);
     if issuer {
-        uri.push_str(&format!("&issuer={}", encode(AWS_ISSUER)));
+        uri.push_str("&issuer=");
+        uri.push_str(&encode(AWS_ISSUER));
     }
     uri.push('\n');
     uri

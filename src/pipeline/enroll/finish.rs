@@ -134,5 +134,15 @@ mod tests {
             ykman_delete(&key, "Amazon Web Services:bob@corp"),
             "ykman --reader 'Virtual PCD 00 01' oath accounts delete 'Amazon Web Services:bob@corp' --force"
         );
+        let usb = KeyInfo {
+            reader: "Yubico YubiKey OTP+FIDO+CCID 00 00".into(),
+            serial: Some(12345678),
+            transport: "USB".into(),
+            ..key
+        };
+        assert_eq!(
+            ykman_delete(&usb, "arn:aws:iam::123456789012:mfa/bob"),
+            "ykman --device 12345678 oath accounts delete arn:aws:iam::123456789012:mfa/bob --force"
+        );
     }
 }

@@ -12,6 +12,8 @@ pub mod provision;
 pub mod ykoath;
 
 #[cfg(test)]
+mod provision_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

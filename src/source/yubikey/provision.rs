@@ -9,7 +9,7 @@
 //! handed to yubikit's PUT in its zeroizing `CredentialData` and never kept here.
 //!
 //! Sources: YKOATH (developers.yubico.com/OATH/YKOATH_Protocol.html) for PUT (the "require touch"
-//! property, `6A84` when full) and DELETE (`6A82` for an unknown id); the capacity and touch
+//! property, `6A84` when full) and DELETE (`6984` for an unknown id); the capacity and touch
 //! firmware limits are [`ykoath`]'s.
 
 use std::fmt;

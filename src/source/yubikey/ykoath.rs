@@ -38,8 +38,8 @@ pub const SW_SECURITY: u16 = 0x6982;
 pub const SW_CONDITIONS: u16 = 0x6985;
 /// A full applet answers PUT with this (YKOATH: "no space").
 pub const SW_NO_SPACE: u16 = 0x6A84;
-/// DELETE (or CALCULATE) of an id the key does not hold (YKOATH: "no such object").
-pub const SW_NO_SUCH_OBJECT: u16 = 0x6A82;
+/// DELETE (or CALCULATE) of an id the key does not hold (YKOATH: "no such object", `6984`).
+pub const SW_NO_SUCH_OBJECT: u16 = 0x6984;
 /// The first firmware that honours PUT's "require touch" property (ykman refuses `--touch` below
 /// it; an older applet stores the credential and never asks for the touch).
 pub const TOUCH_SINCE: (u8, u8, u8) = (4, 2, 6);
