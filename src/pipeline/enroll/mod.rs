@@ -162,22 +162,17 @@ pub async fn enroll(
         crate::request::Field::flag("--device-name"),
         false,
     );
+    let steps = Steps {
+        session,
+        job: &job,
+        plan: &plan,
+        keys: &keys,
+        log: &log,
+        reporter,
+        interrupt: &interrupt,
+    };
     let acted = match serial {
-        Ok(serial) => {
-            act(
-                session,
-                &job,
-                &plan,
-                &serial,
-                created.seed,
-                &keys,
-                &log,
-                &mut undo,
-                reporter,
-                &interrupt,
-            )
-            .await
-        }
+        Ok(serial) => act(&steps, &serial, created.seed, &mut undo).await,
         Err(_) => Err(Error::from(AwsError::Other {
             code: "InvalidSerial".into(),
             what: format!(
@@ -214,20 +209,33 @@ pub async fn enroll(
     Ok(enrolled)
 }
 
+/// What every step after the Create reaches.
+struct Steps<'a> {
+    session: &'a Session,
+    job: &'a Job,
+    plan: &'a prepare::Plan,
+    keys: &'a [Key],
+    log: &'a StepLog<'a>,
+    reporter: &'a Reporter,
+    interrupt: &'a Interrupt,
+}
+
 /// Everything between the Create and a working device: PUT, check, Enable, backup file.
-#[allow(clippy::too_many_arguments)]
 async fn act(
-    session: &Session,
-    job: &Job,
-    plan: &prepare::Plan,
+    steps: &Steps<'_>,
     serial: &SerialNumber,
     seed_text: SecretSlice<u8>,
-    keys: &[Key],
-    log: &StepLog<'_>,
     undo: &mut UndoStack,
-    reporter: &Reporter,
-    interrupt: &Interrupt,
 ) -> Result<Enrolled, Error> {
+    let Steps {
+        session,
+        job,
+        plan,
+        keys,
+        log,
+        reporter,
+        interrupt,
+    } = *steps;
     if interrupt.fired() {
         return Err(Error::interrupted());
     }

@@ -106,7 +106,13 @@ impl UndoStack {
                     let name = id.clone();
                     let deleted = tokio::task::spawn_blocking(move || writer.delete(&name)).await;
                     match deleted {
-                        Ok(Ok(_)) => done_credential(&cx, &mut rollback, key, &id),
+                        Ok(Ok(true)) => done_credential(&cx, &mut rollback, key, &id),
+                        // A PUT cut short before it landed: nothing to undo.
+                        Ok(Ok(false)) => {
+                            let serial = cx.keys[key].key().serial.map(|s| s.to_string());
+                            cx.log
+                                .rollback_key(serial.as_deref(), "credential not found");
+                        }
                         Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
                         Ok(Err(e)) => left_credential(&cx, &mut rollback, key, &id, &e.to_string()),
                         Err(_) => {
