@@ -407,6 +407,16 @@ fn six_ascii_digits(v: &str) -> bool {
     v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `ddd ddd` or `ddd-ddd` without its separator; anything else as it is.
+fn ungrouped(v: &str) -> String {
+    let b = v.as_bytes();
+    if b.len() == 7 && matches!(b[3], b' ' | b'-') {
+        format!("{}{}", &v[..3], &v[4..])
+    } else {
+        v.to_string()
+    }
+}
+
 fn user_like() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => "[A-Za-z0-9_+=,.@-]{0,130}",
@@ -493,12 +503,14 @@ fn codes_are_accepted_exactly_as_six_ascii_digits_and_never_echoed() {
     let input = prop_oneof![2 => any::<String>(), 3 => code_like()];
     fuzz("AuthCode::parse", 30_000, input, |v| {
         let parsed = AuthCode::parse(&v, Field::code1(Origin::Flag));
-        // Surrounding whitespace is forgiven (a pasted code); nothing else is.
+        // Surrounding whitespace is forgiven (a pasted code), and one space or hyphen between the
+        // halves (`123 456`, `123-456`, as people group codes); nothing else is.
         let trimmed = v.trim();
-        prop_assert_eq!(parsed.is_ok(), six_ascii_digits(trimmed), "{:?}", v);
+        let digits_only = ungrouped(trimmed);
+        prop_assert_eq!(parsed.is_ok(), six_ascii_digits(&digits_only), "{:?}", v);
         let accepted = parsed.is_ok();
         match parsed {
-            Ok(code) => prop_assert_eq!(code.expose(), trimmed),
+            Ok(code) => prop_assert_eq!(code.expose(), digits_only.as_str()),
             Err(e) => {
                 let digits = trimmed.chars().filter(char::is_ascii_digit).count();
                 if trimmed.chars().count() >= 6 && digits >= 4 {

@@ -191,7 +191,12 @@ impl UndoStack {
                             match rollback
                                 .left
                                 .iter_mut()
-                                .find(|l| l.commands.iter().any(|c| c.contains(&serial)))
+                                .find(|l| {
+                                    l.commands.iter().any(|c| {
+                                        c.starts_with("aws iam deactivate-mfa-device")
+                                            && c.contains(&serial)
+                                    })
+                                })
                             {
                                 Some(still_enabled) => still_enabled.commands.push(command),
                                 None => rollback.left.push(Leftover {
