@@ -433,3 +433,49 @@ fn replace_with_deactivation_refused_keeps_the_new_device_prints_the_commands_an
         ["Amazon Web Services:alice-yubikey@123456789012"]
     );
 }
+
+#[test]
+fn several_keys_and_none_named_is_an_error_that_lists_them_before_any_request() {
+    let _readers = readers();
+    let bed = bed_with_bob(|_| {});
+    let first = Card::insert(empty_key(32000014), 0);
+    let second = Card::insert(empty_key(32000015), 1);
+    enroll_as_bob(&bed, &[])
+        .assert_exit(3)
+        .assert_stderr(
+            "2 YubiKeys are attached: 32000014 (Virtual PCD 00 00); 32000015 (Virtual PCD 00 01)",
+        )
+        .assert_stderr("choose one with --device SERIAL");
+    enroll_as_bob(&bed, &["--device", "32000016"])
+        .assert_exit(3)
+        .assert_stderr("no YubiKey with serial 32000016 is attached");
+    assert!(bed.log().is_empty(), "no request: {:?}", actions(&bed));
+    assert!(first.credentials().is_empty() && second.credentials().is_empty());
+}
+
+#[test]
+fn a_password_protected_key_is_unlocked_with_its_password_and_refused_without_it() {
+    let _readers = readers();
+    let bed = bed_with_bob(|_| {});
+    let card = Card::insert(empty_key(32000017).with_password("correct horse"), 0);
+    enroll_as_bob(&bed, &[])
+        .assert_exit(3)
+        .assert_stderr("the OATH application of YubiKey 32000017 is password-protected");
+    assert!(
+        bed.log().is_empty(),
+        "no request before the key is unlocked"
+    );
+    let mut cmd = bed.command();
+    cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
+        .env("AWS_SECRET_ACCESS_KEY", BOB.1)
+        .env("MFA_RESYNC_OATH_PASSWORD", "correct horse")
+        .args(["enroll", "--endpoint-url", &bed.url()]);
+    let out = bed.run(&mut cmd);
+    out.assert_exit(0);
+    assert!(
+        !out.all().contains("correct horse"),
+        "the password is never shown"
+    );
+    assert_eq!(card.credentials(), [BOB_OATH]);
+    assert_eq!(devices_of(&bed, "bob"), [BOB_SERIAL]);
+}
