@@ -1,7 +1,10 @@
-//! The help desk's audit log (`--audit-log FILE`): one JSON line per resync attempt.
+//! The help desk's audit log (`--audit-log FILE`): one JSON line per resync attempt, and per step
+//! of an enrolment (`create`, `put` per key, `enable`, `deactivate` and `delete` of a replaced
+//! device, `rollback` per step undone).
 //!
-//! Each line says who did what to which device and how it ended: time, operator (the caller's ARN),
-//! user, serial, source, device serial, result, AWS request id. Never a code, a seed or a password.
+//! Each line says who did what to which device and how it ended: time, step, operator (the caller's
+//! ARN), user, serial, source, device serial, result, AWS request id. Never a code, a seed or a
+//! password.
 //! Lines are appended with `O_APPEND` (so concurrent desks sharing a file do not interleave within a
 //! line) and each is flushed to disk with fsync before the tool goes on: an audit trail that loses
 //! its last line on a crash is not one.
@@ -37,6 +40,8 @@ pub struct AuditLog {
 /// One attempt, as written.
 #[derive(Debug, Clone, Default)]
 pub struct Attempt<'a> {
+    /// What was done: `resync` (the default), or an enrolment's step.
+    pub step: Option<&'a str>,
     /// The caller's ARN: who ran the resync.
     pub operator: Option<&'a str>,
     /// The IAM user.
@@ -133,6 +138,22 @@ impl AuditLog {
         written
     }
 
+    /// Appends one line to a shared log; the error is what to warn of (the log also keeps it).
+    pub fn record_shared(
+        log: &std::sync::Mutex<AuditLog>,
+        attempt: &Attempt<'_>,
+    ) -> Result<(), String> {
+        match log.lock() {
+            Ok(mut log) => log.record(attempt).map_err(|e| {
+                format!(
+                    "could not write the audit log {}: {e}",
+                    log.path().display()
+                )
+            }),
+            Err(_) => Err("could not write the audit log: an earlier write failed midway".into()),
+        }
+    }
+
     /// The first write that failed, in the OS's words.
     pub fn failure(&self) -> Option<&str> {
         self.failure.as_deref()
@@ -144,6 +165,7 @@ impl AuditLog {
             .unwrap_or_default();
         let line = json!({
             "time": rfc3339(now.as_secs()),
+            "step": attempt.step.unwrap_or("resync"),
             "operator": attempt.operator,
             "user": attempt.user,
             "serial": attempt.serial,

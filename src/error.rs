@@ -50,6 +50,38 @@ pub enum PairsFrom {
         /// `--no-wait`: code 1 was the previous window's, which a sign-in may have used.
         no_wait: bool,
     },
+    /// Read from keys just written with a seed AWS had just made, and checked against it: no
+    /// sign-in can have used them, so a refusal is a clock or an endpoint problem.
+    NewSeed,
+}
+
+/// What an enrolment's rollback did, in the words a user needs: the pipeline fills it in, the edge
+/// prints it. A rollback never stops at the first failure; what it could not undo is `left`, each
+/// part with the commands that finish the job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rollback {
+    /// Each step undone ("deleted the virtual MFA device arn:…").
+    pub undone: Vec<String>,
+    /// What no rollback can bring back (a credential `--force` had written over).
+    pub lost: Vec<String>,
+    /// What is left.
+    pub left: Vec<Leftover>,
+}
+
+/// Something a rollback could not remove, and the exact commands that remove it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// What is left, and why it could not be removed.
+    pub what: String,
+    /// Shell commands, in order.
+    pub commands: Vec<String>,
+}
+
+impl Rollback {
+    /// Whether everything done was undone.
+    pub fn complete(&self) -> bool {
+        self.left.is_empty()
+    }
 }
 
 /// Any failure of a command.
@@ -94,6 +126,26 @@ pub enum Error {
         /// What did succeed: "the resync itself succeeded", or how many rows did.
         outcome: String,
     },
+    /// An enrolment failed after its device was created; everything done was rolled back, or
+    /// `rollback` says what is left.
+    #[error("{cause}")]
+    Enroll {
+        /// What made the enrolment fail.
+        cause: Box<Error>,
+        /// What the rollback did.
+        rollback: Rollback,
+    },
+    /// The new device is enrolled, but the device `--replace` named is still active or still
+    /// exists.
+    #[error("enrolled, but {old} was not replaced: {source}")]
+    NotReplaced {
+        /// The device that was to be replaced.
+        old: String,
+        /// What AWS said.
+        source: Box<AwsError>,
+        /// The commands that finish the replacement.
+        commands: Vec<String>,
+    },
     /// `doctor` found a failing check (its report is already printed).
     #[error("doctor: the {failed} check failed")]
     Doctor {
@@ -136,8 +188,39 @@ impl Error {
         match self {
             Error::Aws { attempts, .. } => *attempts,
             Error::Interrupted(i) => i.sent,
+            Error::Enroll { cause, .. } => cause.pairs_sent(),
             _ => 0,
         }
+    }
+
+    /// Lines printed between the problem and the hint: what a rollback did, the commands to run.
+    pub fn details(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match self {
+            Error::Enroll { rollback, .. } => {
+                for undone in &rollback.undone {
+                    lines.push(format!("rolled back: {undone}"));
+                }
+                for lost in &rollback.lost {
+                    lines.push(format!("lost: {lost}"));
+                }
+                for left in &rollback.left {
+                    lines.push(format!("left: {}", left.what));
+                }
+                if !rollback.complete() {
+                    lines.push("to finish the rollback, run:".into());
+                    for left in &rollback.left {
+                        lines.extend(left.commands.iter().map(|c| format!("  {c}")));
+                    }
+                }
+            }
+            Error::NotReplaced { commands, .. } => {
+                lines.push("to finish the replacement, run:".into());
+                lines.extend(commands.iter().map(|c| format!("  {c}")));
+            }
+            _ => {}
+        }
+        lines
     }
 
     /// The exit code for this error.
@@ -150,6 +233,14 @@ impl Error {
             Error::Interrupted(_) => Exit::Interrupted,
             Error::AuditLog { .. } => Exit::AuditFailed,
             Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
+            Error::Enroll { cause, rollback } => {
+                if rollback.complete() {
+                    cause.exit()
+                } else {
+                    Exit::RollbackIncomplete
+                }
+            }
+            Error::NotReplaced { .. } => Exit::NotReplaced,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
                 | AwsError::NoSuchProfile { .. }
@@ -162,6 +253,7 @@ impl Error {
                 | AwsError::PartitionMismatch { .. }
                 | AwsError::CaBundle { .. }
                 | AwsError::InvalidInput { .. }
+                | AwsError::AlreadyExists { .. }
                 | AwsError::InsecureEndpoint { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
             },
@@ -183,6 +275,17 @@ impl Error {
             ),
             Error::Batch { .. } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
+                    .into(),
+            ),
+            Error::Enroll { cause, rollback } if rollback.complete() => cause.hint().map(|hint| {
+                format!("nothing of this enrolment is left; {hint}")
+            }),
+            Error::Enroll { .. } => Some(
+                "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again"
+                    .into(),
+            ),
+            Error::NotReplaced { .. } => Some(
+                "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator"
                     .into(),
             ),
             Error::Aws {
@@ -210,6 +313,9 @@ impl Error {
             {
                 text.push_str(&format!("\n  detail: {detail}"));
             }
+        }
+        for line in self.details() {
+            text.push_str(&format!("\n  {line}"));
         }
         if let Some(hint) = self.hint() {
             text.push_str(&format!("\n  hint: {hint}"));
@@ -241,8 +347,26 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
             "the secret access key does not match the key id, or the host clock is far off: check the profile's keys".into()
         }
         AwsError::BadCredentials { .. } => "check the access key in the profile or environment; it may have been deleted".into(),
-        AwsError::AccessDenied { .. } => {
-            "the caller needs iam:ResyncMFADevice (and iam:ListMFADevices to find the device) on the user: ask an administrator".into()
+        AwsError::AccessDenied { operation, .. } => match operation.as_str() {
+            "CreateVirtualMFADevice" => {
+                "self-service policies let a user create only mfa/${aws:username} (the device named after the user, path /): drop --device-name and --path, or ask an administrator for iam:CreateVirtualMFADevice on this name".into()
+            }
+            "EnableMFADevice" => {
+                "the caller needs iam:EnableMFADevice on the user (self-service policies allow it on the user's own mfa/${aws:username}): ask an administrator".into()
+            }
+            "DeactivateMFADevice" => {
+                "self-service policies allow iam:DeactivateMFADevice only in a session signed in with MFA: run in one, or ask an administrator".into()
+            }
+            "ListAccountAliases" => {
+                "pass --oath-name to name the credential without the account's alias, or ask for iam:ListAccountAliases".into()
+            }
+            _ => "the caller needs iam:ResyncMFADevice (and iam:ListMFADevices to find the device) on the user: ask an administrator".into(),
+        },
+        AwsError::AlreadyExists { operation, .. } if operation == "CreateVirtualMFADevice" => {
+            "a virtual MFA device of that name exists (an earlier enrolment that was never enabled?): choose another --device-name, or delete it (`aws iam list-virtual-mfa-devices --assignment-status Unassigned` lists them)".into()
+        }
+        AwsError::AlreadyExists { .. } => {
+            "the device is already assigned to a user: check `aws iam list-mfa-devices --user-name NAME`".into()
         }
         AwsError::InvalidCodes { .. } => match pairs {
             PairsFrom::Chosen { no_wait: true } => {
@@ -250,6 +374,9 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
             }
             PairsFrom::Chosen { no_wait: false } => {
                 "the codes were computed for fresh windows, so the credential may not be this device's: check --serial-number and the key's credential (`mfa-resync devices --accounts`) or the seed; run again for a fresh pair".into()
+            }
+            PairsFrom::NewSeed => {
+                "the keys' codes matched the seed AWS had just returned, so AWS's clock is off from the Date it answered with, or the endpoint is not the one that made the device: check the host clock (`mfa-resync doctor`) and run again".into()
             }
             PairsFrom::Given | PairsFrom::Typed | PairsFrom::Nothing => {
                 "check that the serial number is this token's and that the codes are consecutive; the pair is burned: run again for a fresh one".into()

@@ -24,8 +24,12 @@ pub enum Exit {
     NoSuchEntity = 6,
     /// AWS or network failure after the last attempt.
     ServiceFailure = 7,
-    /// Resynced, but the audit log could not be written.
+    /// Resynced or enrolled, but the audit log could not be written.
     AuditFailed = 8,
+    /// Enrolled, but the device `--replace` named is still active or still exists.
+    NotReplaced = 9,
+    /// An enrolment failed and its rollback did not finish: something is left to remove by hand.
+    RollbackIncomplete = 10,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
@@ -33,10 +37,10 @@ pub enum Exit {
 impl Exit {
     /// Every code with its meaning, in order: the one source of the help text, the man page's EXIT
     /// STATUS section and the README's table.
-    pub const ALL: [(Exit, &'static str); 9] = [
+    pub const ALL: [(Exit, &'static str); 11] = [
         (
             Exit::Success,
-            "resynced (for `codes`, `devices`, `doctor`: done)",
+            "resynced or enrolled (for `codes`, `devices`, `doctor`: done)",
         ),
         (
             Exit::Input,
@@ -64,7 +68,15 @@ impl Exit {
         ),
         (
             Exit::AuditFailed,
-            "resynced, but the audit log could not be written (do not run again)",
+            "resynced or enrolled, but the audit log could not be written (do not run again)",
+        ),
+        (
+            Exit::NotReplaced,
+            "enrolled, but the device --replace named was not deactivated or deleted: run the printed commands",
+        ),
+        (
+            Exit::RollbackIncomplete,
+            "enrolment failed and its rollback did not finish: run the printed commands to remove what is left",
         ),
         (
             Exit::Interrupted,
@@ -111,6 +123,14 @@ impl Exit {
     /// Every code.
     pub fn every() -> Vec<Exit> {
         Exit::ALL.iter().map(|(exit, _)| *exit).collect()
+    }
+
+    /// Every code but enrolment's own (9 and 10): what `resync` can return.
+    pub fn resync() -> Vec<Exit> {
+        Exit::every()
+            .into_iter()
+            .filter(|e| !matches!(e, Exit::NotReplaced | Exit::RollbackIncomplete))
+            .collect()
     }
 }
 

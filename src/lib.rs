@@ -26,7 +26,7 @@ pub mod window;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::input_json::CLI_SKELETON;
 use crate::cli::{Cli, Command};
@@ -38,8 +38,11 @@ pub fn main_entry() -> ExitCode {
     refuse_core_dumps();
     let argv = cli::globals::hoist(std::env::args_os().collect());
     let spelling = cli::Spelling::of(&argv);
-    let mut cli = match Cli::try_parse_from(&argv) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(&argv)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap's usage errors are bad input (exit 2); --help and --version are successes.
             print_clap_error(&e);
@@ -56,7 +59,7 @@ pub fn main_entry() -> ExitCode {
     // `--debug` is the AWS CLI's name for everything: -vvv, and the requests' headers.
     let verbose = if cli.debug { 3 } else { cli.verbose };
     init_tracing(verbose, cli.debug);
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
             e.print(verbose);
@@ -108,8 +111,15 @@ fn refuse_core_dumps() {
 }
 
 /// Validation first, before any runtime, network or device is touched.
-fn run(cli: Cli) -> Result<(), Error> {
+fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     match cli.command {
+        Command::Enroll(args) => {
+            let request = args
+                .into_input(matches.subcommand_matches("enroll"))
+                .validate()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            runtime()?.block_on(commands::enroll::run(request, &reporter))
+        }
         Command::Resync(args) => {
             if args.generate_cli_skeleton.is_some() {
                 println!("{CLI_SKELETON}");

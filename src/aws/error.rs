@@ -30,6 +30,8 @@ pub enum AwsError {
         code: String,
         /// AWS's message.
         message: String,
+        /// The action refused (`ResyncMFADevice`, `CreateVirtualMFADevice`, …): the fix depends on it.
+        operation: String,
     },
     /// AWS did not accept the two codes (InvalidAuthenticationCode).
     #[error("AWS refused the codes for {serial}: {message}")]
@@ -53,6 +55,15 @@ pub enum AwsError {
         code: String,
         /// AWS's message.
         message: String,
+    },
+    /// The entity to be created exists already (EntityAlreadyExists): a virtual MFA device of that
+    /// name, or a device already assigned.
+    #[error("{operation}: {message} (EntityAlreadyExists)")]
+    AlreadyExists {
+        /// AWS's message.
+        message: String,
+        /// The action refused.
+        operation: String,
     },
     /// The caller is not an IAM user, so there is no "own" user to default to.
     #[error("the caller {arn} is not an IAM user, so the user name cannot be guessed")]
@@ -149,6 +160,7 @@ impl AwsError {
             | AwsError::InvalidInput { code, .. } => code.clone(),
             AwsError::InvalidCodes { .. } => "InvalidAuthenticationCode".into(),
             AwsError::NoSuchEntity { .. } => "NoSuchEntity".into(),
+            AwsError::AlreadyExists { .. } => "EntityAlreadyExists".into(),
             AwsError::NotAUser { .. } => "NotAUser".into(),
             AwsError::NoDevice { .. } => "NoDevice".into(),
             AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
@@ -246,7 +258,8 @@ pub(crate) const HTTP_CODE_PREFIX: &str = "Http";
 /// Throttling / InvalidInput / ValidationError / RequestExpired 400, AccessDenied /
 /// InvalidClientTokenId / SignatureDoesNotMatch / ExpiredToken 403. An unknown code keeps its
 /// status's meaning: 401/403 is credentials or permission, 429 and 5xx are worth a fresh attempt.
-/// LimitExceeded, EntityAlreadyExists, EntityTemporarilyUnmodifiable and DeleteConflict are `Other`
+/// EntityAlreadyExists is its own variant (enrolment's Create names a device that exists: a name to
+/// change, exit 2). LimitExceeded, EntityTemporarilyUnmodifiable and DeleteConflict are `Other`
 /// (exit 7), not `Transient`: an immediate retry with a fresh pair would meet the same state.
 pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
 where
@@ -272,8 +285,16 @@ where
                     message,
                 },
                 "NoSuchEntity" => AwsError::NoSuchEntity { message },
+                "EntityAlreadyExists" => AwsError::AlreadyExists {
+                    message,
+                    operation: operation.to_string(),
+                },
                 "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
-                    AwsError::AccessDenied { code, message }
+                    AwsError::AccessDenied {
+                        code,
+                        message,
+                        operation: operation.to_string(),
+                    }
                 }
                 "SignatureDoesNotMatch"
                 | "InvalidClientTokenId"
@@ -304,7 +325,11 @@ where
                     detail,
                 },
                 _ if status == 401 => AwsError::BadCredentials { code, message },
-                _ if status == 403 => AwsError::AccessDenied { code, message },
+                _ if status == 403 => AwsError::AccessDenied {
+                    code,
+                    message,
+                    operation: operation.to_string(),
+                },
                 _ if status >= 500 || status == 429 => AwsError::Transient {
                     what: format!("{operation}: {code} (HTTP {status}): {message}"),
                     code,
@@ -411,7 +436,11 @@ fn not_an_aws_error(operation: &str, response: &HttpResponse, detail: String) ->
     );
     match status {
         401 => AwsError::BadCredentials { code, message },
-        403 => AwsError::AccessDenied { code, message },
+        403 => AwsError::AccessDenied {
+            code,
+            message,
+            operation: operation.to_string(),
+        },
         429 | 500..=599 => AwsError::Transient {
             what: format!("{operation}: {message}"),
             code,

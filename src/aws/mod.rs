@@ -9,6 +9,9 @@
 mod client;
 mod date_probe;
 pub mod endpoint;
+mod enrol;
+#[cfg(test)]
+mod enrol_tests;
 mod error;
 pub mod partition;
 pub mod profiles;
@@ -22,6 +25,7 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
 use date_probe::DateProbe;
+pub use enrol::NewDevice;
 pub use error::{AwsError, Refused};
 use error::{classify, short_chain};
 use wire::Wire;

@@ -23,7 +23,7 @@ const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
 /// The SDK call a case goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
+pub(super) enum Call {
     /// `sts:GetCallerIdentity` ([`Aws::caller`]).
     Identity,
     /// `iam:ListMFADevices` ([`Aws::totp_devices`]).
@@ -54,7 +54,13 @@ impl Call {
 
 /// An error answer as IAM and STS send it: `ErrorResponse` in the service's namespace, `Sender` or
 /// `Receiver`, the request id in the body and in `x-amzn-RequestId`.
-fn aws_error(call: Call, status: u16, code: &str, message: &str, request_id: &str) -> HttpResponse {
+pub(super) fn aws_error(
+    call: Call,
+    status: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> HttpResponse {
     let kind = if status >= 500 { "Receiver" } else { "Sender" };
     let body = format!(
         "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
@@ -63,7 +69,7 @@ fn aws_error(call: Call, status: u16, code: &str, message: &str, request_id: &st
     answer(status, Some("text/xml"), Some(request_id), &body)
 }
 
-fn answer(
+pub(super) fn answer(
     status: u16,
     content_type: Option<&str>,
     request_id: Option<&str>,
@@ -88,7 +94,10 @@ fn answer(
 }
 
 /// The SDK client answering `responses` in order, and the tool's clients over it.
-fn replay(responses: Vec<HttpResponse>, retry: RetryConfig) -> (StaticReplayClient, Aws) {
+pub(super) fn replay(
+    responses: Vec<HttpResponse>,
+    retry: RetryConfig,
+) -> (StaticReplayClient, Aws) {
     let events = responses
         .into_iter()
         .map(|response| ReplayEvent::new(HttpRequest::empty(), response))
@@ -124,6 +133,7 @@ fn variant(error: &AwsError) -> &'static str {
         AwsError::AccessDenied { .. } => "AccessDenied",
         AwsError::InvalidCodes { .. } => "InvalidCodes",
         AwsError::NoSuchEntity { .. } => "NoSuchEntity",
+        AwsError::AlreadyExists { .. } => "AlreadyExists",
         AwsError::InvalidInput { .. } => "InvalidInput",
         AwsError::NotAUser { .. } => "NotAUser",
         AwsError::NoDevice { .. } => "NoDevice",
@@ -183,7 +193,7 @@ const CASES: &[Case] = &[
     case(Resync, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
     case(Resync, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
     // Enrolment's errors, classified now so that `enroll` finds them.
-    case(Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "Other", Exit::ServiceFailure),
+    case(Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "AlreadyExists", Exit::Input),
     case(Resync, 409, "EntityTemporarilyUnmodifiable", "The request was rejected because it referenced an entity that is temporarily unmodifiable.", "Other", Exit::ServiceFailure),
     case(Resync, 409, "DeleteConflict", "MFA device is still enabled for a user.", "Other", Exit::ServiceFailure),
     case(Resync, 400, "InvalidInput", "Invalid length for parameter SerialNumber, value: 3, valid min length: 9", "InvalidInput", Exit::Input),

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod convert;
+pub mod enroll;
 pub mod globals;
 pub mod input_json;
 
@@ -47,6 +48,18 @@ Examples:
   As JSON, the keys --cli-input-json takes:
     mfa-resync codes --output json";
 
+/// What `enroll --help` ends with.
+const ENROLL_EXAMPLES: &str = "\
+Examples:
+  Your own new device, on the attached YubiKey:
+    mfa-resync enroll
+  A primary and a backup key, with a paper backup of the seed:
+    mfa-resync enroll --device 12345678 --device 23456789 --backup-seed-file ~/mfa-seed.txt
+  A help desk replacing bob's lost hardware token (as an administrator):
+    mfa-resync enroll --user-name bob --replace GAHT12345678
+  Named after the serial ARN, as aws-vault looks for it:
+    mfa-resync enroll --oath-name arn:aws:iam::123456789012:mfa/alice";
+
 fn after(examples: &str, codes: &[Exit]) -> String {
     format!("{examples}\n\n{}", Exit::help_text(codes))
 }
@@ -79,8 +92,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
-    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::every()))]
+    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::resync()))]
     Resync(Box<ResyncArgs>),
+    /// Make YubiKeys a user's new virtual MFA device: create it, write its seed to the keys, enable it with their codes; rolled back on any failure.
+    #[command(after_help = after(ENROLL_EXAMPLES, &Exit::every()))]
+    Enroll(Box<enroll::EnrollArgs>),
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
     #[command(after_help = after(CODES_EXAMPLES, &[Exit::Success, Exit::Input, Exit::Device, Exit::Interrupted]))]
     Codes(CodesArgs),

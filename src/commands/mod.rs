@@ -7,6 +7,7 @@ pub mod codes;
 pub mod devices;
 pub mod docs;
 pub mod doctor;
+pub mod enroll;
 pub mod resync;
 
 /// A single-threaded runtime: everything here waits on the network, a device or the clock, and one

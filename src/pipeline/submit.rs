@@ -73,6 +73,10 @@ pub struct Audited<'a, S> {
 /// What each audit line of a target says besides the attempt's outcome.
 #[derive(Debug, Clone, Default)]
 pub struct AuditEntry {
+    /// The step (`None`: a resync); `enable` for an enrolment's EnableMFADevice.
+    pub step: Option<&'static str>,
+    /// The result written when AWS accepts (`None`: `resynced`).
+    pub done: Option<&'static str>,
     /// The caller's ARN.
     pub operator: Option<String>,
     /// The user.
@@ -104,10 +108,14 @@ impl<S: Submit> Submit for Audited<'_, S> {
             let result = self.inner.submit(code1, code2).await;
             self.attempts += 1;
             let (outcome, request_id) = match &result {
-                Ok(receipt) => ("resynced".to_string(), receipt.request_id.as_deref()),
+                Ok(receipt) => (
+                    self.entry.done.unwrap_or("resynced").to_string(),
+                    receipt.request_id.as_deref(),
+                ),
                 Err(refused) => (refused.error.code(), refused.request_id.as_deref()),
             };
             let attempt = Attempt {
+                step: self.entry.step,
                 operator: self.entry.operator.as_deref(),
                 user: &self.entry.user,
                 serial: &self.entry.serial,
@@ -119,17 +127,7 @@ impl<S: Submit> Submit for Audited<'_, S> {
             };
             // The codes went out whatever the log says: a lost line is reported at once, and the log
             // remembers it, so the command ends non-zero (exit 8 when the resync succeeded).
-            let written = match self.log.lock() {
-                Ok(mut log) => log.record(&attempt).map_err(|e| {
-                    format!(
-                        "could not write the audit log {}: {e}",
-                        log.path().display()
-                    )
-                }),
-                Err(_) => {
-                    Err("could not write the audit log: an earlier write failed midway".into())
-                }
-            };
+            let written = AuditLog::record_shared(self.log, &attempt);
             if let Err(problem) = written {
                 self.reporter.warn(problem);
             }

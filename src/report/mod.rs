@@ -9,6 +9,7 @@
 //! [`progress`] draws the countdown, [`results`] and [`tables`] own every result's shape, and
 //! [`time`] how moments are written.
 
+pub mod enroll;
 mod progress;
 pub mod results;
 pub mod tables;
@@ -21,6 +22,7 @@ use secrecy::SecretString;
 
 use crate::source::{Notifier, SharedNotifier};
 
+pub use enroll::{EnrollReport, EnrolledKey};
 pub use results::{CodesReport, ResyncReport};
 pub use tables::{BatchRowReport, Check, CheckStatus, ListedKey, RowResult};
 

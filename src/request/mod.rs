@@ -5,11 +5,12 @@
 //!
 //! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints;
 //! [`secret_shape`] refuses a seed given where a name belongs, in every free-text field; [`source`],
-//! [`aws`], [`resync`], [`batch`] and [`devices`] check what each command is given.
+//! [`aws`], [`resync`], [`batch`], [`devices`] and [`enroll`] check what each command is given.
 
 pub mod aws;
 pub mod batch;
 pub mod devices;
+pub mod enroll;
 pub mod field;
 pub mod json_object;
 pub mod resync;
@@ -20,6 +21,7 @@ pub mod values;
 pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
+pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
 pub use field::{Field, InputError, Origin};
 pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
 pub use secret_shape::{looks_like_seed, refuse_seed};

@@ -104,7 +104,12 @@ pub struct SerialNumber(String);
 impl SerialNumber {
     /// Checks `value` against IAM's constraints for `SerialNumber`, and catches the usual mix-ups.
     pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
-        let field = Field::serial_number(origin);
+        Self::parse_field(value, Field::serial_number(origin), false)
+    }
+
+    /// As [`SerialNumber::parse`], for another field (`--replace`); `u2f_ok` lets a U2F/FIDO
+    /// key's serial through, for a field that does not read codes from the device.
+    pub fn parse_field(value: &str, field: Field, u2f_ok: bool) -> Result<Self, InputError> {
         refuse_seed(
             field.clone(),
             value,
@@ -122,7 +127,7 @@ impl SerialNumber {
                  `aws iam list-mfa-devices --user-name NAME` lists them",
             ));
         }
-        if value.starts_with("arn:") && value.contains(":u2f/") {
+        if !u2f_ok && value.starts_with("arn:") && value.contains(":u2f/") {
             return Err(InputError::invalid(
                 field,
                 "names a U2F/FIDO security key, which has no TOTP codes to resync",

@@ -190,6 +190,62 @@ pub enum DeviceError {
         /// The slot.
         slot: u8,
     },
+    /// The OATH applet has no room for one more credential.
+    #[error(
+        "{key} holds {count} OATH credentials, as many as firmware {firmware} has room for ({capacity})"
+    )]
+    AppletFull {
+        /// The key.
+        key: String,
+        /// Credentials on it.
+        count: usize,
+        /// Its room.
+        capacity: usize,
+        /// Its firmware.
+        firmware: String,
+    },
+    /// A credential of the name to be written is on the key already (and `--force` was not given).
+    #[error("{key} already has a credential named {name:?}")]
+    CredentialExists {
+        /// The key.
+        key: String,
+        /// The name.
+        name: String,
+    },
+    /// `--touch` on a key whose firmware would store the credential and never ask for a touch.
+    #[error("{key} has firmware {firmware}, which cannot require a touch (4.2.6 or later can)")]
+    TouchUnsupported {
+        /// The key.
+        key: String,
+        /// Its firmware.
+        firmware: String,
+    },
+    /// A key's code for a window differs from the seed's own: what was written is not the device's.
+    #[error(
+        "{key} computed a code that differs from the seed's own for the same window; the credential written to it does not match the new device"
+    )]
+    KeysDisagree {
+        /// The key.
+        key: String,
+    },
+    /// The key left the reader during an enrolment step.
+    #[error("{key} was removed while {what}")]
+    RemovedWhile {
+        /// The key.
+        key: String,
+        /// The step.
+        what: &'static str,
+    },
+    /// Two of the keys named are one key.
+    #[error("{first} and {second} name the same key ({key})")]
+    NamedTwice {
+        /// The key.
+        key: String,
+        /// The first flag that named it.
+        first: String,
+        /// The second.
+        second: String,
+    },
     /// The account's codes are not 6 digits, which IAM requires.
     #[error("the device's codes have {digits} digits; IAM takes 6")]
     WrongDigits {
@@ -211,7 +267,11 @@ impl DeviceError {
     pub fn is_input(&self) -> bool {
         matches!(
             self,
-            DeviceError::SeedFile { .. } | DeviceError::Seed { .. } | DeviceError::Typed { .. }
+            DeviceError::SeedFile { .. }
+                | DeviceError::Seed { .. }
+                | DeviceError::Typed { .. }
+                | DeviceError::TouchUnsupported { .. }
+                | DeviceError::NamedTwice { .. }
         )
     }
 
@@ -280,6 +340,24 @@ impl DeviceError {
             DeviceError::SlotNotConfigured { .. } => Some(
                 "program it for TOTP challenge-response (`ykman otp chalresp --totp 2`), or choose the other --slot",
             ),
+            DeviceError::AppletFull { .. } => Some(
+                "delete a credential it no longer needs (`ykman --device SERIAL oath accounts delete NAME`), or use another key; nothing was created",
+            ),
+            DeviceError::CredentialExists { .. } => Some(
+                "pass --force to write over it (its secret is then lost), or --oath-name to give the new credential another name; nothing was created",
+            ),
+            DeviceError::TouchUnsupported { .. } => {
+                Some("drop --touch, or write to a key with firmware 4.2.6 or later")
+            }
+            DeviceError::KeysDisagree { .. } => {
+                Some("reinsert the key and run again; if it happens again, the key may be faulty")
+            }
+            DeviceError::RemovedWhile { .. } => {
+                Some("keep every key in its reader until the command ends, then run again")
+            }
+            DeviceError::NamedTwice { .. } => {
+                Some("name each key once: the first is the primary, the others backups")
+            }
             DeviceError::WrongDigits { .. } => {
                 Some("use an account whose codes have 6 digits (AWS's have)")
             }

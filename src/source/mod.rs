@@ -7,6 +7,7 @@
 //! see or answer goes through the [`Notifier`] it is handed, so that `--quiet`, JSON output and a
 //! station's event stream decide what reaches the terminal.
 
+pub mod backup;
 mod error;
 pub mod otp_slot;
 pub mod otpauth;

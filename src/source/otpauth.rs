@@ -96,7 +96,7 @@ pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, ParseError> {
 }
 
 /// [`decode_base32`] over bytes (a percent-decoded parameter is bytes); a position is a byte's.
-fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
     let mut bits: u64 = 0;
     let mut nbits = 0u32;
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8 + 1));

@@ -104,6 +104,65 @@ impl SeedSource {
     }
 }
 
+/// A new device's seed, as `CreateVirtualMFADevice` returns it (base32 text), decoded: the bytes
+/// written to the keys, and the codes (totp-rs: SHA-1, 6 digits, 30 s, as AWS's virtual devices)
+/// that what the keys compute is checked against.
+pub struct NewSeed {
+    bytes: secrecy::SecretSlice<u8>,
+    codes: SeedSource,
+}
+
+impl std::fmt::Debug for NewSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSeed").finish_non_exhaustive()
+    }
+}
+
+impl NewSeed {
+    /// Decodes the base32 text; an answer that is not base32 is a malformed answer.
+    pub fn decode(base32: &secrecy::SecretSlice<u8>) -> Result<Self, DeviceError> {
+        let malformed = |what: &str| DeviceError::Malformed {
+            what: format!("{what} as the new device's seed"),
+        };
+        let bytes = otpauth::decode_base32_bytes(base32.expose_secret())
+            .map_err(|_| malformed("text that is not base32"))?;
+        if bytes.len() < 10 {
+            return Err(malformed("fewer than 80 bits"));
+        }
+        let totp = totp_rs::Builder::new()
+            .with_algorithm(totp_rs::Algorithm::SHA1)
+            .with_digits(6)
+            .with_step_duration(30)
+            .with_secret(bytes.to_vec())
+            .build()
+            .map_err(|_| malformed("a key totp-rs refuses"))?;
+        Ok(NewSeed {
+            bytes: secrecy::SecretSlice::from(bytes.to_vec()),
+            codes: SeedSource {
+                totp,
+                info: SourceInfo {
+                    kind: "seed",
+                    device_serial: None,
+                    account: None,
+                    period: 30,
+                    digits: 6,
+                    touch: false,
+                },
+            },
+        })
+    }
+
+    /// The seed's bytes.
+    pub fn bytes(&self) -> &secrecy::SecretSlice<u8> {
+        &self.bytes
+    }
+
+    /// The seed's own code for window `counter`.
+    pub fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
+        self.codes.code_at(counter)
+    }
+}
+
 impl CodeSource for SeedSource {
     fn describe(&self) -> SourceInfo {
         self.info.clone()

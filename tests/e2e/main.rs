@@ -7,6 +7,7 @@ mod batch;
 mod codes;
 mod conventions;
 mod doctor;
+mod enroll;
 mod faults;
 mod golden;
 mod hardening;

@@ -378,31 +378,51 @@ type Served = (
     std::sync::Arc<std::sync::atomic::AtomicBool>,
     std::thread::JoinHandle<()>,
     std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    testbed::virtual_yubikey::Presence,
 );
 
-/// Serves `card` to vpcd's slot from a thread; returns its stop flag, the thread and its event log.
+/// Serves `card` to vpcd's slot from a thread; returns its stop flag, the thread, its event log
+/// and its presence (a card that removed itself waits out of the reader to be put back). Once
+/// `pull_after_put` is set, the card leaves the reader right after it answers a PUT with 9000, as
+/// a key pulled the moment its credential was written.
 fn serve(
     card: &std::sync::Arc<std::sync::Mutex<testbed::virtual_yubikey::VirtualCard>>,
     slot: u16,
+    pull_after_put: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Served {
+    use std::sync::atomic::Ordering;
     use testbed::virtual_yubikey::vpcd;
     let options = vpcd::VpcdOptions {
         port: 35963 + slot,
+        keep_serving_when_removed: true,
         ..Default::default()
     };
     let stop = options.stop.clone();
+    let presence = options.presence.clone();
     let served = card.clone();
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let log = events.clone();
+    let pull = pull_after_put.clone();
     let thread = std::thread::spawn(move || {
         let ended = vpcd::serve(&served, &options, &mut |event| {
-            if !matches!(event, vpcd::Event::Apdu { .. }) {
+            if let vpcd::Event::Apdu {
+                command, response, ..
+            } = &event
+            {
+                // YKOATH PUT is INS 01; the answer ends in its status word.
+                if command.get(1) == Some(&0x01)
+                    && response.ends_with(&[0x90, 0x00])
+                    && pull.swap(false, Ordering::SeqCst)
+                {
+                    served.lock().unwrap().remove_after(Some(0));
+                }
+            } else {
                 log.lock().unwrap().push(format!("{event:?}"));
             }
         });
         log.lock().unwrap().push(format!("ended: {ended:?}"));
     });
-    (stop, thread, events)
+    (stop, thread, events, presence)
 }
 
 fn reader_has_card(reader: &str) -> bool {
@@ -419,6 +439,8 @@ pub struct Card {
     pub reader: &'static str,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    presence: testbed::virtual_yubikey::Presence,
+    pull_after_put: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Card {
@@ -430,10 +452,11 @@ impl Card {
             VirtualCard::new(config).expect("a valid card"),
         ));
         let mut seen = Vec::new();
+        let pull_after_put = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         // pcscd sometimes takes a card inserted soon after another left for the old one, mid-reset,
         // and never powers it up; a card that cannot be connected to is taken out and put back.
         for _ in 0..4 {
-            let (stop, thread, events) = serve(&card, slot);
+            let (stop, thread, events, presence) = serve(&card, slot, &pull_after_put);
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while std::time::Instant::now() < deadline {
                 if reader_has_card(reader)
@@ -444,6 +467,8 @@ impl Card {
                         reader,
                         stop,
                         thread: Some(thread),
+                        presence,
+                        pull_after_put,
                     };
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -464,6 +489,43 @@ impl Card {
     /// Commands the card has answered.
     pub fn apdus(&self) -> u64 {
         self.card.lock().unwrap().apdu_count()
+    }
+
+    /// The card leaves the reader right after it answers its next PUT (the credential is written).
+    pub fn pull_after_put(&self) {
+        self.pull_after_put
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the card has left the reader (by `remove_after`, say) and is out.
+    pub fn is_out(&self) -> bool {
+        self.card.lock().unwrap().is_removed()
+    }
+
+    /// Puts a card that left back in, and waits until pcscd lets a host connect to it.
+    pub fn put_back(&self) {
+        self.presence.insert();
+        assert!(
+            self.presence.wait_inserted(Duration::from_secs(10)),
+            "the card went back into {}",
+            self.reader
+        );
+        wait_until("pcscd has the card again", Duration::from_secs(10), || {
+            reader_has_card(self.reader)
+                && yubikit::platform::pcsc::PcscSmartCardConnection::new(self.reader, false).is_ok()
+        });
+    }
+
+    /// The ids of the OATH credentials on the card now, as text.
+    pub fn credentials(&self) -> Vec<String> {
+        self.card
+            .lock()
+            .unwrap()
+            .config()
+            .credential_ids()
+            .iter()
+            .map(|id| String::from_utf8_lossy(id).into_owned())
+            .collect()
     }
 }
 

@@ -69,6 +69,99 @@ pub fn open_one(selector: &Selector) -> Result<(KeyInfo, PcscSmartCardConnection
     }
 }
 
+/// Opens the keys the selectors name, in their order, each once; with no selector, the only key
+/// attached. A selector that matches no key gets the error opening it alone would give.
+pub fn open_each(
+    selectors: &[Selector],
+) -> Result<Vec<(KeyInfo, PcscSmartCardConnection)>, DeviceError> {
+    if selectors.is_empty() {
+        return open_one(&Selector::default()).map(|key| vec![key]);
+    }
+    let mut found: Vec<Option<(KeyInfo, PcscSmartCardConnection)>> =
+        discover(&Selector::default())?
+            .into_iter()
+            .map(Some)
+            .collect();
+    let key_at = |found: &[Option<(KeyInfo, PcscSmartCardConnection)>], i: usize| {
+        found[i].as_ref().map(|(key, _)| key.clone())
+    };
+    let mut chosen: Vec<(usize, &Selector)> = Vec::new();
+    for selector in selectors {
+        let again = chosen.iter().find_map(|(i, by)| {
+            key_at(&found, *i)
+                .filter(|key| matches(selector, key))
+                .map(|key| (key, *by))
+        });
+        if let Some((key, by)) = again {
+            return Err(DeviceError::NamedTwice {
+                key: key.label(),
+                first: describe(by),
+                second: describe(selector),
+            });
+        }
+        let hit = (0..found.len())
+            .find(|i| key_at(&found, *i).is_some_and(|key| matches(selector, &key)));
+        match hit {
+            Some(hit) => chosen.push((hit, selector)),
+            None => {
+                // Not among the keys found: what opening it alone says (no card, not a YubiKey,
+                // no such reader or serial), with every other connection closed first.
+                drop(found);
+                return Err(match open_one(selector) {
+                    Ok((key, _)) => DeviceError::Busy { reader: key.reader },
+                    Err(e) => e,
+                });
+            }
+        }
+    }
+    Ok(chosen
+        .into_iter()
+        .filter_map(|(i, _)| found[i].take())
+        .collect())
+}
+
+fn matches(selector: &Selector, key: &KeyInfo) -> bool {
+    selector.serial.is_none_or(|s| key.serial == Some(s))
+        && selector.reader.as_ref().is_none_or(|r| *r == key.reader)
+}
+
+fn describe(selector: &Selector) -> String {
+    match (&selector.serial, &selector.reader) {
+        (Some(serial), _) => format!("--device {serial}"),
+        (_, Some(reader)) => format!("--reader {reader:?}"),
+        _ => "the default".into(),
+    }
+}
+
+/// Waits until `key` (by serial, else by reader) is back in a reader, for at most `within`, looking
+/// a few times a second; `stop` ends the wait early. The key found is opened, not unlocked.
+pub fn wait_for_return(
+    key: &KeyInfo,
+    within: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> Option<(KeyInfo, PcscSmartCardConnection)> {
+    let selector = match key.serial {
+        Some(serial) => Selector {
+            serial: Some(serial),
+            reader: None,
+        },
+        None => Selector {
+            serial: None,
+            reader: Some(key.reader.clone()),
+        },
+    };
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Ok(back) = open_one(&selector) {
+            return Some(back);
+        }
+        if stop() || std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
 /// Reads the key's serial, firmware and form factor through its management application.
 fn identify(
     reader: &str,

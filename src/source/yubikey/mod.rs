@@ -8,8 +8,11 @@
 pub mod account;
 pub mod discover;
 pub mod oath;
+pub mod provision;
 pub mod ykoath;
 
+#[cfg(test)]
+mod provision_tests;
 #[cfg(test)]
 mod tests;
 
@@ -18,8 +21,9 @@ use std::fmt;
 use secrecy::SecretString;
 
 pub use account::{Step, Wanted};
-pub use discover::{discover, open_one};
+pub use discover::{discover, open_each, open_one, wait_for_return};
 pub use oath::{OpenKey, YubiKeySource};
+pub use provision::{KeyWriter, NewCredential, Slot};
 
 /// The issuer AWS writes in the QR code of a virtual MFA device.
 pub const AWS_ISSUER: &str = "Amazon Web Services";

@@ -16,9 +16,9 @@ use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceI
 
 /// An unlocked OATH session and its accounts, before one is chosen.
 pub struct OpenKey<C: SmartCardConnection> {
-    session: OathSession<C>,
-    key: KeyInfo,
-    accounts: Vec<Account>,
+    pub(super) session: OathSession<C>,
+    pub(super) key: KeyInfo,
+    pub(super) accounts: Vec<Account>,
 }
 
 impl<C: SmartCardConnection> fmt::Debug for OpenKey<C> {
@@ -219,42 +219,59 @@ impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
-        // CALCULATE with P2 = 1 (truncated): NAME, then CHALLENGE = the counter, big-endian.
-        let mut data = tlv(ykoath::TAG_NAME, &self.account.id);
-        data.extend(tlv(ykoath::TAG_CHALLENGE, &counter.to_be_bytes()));
         let label = self.key.label();
-        let touch = self.account.touch;
-        let protocol = self.session.protocol_mut();
-        let answer = shield(|| protocol.send_apdu(0, ykoath::INS_CALCULATE, 0, 1, &data))
-            .map_err(|_| DeviceError::Malformed {
-                what: format!("garbage to CALCULATE on {label}"),
-            })?
-            .map_err(|e| card_error(&label, e, touch))?;
-        let entries = tlvs(&answer).map_err(|what| DeviceError::Malformed {
-            what: format!("{what} to CALCULATE"),
-        })?;
-        let truncated = match entries.as_slice() {
-            [(ykoath::TAG_TRUNCATED, value)] => *value,
-            _ => {
-                return Err(DeviceError::Malformed {
-                    what: "an answer to CALCULATE without a truncated code".into(),
-                });
-            }
-        };
-        // RFC 4226 §5.3: digits, then the 31-bit dynamic-truncation value.
-        let [digits, b0, b1, b2, b3] = *truncated else {
+        calculate(
+            &mut self.session,
+            &label,
+            &self.account.id,
+            self.account.touch,
+            counter,
+        )
+    }
+}
+
+/// CALCULATE of credential `id` for TOTP window `counter` on the key `label`: the code, its digits
+/// as the key reports them.
+pub(super) fn calculate<C: SmartCardConnection>(
+    session: &mut OathSession<C>,
+    label: &str,
+    id: &[u8],
+    touch: bool,
+    counter: u64,
+) -> Result<Code, DeviceError> {
+    // CALCULATE with P2 = 1 (truncated): NAME, then CHALLENGE = the counter, big-endian.
+    let mut data = tlv(ykoath::TAG_NAME, id);
+    data.extend(tlv(ykoath::TAG_CHALLENGE, &counter.to_be_bytes()));
+    let protocol = session.protocol_mut();
+    let answer = shield(|| protocol.send_apdu(0, ykoath::INS_CALCULATE, 0, 1, &data))
+        .map_err(|_| DeviceError::Malformed {
+            what: format!("garbage to CALCULATE on {label}"),
+        })?
+        .map_err(|e| card_error(label, e, touch))?;
+    let entries = tlvs(&answer).map_err(|what| DeviceError::Malformed {
+        what: format!("{what} to CALCULATE"),
+    })?;
+    let truncated = match entries.as_slice() {
+        [(ykoath::TAG_TRUNCATED, value)] => *value,
+        _ => {
             return Err(DeviceError::Malformed {
-                what: format!("a truncated code of {} bytes, not 5", truncated.len()),
-            });
-        };
-        if !(6..=8).contains(&digits) {
-            return Err(DeviceError::Malformed {
-                what: format!("a code of {digits} digits"),
+                what: "an answer to CALCULATE without a truncated code".into(),
             });
         }
-        let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]) % 10u32.pow(u32::from(digits));
-        Code::from_digits(format!("{value:0width$}", width = usize::from(digits)))
+    };
+    // RFC 4226 §5.3: digits, then the 31-bit dynamic-truncation value.
+    let [digits, b0, b1, b2, b3] = *truncated else {
+        return Err(DeviceError::Malformed {
+            what: format!("a truncated code of {} bytes, not 5", truncated.len()),
+        });
+    };
+    if !(6..=8).contains(&digits) {
+        return Err(DeviceError::Malformed {
+            what: format!("a code of {digits} digits"),
+        });
     }
+    let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]) % 10u32.pow(u32::from(digits));
+    Code::from_digits(format!("{value:0width$}", width = usize::from(digits)))
 }
 
 /// Turns a card error into what the user needs to act: the OATH application's status words here,

@@ -4,6 +4,10 @@
 
 use super::Account;
 
+/// PUT: add a credential, or overwrite the one with the same id.
+pub const INS_PUT: u8 = 0x01;
+/// DELETE a credential by id.
+pub const INS_DELETE: u8 = 0x02;
 /// LIST: every credential's type and id.
 pub const INS_LIST: u8 = 0xA1;
 /// CALCULATE one credential for a challenge.
@@ -34,6 +38,19 @@ pub const SW_SECURITY: u16 = 0x6982;
 pub const SW_CONDITIONS: u16 = 0x6985;
 /// A full applet answers PUT with this (YKOATH: "no space").
 pub const SW_NO_SPACE: u16 = 0x6A84;
+/// DELETE (or CALCULATE) of an id the key does not hold (YKOATH: "no such object", `6984`).
+pub const SW_NO_SUCH_OBJECT: u16 = 0x6984;
+/// The first firmware that honours PUT's "require touch" property (ykman refuses `--touch` below
+/// it; an older applet stores the credential and never asks for the touch).
+pub const TOUCH_SINCE: (u8, u8, u8) = (4, 2, 6);
+/// The first firmware with room for 64 credentials; before it, 32 (Yubico, YubiKey 5.7 release
+/// notes; a full applet answers PUT with [`SW_NO_SPACE`]).
+pub const BIG_APPLET_SINCE: (u8, u8, u8) = (5, 7, 0);
+
+/// How many credentials an OATH applet of firmware `version` holds.
+pub fn capacity(version: (u8, u8, u8)) -> usize {
+    if version >= BIG_APPLET_SINCE { 64 } else { 32 }
+}
 /// The whole stored id `[period/][issuer:]name` may be at most this many bytes.
 pub const MAX_ID_BYTES: usize = 64;
 

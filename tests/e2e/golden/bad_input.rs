@@ -20,7 +20,14 @@
 //! mode = 0o600
 //! owner = 65534             # chown to this uid (needs root; else the case is skipped, and said so)
 //! target = "[TMP]/nowhere"  # for a symlink
+//! [card]                    # a virtual YubiKey in `Virtual PCD 00 00` for the run (the readers' lock held)
+//! serial = 33000001
+//! version = "4.2.5"         # its firmware (default 5.7.2)
+//! credentials = ["Example:alice"]   # its OATH credentials' ids
 //! ```
+//!
+//! A case with a card also checks that nothing was written to it: its credentials afterwards are
+//! the ones it started with.
 //!
 //! `[TMP]` (the test's temp dir), `[SEED_FILE]` and `[URL]` (the endpoint) are put into `args`,
 //! `env` and `target`, and taken back out of the output before it is compared.
@@ -32,10 +39,10 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::{Redact, compare, dir};
-use crate::util::Bed;
+use crate::util::{Bed, Card, readers};
 
 /// The corpus never shrinks by accident: removing a case means lowering this on purpose.
-const AT_LEAST: usize = 111;
+const AT_LEAST: usize = 141;
 
 /// `NAME.toml`.
 #[derive(Debug, Deserialize)]
@@ -46,6 +53,34 @@ pub(crate) struct Case {
     #[serde(default)]
     env: BTreeMap<String, String>,
     seed_file: Option<Fixture>,
+    card: Option<CardFixture>,
+}
+
+/// A virtual YubiKey in `Virtual PCD 00 00` during the run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardFixture {
+    serial: u32,
+    version: Option<String>,
+    #[serde(default)]
+    credentials: Vec<String>,
+}
+
+impl CardFixture {
+    fn config(&self) -> testbed::virtual_yubikey::CardConfig {
+        use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
+        let mut config = CardConfig::new(self.serial);
+        if let Some(version) = &self.version {
+            config.version = version.clone();
+        }
+        for id in &self.credentials {
+            config = config.with_credential(CredentialConfig::totp_with_id(
+                id,
+                "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+            ));
+        }
+        config
+    }
 }
 
 /// What stands at `[SEED_FILE]` before the run.
@@ -243,8 +278,12 @@ pub(crate) struct Prepared {
 
 impl Case {
     /// Puts the case's fixture in `bed`'s temp dir (replacing the last case's) and returns how to
-    /// run it; `None` when this user cannot set it up.
+    /// run it; `None` when this user cannot set it up, or when it needs a key (a case that puts a
+    /// card in a reader runs only in the corpus's own test, which takes the readers' lock).
     pub(crate) fn prepare(&self, bed: &Bed) -> Option<Prepared> {
+        if self.card.is_some() {
+            return None;
+        }
         let places = Places::of(bed);
         let _ = std::fs::remove_file(&places.seed_file);
         let _ = std::fs::remove_dir(&places.seed_file);
@@ -286,6 +325,11 @@ fn run(name: &str) -> Result<bool, String> {
         eprintln!("{name}: cannot chown as this user (not root), so the case is not exercised");
         return Ok(false);
     }
+    let _readers = case.card.as_ref().map(|_| readers());
+    let card = case
+        .card
+        .as_ref()
+        .map(|fixture| Card::insert(fixture.config(), 0));
     let mut cmd = bed.command();
     cmd.env("RUST_BACKTRACE", "1").arg("-vvv");
     cmd.args(case.args.iter().map(|a| places.fill(a)));
@@ -295,6 +339,15 @@ fn run(name: &str) -> Result<bool, String> {
     let out = bed.run(&mut cmd);
 
     let mut problems = Vec::new();
+    if let (Some(card), Some(fixture)) = (&card, &case.card)
+        && card.credentials() != fixture.credentials
+    {
+        problems.push(format!(
+            "the key was written to: it holds {:?}, not {:?}",
+            card.credentials(),
+            fixture.credentials
+        ));
+    }
     if out.code != case.status {
         problems.push(format!("exit {} (expected {})", out.code, case.status));
     }

@@ -11,6 +11,7 @@
 //! accepted: snapbox's `skip` and `ignore` would turn these tests into ones that cannot fail.
 
 pub(crate) mod bad_input;
+mod enroll_output;
 mod help;
 mod output;
 

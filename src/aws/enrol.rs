@@ -1,0 +1,214 @@
+//! The IAM calls of an enrolment: CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice,
+//! DeleteVirtualMFADevice and ListVirtualMFADevices (IAM API reference).
+//!
+//! The seed leaves this module only in a zeroizing secret ([`NewDevice::seed`]); the QR code, which
+//! holds it too, is wiped and dropped here. Create and Enable are sent with the SDK's own retries
+//! off: a Create retried after an answer that was lost would meet its own device
+//! (EntityAlreadyExists) and leave it orphaned, and an Enable's codes are single-use. The caller
+//! retries them knowingly. Deactivate, Delete and the lists keep the SDK's retries: they are safe
+//! to repeat, and a repeat that finds the work done answers NoSuchEntity, which the caller takes
+//! as done.
+
+use aws_sdk_iam::operation::RequestId;
+use aws_sdk_iam::types::AssignmentStatusType;
+use aws_smithy_types::retry::RetryConfig;
+use secrecy::SecretSlice;
+use zeroize::Zeroizing;
+
+use super::error::classify;
+use super::{Aws, AwsError, Receipt, Refused};
+use crate::request::{SerialNumber, UserName};
+
+/// A virtual MFA device just created: its serial, and its seed, which AWS returns only now.
+pub struct NewDevice {
+    /// The device's ARN.
+    pub serial: String,
+    /// `Base32StringSeed`: the base32 text of the seed (AWS's seeds are 40 bytes, 64 characters).
+    pub seed: SecretSlice<u8>,
+    /// AWS's request id.
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Debug for NewDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewDevice")
+            .field("serial", &self.serial)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn no_retries() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+fn refused<E>(
+    operation: &str,
+    request_id: Option<String>,
+    e: aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> Refused
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Refused {
+        error: classify(operation, e),
+        request_id,
+    }
+}
+
+impl Aws {
+    /// `iam:CreateVirtualMFADevice`, sent once.
+    pub async fn create_virtual_device(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> Result<NewDevice, Refused> {
+        let result = self
+            .iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(name)
+            .path(path)
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await;
+        let request_id = result.request_id().map(str::to_string);
+        let mut out =
+            result.map_err(|e| refused("CreateVirtualMFADevice", request_id.clone(), e))?;
+        let malformed = |what: &str| Refused {
+            error: AwsError::Other {
+                code: "MalformedResponse".into(),
+                what: format!("CreateVirtualMFADevice: the answer has no {what}"),
+                detail: String::new(),
+            },
+            request_id: request_id.clone(),
+        };
+        let Some(mut device) = out.virtual_mfa_device.take() else {
+            return Err(malformed("VirtualMFADevice"));
+        };
+        // The PNG encodes the seed as well: wiped with the rest.
+        if let Some(png) = device.qr_code_png.take() {
+            drop(Zeroizing::new(png.into_inner()));
+        }
+        let seed = device
+            .base32_string_seed
+            .take()
+            .map(|blob| Zeroizing::new(blob.into_inner()));
+        let serial = std::mem::take(&mut device.serial_number);
+        let Some(seed) = seed.filter(|s| !s.is_empty()) else {
+            return Err(malformed("Base32StringSeed"));
+        };
+        if serial.is_empty() {
+            return Err(malformed("SerialNumber"));
+        }
+        Ok(NewDevice {
+            serial,
+            seed: SecretSlice::from(seed.to_vec()),
+            request_id,
+        })
+    }
+
+    /// `iam:EnableMFADevice`, sent exactly once (its codes are single-use).
+    pub async fn enable(
+        &self,
+        user: &UserName,
+        serial: &SerialNumber,
+        code1: &str,
+        code2: &str,
+    ) -> Result<Receipt, Refused> {
+        let result = self
+            .iam
+            .enable_mfa_device()
+            .user_name(user.as_str())
+            .serial_number(serial.as_str())
+            .authentication_code1(code1)
+            .authentication_code2(code2)
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await;
+        let request_id = result.request_id().map(str::to_string);
+        match result {
+            Ok(_) => Ok(Receipt { request_id }),
+            Err(e) => {
+                let mut refusal = refused("EnableMFADevice", request_id, e);
+                if let AwsError::InvalidCodes { serial: named, .. } = &mut refusal.error {
+                    *named = serial.to_string();
+                }
+                Err(refusal)
+            }
+        }
+    }
+
+    /// `iam:DeactivateMFADevice`.
+    pub async fn deactivate(&self, user: &UserName, serial: &str) -> Result<Receipt, Refused> {
+        let result = self
+            .iam
+            .deactivate_mfa_device()
+            .user_name(user.as_str())
+            .serial_number(serial)
+            .send()
+            .await;
+        let request_id = result.request_id().map(str::to_string);
+        match result {
+            Ok(_) => Ok(Receipt { request_id }),
+            Err(e) => Err(refused("DeactivateMFADevice", request_id, e)),
+        }
+    }
+
+    /// `iam:DeleteVirtualMFADevice`.
+    pub async fn delete_virtual_device(&self, serial: &str) -> Result<Receipt, Refused> {
+        let result = self
+            .iam
+            .delete_virtual_mfa_device()
+            .serial_number(serial)
+            .send()
+            .await;
+        let request_id = result.request_id().map(str::to_string);
+        match result {
+            Ok(_) => Ok(Receipt { request_id }),
+            Err(e) => Err(refused("DeleteVirtualMFADevice", request_id, e)),
+        }
+    }
+
+    /// Every MFA device of the user (`iam:ListMFADevices`), U2F/FIDO keys included.
+    pub async fn mfa_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
+        let mut serials = Vec::new();
+        let mut pages = self
+            .iam
+            .list_mfa_devices()
+            .user_name(user.as_str())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListMFADevices", e))?;
+            serials.extend(
+                page.mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_string()),
+            );
+        }
+        Ok(serials)
+    }
+
+    /// The virtual MFA devices assigned to no one (`iam:ListVirtualMFADevices` with
+    /// `AssignmentStatus=Unassigned`): where a Create whose answer was lost leaves its device.
+    pub async fn unassigned_virtual_devices(&self) -> Result<Vec<String>, AwsError> {
+        let mut serials = Vec::new();
+        let mut pages = self
+            .iam
+            .list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Unassigned)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListVirtualMFADevices", e))?;
+            serials.extend(
+                page.virtual_mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_string()),
+            );
+        }
+        Ok(serials)
+    }
+}

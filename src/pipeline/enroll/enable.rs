@@ -1,0 +1,266 @@
+//! Checking the keys and enabling the device: each backup key's code for the current window is
+//! compared with the seed's own, the primary's pair (the previous window and the current one, at
+//! once: the seed is new, so neither can have been used) is compared code by code as it is read,
+//! and the pair goes to `EnableMFADevice` through the same send loop and wrappers as a resync.
+//!
+//! An Enable that fails with an answer that does not say it was refused (a 500, a timeout, a lost
+//! answer, or EntityAlreadyExists on a retry) may have taken effect: `ListMFADevices` decides,
+//! and a device it shows enabled is never rolled back.
+
+use std::sync::{Arc, Mutex};
+
+use super::undo::Key;
+use crate::aws::{Aws, AwsError, Refused};
+use crate::error::{Error, PairsFrom};
+use crate::pipeline::submit::{AuditEntry, Submit, Submitted};
+use crate::pipeline::{Interrupt, PairReader, Sent, Session, Wrappers, send_with_retries};
+use crate::report::Reporter;
+use crate::request::{IAM_CODE_DIGITS, SerialNumber, UserName};
+use crate::source::seed::NewSeed;
+use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
+use crate::window::{Mode, Period};
+
+/// Pairs an Enable may take: a retry waits for windows past the pair sent before.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Runs a blocking call on a key off the runtime, racing Ctrl-C (the call itself runs on: a key
+/// waiting for a touch answers when touched or timed out, and whoever uses the key next waits).
+pub async fn on_key<T: Send + 'static>(
+    interrupt: &Interrupt,
+    call: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
+) -> Result<T, Error> {
+    let task = tokio::task::spawn_blocking(call);
+    let mut interrupt = interrupt.clone();
+    tokio::select! {
+        biased;
+        () = interrupt.wait() => Err(Error::interrupted()),
+        joined = task => match joined {
+            Ok(result) => result.map_err(Error::from),
+            Err(_) => Err(DeviceError::Malformed { what: "nothing: the thread talking to the key failed".into() }.into()),
+        },
+    }
+}
+
+/// Compares each backup key's code for the current window with the seed's own.
+pub async fn check_backups(
+    session: &Session,
+    keys: &[Key],
+    seed: &Arc<Mutex<NewSeed>>,
+    id: &str,
+    touch: bool,
+    reporter: &Reporter,
+    interrupt: &Interrupt,
+) -> Result<(), Error> {
+    let counter = Period::DEFAULT.counter_at(session.clock().now());
+    for key in keys.iter().skip(1) {
+        if touch {
+            Notifier::act(
+                reporter,
+                &format!(
+                    "Touch {} to check the credential written to it.",
+                    key.label()
+                ),
+            );
+        }
+        let writer = key.clone();
+        let name = id.to_string();
+        let code = on_key(interrupt, move || writer.code_at(&name, touch, counter)).await?;
+        let expected = seed_code(seed, counter)?;
+        if code != expected {
+            return Err(DeviceError::KeysDisagree { key: key.label() }.into());
+        }
+        reporter.line(format!("{} agrees with the seed.", key.label()));
+    }
+    Ok(())
+}
+
+fn seed_code(seed: &Arc<Mutex<NewSeed>>, counter: u64) -> Result<Code, DeviceError> {
+    seed.lock()
+        .map_err(|_| DeviceError::Malformed {
+            what: "nothing: the seed's check failed midway".into(),
+        })?
+        .code_at(counter)
+}
+
+/// The primary key's codes, each compared with the seed's before it can be sent.
+struct Checked {
+    key: Box<dyn CodeSource>,
+    seed: Arc<Mutex<NewSeed>>,
+    label: String,
+}
+
+impl CodeSource for Checked {
+    fn describe(&self) -> SourceInfo {
+        self.key.describe()
+    }
+
+    fn clock(&self) -> ClockOwner {
+        ClockOwner::Host
+    }
+
+    fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
+        let code = self.key.code_at(counter)?;
+        if code != seed_code(&self.seed, counter)? {
+            return Err(DeviceError::KeysDisagree {
+                key: self.label.clone(),
+            });
+        }
+        Ok(code)
+    }
+}
+
+/// `EnableMFADevice` for the new device, which checks an unclear failure with `ListMFADevices`.
+pub struct IamEnable<'a> {
+    aws: &'a Aws,
+    user: &'a UserName,
+    serial: &'a SerialNumber,
+    reporter: Reporter,
+    /// Set when a failed answer turned out to have enabled the device.
+    confirmed: Arc<Mutex<bool>>,
+    /// Set when a failure's effect could not be checked.
+    unclear: Arc<Mutex<bool>>,
+}
+
+fn set(flag: &Mutex<bool>) {
+    if let Ok(mut flag) = flag.lock() {
+        *flag = true;
+    }
+}
+
+impl Submit for IamEnable<'_> {
+    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
+        Box::pin(async move {
+            tracing::info!(
+                user = self.user.as_str(),
+                serial = self.serial.as_str(),
+                "sending EnableMFADevice"
+            );
+            let refused = match self
+                .aws
+                .enable(self.user, self.serial, code1.expose(), code2.expose())
+                .await
+            {
+                Ok(receipt) => return Ok(receipt),
+                Err(refused) => refused,
+            };
+            let unclear = refused.error.is_transient()
+                || matches!(refused.error, AwsError::AlreadyExists { .. });
+            if !unclear {
+                return Err(refused);
+            }
+            match self.aws.totp_devices(self.user).await {
+                Ok(devices) if devices.iter().any(|d| d == self.serial.as_str()) => {
+                    self.reporter.line(format!(
+                        "EnableMFADevice answered {}, but ListMFADevices shows {} enabled for {}: it took effect.",
+                        refused.error.code(),
+                        self.serial,
+                        self.user
+                    ));
+                    set(&self.confirmed);
+                    Ok(crate::aws::Receipt {
+                        request_id: refused.request_id,
+                    })
+                }
+                Ok(_) => Err(refused),
+                Err(e) => {
+                    self.reporter.warn(format!(
+                        "EnableMFADevice answered {} and ListMFADevices could not tell whether it took effect ({e})",
+                        refused.error.code()
+                    ));
+                    set(&self.unclear);
+                    Err(Refused {
+                        error: refused.error,
+                        request_id: refused.request_id,
+                    })
+                }
+            }
+        })
+    }
+}
+
+/// How the Enable went.
+#[derive(Debug)]
+pub struct Enabled {
+    /// What was sent and accepted.
+    pub sent: Sent,
+    /// A failed answer that ListMFADevices showed had taken effect.
+    pub confirmed_after_failure: bool,
+}
+
+/// Why the Enable failed, and whether the device may be enabled all the same.
+pub struct NotEnabled {
+    /// The error.
+    pub error: Error,
+    /// Whether any pair was sent without a clear refusal (the rollback then deactivates).
+    pub maybe_enabled: bool,
+}
+
+/// Reads the primary's pair (each code checked against the seed) and enables the device.
+#[allow(clippy::too_many_arguments)]
+pub async fn enable(
+    session: &Session,
+    primary: &Key,
+    seed: &Arc<Mutex<NewSeed>>,
+    (user, serial): (&UserName, &SerialNumber),
+    (id, touch): (&str, bool),
+    entry: AuditEntry,
+    wrappers: Wrappers<'_>,
+    reporter: &Reporter,
+    interrupt: &Interrupt,
+) -> Result<Enabled, NotEnabled> {
+    let source = Checked {
+        key: primary.source(id, touch),
+        seed: Arc::clone(seed),
+        label: primary.label(),
+    };
+    // The seed is new: the previous window's code and the current one's, at once, in AWS's time.
+    let mut reader = PairReader::new(
+        Box::new(source),
+        session.clock(),
+        Mode::NoWait,
+        reporter.clone(),
+        interrupt.clone(),
+    )
+    .require_digits(IAM_CODE_DIGITS);
+    let confirmed = Arc::new(Mutex::new(false));
+    let unclear = Arc::new(Mutex::new(false));
+    let base = IamEnable {
+        aws: &session.aws,
+        user,
+        serial,
+        reporter: reporter.clone(),
+        confirmed: Arc::clone(&confirmed),
+        unclear: Arc::clone(&unclear),
+    };
+    let mut submit = wrappers.wrap(base, entry, reporter);
+    let sent = send_with_retries(&mut reader, &mut submit, MAX_ATTEMPTS).await;
+    drop(submit);
+    let flag = |f: &Mutex<bool>| f.lock().map(|f| *f).unwrap_or(true);
+    match sent {
+        Ok(sent) => Ok(Enabled {
+            sent,
+            confirmed_after_failure: flag(&confirmed),
+        }),
+        Err(error) => {
+            let maybe_enabled = flag(&unclear)
+                || matches!(&error, Error::Aws { source, attempts, .. } if *attempts > 0 && source.is_transient())
+                || matches!(&error, Error::Interrupted(i) if i.sent > 0);
+            let error = match error {
+                Error::Aws {
+                    source,
+                    attempts,
+                    pairs: _,
+                } => Error::Aws {
+                    source,
+                    attempts,
+                    pairs: PairsFrom::NewSeed,
+                },
+                other => other,
+            };
+            Err(NotEnabled {
+                error,
+                maybe_enabled,
+            })
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Enrolment: make keys a user's new virtual MFA device. Validate everything first ([`prepare`]),
+//! then act — `CreateVirtualMFADevice`, PUT on every key, check the keys agree with the seed,
+//! `EnableMFADevice` with the primary's pair ([`enable`]), the seed's backup file — and only then,
+//! with the new device working, `--replace`. Every step after the Create pushes its undo
+//! ([`undo`]); any failure or Ctrl-C before the new device is complete runs them in reverse, and
+//! what cannot be undone is reported with the commands that finish it ([`finish`]).
+//!
+//! The flow takes keys that are already open and a connected session, so that a station serving
+//! inserted keys can run it as `enroll` does.
+
+mod create;
+pub mod enable;
+pub mod finish;
+pub mod log;
+pub mod prepare;
+mod replace;
+pub mod undo;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretSlice;
+
+use super::{Interrupt, Session, Wrappers};
+use crate::audit::AuditLog;
+use crate::aws::AwsError;
+use crate::error::Error;
+use crate::pipeline::open::oath_password;
+use crate::pipeline::submit::AuditEntry;
+use crate::report::Reporter;
+use crate::request::enroll::{BackupFormat, BackupSeedFile, DeviceName, IamPath, OathName};
+use crate::request::{SerialNumber, UserName};
+use crate::source::backup::{self, BackupText};
+use crate::source::seed::NewSeed;
+use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
+use crate::window::{Clock, SystemClock};
+use finish::AwsFlags;
+use log::StepLog;
+pub use undo::Key;
+use undo::{Undo, UndoStack};
+
+/// One enrolment, as asked.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The user, or `None` for the caller.
+    pub user: Option<UserName>,
+    /// The device's name, or `None` for the user's.
+    pub device_name: Option<DeviceName>,
+    /// The device's path.
+    pub path: IamPath,
+    /// Every code needs a touch.
+    pub touch: bool,
+    /// The credential's name, or `None` for AWS's QR-code name.
+    pub oath_name: Option<OathName>,
+    /// Write over a credential of the same name.
+    pub force: bool,
+    /// Where to write the seed once the device is enabled.
+    pub backup: Option<BackupSeedFile>,
+    /// The device to replace.
+    pub replace: Option<SerialNumber>,
+    /// How long a rollback waits for a pulled key.
+    pub reinsert_wait: Duration,
+    /// The AWS flags, for printed commands.
+    pub flags: AwsFlags,
+}
+
+/// What a replacement did.
+#[derive(Debug)]
+pub struct Replaced {
+    /// The old device.
+    pub old: String,
+    /// Deactivated.
+    pub deactivated: bool,
+    /// Deleted (a virtual device), or `false` for a hardware or U2F one (deactivation removes it).
+    pub deleted: bool,
+    /// What stopped it, and the commands that finish it.
+    pub failed: Option<(AwsError, Vec<String>)>,
+}
+
+/// A finished enrolment.
+#[derive(Debug)]
+pub struct Enrolled {
+    /// The user.
+    pub user: UserName,
+    /// The new device.
+    pub serial: String,
+    /// The keys written, primary first.
+    pub keys: Vec<KeyInfo>,
+    /// The credential's name.
+    pub oath_name: String,
+    /// Codes need a touch.
+    pub touch: bool,
+    /// Keys whose credential of that name was written over.
+    pub overwritten: Vec<String>,
+    /// The backup file written.
+    pub backup: Option<PathBuf>,
+    /// Enable's request id.
+    pub request_id: Option<String>,
+    /// Enable answered a failure, but the device was enabled.
+    pub confirmed_after_failure: bool,
+    /// The replacement, when one was asked for.
+    pub replaced: Option<Replaced>,
+}
+
+/// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
+/// needs no name (the firmware's touch support, with `touch`), before AWS is asked anything: a
+/// missing key, a wrong password or old firmware fails with nothing done.
+pub fn open_keys(
+    selectors: &[Selector],
+    touch: bool,
+    reporter: &Reporter,
+) -> Result<Vec<Key>, Error> {
+    let notifier = reporter.notifier();
+    let now = SystemClock.now().as_secs();
+    let keys = yubikey::open_each(selectors)?
+        .into_iter()
+        .map(|(key, conn)| {
+            let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
+            Ok(KeyWriter::new(open))
+        })
+        .collect::<Result<Vec<Key>, Error>>()?;
+    if touch {
+        for key in &keys {
+            key.check_touch()?;
+        }
+    }
+    Ok(keys)
+}
+
+/// Runs the enrolment of `job` on `keys` (primary first).
+pub async fn enroll(
+    session: &Session,
+    job: Job,
+    keys: Vec<Key>,
+    audit: Option<&Mutex<AuditLog>>,
+    reporter: &Reporter,
+    interrupt: Interrupt,
+) -> Result<Enrolled, Error> {
+    let plan = prepare::plan(session, &job, &keys, reporter).await?;
+    let log = StepLog::new(
+        audit,
+        session.operator(),
+        plan.user.as_str(),
+        plan.serial.as_str(),
+        reporter,
+    );
+    if interrupt.fired() {
+        return Err(Error::interrupted());
+    }
+    let created = create::create(session, &job, &plan, &log, reporter, &interrupt).await?;
+    reporter.line(format!(
+        "Created the virtual MFA device {}.",
+        created.serial
+    ));
+    let mut undo = UndoStack::default();
+    undo.push(Undo::DeleteDevice {
+        serial: created.serial.clone(),
+    });
+    let serial = SerialNumber::parse_field(
+        &created.serial,
+        crate::request::Field::flag("--device-name"),
+        false,
+    );
+    let steps = Steps {
+        session,
+        job: &job,
+        plan: &plan,
+        keys: &keys,
+        log: &log,
+        reporter,
+        interrupt: &interrupt,
+    };
+    let acted = match serial {
+        Ok(serial) => act(&steps, &serial, created.seed, &mut undo).await,
+        Err(_) => Err(Error::from(AwsError::Other {
+            code: "InvalidSerial".into(),
+            what: format!(
+                "CreateVirtualMFADevice answered with a serial number IAM itself would not accept ({})",
+                created.serial
+            ),
+            detail: String::new(),
+        })),
+    };
+    let mut enrolled = match acted {
+        Ok(enrolled) => enrolled,
+        Err(cause) => {
+            let rollback = undo
+                .run(undo::Context {
+                    aws: &session.aws,
+                    keys: &keys,
+                    log: &log,
+                    reporter,
+                    flags: &job.flags,
+                    reinsert_wait: job.reinsert_wait,
+                })
+                .await;
+            return Err(Error::Enroll {
+                cause: Box::new(cause),
+                rollback,
+            });
+        }
+    };
+    if let Some(old) = &job.replace {
+        enrolled.replaced = Some(
+            replace::replace(session, &job, &plan.user, old, &log, reporter, &interrupt).await,
+        );
+    }
+    Ok(enrolled)
+}
+
+/// What every step after the Create reaches.
+struct Steps<'a> {
+    session: &'a Session,
+    job: &'a Job,
+    plan: &'a prepare::Plan,
+    keys: &'a [Key],
+    log: &'a StepLog<'a>,
+    reporter: &'a Reporter,
+    interrupt: &'a Interrupt,
+}
+
+/// Everything between the Create and a working device: PUT, check, Enable, backup file.
+async fn act(
+    steps: &Steps<'_>,
+    serial: &SerialNumber,
+    seed_text: SecretSlice<u8>,
+    undo: &mut UndoStack,
+) -> Result<Enrolled, Error> {
+    let Steps {
+        session,
+        job,
+        plan,
+        keys,
+        log,
+        reporter,
+        interrupt,
+    } = *steps;
+    if interrupt.fired() {
+        return Err(Error::interrupted());
+    }
+    let seed = NewSeed::decode(&seed_text)?;
+    let credential = NewCredential {
+        id: plan.oath_name.to_string(),
+        secret: SecretSlice::from(secrecy::ExposeSecret::expose_secret(seed.bytes()).to_vec()),
+        touch: job.touch,
+    };
+    let seed = Arc::new(Mutex::new(seed));
+    let credential = Arc::new(credential);
+    for (index, key) in keys.iter().enumerate() {
+        let overwrote = plan.slots.get(index) == Some(&Slot::Overwrite);
+        // Pushed first: a PUT cut short may or may not have written.
+        undo.push(Undo::Credential {
+            key: index,
+            id: credential.id.clone(),
+            overwrote,
+        });
+        let writer = key.clone();
+        let cred = Arc::clone(&credential);
+        let written = enable::on_key(interrupt, move || writer.put(&cred)).await;
+        let serial_text = key.key().serial.map(|s| s.to_string());
+        log.key(
+            "put",
+            serial_text.as_deref(),
+            match &written {
+                Ok(()) => "written",
+                Err(_) => "failed",
+            },
+        );
+        written?;
+        reporter.line(format!(
+            "Wrote {:?} to {}{}.",
+            credential.id,
+            key.label(),
+            if index == 0 {
+                " (primary)"
+            } else {
+                " (backup)"
+            }
+        ));
+    }
+    drop(credential);
+    enable::check_backups(
+        session,
+        keys,
+        &seed,
+        &plan.oath_name.to_string(),
+        job.touch,
+        reporter,
+        interrupt,
+    )
+    .await?;
+    let entry = AuditEntry {
+        step: Some("enable"),
+        done: Some("enabled"),
+        operator: session.operator(),
+        user: plan.user.to_string(),
+        serial: serial.to_string(),
+        source: "yubikey".into(),
+        device_serial: keys[0].key().serial.map(|s| s.to_string()),
+    };
+    let wrappers = Wrappers::default().audited(log.audit());
+    let enabled = enable::enable(
+        session,
+        &keys[0],
+        &seed,
+        (&plan.user, serial),
+        (plan.oath_name.as_str(), job.touch),
+        entry,
+        wrappers,
+        reporter,
+        interrupt,
+    )
+    .await;
+    let enabled = match enabled {
+        Ok(enabled) => enabled,
+        Err(not) => {
+            if not.maybe_enabled {
+                undo.push(Undo::Deactivate {
+                    user: plan.user.clone(),
+                    serial: serial.to_string(),
+                });
+            }
+            return Err(not.error);
+        }
+    };
+    undo.push(Undo::Deactivate {
+        user: plan.user.clone(),
+        serial: serial.to_string(),
+    });
+    reporter.line(format!("Enabled {serial} for {}.", plan.user));
+    if interrupt.fired() {
+        return Err(Error::interrupted());
+    }
+    let mut written_backup = None;
+    if let Some(file) = &job.backup {
+        let text = match file.format {
+            BackupFormat::Base32 => BackupText::Base32,
+            BackupFormat::Otpauth => BackupText::Otpauth {
+                label: plan.oath_name.to_string(),
+            },
+        };
+        undo.push(Undo::BackupFile {
+            path: file.path.clone(),
+        });
+        backup::write(&file.path, &seed_text, &text).map_err(|e| {
+            crate::error::Error::from(crate::request::InputError::usage(
+                e.to_string(),
+                "give --backup-seed-file a path in a directory of yours with room",
+            ))
+        })?;
+        reporter.line(format!(
+            "Wrote the seed's backup to {}.",
+            file.path.display()
+        ));
+        written_backup = Some(file.path.clone());
+    }
+    Ok(Enrolled {
+        user: plan.user.clone(),
+        serial: serial.to_string(),
+        keys: keys.iter().map(|k| k.key().clone()).collect(),
+        oath_name: plan.oath_name.to_string(),
+        touch: job.touch,
+        overwritten: keys
+            .iter()
+            .zip(&plan.slots)
+            .filter(|(_, slot)| **slot == Slot::Overwrite)
+            .map(|(k, _)| k.label())
+            .collect(),
+        backup: written_backup,
+        request_id: enabled.sent.receipt.request_id,
+        confirmed_after_failure: enabled.confirmed_after_failure,
+        replaced: None,
+    })
+}

@@ -1,0 +1,301 @@
+//! The undo stack: each step an enrolment takes after the Create pushes what undoes it, and a
+//! failure (or Ctrl-C) runs the stack in reverse. A step that cannot be undone does not stop the
+//! others; it becomes a [`Leftover`] with the exact commands that finish the job. A key pulled out
+//! mid-run is waited for last (`--reinsert-wait`), after everything else is undone.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use yubikit::platform::pcsc::PcscSmartCardConnection;
+
+use super::finish::{self, AwsFlags};
+use super::log::StepLog;
+use crate::aws::{Aws, AwsError};
+use crate::error::{Leftover, Rollback};
+use crate::pipeline::open::oath_password;
+use crate::report::Reporter;
+use crate::request::UserName;
+use crate::source::backup;
+use crate::source::yubikey::{self, KeyWriter, OpenKey};
+use crate::source::{DeviceError, Notifier};
+use crate::window::{Clock, SystemClock};
+
+/// A key opened through PC/SC for an enrolment.
+pub type Key = KeyWriter<PcscSmartCardConnection>;
+
+/// What undoes one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// The Create: delete the virtual device.
+    DeleteDevice {
+        /// Its serial.
+        serial: String,
+    },
+    /// A PUT: delete the credential from the key (at this index of the keys).
+    Credential {
+        /// The key's index (0 is the primary).
+        key: usize,
+        /// The credential's name.
+        id: String,
+        /// Whether it was written over one of the same name (`--force`): that one is lost.
+        overwrote: bool,
+    },
+    /// An Enable that was (or may have been) accepted: deactivate the device.
+    Deactivate {
+        /// The user.
+        user: UserName,
+        /// The device.
+        serial: String,
+    },
+    /// The seed's backup file: remove it.
+    BackupFile {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Everything a rollback needs to reach.
+pub struct Context<'a> {
+    /// The clients.
+    pub aws: &'a Aws,
+    /// The keys, primary first.
+    pub keys: &'a [Key],
+    /// The audit log.
+    pub log: &'a StepLog<'a>,
+    /// Where the user hears of it.
+    pub reporter: &'a Reporter,
+    /// For the printed commands.
+    pub flags: &'a AwsFlags,
+    /// How long to wait for a pulled key.
+    pub reinsert_wait: Duration,
+}
+
+/// The steps to undo, in the order they were taken.
+#[derive(Debug, Default)]
+pub struct UndoStack(Vec<Undo>);
+
+impl UndoStack {
+    /// Records a step's undo.
+    pub fn push(&mut self, undo: Undo) {
+        if !self.0.contains(&undo) {
+            self.0.push(undo);
+        }
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Undoes every step, latest first; what cannot be undone is left with its commands.
+    pub async fn run(self, cx: Context<'_>) -> Rollback {
+        let mut rollback = Rollback::default();
+        let mut pulled: Vec<(usize, String)> = Vec::new();
+        cx.reporter
+            .line("Rolling back what this enrolment did (Ctrl-C is ignored until it is done).");
+        for undo in self.0.into_iter().rev() {
+            match undo {
+                Undo::Credential { key, id, overwrote } => {
+                    if overwrote {
+                        rollback.lost.push(format!(
+                            "the credential {id:?} that --force wrote over on {}: its secret cannot be restored",
+                            cx.keys[key].label()
+                        ));
+                    }
+                    let writer = cx.keys[key].clone();
+                    let name = id.clone();
+                    let deleted = tokio::task::spawn_blocking(move || writer.delete(&name)).await;
+                    match deleted {
+                        Ok(Ok(true)) => done_credential(&cx, &mut rollback, key, &id),
+                        // A PUT cut short before it landed: nothing to undo.
+                        Ok(Ok(false)) => {
+                            let serial = cx.keys[key].key().serial.map(|s| s.to_string());
+                            cx.log
+                                .rollback_key(serial.as_deref(), "credential not found");
+                        }
+                        Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
+                        Ok(Err(e)) => left_credential(&cx, &mut rollback, key, &id, &e.to_string()),
+                        Err(_) => {
+                            left_credential(&cx, &mut rollback, key, &id, "its thread failed")
+                        }
+                    }
+                }
+                Undo::Deactivate { user, serial } => {
+                    match cx.aws.deactivate(&user, &serial).await {
+                        Ok(receipt) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                "deactivated",
+                                receipt.request_id.as_deref(),
+                            );
+                            rollback.undone.push(format!("deactivated {serial}"));
+                        }
+                        // Not enabled after all: nothing to undo.
+                        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                "not enabled",
+                                refused.request_id.as_deref(),
+                            );
+                        }
+                        Err(refused) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                &refused.error.code(),
+                                refused.request_id.as_deref(),
+                            );
+                            rollback.left.push(Leftover {
+                                what: format!(
+                                    "{serial} is still enabled for {user} ({})",
+                                    refused.error
+                                ),
+                                commands: vec![cx.flags.deactivate(user.as_str(), &serial)],
+                            });
+                        }
+                    }
+                }
+                Undo::DeleteDevice { serial } => {
+                    // A device left enabled cannot be deleted (DeleteConflict): its deactivation
+                    // is already in `left`, and the delete command follows it there.
+                    match cx.aws.delete_virtual_device(&serial).await {
+                        Ok(receipt) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                "deleted",
+                                receipt.request_id.as_deref(),
+                            );
+                            rollback
+                                .undone
+                                .push(format!("deleted the virtual MFA device {serial}"));
+                        }
+                        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                "not found",
+                                refused.request_id.as_deref(),
+                            );
+                        }
+                        Err(refused) => {
+                            cx.log.rollback(
+                                &serial,
+                                None,
+                                &refused.error.code(),
+                                refused.request_id.as_deref(),
+                            );
+                            let command = cx.flags.delete(&serial);
+                            match rollback
+                                .left
+                                .iter_mut()
+                                .find(|l| {
+                                    l.commands.iter().any(|c| {
+                                        c.starts_with("aws iam deactivate-mfa-device")
+                                            && c.contains(&serial)
+                                    })
+                                })
+                            {
+                                Some(still_enabled) => still_enabled.commands.push(command),
+                                None => rollback.left.push(Leftover {
+                                    what: format!(
+                                        "the virtual MFA device {serial} (unassigned) could not be deleted ({})",
+                                        refused.error
+                                    ),
+                                    commands: vec![command],
+                                }),
+                            }
+                        }
+                    }
+                }
+                Undo::BackupFile { path } => match backup::remove(&path) {
+                    Ok(()) => {
+                        rollback
+                            .undone
+                            .push(format!("removed the seed's backup file {}", path.display()));
+                    }
+                    Err(e) => rollback.left.push(Leftover {
+                        what: e.to_string(),
+                        commands: vec![finish::remove_file(&path)],
+                    }),
+                },
+            }
+        }
+        for (key, id) in pulled {
+            // The dead session first: PC/SC keeps a connection to a pulled card until it is
+            // closed, and would refuse to open the key again while it lasts.
+            cx.keys[key].disconnect();
+            reinserted(&cx, &mut rollback, key, &id).await;
+        }
+        rollback
+    }
+}
+
+/// Whether a key's error means it is no longer in its reader (or its session is dead with it).
+fn gone(e: &DeviceError) -> bool {
+    matches!(
+        e,
+        DeviceError::Removed { .. }
+            | DeviceError::RemovedWhile { .. }
+            | DeviceError::NoCard { .. }
+            | DeviceError::Transport { .. }
+    )
+}
+
+fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
+    let label = cx.keys[key].label();
+    let serial = cx.keys[key].key().serial.map(|s| s.to_string());
+    cx.log.rollback_key(serial.as_deref(), "credential deleted");
+    rollback
+        .undone
+        .push(format!("deleted the credential {id:?} from {label}"));
+}
+
+fn left_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str, why: &str) {
+    let info = cx.keys[key].key().clone();
+    let serial = info.serial.map(|s| s.to_string());
+    cx.log.rollback_key(serial.as_deref(), "credential left");
+    rollback.left.push(Leftover {
+        what: format!("the credential {id:?} on {} ({why})", info.label()),
+        commands: vec![finish::ykman_delete(&info, id)],
+    });
+}
+
+/// Waits for a pulled key to come back, reopens it and deletes the credential.
+async fn reinserted(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
+    let info = cx.keys[key].key().clone();
+    let label = info.label();
+    if cx.reinsert_wait.is_zero() {
+        left_credential(cx, rollback, key, id, "it was pulled out");
+        return;
+    }
+    Notifier::act(
+        cx.reporter,
+        &format!(
+            "{label} was pulled out: put it back within {} s to delete the credential {id:?} written to it.",
+            cx.reinsert_wait.as_secs()
+        ),
+    );
+    let wait = cx.reinsert_wait;
+    let wanted = info.clone();
+    let notifier = cx.reporter.notifier();
+    let name = id.to_string();
+    let outcome = tokio::task::spawn_blocking(move || -> Result<bool, DeviceError> {
+        let Some((found, conn)) = yubikey::wait_for_return(&wanted, wait, &|| false) else {
+            return Err(DeviceError::Removed {
+                key: wanted.label(),
+            });
+        };
+        let now = SystemClock.now().as_secs();
+        let open = OpenKey::open(conn, found, oath_password(), now, notifier.as_ref())?;
+        KeyWriter::new(open).delete(&name)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(_)) => done_credential(cx, rollback, key, id),
+        Ok(Err(e)) => left_credential(cx, rollback, key, id, &format!("it was pulled out: {e}")),
+        Err(_) => left_credential(cx, rollback, key, id, "its thread failed"),
+    }
+}

@@ -1,0 +1,225 @@
+//! A validated `enroll`: who gets the new device, its name and path, the keys to write (the first
+//! primary, the rest backups), the credential's name and touch, `--force`, the seed's backup file
+//! and `--replace`, all checked before any I/O that matters (the backup file's directory is
+//! looked at; nothing is opened). What needs a key or AWS to check (room on the applet, a
+//! credential of the same name, the firmware's touch support, the account's name) is checked by
+//! the pipeline, still before the device is created.
+
+pub mod backup;
+pub mod names;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::aws::{AwsChoice, AwsOptions};
+use super::field::{Field, InputError, Origin};
+use super::resync::{Output, audit_log_path};
+use super::secret_shape::{name_hint, refuse_seed};
+use super::values::{SerialNumber, UserName};
+use crate::source::yubikey::Selector;
+pub use backup::{BackupFormat, BackupSeedFile};
+pub use names::{DeviceName, IamPath, OathName};
+
+/// One key as the user named it, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// `--device SERIAL`
+    Serial(u32),
+    /// `--reader NAME`
+    Reader(String),
+}
+
+/// `enroll` as given, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct EnrollInput {
+    /// `--user-name`
+    pub user_name: Option<String>,
+    /// `--device-name`
+    pub device_name: Option<String>,
+    /// `--path`
+    pub path: Option<String>,
+    /// `--device` and `--reader`, in the order given.
+    pub keys: Vec<KeyChoice>,
+    /// `--touch`
+    pub touch: bool,
+    /// `--oath-name`
+    pub oath_name: Option<String>,
+    /// `--force`
+    pub force: bool,
+    /// `--backup-seed-file`
+    pub backup_seed_file: Option<PathBuf>,
+    /// `--backup-seed-format`
+    pub backup_format: BackupFormat,
+    /// `--replace`
+    pub replace: Option<String>,
+    /// `--reinsert-wait`, seconds
+    pub reinsert_wait_secs: u64,
+    /// The AWS flags.
+    pub aws: AwsChoice,
+    /// `--output`, `--quiet`
+    pub output: Output,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+}
+
+/// A validated `enroll`.
+#[derive(Debug, Clone)]
+pub struct EnrollRequest {
+    /// The user, or `None` for the caller.
+    pub user: Option<UserName>,
+    /// The device's name, or `None` for the user's name.
+    pub device_name: Option<DeviceName>,
+    /// The device's path.
+    pub path: IamPath,
+    /// The keys, primary first; empty for the only key attached.
+    pub keys: Vec<Selector>,
+    /// Every code needs a touch.
+    pub touch: bool,
+    /// The credential's name, or `None` for the one AWS's QR code gives.
+    pub oath_name: Option<OathName>,
+    /// Overwrite a credential of the same name.
+    pub force: bool,
+    /// Where to write the seed, once the device is enabled.
+    pub backup: Option<BackupSeedFile>,
+    /// The device to deactivate (and delete, when virtual) once the new one is enabled.
+    pub replace: Option<SerialNumber>,
+    /// How long a rollback waits for a key pulled mid-run to come back.
+    pub reinsert_wait: Duration,
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+    /// How to report.
+    pub output: Output,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+}
+
+impl EnrollInput {
+    /// Checks every field and their combinations, before any I/O.
+    pub fn validate(self) -> Result<EnrollRequest, InputError> {
+        let user = self
+            .user_name
+            .as_deref()
+            .map(|name| UserName::parse(name, Origin::Flag))
+            .transpose()?;
+        let device_name = self
+            .device_name
+            .as_deref()
+            .map(|name| DeviceName::parse(name, Field::flag("--device-name")))
+            .transpose()?;
+        let path = self
+            .path
+            .as_deref()
+            .map(IamPath::parse)
+            .transpose()?
+            .unwrap_or_default();
+        // The name the device will have, when it is known before asking AWS who the caller is.
+        let known_name = match (&device_name, &user) {
+            (Some(name), _) => Some((name.clone(), Field::flag("--device-name"))),
+            (None, Some(user)) => Some((
+                DeviceName::parse(user.as_str(), Field::flag("--user-name"))?,
+                Field::flag("--user-name"),
+            )),
+            (None, None) => None,
+        };
+        let oath_name = self
+            .oath_name
+            .as_deref()
+            .map(|name| OathName::parse(name, Field::flag("--oath-name")))
+            .transpose()?;
+        if let Some((name, field)) = &known_name {
+            names::check_path_and_name(&path, name)?;
+            if oath_name.is_none() {
+                names::check_default_oath_name(name, field.clone())?;
+            }
+        }
+        let keys = key_selectors(self.keys)?;
+        let backup = self
+            .backup_seed_file
+            .map(|path| BackupSeedFile::check(path, self.backup_format))
+            .transpose()?;
+        let replace = self
+            .replace
+            .as_deref()
+            .map(|serial| SerialNumber::parse_field(serial, Field::flag("--replace"), true))
+            .transpose()?;
+        if let (Some(old), Some((name, _))) = (&replace, &known_name)
+            && replaces_itself(old, &path, name)
+        {
+            return Err(InputError::usage(
+                format!("--replace names {old}, the device this command would create"),
+                "give the new device another name with --device-name (IAM keeps one device per name and path)",
+            ));
+        }
+        let mut aws = self.aws.validate()?;
+        aws.partition = replace.as_ref().and_then(SerialNumber::partition);
+        Ok(EnrollRequest {
+            user,
+            device_name,
+            path,
+            keys,
+            touch: self.touch,
+            oath_name,
+            force: self.force,
+            backup,
+            replace,
+            reinsert_wait: Duration::from_secs(self.reinsert_wait_secs),
+            aws,
+            output: self.output,
+            audit_log: audit_log_path(self.audit_log)?,
+        })
+    }
+}
+
+/// Whether `old` is the ARN the new device would get (`…:mfa` + path + name), in any account.
+fn replaces_itself(old: &SerialNumber, path: &IamPath, name: &DeviceName) -> bool {
+    old.as_str()
+        .split_once(":mfa/")
+        .is_some_and(|(_, rest)| format!("/{rest}") == format!("{path}{name}"))
+}
+
+/// The keys, in order, each named once.
+fn key_selectors(keys: Vec<KeyChoice>) -> Result<Vec<Selector>, InputError> {
+    let mut selectors: Vec<Selector> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let selector = match key {
+            KeyChoice::Serial(serial) => Selector {
+                serial: Some(serial),
+                reader: None,
+            },
+            KeyChoice::Reader(name) => {
+                refuse_seed(
+                    Field::flag("--reader"),
+                    &name,
+                    &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
+                )?;
+                if name.is_empty() || name.contains('\0') {
+                    return Err(InputError::invalid(
+                        Field::flag("--reader"),
+                        "is empty",
+                        "name the reader in full, as `mfa-resync devices` shows it",
+                    ));
+                }
+                Selector {
+                    serial: None,
+                    reader: Some(name),
+                }
+            }
+        };
+        if selectors.contains(&selector) {
+            let named = match (&selector.serial, &selector.reader) {
+                (Some(serial), _) => format!("--device {serial}"),
+                (_, Some(reader)) => format!("--reader {reader:?}"),
+                _ => String::new(),
+            };
+            return Err(InputError::usage(
+                format!("{named} is given twice"),
+                "name each key once: the first is the primary, the others backups",
+            ));
+        }
+        selectors.push(selector);
+    }
+    Ok(selectors)
+}

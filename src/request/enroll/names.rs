@@ -1,0 +1,260 @@
+//! The names an enrolment gives: the virtual device's name and path (IAM's constraints, from the
+//! API reference for `CreateVirtualMFADevice`) and the OATH credential's name (YKOATH's), checked
+//! before any I/O. None of them may look like a seed: each is sent to AWS or written to a key, and
+//! shown in the report.
+
+use std::fmt;
+
+use crate::request::field::{Field, InputError};
+use crate::request::secret_shape::{name_hint, refuse_seed};
+use crate::source::yubikey::AWS_ISSUER;
+use crate::source::yubikey::ykoath::MAX_ID_BYTES;
+
+/// The longest virtual MFA device name IAM takes (`VirtualMFADeviceName`: 1–226).
+pub const MAX_DEVICE_NAME: usize = 226;
+
+/// The longest path IAM takes (`Path`: 1–512).
+pub const MAX_PATH: usize = 512;
+
+/// A device's serial number is at most 256 characters (`SerialNumber` of EnableMFADevice), and in
+/// the `aws` partition it is `arn:aws:iam::ACCOUNT:mfa` (29 characters) + path + name: so path and
+/// name together hold at most 227. (The other partitions' prefixes are longer; the whole serial is
+/// checked again once the partition is known, before the Create.)
+pub const MAX_PATH_AND_NAME: usize = 256 - "arn:aws:iam::123456789012:mfa".len();
+
+/// The whole stored OATH id (`[period/][issuer:]name`) is at most 64 bytes (YKOATH, PUT).
+const MAX_OATH_ID: usize = MAX_ID_BYTES;
+
+/// The shortest account an OATH name can end with: an alias has 3 to 63 characters (IAM,
+/// `CreateAccountAlias`), an account id 12.
+const SHORTEST_ACCOUNT_NAME: usize = 3;
+
+fn describe_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        format!("{c:?}")
+    } else {
+        format!("'{c}'")
+    }
+}
+
+/// A virtual MFA device's name: 1–226 characters of `[\w+=,.@-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceName(String);
+
+impl DeviceName {
+    /// Checks `value` (from `field`: `--device-name`, or the user name it defaults to).
+    pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
+        refuse_seed(
+            field.clone(),
+            value,
+            &name_hint(
+                "this names the new virtual MFA device (IAM allows a name of 16 or more capitals and digits 2-7 only, but it would be sent to AWS and kept in CloudTrail): choose another name",
+            ),
+        )?;
+        let len = value.chars().count();
+        if len == 0 {
+            return Err(InputError::invalid(
+                field,
+                "is empty",
+                "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user",
+            ));
+        }
+        if len > MAX_DEVICE_NAME {
+            return Err(InputError::invalid(
+                field,
+                format!("is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"),
+                "give a shorter name",
+            ));
+        }
+        if let Some((pos, c)) = value
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)))
+        {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "character {} at position {} is not allowed",
+                    describe_char(c),
+                    pos + 1
+                ),
+                "device names use only letters, digits and _+=,.@- (a path goes in --path)",
+            ));
+        }
+        Ok(DeviceName(value.to_string()))
+    }
+
+    /// The name as IAM knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An IAM path: `/`, or `/…/` of printable ASCII without spaces (`pathType`:
+/// `(\u002F)|(\u002F[\u0021-\u007F]+\u002F)`), at most 512 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamPath(String);
+
+impl Default for IamPath {
+    fn default() -> Self {
+        IamPath("/".into())
+    }
+}
+
+impl IamPath {
+    /// Checks `--path`.
+    pub fn parse(value: &str) -> Result<Self, InputError> {
+        let field = Field::flag("--path");
+        for part in std::iter::once(value).chain(value.split('/')) {
+            refuse_seed(
+                field.clone(),
+                part,
+                &name_hint("--path takes an IAM path such as /desk/"),
+            )?;
+        }
+        let hint = "give / or a path that starts and ends with /, e.g. /desk/ (letters, digits and punctuation, no spaces)";
+        if value.is_empty() {
+            return Err(InputError::invalid(field, "is empty", hint));
+        }
+        if value.len() > MAX_PATH {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "is {} characters long; IAM takes at most {MAX_PATH}",
+                    value.len()
+                ),
+                hint,
+            ));
+        }
+        if let Some((pos, c)) = value
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| !('\u{21}'..='\u{7F}').contains(&c))
+        {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "character {} at position {} is not allowed",
+                    describe_char(c),
+                    pos + 1
+                ),
+                hint,
+            ));
+        }
+        if !value.starts_with('/') || !value.ends_with('/') || value == "//" {
+            return Err(InputError::invalid(
+                field,
+                "does not start and end with /",
+                hint,
+            ));
+        }
+        Ok(IamPath(value.to_string()))
+    }
+
+    /// The path as IAM knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IamPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of the OATH credential written to the keys: the whole stored id (the period prefix is
+/// never there: AWS's devices use 30 s), 1–64 bytes, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OathName(String);
+
+impl OathName {
+    /// Checks `--oath-name` (or a default built from the device and account names, `field` then
+    /// naming what it came from).
+    pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
+        refuse_seed(
+            field.clone(),
+            value,
+            &name_hint("--oath-name takes the credential's name, e.g. the device's serial ARN"),
+        )?;
+        if value.is_empty() {
+            return Err(InputError::invalid(
+                field,
+                "is empty",
+                "give a name, or leave the flag out for the name AWS's QR code would give",
+            ));
+        }
+        if value.len() > MAX_OATH_ID {
+            return Err(InputError::invalid(
+                field,
+                format!(
+                    "is {} bytes long; a YubiKey stores credential names of at most {MAX_OATH_ID} bytes",
+                    value.len()
+                ),
+                "give a shorter --oath-name",
+            ));
+        }
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            return Err(InputError::invalid(
+                field,
+                format!("holds the control character {}", describe_char(c)),
+                "give a name of printable characters",
+            ));
+        }
+        Ok(OathName(value.to_string()))
+    }
+
+    /// The name AWS's QR code gives a device's credential: `Amazon Web Services:DEVICE@ACCOUNT`,
+    /// the account's alias when it has one.
+    pub fn aws_default(device: &DeviceName, account: &str) -> String {
+        format!("{AWS_ISSUER}:{device}@{account}")
+    }
+
+    /// The id as stored on the key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OathName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Refuses a device name whose default OATH name cannot fit, before any I/O: whatever the account
+/// is called, `Amazon Web Services:DEVICE@ACCOUNT` is at least this long.
+pub fn check_default_oath_name(device: &DeviceName, field: Field) -> Result<(), InputError> {
+    let shortest = AWS_ISSUER.len() + 1 + device.as_str().len() + 1 + SHORTEST_ACCOUNT_NAME;
+    if shortest > MAX_OATH_ID {
+        return Err(InputError::invalid(
+            field,
+            format!(
+                "makes a credential name ({AWS_ISSUER}:{device}@ACCOUNT) of at least {shortest} bytes; a YubiKey stores at most {MAX_OATH_ID}"
+            ),
+            "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter device name",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a path and a name that together make a serial number longer than IAM takes.
+pub fn check_path_and_name(path: &IamPath, device: &DeviceName) -> Result<(), InputError> {
+    let len = path.as_str().len() + device.as_str().len();
+    if len > MAX_PATH_AND_NAME {
+        return Err(InputError::invalid(
+            Field::flag("--path"),
+            format!(
+                "with the device name makes {len} characters; the serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
+            ),
+            format!("keep the path and the name within {MAX_PATH_AND_NAME} characters together"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The seed's backup file (`enroll --backup-seed-file`): written once, after the device is enabled,
+//! as the caller's own file of mode 600, and removed again if the enrolment is rolled back.
+//!
+//! The file is created with `O_CREAT | O_EXCL | O_NOFOLLOW` (never written over, never through a
+//! link planted since the path was checked), its mode set to 0600 whatever the umask, and synced
+//! before the enrolment goes on. What it holds is built in zeroizing buffers. On rollback it is
+//! overwritten with zeros and synced before it is unlinked: a best effort, since a journalling or
+//! copy-on-write file system may keep the old blocks.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretSlice};
+use zeroize::Zeroizing;
+
+use super::yubikey::AWS_ISSUER;
+use crate::files;
+
+/// What the backup holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupText {
+    /// The base32 seed, one line.
+    Base32,
+    /// The `otpauth://totp/` URI (the Key Uri Format AWS's QR code uses), labelled with the OATH
+    /// credential's name.
+    Otpauth {
+        /// The credential's name on the keys.
+        label: String,
+    },
+}
+
+/// Why the backup could not be written or removed, in the OS's words.
+#[derive(Debug, thiserror::Error)]
+#[error("the seed's backup file {path}: {problem}")]
+pub struct BackupError {
+    /// The file.
+    pub path: String,
+    /// What went wrong.
+    pub problem: String,
+}
+
+/// Creates `path` (it must not exist) holding `seed_base32` as `text` says.
+pub fn write(
+    path: &Path,
+    seed_base32: &SecretSlice<u8>,
+    text: &BackupText,
+) -> Result<(), BackupError> {
+    let fail = |what: &str, e: &std::io::Error| BackupError {
+        path: path.display().to_string(),
+        problem: format!("{what} ({})", files::io_reason(e)),
+    };
+    let seed = String::from_utf8_lossy(seed_base32.expose_secret());
+    let seed = Zeroizing::new(seed.into_owned());
+    let content = Zeroizing::new(match text {
+        BackupText::Base32 => format!("{}\n", seed.as_str()),
+        BackupText::Otpauth { label } => otpauth_uri(label, &seed),
+    });
+    let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| fail("cannot be created", &e))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| fail("cannot be made private", &e))?;
+    file.write_all(content.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail("cannot be written", &e))
+}
+
+/// Overwrites `path` with zeros, syncs it and unlinks it.
+pub fn remove(path: &Path) -> Result<(), BackupError> {
+    let fail = |what: &str, e: &std::io::Error| BackupError {
+        path: path.display().to_string(),
+        problem: format!("{what} ({})", files::io_reason(e)),
+    };
+    let flags = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    if let Ok(mut file) = OpenOptions::new()
+        .write(true)
+        .custom_flags(flags)
+        .open(path)
+        && let Ok(meta) = file.metadata()
+        && meta.is_file()
+    {
+        let zeros = vec![0u8; usize::try_from(meta.len()).unwrap_or(0).min(1 << 16)];
+        let _ = file.write_all(&zeros).and_then(|()| file.sync_all());
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(fail("cannot be removed", &e)),
+    }
+}
+
+/// `otpauth://totp/LABEL?secret=SEED[&issuer=Amazon%20Web%20Services]` (Google Authenticator's Key
+/// Uri Format, as AWS's QR code writes it): the label percent-encoded, the issuer parameter only
+/// when the name is AWS's own form (a name like an ARN has colons that are not an issuer's).
+pub fn otpauth_uri(label: &str, seed: &str) -> String {
+    let issuer = label
+        .strip_prefix(AWS_ISSUER)
+        .is_some_and(|rest| rest.starts_with(':'));
+    // One allocation of room enough, so that no growth leaves a copy of the seed behind.
+    let mut uri = String::with_capacity(64 + 3 * label.len() + seed.len() + 3 * AWS_ISSUER.len());
+    uri.push_str("otpauth://totp/");
+    uri.push_str(&encode(label));
+    uri.push_str("?secret=");
+    uri.push_str(seed);
+    if issuer {
+        uri.push_str("&issuer=");
+        uri.push_str(&encode(AWS_ISSUER));
+    }
+    uri.push('\n');
+    uri
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters and `:` and `@` (which a
+/// path segment may hold).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~:@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::source::otpauth;
+
+    const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    fn secret() -> SecretSlice<u8> {
+        SecretSlice::from(SEED.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn the_uri_reads_back_as_the_same_seed_and_name() {
+        let uri = otpauth_uri("Amazon Web Services:bob@corp", SEED);
+        assert_eq!(
+            uri,
+            format!(
+                "otpauth://totp/Amazon%20Web%20Services:bob@corp?secret={SEED}&issuer=Amazon%20Web%20Services\n"
+            )
+        );
+        let params = otpauth::parse(uri.trim()).unwrap();
+        assert_eq!(params.issuer.as_deref(), Some("Amazon Web Services"));
+        assert_eq!(params.account.as_deref(), Some("bob@corp"));
+        assert_eq!(&*params.secret, &*otpauth::decode_base32(SEED).unwrap());
+        let arn = otpauth_uri("arn:aws:iam::123456789012:mfa/bob", SEED);
+        assert!(!arn.contains("issuer="), "{arn}");
+        assert!(otpauth::parse(arn.trim()).is_ok());
+    }
+
+    #[test]
+    fn the_file_is_new_private_and_removed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seed");
+        write(&path, &secret(), &BackupText::Base32).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{SEED}\n"));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let again = write(&path, &secret(), &BackupText::Base32).unwrap_err();
+        assert!(again.to_string().contains("cannot be created"), "{again}");
+        assert!(!again.to_string().contains(SEED));
+        remove(&path).unwrap();
+        assert!(!path.exists());
+        remove(&path).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
+        assert!(write(&link, &secret(), &BackupText::Base32).is_err());
+        assert!(
+            !dir.path().join("target").exists(),
+            "no file made through a link"
+        );
+    }
+}
