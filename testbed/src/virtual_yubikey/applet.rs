@@ -72,8 +72,17 @@ pub mod tag {
 }
 
 const PROP_REQUIRE_TOUCH: u8 = 0x02;
-/// Longest credential id YubiKeys store (ykman refuses longer names).
+/// Longest credential id YubiKeys store: YKOATH "PUT" gives the name "max 64 bytes" and lists
+/// `6A80` (wrong syntax) for a malformed PUT, which is what a longer one gets here.
 const MAX_ID_LEN: usize = 64;
+/// First firmware that honours "require touch" (ykman refuses `--touch` below it; the YKOATH
+/// spec's note says 4.2.4). Older applets store the property byte and never act on `0x02` — the
+/// NEO's ykneo-oath applet, the one whose code is public, only looks at "only increasing" — so
+/// such a key takes the PUT and calculates without a touch. This card does the same.
+const TOUCH_SINCE: [u8; 3] = [4, 2, 6];
+/// First firmware with HMAC-SHA512 (YKOATH "ALGORITHMS": "requires YubiKey 4.3.1 or later").
+/// Older applets refuse an algorithm they lack with `6A80` (ykneo-oath's `handlePut`).
+const SHA512_SINCE: [u8; 3] = [4, 3, 1];
 
 /// One stored credential. `Debug` leaves the key out.
 #[derive(Clone, PartialEq, Eq)]
@@ -194,6 +203,23 @@ impl OathApplet {
         for cred in &config.credentials {
             let id = cred.credential_id();
             let what = String::from_utf8_lossy(&id).into_owned();
+            if cred.name.is_empty() && cred.id.is_none() && cred.id_hex.is_none() {
+                return Err(Error::InvalidConfig(format!(
+                    "credential {what:?}: needs a name, or an id"
+                )));
+            }
+            if cred.touch && version < TOUCH_SINCE {
+                return Err(Error::InvalidConfig(format!(
+                    "credential {what:?}: touch needs firmware 4.2.6 or later, not {}",
+                    config.version
+                )));
+            }
+            if cred.algorithm == HashAlgorithm::Sha512 && version < SHA512_SINCE {
+                return Err(Error::InvalidConfig(format!(
+                    "credential {what:?}: SHA512 needs firmware 4.3.1 or later, not {}",
+                    config.version
+                )));
+            }
             if id.is_empty() || id.len() > MAX_ID_LEN {
                 return Err(Error::InvalidConfig(format!(
                     "credential {what:?}: id must be 1-{MAX_ID_LEN} bytes"
@@ -351,13 +377,17 @@ impl OathApplet {
         let (&digits, secret) = rest.split_first().ok_or(SW_WRONG_DATA)?;
         let oath_type = OathType::from_code(type_byte).ok_or(SW_WRONG_DATA)?;
         let algorithm = HashAlgorithm::from_code(type_byte & 0x0F).ok_or(SW_WRONG_DATA)?;
+        if algorithm == HashAlgorithm::Sha512 && self.version < SHA512_SINCE {
+            return Err(SW_WRONG_DATA);
+        }
         if !(6..=8).contains(&digits) || secret.is_empty() || secret.len() > algorithm.block_size()
         {
             return Err(SW_WRONG_DATA);
         }
-        let touch = tlv::find(tlvs, tag::PROPERTY)
-            .and_then(|p| p.first())
-            .is_some_and(|p| p & PROP_REQUIRE_TOUCH != 0);
+        let touch = self.version >= TOUCH_SINCE
+            && tlv::find(tlvs, tag::PROPERTY)
+                .and_then(|p| p.first())
+                .is_some_and(|p| p & PROP_REQUIRE_TOUCH != 0);
         let counter = match tlv::find(tlvs, tag::IMF) {
             Some(imf) => {
                 let bytes: [u8; 4] = imf.try_into().map_err(|_| SW_WRONG_DATA)?;
@@ -374,6 +404,8 @@ impl OathApplet {
             touch,
             counter,
         };
+        // An existing id is replaced in place (YKOATH "PUT": "adds a new (or overwrites)"), which
+        // is what `ykman oath accounts add -f` relies on; only a new id needs room.
         match self.find(id) {
             Some(i) => self.credentials[i] = cred,
             None if self.credentials.len() >= self.capacity() => return Err(SW_NO_SPACE),

@@ -125,6 +125,21 @@ pub trait Responder: Send {
 
     /// Puts a removed card back (fresh power-on state).
     fn reinsert(&mut self) {}
+
+    /// Takes the card out of its reader: it loses power and answers nothing until
+    /// [`Self::reinsert`].
+    fn remove(&mut self) {}
+
+    /// Whether the card is in its reader.
+    fn is_present(&self) -> bool {
+        true
+    }
+
+    /// How many times the card has been put back since it was made: a connection opened before
+    /// the last insertion is stale, as a PC/SC handle is after the card was swapped.
+    fn insertion(&self) -> u64 {
+        0
+    }
 }
 
 impl<F: FnMut(&[u8]) -> Reply + Send> Responder for F {
@@ -165,6 +180,7 @@ pub struct VirtualCard {
     apdus: u64,
     remove_after: Option<u64>,
     removed: bool,
+    insertion: u64,
 }
 
 impl VirtualCard {
@@ -194,6 +210,7 @@ impl VirtualCard {
             apdus: 0,
             remove_after: config.remove_after_apdus,
             removed: false,
+            insertion: 0,
             base: config,
         })
     }
@@ -245,9 +262,33 @@ impl VirtualCard {
         }
     }
 
-    /// Removes the card after `n` more APDUs (`Some(0)`: now), or never.
+    /// Removes the card after `n` more APDUs (`Some(0)`: at the next one), or never. The APDU
+    /// that finds the card gone gets no answer, so `n` = 1 after a PUT means "answered the PUT,
+    /// then was pulled before the next command".
     pub fn remove_after(&mut self, n: Option<u64>) {
         self.remove_after = n.map(|n| self.apdus.saturating_add(n));
+    }
+
+    /// Takes the card out now, as a person pulling it does: the selection, any unlock and a
+    /// half-sent chain are lost with the power; stored credentials stay.
+    pub fn remove(&mut self) {
+        self.removed = true;
+        self.reset_session();
+    }
+
+    /// Puts the card back (after [`Self::remove`] or a `remove_after` removal), freshly powered.
+    pub fn insert(&mut self) {
+        if self.removed {
+            self.insertion += 1;
+        }
+        self.removed = false;
+        self.remove_after = None;
+        self.reset_session();
+    }
+
+    /// How many times the card has been put back since it was made.
+    pub fn insertion(&self) -> u64 {
+        self.insertion
     }
 
     fn reset_session(&mut self) {
@@ -361,7 +402,9 @@ impl VirtualCard {
 impl Responder for VirtualCard {
     fn respond(&mut self, raw: &[u8]) -> Reply {
         if self.removed || self.remove_after.is_some_and(|n| self.apdus >= n) {
-            self.removed = true;
+            if !self.removed {
+                self.remove();
+            }
             return Reply::Removed;
         }
         self.apdus += 1;
@@ -383,8 +426,18 @@ impl Responder for VirtualCard {
     }
 
     fn reinsert(&mut self) {
-        self.removed = false;
-        self.remove_after = None;
-        self.reset_session();
+        self.insert();
+    }
+
+    fn remove(&mut self) {
+        VirtualCard::remove(self);
+    }
+
+    fn is_present(&self) -> bool {
+        !self.removed
+    }
+
+    fn insertion(&self) -> u64 {
+        self.insertion
     }
 }

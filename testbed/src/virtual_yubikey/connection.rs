@@ -1,12 +1,16 @@
 //! The in-process transport: a yubikit [`SmartCardConnection`] backed by any [`Responder`], so
 //! `yubikit::oath::OathSession` (and the main crate's device layer) can run against the virtual
 //! card with no pcscd. It behaves like yubikit's own PC/SC connection where that matters to a
-//! caller: a response shorter than a status word is `InvalidData`, a removed card is a
-//! `Transport` error, and a touch delay really blocks the calling thread.
+//! caller: a response shorter than a status word is `InvalidData`, a touch delay really blocks the
+//! calling thread, and a removed card gives the PC/SC errors yubikit's own connection gives
+//! (`Transport(PcscError::Pcsc(RemovedCard))` on a connection whose card left or was swapped,
+//! `NoSmartcard` on one opened while the reader was empty), which
+//! [`PcscError::is_no_card`](yubikit::platform::pcsc::PcscError::is_no_card) recognises.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use yubikit::core::{Connection, Transport};
+use yubikit::platform::pcsc::PcscError;
 use yubikit::smartcard::{SmartCardConnection, SmartCardError};
 
 use super::card::{Reply, Responder, VirtualCard};
@@ -16,6 +20,8 @@ pub struct CardConnection<R: Responder> {
     card: Arc<Mutex<R>>,
     transport: Transport,
     open: bool,
+    /// The insertion this connection was made to, or `None` when the reader was empty then.
+    bound_to: Option<u64>,
 }
 
 /// The usual case: a connection to a [`VirtualCard`].
@@ -40,11 +46,20 @@ impl<R: Responder> CardConnection<R> {
     /// Connects to a card the test keeps a handle on (to inspect it or to share it with a
     /// vpcd server or a second connection).
     pub fn shared(card: Arc<Mutex<R>>) -> Self {
+        let bound_to = current_insertion(&card);
         Self {
             card,
             transport: Transport::Nfc,
             open: true,
+            bound_to,
         }
+    }
+
+    /// Binds the connection to the card now in the reader, as `SCardReconnect` does after a
+    /// removal: commands reach it again (or fail with `NoSmartcard` while the reader is empty).
+    pub fn reconnect(&mut self) {
+        self.bound_to = current_insertion(&self.card);
+        self.open = true;
     }
 
     /// Reports another transport; `Transport::Usb` makes yubikit send extended APDUs.
@@ -59,8 +74,18 @@ impl<R: Responder> CardConnection<R> {
     }
 }
 
+fn current_insertion<R: Responder>(card: &Mutex<R>) -> Option<u64> {
+    let card = card.lock().unwrap_or_else(PoisonError::into_inner);
+    card.is_present().then(|| card.insertion())
+}
+
 fn transport_error(kind: std::io::ErrorKind, what: &str) -> SmartCardError {
     SmartCardError::Transport(Box::new(std::io::Error::new(kind, what.to_owned())))
+}
+
+/// A PC/SC error as yubikit's `PcscSmartCardConnection` reports it.
+fn pcsc_error(e: pcsc::Error) -> SmartCardError {
+    PcscError::Pcsc(e).into()
 }
 
 impl<R: Responder> Connection for CardConnection<R> {
@@ -80,11 +105,17 @@ impl<R: Responder> SmartCardConnection for CardConnection<R> {
             ));
         }
         // The lock is released before sleeping, so a test can inspect the card meanwhile.
-        let reply = self
-            .card
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .respond(apdu);
+        let reply = {
+            let mut card = self.card.lock().unwrap_or_else(PoisonError::into_inner);
+            match self.bound_to {
+                None => return Err(pcsc_error(pcsc::Error::NoSmartcard)),
+                // Gone, or gone and back: the handle is stale until a reconnect (PC/SC).
+                Some(n) if !card.is_present() || card.insertion() != n => {
+                    return Err(pcsc_error(pcsc::Error::RemovedCard));
+                }
+                Some(_) => card.respond(apdu),
+            }
+        };
         match reply {
             Reply::Bytes { mut bytes, delay } => {
                 if !delay.is_zero() {
@@ -99,13 +130,7 @@ impl<R: Responder> SmartCardConnection for CardConnection<R> {
                 let sw = u16::from_be_bytes([sw_bytes[0], sw_bytes[1]]);
                 Ok((bytes, sw))
             }
-            Reply::Removed => {
-                self.open = false;
-                Err(transport_error(
-                    std::io::ErrorKind::ConnectionAborted,
-                    "card removed",
-                ))
-            }
+            Reply::Removed => Err(pcsc_error(pcsc::Error::RemovedCard)),
         }
     }
 

@@ -43,6 +43,15 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// The card process could not set up something around the card (signal handlers, the
+    /// control socket).
+    #[error("cannot {what}: {source}")]
+    Setup {
+        /// What was being set up.
+        what: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
     /// The vpcd socket failed in a way reconnecting cannot fix.
     #[error("vpcd link on port {port}: {source}")]
     Vpcd {

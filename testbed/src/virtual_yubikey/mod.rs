@@ -11,8 +11,10 @@
 //! [`config`] (the JSON card description) → [`applet`], [`management`], [`otp`] (pure command
 //! logic, no I/O, no clock) → [`card`] (ISO 7816-4 framing: selection, chaining, 61xx paging,
 //! touch, removal) and [`otp_hid`] (HID frames, touch wait, faults) → [`connection`] / [`vpcd`] /
-//! [`OtpHidConnection`] (transports). [`script`] makes misbehaving cards for robustness tests.
-//! Nothing here knows about AWS or about the main crate.
+//! [`OtpHidConnection`] (transports). [`presence`] is whether a served card is in its reader
+//! (a test's hand, or the binary's signals and [`control`] socket, on one side; [`vpcd`] on the
+//! other). [`script`] makes misbehaving cards for robustness tests. Nothing here knows about AWS
+//! or about the main crate.
 //!
 //! Sources: the YKOATH protocol (developers.yubico.com/OATH/YKOATH_Protocol.html), ISO/IEC
 //! 7816-4 §5 (APDU structure), RFC 4226/6238 (HOTP/TOTP), RFC 2104/2202 (HMAC-SHA1), ykpers'
@@ -26,11 +28,14 @@ pub mod applet;
 pub mod card;
 pub mod config;
 pub mod connection;
+#[cfg(unix)]
+pub mod control;
 pub mod crypto;
 mod error;
 pub mod management;
 pub mod otp;
 pub mod otp_hid;
+pub mod presence;
 pub mod script;
 mod tlv;
 pub mod vpcd;
@@ -39,6 +44,8 @@ pub mod vpcd;
 mod card_tests;
 #[cfg(test)]
 mod otp_tests;
+#[cfg(test)]
+mod put_tests;
 #[cfg(test)]
 mod yubikit_tests;
 
@@ -51,6 +58,7 @@ pub use connection::{CardConnection, VirtualConnection};
 pub use error::Error;
 pub use otp::{OtpApp, OtpSlot};
 pub use otp_hid::{HidFault, OtpHidConfig, OtpHidConnection, OtpHidDevice};
+pub use presence::Presence;
 pub use script::ScriptedCard;
 
 /// The YKOATH application identifier (YKOATH protocol, "SELECT").

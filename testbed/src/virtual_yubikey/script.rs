@@ -116,4 +116,18 @@ impl Responder for ScriptedCard {
             card.reinsert();
         }
     }
+
+    fn remove(&mut self) {
+        if let Some(card) = self.inner.as_mut() {
+            card.remove();
+        }
+    }
+
+    fn is_present(&self) -> bool {
+        self.inner.as_ref().is_none_or(Responder::is_present)
+    }
+
+    fn insertion(&self) -> u64 {
+        self.inner.as_ref().map_or(0, Responder::insertion)
+    }
 }

@@ -1,5 +1,6 @@
 //! The binary's command line, without pcscd: `add-demo` creates and extends a state file from
-//! a seed file it refuses to read when others could, and never echoes the seed.
+//! a seed file it refuses to read when others could, and never echoes the seed; the control
+//! socket answers and SIGTERM ends a card that has no reader to go into.
 
 use crate::harness::{SEED, Scratch, binary, set_mode};
 
@@ -107,4 +108,81 @@ fn serving_needs_a_valid_state_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not base32"), "{err}");
+}
+
+#[test]
+fn the_control_socket_answers_without_a_reader_and_sigterm_ends_the_card() {
+    use std::io::{BufRead as _, Write as _};
+    let scratch = Scratch::new();
+    let state = scratch.path("state.json");
+    testbed::virtual_yubikey::CardConfig::new(1)
+        .save(&state)
+        .unwrap();
+    // A port nothing listens on: the card waits for a vpcd that never comes.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let socket = scratch.path("control");
+    let child = std::process::Command::new(binary())
+        .args(["--state", state.to_str().unwrap(), "--port", &port])
+        .args(["--start-removed", "--control", socket.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let card = crate::harness::Owned {
+        child,
+        name: "virtual-yubikey",
+    };
+    crate::harness::wait_for(
+        "the control socket",
+        std::time::Duration::from_secs(10),
+        || socket.exists(),
+    );
+    let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    stream
+        .write_all(b"status\nremove\nremove-after 2\nstatus\nfly\n")
+        .unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let answers: Vec<String> = std::io::BufReader::new(stream)
+        .lines()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        answers[..4],
+        [
+            "out insertions=0 removals=0",
+            "ok removed",
+            "ok",
+            "out insertions=0 removals=0"
+        ]
+    );
+    assert!(
+        answers[4].starts_with("error: unknown command"),
+        "{answers:?}"
+    );
+    let mut card = card;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &card.pid().to_string()])
+        .status();
+    crate::harness::wait_for("the card to end", std::time::Duration::from_secs(5), || {
+        matches!(card.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(card.child.try_wait().unwrap().unwrap().success());
+
+    // A control socket that cannot be made is an error, not a card without one.
+    let out = scratch.run(
+        binary(),
+        &[
+            "--state",
+            state.to_str().unwrap(),
+            "--control",
+            scratch.path("no/such/dir/control").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen on --control"), "{err}");
 }

@@ -7,6 +7,8 @@
 //! restarted. A refusing `pkill` goes first on the children's PATH, because ykman (like
 //! yubikit's `open`) runs `pkill -9 scdaemon` when a reader will not open.
 
+mod accounts;
 mod cli;
 mod harness;
 mod pcsc;
+mod presence;

@@ -18,7 +18,7 @@ use crate::harness::{
     wait_for,
 };
 
-fn enabled() -> bool {
+pub fn enabled() -> bool {
     match std::env::var("MFA_RESYNC_TESTBED_PCSC").as_deref() {
         Ok("1") => true,
         _ => {
