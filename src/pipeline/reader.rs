@@ -25,6 +25,26 @@ const DEVICE_WATCHDOG: Duration = Duration::from_secs(40);
 /// How many times a pair may go stale (a device slower than a window) before giving up.
 const MAX_STALE_PAIRS: u32 = 3;
 
+/// What a reader has just done, for a caller that follows it (a station's event stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Code 1 was read; code 2 is due at server time `code2_due`.
+    Code1Read {
+        /// Code 1's counter.
+        counter: u64,
+        /// When code 2's window opens (server time since the epoch).
+        code2_due: Duration,
+    },
+    /// Code 2 was read; the pair goes out next.
+    Code2Read {
+        /// Code 2's counter.
+        counter: u64,
+    },
+}
+
+/// A follower of a reader's progress.
+pub type Observer = Box<dyn Fn(Progress) + Send + Sync>;
+
 /// A pair ready to send.
 #[derive(Debug)]
 pub struct ReadPair {
@@ -48,6 +68,9 @@ pub struct PairReader {
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
+    /// The highest counter read so far (host-clock sources).
+    last_read: Option<u64>,
+    observer: Option<Observer>,
 }
 
 impl PairReader {
@@ -72,6 +95,38 @@ impl PairReader {
             owner,
             sent_codes: Vec::new(),
             digits: None,
+            last_read: None,
+            observer: None,
+        }
+    }
+
+    /// Never plans a counter at or below `last_used`: a device a station served before (or read
+    /// and lost to a removal) starts past what it used, so no counter is read or sent twice.
+    pub fn after(mut self, last_used: Option<u64>) -> Self {
+        if let Some(counter) = last_used {
+            self.planner.record_used(counter);
+        }
+        self
+    }
+
+    /// Calls `observer` as each code is read.
+    pub fn observed(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The highest counter asked of the source so far, sent or not.
+    pub fn last_read(&self) -> Option<u64> {
+        self.last_read
+    }
+
+    fn used(&mut self, counter: u64) {
+        self.last_read = Some(self.last_read.map_or(counter, |l| l.max(counter)));
+    }
+
+    fn progress(&self, progress: Progress) {
+        if let Some(observer) = &self.observer {
+            observer(progress);
         }
     }
 
@@ -203,14 +258,22 @@ impl PairReader {
             self.touch_prompt(1);
             // Code 1 at once, even for a window still to come: a bad device, password or touch fails
             // before the user waits.
+            // A counter counts as used from the moment it is asked for: a key pulled mid-command
+            // may have computed the code without our seeing it.
+            self.used(pair.first);
             let code1 = self.read(pair.first, None).await?;
             code1_read(&code1, pair.first);
+            let due = self.planner.code2_due(pair);
+            self.progress(Progress::Code1Read {
+                counter: pair.first,
+                code2_due: due,
+            });
             self.reporter
                 .line(format!("Code 1 read (window {}).", self.window(pair.first)));
-            let due = self.planner.code2_due(pair);
             self.wait_until(due, &format!("Code 2 at {}", utc_time_of_day(due)))
                 .await?;
             self.touch_prompt(2);
+            self.used(pair.second());
             let code2 = self.read(pair.second(), None).await?;
             if self.interrupt.fired() {
                 return Err(Error::interrupted());
@@ -220,6 +283,9 @@ impl PairReader {
                     "Code 2 read (window {}).",
                     self.window(pair.second())
                 ));
+                self.progress(Progress::Code2Read {
+                    counter: pair.second(),
+                });
                 return Ok(ReadPair {
                     pair: Some(pair),
                     code1,
