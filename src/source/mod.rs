@@ -8,6 +8,7 @@
 //! station's event stream decide what reaches the terminal.
 
 mod error;
+pub mod events;
 pub mod otp_slot;
 pub mod otpauth;
 pub mod prompt;
