@@ -69,6 +69,12 @@ pub fn open_one(selector: &Selector) -> Result<(KeyInfo, PcscSmartCardConnection
     }
 }
 
+/// Connects to the card in `reader` and identifies it: what a station does when pcscd reports an
+/// insertion. A card that is not a YubiKey is an error here, since the reader was named.
+pub fn identify_in(reader: &str) -> Result<(KeyInfo, PcscSmartCardConnection), DeviceError> {
+    smartcard::connect(reader).and_then(|conn| identify(reader, conn))
+}
+
 /// Reads the key's serial, firmware and form factor through its management application.
 fn identify(
     reader: &str,

@@ -18,7 +18,7 @@ use std::fmt;
 use secrecy::SecretString;
 
 pub use account::{Step, Wanted};
-pub use discover::{discover, open_one};
+pub use discover::{discover, identify_in, open_one};
 pub use oath::{OpenKey, YubiKeySource};
 
 /// The issuer AWS writes in the QR code of a virtual MFA device.
