@@ -251,8 +251,13 @@ impl Planner {
         self.record_used(pair.second());
     }
 
-    /// Records that every counter up to `counter` was used (read by an earlier run for the same
-    /// device, say, whether or not it was sent): the next pair starts after it.
+    /// The highest counter of the pairs recorded as sent (or used).
+    pub fn last_sent(&self) -> Option<u64> {
+        self.last_sent
+    }
+
+    /// Records that every counter up to `counter` was used (sent by an earlier run for the same
+    /// device, say): the next pair starts after it.
     pub fn record_used(&mut self, counter: u64) {
         self.last_sent = Some(self.last_sent.map_or(counter, |l| l.max(counter)));
     }

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod docs;
 pub mod doctor;
 pub mod resync;
+pub mod station;
 
 /// A single-threaded runtime: everything here waits on the network, a device or the clock, and one
 /// thread keeps start-up and memory small.

@@ -10,6 +10,7 @@
 pub mod interrupt;
 pub mod open;
 pub mod reader;
+pub mod station;
 pub mod submit;
 pub mod target;
 
@@ -191,21 +192,21 @@ pub struct Reading {
     pub mode: Mode,
     /// Pairs to try at most.
     pub max_attempts: u32,
-    /// The highest counter used before for this device (a station's earlier run): never
-    /// planned again.
+    /// The highest counter of a pair sent before for this device (a station's earlier run):
+    /// never planned again.
     pub after: Option<u64>,
     /// Follows the reads (a station's event stream).
     pub observer: Option<Observer>,
 }
 
-/// How a reading ended, and the highest counter it asked of the source (sent or not), which
-/// the next reading of the same device must start after.
+/// How a reading ended, and the highest counter of the pairs it sent, which the next reading of
+/// the same device must start after.
 #[derive(Debug)]
 pub struct ReadOutcome {
     /// What came of it.
     pub result: Result<Resynced, Error>,
-    /// The highest counter asked of the source.
-    pub last_counter: Option<u64>,
+    /// The highest counter sent (or given as [`Reading::after`]).
+    pub last_sent: Option<u64>,
 }
 
 /// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
@@ -247,7 +248,7 @@ pub async fn read_and_send(
     let mut submit = wrappers.wrap(base, entry, reporter);
     let sent = send_with_retries(&mut reader, &mut submit, reading.max_attempts).await;
     drop(submit);
-    let last_counter = reader.last_read();
+    let last_sent = reader.last_sent();
     ReadOutcome {
         result: sent.map(|sent| Resynced {
             target,
@@ -256,6 +257,6 @@ pub async fn read_and_send(
             sent,
             skew: session.skew,
         }),
-        last_counter,
+        last_sent,
     }
 }

@@ -68,8 +68,6 @@ pub struct PairReader {
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
-    /// The highest counter read so far (host-clock sources).
-    last_read: Option<u64>,
     observer: Option<Observer>,
 }
 
@@ -95,15 +93,15 @@ impl PairReader {
             owner,
             sent_codes: Vec::new(),
             digits: None,
-            last_read: None,
             observer: None,
         }
     }
 
-    /// Never plans a counter at or below `last_used`: a device a station served before (or read
-    /// and lost to a removal) starts past what it used, so no counter is read or sent twice.
-    pub fn after(mut self, last_used: Option<u64>) -> Self {
-        if let Some(counter) = last_used {
+    /// Never plans a counter at or below `last_sent`: a device a station served before starts
+    /// past the pairs sent for it, so no counter AWS may have seen is sent again. (A counter only
+    /// read, its pair never sent, is no one's but ours: reading it again costs nothing.)
+    pub fn after(mut self, last_sent: Option<u64>) -> Self {
+        if let Some(counter) = last_sent {
             self.planner.record_used(counter);
         }
         self
@@ -115,13 +113,9 @@ impl PairReader {
         self
     }
 
-    /// The highest counter asked of the source so far, sent or not.
-    pub fn last_read(&self) -> Option<u64> {
-        self.last_read
-    }
-
-    fn used(&mut self, counter: u64) {
-        self.last_read = Some(self.last_read.map_or(counter, |l| l.max(counter)));
+    /// The highest counter of a pair sent so far (or given to [`PairReader::after`]).
+    pub fn last_sent(&self) -> Option<u64> {
+        self.planner.last_sent()
     }
 
     fn progress(&self, progress: Progress) {
@@ -258,9 +252,6 @@ impl PairReader {
             self.touch_prompt(1);
             // Code 1 at once, even for a window still to come: a bad device, password or touch fails
             // before the user waits.
-            // A counter counts as used from the moment it is asked for: a key pulled mid-command
-            // may have computed the code without our seeing it.
-            self.used(pair.first);
             let code1 = self.read(pair.first, None).await?;
             code1_read(&code1, pair.first);
             let due = self.planner.code2_due(pair);
@@ -273,7 +264,6 @@ impl PairReader {
             self.wait_until(due, &format!("Code 2 at {}", utc_time_of_day(due)))
                 .await?;
             self.touch_prompt(2);
-            self.used(pair.second());
             let code2 = self.read(pair.second(), None).await?;
             if self.interrupt.fired() {
                 return Err(Error::interrupted());

@@ -5,8 +5,11 @@
 //! the readers watched and the pseudo-reader `\\?PnP?\Notification`, which changes when a reader is
 //! plugged in or out; idle, it costs no CPU. Each reader's state carries an event counter in its
 //! upper 16 bits that pcscd bumps at every insertion and removal, so a key pulled and put back
-//! between two wake-ups is still seen as a removal and an insertion ([`Tracker`]). Stopping
-//! cancels the blocking call (`SCardCancel`).
+//! between two wake-ups is still seen as a removal and an insertion ([`Tracker`]). The counter is
+//! trusted over the presence bit: pcscd may publish a new count with the presence of the moment
+//! before (a key that leaves while being powered up shows `EMPTY` at the count of its insertion,
+//! then `EMPTY` again at the count of its removal). Stopping cancels the blocking call
+//! (`SCardCancel`).
 //!
 //! Owns the PC/SC context of the watch and nothing else: it opens no card and knows nothing of
 //! keys, accounts or AWS. What it sees goes to the sink it is handed.
@@ -36,6 +39,9 @@ pub enum ReaderEvent {
         /// The reader.
         reader: String,
     },
+    /// The cards that were in the readers when the watch began have been reported: what follows
+    /// happens from now on.
+    Ready,
     /// A reader was plugged in (and is watched from now on).
     ReaderAdded {
         /// The reader.
@@ -60,14 +66,17 @@ pub struct Seen {
 }
 
 /// Turns successive looks at each reader into insertions and removals, so that none is lost
-/// between two wake-ups: a pure rule, tested without pcscd.
+/// between two wake-ups and none is made up: a pure rule, tested without pcscd.
 #[derive(Debug, Default)]
 pub struct Tracker {
     readers: BTreeMap<String, Seen>,
 }
 
 impl Tracker {
-    /// The events between the last look at `reader` and `now`.
+    /// The events between the last look at `reader` and `now`. Each step of the counter is one
+    /// insertion or removal, alternating from the presence known before; of several, only the
+    /// last two matter (a key in and out three times between two looks is served once, if it
+    /// ended in). Without a counter (it stays put), the presence bit says.
     pub fn look(&mut self, reader: &str, now: Seen) -> Vec<ReaderEvent> {
         let inserted = || ReaderEvent::Inserted {
             reader: reader.to_string(),
@@ -75,19 +84,33 @@ impl Tracker {
         let removed = || ReaderEvent::Removed {
             reader: reader.to_string(),
         };
-        let before = self.readers.insert(reader.to_string(), now);
-        match before {
-            None if now.present => vec![inserted()],
-            None => Vec::new(),
-            Some(before) => match (before.present, now.present) {
-                (false, true) => vec![inserted()],
-                (true, false) => vec![removed()],
-                // Out and back in (or in and out again) between two looks: the count moved by two.
-                (true, true) if now.count != before.count => vec![removed(), inserted()],
-                (false, false) if now.count != before.count => vec![inserted(), removed()],
-                _ => Vec::new(),
+        let Some(before) = self.readers.get(reader).copied() else {
+            self.readers.insert(reader.to_string(), now);
+            return if now.present {
+                vec![inserted()]
+            } else {
+                Vec::new()
+            };
+        };
+        // The counter is 16 bits wide (the upper half of the state word).
+        let steps = now.count.wrapping_sub(before.count) & 0xFFFF;
+        let (events, present) = match (steps, before.present, now.present) {
+            (0, false, true) => (vec![inserted()], true),
+            (0, true, false) => (vec![removed()], false),
+            (0, was, _) => (Vec::new(), was),
+            (n, true, _) if n % 2 == 1 => (vec![removed()], false),
+            (_, false, _) if steps % 2 == 1 => (vec![inserted()], true),
+            (_, true, _) => (vec![removed(), inserted()], true),
+            (_, false, _) => (vec![inserted(), removed()], false),
+        };
+        self.readers.insert(
+            reader.to_string(),
+            Seen {
+                present,
+                count: now.count,
             },
-        }
+        );
+        events
     }
 
     /// `reader` went away: its card with it, if it held one.
@@ -215,6 +238,7 @@ impl Watch {
         let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
         let mut watched: Vec<String> = Vec::new();
         self.sync_readers(&mut states, &mut watched)?;
+        let mut ready = false;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
@@ -256,6 +280,10 @@ impl Watch {
             }
             if readers_changed {
                 self.sync_readers(&mut states, &mut watched)?;
+            }
+            if !ready {
+                ready = true;
+                (self.sink)(ReaderEvent::Ready);
             }
         }
     }
@@ -315,6 +343,7 @@ mod tests {
                 ReaderEvent::Removed { .. } => "out",
                 ReaderEvent::ReaderAdded { .. } => "added",
                 ReaderEvent::ReaderGone { .. } => "gone",
+                ReaderEvent::Ready => "ready",
                 ReaderEvent::Ended(_) => "ended",
             })
             .collect()
@@ -336,6 +365,26 @@ mod tests {
             ["in"],
             "in at the start"
         );
+    }
+
+    #[test]
+    fn a_count_published_with_the_presence_before_is_not_taken_twice() {
+        // pcscd showed EMPTY at the count of an insertion, then EMPTY at the removal's.
+        let mut t = Tracker::default();
+        t.look("R", seen(false, 1674));
+        assert_eq!(names(&t.look("R", seen(false, 1675))), ["in"]);
+        assert_eq!(names(&t.look("R", seen(false, 1676))), ["out"]);
+        assert_eq!(names(&t.look("R", seen(false, 1676))), Vec::<&str>::new());
+        // The counter wraps at 16 bits.
+        t.look("W", seen(false, 0xFFFF));
+        assert_eq!(names(&t.look("W", seen(true, 0))), ["in"]);
+        // Without a counter, the presence bit.
+        t.look("Z", seen(false, 0));
+        assert_eq!(names(&t.look("Z", seen(true, 0))), ["in"]);
+        assert_eq!(names(&t.look("Z", seen(false, 0))), ["out"]);
+        // In and out three times, ending in: served once.
+        t.look("Y", seen(false, 10));
+        assert_eq!(names(&t.look("Y", seen(true, 15))), ["in"]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod journeys;
 mod pipeline;
 mod resync;
 mod secrets;
+mod station;
 mod terminal;
 mod util;
 mod yubikey;
