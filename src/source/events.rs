@@ -5,11 +5,11 @@
 //! the readers watched and the pseudo-reader `\\?PnP?\Notification`, which changes when a reader is
 //! plugged in or out; idle, it costs no CPU. Each reader's state carries an event counter in its
 //! upper 16 bits that pcscd bumps at every insertion and removal, so a key pulled and put back
-//! between two wake-ups is still seen as a removal and an insertion ([`Tracker`]). The counter is
-//! trusted over the presence bit: pcscd may publish a new count with the presence of the moment
-//! before (a key that leaves while being powered up shows `EMPTY` at the count of its insertion,
-//! then `EMPTY` again at the count of its removal). Stopping cancels the blocking call
-//! (`SCardCancel`).
+//! between two wake-ups is still seen as a removal and an insertion ([`Tracker`]). The presence
+//! bit is trusted first, the counter only for what the bit cannot show: pcscd marks a card gone as
+//! soon as a command to it fails, and bumps the counter for that removal a poll later (`EMPTY` at
+//! the count of the insertion, then `EMPTY` again at the next), which is no new insertion.
+//! Stopping cancels the blocking call (`SCardCancel`).
 //!
 //! Owns the PC/SC context of the watch and nothing else: it opens no card and knows nothing of
 //! keys, accounts or AWS. What it sees goes to the sink it is handed.
@@ -73,10 +73,10 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// The events between the last look at `reader` and `now`. Each step of the counter is one
-    /// insertion or removal, alternating from the presence known before; of several, only the
-    /// last two matter (a key in and out three times between two looks is served once, if it
-    /// ended in). Without a counter (it stays put), the presence bit says.
+    /// The events between the last look at `reader` and `now`: a change of the presence bit is
+    /// one insertion or removal; the same presence after two or more steps of the counter is a
+    /// key out and back in (or in and out again) between the looks; one step alone is pcscd
+    /// catching up with a change already seen.
     pub fn look(&mut self, reader: &str, now: Seen) -> Vec<ReaderEvent> {
         let inserted = || ReaderEvent::Inserted {
             reader: reader.to_string(),
@@ -92,25 +92,16 @@ impl Tracker {
                 Vec::new()
             };
         };
+        self.readers.insert(reader.to_string(), now);
         // The counter is 16 bits wide (the upper half of the state word).
         let steps = now.count.wrapping_sub(before.count) & 0xFFFF;
-        let (events, present) = match (steps, before.present, now.present) {
-            (0, false, true) => (vec![inserted()], true),
-            (0, true, false) => (vec![removed()], false),
-            (0, was, _) => (Vec::new(), was),
-            (n, true, _) if n % 2 == 1 => (vec![removed()], false),
-            (_, false, _) if steps % 2 == 1 => (vec![inserted()], true),
-            (_, true, _) => (vec![removed(), inserted()], true),
-            (_, false, _) => (vec![inserted(), removed()], false),
-        };
-        self.readers.insert(
-            reader.to_string(),
-            Seen {
-                present,
-                count: now.count,
-            },
-        );
-        events
+        match (before.present, now.present) {
+            (false, true) => vec![inserted()],
+            (true, false) => vec![removed()],
+            (true, true) if steps >= 2 => vec![removed(), inserted()],
+            (false, false) if steps >= 2 => vec![inserted(), removed()],
+            _ => Vec::new(),
+        }
     }
 
     /// `reader` went away: its card with it, if it held one.
@@ -274,6 +265,7 @@ impl Watch {
                     present: event.contains(State::PRESENT),
                     count: state.event_count(),
                 };
+                tracing::debug!(reader = %name, state = ?event, count = seen.count, "reader state");
                 for e in self.tracker.look(&name, seen) {
                     (self.sink)(e);
                 }
@@ -368,16 +360,18 @@ mod tests {
     }
 
     #[test]
-    fn a_count_published_with_the_presence_before_is_not_taken_twice() {
-        // pcscd showed EMPTY at the count of an insertion, then EMPTY at the removal's.
+    fn a_removal_counted_late_is_not_a_new_insertion() {
+        // As pcscd published a key that left at its first command, then the next key:
+        // PRESENT 199, EMPTY 199 (the failed command), EMPTY 200 (the poll), PRESENT 201.
         let mut t = Tracker::default();
-        t.look("R", seen(false, 1674));
-        assert_eq!(names(&t.look("R", seen(false, 1675))), ["in"]);
-        assert_eq!(names(&t.look("R", seen(false, 1676))), ["out"]);
-        assert_eq!(names(&t.look("R", seen(false, 1676))), Vec::<&str>::new());
+        t.look("R", seen(false, 198));
+        assert_eq!(names(&t.look("R", seen(true, 199))), ["in"]);
+        assert_eq!(names(&t.look("R", seen(false, 199))), ["out"]);
+        assert_eq!(names(&t.look("R", seen(false, 200))), Vec::<&str>::new());
+        assert_eq!(names(&t.look("R", seen(true, 201))), ["in"]);
         // The counter wraps at 16 bits.
-        t.look("W", seen(false, 0xFFFF));
-        assert_eq!(names(&t.look("W", seen(true, 0))), ["in"]);
+        t.look("W", seen(true, 0xFFFF));
+        assert_eq!(names(&t.look("W", seen(true, 1))), ["out", "in"]);
         // Without a counter, the presence bit.
         t.look("Z", seen(false, 0));
         assert_eq!(names(&t.look("Z", seen(true, 0))), ["in"]);
