@@ -172,6 +172,7 @@ impl Error {
                 AwsError::NotAUser { .. }
                 | AwsError::AmbiguousDevice { .. }
                 | AwsError::PartitionMismatch { .. }
+                | AwsError::CaBundle { .. }
                 | AwsError::InvalidInput { .. }
                 | AwsError::InsecureEndpoint { .. } => Exit::Input,
                 AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
@@ -279,16 +280,28 @@ fn aws_hint(error: &AwsError, attempts: u32, pairs: PairsFrom) -> String {
         AwsError::NotAUser { .. } => "pass --user-name NAME: roles and the root user have no IAM user of their own".into(),
         AwsError::NoDevice { .. } => "check the user name, or pass --serial-number SERIAL".into(),
         AwsError::AmbiguousDevice { .. } => "pass --serial-number with one of them".into(),
+        AwsError::CaBundle { .. } => {
+            "give a readable file of PEM certificates (--ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle), or drop it".into()
+        }
         AwsError::PartitionMismatch { partition, .. } => format!(
             "drop --region (or the profile's region) to sign for IAM's region in {partition}, or choose a region of {partition}"
         ),
+        AwsError::Transient { .. } if error.never_sent() => {
+            "no connection opened, so AWS never saw a pair: check the network, the endpoint URL above (--endpoint-url, the region), then run again".into()
+        }
         AwsError::Transient { .. } if pairs == PairsFrom::Given => {
             "the pair may have reached AWS and codes are single-use: run again with a fresh pair".into()
         }
         AwsError::Transient { .. } if attempts == 0 => {
             "check the network, the endpoint (--endpoint-url) and the region, then run again".into()
         }
+        AwsError::Transient { code, .. } if code == "Timeout" || code == "ConnectionBroken" => {
+            "the last pair went out and its answer was lost: AWS may already have resynced the device. Check with `aws iam list-mfa-devices --user-name NAME` (or sign in) before running again".into()
+        }
         AwsError::Transient { .. } => "AWS did not accept any pair in time: wait a minute and run again (--max-attempts raises the tries)".into(),
+        AwsError::Other { code, .. } if code == "TlsCertificate" => {
+            "this machine does not trust the endpoint's certificate: behind a TLS-inspecting proxy, give the proxy's CA with --ca-bundle FILE (or AWS_CA_BUNDLE, or ca_bundle in the profile)".into()
+        }
         AwsError::Other { .. } => "run again with -v for the full error".into(),
     }
 }

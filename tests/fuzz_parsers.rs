@@ -407,6 +407,19 @@ fn six_ascii_digits(v: &str) -> bool {
     v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The code `v` stands for, as a person types one: six ASCII digits, or two groups of three joined
+/// by one space or hyphen (`123 456`, `123-456`), as tokens show them.
+fn typed_code(v: &str) -> Option<String> {
+    if six_ascii_digits(v) {
+        return Some(v.to_string());
+    }
+    let b = v.as_bytes();
+    let grouped = b.len() == 7
+        && matches!(b[3], b' ' | b'-')
+        && b[..3].iter().chain(&b[4..]).all(u8::is_ascii_digit);
+    grouped.then(|| format!("{}{}", &v[..3], &v[4..]))
+}
+
 fn user_like() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => "[A-Za-z0-9_+=,.@-]{0,130}",
@@ -446,6 +459,7 @@ fn code_like() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => "[0-9]{0,9}",
         2 => "[ \t\n]{0,2}[0-9 ]{4,8}[ \t\n\u{3000}]{0,2}",
+        1 => "[0-9]{2,4}[ -]{1,2}[0-9]{2,4}",
         1 => "[0-9\u{661}\u{FF11}x-]{5,7}",
         1 => "[cbdefghijklnrtuv]{30,66}",
     ]
@@ -489,16 +503,18 @@ fn serial_numbers_are_accepted_exactly_by_iam_rules() {
 }
 
 #[test]
-fn codes_are_accepted_exactly_as_six_ascii_digits_and_never_echoed() {
+fn codes_are_accepted_exactly_as_six_ascii_digits_grouped_or_not_and_never_echoed() {
     let input = prop_oneof![2 => any::<String>(), 3 => code_like()];
     fuzz("AuthCode::parse", 30_000, input, |v| {
         let parsed = AuthCode::parse(&v, Field::code1(Origin::Flag));
-        // Surrounding whitespace is forgiven (a pasted code); nothing else is.
+        // Surrounding whitespace is forgiven (a pasted code), and the two halves of a code may be
+        // grouped as a token shows them; nothing else is.
         let trimmed = v.trim();
-        prop_assert_eq!(parsed.is_ok(), six_ascii_digits(trimmed), "{:?}", v);
+        let expected = typed_code(trimmed);
+        prop_assert_eq!(parsed.is_ok(), expected.is_some(), "{:?}", v);
         let accepted = parsed.is_ok();
         match parsed {
-            Ok(code) => prop_assert_eq!(code.expose(), trimmed),
+            Ok(code) => prop_assert_eq!(Some(code.expose().to_string()), expected),
             Err(e) => {
                 let digits = trimmed.chars().filter(char::is_ascii_digit).count();
                 if trimmed.chars().count() >= 6 && digits >= 4 {

@@ -11,7 +11,7 @@ use super::endpoint::{self, Endpoint};
 use super::partition;
 use super::wire::Wire;
 use super::{Aws, AwsError};
-use crate::request::AwsOptions;
+use crate::request::{AwsOptions, CaBundle};
 
 /// IAM is a global service: with no region configured anywhere, sign for `us-east-1` as the AWS CLI does.
 const IAM_DEFAULT_REGION: &str = "us-east-1";
@@ -43,7 +43,13 @@ impl Aws {
         options: &AwsOptions,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<Aws, AwsError> {
-        let profile_set = load_profiles(options.profile.as_deref()).await;
+        // The SDK reads the same files again below and warns about them itself; its warnings (a
+        // missing file named by AWS_CONFIG_FILE, say) are said once, by that second reading.
+        let profile_set = tracing::instrument::WithSubscriber::with_subscriber(
+            load_profiles(options.profile.as_deref()),
+            tracing::subscriber::NoSubscriber::default(),
+        )
+        .await;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
             // The AWS CLI gives an explicit --profile priority over AWS_ACCESS_KEY_ID and the rest of
@@ -71,6 +77,9 @@ impl Aws {
         }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(bundle) = ca_bundle(options, profile_set.as_ref()) {
+            loader = loader.http_client(https_client_trusting(&bundle)?);
         }
         if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url);
@@ -210,6 +219,59 @@ fn region_for(configured: Option<String>, partition: Option<&str>) -> Result<Str
         (None, None) => Ok(IAM_DEFAULT_REGION.to_string()),
     }
 }
+
+/// The CA bundle to trust: `--ca-bundle`, else `AWS_CA_BUNDLE`, else the profile's `ca_bundle`, as
+/// the AWS CLI looks for one.
+fn ca_bundle(
+    options: &AwsOptions,
+    profiles: Option<&aws_config::profile::ProfileSet>,
+) -> Option<CaBundle> {
+    options.ca_bundle.clone().or_else(|| {
+        let set = profiles?;
+        let path = set.get_profile(set.selected_profile())?.get("ca_bundle")?;
+        Some(CaBundle {
+            path: path.into(),
+            origin: "the profile's ca_bundle",
+        })
+    })
+}
+
+/// The SDK's own HTTPS client (rustls, aws-lc), trusting the system's roots and the bundle's
+/// certificates: what a TLS-inspecting proxy needs. The file is read, capped and checked here, so
+/// that a wrong path is bad input before any request rather than a TLS failure after one.
+fn https_client_trusting(
+    bundle: &CaBundle,
+) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, AwsError> {
+    use aws_smithy_http_client::tls;
+    let problem = |problem: String| AwsError::CaBundle {
+        path: bundle.path.display().to_string(),
+        origin: bundle.origin,
+        problem,
+    };
+    let pem = crate::files::read_regular(&bundle.path, MAX_CA_BUNDLE_BYTES)
+        .map_err(|e| problem(e.to_string()))?;
+    if !pem
+        .windows(CERTIFICATE_HEADER.len())
+        .any(|w| w == CERTIFICATE_HEADER)
+    {
+        return Err(problem("holds no PEM certificate".into()));
+    }
+    let trust = tls::TrustStore::default().with_pem_certificate(pem.to_vec());
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| problem(format!("is not usable ({e})")))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https())
+}
+
+/// A bundle of every CA there is is well under this.
+const MAX_CA_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
+const CERTIFICATE_HEADER: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 /// The config and credentials files as the AWS CLI reads them, with `profile` (else `AWS_PROFILE`,
 /// else `default`) selected: for the profile's `mfa_serial` (as the AWS CLI reads it for MFA

@@ -85,6 +85,16 @@ pub enum AwsError {
         /// The serial's partition.
         partition: String,
     },
+    /// The CA bundle named to trust cannot be used.
+    #[error("the CA bundle {path} (from {origin}) {problem}")]
+    CaBundle {
+        /// The file.
+        path: String,
+        /// Where it was named.
+        origin: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// A failure worth a retry with a fresh pair: throttling, 5xx, timeout, a dropped connection.
     #[error("{what}")]
     Transient {
@@ -143,7 +153,38 @@ impl AwsError {
             AwsError::NoDevice { .. } => "NoDevice".into(),
             AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
             AwsError::PartitionMismatch { .. } => "PartitionMismatch".into(),
+            AwsError::CaBundle { .. } => "CaBundle".into(),
             AwsError::Transient { code, .. } | AwsError::Other { code, .. } => code.clone(),
+        }
+    }
+
+    /// Whether the request never left this machine (no connection opened), so AWS cannot have seen
+    /// what it carried.
+    pub fn never_sent(&self) -> bool {
+        matches!(self, AwsError::Transient { code, .. } if code == "Unreachable")
+    }
+
+    /// Names the URL a request that could not connect (or did not trust) was going to: a region
+    /// typo or a wrong endpoint shows at once. A timeout or a broken answer reached the endpoint,
+    /// and says so without it.
+    pub fn at_url(self, url: Option<&str>) -> Self {
+        let Some(url) = url else { return self };
+        match self {
+            AwsError::Transient { code, what, detail }
+                if matches!(code.as_str(), "Unreachable" | "ConnectionFailed") =>
+            {
+                AwsError::Transient {
+                    what: format!("{what}; the endpoint URL was \"{url}\""),
+                    code,
+                    detail,
+                }
+            }
+            AwsError::Other { code, what, detail } if code == "TlsCertificate" => AwsError::Other {
+                what: format!("{what}; the endpoint URL was \"{url}\""),
+                code,
+                detail,
+            },
+            other => other,
         }
     }
 
@@ -282,20 +323,38 @@ where
             detail,
         },
         SdkError::DispatchFailure(failure) => {
-            let (code, what) = if failure.is_timeout() {
+            let cause = root_cause(&err);
+            // A certificate the endpoint shows that this machine does not trust will not become
+            // trusted by waiting: permanent, said at once, with what fixes it behind a proxy.
+            if detail.contains("invalid peer certificate") || detail.contains("InvalidCertificate")
+            {
+                return AwsError::Other {
+                    code: "TlsCertificate".into(),
+                    what: format!(
+                        "{operation}: the endpoint's TLS certificate is not trusted ({cause})"
+                    ),
+                    detail,
+                };
+            }
+            // hyper's connector fails in its `Connect` phase when no connection opened at all
+            // (refused, no such host, no route, connect timeout): the request never left.
+            let never_opened = detail.contains("client error (Connect)");
+            let (code, what) = if never_opened {
+                (
+                    "Unreachable",
+                    format!("{operation}: could not connect to the endpoint ({cause})"),
+                )
+            } else if failure.is_timeout() {
                 ("Timeout", format!("{operation}: no answer in time"))
             } else if failure.is_io() {
                 (
                     "ConnectionFailed",
-                    format!(
-                        "{operation}: could not reach the endpoint ({})",
-                        root_cause(&err)
-                    ),
+                    format!("{operation}: the connection failed ({cause})"),
                 )
             } else {
                 (
                     "RequestFailed",
-                    format!("{operation}: the request failed ({})", root_cause(&err)),
+                    format!("{operation}: the request failed ({cause})"),
                 )
             };
             AwsError::Transient {

@@ -11,6 +11,7 @@ mod date_probe;
 pub mod endpoint;
 mod error;
 pub mod partition;
+pub mod profiles;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -170,6 +171,21 @@ impl Aws {
         self.profile_mfa_serial.as_deref()
     }
 
+    /// An SDK error, classified, naming the URL when the request failed on its way.
+    fn failed<E>(
+        &self,
+        operation: &str,
+        e: aws_sdk_iam::error::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    ) -> AwsError
+    where
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify(operation, e).at_url(self.last_url().as_deref())
+    }
+
     /// The URL the last request went to (or tried to), for errors that never reached an endpoint.
     pub fn last_url(&self) -> Option<String> {
         self.wire.last_url()
@@ -187,7 +203,7 @@ impl Aws {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| classify("GetCallerIdentity", e))?;
+            .map_err(|e| self.failed("GetCallerIdentity", e))?;
         let arn = out.arn().unwrap_or_default();
         Ok(Caller::from_arn(arn, out.account().unwrap_or_default()))
     }
@@ -202,7 +218,7 @@ impl Aws {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ListMFADevices", e))?;
+            let page = page.map_err(|e| self.failed("ListMFADevices", e))?;
             serials.extend(
                 page.mfa_devices()
                     .iter()
@@ -240,7 +256,7 @@ impl Aws {
         let mut aliases = Vec::new();
         let mut pages = self.iam.list_account_aliases().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ListAccountAliases", e))?;
+            let page = page.map_err(|e| self.failed("ListAccountAliases", e))?;
             aliases.extend(page.account_aliases().iter().cloned());
         }
         Ok(aliases)
@@ -275,7 +291,7 @@ impl Aws {
         match result {
             Ok(_) => Ok(Receipt { request_id }),
             Err(e) => {
-                let mut error = classify("ResyncMFADevice", e);
+                let mut error = self.failed("ResyncMFADevice", e);
                 if let AwsError::InvalidCodes {
                     serial: refused, ..
                 } = &mut error

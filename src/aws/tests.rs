@@ -131,6 +131,7 @@ fn variant(error: &AwsError) -> &'static str {
         AwsError::PartitionMismatch { .. } => "PartitionMismatch",
         AwsError::InsecureEndpoint { .. } => "InsecureEndpoint",
         AwsError::NoSuchProfile { .. } => "NoSuchProfile",
+        AwsError::CaBundle { .. } => "CaBundle",
         AwsError::Transient { .. } => "Transient",
         AwsError::Other { .. } => "Other",
     }

@@ -107,6 +107,9 @@ pub struct AwsArgs {
     /// Allow an http:// endpoint on another host (the codes then cross the network unencrypted).
     #[arg(long)]
     pub allow_insecure_endpoint: bool,
+    /// PEM certificates to trust besides the system's, for a TLS-inspecting proxy [env: AWS_CA_BUNDLE; else the profile's ca_bundle].
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
     /// Seconds one attempt may wait for AWS's answer.
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub cli_read_timeout: u64,
@@ -183,6 +186,7 @@ impl AwsArgs {
             read_timeout_secs: self.cli_read_timeout,
             connect_timeout_secs: self.cli_connect_timeout,
             allow_insecure_endpoint: self.allow_insecure_endpoint,
+            ca_bundle: self.ca_bundle.clone(),
         }
     }
 }

@@ -8,8 +8,9 @@ use crate::error::Error;
 use crate::pipeline::open::oath_password;
 use crate::report::{ListedKey, Reporter};
 use crate::request::DevicesRequest;
+use crate::request::{Origin, SerialNumber};
 use crate::source::smartcard;
-use crate::source::yubikey::{self, OpenKey};
+use crate::source::yubikey::{self, Account, OpenKey, Wanted, account};
 use crate::window::{Clock, SystemClock};
 
 /// Runs `devices`.
@@ -22,12 +23,21 @@ pub fn run(request: DevicesRequest, reporter: &Reporter) -> Result<(), Error> {
     };
     let now = SystemClock.now().as_secs();
     let notifier = reporter.notifier();
+    // Which credential each configured profile would use: read from the config files only (no
+    // credentials, no network), and only when credentials are listed.
+    let profiles = if request.accounts && !keys.is_empty() {
+        super::runtime()
+            .map(|rt| rt.block_on(crate::aws::profiles::mfa_serials()))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let listed: Vec<ListedKey> = keys
         .into_iter()
         .map(|(key, conn)| {
             let accounts = request.accounts.then(|| {
                 OpenKey::open(conn, key.clone(), oath_password(), now, notifier.as_ref())
-                    .map(|open| open.accounts().to_vec())
+                    .map(|open| users_of(open.accounts(), &profiles, &key.label()))
                     .map_err(|e| e.to_string())
             });
             ListedKey { key, accounts }
@@ -35,4 +45,38 @@ pub fn run(request: DevicesRequest, reporter: &Reporter) -> Result<(), Error> {
         .collect();
     reporter.devices(&readers, &listed);
     Ok(())
+}
+
+/// Each credential with the profiles that would choose it for their `mfa_serial`, by the rule every
+/// resync uses (named after the serial, or `DEVICE@ACCOUNT`; the alias is not asked here).
+fn users_of(
+    accounts: &[Account],
+    profiles: &[(String, String)],
+    key: &str,
+) -> Vec<(Account, Vec<String>)> {
+    let mut used: Vec<(Account, Vec<String>)> =
+        accounts.iter().map(|a| (a.clone(), Vec::new())).collect();
+    for (profile, serial) in profiles {
+        let Ok(serial) = SerialNumber::parse(serial, Origin::Flag) else {
+            continue;
+        };
+        let wanted = Wanted {
+            serial: Some(serial.to_string()),
+            owners: serial
+                .device_name()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            accounts: serial.account().map(str::to_string).into_iter().collect(),
+            ..Wanted::default()
+        };
+        // Only a credential named for the device counts: "the only TOTP credential" is no mark.
+        if let Ok((chosen, step)) = account::choose(accounts, &wanted, key)
+            && step != yubikey::Step::Only
+            && let Some((_, names)) = used.iter_mut().find(|(a, _)| a.id == chosen.id)
+        {
+            names.push(profile.clone());
+        }
+    }
+    used
 }

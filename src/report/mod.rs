@@ -170,14 +170,34 @@ impl Notifier for Reporter {
     }
 
     fn secret(&self, prompt: &str) -> Option<SecretString> {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        use std::os::fd::AsFd;
+        let stdin = std::io::stdin();
+        if !(stdin.is_terminal() && std::io::stderr().is_terminal()) {
             return None;
         }
-        rpassword::prompt_password(prompt)
-            .ok()
-            .map(SecretString::from)
+        // The prompt is written once echo is off, so that nothing typed quickly is echoed; the
+        // line is read into a buffer that is wiped.
+        let read =
+            crate::source::terminal::read_secret_line(stdin.as_fd(), MAX_SECRET_BYTES, || {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "{prompt}");
+                let _ = err.flush();
+            });
+        // Enter was not echoed: end the prompt's line.
+        eprintln!();
+        match read {
+            Ok(crate::source::terminal::TerminalLine::Line(line)) => {
+                String::from_utf8(line.to_vec())
+                    .ok()
+                    .map(SecretString::from)
+            }
+            _ => None,
+        }
     }
 }
+
+/// An OATH password is at most this long (YKOATH derives a 16-byte key from it, whatever its length).
+const MAX_SECRET_BYTES: usize = 1024;
 
 /// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
 pub fn print_stdout(text: &str) {

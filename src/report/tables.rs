@@ -41,13 +41,17 @@ pub enum RowResult {
     },
 }
 
+/// A credential on a key, with the configured profiles that would use it.
+pub type UsedCredential = (Account, Vec<String>);
+
 /// One key as `devices` lists it: its identity, and its credentials or why they could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedKey {
     /// The key.
     pub key: KeyInfo,
-    /// With `--accounts`: the credentials, or the error that kept them from being listed.
-    pub accounts: Option<Result<Vec<Account>, String>>,
+    /// With `--accounts`: the credentials, each with the configured profiles that would use it,
+    /// or the error that kept them from being listed.
+    pub accounts: Option<Result<Vec<UsedCredential>, String>>,
 }
 
 /// How a `doctor` check came out.
@@ -245,14 +249,19 @@ fn devices_text(readers: &[(String, bool)], listed: &[ListedKey]) -> String {
             None => {}
             Some(Ok(accounts)) if accounts.is_empty() => text.push_str("    (no OATH accounts)\n"),
             Some(Ok(accounts)) => {
-                for a in accounts {
+                for (a, profiles) in accounts {
                     let kind = if a.totp {
                         format!("TOTP {} s", a.period)
                     } else {
                         "HOTP".to_string()
                     };
                     let touch = if a.touch { "  touch" } else { "" };
-                    text.push_str(&format!("    {}  {kind}{touch}\n", a.display_name()));
+                    let used = if profiles.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  (profile {})", profiles.join(", "))
+                    };
+                    text.push_str(&format!("    {}  {kind}{touch}{used}\n", a.display_name()));
                 }
             }
             Some(Err(e)) => text.push_str(&format!("    accounts not listed: {e}\n")),
@@ -291,15 +300,16 @@ fn devices_json(readers: &[(String, bool)], listed: &[ListedKey]) -> Value {
             match &item.accounts {
                 None => {}
                 Some(Ok(accounts)) => {
-                    value["Accounts"] = accounts.iter().map(|a| json!({
+                    value["Accounts"] = accounts.iter().map(|(a, profiles)| json!({
                         "Issuer": a.issuer,
                         "Name": a.name,
                         "Type": if a.totp { "TOTP" } else { "HOTP" },
                         "Period": a.totp.then_some(a.period),
                         "Touch": a.touch,
+                        "Profiles": profiles,
                     })).collect::<Vec<_>>().into();
                 }
-                Some(Err(e)) => value["AccountsError"] = e.to_string().into(),
+                Some(Err(e)) => value["AccountsError"] = e.clone().into(),
             }
             value
         }).collect::<Vec<_>>(),

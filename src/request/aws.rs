@@ -24,6 +24,18 @@ pub struct AwsOptions {
     pub partition: Option<String>,
     /// `--allow-insecure-endpoint`: an `http://` endpoint on another host is used (with a warning).
     pub allow_insecure_endpoint: bool,
+    /// The CA certificates to trust: `--ca-bundle`, else `AWS_CA_BUNDLE` (the profile's
+    /// `ca_bundle` is read with the profile).
+    pub ca_bundle: Option<CaBundle>,
+}
+
+/// A file of PEM certificates to trust besides the system's, and where it was named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaBundle {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// `--ca-bundle`, `AWS_CA_BUNDLE`, `the profile's ca_bundle`.
+    pub origin: &'static str,
 }
 
 /// The AWS flags as given.
@@ -41,6 +53,8 @@ pub struct AwsChoice {
     pub connect_timeout_secs: u64,
     /// `--allow-insecure-endpoint`
     pub allow_insecure_endpoint: bool,
+    /// `--ca-bundle`
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl AwsChoice {
@@ -94,7 +108,28 @@ impl AwsChoice {
                 }
             }
         }
+        let ca_bundle = match &args.ca_bundle {
+            Some(path) if path.as_os_str().is_empty() => {
+                return Err(InputError::invalid(
+                    Field::flag("--ca-bundle"),
+                    "is empty",
+                    "give the file of PEM certificates to trust (a TLS-inspecting proxy's CA)",
+                ));
+            }
+            Some(path) => Some(CaBundle {
+                path: path.clone(),
+                origin: "--ca-bundle",
+            }),
+            // As the AWS CLI: the flag, else the variable; the profile's is read with the profile.
+            None => std::env::var_os("AWS_CA_BUNDLE")
+                .filter(|v| !v.is_empty())
+                .map(|path| CaBundle {
+                    path: path.into(),
+                    origin: "AWS_CA_BUNDLE",
+                }),
+        };
         Ok(AwsOptions {
+            ca_bundle,
             profile: args.profile.clone(),
             region: args.region.clone(),
             endpoint_url: args.endpoint_url.clone(),

@@ -18,7 +18,7 @@ pub mod source;
 pub mod station;
 pub mod values;
 
-pub use aws::{AwsChoice, AwsOptions};
+pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use field::{Field, InputError, Origin};

@@ -121,8 +121,9 @@ pub fn read_stdin(notifier: &dyn Notifier) -> Result<SecretBox<str>, DeviceError
         hint: hint.into(),
     };
     if stdin.is_terminal() {
-        notifier.ask(SEED_PROMPT);
-        let read = read_secret_line(stdin.as_fd(), MAX_SEED_BYTES as usize);
+        let read = read_secret_line(stdin.as_fd(), MAX_SEED_BYTES as usize, || {
+            notifier.ask(SEED_PROMPT)
+        });
         // Enter was not echoed: end the prompt's line.
         notifier.act("");
         return match read.map_err(|e| {

@@ -49,8 +49,14 @@ impl Drop for Restore<'_> {
     }
 }
 
-/// Reads one line of at most `limit` bytes from the terminal `fd` with echo off.
-pub fn read_secret_line(fd: BorrowedFd<'_>, limit: usize) -> std::io::Result<TerminalLine> {
+/// Reads one line of at most `limit` bytes from the terminal `fd` with echo off. `prompt` is
+/// called once echo is off and before anything is read: a prompt written before that would let a
+/// quick paste be echoed by the terminal in the moment between the prompt and the switch.
+pub fn read_secret_line(
+    fd: BorrowedFd<'_>,
+    limit: usize,
+    prompt: impl FnOnce(),
+) -> std::io::Result<TerminalLine> {
     let saved = tcgetattr(fd)?;
     let mut quiet = saved.clone();
     quiet
@@ -60,6 +66,7 @@ pub fn read_secret_line(fd: BorrowedFd<'_>, limit: usize) -> std::io::Result<Ter
     quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
     tcsetattr(fd, OptionalActions::Now, &quiet)?;
     let _restore = Restore { fd, saved };
+    prompt();
     let mut line = Zeroizing::new(Vec::with_capacity(limit + 1));
     let mut byte = Zeroizing::new([0u8; 1]);
     loop {

@@ -189,3 +189,33 @@ fn a_region_aws_does_not_have_is_a_warning_naming_the_closest() {
         out.stdout
     );
 }
+
+#[test]
+fn a_govcloud_device_with_no_region_configured_is_signed_for_govcloud_s_iam_region() {
+    let bed = Bed::with(|c| {
+        c.state = c
+            .state
+            .clone()
+            .with_partition(testbed::iam_local::Partition::AwsUsGov);
+    });
+    let seed = bed.seed_file.to_str().unwrap().to_string();
+    let out = bed.run(bed.command().args([
+        "-v",
+        "resync",
+        "--no-wait",
+        "--seed-file",
+        &seed,
+        "--serial-number",
+        "arn:aws-us-gov:iam::123456789012:mfa/alice",
+        "--endpoint-url",
+        &bed.url(),
+    ]));
+    out.assert_exit(0)
+        .assert_stderr("signing for IAM's region in the serial's partition");
+    let log = bed.log();
+    assert!(!log.is_empty());
+    for entry in &log {
+        assert_eq!(entry.region, "us-gov-west-1", "{entry:?}");
+    }
+    assert_eq!(bed.resync_requests()[0].status, 200);
+}

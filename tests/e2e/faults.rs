@@ -195,9 +195,10 @@ fn an_endpoint_that_is_down_exits_7_before_any_code_is_read() {
             .arg(&bed.seed_file),
     );
     out.assert_exit(7)
-        .assert_stderr("error: GetCallerIdentity: could not reach the endpoint (")
+        .assert_stderr("error: GetCallerIdentity: could not connect to the endpoint (")
         .assert_stderr("Connection refused")
-        .assert_stderr("\n  hint: check the network, the endpoint (--endpoint-url) and the region, then run again");
+        .assert_stderr(&format!("the endpoint URL was \"http://127.0.0.1:{closed}/\""))
+        .assert_stderr("\n  hint: no connection opened, so AWS never saw a pair: check the network, the endpoint URL above (--endpoint-url, the region), then run again");
     assert!(
         !out.stderr.contains("Code 1 read"),
         "the caller's identity is asked before any code is read\n{}",

@@ -209,3 +209,84 @@ fn codes_prints_code_1_before_the_wait_so_the_console_can_start() {
     assert!(child.wait().unwrap().success());
     assert_eq!(printed_codes(&rest), [bed.code_at(c + 1)]);
 }
+
+#[test]
+fn progress_speaks_in_clock_time_and_a_batch_says_which_windows_it_uses() {
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap().to_string();
+    let out = bed.resync(&["--no-wait", "--seed-file", &seed]);
+    out.assert_exit(0);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Code 1 read (window "))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(line.ends_with(" UTC)."), "{line}");
+    assert!(line.contains('–') && line.contains(':'), "{line}");
+    // One row, no wait: the windows it uses, in words, and "1 row".
+    let batch = bed.dir.path().join("one.csv");
+    crate::util::write_private(
+        &batch,
+        &format!(
+            "user,serial,source,seed_file\nalice,{},seed,{seed}\n",
+            testbed::iam_local::DEMO_SERIAL
+        ),
+    );
+    let next = bed.resync(&["--batch", batch.to_str().unwrap(), "--no-wait"]);
+    // The first run used this window's code, so this one may be refused; the words are the point.
+    assert!(
+        next.stderr
+            .contains("1 row, codes of the previous and current windows."),
+        "{}",
+        next.stderr
+    );
+}
+
+#[test]
+fn the_man_page_has_examples_and_exit_status_and_names_no_missing_page() {
+    let bed = Bed::new();
+    let out = bed.run(bed.command().arg("man"));
+    out.assert_exit(0);
+    for section in [".SH COMMANDS", ".SH EXAMPLES", ".SH \"EXIT STATUS\""] {
+        assert!(out.stdout.contains(section), "{section}");
+    }
+    assert!(!out.stdout.contains("mfa\\-resync\\-resync(1)"));
+    assert!(out.stdout.contains(".TP\n130\n"), "every exit code");
+}
+
+#[test]
+fn an_oath_password_typed_at_the_terminal_is_not_echoed() {
+    use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
+    let _readers = crate::util::readers();
+    let bed = Bed::new();
+    let password = "correct horse battery";
+    let config = CardConfig::new(78901234)
+        .with_credential(CredentialConfig::totp(
+            Some("Amazon Web Services"),
+            "alice@123456789012",
+            &bed.seed,
+        ))
+        .with_password(password);
+    let _card = crate::util::Card::insert(config, 0);
+    wait_for_margin(Duration::from_secs(5));
+    let c = counter_now();
+    // Typed once the prompt is up (it is, well within the second: the key is opened locally).
+    let (code, transcript) = at_terminal(
+        &bed,
+        &["codes", "--no-wait"],
+        &[(Duration::from_secs(2), password.to_string())],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    assert!(
+        transcript.contains("OATH password for YubiKey 78901234: "),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains(password),
+        "the password was echoed: {transcript}"
+    );
+    assert_eq!(
+        printed_codes(&transcript),
+        [bed.code_at(c - 1), bed.code_at(c)]
+    );
+}

@@ -1,0 +1,25 @@
+//! The profiles of the AWS config files that name an MFA device (`mfa_serial`), read as the AWS
+//! CLI reads them, without credentials or network: so that `devices --accounts` can say which
+//! credential on a key each profile would use.
+
+use aws_config::profile::ProfileFileLoadError;
+
+/// Every profile with an `mfa_serial`, as `(profile, mfa_serial)`, sorted by name.
+pub async fn mfa_serials() -> Vec<(String, String)> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let env = aws_types::os_shim_internal::Env::real();
+    let loaded: Result<_, ProfileFileLoadError> =
+        aws_config::profile::load(&fs, &env, &Default::default(), None).await;
+    let Ok(set) = loaded else {
+        return Vec::new();
+    };
+    let mut serials: Vec<(String, String)> = set
+        .profiles()
+        .filter_map(|name| {
+            let serial = set.get_profile(name)?.get("mfa_serial")?;
+            Some((name.to_string(), serial.to_string()))
+        })
+        .collect();
+    serials.sort();
+    serials
+}
