@@ -119,7 +119,7 @@ impl StationArgs {
             accounts: self.accounts,
             max_keys: self.max_keys,
             once: self.once,
-            output: self.output.map(super::OutputArg::format),
+            output: self.output.map(super::StationOutputArg::format),
             audit_log: self.audit_log,
             aws: self.aws.choice(),
         }

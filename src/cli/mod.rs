@@ -20,7 +20,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
 pub use args::{
-    AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, TimingArgs,
+    AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, StationOutputArg,
+    TimingArgs,
 };
 
 /// What `resync --help` ends with: the commonest forms, as a person types them.
@@ -157,7 +158,7 @@ pub struct StationArgs {
     pub aws: AwsArgs,
     /// The format of the events [default: text at a terminal, JSON lines otherwise].
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
-    pub output: Option<OutputArg>,
+    pub output: Option<StationOutputArg>,
     /// Append one JSON line per submission to FILE (host, operator, key serial, user, serial, attempt, counters, result, request id; never codes).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub audit_log: Option<PathBuf>,

@@ -35,7 +35,7 @@ use super::{Redact, compare, dir};
 use crate::util::Bed;
 
 /// The corpus never shrinks by accident: removing a case means lowering this on purpose.
-const AT_LEAST: usize = 111;
+const AT_LEAST: usize = 139;
 
 /// `NAME.toml`.
 #[derive(Debug, Deserialize)]

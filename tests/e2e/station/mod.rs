@@ -372,3 +372,47 @@ fn a_locked_key_without_the_password_is_reported_and_the_station_goes_on() {
     assert!(!out.all().contains("desk-secret"));
     assert!(bed.resync_requests().is_empty());
 }
+
+#[test]
+fn accounts_other_than_the_callers_are_refused_before_any_key_is_served() {
+    let bed = Bed::new();
+    let out = bed.run(&mut StationRun::command(
+        &bed,
+        &["--accounts", "123456789012,999999999999"],
+    ));
+    out.assert_exit(2).assert_stderr(
+        "error: --accounts: 999999999999 is not the account of the station's credentials (123456789012); IAM resyncs devices only in the caller's own account",
+    );
+    let actions: Vec<String> = bed.log().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["GetCallerIdentity"]);
+}
+
+#[test]
+fn past_max_keys_a_key_waits_its_turn_and_is_served_in_a_later_window() {
+    let _readers = readers();
+    let (bed, bob, _carol) = desk();
+    let station = StationRun::start(&bed, &["--max-keys", "1"]);
+    let a = Plug::new(
+        key(
+            12345678,
+            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
+        ),
+        0,
+    );
+    let b = Plug::new(key(22222222, &[("bob@123456789012", &bob)]), 1);
+    wait_for_margin(Duration::from_secs(10));
+    a.insert();
+    station.wait_events("Code1Read", 1, Duration::from_secs(10));
+    b.insert();
+    let queued = &station.wait_events("KeyQueued", 1, Duration::from_secs(10))[0];
+    assert_eq!(queued["Reader"], READER_1);
+    let results = station.wait_events("Result", 2, A_WINDOW + A_WINDOW);
+    let (ra, rb) = (result_of(&results, 12345678), result_of(&results, 22222222));
+    assert_eq!(ra["Result"], "resynced", "{ra:#}");
+    assert_eq!(rb["Result"], "resynced", "{rb:#}");
+    assert!(
+        counters(&rb).0 > counters(&ra).0,
+        "one at a time: {ra:#} then {rb:#}"
+    );
+    station.interrupt(Duration::from_secs(10)).assert_exit(130);
+}
