@@ -76,6 +76,19 @@ pub enum StationEvent<'a> {
         /// When code 2's window opens (server time since the epoch).
         code2_at: Duration,
     },
+    /// Code 2 was read: the pair goes to AWS now.
+    Submitting {
+        /// The reader.
+        reader: &'a str,
+        /// The key's serial.
+        key: Option<u32>,
+        /// The IAM user.
+        user: &'a str,
+        /// The IAM device.
+        serial: &'a str,
+        /// The pair's counters.
+        counters: (u64, u64),
+    },
     /// The final word on a key or one of its credentials.
     Result(&'a KeyResult),
     /// The card left a reader.
@@ -218,6 +231,10 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
             )
         }
         StationEvent::Stopped { reason } => format!("Station stopped: {reason}."),
+        StationEvent::Submitting { key, user, .. } => {
+            let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
+            format!("{key} {user}: sending the pair to AWS.")
+        }
         StationEvent::Code1Read { .. } | StationEvent::Result(_) => return None,
     })
 }
@@ -248,6 +265,16 @@ fn event_json(event: &StationEvent<'_>, at: Duration) -> Value {
             "Event": "Code1Read", "Reader": reader, "Key": key, "UserName": user,
             "SerialNumber": serial, "Counter": counter, "Code2At": rfc3339_millis(*code2_at),
             "Code2AtClock": utc_time_of_day(*code2_at),
+        }),
+        StationEvent::Submitting {
+            reader,
+            key,
+            user,
+            serial,
+            counters,
+        } => json!({
+            "Event": "Submitting", "Reader": reader, "Key": key, "UserName": user,
+            "SerialNumber": serial, "Counters": [counters.0, counters.1],
         }),
         StationEvent::Result(r) => {
             let (result, attempts, request_id, exit, error) = match &r.result {

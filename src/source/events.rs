@@ -243,6 +243,13 @@ impl Watch {
                     self.sync_readers(&mut states, &mut watched)?;
                     continue;
                 }
+                // pcscd gone while the call blocked: the client library answers a broken
+                // connection to the daemon with SCARD_F_COMM_ERROR.
+                Err(pcsc::Error::CommError) => {
+                    return Err(DeviceError::PcscdUnavailable {
+                        detail: "the connection to pcscd broke while watching the readers".into(),
+                    });
+                }
                 Err(e) => return Err(pcsc_error(e.into())),
             }
             let mut readers_changed = false;

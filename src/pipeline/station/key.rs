@@ -282,8 +282,8 @@ impl Station<'_> {
         let events = self.reporter.clone();
         let (reader, key_serial) = (served.reader.to_string(), served.key);
         let (who, what) = (target.user.to_string(), target.serial.to_string());
-        let observer = Box::new(move |progress: Progress| {
-            if let Progress::Code1Read { counter, code2_due } = progress {
+        let observer = Box::new(move |progress: Progress| match progress {
+            Progress::Code1Read { counter, code2_due } => {
                 events.station(&StationEvent::Code1Read {
                     reader: &reader,
                     key: key_serial,
@@ -291,6 +291,15 @@ impl Station<'_> {
                     serial: &what,
                     counter,
                     code2_at: code2_due,
+                });
+            }
+            Progress::Code2Read { counter } => {
+                events.station(&StationEvent::Submitting {
+                    reader: &reader,
+                    key: key_serial,
+                    user: &who,
+                    serial: &what,
+                    counters: (counter.saturating_sub(1), counter),
                 });
             }
         });

@@ -142,7 +142,11 @@ impl StationRun {
     /// `mfa-resync station --endpoint-url URL ARGS…` as the help desk's admin, JSON events unless
     /// `args` say otherwise; waits until it is ready.
     pub fn start(bed: &Bed, args: &[&str]) -> StationRun {
-        let mut cmd = StationRun::command(bed, args);
+        StationRun::start_command(&mut StationRun::command(bed, args))
+    }
+
+    /// Starts a prepared [`StationRun::command`] and waits until it is ready.
+    pub fn start_command(cmd: &mut Command) -> StationRun {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -416,3 +416,25 @@ fn past_max_keys_a_key_waits_its_turn_and_is_served_in_a_later_window() {
     );
     station.interrupt(Duration::from_secs(10)).assert_exit(130);
 }
+
+#[test]
+fn a_station_whose_pcscd_goes_away_exits_3_saying_so() {
+    // A pcscd of its own (as the faults module's), not the shared one: no readers' turn needed.
+    let bed = Bed::new();
+    let mut pcscd = crate::faults::PrivatePcscd::start();
+    let mut cmd = StationRun::command(&bed, &[]);
+    cmd.env("PCSCLITE_CSOCK_NAME", pcscd.socket());
+    let station = StationRun::start_command(&mut cmd);
+    std::thread::sleep(Duration::from_millis(300));
+    pcscd.stop();
+    let out = station.finish(Duration::from_secs(10));
+    out.assert_exit(3)
+        .assert_stderr("error: pcscd, the smart-card daemon, is not running")
+        .assert_stderr("hint: start it: `sudo systemctl start pcscd.socket`");
+    assert!(
+        out.stdout.contains("\"Event\":\"Stopped\""),
+        "{}",
+        out.stdout
+    );
+    assert!(bed.resync_requests().is_empty());
+}
