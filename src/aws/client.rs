@@ -152,6 +152,15 @@ impl Aws {
         if let Some(url) = endpoint_url {
             iam = iam.endpoint_url(url);
             sts = sts.endpoint_url(url);
+            // A plaintext endpoint (a local one: others are refused) needs no TLS, so these two
+            // clients do without the system's certificates, which the default client reads (some
+            // 300 files, several milliseconds) before its first request. Credential providers keep
+            // the default client: an SSO token still goes over TLS.
+            if url.starts_with("http://") {
+                let plain = aws_smithy_http_client::Builder::new().build_http();
+                iam = iam.http_client(plain.clone());
+                sts = sts.http_client(plain);
+            }
         }
         Aws {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
@@ -236,8 +245,9 @@ fn ca_bundle(
     })
 }
 
-/// The SDK's own HTTPS client (rustls, aws-lc), trusting the system's roots and the bundle's
-/// certificates: what a TLS-inspecting proxy needs. The file is read, capped and checked here, so
+/// The SDK's own HTTPS client (rustls, aws-lc), trusting the bundle's certificates: what a
+/// TLS-inspecting proxy needs. As with the AWS CLI (`AWS_CA_BUNDLE` is botocore's `verify`), the
+/// bundle replaces the system's store rather than adding to it. The file is read, capped and checked here, so
 /// that a wrong path is bad input before any request rather than a TLS failure after one.
 fn https_client_trusting(
     bundle: &CaBundle,
@@ -256,7 +266,7 @@ fn https_client_trusting(
     {
         return Err(problem("holds no PEM certificate".into()));
     }
-    let trust = tls::TrustStore::default().with_pem_certificate(pem.to_vec());
+    let trust = tls::TrustStore::empty().with_pem_certificate(pem.to_vec());
     let context = tls::TlsContext::builder()
         .with_trust_store(trust)
         .build()

@@ -107,7 +107,7 @@ pub struct AwsArgs {
     /// Allow an http:// endpoint on another host (the codes then cross the network unencrypted).
     #[arg(long)]
     pub allow_insecure_endpoint: bool,
-    /// PEM certificates to trust besides the system's, for a TLS-inspecting proxy [env: AWS_CA_BUNDLE; else the profile's ca_bundle].
+    /// PEM certificates to trust instead of the system's, e.g. a TLS-inspecting proxy's CA, as the AWS CLI takes them [env: AWS_CA_BUNDLE; else the profile's ca_bundle].
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
     /// Seconds one attempt may wait for AWS's answer.

@@ -29,7 +29,7 @@ pub struct AwsOptions {
     pub ca_bundle: Option<CaBundle>,
 }
 
-/// A file of PEM certificates to trust besides the system's, and where it was named.
+/// A file of PEM certificates to trust instead of the system's, and where it was named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaBundle {
     /// The file.
