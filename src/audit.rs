@@ -2,9 +2,10 @@
 //! of an enrolment (`create`, `put` per key, `enable`, `deactivate` and `delete` of a replaced
 //! device, `rollback` per step undone).
 //!
-//! Each line says who did what to which device and how it ended: time, step, operator (the caller's
-//! ARN), user, serial, source, device serial, result, AWS request id. Never a code, a seed or a
-//! password.
+//! Each line says who did what to which device, from where and how it ended: time, step, host (the
+//! machine's name, so a desk's station is told from another), operator (the caller's ARN), user,
+//! serial, source, device serial, attempt, the time-step counters of the pair sent (so that a pair
+//! is seen never to be reused), result, AWS request id. Never a code, a seed or a password.
 //! Lines are appended with `O_APPEND` (so concurrent desks sharing a file do not interleave within a
 //! line) and each is flushed to disk with fsync before the tool goes on: an audit trail that loses
 //! its last line on a crash is not one.
@@ -34,6 +35,7 @@ use crate::request::{Field, InputError};
 pub struct AuditLog {
     file: File,
     path: PathBuf,
+    host: String,
     failure: Option<String>,
 }
 
@@ -54,6 +56,8 @@ pub struct Attempt<'a> {
     pub device_serial: Option<&'a str>,
     /// The attempt's number (1-based).
     pub attempt: u32,
+    /// The counters of the pair sent, when the host chose them (RFC 6238 time steps).
+    pub counters: Option<(u64, u64)>,
     /// `resynced`, or the error's code/class.
     pub result: &'a str,
     /// AWS's request id, when a response came.
@@ -113,6 +117,7 @@ impl AuditLog {
         Ok(AuditLog {
             file,
             path: path.to_path_buf(),
+            host: host_name(),
             failure: None,
         })
     }
@@ -166,12 +171,14 @@ impl AuditLog {
         let line = json!({
             "time": rfc3339(now.as_secs()),
             "step": attempt.step.unwrap_or("resync"),
+            "host": self.host,
             "operator": attempt.operator,
             "user": attempt.user,
             "serial": attempt.serial,
             "source": attempt.source,
             "device_serial": attempt.device_serial,
             "attempt": attempt.attempt,
+            "counters": attempt.counters.map(|(a, b)| [a, b]),
             "result": attempt.result,
             "request_id": attempt.request_id,
         });
@@ -198,6 +205,14 @@ impl AuditLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The machine's name (uname(2) `nodename`), as `hostname` prints it.
+pub fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn open_error(path: &Path, e: &std::io::Error) -> InputError {
@@ -260,6 +275,7 @@ mod tests {
                 serial: "GAHT12345678",
                 source: "seed",
                 attempt: n,
+                counters: Some((100, 101)),
                 result: "resynced",
                 ..Default::default()
             })
@@ -272,6 +288,9 @@ mod tests {
             .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1]["attempt"], 2);
+        assert_eq!(lines[1]["counters"], serde_json::json!([100, 101]));
+        assert_eq!(lines[1]["host"], host_name());
+        assert!(!host_name().is_empty());
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600

@@ -116,6 +116,16 @@ pub enum Error {
         /// The highest exit code among them.
         exit: Exit,
     },
+    /// Keys served by `station --once` failed (their lines already say why).
+    #[error("{failed} of {total} key results failed")]
+    Station {
+        /// Results that failed.
+        failed: usize,
+        /// All results.
+        total: usize,
+        /// The highest exit code among them.
+        exit: Exit,
+    },
     /// The resync went through, but its audit line could not be written.
     #[error("the audit log {} could not be written ({problem}); {outcome}", path.display())]
     AuditLog {
@@ -232,7 +242,9 @@ impl Error {
             Error::Device(_) => Exit::Device,
             Error::Interrupted(_) => Exit::Interrupted,
             Error::AuditLog { .. } => Exit::AuditFailed,
-            Error::Doctor { exit, .. } | Error::Batch { exit, .. } => *exit,
+            Error::Doctor { exit, .. }
+            | Error::Batch { exit, .. }
+            | Error::Station { exit, .. } => *exit,
             Error::Enroll { cause, rollback } => {
                 if rollback.complete() {
                     cause.exit()
@@ -272,6 +284,10 @@ impl Error {
             Error::Doctor { .. } => Some("see the fix lines above".into()),
             Error::AuditLog { .. } => Some(
                 "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
+            ),
+            Error::Station { .. } => Some(
+                "each ✘ line (or Result event) says why; put the key back in to serve it again"
+                    .into(),
             ),
             Error::Batch { .. } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"

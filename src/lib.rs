@@ -134,6 +134,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             let reporter = Reporter::new(request.output.format, request.output.quiet);
             runtime()?.block_on(commands::resync::run(request, &reporter))
         }
+        Command::Station(args) => {
+            let request = args.into_request()?;
+            let format = request.format(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+            let reporter = Reporter::new(format, false);
+            runtime()?.block_on(commands::station::run(request, &reporter))
+        }
         Command::Codes(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);

@@ -248,10 +248,18 @@ impl Planner {
 
     /// Records that `pair` went out: none of its counters will be planned again.
     pub fn record_sent(&mut self, pair: Pair) {
-        self.last_sent = Some(
-            self.last_sent
-                .map_or(pair.second(), |l| l.max(pair.second())),
-        );
+        self.record_used(pair.second());
+    }
+
+    /// The highest counter of the pairs recorded as sent (or used).
+    pub fn last_sent(&self) -> Option<u64> {
+        self.last_sent
+    }
+
+    /// Records that every counter up to `counter` was used (sent by an earlier run for the same
+    /// device, say): the next pair starts after it.
+    pub fn record_used(&mut self, counter: u64) {
+        self.last_sent = Some(self.last_sent.map_or(counter, |l| l.max(counter)));
     }
 }
 
@@ -344,6 +352,21 @@ mod tests {
         planner.record_sent(retry);
         let again = planner.next_pair(secs(200.0)); // window 6: (5, 6) is fresh
         assert_eq!(again.first, 6);
+    }
+
+    #[test]
+    fn a_counter_used_before_is_never_planned_again() {
+        let mut planner = Planner::new(P, Mode::Wait);
+        // A key served in window 3 (pair 3, 4) and put back during window 4.
+        planner.record_used(4);
+        let pair = planner.next_pair(secs(125.0));
+        assert_eq!((pair.first, pair.second()), (5, 6));
+        assert_eq!(planner.code2_due(pair), secs(180.0));
+        // An older use does not lower the floor.
+        planner.record_used(2);
+        assert_eq!(planner.next_pair(secs(125.0)).first, 5);
+        // Long after, the current window is fresh again.
+        assert_eq!(planner.next_pair(secs(600.0)).first, 20);
     }
 
     #[test]

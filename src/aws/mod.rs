@@ -58,6 +58,15 @@ impl Caller {
     }
 }
 
+/// A virtual MFA device of the caller's account, as `iam:ListVirtualMFADevices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualDevice {
+    /// Its serial number: the ARN `arn:PARTITION:iam::ACCOUNT:mfa/[PATH/]NAME`.
+    pub serial: String,
+    /// The user it is enabled for; `None` while it is not assigned.
+    pub user: Option<String>,
+}
+
 /// What AWS said when it accepted the codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
@@ -222,6 +231,28 @@ impl Aws {
             );
         }
         Ok(serials)
+    }
+
+    /// Every virtual MFA device of the caller's account, with the user of each assigned one
+    /// (`iam:ListVirtualMFADevices`, AssignmentStatus `Any`, every page). An account-level action:
+    /// AWS's self-service policies grant it to every user (IAM API reference).
+    pub async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, AwsError> {
+        use aws_sdk_iam::types::AssignmentStatusType;
+        let mut devices = Vec::new();
+        let mut pages = self
+            .iam
+            .list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Any)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListVirtualMFADevices", e))?;
+            devices.extend(page.virtual_mfa_devices().iter().map(|d| VirtualDevice {
+                serial: d.serial_number().to_string(),
+                user: d.user().map(|u| u.user_name().to_string()),
+            }));
+        }
+        Ok(devices)
     }
 
     /// The account's aliases (`iam:ListAccountAliases`; an account has at most one).

@@ -482,3 +482,5 @@ fn user_names_come_from_user_arns_only() {
         None
     );
 }
+
+mod virtual_devices;

@@ -127,6 +127,25 @@ pub enum OutputArg {
     Json,
 }
 
+/// The output formats of `station`, whose output is a stream of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StationOutputArg {
+    /// For staff: a status line per step on stderr, a ✔ or ✘ line per key on stdout.
+    Text,
+    /// For programs: one JSON object per event (key inserted, result, key removed…), a line each, on stdout.
+    Json,
+}
+
+impl StationOutputArg {
+    /// The format.
+    pub fn format(self) -> OutputFormat {
+        match self {
+            StationOutputArg::Text => OutputFormat::Text,
+            StationOutputArg::Json => OutputFormat::Json,
+        }
+    }
+}
+
 /// Flags that shape the report.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use super::args::source_choice;
 use super::input_json::{self, JsonInput, pick};
-use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs};
+use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs, StationArgs};
 use crate::request::{
     BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, InputError, ResyncInput,
-    SourceChoice,
+    SourceChoice, StationInput, StationRequest,
 };
 use crate::source::yubikey::Selector;
 
@@ -101,11 +101,28 @@ impl DoctorArgs {
     pub fn into_request(self) -> Result<DoctorRequest, InputError> {
         DoctorRequest::validate(
             self.source.map(Into::into),
+            self.station,
             self.aws.choice(),
             crate::request::Output {
                 format: self.output.format(),
                 quiet: false,
             },
         )
+    }
+}
+
+impl StationArgs {
+    /// The validated request.
+    pub fn into_request(self) -> Result<StationRequest, InputError> {
+        StationInput {
+            readers: self.reader,
+            accounts: self.accounts,
+            max_keys: self.max_keys,
+            once: self.once,
+            output: self.output.map(super::StationOutputArg::format),
+            audit_log: self.audit_log,
+            aws: self.aws.choice(),
+        }
+        .validate()
     }
 }

@@ -21,7 +21,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
 pub use args::{
-    AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, TimingArgs,
+    AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, StationOutputArg,
+    TimingArgs,
 };
 
 /// What `resync --help` ends with: the commonest forms, as a person types them.
@@ -59,6 +60,16 @@ Examples:
     mfa-resync enroll --user-name bob --replace GAHT12345678
   Named after the serial ARN, as aws-vault looks for it:
     mfa-resync enroll --oath-name arn:aws:iam::123456789012:mfa/alice";
+
+/// What `station --help` ends with.
+const STATION_EXAMPLES: &str = "\
+Examples:
+  Every reader, the caller's account, a line per key for the desk and a log for the auditor:
+    mfa-resync station --audit-log ~/desk-audit.jsonl
+  One NFC reader, JSON events for a dashboard:
+    mfa-resync station --reader \"ACS ACR122U PICC Interface 00 00\" --output json
+  A script: the key in the reader now (or the next one inserted), then its exit code:
+    mfa-resync station --once";
 
 fn after(examples: &str, codes: &[Exit]) -> String {
     format!("{examples}\n\n{}", Exit::help_text(codes))
@@ -103,6 +114,9 @@ pub enum Command {
     /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
     Devices(DevicesArgs),
+    /// Resync each YubiKey as it is plugged in or tapped: a help-desk station (Ctrl-C ends it).
+    #[command(after_help = after(STATION_EXAMPLES, &Exit::every()))]
+    Station(StationArgs),
     /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
     Doctor(DoctorArgs),
@@ -124,12 +138,46 @@ pub struct DoctorArgs {
     /// The source you resync from: PC/SC problems fail for yubikey and otp-slot, and only warn for seed and prompt [default: yubikey when one is plugged in].
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub source: Option<SourceArg>,
+    /// Check what a help-desk station needs: pcscd and readers (keys come later), and that the credentials may call iam:ListVirtualMFADevices.
+    #[arg(long, conflicts_with = "source")]
+    pub station: bool,
     /// How to reach AWS.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// The format of the report (text or JSON on stdout).
     #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT", help_heading = "Output")]
     pub output: OutputArg,
+}
+
+/// `mfa-resync station`
+#[derive(Debug, Args)]
+pub struct StationArgs {
+    /// Watch only this PC/SC reader, named in full; repeat for more [default: every reader, and those plugged in later].
+    #[arg(long, value_name = "NAME", help_heading = "Keys")]
+    pub reader: Vec<String>,
+    /// Serve the AWS credentials of these accounts (12-digit ids, comma-separated) [default: the caller's account].
+    #[arg(
+        long,
+        value_name = "ACCOUNT_ID,...",
+        value_delimiter = ',',
+        help_heading = "Keys"
+    )]
+    pub accounts: Vec<String>,
+    /// Keys served at once; more wait their turn [default: 8].
+    #[arg(long, value_name = "N", help_heading = "Keys")]
+    pub max_keys: Option<u32>,
+    /// Serve the keys in the readers (or, with none, the first key inserted), then exit with the exit code of their results.
+    #[arg(long, help_heading = "Keys")]
+    pub once: bool,
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The format of the events [default: text at a terminal, JSON lines otherwise].
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
+    pub output: Option<StationOutputArg>,
+    /// Append one JSON line per submission to FILE (host, operator, key serial, user, serial, attempt, counters, result, request id; never codes).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// `mfa-resync devices`

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod doctor;
 pub mod enroll;
 pub mod resync;
+pub mod station;
 
 /// A single-threaded runtime: everything here waits on the network, a device or the clock, and one
 /// thread keeps start-up and memory small.

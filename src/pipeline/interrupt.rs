@@ -19,7 +19,33 @@ impl Interrupt {
         Interrupt(rx)
     }
 
-    /// An interrupt driven by the returned sender (tests).
+    /// Listens for SIGINT and SIGTERM from now on: a station run by systemd is stopped with
+    /// SIGTERM, and ends as cleanly as at Ctrl-C.
+    pub fn ctrl_c_or_term() -> Self {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        term.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => {
+                    if result.is_err() {
+                        return;
+                    }
+                }
+                () = term => {}
+            }
+            let _ = tx.send(true);
+        });
+        Interrupt(rx)
+    }
+
+    /// An interrupt driven by the returned sender (tests, and each key of a station).
     pub fn manual() -> (watch::Sender<bool>, Self) {
         let (tx, rx) = watch::channel(false);
         (tx, Interrupt(rx))

@@ -11,6 +11,7 @@ pub mod enroll;
 pub mod interrupt;
 pub mod open;
 pub mod reader;
+pub mod station;
 pub mod submit;
 pub mod target;
 
@@ -21,7 +22,7 @@ use std::sync::Mutex;
 
 pub use interrupt::Interrupt;
 pub use open::Opened;
-pub use reader::{PairReader, ReadPair};
+pub use reader::{Observer, PairReader, Progress, ReadPair};
 pub use submit::{Audited, IamResync, Limited, Sent, Submit, send_given, send_with_retries};
 pub use target::{Session, Target};
 
@@ -30,7 +31,7 @@ use crate::error::Error;
 use crate::report::Reporter;
 use crate::request::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::source::yubikey::Step;
-use crate::source::{ClockOwner, Code};
+use crate::source::{ClockOwner, Code, CodeSource};
 use crate::window::{Mode, Skew};
 use submit::AuditEntry;
 
@@ -134,20 +135,21 @@ pub async fn resync(
         "User {} ({}), device {} ({}).",
         target.user, target.user_from, target.serial, target.serial_from
     ));
-    let mut entry = AuditEntry {
-        operator: session.operator(),
-        user: target.user.to_string(),
-        serial: target.serial.to_string(),
-        ..AuditEntry::default()
-    };
-    let base = IamResync {
-        aws: &session.aws,
-        user: &target.user,
-        serial: &target.serial,
-    };
     match job.codes {
         Codes::Given(code1, code2) => {
-            entry.source = "given".into();
+            let entry = AuditEntry {
+                operator: session.operator(),
+                user: target.user.to_string(),
+                serial: target.serial.to_string(),
+                source: "given".into(),
+                device_serial: None,
+                ..AuditEntry::default()
+            };
+            let base = IamResync {
+                aws: &session.aws,
+                user: &target.user,
+                serial: &target.serial,
+            };
             let mut submit = wrappers.wrap(base, entry, reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
@@ -167,27 +169,97 @@ pub async fn resync(
             if let Some(step) = step {
                 tracing::info!(step = step.describe(), "chose the key's credential");
             }
-            let mut reader = PairReader::new(
+            let reading = Reading {
                 source,
-                session.clock(),
-                job.mode,
-                reporter.clone(),
-                interrupt,
-            )
-            .require_digits(IAM_CODE_DIGITS);
-            let info = reader.info().clone();
-            entry.source = info.kind.to_string();
-            entry.device_serial = info.device_serial.clone();
-            let mut submit = wrappers.wrap(base, entry, reporter);
-            let sent = send_with_retries(&mut reader, &mut submit, job.max_attempts).await?;
-            drop(submit);
-            Ok(Resynced {
-                target,
-                source: info.kind.to_string(),
                 step,
-                sent,
-                skew: session.skew,
-            })
+                mode: job.mode,
+                max_attempts: job.max_attempts,
+                after: None,
+                observer: None,
+            };
+            read_and_send(session, target, reading, wrappers, reporter, interrupt)
+                .await
+                .result
         }
+    }
+}
+
+/// A source ready to be read for a target already resolved.
+pub struct Reading {
+    /// The source, its credential chosen.
+    pub source: Box<dyn CodeSource>,
+    /// How the key's credential was chosen, for a key.
+    pub step: Option<Step>,
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// Pairs to try at most.
+    pub max_attempts: u32,
+    /// The highest counter of a pair sent before for this device (a station's earlier run):
+    /// never planned again.
+    pub after: Option<u64>,
+    /// Follows the reads (a station's event stream).
+    pub observer: Option<Observer>,
+}
+
+/// How a reading ended, and the highest counter of the pairs it sent, which the next reading of
+/// the same device must start after.
+#[derive(Debug)]
+pub struct ReadOutcome {
+    /// What came of it.
+    pub result: Result<Resynced, Error>,
+    /// The highest counter sent (or given as [`Reading::after`]).
+    pub last_sent: Option<u64>,
+}
+
+/// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
+/// through `wrappers`: the part of the flow after the target and the credential are known,
+/// shared by every command.
+pub async fn read_and_send(
+    session: &Session,
+    target: Target,
+    reading: Reading,
+    wrappers: Wrappers<'_>,
+    reporter: &Reporter,
+    interrupt: Interrupt,
+) -> ReadOutcome {
+    let mut reader = PairReader::new(
+        reading.source,
+        session.clock(),
+        reading.mode,
+        reporter.clone(),
+        interrupt,
+    )
+    .require_digits(IAM_CODE_DIGITS)
+    .after(reading.after);
+    if let Some(observer) = reading.observer {
+        reader = reader.observed(observer);
+    }
+    let info = reader.info().clone();
+    let entry = AuditEntry {
+        operator: session.operator(),
+        user: target.user.to_string(),
+        serial: target.serial.to_string(),
+        source: info.kind.to_string(),
+        device_serial: info.device_serial.clone(),
+        ..AuditEntry::default()
+    };
+    let base = IamResync {
+        aws: &session.aws,
+        user: &target.user,
+        serial: &target.serial,
+    };
+    let mut submit = wrappers.wrap(base, entry, reporter);
+    let sent = send_with_retries(&mut reader, &mut submit, reading.max_attempts).await;
+    drop(submit);
+    let last_sent = reader.last_sent();
+    ReadOutcome {
+        result: sent.map(|sent| Resynced {
+            target,
+            source: info.kind.to_string(),
+            step: reading.step,
+            sent,
+            skew: session.skew,
+        }),
+        last_sent,
     }
 }

@@ -25,6 +25,26 @@ const DEVICE_WATCHDOG: Duration = Duration::from_secs(40);
 /// How many times a pair may go stale (a device slower than a window) before giving up.
 const MAX_STALE_PAIRS: u32 = 3;
 
+/// What a reader has just done, for a caller that follows it (a station's event stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Code 1 was read; code 2 is due at server time `code2_due`.
+    Code1Read {
+        /// Code 1's counter.
+        counter: u64,
+        /// When code 2's window opens (server time since the epoch).
+        code2_due: Duration,
+    },
+    /// Code 2 was read; the pair goes out next.
+    Code2Read {
+        /// Code 2's counter.
+        counter: u64,
+    },
+}
+
+/// A follower of a reader's progress.
+pub type Observer = Box<dyn Fn(Progress) + Send + Sync>;
+
 /// A pair ready to send.
 #[derive(Debug)]
 pub struct ReadPair {
@@ -48,6 +68,7 @@ pub struct PairReader {
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
+    observer: Option<Observer>,
 }
 
 impl PairReader {
@@ -72,6 +93,34 @@ impl PairReader {
             owner,
             sent_codes: Vec::new(),
             digits: None,
+            observer: None,
+        }
+    }
+
+    /// Never plans a counter at or below `last_sent`: a device a station served before starts
+    /// past the pairs sent for it, so no counter AWS may have seen is sent again. (A counter only
+    /// read, its pair never sent, is no one's but ours: reading it again costs nothing.)
+    pub fn after(mut self, last_sent: Option<u64>) -> Self {
+        if let Some(counter) = last_sent {
+            self.planner.record_used(counter);
+        }
+        self
+    }
+
+    /// Calls `observer` as each code is read.
+    pub fn observed(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The highest counter of a pair sent so far (or given to [`PairReader::after`]).
+    pub fn last_sent(&self) -> Option<u64> {
+        self.planner.last_sent()
+    }
+
+    fn progress(&self, progress: Progress) {
+        if let Some(observer) = &self.observer {
+            observer(progress);
         }
     }
 
@@ -205,9 +254,13 @@ impl PairReader {
             // before the user waits.
             let code1 = self.read(pair.first, None).await?;
             code1_read(&code1, pair.first);
+            let due = self.planner.code2_due(pair);
+            self.progress(Progress::Code1Read {
+                counter: pair.first,
+                code2_due: due,
+            });
             self.reporter
                 .line(format!("Code 1 read (window {}).", self.window(pair.first)));
-            let due = self.planner.code2_due(pair);
             self.wait_until(due, &format!("Code 2 at {}", utc_time_of_day(due)))
                 .await?;
             self.touch_prompt(2);
@@ -220,6 +273,9 @@ impl PairReader {
                     "Code 2 read (window {}).",
                     self.window(pair.second())
                 ));
+                self.progress(Progress::Code2Read {
+                    counter: pair.second(),
+                });
                 return Ok(ReadPair {
                     pair: Some(pair),
                     code1,

@@ -26,6 +26,13 @@ pub type Submitted<'a> = Pin<Box<dyn Future<Output = Result<Receipt, Refused>> +
 pub trait Submit: Send {
     /// Sends `code1` and `code2`.
     fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a>;
+
+    /// The counters of the pair the next [`Submit::submit`] sends, when the host chose them: a
+    /// wrapper that records attempts (the audit log) keeps them; the call itself has no use for
+    /// them.
+    fn counters(&mut self, pair: Option<Pair>) {
+        let _ = pair;
+    }
 }
 
 /// IAM `ResyncMFADevice` for one user's device.
@@ -67,6 +74,7 @@ pub struct Audited<'a, S> {
     log: &'a Mutex<AuditLog>,
     entry: AuditEntry,
     attempts: u32,
+    counters: Option<Pair>,
     reporter: Reporter,
 }
 
@@ -97,12 +105,18 @@ impl<'a, S: Submit> Audited<'a, S> {
             log,
             entry,
             attempts: 0,
+            counters: None,
             reporter,
         }
     }
 }
 
 impl<S: Submit> Submit for Audited<'_, S> {
+    fn counters(&mut self, pair: Option<Pair>) {
+        self.counters = pair;
+        self.inner.counters(pair);
+    }
+
     fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
         Box::pin(async move {
             let result = self.inner.submit(code1, code2).await;
@@ -122,6 +136,7 @@ impl<S: Submit> Submit for Audited<'_, S> {
                 source: &self.entry.source,
                 device_serial: self.entry.device_serial.as_deref(),
                 attempt: self.attempts,
+                counters: self.counters.take().map(|p| (p.first, p.second())),
                 result: &outcome,
                 request_id,
             };
@@ -150,6 +165,10 @@ impl<'a, S: Submit> Limited<'a, S> {
 }
 
 impl<S: Submit> Submit for Limited<'_, S> {
+    fn counters(&mut self, pair: Option<Pair>) {
+        self.inner.counters(pair);
+    }
+
     fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
         Box::pin(async move {
             // A closed semaphore only means no bound is left to keep.
@@ -162,6 +181,10 @@ impl<S: Submit> Submit for Limited<'_, S> {
 impl<S: Submit + ?Sized> Submit for Box<S> {
     fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
         (**self).submit(code1, code2)
+    }
+
+    fn counters(&mut self, pair: Option<Pair>) {
+        (**self).counters(pair);
     }
 }
 
@@ -191,6 +214,7 @@ pub async fn send_with_retries<S: Submit + ?Sized>(
         };
         reader.sent(&read);
         attempts += 1;
+        submit.counters(read.pair);
         match submit.submit(&read.code1, &read.code2).await {
             Ok(receipt) => {
                 return Ok(Sent {

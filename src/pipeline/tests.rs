@@ -235,3 +235,76 @@ async fn ctrl_c_during_the_wait_sends_nothing() {
     assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
     assert!(aws.sent.is_empty());
 }
+
+#[tokio::test]
+async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
+    // A station served this device with (c, c + 1) and the key came back within window c + 1.
+    let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
+    let c = 1_000_000_012 / 30;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let (_tx, interrupt) = Interrupt::manual();
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        Mode::Wait,
+        Reporter::silent(),
+        interrupt,
+    )
+    .after(Some(c + 1))
+    .observed(Box::new(move |p| log.lock().unwrap().push(p)));
+    let mut aws = FakeAws {
+        clock: server.clone(),
+        failures: 0,
+        sent: Vec::new(),
+    };
+    let sent = send_with_retries(&mut reader, &mut aws, 3).await.unwrap();
+    assert_eq!(*reads.lock().unwrap(), vec![c + 2, c + 3]);
+    assert_eq!(sent.pair.map(|p| p.first), Some(c + 2));
+    assert_eq!(reader.last_sent(), Some(c + 3));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            Progress::Code1Read {
+                counter: c + 2,
+                code2_due: Duration::from_secs((c + 3) * 30),
+            },
+            Progress::Code2Read { counter: c + 3 },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_read_cut_short_spends_no_counter() {
+    let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
+    let c = 1_000_000_012 / 30;
+    let (tx, interrupt) = Interrupt::manual();
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        Mode::Wait,
+        Reporter::silent(),
+        interrupt,
+    )
+    .observed(Box::new(move |p| {
+        // The key leaves as soon as code 1 is read: the wait for code 2 is cut short.
+        if matches!(p, Progress::Code1Read { .. }) {
+            let _ = tx.send(true);
+        }
+    }));
+    let mut aws = FakeAws {
+        clock: server.clone(),
+        failures: 0,
+        sent: Vec::new(),
+    };
+    let err = send_with_retries(&mut reader, &mut aws, 3)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    assert!(aws.sent.is_empty());
+    assert_eq!(
+        reader.last_sent(),
+        None,
+        "code 1 of {c} never left: reading it again costs nothing"
+    );
+}

@@ -12,6 +12,7 @@
 pub mod enroll;
 mod progress;
 pub mod results;
+pub mod station;
 pub mod tables;
 pub mod time;
 
@@ -24,6 +25,7 @@ use crate::source::{Notifier, SharedNotifier};
 
 pub use enroll::{EnrollReport, EnrolledKey};
 pub use results::{CodesReport, ResyncReport};
+pub use station::{KeyResult, StationEvent};
 pub use tables::{BatchRowReport, Check, CheckStatus, ListedKey, RowResult};
 
 /// The format of results.
@@ -39,45 +41,71 @@ pub enum OutputFormat {
 /// Writes progress, notices and results in the requested format. Cheap to clone: clones share the
 /// countdown, so a source's notices and the planner's lines never draw over each other.
 #[derive(Debug, Clone)]
-pub struct Reporter(Arc<Inner>);
+pub struct Reporter {
+    inner: Arc<Inner>,
+    /// The countdown: shared by clones, and by [`Reporter::labelled`] ones at a terminal.
+    bar: Arc<Mutex<Option<indicatif::ProgressBar>>>,
+    /// Put before each line (a station's key), when set.
+    label: Option<Arc<str>>,
+}
 
 #[derive(Debug)]
 struct Inner {
     format: OutputFormat,
     quiet: bool,
     terminal: bool,
-    bar: Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Reporter {
     /// A reporter for the given format; progress is drawn as a bar only when stderr is a terminal.
     pub fn new(format: OutputFormat, quiet: bool) -> Self {
-        Reporter(Arc::new(Inner {
-            format,
-            quiet,
-            terminal: std::io::stderr().is_terminal(),
-            bar: Mutex::new(None),
-        }))
+        Reporter {
+            inner: Arc::new(Inner {
+                format,
+                quiet,
+                terminal: std::io::stderr().is_terminal(),
+            }),
+            bar: Arc::default(),
+            label: None,
+        }
     }
 
     /// A reporter that prints nothing but results (tests, rows of a batch).
     pub fn silent() -> Self {
-        Reporter(Arc::new(Inner {
-            format: OutputFormat::Text,
-            quiet: true,
-            terminal: false,
-            bar: Mutex::new(None),
-        }))
+        Reporter {
+            inner: Arc::new(Inner {
+                format: OutputFormat::Text,
+                quiet: true,
+                terminal: false,
+            }),
+            bar: Arc::default(),
+            label: None,
+        }
+    }
+
+    /// This reporter, each of its lines headed by `label` (a station's key, so that the lines of
+    /// keys served together can be told apart). At a terminal the countdown bar stays shared (the
+    /// keys wait for the same boundary); elsewhere each label says its own wait.
+    pub fn labelled(&self, label: impl Into<String>) -> Self {
+        Reporter {
+            inner: Arc::clone(&self.inner),
+            bar: if self.inner.terminal {
+                Arc::clone(&self.bar)
+            } else {
+                Arc::default()
+            },
+            label: Some(Arc::from(label.into())),
+        }
     }
 
     /// The format of results.
     pub fn format(&self) -> OutputFormat {
-        self.0.format
+        self.inner.format
     }
 
     /// Whether success is silent.
     pub fn quiet(&self) -> bool {
-        self.0.quiet
+        self.inner.quiet
     }
 
     /// This reporter as the device layer's notifier.
@@ -87,7 +115,7 @@ impl Reporter {
 
     /// A progress line on stderr (not in quiet mode).
     pub fn line(&self, text: impl AsRef<str>) {
-        if !self.0.quiet {
+        if !self.inner.quiet {
             self.eprintln(text.as_ref());
         }
     }
@@ -100,12 +128,20 @@ impl Reporter {
 
     /// Whether a person may be watching stderr (a prompt is then worth showing even in quiet mode).
     fn person_sees(&self) -> bool {
-        !self.0.quiet || self.0.terminal
+        !self.inner.quiet || self.inner.terminal
     }
 
     fn eprintln(&self, text: &str) {
+        let labelled;
+        let text = match &self.label {
+            Some(label) => {
+                labelled = format!("{label}: {text}");
+                labelled.as_str()
+            }
+            None => text,
+        };
         // Above the bar, if one is drawn, so the line does not tear it.
-        if let Ok(bar) = self.0.bar.lock()
+        if let Ok(bar) = self.bar.lock()
             && let Some(pb) = bar.as_ref()
             && !pb.is_hidden()
         {

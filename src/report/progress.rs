@@ -10,14 +10,14 @@ use super::Reporter;
 impl Reporter {
     /// Starts or updates the countdown to `what`, `left` of `total` to go.
     pub fn countdown(&self, left: Duration, total: Duration, what: &str) {
-        if self.0.quiet {
+        if self.inner.quiet {
             return;
         }
-        let Ok(mut bar) = self.0.bar.lock() else {
+        let Ok(mut bar) = self.bar.lock() else {
             return;
         };
         if bar.is_none() {
-            if self.0.terminal {
+            if self.inner.terminal {
                 let pb = ProgressBar::with_draw_target(
                     Some(total.as_millis() as u64),
                     ProgressDrawTarget::stderr(),
@@ -30,10 +30,14 @@ impl Reporter {
                 pb.set_message(what.to_string());
                 *bar = Some(pb);
             } else {
-                eprintln!(
+                let line = format!(
                     "{what}: waiting {} s for the next window",
                     left.as_secs_f64().ceil() as u64
                 );
+                match &self.label {
+                    Some(label) => eprintln!("{label}: {line}"),
+                    None => eprintln!("{line}"),
+                }
                 *bar = Some(ProgressBar::hidden());
             }
         }
@@ -45,7 +49,7 @@ impl Reporter {
 
     /// Ends the countdown.
     pub fn countdown_done(&self) {
-        if let Ok(mut bar) = self.0.bar.lock()
+        if let Ok(mut bar) = self.bar.lock()
             && let Some(pb) = bar.take()
         {
             pb.finish_and_clear();

@@ -54,6 +54,8 @@ impl DevicesRequest {
 pub struct DoctorRequest {
     /// The source the user means to resync from, if they said (PC/SC matters only for keys).
     pub source: Option<SourceKind>,
+    /// `--station`: what a help-desk station needs (readers, ListVirtualMFADevices).
+    pub station: bool,
     /// How to reach AWS.
     pub aws: AwsOptions,
     /// How to report.
@@ -64,11 +66,13 @@ impl DoctorRequest {
     /// Checks the flags of `doctor`.
     pub fn validate(
         source: Option<SourceKind>,
+        station: bool,
         aws: AwsChoice,
         output: Output,
     ) -> Result<DoctorRequest, InputError> {
         Ok(DoctorRequest {
             source,
+            station,
             aws: aws.validate()?,
             output,
         })

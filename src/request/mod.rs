@@ -5,7 +5,8 @@
 //!
 //! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints;
 //! [`secret_shape`] refuses a seed given where a name belongs, in every free-text field; [`source`],
-//! [`aws`], [`resync`], [`batch`], [`devices`] and [`enroll`] check what each command is given.
+//! [`aws`], [`resync`], [`batch`], [`devices`], [`enroll`] and [`station`] check what each command
+//! is given.
 
 pub mod aws;
 pub mod batch;
@@ -16,6 +17,7 @@ pub mod json_object;
 pub mod resync;
 pub mod secret_shape;
 pub mod source;
+pub mod station;
 pub mod values;
 
 pub use aws::{AwsChoice, AwsOptions, CaBundle};
@@ -26,4 +28,5 @@ pub use field::{Field, InputError, Origin};
 pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
 pub use secret_shape::{looks_like_seed, refuse_seed};
 pub use source::{SourceChoice, SourceKind, SourceSpec};
+pub use station::{StationInput, StationRequest};
 pub use values::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};

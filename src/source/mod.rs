@@ -9,6 +9,7 @@
 
 pub mod backup;
 mod error;
+pub mod events;
 pub mod otp_slot;
 pub mod otpauth;
 pub mod prompt;

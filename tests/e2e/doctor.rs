@@ -222,3 +222,55 @@ fn expired_credentials_fail_the_caller_check() {
         out.stdout
     );
 }
+
+/// `doctor --station` as the help desk's admin.
+fn station_doctor(bed: &Bed) -> crate::util::Output {
+    let mut cmd = bed.command();
+    cmd.env("AWS_ACCESS_KEY_ID", testbed::iam_local::ADMIN_ACCESS_KEY_ID)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            testbed::iam_local::ADMIN_SECRET_ACCESS_KEY,
+        )
+        .args(["doctor", "--station", "--endpoint-url", &bed.url()]);
+    bed.run(&mut cmd)
+}
+
+#[test]
+fn a_station_needs_readers_but_no_key_yet_and_may_list_the_virtual_devices() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let out = station_doctor(&bed);
+    out.assert_exit(0);
+    assert!(line(&out.stdout, "readers").contains("Virtual PCD 00 01"));
+    assert!(
+        line(&out.stdout, "yubikeys").starts_with("ok    yubikeys     none in the readers now"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out.stdout, "virtual mfa")
+            .contains("ListVirtualMFADevices: 1 in the account, 1 enabled for a user"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("mfa devices"), "{}", out.stdout);
+
+    // Credentials that may not list them fail with exit 4 and say what a station needs.
+    let denied = Bed::with(|config| {
+        let state = std::mem::replace(&mut config.state, testbed::iam_local::State::demo(""));
+        config.state = state.deny("admin", "ListVirtualMFADevices");
+    });
+    let out = station_doctor(&denied);
+    out.assert_exit(4);
+    assert!(
+        line(&out.stdout, "virtual mfa").starts_with("fail"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("a station needs iam:ListVirtualMFADevices"),
+        "{}",
+        out.stdout
+    );
+}

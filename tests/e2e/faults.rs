@@ -320,7 +320,7 @@ fn no_touch_within_the_keys_own_timeout_exits_3_and_sends_nothing() {
 /// rewrite and then delete the shared one's pid file. So it runs in a mount namespace of its own
 /// (`unshare --mount`, inside a user namespace when not root) with a private directory bound over
 /// `/run/pcscd`; its clients reach it with `PCSCLITE_CSOCK_NAME=DIR/pcscd.comm`.
-struct PrivatePcscd {
+pub(crate) struct PrivatePcscd {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
@@ -329,7 +329,7 @@ struct PrivatePcscd {
 const PRIVATE_READER: &str = "Private PCD 00 00";
 
 impl PrivatePcscd {
-    fn start() -> PrivatePcscd {
+    pub(crate) fn start() -> PrivatePcscd {
         let dir = tempfile::tempdir().expect("temp dir");
         let run = dir.path().join("run");
         std::fs::create_dir(&run).expect("mkdir");
@@ -393,7 +393,7 @@ exec pcscd --foreground --config "$2""#;
     }
 
     /// `PCSCLITE_CSOCK_NAME` for its clients.
-    fn socket(&self) -> PathBuf {
+    pub(crate) fn socket(&self) -> PathBuf {
         self.dir.path().join("run").join("pcscd.comm")
     }
 
@@ -402,7 +402,7 @@ exec pcscd --foreground --config "$2""#;
     }
 
     /// SIGTERM to our pcscd, by PID, and waits for it to end.
-    fn stop(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
         signal(child.id(), "TERM");
         child.wait().expect("pcscd ends")

@@ -20,6 +20,7 @@ mod pipeline;
 mod readme_journeys;
 mod resync;
 mod secrets;
+mod station;
 mod terminal;
 mod util;
 mod yubikey;

@@ -198,6 +198,17 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
             let audit = std::fs::read_to_string(home.join("mfa-resync.jsonl")).unwrap();
             assert_eq!(audit.lines().count(), 2, "{audit}");
         }
+        "mfa-resync station --once --audit-log /var/log/mfa-resync.jsonl" => {
+            let _readers = readers();
+            let _card = Card::insert(alice_key(), 0);
+            let out = world.run(words, true);
+            out.assert_exit(0);
+            world.accepted(1);
+            let audit =
+                std::fs::read_to_string(world.bed.dir.path().join("mfa-resync.jsonl")).unwrap();
+            assert_eq!(audit.lines().count(), 1, "{audit}");
+            assert!(audit.contains("\"device_serial\":\"10000001\""), "{audit}");
+        }
         "mfa-resync resync --seed-file ~/.config/mfa/seed" => {
             world.run(words, false).assert_exit(0);
             world.accepted(1);

@@ -14,8 +14,15 @@ use crate::request::{AwsOptions, Origin, UserName};
 const SKEW_WARN_SECS: f64 = 2.0;
 const SKEW_FAIL_SECS: f64 = 15.0;
 
-/// The AWS checks, in order; those that depend on a failed one are skipped.
-pub async fn checks(options: &AwsOptions) -> Vec<Check> {
+/// The AWS checks, in order; those that depend on a failed one are skipped. For a station, the
+/// last is whether the credentials may list the account's virtual MFA devices (how a key's
+/// credentials find their devices) instead of the caller's own devices.
+pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
+    let last = if station {
+        "virtual mfa"
+    } else {
+        "mfa devices"
+    };
     let mut checks = Vec::new();
     let aws = match Aws::connect(options).await {
         Ok(aws) => aws,
@@ -28,7 +35,7 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
                 error.exit(),
             ));
             checks.extend(skipped(
-                &["credentials", "region", "caller", "clock", "mfa devices"],
+                &["credentials", "region", "caller", "clock", last],
                 "the AWS configuration did not load",
             ));
             return checks;
@@ -73,10 +80,7 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
                 Exit::Credentials,
             ));
             checks.push(region(&aws));
-            checks.extend(skipped(
-                &["caller", "clock", "mfa devices"],
-                "no usable credentials",
-            ));
+            checks.extend(skipped(&["caller", "clock", last], "no usable credentials"));
             return checks;
         }
     }
@@ -95,13 +99,17 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
                 error.exit(),
             ));
             checks.extend(skipped(
-                &["clock", "mfa devices"],
+                &["clock", last],
                 "AWS did not answer who is calling",
             ));
             return checks;
         }
     };
     checks.push(clock(&aws));
+    if station {
+        checks.push(virtual_devices(&aws).await);
+        return checks;
+    }
     checks.push(
         match caller
             .user_name
@@ -134,6 +142,31 @@ pub async fn checks(options: &AwsOptions) -> Vec<Check> {
         },
     );
     checks
+}
+
+/// Whether the station's credentials may call `iam:ListVirtualMFADevices`, and what it lists.
+async fn virtual_devices(aws: &Aws) -> Check {
+    match aws.virtual_devices().await {
+        Ok(devices) => {
+            let assigned = devices.iter().filter(|d| d.user.is_some()).count();
+            Check::ok(
+                "virtual mfa",
+                format!(
+                    "ListVirtualMFADevices: {} in the account, {assigned} enabled for a user",
+                    devices.len()
+                ),
+            )
+        }
+        Err(e) => {
+            let error = Error::from(e);
+            Check::fail(
+                "virtual mfa",
+                error.to_string(),
+                Some("a station needs iam:ListVirtualMFADevices (to find each key's device) and iam:ResyncMFADevice on the users it serves: ask an administrator".into()),
+                error.exit(),
+            )
+        }
+    }
 }
 
 fn region(aws: &Aws) -> Check {

@@ -31,6 +31,8 @@ pub struct Needs {
     pcsc: bool,
     /// The OTP HID interface: OTP-slot users.
     hid: bool,
+    /// A help-desk station: readers must be there, keys come later.
+    station: bool,
 }
 
 impl From<Option<SourceKind>> for Needs {
@@ -40,20 +42,24 @@ impl From<Option<SourceKind>> for Needs {
             Some(SourceKind::Yubikey) => Needs {
                 pcsc: true,
                 hid: false,
+                station: false,
             },
             Some(SourceKind::OtpSlot) => Needs {
                 pcsc: true,
                 hid: true,
+                station: false,
             },
             Some(SourceKind::Seed | SourceKind::Prompt) => Needs {
                 pcsc: false,
                 hid: false,
+                station: false,
             },
             None => {
                 let plugged = yubikey_on_usb();
                 Needs {
                     pcsc: plugged,
                     hid: false,
+                    station: false,
                 }
             }
         }
@@ -61,6 +67,15 @@ impl From<Option<SourceKind>> for Needs {
 }
 
 impl Needs {
+    /// What `station` needs: pcscd and a reader; keys are plugged in while it runs.
+    pub fn station() -> Needs {
+        Needs {
+            pcsc: true,
+            hid: false,
+            station: true,
+        }
+    }
+
     /// A problem that fails for those who need the thing, and warns the others (saying so).
     fn problem(&self, needed: bool, name: &'static str, detail: String, fix: String) -> Check {
         if needed {
@@ -112,7 +127,11 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
             needs.pcsc,
             "readers",
             "no smart-card reader".into(),
-            "plug in the YubiKey, or connect the NFC reader".into(),
+            if needs.station {
+                "connect the station's NFC reader (or a USB hub for keys); `mfa-resync station` also watches readers plugged in later".into()
+            } else {
+                "plug in the YubiKey, or connect the NFC reader".into()
+            },
         ));
         checks.extend(skipped(&["yubikeys"], "no smart-card reader"));
         return checks;
@@ -123,6 +142,10 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
         .collect();
     checks.push(Check::ok("readers", names.join(", ")));
     checks.push(match yubikey::discover(&Selector::default()) {
+        Ok(keys) if keys.is_empty() && needs.station => Check::ok(
+            "yubikeys",
+            "none in the readers now; a station serves them as they are plugged in",
+        ),
         Ok(keys) if keys.is_empty() => needs.problem(
             needs.pcsc,
             "yubikeys",

@@ -5,8 +5,9 @@
 //! credentials, region, caller, clock and the caller's devices. What a user needs depends on what
 //! they use: PC/SC problems fail only for YubiKey users (`--source yubikey|otp-slot`, or a key
 //! plugged in), and warn otherwise. A check that could not run because an earlier one failed is
-//! shown as skipped, with the reason. Nothing is sent that changes anything, and no secret or code
-//! is read.
+//! shown as skipped, with the reason. `--station` checks what a help-desk station needs instead:
+//! pcscd and a reader (the keys come later), and that the credentials may list the account's
+//! virtual MFA devices. Nothing is sent that changes anything, and no secret or code is read.
 
 mod aws;
 mod device;
@@ -18,9 +19,13 @@ use crate::request::DoctorRequest;
 /// Runs every check and prints the report; fails with the most severe failing area's exit code
 /// (the highest among the failed checks) when any check failed.
 pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Error> {
-    let needs = device::Needs::from(request.source);
+    let needs = if request.station {
+        device::Needs::station()
+    } else {
+        device::Needs::from(request.source)
+    };
     let mut checks = device::checks(needs);
-    checks.extend(aws::checks(&request.aws).await);
+    checks.extend(aws::checks(&request.aws, request.station).await);
     reporter.doctor(&checks);
     let failed = checks
         .iter()

@@ -62,6 +62,7 @@ impl<'a> StepLog<'a> {
             source: "yubikey",
             device_serial,
             attempt: 1,
+            counters: None,
             result,
             request_id,
         };

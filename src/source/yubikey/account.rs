@@ -131,7 +131,7 @@ pub fn alias_could_help(accounts: &[Account], wanted: &Wanted) -> bool {
     }
     totp().any(|a| {
         aws_issued(a)
-            && a.name.split_once('@').is_some_and(|(owner, account)| {
+            && a.name.rsplit_once('@').is_some_and(|(owner, account)| {
                 wanted.owners.iter().any(|o| o == owner)
                     && !wanted.accounts.iter().any(|known| known == account)
             })
@@ -146,7 +146,7 @@ fn aws_issued(a: &Account) -> bool {
 
 fn is_qr_name(a: &Account, wanted: &Wanted) -> bool {
     aws_issued(a)
-        && a.name.split_once('@').is_some_and(|(owner, account)| {
+        && a.name.rsplit_once('@').is_some_and(|(owner, account)| {
             wanted.owners.iter().any(|o| o == owner) && wanted.accounts.iter().any(|y| y == account)
         })
 }
@@ -279,6 +279,20 @@ mod tests {
             Step::Only
         );
         assert!(chosen(&["A:x", "B:y"], &alice()).is_err());
+    }
+
+    #[test]
+    fn an_owner_with_an_at_sign_is_split_at_the_last_one() {
+        // IAM user and device names may hold `@`; an account id or alias never does.
+        let mut wanted = alice();
+        wanted.owners = vec!["alice@example.com".into()];
+        let ids = [
+            "Amazon Web Services:alice@example.com@123456789012",
+            "Example:x",
+        ];
+        assert_eq!(chosen(&ids, &wanted).unwrap().1, Step::QrCode);
+        let accounts = key(&["Amazon Web Services:alice@example.com@corp", "Example:x"]);
+        assert!(alias_could_help(&accounts, &wanted));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Cards that are not YubiKeys, and readers another program holds, are passed over unless the user
 //! named that reader: on a desk station other cards are not ours.
 
-use yubikit::platform::pcsc::PcscSmartCardConnection;
+use yubikit::platform::pcsc::{PcscError, PcscSmartCardConnection};
 
 use super::ykoath::shield;
 use super::{KeyInfo, Selector};
@@ -162,6 +162,12 @@ pub fn wait_for_return(
     }
 }
 
+/// Connects to the card in `reader` and identifies it: what a station does when pcscd reports an
+/// insertion. A card that is not a YubiKey is an error here, since the reader was named.
+pub fn identify_in(reader: &str) -> Result<(KeyInfo, PcscSmartCardConnection), DeviceError> {
+    smartcard::connect(reader).and_then(|conn| identify(reader, conn))
+}
+
 /// Reads the key's serial, firmware and form factor through its management application.
 fn identify(
     reader: &str,
@@ -175,9 +181,23 @@ fn identify(
         .map_err(|_| DeviceError::Malformed {
             what: format!("garbage to the device-information request in {reader}"),
         })?
-        .map_err(|e| DeviceError::NotAYubiKey {
-            reader: reader.to_string(),
-            detail: e.to_string(),
+        .map_err(|e| {
+            // A key pulled mid-identification looks to yubikit like a card that is no YubiKey:
+            // PC/SC says so down the chain, or the command went unanswered, or the reader cannot
+            // power the card up again. A card that is there and answers is another card.
+            if gone(&e)
+                || e.to_string().contains("no status word")
+                || smartcard::connect(reader).is_err()
+            {
+                DeviceError::Removed {
+                    key: format!("the key in {reader}"),
+                }
+            } else {
+                DeviceError::NotAYubiKey {
+                    reader: reader.to_string(),
+                    detail: e.to_string(),
+                }
+            }
         })?;
     let key = KeyInfo {
         reader: reader.to_string(),
@@ -187,4 +207,32 @@ fn identify(
         transport: transport.to_string(),
     };
     Ok((key, conn))
+}
+
+/// Whether PC/SC said, somewhere down `error`'s chain, that the card left (`SCARD_W_REMOVED_CARD`,
+/// `SCARD_E_NO_SMARTCARD`, a reset, the reader gone): a key pulled while it was being identified,
+/// not a card that is no YubiKey.
+fn gone(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(p) = e.downcast_ref::<PcscError>()
+            && (p.is_unavailable()
+                || matches!(
+                    p,
+                    PcscError::Pcsc(pcsc::Error::ResetCard | pcsc::Error::RemovedCard)
+                ))
+        {
+            return true;
+        }
+        if let Some(p) = e.downcast_ref::<pcsc::Error>()
+            && matches!(
+                p,
+                pcsc::Error::ResetCard | pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard
+            )
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }

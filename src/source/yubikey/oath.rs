@@ -4,6 +4,7 @@
 //! [`shield`], so a panic on garbage becomes an error.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use secrecy::ExposeSecret;
 use yubikit::oath::OathSession;
@@ -172,32 +173,71 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
         let label = self.key.label();
         let (chosen, step) = account::choose(&self.accounts, wanted, &label)?;
         let account = chosen.clone();
-        let info = SourceInfo {
-            kind: "yubikey",
-            device_serial: self.key.serial.map(|s| s.to_string()),
-            account: Some(account.display_name()),
-            period: u64::from(account.period),
-            digits: 6,
-            touch: account.touch,
-        };
-        Ok((
-            YubiKeySource {
-                session: self.session,
-                key: self.key,
-                account,
-                info,
-            },
-            step,
-        ))
+        let session = Arc::new(Mutex::new(self.session));
+        Ok((YubiKeySource::new(session, self.key, account), step))
+    }
+
+    /// A source for each of the credentials `ids` (a station resyncs every AWS credential a key
+    /// holds for its accounts): they share the one session, so their reads take turns.
+    pub fn sources(self, ids: &[Vec<u8>]) -> Result<Vec<YubiKeySource<C>>, DeviceError> {
+        let label = self.key.label();
+        let session = Arc::new(Mutex::new(self.session));
+        ids.iter()
+            .map(|id| {
+                let account = self.accounts.iter().find(|a| a.id == *id).ok_or_else(|| {
+                    DeviceError::AccountNotFound {
+                        key: label.clone(),
+                        wanted: String::from_utf8_lossy(id).into_owned(),
+                        available: self.accounts.iter().map(Account::display_name).collect(),
+                    }
+                })?;
+                let account = totp_only(account)?;
+                Ok(YubiKeySource::new(
+                    Arc::clone(&session),
+                    self.key.clone(),
+                    account.clone(),
+                ))
+            })
+            .collect()
+    }
+}
+
+fn totp_only(account: &Account) -> Result<&Account, DeviceError> {
+    if account.totp {
+        Ok(account)
+    } else {
+        Err(DeviceError::NotTotp {
+            account: account.display_name(),
+        })
     }
 }
 
 /// Codes computed by the YubiKey for one account.
 pub struct YubiKeySource<C: SmartCardConnection> {
-    session: OathSession<C>,
+    /// Shared by the sources of one key's credentials.
+    session: Arc<Mutex<OathSession<C>>>,
     key: KeyInfo,
     account: Account,
     info: SourceInfo,
+}
+
+impl<C: SmartCardConnection> YubiKeySource<C> {
+    fn new(session: Arc<Mutex<OathSession<C>>>, key: KeyInfo, account: Account) -> Self {
+        let info = SourceInfo {
+            kind: "yubikey",
+            device_serial: key.serial.map(|s| s.to_string()),
+            account: Some(account.display_name()),
+            period: u64::from(account.period),
+            digits: 6,
+            touch: account.touch,
+        };
+        YubiKeySource {
+            session,
+            key,
+            account,
+            info,
+        }
+    }
 }
 
 impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
@@ -220,8 +260,14 @@ impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
         let label = self.key.label();
+        // A read that failed midway (a panic on garbage) leaves the session as the card left it:
+        // the next command says what is wrong with it.
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         calculate(
-            &mut self.session,
+            &mut session,
             &label,
             &self.account.id,
             self.account.touch,

@@ -264,3 +264,51 @@ fn tlvs_refuse_lengths_past_the_end() {
     assert!(tlvs(&[0x71, 0x83, 0, 0, 1]).is_err());
     assert_eq!(tlv(0x74, &[0; 200])[..3], [0x74, 0x81, 200]);
 }
+
+#[test]
+fn several_credentials_of_one_key_share_its_session() {
+    let config = CardConfig::new(1)
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice@123456789012",
+            SEED,
+        ))
+        .with_credential(CredentialConfig::totp_with_id(
+            "arn:aws:iam::123456789012:mfa/alice-admin",
+            "JBSWY3DPEHPK3PXP",
+        ))
+        .with_credential(CredentialConfig {
+            oath_type: testbed::virtual_yubikey::OathType::Hotp,
+            ..CredentialConfig::totp(Some("Example"), "counter", SEED)
+        });
+    let open_key = || open(ScriptedCard::wrapping(card(config.clone()))).unwrap();
+    let ids: Vec<Vec<u8>> = open_key()
+        .accounts()
+        .iter()
+        .filter(|a| a.totp)
+        .map(|a| a.id.clone())
+        .collect();
+    let mut sources = open_key().sources(&ids).unwrap();
+    assert_eq!(sources.len(), 2);
+    // Each reads its own credential through the one session, in turn.
+    assert_eq!(sources[0].code_at(59 / 30).unwrap().expose(), "287082");
+    let second = sources[1].code_at(59 / 30).unwrap();
+    assert_ne!(second.expose(), "287082");
+    assert_eq!(
+        sources[0].code_at(1_111_111_109 / 30).unwrap().expose(),
+        "081804"
+    );
+    assert_eq!(
+        sources[1].describe().account.as_deref(),
+        Some("arn:aws:iam::123456789012:mfa/alice-admin")
+    );
+    // An HOTP credential or one the key does not hold is refused.
+    let hotp = open_key().accounts()[2].id.clone();
+    assert!(matches!(
+        open_key().sources(&[hotp]),
+        Err(DeviceError::NotTotp { .. })
+    ));
+    assert!(matches!(
+        open_key().sources(&[b"nobody".to_vec()]),
+        Err(DeviceError::AccountNotFound { .. })
+    ));
+}

@@ -42,7 +42,7 @@ use super::{Redact, compare, dir};
 use crate::util::{Bed, Card, readers};
 
 /// The corpus never shrinks by accident: removing a case means lowering this on purpose.
-const AT_LEAST: usize = 141;
+const AT_LEAST: usize = 170;
 
 /// `NAME.toml`.
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,90 @@
+//! `iam:ListVirtualMFADevices` as IAM answers it: each assigned device with its `User`, an
+//! unassigned one without, over two pages (IAM API reference, ListVirtualMFADevices: `IsTruncated`
+//! and `Marker`).
+
+use super::*;
+
+fn page(members: &[(&str, Option<&str>)], marker: Option<&str>) -> HttpResponse {
+    let members: String = members
+        .iter()
+        .map(|(serial, user)| {
+            let user = user.map_or(String::new(), |name| {
+                format!(
+                    "<User><Path>/</Path><UserName>{name}</UserName><UserId>AIDA{}</UserId><Arn>arn:aws:iam::123456789012:user/{name}</Arn><CreateDate>2025-01-01T00:00:00Z</CreateDate></User><EnableDate>2025-01-02T00:00:00Z</EnableDate>",
+                    name.len()
+                )
+            });
+            format!("<member><SerialNumber>{serial}</SerialNumber>{user}</member>")
+        })
+        .collect();
+    let tail = match marker {
+        Some(marker) => format!("<IsTruncated>true</IsTruncated><Marker>{marker}</Marker>"),
+        None => "<IsTruncated>false</IsTruncated>".to_string(),
+    };
+    let body = format!(
+        "<ListVirtualMFADevicesResponse xmlns=\"{IAM_NS}\"><ListVirtualMFADevicesResult><VirtualMFADevices>{members}</VirtualMFADevices>{tail}</ListVirtualMFADevicesResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ListVirtualMFADevicesResponse>"
+    );
+    answer(200, Some("text/xml"), Some("r-1"), &body)
+}
+
+#[tokio::test]
+async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
+    let (client, aws) = replay(
+        vec![
+            page(
+                &[
+                    (SERIAL, Some("alice")),
+                    ("arn:aws:iam::123456789012:mfa/spare", None),
+                ],
+                Some("next"),
+            ),
+            page(
+                &[("arn:aws:iam::123456789012:mfa/desk/bob-key", Some("bob"))],
+                None,
+            ),
+        ],
+        RetryConfig::disabled(),
+    );
+    let devices = aws.virtual_devices().await.expect("listed");
+    assert_eq!(
+        devices,
+        vec![
+            VirtualDevice {
+                serial: SERIAL.into(),
+                user: Some("alice".into())
+            },
+            VirtualDevice {
+                serial: "arn:aws:iam::123456789012:mfa/spare".into(),
+                user: None
+            },
+            VirtualDevice {
+                serial: "arn:aws:iam::123456789012:mfa/desk/bob-key".into(),
+                user: Some("bob".into())
+            },
+        ]
+    );
+    let requests = client.actual_requests().collect::<Vec<_>>();
+    assert_eq!(requests.len(), 2);
+    let second = std::str::from_utf8(requests[1].body().bytes().expect("a body"))
+        .expect("utf-8")
+        .to_string();
+    assert!(second.contains("Marker=next"), "{second}");
+    assert!(second.contains("AssignmentStatus=Any"), "{second}");
+}
+
+#[tokio::test]
+async fn a_denied_listing_is_a_permission_error() {
+    let (_client, aws) = replay(
+        vec![aws_error(
+            Resync,
+            403,
+            "AccessDenied",
+            "not authorized to perform: iam:ListVirtualMFADevices",
+            "r-2",
+        )],
+        RetryConfig::disabled(),
+    );
+    let error = aws.virtual_devices().await.expect_err("denied");
+    assert!(matches!(error, AwsError::AccessDenied { .. }), "{error:?}");
+    assert_eq!(Error::from(error).exit(), Exit::Credentials);
+}

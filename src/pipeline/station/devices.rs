@@ -1,0 +1,274 @@
+//! From a credential's name to its IAM device and user: `iam:ListVirtualMFADevices` lists the
+//! account's virtual devices with the `User` of each assigned one (IAM API reference), so one
+//! listing maps every key of a session. It is kept for the session and listed again when a name
+//! finds no assigned device (a device enabled since), at most once per lookup.
+//!
+//! A name that fits several devices is never guessed at: `alice@ACCOUNT` when a device named
+//! `alice` belongs to bob and alice has one of her own, or a user with two devices.
+
+use crate::aws::{Aws, VirtualDevice};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::request::{Origin, SerialNumber, UserName};
+
+use super::naming::AwsName;
+
+/// Why a credential's name maps to no device the station can resync.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// No virtual device of that name or user.
+    #[error("IAM has no virtual MFA device named {owner} or of user {owner} in account {account}")]
+    NoOwner {
+        /// Before the `@`.
+        owner: String,
+        /// After it.
+        account: String,
+    },
+    /// No virtual device with that serial.
+    #[error("IAM has no virtual MFA device {serial}")]
+    NoSerial {
+        /// The ARN.
+        serial: String,
+    },
+    /// The device exists but is enabled for nobody: there is nothing to resync.
+    #[error("{serial} is not enabled for any user")]
+    Unassigned {
+        /// The ARN.
+        serial: String,
+    },
+    /// Several devices fit the name.
+    #[error("{owner}@{account} could be any of {}", serials.join(", "))]
+    Several {
+        /// Before the `@`.
+        owner: String,
+        /// After it.
+        account: String,
+        /// The devices it fits.
+        serials: Vec<String>,
+    },
+    /// IAM answered a user or serial it would not itself accept.
+    #[error("ListVirtualMFADevices answered {what}")]
+    Malformed {
+        /// What was odd.
+        what: String,
+    },
+}
+
+impl MapError {
+    /// The exit code a single run would have had.
+    pub fn exit(&self) -> Exit {
+        match self {
+            MapError::NoOwner { .. } | MapError::NoSerial { .. } | MapError::Unassigned { .. } => {
+                Exit::NoSuchEntity
+            }
+            MapError::Several { .. } => Exit::Device,
+            MapError::Malformed { .. } => Exit::ServiceFailure,
+        }
+    }
+}
+
+/// What a lookup in one listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The device and its user.
+    Found {
+        /// The user it is enabled for.
+        user: String,
+        /// Its ARN.
+        serial: String,
+    },
+    /// Not there, or not assigned: worth listing again.
+    Missing(MapError),
+    /// Final: several devices fit.
+    Ambiguous(MapError),
+}
+
+/// Looks `name` up in `devices`: a serial ARN names its device; `OWNER@…` the assigned devices
+/// named OWNER or enabled for user OWNER (the account was matched before).
+pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
+    match name {
+        AwsName::Serial(serial) => match devices.iter().find(|d| d.serial == serial.as_str()) {
+            Some(VirtualDevice {
+                user: Some(user), ..
+            }) => Lookup::Found {
+                user: user.clone(),
+                serial: serial.to_string(),
+            },
+            Some(_) => Lookup::Missing(MapError::Unassigned {
+                serial: serial.to_string(),
+            }),
+            None => Lookup::Missing(MapError::NoSerial {
+                serial: serial.to_string(),
+            }),
+        },
+        AwsName::Owner { owner, account } => {
+            let named = |d: &&VirtualDevice| device_name(&d.serial) == Some(owner.as_str());
+            let fits: Vec<&VirtualDevice> = devices
+                .iter()
+                .filter(|d| named(d) || d.user.as_deref() == Some(owner.as_str()))
+                .collect();
+            let assigned: Vec<&VirtualDevice> =
+                fits.iter().copied().filter(|d| d.user.is_some()).collect();
+            match assigned.as_slice() {
+                [one] => Lookup::Found {
+                    user: one.user.clone().unwrap_or_default(),
+                    serial: one.serial.clone(),
+                },
+                [] => Lookup::Missing(match fits.first() {
+                    Some(unassigned) => MapError::Unassigned {
+                        serial: unassigned.serial.clone(),
+                    },
+                    None => MapError::NoOwner {
+                        owner: owner.clone(),
+                        account: account.clone(),
+                    },
+                }),
+                several => Lookup::Ambiguous(MapError::Several {
+                    owner: owner.clone(),
+                    account: account.clone(),
+                    serials: several.iter().map(|d| d.serial.clone()).collect(),
+                }),
+            }
+        }
+    }
+}
+
+/// `arn:…:mfa/[path/]NAME` → NAME.
+fn device_name(serial: &str) -> Option<&str> {
+    let (prefix, rest) = serial.split_once(":mfa/")?;
+    prefix.starts_with("arn:").then_some(())?;
+    rest.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
+/// The session's listing of the account's virtual devices.
+#[derive(Debug, Default)]
+pub struct DeviceMap {
+    listed: tokio::sync::Mutex<Option<Vec<VirtualDevice>>>,
+}
+
+impl DeviceMap {
+    /// The user and device `name` stands for; the listing is made (or made again, on a miss) here.
+    pub async fn target(
+        &self,
+        aws: &Aws,
+        name: &AwsName,
+    ) -> Result<Result<(UserName, SerialNumber), MapError>, Error> {
+        // Held across the listing, so that keys inserted together list once.
+        let mut listed = self.listed.lock().await;
+        let mut fresh = false;
+        if listed.is_none() {
+            *listed = Some(aws.virtual_devices().await?);
+            fresh = true;
+        }
+        let mut found = lookup(listed.as_deref().unwrap_or_default(), name);
+        if let (Lookup::Missing(_), false) = (&found, fresh) {
+            tracing::info!("a credential's device is not in the listing; listing again");
+            *listed = Some(aws.virtual_devices().await?);
+            found = lookup(listed.as_deref().unwrap_or_default(), name);
+        }
+        Ok(match found {
+            Lookup::Found { user, serial } => {
+                match (
+                    UserName::parse(&user, Origin::Flag),
+                    SerialNumber::parse(&serial, Origin::Flag),
+                ) {
+                    (Ok(user), Ok(serial)) => Ok((user, serial)),
+                    _ => Err(MapError::Malformed {
+                        what: "a user or serial number IAM itself would not accept".into(),
+                    }),
+                }
+            }
+            Lookup::Missing(e) | Lookup::Ambiguous(e) => Err(e),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(serial: &str, user: Option<&str>) -> VirtualDevice {
+        VirtualDevice {
+            serial: format!("arn:aws:iam::123456789012:mfa/{serial}"),
+            user: user.map(str::to_string),
+        }
+    }
+
+    fn owner(owner: &str) -> AwsName {
+        AwsName::Owner {
+            owner: owner.into(),
+            account: "123456789012".into(),
+        }
+    }
+
+    fn serial(name: &str) -> AwsName {
+        AwsName::Serial(
+            SerialNumber::parse(
+                &format!("arn:aws:iam::123456789012:mfa/{name}"),
+                Origin::Flag,
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn names_map_to_the_device_and_its_user() {
+        let devices = [
+            device("alice", Some("alice")),
+            device("desk/bob-key", Some("bob")),
+            device("spare", None),
+        ];
+        let found = |name: &AwsName| match lookup(&devices, name) {
+            Lookup::Found { user, serial } => (user, serial),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(found(&owner("alice")).0, "alice");
+        assert_eq!(
+            found(&owner("bob-key")),
+            (
+                "bob".into(),
+                "arn:aws:iam::123456789012:mfa/desk/bob-key".into()
+            ),
+            "the device's name, as the QR code has it"
+        );
+        assert_eq!(
+            found(&owner("bob")).0,
+            "bob",
+            "the user's name, as older flows"
+        );
+        assert_eq!(found(&serial("desk/bob-key")).0, "bob");
+    }
+
+    #[test]
+    fn misses_are_worth_a_second_listing_and_ambiguity_is_not() {
+        let devices = [
+            device("alice", Some("bob")),
+            device("alice-key", Some("alice")),
+            device("spare", None),
+        ];
+        assert!(matches!(
+            lookup(&devices, &owner("alice")),
+            Lookup::Ambiguous(MapError::Several { ref serials, .. }) if serials.len() == 2
+        ));
+        assert!(matches!(
+            lookup(&devices, &owner("carol")),
+            Lookup::Missing(MapError::NoOwner { .. })
+        ));
+        assert!(matches!(
+            lookup(&devices, &owner("spare")),
+            Lookup::Missing(MapError::Unassigned { .. })
+        ));
+        assert!(matches!(
+            lookup(&devices, &serial("spare")),
+            Lookup::Missing(MapError::Unassigned { .. })
+        ));
+        assert!(matches!(
+            lookup(&devices, &serial("nobody")),
+            Lookup::Missing(MapError::NoSerial { .. })
+        ));
+        assert_eq!(
+            MapError::NoSerial { serial: "s".into() }.exit(),
+            Exit::NoSuchEntity
+        );
+    }
+}

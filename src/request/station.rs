@@ -1,0 +1,303 @@
+//! A validated `station`: which readers to watch, which accounts' credentials to serve, how many
+//! keys at once, and how to report and audit. Checked before any I/O; whether a named reader
+//! exists is checked against the readers there are ([`StationRequest::check_readers`]) before the
+//! station asks AWS anything.
+
+use std::path::PathBuf;
+
+use super::aws::{AwsChoice, AwsOptions};
+use super::field::{Field, InputError};
+use super::resync::audit_log_path;
+use super::secret_shape::{name_hint, refuse_seed};
+use crate::report::OutputFormat;
+
+/// Keys served at once by default: as many `ResyncMFADevice` requests as a `--batch` keeps in
+/// flight, so that a full hub does not look like a burst to IAM's throttling.
+pub const DEFAULT_MAX_KEYS: u32 = 8;
+
+/// The most keys a station serves at once: each key in service holds a PC/SC connection and,
+/// while a code is read, a thread.
+pub const MAX_KEYS: u32 = 64;
+
+/// `station` as given, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct StationInput {
+    /// `--reader`, each time it is given.
+    pub readers: Vec<String>,
+    /// `--accounts`, each account id as given.
+    pub accounts: Vec<String>,
+    /// `--max-keys`
+    pub max_keys: Option<u32>,
+    /// `--once`
+    pub once: bool,
+    /// `--output`, when given (else text at a terminal, JSON events elsewhere).
+    pub output: Option<OutputFormat>,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+    /// The AWS flags.
+    pub aws: AwsChoice,
+}
+
+/// A validated `station`.
+#[derive(Debug, Clone)]
+pub struct StationRequest {
+    /// The readers to watch; every reader (and those plugged in later) when empty.
+    pub readers: Vec<String>,
+    /// The accounts whose credentials are served; the caller's when empty.
+    pub accounts: Vec<String>,
+    /// Keys served at once; more wait their turn.
+    pub max_keys: u32,
+    /// Serve the keys present, or the first key inserted, then exit with its exit code.
+    pub once: bool,
+    /// `--output`, when given.
+    pub output: Option<OutputFormat>,
+    /// `--audit-log`
+    pub audit_log: Option<PathBuf>,
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+}
+
+impl StationInput {
+    /// Checks every flag, before any I/O.
+    pub fn validate(self) -> Result<StationRequest, InputError> {
+        let mut readers: Vec<String> = Vec::new();
+        for name in self.readers {
+            check_reader(&name)?;
+            if !readers.contains(&name) {
+                readers.push(name);
+            }
+        }
+        let mut accounts: Vec<String> = Vec::new();
+        for account in self.accounts {
+            check_account(&account)?;
+            if !accounts.contains(&account) {
+                accounts.push(account);
+            }
+        }
+        let max_keys = self.max_keys.unwrap_or(DEFAULT_MAX_KEYS);
+        if !(1..=MAX_KEYS).contains(&max_keys) {
+            return Err(InputError::invalid(
+                Field::flag("--max-keys"),
+                format!("is {max_keys}; a station serves 1 to {MAX_KEYS} keys at once"),
+                format!(
+                    "give a number from 1 to {MAX_KEYS} (default {DEFAULT_MAX_KEYS}); keys past it wait their turn"
+                ),
+            ));
+        }
+        Ok(StationRequest {
+            readers,
+            accounts,
+            max_keys,
+            once: self.once,
+            output: self.output,
+            audit_log: audit_log_path(self.audit_log)?,
+            aws: self.aws.validate()?,
+        })
+    }
+}
+
+impl StationRequest {
+    /// The format of the events: `--output`, else text when a person watches stdout and JSON
+    /// lines when a program reads it (a dashboard, a SIEM, the journal).
+    pub fn format(&self, stdout_is_terminal: bool) -> OutputFormat {
+        self.output.unwrap_or(if stdout_is_terminal {
+            OutputFormat::Text
+        } else {
+            OutputFormat::Json
+        })
+    }
+
+    /// Refuses a `--reader` that names none of `available`, naming those there are.
+    pub fn check_readers(&self, available: &[String]) -> Result<(), InputError> {
+        for name in &self.readers {
+            if !available.contains(name) {
+                let there = if available.is_empty() {
+                    "there is no reader at all".to_string()
+                } else {
+                    format!("the readers are: {}", available.join(", "))
+                };
+                return Err(InputError::invalid(
+                    Field::flag("--reader"),
+                    format!("no reader is named {name:?}; {there}"),
+                    "name the reader in full, as `mfa-resync devices` shows it, or drop --reader to watch every reader",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StationRequest {
+    /// The accounts to serve, once the caller's is known: `--accounts`, each of which must be the
+    /// caller's (IAM acts on devices of the caller's own account only), else the caller's.
+    pub fn served_accounts(&self, caller_account: &str) -> Result<Vec<String>, InputError> {
+        if let Some(other) = self.accounts.iter().find(|a| *a != caller_account) {
+            return Err(InputError::invalid(
+                Field::flag("--accounts"),
+                format!(
+                    "{other} is not the account of the station's credentials ({caller_account}); IAM resyncs devices only in the caller's own account"
+                ),
+                "run one station per account, each with that account's credentials (--profile), or drop --accounts",
+            ));
+        }
+        Ok(vec![caller_account.to_string()])
+    }
+}
+
+fn check_reader(name: &str) -> Result<(), InputError> {
+    refuse_seed(
+        Field::flag("--reader"),
+        name,
+        &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
+    )?;
+    if name.trim().is_empty() || name.contains('\0') {
+        return Err(InputError::invalid(
+            Field::flag("--reader"),
+            "is empty",
+            "name the reader in full, as `mfa-resync devices` shows it",
+        ));
+    }
+    Ok(())
+}
+
+/// An AWS account id: exactly 12 ASCII digits (IAM's ARNs and `sts:GetCallerIdentity` write it so,
+/// leading zeros included). An alias is not taken: the key's credentials are matched by id first.
+fn check_account(account: &str) -> Result<(), InputError> {
+    refuse_seed(
+        Field::flag("--accounts"),
+        account,
+        &name_hint("--accounts takes 12-digit account ids, separated by commas"),
+    )?;
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    let shown: String = account.chars().take(24).collect();
+    Err(InputError::invalid(
+        Field::flag("--accounts"),
+        format!("{shown:?} is not an account id (12 digits)"),
+        "give account ids as IAM writes them, 12 digits with any leading zeros, separated by commas (e.g. --accounts 012345678901)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> StationInput {
+        StationInput {
+            aws: AwsChoice {
+                read_timeout_secs: 15,
+                connect_timeout_secs: 5,
+                ..AwsChoice::default()
+            },
+            ..StationInput::default()
+        }
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        let ok = StationInput {
+            accounts: vec!["012345678901".into(), "012345678901".into()],
+            ..input()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.accounts, ["012345678901"], "given twice, served once");
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "",
+            " 123456789012",
+        ] {
+            let err = StationInput {
+                accounts: vec![bad.into()],
+                ..input()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(err.to_string().starts_with("--accounts: "), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn max_keys_is_at_least_one_and_bounded() {
+        assert_eq!(input().validate().unwrap().max_keys, DEFAULT_MAX_KEYS);
+        for bad in [0, MAX_KEYS + 1] {
+            let err = StationInput {
+                max_keys: Some(bad),
+                ..input()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(err.to_string().contains("--max-keys: is"), "{err}");
+        }
+    }
+
+    #[test]
+    fn readers_are_checked_against_those_there_are() {
+        let request = StationInput {
+            readers: vec!["Virtual PCD 00 00".into(), "ACS ACR122U".into()],
+            ..input()
+        }
+        .validate()
+        .unwrap();
+        let there = ["Virtual PCD 00 00".to_string(), "Virtual PCD 00 01".into()];
+        let err = request.check_readers(&there).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--reader: no reader is named \"ACS ACR122U\"; the readers are: Virtual PCD 00 00, Virtual PCD 00 01"
+        );
+        assert!(request.check_readers(&[]).is_err());
+        assert!(
+            StationInput {
+                readers: vec![" ".into()],
+                ..input()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn only_the_callers_account_can_be_served() {
+        let mine = StationInput {
+            accounts: vec!["123456789012".into()],
+            ..input()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            mine.served_accounts("123456789012").unwrap(),
+            ["123456789012"]
+        );
+        let err = mine.served_accounts("999999999999").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--accounts: 123456789012 is not the account"),
+            "{err}"
+        );
+        assert_eq!(
+            input()
+                .validate()
+                .unwrap()
+                .served_accounts("999999999999")
+                .unwrap(),
+            ["999999999999"]
+        );
+    }
+
+    #[test]
+    fn the_format_follows_the_terminal_unless_given() {
+        let request = input().validate().unwrap();
+        assert_eq!(request.format(true), OutputFormat::Text);
+        assert_eq!(request.format(false), OutputFormat::Json);
+        let text = StationInput {
+            output: Some(OutputFormat::Text),
+            ..input()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(text.format(false), OutputFormat::Text);
+    }
+}

@@ -1,0 +1,421 @@
+//! Reader events, as pcscd reports them: a card going into a reader or leaving it, a reader
+//! appearing or going away. A station waits on these instead of polling.
+//!
+//! One thread blocks in `SCardGetStatusChange` (pcsc-lite's API reference) with no timeout, over
+//! the readers watched and the pseudo-reader `\\?PnP?\Notification`, which changes when a reader is
+//! plugged in or out; idle, it costs no CPU. Each reader's state carries an event counter in its
+//! upper 16 bits that pcscd bumps at every insertion and removal, so a key pulled and put back
+//! between two wake-ups is still seen as a removal and an insertion ([`Tracker`]). The presence
+//! bit is trusted first, the counter only for what the bit cannot show: pcscd marks a card gone as
+//! soon as a command to it fails, and bumps the counter for that removal a poll later (`EMPTY` at
+//! the count of the insertion, then `EMPTY` again at the next), which is no new insertion.
+//! Stopping cancels the blocking call (`SCardCancel`).
+//!
+//! Owns the PC/SC context of the watch and nothing else: it opens no card and knows nothing of
+//! keys, accounts or AWS. What it sees goes to the sink it is handed.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pcsc::{Context, ReaderState, Scope, State};
+
+use super::DeviceError;
+use super::smartcard::pcsc_error;
+
+/// What changed in the readers.
+#[derive(Debug)]
+pub enum ReaderEvent {
+    /// A card went into `reader` (or was in it when the watch began).
+    Inserted {
+        /// The reader, named in full.
+        reader: String,
+    },
+    /// The card in `reader` left it (or the reader went away with it).
+    Removed {
+        /// The reader.
+        reader: String,
+    },
+    /// The cards that were in the readers when the watch began have been reported: what follows
+    /// happens from now on.
+    Ready,
+    /// A reader was plugged in (and is watched from now on).
+    ReaderAdded {
+        /// The reader.
+        reader: String,
+    },
+    /// A reader was unplugged.
+    ReaderGone {
+        /// The reader.
+        reader: String,
+    },
+    /// The watch ended: pcscd went away, or PC/SC failed. No event follows.
+    Ended(DeviceError),
+}
+
+/// What one reader looked like at one wake-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// A card is in it.
+    pub present: bool,
+    /// pcscd's count of insertions and removals in it.
+    pub count: u32,
+}
+
+/// Turns successive looks at each reader into insertions and removals, so that none is lost
+/// between two wake-ups and none is made up: a pure rule, tested without pcscd.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    readers: BTreeMap<String, Seen>,
+}
+
+impl Tracker {
+    /// The events between the last look at `reader` and `now`: a change of the presence bit is
+    /// one insertion or removal; the same presence after two or more steps of the counter is a
+    /// key out and back in (or in and out again) between the looks; one step alone is pcscd
+    /// catching up with a change already seen.
+    pub fn look(&mut self, reader: &str, now: Seen) -> Vec<ReaderEvent> {
+        let inserted = || ReaderEvent::Inserted {
+            reader: reader.to_string(),
+        };
+        let removed = || ReaderEvent::Removed {
+            reader: reader.to_string(),
+        };
+        let Some(before) = self.readers.get(reader).copied() else {
+            self.readers.insert(reader.to_string(), now);
+            return if now.present {
+                vec![inserted()]
+            } else {
+                Vec::new()
+            };
+        };
+        self.readers.insert(reader.to_string(), now);
+        // The counter is 16 bits wide (the upper half of the state word).
+        let steps = now.count.wrapping_sub(before.count) & 0xFFFF;
+        match (before.present, now.present) {
+            (false, true) => vec![inserted()],
+            (true, false) => vec![removed()],
+            (true, true) if steps >= 2 => vec![removed(), inserted()],
+            (false, false) if steps >= 2 => vec![inserted(), removed()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// `reader` went away: its card with it, if it held one.
+    pub fn gone(&mut self, reader: &str) -> Vec<ReaderEvent> {
+        let mut events = Vec::new();
+        if self.readers.remove(reader).is_some_and(|s| s.present) {
+            events.push(ReaderEvent::Removed {
+                reader: reader.to_string(),
+            });
+        }
+        events.push(ReaderEvent::ReaderGone {
+            reader: reader.to_string(),
+        });
+        events
+    }
+}
+
+/// Where a watch sends what it sees.
+pub type Sink = Box<dyn FnMut(ReaderEvent) + Send>;
+
+/// A running watch; stopping it (or dropping it) ends its thread.
+pub struct ReaderWatch {
+    context: Context,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ReaderWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReaderWatch").finish_non_exhaustive()
+    }
+}
+
+impl ReaderWatch {
+    /// Starts watching the readers named in `only` (every reader, when empty, including those
+    /// plugged in later), sending events to `sink` from a thread of its own. The first events
+    /// are the cards already in the readers.
+    pub fn start(only: Vec<String>, sink: Sink) -> Result<ReaderWatch, DeviceError> {
+        let context = Context::establish(Scope::User).map_err(|e| pcsc_error(e.into()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let watch = Watch {
+            context: context.clone(),
+            only,
+            stop: Arc::clone(&stop),
+            sink,
+            tracker: Tracker::default(),
+            started: false,
+        };
+        let thread = std::thread::Builder::new()
+            .name("reader-events".into())
+            .spawn(move || watch.run())
+            .map_err(|e| DeviceError::Transport {
+                detail: format!("cannot start the reader watch: {e}"),
+            })?;
+        Ok(ReaderWatch {
+            context,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Ends the watch: cancels the blocking call (again, should the thread be between two calls
+    /// when the first cancel comes) until the thread has ended.
+    pub fn stop(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !thread.is_finished() && Instant::now() < deadline {
+            let _ = self.context.cancel();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ReaderWatch {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// The watching thread's state.
+struct Watch {
+    context: Context,
+    only: Vec<String>,
+    stop: Arc<AtomicBool>,
+    sink: Sink,
+    tracker: Tracker,
+    /// The first listing is done (readers there from the start are not "added").
+    started: bool,
+}
+
+impl Watch {
+    fn run(mut self) {
+        if let Err(e) = self.watch() {
+            (self.sink)(ReaderEvent::Ended(e));
+        }
+    }
+
+    /// The readers to watch now: those there are, cut down to `only` when it names some.
+    fn readers(&self) -> Result<Vec<String>, DeviceError> {
+        let names = match self.context.list_readers_owned() {
+            Ok(names) => names,
+            Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+            Err(e) => return Err(pcsc_error(e.into())),
+        };
+        Ok(names
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| self.only.is_empty() || self.only.contains(n))
+            .collect())
+    }
+
+    fn watch(&mut self) -> Result<(), DeviceError> {
+        // The pseudo-reader first; then one state per reader, each starting unaware so that the
+        // first call returns at once with the cards already in.
+        let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
+        let mut watched: Vec<String> = Vec::new();
+        self.sync_readers(&mut states, &mut watched)?;
+        let mut ready = false;
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            match self.context.get_status_change(None, &mut states) {
+                Ok(()) => {}
+                Err(pcsc::Error::Cancelled) if self.stop.load(Ordering::SeqCst) => return Ok(()),
+                Err(pcsc::Error::Cancelled | pcsc::Error::Timeout) => continue,
+                // A reader went away between the listing and the call: list again.
+                Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
+                    self.sync_readers(&mut states, &mut watched)?;
+                    continue;
+                }
+                // pcscd gone while the call blocked: the client library answers a broken
+                // connection to the daemon with SCARD_F_COMM_ERROR.
+                Err(pcsc::Error::CommError) => {
+                    return Err(DeviceError::PcscdUnavailable {
+                        detail: "the connection to pcscd broke while watching the readers".into(),
+                    });
+                }
+                Err(e) => return Err(pcsc_error(e.into())),
+            }
+            let mut readers_changed = false;
+            for state in &mut states {
+                let event = state.event_state();
+                if !event.contains(State::CHANGED) {
+                    continue;
+                }
+                state.sync_current_state();
+                let name = state.name().to_string_lossy().into_owned();
+                if state.name() == pcsc::PNP_NOTIFICATION() {
+                    readers_changed = true;
+                    continue;
+                }
+                if event.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
+                    readers_changed = true;
+                    continue;
+                }
+                let seen = Seen {
+                    present: event.contains(State::PRESENT),
+                    count: state.event_count(),
+                };
+                tracing::debug!(reader = %name, state = ?event, count = seen.count, "reader state");
+                for e in self.tracker.look(&name, seen) {
+                    (self.sink)(e);
+                }
+            }
+            if readers_changed {
+                self.sync_readers(&mut states, &mut watched)?;
+            }
+            if !ready {
+                ready = true;
+                (self.sink)(ReaderEvent::Ready);
+            }
+        }
+    }
+
+    /// Brings the watched readers in line with those there are: a new one is watched (and its
+    /// card, if any, reported), a vanished one reported gone.
+    fn sync_readers(
+        &mut self,
+        states: &mut Vec<ReaderState>,
+        watched: &mut Vec<String>,
+    ) -> Result<(), DeviceError> {
+        let now = self.readers()?;
+        let gone: Vec<String> = watched
+            .iter()
+            .filter(|r| !now.contains(r))
+            .cloned()
+            .collect();
+        for reader in &gone {
+            states.retain(|s| s.name().to_string_lossy() != reader.as_str());
+            for e in self.tracker.gone(reader) {
+                (self.sink)(e);
+            }
+        }
+        watched.retain(|r| now.contains(r));
+        let first = !self.started;
+        self.started = true;
+        for reader in now {
+            if watched.contains(&reader) {
+                continue;
+            }
+            let Ok(name) = CString::new(reader.clone()) else {
+                continue;
+            };
+            states.push(ReaderState::new(name, State::UNAWARE));
+            watched.push(reader.clone());
+            if !first {
+                (self.sink)(ReaderEvent::ReaderAdded { reader });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(present: bool, count: u32) -> Seen {
+        Seen { present, count }
+    }
+
+    fn names(events: &[ReaderEvent]) -> Vec<&'static str> {
+        events
+            .iter()
+            .map(|e| match e {
+                ReaderEvent::Inserted { .. } => "in",
+                ReaderEvent::Removed { .. } => "out",
+                ReaderEvent::ReaderAdded { .. } => "added",
+                ReaderEvent::ReaderGone { .. } => "gone",
+                ReaderEvent::Ready => "ready",
+                ReaderEvent::Ended(_) => "ended",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_insertion_and_removal_is_reported_once() {
+        let mut t = Tracker::default();
+        assert_eq!(names(&t.look("R", seen(false, 0))), Vec::<&str>::new());
+        assert_eq!(names(&t.look("R", seen(true, 1))), ["in"]);
+        assert_eq!(
+            names(&t.look("R", seen(true, 1))),
+            Vec::<&str>::new(),
+            "a key that stays in is not inserted again"
+        );
+        assert_eq!(names(&t.look("R", seen(false, 2))), ["out"]);
+        assert_eq!(
+            names(&t.look("S", seen(true, 7))),
+            ["in"],
+            "in at the start"
+        );
+    }
+
+    #[test]
+    fn a_removal_counted_late_is_not_a_new_insertion() {
+        // As pcscd published a key that left at its first command, then the next key:
+        // PRESENT 199, EMPTY 199 (the failed command), EMPTY 200 (the poll), PRESENT 201.
+        let mut t = Tracker::default();
+        t.look("R", seen(false, 198));
+        assert_eq!(names(&t.look("R", seen(true, 199))), ["in"]);
+        assert_eq!(names(&t.look("R", seen(false, 199))), ["out"]);
+        assert_eq!(names(&t.look("R", seen(false, 200))), Vec::<&str>::new());
+        assert_eq!(names(&t.look("R", seen(true, 201))), ["in"]);
+        // The counter wraps at 16 bits.
+        t.look("W", seen(true, 0xFFFF));
+        assert_eq!(names(&t.look("W", seen(true, 1))), ["out", "in"]);
+        // Without a counter, the presence bit.
+        t.look("Z", seen(false, 0));
+        assert_eq!(names(&t.look("Z", seen(true, 0))), ["in"]);
+        assert_eq!(names(&t.look("Z", seen(false, 0))), ["out"]);
+        // In and out three times, ending in: served once.
+        t.look("Y", seen(false, 10));
+        assert_eq!(names(&t.look("Y", seen(true, 15))), ["in"]);
+    }
+
+    #[test]
+    fn a_change_between_two_looks_is_not_lost() {
+        let mut t = Tracker::default();
+        t.look("R", seen(true, 1));
+        assert_eq!(
+            names(&t.look("R", seen(true, 3))),
+            ["out", "in"],
+            "pulled and put back"
+        );
+        assert_eq!(names(&t.look("R", seen(false, 4))), ["out"]);
+        assert_eq!(
+            names(&t.look("R", seen(false, 6))),
+            ["in", "out"],
+            "in and out again"
+        );
+    }
+
+    #[test]
+    fn a_reader_unplugged_takes_its_card_with_it() {
+        let mut t = Tracker::default();
+        t.look("R", seen(true, 1));
+        assert_eq!(names(&t.gone("R")), ["out", "gone"]);
+        t.look("S", seen(false, 0));
+        assert_eq!(names(&t.gone("S")), ["gone"]);
+        assert_eq!(
+            names(&t.look("R", seen(true, 1))),
+            ["in"],
+            "back, with a key"
+        );
+    }
+}
