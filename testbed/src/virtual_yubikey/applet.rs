@@ -15,9 +15,9 @@ use super::apdu::{
     SW_SECURITY_STATUS_NOT_SATISFIED, SW_WRONG_DATA,
 };
 use super::config::{CardConfig, CredentialConfig, HashAlgorithm, OathType, TouchPolicy};
-use super::crypto;
 use super::error::Error;
 use super::tlv;
+use super::{crypto, entropy};
 
 /// YKOATH instruction bytes.
 pub mod ins {
@@ -168,7 +168,7 @@ impl OathApplet {
                 .ok()
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .ok_or_else(|| Error::InvalidConfig("salt must be 8 bytes of hex".into()))?,
-            None => crypto::random::<8>(),
+            None => entropy::random::<8>(),
         };
         let access_key = match (&config.password, &config.access_key) {
             (Some(_), Some(_)) => {
@@ -330,7 +330,7 @@ impl OathApplet {
         tlv::push(&mut data, tag::VERSION, &self.version);
         tlv::push(&mut data, tag::NAME, &self.salt);
         if let Some(key) = &self.access_key {
-            let challenge = crypto::random::<8>();
+            let challenge = entropy::random::<8>();
             self.challenge = Some(challenge);
             tlv::push(&mut data, tag::CHALLENGE, &challenge);
             tlv::push(&mut data, tag::ALGORITHM, &[key.algorithm.code()]);
@@ -482,7 +482,7 @@ impl OathApplet {
         self.credentials.clear();
         self.access_key = None;
         self.key_changed = true;
-        self.salt = crypto::random::<8>();
+        self.salt = entropy::random::<8>();
         self.challenge = None;
         self.unlocked = false;
         self.dirty = true;

@@ -1,6 +1,6 @@
 //! The card's arithmetic: HMAC under the credential's hash (RFC 2104), HOTP dynamic truncation
 //! (RFC 4226 §5.3), the YKOATH access key (PBKDF2-HMAC-SHA1, 1000 rounds, 16 bytes, salted with
-//! the SELECT name tag), and random challenges. No state, no I/O beyond the OS random source.
+//! the SELECT name tag). No state, no I/O.
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -50,14 +50,6 @@ pub fn derive_access_key(password: &str, salt: &[u8]) -> [u8; 16] {
     let mut key = [0u8; 16];
     pbkdf2::pbkdf2_hmac::<Sha1>(password.as_bytes(), salt, 1000, &mut key);
     key
-}
-
-/// Fresh random bytes for salts and VALIDATE challenges.
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    // A test card on a machine without an OS random source cannot do anything useful.
-    getrandom::fill(&mut buf).expect("the OS random source is available");
-    buf
 }
 
 #[cfg(test)]

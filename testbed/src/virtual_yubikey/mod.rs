@@ -31,6 +31,7 @@ pub mod connection;
 #[cfg(unix)]
 pub mod control;
 pub mod crypto;
+pub mod entropy;
 mod error;
 pub mod management;
 pub mod otp;

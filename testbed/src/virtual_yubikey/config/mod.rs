@@ -134,7 +134,7 @@ impl CardConfig {
         Self {
             serial,
             version: default_version(),
-            salt: Some(hex::encode(super::crypto::random::<8>())),
+            salt: Some(hex::encode(super::entropy::random::<8>())),
             password: None,
             access_key: None,
             credentials: Vec::new(),
