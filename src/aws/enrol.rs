@@ -1,5 +1,6 @@
-//! The IAM calls of an enrolment: CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice,
-//! DeleteVirtualMFADevice and ListVirtualMFADevices (IAM API reference).
+//! The IAM calls that change an account's devices: CreateVirtualMFADevice, EnableMFADevice,
+//! DeactivateMFADevice and DeleteVirtualMFADevice (IAM API reference). The lists an enrolment
+//! reads (ListMFADevices, ListVirtualMFADevices) are the parent's, shared with resync and station.
 //!
 //! The seed leaves this module only in a zeroizing secret ([`NewDevice::seed`]); the QR code, which
 //! holds it too, is wiped and dropped here. Create and Enable are sent with the SDK's own retries
@@ -10,7 +11,6 @@
 //! as done.
 
 use aws_sdk_iam::operation::RequestId;
-use aws_sdk_iam::types::AssignmentStatusType;
 use aws_smithy_types::retry::RetryConfig;
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
@@ -169,46 +169,5 @@ impl Aws {
             Ok(_) => Ok(Receipt { request_id }),
             Err(e) => Err(refused("DeleteVirtualMFADevice", request_id, e)),
         }
-    }
-
-    /// Every MFA device of the user (`iam:ListMFADevices`), U2F/FIDO keys included.
-    pub async fn mfa_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
-        let mut serials = Vec::new();
-        let mut pages = self
-            .iam
-            .list_mfa_devices()
-            .user_name(user.as_str())
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ListMFADevices", e))?;
-            serials.extend(
-                page.mfa_devices()
-                    .iter()
-                    .map(|d| d.serial_number().to_string()),
-            );
-        }
-        Ok(serials)
-    }
-
-    /// The virtual MFA devices assigned to no one (`iam:ListVirtualMFADevices` with
-    /// `AssignmentStatus=Unassigned`): where a Create whose answer was lost leaves its device.
-    pub async fn unassigned_virtual_devices(&self) -> Result<Vec<String>, AwsError> {
-        let mut serials = Vec::new();
-        let mut pages = self
-            .iam
-            .list_virtual_mfa_devices()
-            .assignment_status(AssignmentStatusType::Unassigned)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ListVirtualMFADevices", e))?;
-            serials.extend(
-                page.virtual_mfa_devices()
-                    .iter()
-                    .map(|d| d.serial_number().to_string()),
-            );
-        }
-        Ok(serials)
     }
 }

@@ -21,6 +21,7 @@ mod wire;
 
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_iam::types::AssignmentStatusType;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::request::{SerialNumber, UserName};
@@ -214,6 +215,14 @@ impl Aws {
 
     /// The serial numbers of the user's TOTP devices (`iam:ListMFADevices`, U2F/FIDO keys left out).
     pub async fn totp_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
+        let mut serials = self.mfa_devices(user).await?;
+        serials.retain(|s| !s.contains(":u2f/"));
+        Ok(serials)
+    }
+
+    /// Every MFA device of the user (`iam:ListMFADevices`, every page), U2F/FIDO keys included:
+    /// what an enrolment must not collide with.
+    pub async fn mfa_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
         let mut serials = Vec::new();
         let mut pages = self
             .iam
@@ -226,8 +235,7 @@ impl Aws {
             serials.extend(
                 page.mfa_devices()
                     .iter()
-                    .map(|d| d.serial_number().to_string())
-                    .filter(|s| !s.contains(":u2f/")),
+                    .map(|d| d.serial_number().to_string()),
             );
         }
         Ok(serials)
@@ -237,16 +245,31 @@ impl Aws {
     /// (`iam:ListVirtualMFADevices`, AssignmentStatus `Any`, every page). An account-level action:
     /// AWS's self-service policies grant it to every user (IAM API reference).
     pub async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, AwsError> {
-        use aws_sdk_iam::types::AssignmentStatusType;
+        self.list_virtual_devices(AssignmentStatusType::Any).await
+    }
+
+    /// The virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
+    /// whose answer was lost leaves its device.
+    pub async fn unassigned_virtual_devices(&self) -> Result<Vec<String>, AwsError> {
+        let devices = self
+            .list_virtual_devices(AssignmentStatusType::Unassigned)
+            .await?;
+        Ok(devices.into_iter().map(|d| d.serial).collect())
+    }
+
+    async fn list_virtual_devices(
+        &self,
+        status: AssignmentStatusType,
+    ) -> Result<Vec<VirtualDevice>, AwsError> {
         let mut devices = Vec::new();
         let mut pages = self
             .iam
             .list_virtual_mfa_devices()
-            .assignment_status(AssignmentStatusType::Any)
+            .assignment_status(status)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ListVirtualMFADevices", e))?;
+            let page = page.map_err(|e| self.failed("ListVirtualMFADevices", e))?;
             devices.extend(page.virtual_mfa_devices().iter().map(|d| VirtualDevice {
                 serial: d.serial_number().to_string(),
                 user: d.user().map(|u| u.user_name().to_string()),

@@ -11,7 +11,7 @@ use super::secret_shape::{name_hint, refuse_seed};
 use crate::source::typed;
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
-fn is_user_name_char(c: char) -> bool {
+pub(crate) fn is_user_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
@@ -20,14 +20,32 @@ fn is_serial_char(c: char) -> bool {
     is_user_name_char(c) || c == '/' || c == ':'
 }
 
-/// Describes the first character outside a class without echoing the whole value.
-fn first_bad_char(value: &str, ok: impl Fn(char) -> bool) -> Option<(usize, char)> {
-    value.chars().enumerate().find(|&(_, c)| !ok(c))
+/// Refuses the first character of `value` outside the class `ok`, naming it and its position but
+/// never echoing the whole value (which may be something pasted by mistake).
+pub(crate) fn refuse_bad_char(
+    field: &Field,
+    value: &str,
+    ok: impl Fn(char) -> bool,
+    hint: impl FnOnce() -> String,
+) -> Result<(), InputError> {
+    match value.chars().enumerate().find(|&(_, c)| !ok(c)) {
+        None => Ok(()),
+        Some((pos, c)) => Err(InputError::invalid(
+            field.clone(),
+            format!(
+                "character {} at position {} is not allowed",
+                describe_char(c),
+                pos + 1
+            ),
+            hint(),
+        )),
+    }
 }
 
-fn describe_char(c: char) -> String {
+/// A character as an error shows it: quoted, or escaped when it is a control or a space.
+pub(crate) fn describe_char(c: char) -> String {
     if c.is_control() || c.is_whitespace() {
-        format!("{:?}", c)
+        format!("{c:?}")
     } else {
         format!("'{c}'")
     }
@@ -65,22 +83,13 @@ impl UserName {
                 "give the user name, not an ARN or a path",
             ));
         }
-        if let Some((pos, c)) = first_bad_char(value, is_user_name_char) {
-            let hint = if value.starts_with("arn:") {
+        refuse_bad_char(&field, value, is_user_name_char, || {
+            if value.starts_with("arn:") {
                 "give the bare user name (the part after ':user/'), not the ARN".to_string()
             } else {
                 "IAM user names use only letters, digits and _+=,.@-".to_string()
-            };
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "character {} at position {} is not allowed",
-                    describe_char(c),
-                    pos + 1
-                ),
-                hint,
-            ));
-        }
+            }
+        })?;
         Ok(UserName(value.to_string()))
     }
 
@@ -141,17 +150,9 @@ impl SerialNumber {
                 "give the token's serial (e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
             ));
         }
-        if let Some((pos, c)) = first_bad_char(value, is_serial_char) {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "character {} at position {} is not allowed",
-                    describe_char(c),
-                    pos + 1
-                ),
-                "serial numbers use only letters, digits and _+=/:,.@-",
-            ));
-        }
+        refuse_bad_char(&field, value, is_serial_char, || {
+            "serial numbers use only letters, digits and _+=/:,.@-".to_string()
+        })?;
         Ok(SerialNumber(value.to_string()))
     }
 

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::request::field::{Field, InputError};
 use crate::request::secret_shape::{name_hint, refuse_seed};
+use crate::request::values::{describe_char, is_user_name_char, refuse_bad_char};
 use crate::source::yubikey::AWS_ISSUER;
 use crate::source::yubikey::ykoath::MAX_ID_BYTES;
 
@@ -28,14 +29,6 @@ const MAX_OATH_ID: usize = MAX_ID_BYTES;
 /// The shortest account an OATH name can end with: an alias has 3 to 63 characters (IAM,
 /// `CreateAccountAlias`), an account id 12.
 const SHORTEST_ACCOUNT_NAME: usize = 3;
-
-fn describe_char(c: char) -> String {
-    if c.is_control() || c.is_whitespace() {
-        format!("{c:?}")
-    } else {
-        format!("'{c}'")
-    }
-}
 
 /// A virtual MFA device's name: 1–226 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,21 +59,9 @@ impl DeviceName {
                 "give a shorter name",
             ));
         }
-        if let Some((pos, c)) = value
-            .chars()
-            .enumerate()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)))
-        {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "character {} at position {} is not allowed",
-                    describe_char(c),
-                    pos + 1
-                ),
-                "device names use only letters, digits and _+=,.@- (a path goes in --path)",
-            ));
-        }
+        refuse_bad_char(&field, value, is_user_name_char, || {
+            "device names use only letters, digits and _+=,.@- (a path goes in --path)".to_string()
+        })?;
         Ok(DeviceName(value.to_string()))
     }
 
@@ -132,21 +113,12 @@ impl IamPath {
                 hint,
             ));
         }
-        if let Some((pos, c)) = value
-            .chars()
-            .enumerate()
-            .find(|&(_, c)| !('\u{21}'..='\u{7F}').contains(&c))
-        {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "character {} at position {} is not allowed",
-                    describe_char(c),
-                    pos + 1
-                ),
-                hint,
-            ));
-        }
+        refuse_bad_char(
+            &field,
+            value,
+            |c| ('\u{21}'..='\u{7F}').contains(&c),
+            || hint.to_string(),
+        )?;
         if !value.starts_with('/') || !value.ends_with('/') || value == "//" {
             return Err(InputError::invalid(
                 field,
