@@ -1,9 +1,12 @@
-//! The README's "Use it" table, run as written against the test bed, so that a README that drifts
+//! The README's "Use it" table (and, in `enrolling`, its "Enrolling keys" table), run as written
+//! against the test bed, so that a README that drifts
 //! from what the tool does fails `scripts/test`. Each row's command is taken from the README itself;
 //! only what stands for the reader's own world is swapped for the test bed's: the YubiKey, the NFC
 //! reader and the hub are virtual keys in vpcd's readers, the seed files, the CSV and the JSON are
 //! written in a temp home, the endpoint comes from `AWS_ENDPOINT_URL`, and the codes `C1`/`C2` are the
 //! token's. A row this file does not know fails, naming the row.
+
+mod enrolling;
 
 use std::io::Write as _;
 use std::process::Command;
@@ -19,11 +22,14 @@ use crate::util::{
 /// The serial of bob's hardware token in the README.
 const TOKEN: &str = "GAHT12345678";
 
-/// The commands of the README's "Use it" table, each with the row's first cell.
-fn rows() -> Vec<(String, String)> {
+/// The commands of the first table under the README's `section` heading, each with the row's first
+/// cell.
+fn rows(section: &str) -> Vec<(String, String)> {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("## Use it").expect("a Use it section");
+    let start = readme
+        .find(&format!("\n{section}\n"))
+        .unwrap_or_else(|| panic!("a {section} section"));
     readme[start..]
         .lines()
         .skip_while(|l| !l.starts_with("| you want"))
@@ -68,6 +74,11 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::with(|_| {})
+    }
+
+    /// As [`World::new`], with the endpoint's state changed first.
+    fn with(change: impl FnOnce(&mut testbed::iam_local::State)) -> World {
         let alice_seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
         let bob_seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".to_string();
         let for_state = bob_seed.clone();
@@ -77,6 +88,7 @@ impl World {
                 .clone()
                 .with_user("bob")
                 .with_hardware_device_for("bob", TOKEN, &for_state);
+            change(&mut c.state);
         });
         let home = bed.dir.path();
         std::fs::create_dir_all(home.join(".config/mfa")).unwrap();
@@ -269,9 +281,14 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
 
 #[test]
 fn every_command_of_the_readme_s_table_does_what_the_row_says() {
-    let rows = rows();
+    let rows = rows("## Use it");
     assert!(rows.len() >= 10, "read the table: {rows:?}");
-    // The rows wait for windows; they run side by side (those with a key take turns on the readers).
+    walk_all(&rows, walk);
+}
+
+/// Walks every row side by side (they wait for windows; those with a key take turns on the
+/// readers) and fails naming each row that failed or that has no journey.
+fn walk_all(rows: &[(String, String)], walk: fn(&str, &[String]) -> Result<(), String>) {
     let results: Vec<(String, std::thread::Result<Result<(), String>>)> = std::thread::scope(|s| {
         let handles: Vec<_> = rows
             .iter()
