@@ -24,6 +24,14 @@ pub struct Bed {
     pub seed_file: PathBuf,
 }
 
+/// The ykman programs to check the keys with: Debian's (4.0.9) always, and PyPI's 5.x too when
+/// scripts/setup could install it (`MFA_RESYNC_YKMAN5`).
+pub fn ykmans() -> Vec<String> {
+    std::iter::once("ykman".to_string())
+        .chain(std::env::var("MFA_RESYNC_YKMAN5").ok())
+        .collect()
+}
+
 impl Bed {
     /// The demo account (alice with one virtual device) and a fresh random seed.
     pub fn new() -> Bed {

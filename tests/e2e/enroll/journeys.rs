@@ -150,32 +150,40 @@ fn ykman_lists_the_credential_on_each_key_and_its_code_is_oathtools_on_the_backu
         seed_of(&bed, BOB_SERIAL),
         "the base32 backup is the device's seed"
     );
-    for reader in [READER_0, READER_1] {
-        let list = bed.run(
-            bed.command_for("ykman")
-                .args(["--reader", reader, "oath", "accounts", "list"]),
-        );
-        list.assert_exit(0);
-        assert!(
-            list.stdout.lines().any(|l| l.trim() == BOB_OATH),
-            "ykman lists {BOB_OATH} in {reader}:\n{}",
-            list.stdout
-        );
-        wait_for_margin(Duration::from_secs(3));
-        let code = bed.run(bed.command_for("ykman").args([
-            "--reader",
-            reader,
-            "oath",
-            "accounts",
-            "code",
-            "--single",
-            "bob@123456789012",
-        ]));
-        code.assert_exit(0);
-        let expected = bed.run(bed.command_for("oathtool").args(["--totp", "-b", &seed]));
-        expected.assert_exit(0);
-        assert_eq!(code.stdout.trim(), expected.stdout.trim(), "{reader}");
+    let ykmans = crate::util::ykmans();
+    for ykman in &ykmans {
+        for reader in [READER_0, READER_1] {
+            let list = bed.run(
+                bed.command_for(ykman)
+                    .args(["--reader", reader, "oath", "accounts", "list"]),
+            );
+            list.assert_exit(0);
+            assert!(
+                list.stdout.lines().any(|l| l.trim() == BOB_OATH),
+                "{ykman} lists {BOB_OATH} in {reader}:\n{}",
+                list.stdout
+            );
+            wait_for_margin(Duration::from_secs(3));
+            let code = bed.run(bed.command_for(ykman).args([
+                "--reader",
+                reader,
+                "oath",
+                "accounts",
+                "code",
+                "--single",
+                "bob@123456789012",
+            ]));
+            code.assert_exit(0);
+            let expected = bed.run(bed.command_for("oathtool").args(["--totp", "-b", &seed]));
+            expected.assert_exit(0);
+            assert_eq!(
+                code.stdout.trim(),
+                expected.stdout.trim(),
+                "{ykman} in {reader}"
+            );
+        }
     }
+    eprintln!("checked with: {}", ykmans.join(", "));
 }
 
 #[test]
