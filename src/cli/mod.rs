@@ -83,7 +83,8 @@ fn after(examples: &str, codes: &[Exit]) -> String {
     about,
     long_about = None,
     after_help = format!(
-        "Global options (--output, --profile, --region, --endpoint-url, --cli-read-timeout,\n--cli-connect-timeout) may come before or after the subcommand, as with the AWS CLI.\n\n{}",
+        "{}\n\n{}",
+        globals::help_note(),
         Exit::help_text(&Exit::every())
     )
 )]
