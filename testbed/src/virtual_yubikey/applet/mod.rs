@@ -14,62 +14,14 @@ use super::apdu::{
     Answer, Command, SW_INCORRECT_P1P2, SW_INS_NOT_SUPPORTED, SW_NO_SPACE, SW_NO_SUCH_OBJECT,
     SW_SECURITY_STATUS_NOT_SATISFIED, SW_WRONG_DATA,
 };
-use super::config::{CardConfig, CredentialConfig, HashAlgorithm, OathType, TouchPolicy};
-use super::error::Error;
+use super::config::{HashAlgorithm, OathType, TouchPolicy};
 use super::tlv;
 use super::{crypto, entropy};
 
-/// YKOATH instruction bytes.
-pub mod ins {
-    /// PUT a credential.
-    pub const PUT: u8 = 0x01;
-    /// DELETE a credential.
-    pub const DELETE: u8 = 0x02;
-    /// SET CODE (set or clear the access key).
-    pub const SET_CODE: u8 = 0x03;
-    /// RESET the applet (P1P2 `DEAD`).
-    pub const RESET: u8 = 0x04;
-    /// RENAME a credential (5.3.1+).
-    pub const RENAME: u8 = 0x05;
-    /// LIST credentials.
-    pub const LIST: u8 = 0xA1;
-    /// CALCULATE one code.
-    pub const CALCULATE: u8 = 0xA2;
-    /// VALIDATE (unlock with the access key).
-    pub const VALIDATE: u8 = 0xA3;
-    /// CALCULATE ALL (same INS as SELECT, told apart by P1).
-    pub const CALCULATE_ALL: u8 = 0xA4;
-    /// SEND REMAINING, YKOATH's GET RESPONSE.
-    pub const SEND_REMAINING: u8 = 0xA5;
-}
+mod protocol;
+mod stored;
 
-/// YKOATH tags.
-pub mod tag {
-    /// Credential id; in the SELECT answer, the salt.
-    pub const NAME: u8 = 0x71;
-    /// One LIST entry: type|algorithm byte, then the id.
-    pub const NAME_LIST: u8 = 0x72;
-    /// Key: type|algorithm, digits, secret (PUT) or algorithm, key (SET CODE).
-    pub const KEY: u8 = 0x73;
-    /// Challenge.
-    pub const CHALLENGE: u8 = 0x74;
-    /// Full response: digits, then the whole HMAC.
-    pub const RESPONSE: u8 = 0x75;
-    /// Truncated response: digits, then 4 bytes.
-    pub const TRUNCATED: u8 = 0x76;
-    /// CALCULATE ALL: an HOTP credential, no code.
-    pub const HOTP: u8 = 0x77;
-    /// Property byte (no length).
-    pub const PROPERTY: u8 = 0x78;
-    /// Version (SELECT).
-    pub const VERSION: u8 = 0x79;
-    /// Initial moving factor (HOTP counter).
-    pub const IMF: u8 = 0x7A;
-    /// Algorithm of the access key (SELECT, when a key is set).
-    pub const ALGORITHM: u8 = 0x7B;
-    /// CALCULATE ALL: a touch credential, no code.
-    pub const TOUCH: u8 = 0x7C;
-}
+pub use protocol::{ins, tag};
 
 const PROP_REQUIRE_TOUCH: u8 = 0x02;
 /// Longest credential id YubiKeys store: YKOATH "PUT" gives the name "max 64 bytes" and lists
@@ -160,132 +112,6 @@ impl fmt::Debug for OathApplet {
 }
 
 impl OathApplet {
-    /// Builds the applet from a card description, checking every credential.
-    pub fn from_config(config: &CardConfig) -> Result<Self, Error> {
-        let version = config.version_bytes()?;
-        let salt = match &config.salt {
-            Some(hex_salt) => hex::decode(hex_salt)
-                .ok()
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .ok_or_else(|| Error::InvalidConfig("salt must be 8 bytes of hex".into()))?,
-            None => entropy::random::<8>(),
-        };
-        let access_key = match (&config.password, &config.access_key) {
-            (Some(_), Some(_)) => {
-                return Err(Error::InvalidConfig(
-                    "give a password or an access_key, not both".into(),
-                ));
-            }
-            (Some(password), None) => Some(AccessKey {
-                algorithm: HashAlgorithm::Sha1,
-                key: crypto::derive_access_key(password, &salt).to_vec(),
-            }),
-            (None, Some(hex_key)) => Some(AccessKey {
-                algorithm: HashAlgorithm::Sha1,
-                key: hex::decode(hex_key)
-                    .ok()
-                    .filter(|k| !k.is_empty())
-                    .ok_or_else(|| Error::InvalidConfig("access_key must be hex".into()))?,
-            }),
-            (None, None) => None,
-        };
-        let mut applet = Self {
-            version,
-            salt,
-            access_key,
-            key_changed: false,
-            credentials: Vec::new(),
-            touch: config.touch,
-            challenge: None,
-            unlocked: false,
-            dirty: false,
-        };
-        for cred in &config.credentials {
-            let id = cred.credential_id();
-            let what = String::from_utf8_lossy(&id).into_owned();
-            if cred.name.is_empty() && cred.id.is_none() && cred.id_hex.is_none() {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: needs a name, or an id"
-                )));
-            }
-            if cred.touch && version < TOUCH_SINCE {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: touch needs firmware 4.2.6 or later, not {}",
-                    config.version
-                )));
-            }
-            if cred.algorithm == HashAlgorithm::Sha512 && version < SHA512_SINCE {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: SHA512 needs firmware 4.3.1 or later, not {}",
-                    config.version
-                )));
-            }
-            if id.is_empty() || id.len() > MAX_ID_LEN {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: id must be 1-{MAX_ID_LEN} bytes"
-                )));
-            }
-            if !(6..=8).contains(&cred.digits) {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: digits must be 6, 7 or 8"
-                )));
-            }
-            if cred.oath_type == OathType::Totp && cred.period == 0 {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?}: period must be at least 1 s"
-                )));
-            }
-            if applet.credentials.iter().any(|c| c.id == id) {
-                return Err(Error::InvalidConfig(format!(
-                    "credential {what:?} appears twice"
-                )));
-            }
-            applet.credentials.push(Credential {
-                id,
-                oath_type: cred.oath_type,
-                algorithm: cred.algorithm,
-                digits: cred.digits,
-                key: cred.secret_bytes()?,
-                touch: cred.touch,
-                counter: u64::from(cred.counter),
-            });
-        }
-        if applet.credentials.len() > applet.capacity() {
-            return Err(Error::InvalidConfig(format!(
-                "at most {} credentials fit on firmware {}",
-                applet.capacity(),
-                config.version
-            )));
-        }
-        Ok(applet)
-    }
-
-    /// Writes what hosts may have changed (salt, key, credentials, HOTP counters) back into a
-    /// card description.
-    pub fn write_config(&self, config: &mut CardConfig) {
-        config.salt = Some(hex::encode(self.salt));
-        if self.key_changed {
-            config.password = None;
-            config.access_key = self.access_key.as_ref().map(|k| hex::encode(&k.key));
-        }
-        config.touch = self.touch;
-        config.credentials = self
-            .credentials
-            .iter()
-            .map(|c| {
-                CredentialConfig::from_card(
-                    &c.id,
-                    c.oath_type,
-                    c.algorithm,
-                    c.digits,
-                    &c.key,
-                    c.touch,
-                    u32::try_from(c.counter).unwrap_or(u32::MAX),
-                )
-            })
-            .collect();
-    }
-
     /// YubiKeys hold 32 OATH credentials, 64 from firmware 5.7.
     pub fn capacity(&self) -> usize {
         if self.version >= [5, 7, 0] { 64 } else { 32 }
