@@ -145,7 +145,8 @@ impl ResyncInput {
             .map(|g| AuthCode::parse(&g.value, flags.code2(g.origin)))
             .transpose()?;
         let source = self.source.spec()?;
-        let default_key = self.source.default_yubikey()?;
+        // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
+        let default_key = self.source.default_yubikey();
         let codes = code_plan(code1, code2, source, self.mode, flags, default_key)?;
         let mut aws = self.aws.validate()?;
         aws.partition = serial.as_ref().and_then(SerialNumber::partition);
@@ -181,7 +182,7 @@ fn code_plan(
     source: Option<SourceSpec>,
     mode: Mode,
     flags: CodeFlags,
-    default_key: SourceSpec,
+    default_key: Result<SourceSpec, InputError>,
 ) -> Result<CodePlan, InputError> {
     match (code1, code2, source) {
         (Some(c1), Some(c2), None) => {
@@ -227,7 +228,7 @@ fn code_plan(
         )),
         (None, None, Some(spec)) => Ok(CodePlan::Read(spec)),
         // No codes and no source: the YubiKey that is attached, as DESIGN.md's default.
-        (None, None, None) => Ok(CodePlan::Read(default_key)),
+        (None, None, None) => Ok(CodePlan::Read(default_key?)),
     }
 }
 

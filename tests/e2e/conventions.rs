@@ -219,3 +219,18 @@ fn a_govcloud_device_with_no_region_configured_is_signed_for_govcloud_s_iam_regi
     }
     assert_eq!(bed.resync_requests()[0].status, 200);
 }
+
+#[test]
+fn aws_vault_s_key_variables_do_not_get_in_the_way_of_a_seed_or_given_codes() {
+    // aws-vault users may have them set for every shell; they name a YubiKey, which a seed run
+    // does not read.
+    let bed = Bed::new();
+    let seed = bed.seed_file.to_str().unwrap().to_string();
+    let mut cmd = bed.command();
+    cmd.env("YKMAN_OATH_DEVICE_SERIAL", "not-a-serial")
+        .env("YKMAN_OATH_CREDENTIAL_NAME", "")
+        .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"])
+        .args(["--seed-file", &seed]);
+    bed.run(&mut cmd).assert_exit(0);
+    assert_eq!(bed.resync_requests().len(), 1);
+}
