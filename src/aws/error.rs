@@ -265,7 +265,9 @@ pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Aw
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&err).to_string();
+    // Messages only: `DisplayErrorContext` adds the `Debug` of the raw answer (a new seed, say).
+    let detail: Vec<String> = sources(&err).map(|e| e.to_string()).collect();
+    let detail = detail.join(": ");
     if has_credentials_error(&err) {
         return AwsError::NoCredentials {
             detail: credentials_reason(&err),
@@ -351,7 +353,10 @@ where
             let cause = root_cause(&err);
             // A certificate the endpoint shows that this machine does not trust will not become
             // trusted by waiting: permanent, said at once, with what fixes it behind a proxy.
-            if detail.contains("invalid peer certificate") || detail.contains("InvalidCertificate")
+            // Read, never shown: rustls may name the problem only in its `Debug`.
+            let context = DisplayErrorContext(&err).to_string();
+            if context.contains("invalid peer certificate")
+                || context.contains("InvalidCertificate")
             {
                 return AwsError::Other {
                     code: "TlsCertificate".into(),
@@ -363,7 +368,7 @@ where
             }
             // hyper's connector fails in its `Connect` phase when no connection opened at all
             // (refused, no such host, no route, connect timeout): the request never left.
-            let never_opened = detail.contains("client error (Connect)");
+            let never_opened = context.contains("client error (Connect)");
             let (code, what) = if never_opened {
                 (
                     "Unreachable",

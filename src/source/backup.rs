@@ -54,7 +54,13 @@ pub fn write(
     let seed = String::from_utf8_lossy(seed_base32.expose_secret());
     let seed = Zeroizing::new(seed.into_owned());
     let content = Zeroizing::new(match text {
-        BackupText::Base32 => format!("{}\n", seed.as_str()),
+        // Sized up front: a reallocation would leave a copy of the seed in freed memory.
+        BackupText::Base32 => {
+            let mut line = String::with_capacity(seed.len() + 1);
+            line.push_str(&seed);
+            line.push('\n');
+            line
+        }
         BackupText::Otpauth { label } => otpauth_uri(label, &seed),
     });
     let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32;
@@ -65,11 +71,20 @@ pub fn write(
         .custom_flags(flags)
         .open(path)
         .map_err(|e| fail("cannot be created", &e))?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| fail("cannot be made private", &e))?;
-    file.write_all(content.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| fail("cannot be written", &e))
+    // From here on the file is ours: one left half-written is wiped and removed before the error.
+    let written = file
+        .set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| fail("cannot be made private", &e))
+        .and_then(|()| {
+            file.write_all(content.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| fail("cannot be written", &e))
+        });
+    if written.is_err() {
+        drop(file);
+        let _ = remove(path);
+    }
+    written
 }
 
 /// Overwrites `path` with zeros, syncs it and unlinks it.

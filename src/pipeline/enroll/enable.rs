@@ -13,15 +13,14 @@ use super::undo::Key;
 use crate::aws::{Aws, AwsError, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::pipeline::submit::{AuditEntry, Submit, Submitted};
-use crate::pipeline::{Interrupt, PairReader, Sent, Session, Wrappers, send_with_retries};
+use crate::pipeline::{
+    DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sent, Session, Wrappers, send_with_retries,
+};
 use crate::report::Reporter;
 use crate::request::{IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::source::seed::NewSeed;
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
 use crate::window::{Mode, Period};
-
-/// Pairs an Enable may take: a retry waits for windows past the pair sent before.
-const MAX_ATTEMPTS: u32 = 3;
 
 /// Runs a blocking call on a key off the runtime, racing Ctrl-C (the call itself runs on: a key
 /// waiting for a touch answers when touched or timed out, and whoever uses the key next waits).
@@ -115,8 +114,6 @@ pub struct IamEnable<'a> {
     user: &'a UserName,
     serial: &'a SerialNumber,
     reporter: Reporter,
-    /// Set when a failed answer turned out to have enabled the device.
-    confirmed: Arc<Mutex<bool>>,
     /// Set when a failure's effect could not be checked.
     unclear: Arc<Mutex<bool>>,
 }
@@ -156,7 +153,6 @@ impl Submit for IamEnable<'_> {
                         self.serial,
                         self.user
                     ));
-                    set(&self.confirmed);
                     Ok(crate::aws::Receipt {
                         request_id: refused.request_id,
                     })
@@ -183,8 +179,6 @@ impl Submit for IamEnable<'_> {
 pub struct Enabled {
     /// What was sent and accepted.
     pub sent: Sent,
-    /// A failed answer that ListMFADevices showed had taken effect.
-    pub confirmed_after_failure: bool,
 }
 
 /// Why the Enable failed, and whether the device may be enabled all the same.
@@ -222,25 +216,20 @@ pub async fn enable(
         interrupt.clone(),
     )
     .require_digits(IAM_CODE_DIGITS);
-    let confirmed = Arc::new(Mutex::new(false));
     let unclear = Arc::new(Mutex::new(false));
     let base = IamEnable {
         aws: &session.aws,
         user,
         serial,
         reporter: reporter.clone(),
-        confirmed: Arc::clone(&confirmed),
         unclear: Arc::clone(&unclear),
     };
     let mut submit = wrappers.wrap(base, entry, reporter);
-    let sent = send_with_retries(&mut reader, &mut submit, MAX_ATTEMPTS).await;
+    let sent = send_with_retries(&mut reader, &mut submit, DEFAULT_MAX_ATTEMPTS).await;
     drop(submit);
     let flag = |f: &Mutex<bool>| f.lock().map(|f| *f).unwrap_or(true);
     match sent {
-        Ok(sent) => Ok(Enabled {
-            sent,
-            confirmed_after_failure: flag(&confirmed),
-        }),
+        Ok(sent) => Ok(Enabled { sent }),
         Err(error) => {
             let maybe_enabled = flag(&unclear)
                 || matches!(&error, Error::Aws { source, attempts, .. } if *attempts > 0 && source.is_transient())

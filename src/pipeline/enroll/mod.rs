@@ -97,8 +97,6 @@ pub struct Enrolled {
     pub backup: Option<PathBuf>,
     /// Enable's request id.
     pub request_id: Option<String>,
-    /// Enable answered a failure, but the device was enabled.
-    pub confirmed_after_failure: bool,
     /// The replacement, when one was asked for.
     pub replaced: Option<Replaced>,
 }
@@ -340,15 +338,17 @@ async fn act(
                 label: plan.oath_name.to_string(),
             },
         };
-        undo.push(Undo::BackupFile {
-            path: file.path.clone(),
-        });
+        // A write that fails leaves no file (it cleans up after itself), and a path that someone
+        // else took since the request was checked is theirs: the undo is pushed once the file is ours.
         backup::write(&file.path, &seed_text, &text).map_err(|e| {
             crate::error::Error::from(crate::request::InputError::usage(
                 e.to_string(),
                 "give --backup-seed-file a path in a directory of yours with room",
             ))
         })?;
+        undo.push(Undo::BackupFile {
+            path: file.path.clone(),
+        });
         reporter.line(format!(
             "Wrote the seed's backup to {}.",
             file.path.display()
@@ -369,7 +369,6 @@ async fn act(
             .collect(),
         backup: written_backup,
         request_id: enabled.sent.receipt.request_id,
-        confirmed_after_failure: enabled.confirmed_after_failure,
         replaced: None,
     })
 }
