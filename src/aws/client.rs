@@ -287,7 +287,9 @@ const CERTIFICATE_HEADER: &[u8] = b"-----BEGIN CERTIFICATE-----";
 /// else `default`) selected: for the profile's `mfa_serial` (as the AWS CLI reads it for MFA
 /// prompts) and to know whether an explicit profile exists. A broken file is left for the
 /// credentials chain to report.
-async fn load_profiles(profile: Option<&str>) -> Option<aws_config::profile::ProfileSet> {
+pub(super) async fn load_profiles(
+    profile: Option<&str>,
+) -> Option<aws_config::profile::ProfileSet> {
     let fs = aws_types::os_shim_internal::Fs::real();
     let env = aws_types::os_shim_internal::Env::real();
     let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));

@@ -11,11 +11,9 @@
 //! as done.
 
 use aws_sdk_iam::operation::RequestId;
-use aws_smithy_types::retry::RetryConfig;
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
 
-use super::error::classify;
 use super::{Aws, AwsError, Receipt, Refused};
 use crate::request::{SerialNumber, UserName};
 
@@ -38,24 +36,6 @@ impl std::fmt::Debug for NewDevice {
     }
 }
 
-fn no_retries() -> aws_sdk_iam::config::Builder {
-    aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled())
-}
-
-fn refused<E>(
-    operation: &str,
-    request_id: Option<String>,
-    e: aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> Refused
-where
-    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    Refused {
-        error: classify(operation, e),
-        request_id,
-    }
-}
-
 impl Aws {
     /// `iam:CreateVirtualMFADevice`, sent once.
     pub async fn create_virtual_device(
@@ -69,12 +49,12 @@ impl Aws {
             .virtual_mfa_device_name(name)
             .path(path)
             .customize()
-            .config_override(no_retries())
+            .config_override(super::no_retries())
             .send()
             .await;
         let request_id = result.request_id().map(str::to_string);
-        let mut out =
-            result.map_err(|e| refused("CreateVirtualMFADevice", request_id.clone(), e))?;
+        let mut out = result
+            .map_err(|e| self.refused("CreateVirtualMFADevice", request_id.clone(), e, None))?;
         let malformed = |what: &str| Refused {
             error: AwsError::Other {
                 code: "MalformedResponse".into(),
@@ -124,19 +104,13 @@ impl Aws {
             .authentication_code1(code1)
             .authentication_code2(code2)
             .customize()
-            .config_override(no_retries())
+            .config_override(super::no_retries())
             .send()
             .await;
         let request_id = result.request_id().map(str::to_string);
         match result {
             Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => {
-                let mut refusal = refused("EnableMFADevice", request_id, e);
-                if let AwsError::InvalidCodes { serial: named, .. } = &mut refusal.error {
-                    *named = serial.to_string();
-                }
-                Err(refusal)
-            }
+            Err(e) => Err(self.refused("EnableMFADevice", request_id, e, Some(serial))),
         }
     }
 
@@ -152,7 +126,7 @@ impl Aws {
         let request_id = result.request_id().map(str::to_string);
         match result {
             Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(refused("DeactivateMFADevice", request_id, e)),
+            Err(e) => Err(self.refused("DeactivateMFADevice", request_id, e, None)),
         }
     }
 
@@ -167,7 +141,7 @@ impl Aws {
         let request_id = result.request_id().map(str::to_string);
         match result {
             Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(refused("DeleteVirtualMFADevice", request_id, e)),
+            Err(e) => Err(self.refused("DeleteVirtualMFADevice", request_id, e, None)),
         }
     }
 }

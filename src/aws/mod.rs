@@ -191,6 +191,29 @@ impl Aws {
         classify(operation, e).at_url(self.last_url().as_deref())
     }
 
+    /// A refused call of a code pair or a change (Resync, Enable, Create, Deactivate, Delete):
+    /// classified as [`Aws::failed`] does, with AWS's request id, and the device named in a refusal
+    /// of its codes.
+    fn refused<E>(
+        &self,
+        operation: &str,
+        request_id: Option<String>,
+        e: aws_sdk_iam::error::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+        serial: Option<&SerialNumber>,
+    ) -> Refused
+    where
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut error = self.failed(operation, e);
+        if let (AwsError::InvalidCodes { serial: named, .. }, Some(serial)) = (&mut error, serial) {
+            *named = serial.to_string();
+        }
+        Refused { error, request_id }
+    }
+
     /// The URL the last request went to (or tried to), for errors that never reached an endpoint.
     pub fn last_url(&self) -> Option<String> {
         self.wire.last_url()
@@ -307,9 +330,7 @@ impl Aws {
             .authentication_code1(code1)
             .authentication_code2(code2)
             .customize()
-            .config_override(
-                aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled()),
-            )
+            .config_override(no_retries())
             .send()
             .await;
         // The id from the answer's `x-amzn-RequestId` header, which the SDK also reads when the
@@ -317,16 +338,13 @@ impl Aws {
         let request_id = result.request_id().map(str::to_string);
         match result {
             Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => {
-                let mut error = self.failed("ResyncMFADevice", e);
-                if let AwsError::InvalidCodes {
-                    serial: refused, ..
-                } = &mut error
-                {
-                    *refused = serial.to_string();
-                }
-                Err(Refused { error, request_id })
-            }
+            Err(e) => Err(self.refused("ResyncMFADevice", request_id, e, Some(serial))),
         }
     }
+}
+
+/// The SDK's own retries off, for a call whose codes are single-use or whose repeat could meet its
+/// own effect (a Create): the caller retries knowingly, with a fresh pair.
+fn no_retries() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled())
 }

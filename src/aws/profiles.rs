@@ -2,15 +2,9 @@
 //! CLI reads them, without credentials or network: so that `devices --accounts` can say which
 //! credential on a key each profile would use.
 
-use aws_config::profile::ProfileFileLoadError;
-
 /// Every profile with an `mfa_serial`, as `(profile, mfa_serial)`, sorted by name.
 pub async fn mfa_serials() -> Vec<(String, String)> {
-    let fs = aws_types::os_shim_internal::Fs::real();
-    let env = aws_types::os_shim_internal::Env::real();
-    let loaded: Result<_, ProfileFileLoadError> =
-        aws_config::profile::load(&fs, &env, &Default::default(), None).await;
-    let Ok(set) = loaded else {
+    let Some(set) = super::client::load_profiles(None).await else {
         return Vec::new();
     };
     let mut serials: Vec<(String, String)> = set

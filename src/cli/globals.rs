@@ -20,27 +20,13 @@ const WITH_VALUE: [&str; 7] = [
 const FLAGS: [&str; 2] = ["--quiet", "--allow-insecure-endpoint"];
 
 /// The top-level help's line on the global options, from the lists above so that it cannot drift
-/// from what [`hoist`] takes; wrapped at 100 columns, as clap wraps the rest of the help.
+/// from what [`hoist`] takes (clap wraps it with the rest of the help).
 pub fn help_note() -> String {
     let names: Vec<&str> = WITH_VALUE.iter().chain(FLAGS.iter()).copied().collect();
-    let text = format!(
+    format!(
         "Global options ({}) may come before or after the subcommand, as with the AWS CLI.",
         names.join(", ")
-    );
-    let mut wrapped = String::new();
-    let mut line_len = 0;
-    for word in text.split(' ') {
-        if line_len > 0 && line_len + 1 + word.len() > 100 {
-            wrapped.push('\n');
-            line_len = 0;
-        } else if line_len > 0 {
-            wrapped.push(' ');
-            line_len += 1;
-        }
-        wrapped.push_str(word);
-        line_len += word.len();
-    }
-    wrapped
+    )
 }
 
 /// `argv` with the global options written before the subcommand moved to just after it. Anything

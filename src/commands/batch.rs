@@ -4,7 +4,7 @@
 //! bad input (an 8-digit seed, a loose seed file) stops the whole batch before AWS is asked anything,
 //! as a single `resync` would. Then all rows run the one pipeline on one session: each reads its
 //! code 1, all wait for the same window boundary (the waits overlap, so fifty rows cost one
-//! window), and the submissions go out concurrently, at most [`MAX_IN_FLIGHT`] at a time, each row
+//! window), and the submissions go out concurrently, at most [`MAX_IN_FLIGHT`](crate::pipeline::MAX_IN_FLIGHT) at a time, each row
 //! with its own retries and fresh pairs. One row's failure never stops the others; the exit code is
 //! 0 only when every row succeeded, else the highest among the rows that failed.
 
@@ -16,10 +16,6 @@ use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
 use crate::request::{BatchRequest, Field, IAM_CODE_DIGITS, InputError};
 use crate::window::{Mode, Period, Planner};
-
-/// ResyncMFADevice requests in flight at once: enough to finish fifty rows well inside a window,
-/// few enough not to look like a burst to IAM's throttling.
-pub const MAX_IN_FLIGHT: usize = 8;
 
 /// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
 pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
@@ -47,7 +43,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         ),
         Mode::NoWait => format!("{rows}, codes of the previous and current windows."),
     });
-    let limit = tokio::sync::Semaphore::new(MAX_IN_FLIGHT);
+    let limit = tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT);
     let wrappers = Wrappers::default().audited(audit.as_ref()).limited(&limit);
     let jobs = request.rows.iter().zip(opened).map(|(row, opened)| {
         let (session, rows_reporter, interrupt) = (&session, &rows_reporter, interrupt.clone());

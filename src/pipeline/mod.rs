@@ -23,7 +23,10 @@ use std::sync::Mutex;
 pub use interrupt::Interrupt;
 pub use open::Opened;
 pub use reader::{Observer, PairReader, Progress, ReadPair};
-pub use submit::{Audited, IamResync, Limited, Sent, Submit, send_given, send_with_retries};
+pub use submit::{
+    Audited, DEFAULT_MAX_ATTEMPTS, IamResync, Limited, MAX_IN_FLIGHT, Sent, Submit, send_given,
+    send_with_retries,
+};
 pub use target::{Session, Target};
 
 use crate::audit::AuditLog;

@@ -135,8 +135,13 @@ impl Opened {
 
 /// `MFA_RESYNC_OATH_PASSWORD`, else a prompt (which the reporter answers only at a terminal).
 pub fn oath_password() -> Password {
+    oath_password_or(Password::Prompt)
+}
+
+/// `MFA_RESYNC_OATH_PASSWORD`, else `fallback` (a station, which never prompts, gives none).
+pub fn oath_password_or(fallback: Password) -> Password {
     match std::env::var("MFA_RESYNC_OATH_PASSWORD") {
         Ok(password) => Password::Given(SecretString::from(password)),
-        Err(_) => Password::Prompt,
+        Err(_) => fallback,
     }
 }

@@ -150,11 +150,6 @@ impl PairReader {
         }
     }
 
-    /// The window planner (its period, and the counters it has spent).
-    pub fn planner(&self) -> &Planner {
-        &self.planner
-    }
-
     /// Reads the code of window `counter` on a blocking thread, racing Ctrl-C and the watchdog;
     /// a person is asked for it as `label` when the source is typed.
     async fn read(&mut self, counter: u64, label: Option<&'static str>) -> Result<Code, Error> {

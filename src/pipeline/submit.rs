@@ -151,6 +151,14 @@ impl<S: Submit> Submit for Audited<'_, S> {
     }
 }
 
+/// Pairs tried per target when AWS or the network fails, each a fresh one: `resync`'s default
+/// (`--max-attempts`), and what `station` and an enrolment's Enable take.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// Requests in flight at once across a `--batch` or a station: enough to finish fifty targets well
+/// inside a window, few enough not to look like a burst to IAM's throttling.
+pub const MAX_IN_FLIGHT: usize = 8;
+
 /// At most as many requests in flight as the semaphore has permits, across every wrapped target.
 pub struct Limited<'a, S> {
     inner: S,

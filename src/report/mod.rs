@@ -181,6 +181,7 @@ impl Notifier for Reporter {
         // line is read into a buffer that is wiped.
         let read =
             crate::source::terminal::read_secret_line(stdin.as_fd(), MAX_SECRET_BYTES, || {
+                // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
                 let mut err = std::io::stderr().lock();
                 let _ = write!(err, "{prompt}");
                 let _ = err.flush();
@@ -189,9 +190,7 @@ impl Notifier for Reporter {
         eprintln!();
         match read {
             Ok(crate::source::terminal::TerminalLine::Line(line)) => {
-                String::from_utf8(line.to_vec())
-                    .ok()
-                    .map(SecretString::from)
+                crate::source::terminal::utf8_secret(&line)
             }
             _ => None,
         }

@@ -108,14 +108,8 @@ impl AwsChoice {
                 }
             }
         }
+        // clap refuses an empty --ca-bundle ("a value is required"); an empty variable is unset.
         let ca_bundle = match &args.ca_bundle {
-            Some(path) if path.as_os_str().is_empty() => {
-                return Err(InputError::invalid(
-                    Field::flag("--ca-bundle"),
-                    "is empty",
-                    "give the file of PEM certificates to trust (a TLS-inspecting proxy's CA)",
-                ));
-            }
             Some(path) => Some(CaBundle {
                 path: path.clone(),
                 origin: "--ca-bundle",

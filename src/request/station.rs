@@ -9,6 +9,7 @@ use super::aws::{AwsChoice, AwsOptions};
 use super::field::{Field, InputError};
 use super::resync::audit_log_path;
 use super::secret_shape::{name_hint, refuse_seed};
+use super::values::is_account_id;
 use crate::report::OutputFormat;
 
 /// Keys served at once by default: as many `ResyncMFADevice` requests as a `--batch` keeps in
@@ -168,7 +169,7 @@ fn check_account(account: &str) -> Result<(), InputError> {
         account,
         &name_hint("--accounts takes 12-digit account ids, separated by commas"),
     )?;
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(account) {
         return Ok(());
     }
     let shown: String = account.chars().take(24).collect();

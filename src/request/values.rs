@@ -51,6 +51,24 @@ pub(crate) fn describe_char(c: char) -> String {
     }
 }
 
+/// An AWS account id as IAM writes it: 12 digits, leading zeros kept.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The name of a virtual device from its serial (`arn:…:mfa/[path/]NAME` gives NAME), for serials
+/// IAM listed, which are not parsed into a [`SerialNumber`].
+pub fn virtual_device_name(serial: &str) -> Option<&str> {
+    let (prefix, path_and_name) = serial.split_once(":mfa/")?;
+    if !prefix.starts_with("arn:") {
+        return None;
+    }
+    path_and_name
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+}
+
 /// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);
@@ -173,14 +191,7 @@ impl SerialNumber {
     /// The name of a virtual device (`arn:…:mfa/[path/]NAME` gives NAME), if this is one: what AWS's
     /// QR code puts before the `@`.
     pub fn device_name(&self) -> Option<&str> {
-        let (prefix, path_and_name) = self.0.split_once(":mfa/")?;
-        if !prefix.starts_with("arn:") {
-            return None;
-        }
-        path_and_name
-            .rsplit('/')
-            .next()
-            .filter(|name| !name.is_empty())
+        virtual_device_name(&self.0)
     }
 
     /// The AWS account of a virtual device's ARN (`arn:aws:iam::ACCOUNT:mfa/…`), if it is one.
@@ -194,7 +205,7 @@ impl SerialNumber {
             parts.next(),
         ) {
             (Some("arn"), Some(_partition), Some("iam"), Some(""), Some(account))
-                if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+                if is_account_id(account) =>
             {
                 Some(account)
             }

@@ -165,8 +165,5 @@ pub fn read_stdin(notifier: &dyn Notifier) -> Result<SecretBox<str>, DeviceError
 
 /// Takes the bytes only as UTF-8, into a secret box; the bytes are wiped either way.
 fn utf8_secret(bytes: Zeroizing<Vec<u8>>) -> Result<SecretBox<str>, String> {
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(SecretBox::new(Box::from(text))),
-        Err(_) => Err("the seed is not valid UTF-8 text".into()),
-    }
+    super::terminal::utf8_secret(&bytes).ok_or_else(|| "the seed is not valid UTF-8 text".into())
 }

@@ -111,3 +111,10 @@ pub fn read_secret_line(
 fn discard_typeahead(fd: BorrowedFd<'_>) {
     let _ = tcflush(fd, QueueSelector::IFlush);
 }
+
+/// The line as text in a secret box, if it is UTF-8: checked on the borrowed bytes, so that the
+/// only copy made is the one kept (the caller's bytes are wiped with their `Zeroizing`).
+pub fn utf8_secret(bytes: &[u8]) -> Option<secrecy::SecretBox<str>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(secrecy::SecretBox::new(Box::from(text)))
+}

@@ -39,11 +39,6 @@ impl<'a> StepLog<'a> {
         self.audit
     }
 
-    /// The caller's ARN.
-    pub fn operator(&self) -> Option<String> {
-        self.operator.clone()
-    }
-
     /// One line: `step` on `serial` (the key `device_serial`), and how it ended.
     pub fn step(
         &self,

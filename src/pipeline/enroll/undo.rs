@@ -82,11 +82,6 @@ impl UndoStack {
         }
     }
 
-    /// Whether nothing is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Undoes every step, latest first; what cannot be undone is left with its commands.
     pub async fn run(self, cx: Context<'_>) -> Rollback {
         let mut rollback = Rollback::default();
@@ -283,7 +278,7 @@ async fn reinserted(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &
     let notifier = cx.reporter.notifier();
     let name = id.to_string();
     let outcome = tokio::task::spawn_blocking(move || -> Result<bool, DeviceError> {
-        let Some((found, conn)) = yubikey::wait_for_return(&wanted, wait, &|| false) else {
+        let Some((found, conn)) = yubikey::wait_for_return(&wanted, wait) else {
             return Err(DeviceError::Removed {
                 key: wanted.label(),
             });

@@ -9,6 +9,7 @@
 use crate::aws::{Aws, VirtualDevice};
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::request::values::virtual_device_name;
 use crate::request::{Origin, SerialNumber, UserName};
 
 use super::naming::AwsName;
@@ -102,7 +103,7 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             }),
         },
         AwsName::Owner { owner, account } => {
-            let named = |d: &&VirtualDevice| device_name(&d.serial) == Some(owner.as_str());
+            let named = |d: &&VirtualDevice| virtual_device_name(&d.serial) == Some(owner.as_str());
             let fits: Vec<&VirtualDevice> = devices
                 .iter()
                 .filter(|d| named(d) || d.user.as_deref() == Some(owner.as_str()))
@@ -131,13 +132,6 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             }
         }
     }
-}
-
-/// `arn:…:mfa/[path/]NAME` → NAME.
-fn device_name(serial: &str) -> Option<&str> {
-    let (prefix, rest) = serial.split_once(":mfa/")?;
-    prefix.starts_with("arn:").then_some(())?;
-    rest.rsplit('/').next().filter(|n| !n.is_empty())
 }
 
 /// The session's listing of the account's virtual devices.

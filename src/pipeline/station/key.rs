@@ -12,27 +12,19 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use secrecy::SecretString;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
+use super::Station;
 use super::naming::{self, AwsName, Candidate};
-use super::{MAX_ATTEMPTS, Station};
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::pipeline::open::oath_password_or;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
 use crate::report::{KeyResult, RowResult, StationEvent};
 use crate::source::yubikey::{KeyInfo, OpenKey, Password, Step, YubiKeySource, identify_in};
 use crate::source::{DeviceError, Silent};
 use crate::window::{Clock, Mode, SystemClock};
-
-/// `MFA_RESYNC_OATH_PASSWORD`, or none: a station never prompts.
-fn station_password() -> Password {
-    match std::env::var("MFA_RESYNC_OATH_PASSWORD") {
-        Ok(password) => Password::Given(SecretString::from(password)),
-        Err(_) => Password::None,
-    }
-}
 
 /// What a key's flow knows of it so far, for its result lines.
 struct Served<'k> {
@@ -109,7 +101,8 @@ impl Station<'_> {
             removed: &removed,
             abandoned_pairs: &self.abandoned_pairs,
         };
-        let password = station_password();
+        // A station never prompts: a locked key without the variable is that key's failure.
+        let password = oath_password_or(Password::None);
         let now = SystemClock.now().as_secs();
         let in_reader = reader.clone();
         let task = tokio::task::spawn_blocking(move || {
@@ -311,7 +304,7 @@ impl Station<'_> {
             source: Box::new(source),
             step: Some(step),
             mode: Mode::Wait,
-            max_attempts: MAX_ATTEMPTS,
+            max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
             after: *used,
             observer: Some(observer),
         };

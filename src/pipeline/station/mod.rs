@@ -11,7 +11,7 @@
 
 mod devices;
 mod key;
-pub mod naming;
+mod naming;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 
-pub use devices::{DeviceMap, Lookup, MapError, lookup};
+use devices::DeviceMap;
 
 use super::{Interrupt, Session, Wrappers};
 use crate::audit::AuditLog;
@@ -32,12 +32,6 @@ use crate::exit::Exit;
 use crate::report::{KeyResult, Reporter, RowResult, StationEvent};
 use crate::source::DeviceError;
 use crate::source::events::ReaderEvent;
-
-/// Pairs tried per credential when AWS or the network fails, each a fresh one (as `resync`).
-pub const MAX_ATTEMPTS: u32 = 3;
-
-/// ResyncMFADevice requests in flight at once, across every key (as a `--batch`'s).
-pub const MAX_IN_FLIGHT: usize = 8;
 
 /// How the station runs.
 #[derive(Debug, Clone)]
@@ -98,7 +92,7 @@ impl<'a> Station<'a> {
             devices: DeviceMap::default(),
             locks: Mutex::new(HashMap::new()),
             audit,
-            submissions: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            submissions: tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT),
             reporter,
             abandoned_pairs: AtomicU32::new(0),
         }

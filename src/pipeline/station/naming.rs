@@ -6,8 +6,9 @@
 //! Matches are exact; anything else on the key (other issuers, HOTP, other accounts) is not the
 //! station's.
 
+use crate::request::values::is_account_id;
 use crate::request::{Origin, SerialNumber};
-use crate::source::yubikey::{AWS_ISSUER, Account};
+use crate::source::yubikey::{Account, account};
 
 /// What an AWS credential's name says about its device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,13 +56,8 @@ pub fn aws_name(account: &Account) -> Option<AwsName> {
             return Some(AwsName::Serial(serial));
         }
     }
-    let aws_issued = account
-        .issuer
-        .as_deref()
-        .is_none_or(|issuer| issuer == AWS_ISSUER);
-    // IAM user and device names may hold `@`; an account id or alias never does.
-    let (owner, id_or_alias) = account.name.rsplit_once('@')?;
-    (aws_issued && !owner.is_empty() && is_account_or_alias(id_or_alias)).then(|| AwsName::Owner {
+    let (owner, id_or_alias) = account::qr_parts(account)?;
+    (!owner.is_empty() && is_account_or_alias(id_or_alias)).then(|| AwsName::Owner {
         owner: owner.to_string(),
         account: id_or_alias.to_string(),
     })
@@ -82,10 +78,6 @@ fn is_account_or_alias(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The AWS credentials of `accounts`, split into those the station serves (of an account in

@@ -130,25 +130,32 @@ pub fn alias_could_help(accounts: &[Account], wanted: &Wanted) -> bool {
         return false;
     }
     totp().any(|a| {
-        aws_issued(a)
-            && a.name.rsplit_once('@').is_some_and(|(owner, account)| {
-                wanted.owners.iter().any(|o| o == owner)
-                    && !wanted.accounts.iter().any(|known| known == account)
-            })
+        qr_parts(a).is_some_and(|(owner, account)| {
+            wanted.owners.iter().any(|o| o == owner)
+                && !wanted.accounts.iter().any(|known| known == account)
+        })
     })
 }
 
-fn aws_issued(a: &Account) -> bool {
-    a.issuer
+/// `(OWNER, ACCOUNT)` of a credential named as AWS's QR code names it: issuer `Amazon Web
+/// Services` or none, `OWNER@ACCOUNT` split at the last `@` (user and device names may hold one;
+/// an account id or alias never does). The one reading of that form, for `resync` and `station`.
+pub fn qr_parts(a: &Account) -> Option<(&str, &str)> {
+    let aws_issued = a
+        .issuer
         .as_deref()
-        .is_none_or(|issuer| issuer == AWS_ISSUER)
+        .is_none_or(|issuer| issuer == AWS_ISSUER);
+    if aws_issued {
+        a.name.rsplit_once('@')
+    } else {
+        None
+    }
 }
 
 fn is_qr_name(a: &Account, wanted: &Wanted) -> bool {
-    aws_issued(a)
-        && a.name.rsplit_once('@').is_some_and(|(owner, account)| {
-            wanted.owners.iter().any(|o| o == owner) && wanted.accounts.iter().any(|y| y == account)
-        })
+    qr_parts(a).is_some_and(|(owner, account)| {
+        wanted.owners.iter().any(|o| o == owner) && wanted.accounts.iter().any(|y| y == account)
+    })
 }
 
 /// `ISSUER:NAME` exactly, else the bare name exactly; several bare-name matches are ambiguous.
@@ -179,7 +186,8 @@ fn single<'a>(hits: &[&'a Account], key: &str) -> Result<Option<&'a Account>, De
     }
 }
 
-fn totp_only(account: &Account) -> Result<&Account, DeviceError> {
+/// The account itself when it is TOTP; a HOTP account has no codes for a time window.
+pub(super) fn totp_only(account: &Account) -> Result<&Account, DeviceError> {
     if account.totp {
         Ok(account)
     } else {

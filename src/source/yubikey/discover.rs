@@ -134,11 +134,10 @@ fn describe(selector: &Selector) -> String {
 }
 
 /// Waits until `key` (by serial, else by reader) is back in a reader, for at most `within`, looking
-/// a few times a second; `stop` ends the wait early. The key found is opened, not unlocked.
+/// a few times a second. The key found is opened, not unlocked.
 pub fn wait_for_return(
     key: &KeyInfo,
     within: std::time::Duration,
-    stop: &dyn Fn() -> bool,
 ) -> Option<(KeyInfo, PcscSmartCardConnection)> {
     let selector = match key.serial {
         Some(serial) => Selector {
@@ -155,7 +154,7 @@ pub fn wait_for_return(
         if let Ok(back) = open_one(&selector) {
             return Some(back);
         }
-        if stop() || std::time::Instant::now() >= deadline {
+        if std::time::Instant::now() >= deadline {
             return None;
         }
         std::thread::sleep(std::time::Duration::from_millis(250));

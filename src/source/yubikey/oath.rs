@@ -191,7 +191,7 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                         available: self.accounts.iter().map(Account::display_name).collect(),
                     }
                 })?;
-                let account = totp_only(account)?;
+                let account = account::totp_only(account)?;
                 Ok(YubiKeySource::new(
                     Arc::clone(&session),
                     self.key.clone(),
@@ -199,16 +199,6 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                 ))
             })
             .collect()
-    }
-}
-
-fn totp_only(account: &Account) -> Result<&Account, DeviceError> {
-    if account.totp {
-        Ok(account)
-    } else {
-        Err(DeviceError::NotTotp {
-            account: account.display_name(),
-        })
     }
 }
 

@@ -135,11 +135,6 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
         format!("{a}.{b}.{c}")
     }
 
-    /// The credentials on the key when it was opened.
-    pub fn accounts(&self) -> &[Account] {
-        &self.accounts
-    }
-
     /// Refuses `--touch` on firmware that would store the property and never act on it.
     pub fn check_touch(&self) -> Result<(), DeviceError> {
         if self.version < ykoath::TOUCH_SINCE {

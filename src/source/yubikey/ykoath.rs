@@ -4,10 +4,6 @@
 
 use super::Account;
 
-/// PUT: add a credential, or overwrite the one with the same id.
-pub const INS_PUT: u8 = 0x01;
-/// DELETE a credential by id.
-pub const INS_DELETE: u8 = 0x02;
 /// LIST: every credential's type and id.
 pub const INS_LIST: u8 = 0xA1;
 /// CALCULATE one credential for a challenge.
