@@ -50,26 +50,35 @@ impl Aws {
             tracing::subscriber::NoSubscriber::default(),
         )
         .await;
+        if let (Some(profile), Some(set)) = (&options.profile, &profile_set)
+            && set.get_profile(profile).is_none()
+        {
+            return Err(AwsError::NoSuchProfile {
+                profile: profile.clone(),
+            });
+        }
+        let trusting = ca_bundle(options, profile_set.as_ref())
+            .map(|bundle| https_client_trusting(&bundle))
+            .transpose()?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
             // The AWS CLI gives an explicit --profile priority over AWS_ACCESS_KEY_ID and the rest of
             // the environment; aws-config's default chain reads the environment first, whatever the
             // profile. So the profile's own provider (keys, SSO, credential_process, role) is the
             // chain, and a profile that no file defines is an error before any request.
-            if let Some(set) = &profile_set
-                && set.get_profile(profile).is_none()
-            {
-                return Err(AwsError::NoSuchProfile {
-                    profile: profile.clone(),
-                });
-            }
             loader = loader.profile_name(profile);
             if credentials.is_none() {
-                loader = loader.credentials_provider(
-                    aws_config::profile::ProfileFileCredentialsProvider::builder()
-                        .profile_name(profile)
-                        .build(),
-                );
+                let mut provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile);
+                // An explicit provider does not get the loader's HTTP client: the CA bundle is
+                // handed to it too, so that SSO and role credentials cross the same proxy.
+                if let Some(client) = &trusting {
+                    provider = provider.configure(
+                        &aws_config::provider_config::ProviderConfig::default()
+                            .with_http_client(client.clone()),
+                    );
+                }
+                loader = loader.credentials_provider(provider.build());
             }
         }
         if let Some(credentials) = credentials {
@@ -78,8 +87,8 @@ impl Aws {
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(bundle) = ca_bundle(options, profile_set.as_ref()) {
-            loader = loader.http_client(https_client_trusting(&bundle)?);
+        if let Some(client) = &trusting {
+            loader = loader.http_client(client.clone());
         }
         if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url);
