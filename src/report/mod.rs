@@ -171,11 +171,11 @@ impl Notifier for Reporter {
         }
     }
 
-    fn secret(&self, prompt: &str) -> Option<SecretString> {
+    fn secret(&self, prompt: &str) -> Result<Option<SecretString>, crate::source::DeviceError> {
         use std::os::fd::AsFd;
         let stdin = std::io::stdin();
         if !(stdin.is_terminal() && std::io::stderr().is_terminal()) {
-            return None;
+            return Ok(None);
         }
         // The prompt is written once echo is off, so that nothing typed quickly is echoed; the
         // line is read into a buffer that is wiped.
@@ -190,9 +190,12 @@ impl Notifier for Reporter {
         eprintln!();
         match read {
             Ok(crate::source::terminal::TerminalLine::Line(line)) => {
-                crate::source::terminal::utf8_secret(&line)
+                Ok(crate::source::terminal::utf8_secret(&line))
             }
-            _ => None,
+            Ok(crate::source::terminal::TerminalLine::Interrupted) => {
+                Err(crate::source::DeviceError::Interrupted)
+            }
+            _ => Ok(None),
         }
     }
 }

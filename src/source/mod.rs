@@ -38,8 +38,9 @@ pub trait Notifier: Send + Sync {
     /// A question answered on the same line (a typed code): shown like [`Notifier::act`], without
     /// a line break.
     fn ask(&self, prompt: &str);
-    /// Asks for a secret without echo; `None` when nobody can answer (no terminal) or the read failed.
-    fn secret(&self, prompt: &str) -> Option<SecretString>;
+    /// Asks for a secret without echo; `None` when nobody can answer (no terminal) or the read failed,
+    /// [`DeviceError::Interrupted`] on Ctrl-C at the prompt (echo off means signals off too).
+    fn secret(&self, prompt: &str) -> Result<Option<SecretString>, DeviceError>;
 }
 
 /// A notifier that shows nothing and can answer nothing: unit tests, and sources read with nobody
@@ -51,8 +52,8 @@ impl Notifier for Silent {
     fn note(&self, _text: &str) {}
     fn act(&self, _text: &str) {}
     fn ask(&self, _prompt: &str) {}
-    fn secret(&self, _prompt: &str) -> Option<SecretString> {
-        None
+    fn secret(&self, _prompt: &str) -> Result<Option<SecretString>, DeviceError> {
+        Ok(None)
     }
 }
 

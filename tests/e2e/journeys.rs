@@ -290,3 +290,31 @@ fn an_oath_password_typed_at_the_terminal_is_not_echoed() {
         [bed.code_at(c - 1), bed.code_at(c)]
     );
 }
+
+#[test]
+fn ctrl_c_at_the_oath_password_prompt_exits_130_as_at_any_other_prompt() {
+    use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
+    let _readers = crate::util::readers();
+    let bed = Bed::new();
+    let config = CardConfig::new(78901235)
+        .with_credential(CredentialConfig::totp(
+            Some("Amazon Web Services"),
+            "alice@123456789012",
+            &bed.seed,
+        ))
+        .with_password("correct horse battery");
+    let _card = crate::util::Card::insert(config, 0);
+    // Echo is off at the prompt, and with it the terminal's signals: Ctrl-C arrives as a byte.
+    let (code, transcript) = at_terminal(
+        &bed,
+        &["resync", "--endpoint-url", &bed.url(), "--no-wait"],
+        &[(Duration::from_secs(2), "\u{3}".to_string())],
+    );
+    assert_eq!(code, 130, "{transcript}");
+    assert!(
+        transcript.contains("OATH password for YubiKey 78901235: "),
+        "{transcript}"
+    );
+    assert!(transcript.contains("interrupted"), "{transcript}");
+    assert!(bed.resync_requests().is_empty());
+}

@@ -59,7 +59,7 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
             let secret = match password {
                 Password::Given(secret) => secret,
                 Password::Prompt => notifier
-                    .secret(&format!("OATH password for {label}: "))
+                    .secret(&format!("OATH password for {label}: "))?
                     .ok_or_else(|| DeviceError::PasswordRequired { key: label.clone() })?,
                 Password::None => return Err(DeviceError::PasswordRequired { key: label }),
             };
