@@ -17,6 +17,8 @@ pub fn of_region(region: &str) -> &'static str {
         "aws-iso-e"
     } else if region.starts_with("us-isof-") {
         "aws-iso-f"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
     }
@@ -39,6 +41,7 @@ pub fn iam_region(partition: &str) -> Option<&'static str> {
         "aws-cn" => Some("cn-north-1"),
         "aws-iso" => Some("us-iso-east-1"),
         "aws-iso-b" => Some("us-isob-east-1"),
+        "aws-eusc" => Some("eusc-de-east-1"),
         _ => None,
     }
 }
@@ -89,7 +92,8 @@ const KNOWN_REGIONS: [&str; 40] = [
 
 /// `None` for a known region; else the known region closest to it, to suggest.
 pub fn unknown(region: &str) -> Option<&'static str> {
-    if KNOWN_REGIONS.contains(&region) {
+    // `aws-global` (and its kind) names a partition's global endpoint, which the SDK takes.
+    if KNOWN_REGIONS.contains(&region) || region.ends_with("-global") {
         return None;
     }
     KNOWN_REGIONS
@@ -129,11 +133,20 @@ mod tests {
         );
         assert_eq!(of_arn("GAHT12345678"), None);
         assert_eq!(iam_region("aws-cn"), Some("cn-north-1"));
+        // Every region the table knows has a partition whose IAM region is in that partition.
+        for region in KNOWN_REGIONS {
+            let partition = of_region(region);
+            let iam = iam_region(partition).unwrap_or_else(|| panic!("{region}: {partition}"));
+            assert_eq!(of_region(iam), partition, "{region}");
+        }
+        assert_eq!(of_region("eusc-de-east-1"), "aws-eusc");
+        assert_eq!(iam_region("aws-eusc"), Some("eusc-de-east-1"));
     }
 
     #[test]
     fn a_typo_suggests_the_region_it_meant() {
         assert_eq!(unknown("us-east-1"), None);
+        assert_eq!(unknown("aws-global"), None);
         assert_eq!(unknown("us-east1"), Some("us-east-1"));
         assert_eq!(unknown("eu-wset-1"), Some("eu-west-1"));
     }
