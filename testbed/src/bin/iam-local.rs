@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use testbed::iam_local::{self, Config, Fault, Partition, Server, State, StateFileError};
+use testbed::iam_local::{
+    self, CodeWindow, Config, Fault, Partition, Server, State, StateFileError,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,9 +48,16 @@ struct ServeArgs {
     /// Append one JSON line per request to FILE.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Time steps either side of server time accepted for the second code.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    tolerance: u64,
+    /// Accept a pair whose second code is up to N time steps either side of server time (for a
+    /// drifted token). Without it, AWS's rule: the second code is the current step or the
+    /// previous one, never a future step.
+    #[arg(long, value_name = "N")]
+    tolerance: Option<u64>,
+    /// Fill every list page up to MaxItems. Without it, lists longer than 2 items come at most 2 a
+    /// page with IsTruncated true, as AWS may answer ("IAM might return fewer results"), so a
+    /// client that stops at a short page fails here too. Markers hold +, / and = either way.
+    #[arg(long)]
+    no_short_pages: bool,
     /// Server time minus host time, in seconds (may be negative).
     #[arg(
         long,
@@ -223,7 +232,10 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         state,
         state_file: Some(args.state),
         faults: args.faults,
-        tolerance: args.tolerance,
+        code_window: args
+            .tolerance
+            .map_or(CodeWindow::AWS, CodeWindow::either_side),
+        short_pages: !args.no_short_pages,
         clock_offset_secs: args.clock_offset,
         log_file: args.log,
         port: args.port,

@@ -9,8 +9,11 @@
 //!     .with_user("bob")
 //!     .with_device_for("bob", "bob-desk-key", seed)
 //!     .with_unassigned_device("orphan", seed)
+//!     .with_root_device("root-account-mfa-device", seed)
+//!     .with_root_access_key("AKIAROOTEXAMPLE00001", "root-secret")
 //!     .deny("alice", "DeactivateMFADevice");
 //! assert_eq!(state.serials_of("bob"), ["arn:aws-us-gov:iam::123456789012:mfa/bob-desk-key"]);
+//! assert_eq!(state.root_devices().len(), 1);
 //! ```
 //!
 //! Owns only the construction of worlds: each helper changes the state the way the IAM API would
@@ -22,7 +25,7 @@
 use sha2::{Digest, Sha256};
 
 use super::clock;
-use super::state::{AccessKey, Device, Partition, Principal, State, User};
+use super::state::{AccessKey, Device, Partition, Principal, ROOT_OWNER, State, User};
 
 impl State {
     /// Sets the account alias (IAM allows one; this replaces any other).
@@ -81,6 +84,40 @@ impl State {
         self
     }
 
+    /// Gives the account's root user a long-term access key (what "root credentials" sign with).
+    pub fn with_root_access_key(mut self, id: &str, secret: &str) -> State {
+        assert!(
+            self.access_key(id).is_none(),
+            "with_root_access_key: key {id} exists"
+        );
+        self.access_keys.push(AccessKey {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+            session_token: None,
+            expired: false,
+            principal: Principal::Root,
+        });
+        self
+    }
+
+    /// A virtual device `mfa/DEVICE_NAME` with `seed_base32`, enabled now for the account's root
+    /// user (its [`Device::user`] is [`ROOT_OWNER`]). ListVirtualMFADevices shows it with the root's
+    /// ARN and no user name; ListMFADevices and DeactivateMFADevice called with root credentials
+    /// and no UserName act on it.
+    pub fn with_root_device(mut self, device_name: &str, seed_base32: &str) -> State {
+        let serial = self.mfa_serial(device_name);
+        self.push_device(Device {
+            serial,
+            user: Some(ROOT_OWNER.to_owned()),
+            seed_base32: seed_base32.to_owned(),
+            period: 30,
+            digits: 6,
+            last_counter: None,
+            enable_date: Some(clock::rfc3339(clock::host_now())),
+        });
+        self
+    }
+
     /// A virtual device `mfa/DEVICE_NAME` with `seed_base32`, enabled for `user` now.
     pub fn with_device_for(self, user: &str, device_name: &str, seed_base32: &str) -> State {
         let serial = self.mfa_serial(device_name);
@@ -95,6 +132,14 @@ impl State {
             "with_hardware_device_for: {serial} is a virtual device's ARN"
         );
         self.with_serial_for(user, serial, seed_base32)
+    }
+
+    /// A FIDO security key registered for `user` now, the only kind of device GetMFADevice
+    /// answers for. Its serial is `arn:PARTITION:iam::ACCOUNT:u2f/user/USER/KEY_ID`; it holds a
+    /// random seed only because every device has one.
+    pub fn with_fido_key_for(self, user: &str, key_id: &str) -> State {
+        let serial = format!("{}u2f/user/{user}/{key_id}", self.iam_arn_prefix());
+        self.with_serial_for(user, &serial, &super::state::random_seed_base32())
     }
 
     /// A virtual device `mfa/DEVICE_NAME` that was created but never enabled.
@@ -161,11 +206,20 @@ impl State {
 
     fn rename_serials(&mut self, old_prefix: &str) {
         let new_prefix = self.iam_arn_prefix();
+        let rename = |serial: &str| {
+            serial
+                .strip_prefix(old_prefix)
+                .map(|rest| format!("{new_prefix}{rest}"))
+        };
         for device in &mut self.devices {
-            if let Some(rest) = device.serial.strip_prefix(old_prefix) {
-                device.serial = format!("{new_prefix}{rest}");
+            if let Some(renamed) = rename(&device.serial) {
+                device.serial = renamed;
             }
         }
+        self.device_tags = std::mem::take(&mut self.device_tags)
+            .into_iter()
+            .map(|(serial, tags)| (rename(&serial).unwrap_or(serial), tags))
+            .collect();
     }
 }
 
@@ -252,6 +306,49 @@ mod tests {
     #[should_panic(expected = "no user carol")]
     fn a_device_for_a_missing_user_is_a_test_mistake() {
         let _ = State::demo(SEED).with_device_for("carol", "carol", SEED);
+    }
+
+    #[test]
+    fn a_root_device_is_assigned_to_no_user_and_moves_with_the_account() {
+        let state = State::demo(SEED)
+            .with_root_device("root-account-mfa-device", SEED)
+            .with_root_access_key("AKIAROOTEXAMPLE00001", "root-secret")
+            .with_account_id("210987654321");
+        let [device] = state.root_devices()[..] else {
+            panic!("{:?}", state.devices)
+        };
+        assert_eq!(
+            device.serial,
+            "arn:aws:iam::210987654321:mfa/root-account-mfa-device"
+        );
+        assert!(device.is_root_device() && device.is_assigned());
+        assert!(device.enable_date.is_some());
+        assert!(state.unassigned_devices().is_empty());
+        assert_eq!(state.assigned_to(&device.serial), Some(ROOT_OWNER));
+        assert!(state.user(ROOT_OWNER).is_none(), "no user is called that");
+        assert_eq!(
+            state.access_key("AKIAROOTEXAMPLE00001").unwrap().principal,
+            Principal::Root
+        );
+        assert_eq!(state.root_arn(), "arn:aws:iam::210987654321:root");
+    }
+
+    #[test]
+    fn tags_move_with_their_device() {
+        let mut state = State::demo(SEED).with_unassigned_device("spare", SEED);
+        let tag = crate::iam_local::state::Tag {
+            key: "team".into(),
+            value: "desk".into(),
+        };
+        state
+            .device_tags
+            .insert(state.mfa_serial("spare"), vec![tag.clone()]);
+        let state = state.with_partition(Partition::AwsCn);
+        assert_eq!(
+            state.tags_of("arn:aws-cn:iam::123456789012:mfa/spare"),
+            [tag]
+        );
+        assert!(state.tags_of(DEMO_SERIAL).is_empty());
     }
 
     #[test]

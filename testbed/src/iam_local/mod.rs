@@ -20,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod files;
 pub mod log;
+pub mod partition;
 pub mod qr;
 pub mod query;
 pub mod server;
@@ -29,13 +30,14 @@ pub mod state;
 mod state_tests;
 pub mod totp;
 
-pub use actions::MAX_DEVICES_PER_USER;
+pub use actions::{MAX_DEVICES_PER_USER, SHORT_PAGE};
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultParseError, FaultTimes};
 pub use log::LogEntry;
 pub use server::{Config, Server};
 pub use state::{
     ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, AccessKey, DEMO_ACCOUNT_ID, DEMO_SERIAL, Device,
-    Partition, PartitionParseError, Principal, State, StateFileError, TEST_ACCESS_KEY_ID,
-    TEST_SECRET_ACCESS_KEY, User, random_seed_base32,
+    Partition, PartitionParseError, Principal, ROOT_OWNER, State, StateFileError,
+    TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, Tag, User, random_seed_base32,
 };
+pub use totp::CodeWindow;

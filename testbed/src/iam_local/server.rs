@@ -27,6 +27,7 @@ use super::log::{LogEntry, RequestLog};
 use super::query::{self, Service};
 use super::sigv4::{self, RequestParts};
 use super::state::State;
+use super::totp::CodeWindow;
 
 /// Bodies larger than this are refused; Query requests are a few hundred bytes.
 const MAX_BODY: usize = 1 << 20;
@@ -40,8 +41,16 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// Faults to inject.
     pub faults: Vec<Fault>,
-    /// Windows either side of server time for the second code's counter.
-    pub tolerance: u64,
+    /// Which time steps around server time the second code of an Enable or Resync pair may be
+    /// from. [`CodeWindow::AWS`] (the default): the current step or the previous one, never a
+    /// future step. [`CodeWindow::either_side`] widens it for a drifted token;
+    /// `CodeWindow { behind: 0, ahead: 0 }` is the current step only.
+    pub code_window: CodeWindow,
+    /// List actions answer in short pages (on by default): a list longer than
+    /// [`crate::iam_local::actions::SHORT_PAGE`] items comes at most that many a page, with
+    /// `IsTruncated` true, whatever MaxItems asks, as IAM is allowed to answer. Markers hold `+`,
+    /// `/` and `=` either way. Off, every page holds MaxItems items (the last one fewer).
+    pub short_pages: bool,
     /// Server time = host time + this; it drives `Date`, the SigV4 time check and TOTP.
     pub clock_offset_secs: i64,
     /// Append each log entry as a JSON line to this file.
@@ -51,13 +60,15 @@ pub struct Config {
 }
 
 impl Config {
-    /// `state` in memory on an ephemeral port, no faults, tolerance 2, no clock offset, no log file.
+    /// `state` in memory on an ephemeral port, no faults, AWS's code window, short pages, no clock
+    /// offset, no log file.
     pub fn new(state: State) -> Config {
         Config {
             state,
             state_file: None,
             faults: Vec::new(),
-            tolerance: 2,
+            code_window: CodeWindow::AWS,
+            short_pages: true,
             clock_offset_secs: 0,
             log_file: None,
             port: 0,
@@ -71,7 +82,8 @@ struct Shared {
     state: Mutex<State>,
     state_file: Option<PathBuf>,
     faults: Faults,
-    tolerance: u64,
+    code_window: CodeWindow,
+    short_pages: bool,
     clock: Clock,
     log: RequestLog,
 }
@@ -100,7 +112,8 @@ impl Server {
             state: Mutex::new(config.state),
             state_file: config.state_file,
             faults: Faults::new(config.faults),
-            tolerance: config.tolerance,
+            code_window: config.code_window,
+            short_pages: config.short_pages,
             clock: Clock::new(config.clock_offset_secs),
             log: RequestLog::open(config.log_file.as_deref())?,
         });
@@ -142,6 +155,11 @@ impl Server {
     /// Moves server time relative to host time.
     pub fn set_clock_offset(&self, secs: i64) {
         self.shared.clock.set_offset(secs);
+    }
+
+    /// Server time minus host time, in seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.shared.clock.offset()
     }
 
     /// Server time, Unix seconds: what TOTP counters are computed from.
@@ -391,7 +409,8 @@ fn answer(
         state: &mut draft,
         caller: &caller.principal,
         now,
-        tolerance: shared.tolerance,
+        code_window: shared.code_window,
+        short_pages: shared.short_pages,
     };
     let outcome = match actions::perform(service, action, params, &mut ctx) {
         Ok(outcome) => outcome,

@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::clock;
 use super::files;
+pub use super::partition::{Partition, PartitionParseError};
 
 /// Access key id of the demo user `alice` (the example key id of the AWS documentation).
 pub const TEST_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -28,6 +28,10 @@ pub const ADMIN_SECRET_ACCESS_KEY: &str = "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLE
 pub const DEMO_ACCOUNT_ID: &str = "123456789012";
 /// Serial number (ARN) of alice's virtual MFA device in the demo account.
 pub const DEMO_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+/// What [`Device::user`] holds for a device enabled for the account's root user. No IAM user name
+/// can hold a `:` (`[\w+=,.@-]+`), so it never names a user; IAM shows such a device with the
+/// root's ARN (`arn:PARTITION:iam::ACCOUNT:root`) and no user name.
+pub const ROOT_OWNER: &str = ":root";
 
 /// Everything the endpoint knows; persisted as one JSON document.
 ///
@@ -58,67 +62,19 @@ pub struct State {
     /// `sts:GetCallerIdentity` cannot be denied, as in AWS.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub denied_actions: BTreeMap<String, Vec<String>>,
+    /// The tags of virtual devices, by serial, in the order CreateVirtualMFADevice was given them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub device_tags: BTreeMap<String, Vec<Tag>>,
 }
 
-/// An AWS partition: the first field of every ARN, and the region IAM is signed for in it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Partition {
-    /// Commercial regions (`arn:aws:`, IAM in us-east-1).
-    #[default]
-    #[serde(rename = "aws")]
-    Aws,
-    /// AWS GovCloud (US) (`arn:aws-us-gov:`, IAM in us-gov-west-1).
-    #[serde(rename = "aws-us-gov")]
-    AwsUsGov,
-    /// China regions (`arn:aws-cn:`, IAM in cn-north-1).
-    #[serde(rename = "aws-cn")]
-    AwsCn,
-}
-
-impl Partition {
-    /// Every partition, in the order the ARN reference lists them.
-    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsUsGov, Partition::AwsCn];
-
-    /// The ARN field: `aws`, `aws-us-gov`, `aws-cn`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Partition::Aws => "aws",
-            Partition::AwsUsGov => "aws-us-gov",
-            Partition::AwsCn => "aws-cn",
-        }
-    }
-
-    /// The region IAM requests are signed for in this partition (IAM is a global service whose
-    /// endpoint lives in one region per partition).
-    pub fn iam_region(self) -> &'static str {
-        match self {
-            Partition::Aws => "us-east-1",
-            Partition::AwsUsGov => "us-gov-west-1",
-            Partition::AwsCn => "cn-north-1",
-        }
-    }
-}
-
-impl fmt::Display for Partition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A partition name that is not one of `aws`, `aws-us-gov`, `aws-cn`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown partition '{0}': expected aws, aws-us-gov or aws-cn")]
-pub struct PartitionParseError(String);
-
-impl FromStr for Partition {
-    type Err = PartitionParseError;
-
-    fn from_str(s: &str) -> Result<Partition, PartitionParseError> {
-        Partition::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| PartitionParseError(s.to_owned()))
-    }
+/// An IAM tag: a key (1–128 characters, unique per resource regardless of case) and a value
+/// (0–256 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value, possibly empty.
+    pub value: String,
 }
 
 /// An IAM user.
@@ -177,7 +133,8 @@ pub struct Device {
     /// `arn:PARTITION:iam::ACCOUNT:mfa/[path/]NAME`, for a hardware token its printed serial
     /// (`GAHT12345678`).
     pub serial: String,
-    /// The user it is enabled for; `None` until `EnableMFADevice`.
+    /// The user it is enabled for; `None` until `EnableMFADevice`; [`ROOT_OWNER`] when it is the
+    /// account root user's.
     #[serde(default)]
     pub user: Option<String>,
     /// RFC 4648 base32 seed, as AWS shows it when the device is created.
@@ -208,9 +165,14 @@ impl Device {
         self.virtual_path_and_name().is_some()
     }
 
-    /// Whether the device is enabled for some user.
+    /// Whether the device is enabled for some user (the root user included).
     pub fn is_assigned(&self) -> bool {
         self.user.is_some()
+    }
+
+    /// Whether the device is enabled for the account's root user.
+    pub fn is_root_device(&self) -> bool {
+        self.user.as_deref() == Some(ROOT_OWNER)
     }
 }
 
@@ -254,6 +216,7 @@ impl State {
             account_alias: None,
             foreign_aliases: Vec::new(),
             denied_actions: BTreeMap::new(),
+            device_tags: BTreeMap::new(),
             users: vec![
                 User {
                     name: "alice".to_owned(),
@@ -347,6 +310,11 @@ impl State {
         format!("{}user{}{}", self.iam_arn_prefix(), path, name)
     }
 
+    /// `arn:PARTITION:iam::ACCOUNT:root`, the account root user's ARN.
+    pub fn root_arn(&self) -> String {
+        format!("{}root", self.iam_arn_prefix())
+    }
+
     /// `arn:PARTITION:iam::ACCOUNT:` — what every IAM ARN of this account starts with.
     pub fn iam_arn_prefix(&self) -> String {
         format!("arn:{}:iam::{}:", self.partition, self.account_id)
@@ -397,7 +365,18 @@ impl State {
         self.devices.iter().filter(|d| d.is_virtual()).collect()
     }
 
-    /// Who the device with this serial is enabled for; `None` if unassigned or unknown.
+    /// The devices enabled for the account's root user, in state order.
+    pub fn root_devices(&self) -> Vec<&Device> {
+        self.devices_of(ROOT_OWNER)
+    }
+
+    /// The tags CreateVirtualMFADevice gave the device with this serial (none for others).
+    pub fn tags_of(&self, serial: &str) -> &[Tag] {
+        self.device_tags.get(serial).map_or(&[], Vec::as_slice)
+    }
+
+    /// Who the device with this serial is enabled for ([`ROOT_OWNER`] for the root user's);
+    /// `None` if unassigned or unknown.
     pub fn assigned_to(&self, serial: &str) -> Option<&str> {
         self.device(serial).and_then(|d| d.user.as_deref())
     }

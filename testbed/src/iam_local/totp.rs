@@ -59,13 +59,71 @@ pub fn code_at(seed_base32: &str, counter: u64, digits: u32) -> Result<String, S
     Ok(hotp(&decode_seed(seed_base32)?, counter, digits))
 }
 
+/// Which time steps the SECOND code of a pair may be from, relative to the server's current step.
+///
+/// AWS takes a pair for EnableMFADevice and ResyncMFADevice only when its second code is the
+/// current step or the one before ([`CodeWindow::AWS`], the default everywhere): a pair read one
+/// step early, whose second code belongs to the next step, is refused. A wider window is an
+/// explicit test choice, for a token whose clock has drifted ([`CodeWindow::either_side`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CodeWindow {
+    /// How many steps before the current one the second code may be from (0: not before it).
+    pub behind: u64,
+    /// How many steps after the current one the second code may be from (0: never a future step).
+    pub ahead: u64,
+}
+
+impl CodeWindow {
+    /// AWS's rule: the second code is the current step or the previous one, never a future step.
+    pub const AWS: CodeWindow = CodeWindow {
+        behind: 1,
+        ahead: 0,
+    };
+
+    /// `n` steps either side of the current one (`either_side(0)`: the current step only).
+    pub const fn either_side(n: u64) -> CodeWindow {
+        CodeWindow {
+            behind: n,
+            ahead: n,
+        }
+    }
+
+    /// The second counters this window admits around `now`, nearest first (the current step, then
+    /// one before, one after, two before, …); none below 1, since a pair needs a first counter.
+    pub fn second_counters(self, now: u64) -> Vec<u64> {
+        let mut out = Vec::new();
+        for d in 0..=self.behind.max(self.ahead) {
+            if d <= self.behind
+                && let Some(c) = now.checked_sub(d)
+            {
+                out.push(c);
+            }
+            if d > 0
+                && d <= self.ahead
+                && let Some(c) = now.checked_add(d)
+            {
+                out.push(c);
+            }
+        }
+        out.retain(|&c| c >= 1);
+        out
+    }
+}
+
+impl Default for CodeWindow {
+    /// [`CodeWindow::AWS`].
+    fn default() -> CodeWindow {
+        CodeWindow::AWS
+    }
+}
+
 /// What a pair of codes is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct PairWindow {
     /// Counter of the server's "now".
     pub now: u64,
-    /// How many steps either side of `now` the second code's counter may be.
-    pub tolerance: u64,
+    /// Where the second code's counter may lie relative to `now`.
+    pub window: CodeWindow,
     /// Highest counter already consumed; a pair whose first counter is at or below it is a replay.
     pub last_counter: Option<u64>,
 }
@@ -79,14 +137,10 @@ pub fn find_pair(
     code2: &str,
     window: PairWindow,
 ) -> Option<u64> {
-    let mut candidates = vec![window.now];
-    for d in 1..=window.tolerance {
-        candidates.push(window.now.saturating_sub(d));
-        candidates.push(window.now.saturating_add(d));
-    }
-    candidates
+    window
+        .window
+        .second_counters(window.now)
         .into_iter()
-        .filter(|&second| second >= 1)
         .map(|second| second - 1)
         .filter(|&c| window.last_counter.is_none_or(|last| c > last))
         .find(|&c| hotp(key, c, digits) == code1 && hotp(key, c + 1, digits) == code2)
@@ -149,7 +203,7 @@ mod tests {
         let code = |c| hotp(RFC_KEY, c, 6);
         let window = PairWindow {
             now: 100,
-            tolerance: 2,
+            window: CodeWindow::either_side(2),
             last_counter: None,
         };
         assert_eq!(
@@ -187,10 +241,68 @@ mod tests {
     fn pair_search_near_counter_zero() {
         let window = PairWindow {
             now: 0,
-            tolerance: 2,
+            window: CodeWindow::either_side(2),
             last_counter: None,
         };
         let (c0, c1) = (hotp(RFC_KEY, 0, 6), hotp(RFC_KEY, 1, 6));
         assert_eq!(find_pair(RFC_KEY, 6, &c0, &c1, window), Some(0));
+    }
+
+    #[test]
+    fn the_aws_window_takes_the_current_or_previous_step_and_never_a_future_one() {
+        let code = |c| hotp(RFC_KEY, c, 6);
+        let aws = PairWindow {
+            now: 100,
+            window: CodeWindow::AWS,
+            last_counter: None,
+        };
+        assert_eq!(CodeWindow::default(), CodeWindow::AWS);
+        assert_eq!(CodeWindow::AWS.second_counters(100), [100, 99]);
+        // Second code = the current step, or the previous one.
+        assert_eq!(find_pair(RFC_KEY, 6, &code(99), &code(100), aws), Some(99));
+        assert_eq!(find_pair(RFC_KEY, 6, &code(98), &code(99), aws), Some(98));
+        // A pair read one step early: its second code is the next step's.
+        assert_eq!(find_pair(RFC_KEY, 6, &code(100), &code(101), aws), None);
+        assert_eq!(find_pair(RFC_KEY, 6, &code(97), &code(98), aws), None);
+        let ahead = PairWindow {
+            window: CodeWindow {
+                behind: 1,
+                ahead: 1,
+            },
+            ..aws
+        };
+        assert_eq!(
+            find_pair(RFC_KEY, 6, &code(100), &code(101), ahead),
+            Some(100)
+        );
+        let current_only = PairWindow {
+            window: CodeWindow {
+                behind: 0,
+                ahead: 0,
+            },
+            ..aws
+        };
+        assert_eq!(CodeWindow::either_side(0), current_only.window);
+        assert_eq!(current_only.window.second_counters(100), [100]);
+        assert_eq!(
+            find_pair(RFC_KEY, 6, &code(99), &code(100), current_only),
+            Some(99)
+        );
+        assert_eq!(
+            find_pair(RFC_KEY, 6, &code(98), &code(99), current_only),
+            None
+        );
+        assert_eq!(
+            CodeWindow::either_side(2).second_counters(100),
+            [100, 99, 101, 98, 102]
+        );
+        assert_eq!(
+            CodeWindow {
+                behind: 3,
+                ahead: 1
+            }
+            .second_counters(2),
+            [2, 1, 3]
+        );
     }
 }

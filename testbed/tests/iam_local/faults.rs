@@ -23,10 +23,14 @@ const ACTIONS: [&str; 13] = [
     "DeleteAccountAlias",
 ];
 
+/// A FIDO security key of alice's: GetMFADevice answers only for those.
+const FIDO_ARN: &str = "arn:aws:iam::123456789012:u2f/user/alice/fidosecuritykey-EXAMPLE";
+
 fn world() -> State {
     State::demo(SEED)
         .with_alias("example-corp")
         .with_unassigned_device("spare", SEED)
+        .with_fido_key_for("alice", "fidosecuritykey-EXAMPLE")
 }
 
 fn code<E: ProvideErrorMetadata>(err: E) -> Option<String> {
@@ -62,7 +66,7 @@ async fn call(server: &Server, action: &str) -> Result<(), Option<String>> {
         "GetMFADevice" => iam
             .get_mfa_device()
             .user_name("alice")
-            .serial_number(DEMO_SERIAL)
+            .serial_number(FIDO_ARN)
             .send()
             .await
             .map(drop)

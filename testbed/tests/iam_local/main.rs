@@ -3,8 +3,12 @@
 
 mod aliases_policies_partitions;
 mod binary;
+mod binary_options;
+mod code_window;
 mod enrolment;
 mod faults;
 mod harness;
+mod paging;
+mod root_and_tags;
 mod sdk;
 mod wire;

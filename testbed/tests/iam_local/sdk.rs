@@ -188,25 +188,27 @@ async fn resync_succeeds_once_and_the_replay_is_refused() {
         err.message(),
         Some("Authentication code for device is not valid.")
     );
-    // Overlapping the used pair is a replay too; the next fresh pair works.
+    // Overlapping the used pair is a replay too; the next fresh pair works once its second code's
+    // step has come (here: the server's clock moved two steps on).
     assert_eq!(
         resync(&client, SEED, c + 1).await.unwrap_err().code(),
         Some("InvalidAuthenticationCode")
     );
+    server.set_clock_offset(60);
     resync(&client, SEED, c + 2).await.unwrap();
 }
 
 #[tokio::test]
-async fn resync_window_follows_server_time_and_tolerance() {
+async fn resync_window_follows_server_time() {
     let server = start(demo_config()).await;
     let client = alice_iam(&server);
     let n = server_counter(&server);
-    // A second code four windows ahead is outside the default ±2 (three, should the server's
-    // window turn meanwhile).
+    // A second code four steps ahead is a future step: refused.
     let err = resync(&client, SEED, n + 3).await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidAuthenticationCode"));
-    // Move the server's clock forward by three windows: now that pair is near its "now".
-    server.set_clock_offset(90);
+    // Move the server's clock forward by four steps: now that pair's second code is the current
+    // step (or, should the server's step turn meanwhile, the previous one).
+    server.set_clock_offset(120);
     resync(&client, SEED, n + 3).await.unwrap();
     let statuses: Vec<_> = server.log().iter().map(|e| e.status).collect();
     assert_eq!(statuses, [403, 200]);
@@ -333,7 +335,7 @@ async fn create_and_enable_a_virtual_device() {
             .unwrap()
             .is_entity_already_exists_exception()
     );
-    let (c1, c2) = pair(&seed, server_counter(&server));
+    let (c1, c2) = harness::current_pair(&server, &seed);
     client
         .enable_mfa_device()
         .user_name("alice")

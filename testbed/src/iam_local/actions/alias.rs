@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use super::validate::{PageRequest, Rule, Validator};
+use super::paging::PageRequest;
+use super::validate::{Rule, Validator};
 use super::{Context, Outcome, authorize, authorize_admin};
 use crate::iam_local::error::ApiError;
 use crate::iam_local::query::Xml;
@@ -23,7 +24,7 @@ pub(super) fn list_account_aliases(
     let paging = PageRequest::read(&mut v, params);
     v.finish()?;
     authorize(ctx, "ListAccountAliases", "*")?;
-    let page = paging.page(ctx.state.account_alias.iter().collect())?;
+    let page = paging.page(ctx.state.account_alias.iter().collect(), ctx.short_pages)?;
     let mut xml = Xml::new();
     xml.open("AccountAliases");
     for alias in &page.items {

@@ -1,12 +1,13 @@
 //! Who is calling: STS GetCallerIdentity and IAM GetUser.
 //!
 //! GetCallerIdentity needs no permission and no explicit deny can refuse it (IAM User Guide,
-//! "GetCallerIdentity"); GetUser follows the self-or-admin rule like every per-user action.
+//! "GetCallerIdentity"); GetUser follows the self-or-admin rule like every per-user action, and the
+//! root user naming no user gets itself (its ARN and the account id, no UserName or Path).
 
 use std::collections::BTreeMap;
 
 use super::validate::{Rule, Validator};
-use super::{Context, Outcome, USER_CREATE_DATE, caller_arn, target_user};
+use super::{Context, Outcome, Target, USER_CREATE_DATE, caller_arn, target};
 use crate::iam_local::builder::stable_id;
 use crate::iam_local::error::ApiError;
 use crate::iam_local::query::Xml;
@@ -42,9 +43,11 @@ pub(super) fn get_user(
     let mut v = Validator::default();
     let name = v.optional(params, "UserName", "userName", Rule::UserName);
     v.finish()?;
-    let target = target_user(ctx, name, "GetUser")?;
     let mut xml = Xml::new();
-    write_user(&mut xml, ctx, &target)?;
+    match target(ctx, name, "GetUser")? {
+        Target::User(target) => write_user(&mut xml, ctx, &target)?,
+        Target::Root => write_root_user(&mut xml, ctx),
+    }
     Ok(Outcome {
         result: Some(xml.finish()),
         ..Outcome::default()
@@ -66,4 +69,15 @@ pub(super) fn write_user(xml: &mut Xml, ctx: &Context<'_>, name: &str) -> Result
         .text("CreateDate", USER_CREATE_DATE)
         .close("User");
     Ok(())
+}
+
+/// `<User>` for the account's root user, as AWS shows it in ListVirtualMFADevices and GetUser:
+/// Arn `arn:PARTITION:iam::ACCOUNT:root`, UserId the account id, a CreateDate, and neither UserName
+/// nor Path.
+pub(super) fn write_root_user(xml: &mut Xml, ctx: &Context<'_>) {
+    xml.open("User")
+        .text("Arn", &ctx.state.root_arn())
+        .text("UserId", &ctx.state.account_id)
+        .text("CreateDate", USER_CREATE_DATE)
+        .close("User");
 }

@@ -1,22 +1,25 @@
 //! The life of an MFA device: CreateVirtualMFADevice, EnableMFADevice, ResyncMFADevice,
 //! DeactivateMFADevice and DeleteVirtualMFADevice.
 //!
-//! Owns the TOTP pair rule Enable and Resync share (two consecutive codes whose second counter is
-//! within the tolerance of server time, never at or below a counter already consumed), the
-//! per-user device limit, and the error codes and words AWS answers these actions with. Where
-//! AWS's wording was recorded (LocalStack's snapshot tests, validated against AWS, 2026) it is used
-//! verbatim; the rest follows the same style.
+//! Owns the TOTP pair rule Enable and Resync share (two consecutive codes whose second counter lies
+//! in the [`CodeWindow`] around server time: by default the current step or the one before, never
+//! a future step; never at or below a counter already consumed), the per-user device limit, and
+//! the error codes and words AWS answers these actions with. Where AWS's wording was recorded
+//! (LocalStack's snapshot tests, validated against AWS, 2026; CloudTrail records of AWS's own
+//! answers) it is used verbatim; the rest follows the same style. CreateVirtualMFADevice keeps the
+//! device's tags (`State::device_tags`), checked as `tags` says.
 
 use std::collections::BTreeMap;
 
+use super::tags::{check_tags, read_tags};
 use super::validate::{Rule, Validator, check_path};
-use super::{Context, Outcome, authorize, target_user};
+use super::{Context, Outcome, Target, authorize, target, target_user};
 use crate::iam_local::clock;
 use crate::iam_local::error::ApiError;
 use crate::iam_local::qr;
 use crate::iam_local::query::Xml;
 use crate::iam_local::state::{Device, random_seed_base32};
-use crate::iam_local::totp::{self, PairWindow};
+use crate::iam_local::totp::{self, CodeWindow, PairWindow};
 
 /// IAM's per-user limit on MFA devices (IAM and STS quotas: "MFA devices in use, per user: 8").
 pub const MAX_DEVICES_PER_USER: usize = 8;
@@ -33,17 +36,20 @@ pub(super) fn create_virtual_mfa_device(
         Rule::DeviceName,
     );
     let path = v.optional(params, "Path", "path", Rule::Path);
+    let tags = read_tags(&mut v, params);
     v.finish()?;
     let Some(name) = name else {
         return Err(ApiError::validation("VirtualMFADeviceName is required"));
     };
     let path = path.unwrap_or("/");
     check_path(path)?;
+    check_tags(&tags)?;
     let serial = ctx.state.mfa_serial_at(path, name);
     authorize(ctx, "CreateVirtualMFADevice", &serial)?;
     if ctx.state.device(&serial).is_some() {
+        // AWS's words, as CloudTrail records them and the console shows them.
         return Err(ApiError::entity_already_exists(
-            "MFA device already exists.",
+            "MFADevice entity at the same path and name already exists.",
         ));
     }
     let seed = random_seed_base32();
@@ -62,6 +68,9 @@ pub(super) fn create_virtual_mfa_device(
         last_counter: None,
         enable_date: None,
     });
+    if !tags.is_empty() {
+        ctx.state.device_tags.insert(serial.clone(), tags);
+    }
     // Both members are blobs, and blobs travel base64-encoded in Query-protocol XML: the SDK hands
     // the caller the seed's base32 text and the PNG's bytes.
     let mut xml = Xml::new();
@@ -132,7 +141,7 @@ pub(super) fn enable_mfa_device(
     if ctx.state.user(&target).is_none() {
         return Err(ApiError::no_such_user(&target));
     }
-    let (now, tolerance) = (ctx.now, ctx.tolerance);
+    let (now, window) = (ctx.now, ctx.code_window);
     let in_use = ctx.state.devices_of(&target).len();
     let device = ctx
         .state
@@ -149,7 +158,7 @@ pub(super) fn enable_mfa_device(
             "Cannot exceed quota for MfaDevicesPerUser: {MAX_DEVICES_PER_USER}."
         )));
     }
-    let c = check_pair(device, req.code1, req.code2, now, tolerance)?;
+    let c = check_pair(device, req.code1, req.code2, now, window)?;
     device.user = Some(target);
     device.enable_date = Some(clock::rfc3339(now));
     device.last_counter = Some(c + 1);
@@ -169,13 +178,13 @@ pub(super) fn resync_mfa_device(
     if ctx.state.user(&target).is_none() {
         return Err(ApiError::no_such_user(&target));
     }
-    let (now, tolerance) = (ctx.now, ctx.tolerance);
+    let (now, window) = (ctx.now, ctx.code_window);
     let device = ctx
         .state
         .device_mut(req.serial)
         .filter(|d| d.user.as_deref() == Some(target.as_str()))
         .ok_or_else(|| not_assigned(req.serial, &target))?;
-    let c = check_pair(device, req.code1, req.code2, now, tolerance)?;
+    let c = check_pair(device, req.code1, req.code2, now, window)?;
     device.last_counter = Some(c + 1);
     Ok(Outcome {
         result: None,
@@ -184,7 +193,8 @@ pub(super) fn resync_mfa_device(
     })
 }
 
-/// UserName is optional (the caller when absent), as in the current API reference.
+/// UserName is optional (the caller when absent, the root user included), as in the current API
+/// reference.
 pub(super) fn deactivate_mfa_device(
     params: &BTreeMap<String, String>,
     ctx: &mut Context<'_>,
@@ -196,16 +206,22 @@ pub(super) fn deactivate_mfa_device(
     let Some(serial) = serial else {
         return Err(ApiError::validation("SerialNumber is required"));
     };
-    let target = target_user(ctx, user, "DeactivateMFADevice")?;
-    if ctx.state.user(&target).is_none() {
-        return Err(ApiError::no_such_user(&target));
+    let target = target(ctx, user, "DeactivateMFADevice")?;
+    if let Target::User(name) = &target
+        && ctx.state.user(name).is_none()
+    {
+        return Err(ApiError::no_such_user(name));
     }
     let Some(index) = ctx.state.devices.iter().position(|d| d.serial == serial) else {
         return Err(ApiError::no_such_device(serial));
     };
     let device = &mut ctx.state.devices[index];
-    if device.user.as_deref() != Some(target.as_str()) {
-        return Err(not_assigned(serial, &target));
+    if device.user.as_deref() != Some(target.owner()) {
+        let who = match &target {
+            Target::User(name) => name.clone(),
+            Target::Root => ctx.state.root_arn(),
+        };
+        return Err(not_assigned(serial, &who));
     }
     if device.is_virtual() {
         // The virtual device stays in the account, unassigned, until DeleteVirtualMFADevice.
@@ -247,6 +263,7 @@ pub(super) fn delete_virtual_mfa_device(
         ));
     }
     ctx.state.devices.remove(index);
+    ctx.state.device_tags.remove(serial);
     Ok(Outcome {
         result: None,
         changed: true,
@@ -260,7 +277,7 @@ fn check_pair(
     code1: &str,
     code2: &str,
     now: i64,
-    tolerance: u64,
+    window: CodeWindow,
 ) -> Result<u64, ApiError> {
     let key = totp::decode_seed(&device.seed_base32).map_err(|err| {
         eprintln!("iam-local: device {}: {err}", device.serial);
@@ -268,7 +285,7 @@ fn check_pair(
     })?;
     let window = PairWindow {
         now: totp::counter_at(now, device.period),
-        tolerance,
+        window,
         last_counter: device.last_counter,
     };
     totp::find_pair(&key, device.digits, code1, code2, window)

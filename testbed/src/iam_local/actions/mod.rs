@@ -3,31 +3,38 @@
 //!
 //! Submodules: `identity` (GetCallerIdentity, GetUser), `mfa` (Create/Enable/Resync/Deactivate/
 //! DeleteVirtualMFADevice, including the TOTP pair rule), `mfa_list` (ListMFADevices,
-//! ListVirtualMFADevices, GetMFADevice), `alias` (List/Create/DeleteAccountAlias) and `validate`
-//! (IAM's input checks and pagination). They work on a `State` they are handed and return an
-//! inner XML result or an [`ApiError`]; persistence, faults and HTTP are the server's.
+//! ListVirtualMFADevices, GetMFADevice), `alias` (List/Create/DeleteAccountAlias), `validate`
+//! (IAM's input checks), `tags` (the Tags of a create) and `paging` (Marker/MaxItems, short
+//! pages). They work on a `State` they are handed and return an inner XML result or an
+//! [`ApiError`]; persistence, faults and HTTP are the server's.
 //!
 //! Authorization, in the order IAM evaluates it: the request is validated first, then an explicit
 //! deny (`State::denied_actions`) refuses it, then the self-or-admin rule (a user who is not an
 //! admin acts only on itself; roles and root on anyone, naming the user), then entities are looked up.
+//! The root user without a UserName acts on itself where the API allows that (ListMFADevices,
+//! DeactivateMFADevice, GetMFADevice, GetUser): its devices are the ones [`ROOT_OWNER`] holds.
 
 use std::collections::BTreeMap;
 
 use super::error::ApiError;
 use super::query::Service;
 use super::sigv4::{self, RequestParts};
-use super::state::{Principal, State};
+use super::state::{Principal, ROOT_OWNER, State};
+use super::totp::CodeWindow;
 
 mod alias;
 mod identity;
 mod mfa;
 mod mfa_list;
+mod paging;
+mod tags;
 mod validate;
 
 #[cfg(test)]
 mod tests;
 
 pub use mfa::MAX_DEVICES_PER_USER;
+pub use paging::SHORT_PAGE;
 
 /// `CreateDate` for users: the state model keeps none, and clients only need a valid timestamp.
 const USER_CREATE_DATE: &str = "2024-01-01T00:00:00Z";
@@ -99,8 +106,10 @@ pub struct Context<'a> {
     pub caller: &'a Principal,
     /// Server time, Unix seconds.
     pub now: i64,
-    /// Windows either side of now for the second code's counter.
-    pub tolerance: u64,
+    /// Which steps around now the second code of a pair may be from.
+    pub code_window: CodeWindow,
+    /// Whether lists are cut into short pages (see `paging`).
+    pub short_pages: bool,
 }
 
 /// What a successful action produced.
@@ -156,7 +165,7 @@ pub fn caller_arn(state: &State, principal: &Principal) -> String {
             "arn:{}:sts::{}:assumed-role/{role}/{session}",
             state.partition, state.account_id
         ),
-        Principal::Root => format!("{}root", state.iam_arn_prefix()),
+        Principal::Root => state.root_arn(),
     }
 }
 
@@ -181,6 +190,34 @@ fn authorize_admin(ctx: &Context<'_>, action: &str, resource: &str) -> Result<()
             ApiError::access_denied(&ctx.state.user_arn(me), "iam", action, resource),
         ),
         _ => Ok(()),
+    }
+}
+
+/// Whom a per-user action is about: an IAM user, or the root user acting on itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// An IAM user, by name.
+    User(String),
+    /// The account's root user (the caller, who named no user).
+    Root,
+}
+
+impl Target {
+    /// What [`crate::iam_local::state::Device::user`] holds for this target's devices.
+    fn owner(&self) -> &str {
+        match self {
+            Target::User(name) => name,
+            Target::Root => ROOT_OWNER,
+        }
+    }
+}
+
+/// Like [`target_user`], for actions whose UserName is optional: the root user naming no user
+/// acts on itself; no explicit deny applies to it.
+fn target(ctx: &Context<'_>, named: Option<&str>, action: &str) -> Result<Target, ApiError> {
+    match (ctx.caller, named) {
+        (Principal::Root, None) => Ok(Target::Root),
+        _ => target_user(ctx, named, action).map(Target::User),
     }
 }
 

@@ -1,14 +1,13 @@
-//! IAM's input checks, worded as IAM words them, and the Marker/MaxItems pagination of list actions.
+//! IAM's input checks, worded as IAM words them.
 //!
 //! Owns the member constraints of the IAM API reference (lengths, patterns, enums, ranges), the
-//! Coral-style message that names every violation at once ("2 validation errors detected: …"),
-//! the checks IAM makes after those (a path's shape), and the opaque markers list actions page
-//! with. It decides nothing about what an action means.
+//! Coral-style message that names every violation at once ("2 validation errors detected: …")
+//! and the checks IAM makes after those (a path's shape). Pagination is `paging`'s, tags are
+//! `tags`'. It decides nothing about what an action means.
 
 use std::collections::BTreeMap;
 
 use crate::iam_local::error::ApiError;
-use crate::iam_local::query::Xml;
 
 /// IAM's member constraints, as its API reference states them.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +26,10 @@ pub(super) enum Rule {
     AccountAlias,
     /// `markerType`: 1–320 of `[\u0020-\u00FF]+`.
     Marker,
+    /// `tagKeyType`: 1–128 of `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`; the value is not echoed.
+    TagKey,
+    /// `tagValueType`: 0–256 of `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`; the value is not echoed.
+    TagValue,
 }
 
 impl Rule {
@@ -39,6 +42,8 @@ impl Rule {
             Rule::Path => (1, 512),
             Rule::AccountAlias => (3, 63),
             Rule::Marker => (1, 320),
+            Rule::TagKey => (1, 128),
+            Rule::TagValue => (0, 256),
         }
     }
 
@@ -50,10 +55,12 @@ impl Rule {
             Rule::Path => None,
             Rule::AccountAlias => Some(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"),
             Rule::Marker => Some(r"[\u0020-\u00FF]+"),
+            Rule::TagKey => Some(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"),
+            Rule::TagValue => Some(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"),
         }
     }
 
-    fn matches(self, value: &str) -> bool {
+    pub(super) fn matches(self, value: &str) -> bool {
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
         match self {
             Rule::UserName | Rule::DeviceName => {
@@ -64,8 +71,19 @@ impl Rule {
             Rule::Path => true,
             Rule::AccountAlias => alias_matches(value),
             Rule::Marker => value.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c)),
+            Rule::TagKey | Rule::TagValue => value.chars().all(tag_char),
         }
     }
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, separators (spaces, not tabs or line ends), numbers and
+/// `_.:/=+-@`. Rust's `is_alphabetic` also takes the few combining marks Unicode counts as
+/// alphabetic, the one place this is looser than `\p{L}`.
+fn tag_char(c: char) -> bool {
+    c.is_alphabetic()
+        || c.is_numeric()
+        || (c.is_whitespace() && !c.is_control())
+        || "_.:/=+-@".contains(c)
 }
 
 /// The account alias pattern: lower-case letters, digits and single dashes, not at either end.
@@ -186,9 +204,10 @@ impl Validator {
         let value = value?;
         let (min, max) = rule.bounds();
         let len = value.chars().count();
-        // Codes are never echoed; nor are values over the length limit (AWS leaves those out).
+        // Codes are never echoed, nor are tags (as AWS words tag errors: LocalStack's provider,
+        // validated against AWS); nor are values over the length limit (AWS leaves those out).
         let shown = match rule {
-            Rule::Code => format!("Value at '{member}'"),
+            Rule::Code | Rule::TagKey | Rule::TagValue => format!("Value at '{member}'"),
             _ if len > max => format!("Value at '{member}'"),
             _ => format!("Value '{value}' at '{member}'"),
         };
@@ -212,6 +231,12 @@ impl Validator {
         (self.errors.len() == before).then_some(value)
     }
 
+    /// Records a violation the rules above do not describe (a list's length, say), worded in full
+    /// from "Value … at '…'" on.
+    pub(super) fn violation(&mut self, message: String) {
+        self.errors.push(message);
+    }
+
     /// `Ok` when every check passed, else one ValidationError naming every violation.
     pub(super) fn finish(self) -> Result<(), ApiError> {
         match self.errors.len() {
@@ -226,81 +251,6 @@ impl Validator {
             ))),
         }
     }
-}
-
-/// `MaxItems` when a list request gives none (IAM API reference, every List action).
-const DEFAULT_MAX_ITEMS: u64 = 100;
-
-/// The Marker and MaxItems of a list request, validated.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PageRequest<'p> {
-    marker: Option<&'p str>,
-    max_items: usize,
-}
-
-impl<'p> PageRequest<'p> {
-    /// Reads and checks `Marker` (1–320 of `[\u0020-\u00FF]+`) and `MaxItems` (1–1000).
-    pub(super) fn read(v: &mut Validator, params: &'p BTreeMap<String, String>) -> PageRequest<'p> {
-        let marker = v.optional(params, "Marker", "marker", Rule::Marker);
-        let max_items = v
-            .int_in(params, "MaxItems", "maxItems", (1, 1000))
-            .unwrap_or(DEFAULT_MAX_ITEMS);
-        PageRequest {
-            marker,
-            max_items: usize::try_from(max_items).unwrap_or(usize::MAX),
-        }
-    }
-
-    /// The page of `items` this request asks for; a marker this endpoint did not hand out (or one
-    /// past the end of the list) is refused as AWS refuses it.
-    pub(super) fn page<T>(&self, mut items: Vec<T>) -> Result<Page<T>, ApiError> {
-        let start = match self.marker {
-            None => 0,
-            Some(marker) => parse_marker(marker)
-                .filter(|&start| start <= items.len())
-                .ok_or_else(|| ApiError::validation("Invalid Marker."))?,
-        };
-        let end = start.saturating_add(self.max_items).min(items.len());
-        let next = (end < items.len()).then(|| make_marker(end));
-        items.truncate(end);
-        items.drain(..start);
-        Ok(Page { items, next })
-    }
-}
-
-/// One page of a list and where the next starts.
-#[derive(Debug)]
-pub(super) struct Page<T> {
-    /// The items on this page.
-    pub(super) items: Vec<T>,
-    /// The marker of the next page, when the list is truncated.
-    pub(super) next: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// Writes `<IsTruncated>` and, when truncated, `<Marker>` after the list.
-    pub(super) fn write_tail(&self, xml: &mut Xml) {
-        match &self.next {
-            Some(marker) => xml.text("IsTruncated", "true").text("Marker", marker),
-            None => xml.text("IsTruncated", "false"),
-        };
-    }
-}
-
-/// Markers are opaque to clients, as IAM's are; inside is the index the next page starts at.
-fn make_marker(start: usize) -> String {
-    data_encoding::BASE64URL_NOPAD.encode(format!("iam-local:{start}").as_bytes())
-}
-
-fn parse_marker(marker: &str) -> Option<usize> {
-    let bytes = data_encoding::BASE64URL_NOPAD
-        .decode(marker.as_bytes())
-        .ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("iam-local:")?
-        .parse()
-        .ok()
 }
 
 #[cfg(test)]
@@ -388,45 +338,59 @@ mod tests {
     }
 
     #[test]
-    fn pages_walk_a_list_with_opaque_markers() {
-        let all: Vec<u32> = (0..5).collect();
-        let p = params(&[("MaxItems", "2")]);
-        let mut seen = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..5 {
-            let mut with_marker = p.clone();
-            if let Some(m) = &marker {
-                with_marker.insert("Marker".into(), m.clone());
-            }
-            let mut v = Validator::default();
-            let req = PageRequest::read(&mut v, &with_marker);
-            v.finish().unwrap();
-            let page = req.page(all.clone()).unwrap();
-            assert!(page.items.len() <= 2);
-            seen.extend(page.items);
-            marker = page.next;
-            if marker.is_none() {
-                break;
-            }
-            assert!(!marker.as_ref().unwrap().contains(char::is_whitespace));
+    fn tag_keys_and_values_as_iam_constrains_them() {
+        for good in [
+            "team",
+            "cost center",
+            "a:b/c=d+e-f@g_h.i",
+            "Ключ",
+            "键",
+            "٣",
+        ] {
+            assert!(Rule::TagKey.matches(good), "{good}");
         }
-        assert_eq!(seen, all);
-        for bad in ["invalid-marker-value", &make_marker(6)] {
-            let p = params(&[("Marker", bad)]);
-            let mut v = Validator::default();
-            let req = PageRequest::read(&mut v, &p);
-            let err = req.page(all.clone()).unwrap_err();
-            assert_eq!(
-                (err.code, err.message.as_str()),
-                ("ValidationError", "Invalid Marker.")
-            );
+        for bad in ["a*b", "tab\there", "line\nend", "semi;colon", "#"] {
+            assert!(!Rule::TagKey.matches(bad), "{bad:?}");
         }
-        let mut xml = Xml::new();
-        Page::<u8> {
-            items: vec![],
-            next: None,
-        }
-        .write_tail(&mut xml);
-        assert_eq!(xml.finish(), "<IsTruncated>false</IsTruncated>");
+        let p = params(&[
+            ("Tags.member.1.Key", ""),
+            ("Tags.member.1.Value", &"v".repeat(257)),
+            ("Tags.member.2.Key", "bad*key"),
+        ]);
+        let mut v = Validator::default();
+        v.required(&p, "Tags.member.1.Key", "tags.1.member.key", Rule::TagKey);
+        v.required(
+            &p,
+            "Tags.member.1.Value",
+            "tags.1.member.value",
+            Rule::TagValue,
+        );
+        v.required(&p, "Tags.member.2.Key", "tags.2.member.key", Rule::TagKey);
+        v.required(
+            &p,
+            "Tags.member.2.Value",
+            "tags.2.member.value",
+            Rule::TagValue,
+        );
+        assert_eq!(
+            v.finish().unwrap_err().message,
+            "4 validation errors detected: \
+             Value at 'tags.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1; \
+             Value at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256; \
+             Value at 'tags.2.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+; \
+             Value null at 'tags.2.member.value' failed to satisfy constraint: Member must not be null"
+        );
+        let p = params(&[("Tags.member.1.Value", "")]);
+        let mut v = Validator::default();
+        assert_eq!(
+            v.required(
+                &p,
+                "Tags.member.1.Value",
+                "tags.1.member.value",
+                Rule::TagValue
+            ),
+            Some("")
+        );
+        assert!(v.finish().is_ok(), "an empty value is a value");
     }
 }

@@ -1,7 +1,7 @@
 //! Reading devices: ListVirtualMFADevices (filters, users, pages), ListMFADevices, GetMFADevice.
 
 use super::mfa::first;
-use super::{SEED, alice, run};
+use super::{FULL_PAGES, SEED, alice, run, run_with};
 use crate::iam_local::state::{DEMO_SERIAL, Principal, State};
 
 fn admin() -> Principal {
@@ -15,8 +15,9 @@ fn list_virtual_devices_filters_pages_and_shows_users() {
         .with_device_for("bob", "bob-key", SEED)
         .with_hardware_device_for("bob", "GAHT12345678", SEED)
         .with_unassigned_device("spare", SEED);
+    // Full pages here: this test is about what the list holds (paging has `paging`'s tests).
     let list = |state: &mut State, p: &[(&str, &str)]| {
-        run(state, alice(), "ListVirtualMFADevices", p).map(|o| o.result.unwrap())
+        run_with(state, alice(), "ListVirtualMFADevices", p, FULL_PAGES).map(|o| o.result.unwrap())
     };
     let any = list(&mut state, &[]).unwrap();
     assert_eq!(any.matches("<SerialNumber>").count(), 3, "{any}");
@@ -89,36 +90,66 @@ fn list_mfa_devices_pages_too() {
 }
 
 #[test]
-fn get_mfa_device_for_the_caller_or_a_named_user() {
-    let mut state = State::demo(SEED);
+fn get_mfa_device_refuses_totp_serials_and_looks_up_fido_arns() {
+    let fido =
+        "arn:aws:iam::123456789012:u2f/user/alice/fidosecuritykey-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut state = State::demo(SEED)
+        .with_hardware_device_for("alice", "GAHT12345678", SEED)
+        .with_fido_key_for("alice", "fidosecuritykey-ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    for serial in [DEMO_SERIAL, "GAHT12345678"] {
+        for caller in [alice(), admin(), Principal::Root] {
+            let err = run(
+                &mut state,
+                caller,
+                "GetMFADevice",
+                &[("SerialNumber", serial), ("UserName", "alice")],
+            )
+            .unwrap_err();
+            assert_eq!(
+                (err.status, err.code, err.message),
+                (
+                    400,
+                    "InvalidInput",
+                    format!(
+                        "The serial number {serial} is not a FIDO security key ARN: GetMFADevice only accepts FIDO security key ARNs."
+                    )
+                )
+            );
+        }
+    }
     let xml = run(
         &mut state,
         alice(),
         "GetMFADevice",
-        &[("SerialNumber", DEMO_SERIAL)],
+        &[("SerialNumber", fido)],
     )
     .unwrap()
     .result
     .unwrap();
     assert_eq!(first(&xml, "UserName"), Some("alice"));
-    assert_eq!(first(&xml, "SerialNumber"), Some(DEMO_SERIAL));
+    assert_eq!(first(&xml, "SerialNumber"), Some(fido));
     assert!(first(&xml, "EnableDate").is_some());
     let err = run(
         &mut state,
         admin(),
         "GetMFADevice",
-        &[("SerialNumber", DEMO_SERIAL)],
+        &[("SerialNumber", fido)],
     )
     .unwrap_err();
-    assert_eq!(
-        err.code, "NoSuchEntity",
-        "the device is alice's, not admin's"
-    );
+    assert_eq!(err.code, "NoSuchEntity", "the key is alice's, not admin's");
     let named = run(
         &mut state,
         admin(),
         "GetMFADevice",
-        &[("SerialNumber", DEMO_SERIAL), ("UserName", "alice")],
+        &[("SerialNumber", fido), ("UserName", "alice")],
     );
     assert!(named.is_ok());
+    let err = run(
+        &mut state,
+        alice(),
+        "GetMFADevice",
+        &[("SerialNumber", fido), ("UserName", "admin")],
+    )
+    .unwrap_err();
+    assert_eq!(err.code, "AccessDenied");
 }

@@ -100,7 +100,11 @@ fn create_refusals_as_aws_words_them() {
     let dup = create(&mut state, "alice", None);
     assert_eq!(
         (dup.status, dup.code, dup.message.as_str()),
-        (409, "EntityAlreadyExists", "MFA device already exists.")
+        (
+            409,
+            "EntityAlreadyExists",
+            "MFADevice entity at the same path and name already exists."
+        )
     );
     let space = create(&mut state, "my key", None);
     assert_eq!(

@@ -7,11 +7,14 @@ use super::{Context, Outcome, perform};
 use crate::iam_local::error::ApiError;
 use crate::iam_local::query::Service;
 use crate::iam_local::state::{DEMO_SERIAL, Principal, State};
-use crate::iam_local::totp;
+use crate::iam_local::totp::{self, CodeWindow};
 
 mod alias;
 mod lists;
 mod mfa;
+mod root;
+mod tags;
+mod window;
 
 pub(super) const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 pub(super) const KEY: &[u8] = b"12345678901234567890";
@@ -30,6 +33,39 @@ pub(super) fn run(
     action: &str,
     p: &[(&str, &str)],
 ) -> Result<Outcome, ApiError> {
+    run_with(state, caller, action, p, Knobs::default())
+}
+
+/// The server's settings an action sees: its code window and whether lists come in short pages.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Knobs {
+    pub(super) code_window: CodeWindow,
+    pub(super) short_pages: bool,
+}
+
+impl Default for Knobs {
+    /// As `Config::new` sets them.
+    fn default() -> Knobs {
+        Knobs {
+            code_window: CodeWindow::AWS,
+            short_pages: true,
+        }
+    }
+}
+
+/// Lists in full pages, for tests about what a list holds rather than how it pages.
+pub(super) const FULL_PAGES: Knobs = Knobs {
+    code_window: CodeWindow::AWS,
+    short_pages: false,
+};
+
+pub(super) fn run_with(
+    state: &mut State,
+    caller: Principal,
+    action: &str,
+    p: &[(&str, &str)],
+    knobs: Knobs,
+) -> Result<Outcome, ApiError> {
     let service = if action == "GetCallerIdentity" {
         Service::Sts
     } else {
@@ -39,7 +75,8 @@ pub(super) fn run(
         state,
         caller: &caller,
         now: NOW,
-        tolerance: 2,
+        code_window: knobs.code_window,
+        short_pages: knobs.short_pages,
     };
     perform(service, action, &params(p), &mut ctx)
 }
@@ -124,7 +161,7 @@ fn resync_validation_errors_use_aws_wording() {
 #[test]
 fn non_admin_acts_only_on_itself() {
     let mut state = State::demo(SEED);
-    let (c1, c2) = codes(totp::counter_at(NOW, 30));
+    let (c1, c2) = codes(totp::counter_at(NOW, 30) - 1);
     let err = resync(&mut state, alice(), "admin", &c1, &c2).unwrap_err();
     assert_eq!(err.code, "AccessDenied");
     assert_eq!(
@@ -219,12 +256,19 @@ fn create_then_enable_a_virtual_device() {
         &[("VirtualMFADeviceName", "alice2")],
     )
     .unwrap_err();
-    assert_eq!((dup.status, dup.code), (409, "EntityAlreadyExists"));
+    assert_eq!(
+        (dup.status, dup.code, dup.message.as_str()),
+        (
+            409,
+            "EntityAlreadyExists",
+            "MFADevice entity at the same path and name already exists."
+        )
+    );
     let serial = "arn:aws:iam::123456789012:mfa/alice2";
     let device = state.device(serial).unwrap().clone();
     let blob = data_encoding::BASE64.encode(device.seed_base32.as_bytes());
     assert!(xml.contains(&format!("<Base32StringSeed>{blob}</Base32StringSeed>")));
-    let n = totp::counter_at(NOW, 30);
+    let n = totp::counter_at(NOW, 30) - 1;
     let c1 = totp::code_at(&device.seed_base32, n, 6).unwrap();
     let c2 = totp::code_at(&device.seed_base32, n + 1, 6).unwrap();
     let enable = |state: &mut State| {
