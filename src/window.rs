@@ -37,10 +37,21 @@ impl Clock for SystemClock {
     }
 }
 
-/// The offset of AWS's clock from the host's, in milliseconds (positive: AWS is ahead).
+/// The offset of AWS's clock from the host's, in milliseconds (positive: AWS is ahead): the best
+/// estimate, for reports, and the lowest offset the measurement allows, for planning.
+///
+/// An HTTP `Date` is AWS's time truncated to the second, taken somewhere between our request
+/// leaving and its answer arriving. So AWS's offset from the host lies between `date - received`
+/// (AWS wrote the date the instant its second began, and the answer arrived at once) and about a
+/// second more. Windows are planned with the lowest value: the host's idea of AWS's time is then
+/// never ahead of AWS's own, so code 2 is never read before AWS's window has turned and a pair is
+/// never a step in AWS's future (AWS refuses those). Waiting costs at most a second more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Skew {
+    /// The estimate (zero when within the noise).
     millis: i64,
+    /// The lowest offset consistent with the measurement: what windows are planned with.
+    planned_millis: i64,
 }
 
 /// Below this, a measured skew is noise: an HTTP `Date` has a resolution of one second.
@@ -48,38 +59,55 @@ pub const SKEW_THRESHOLD: Duration = Duration::from_secs(1);
 
 impl Skew {
     /// No correction.
-    pub const ZERO: Skew = Skew { millis: 0 };
+    pub const ZERO: Skew = Skew {
+        millis: 0,
+        planned_millis: 0,
+    };
 
-    /// A skew of exactly `millis`.
+    /// A skew known to be exactly `millis`.
     pub const fn from_millis(millis: i64) -> Self {
-        Skew { millis }
-    }
-
-    /// Estimates the skew from a response's `Date` header (whole seconds) and the host time at
-    /// which the response arrived. The server's time lies in `[date, date + 1 s)`, so its middle is
-    /// the best estimate; anything within [`SKEW_THRESHOLD`] is reported as zero.
-    pub fn from_date(server_date_secs: u64, host_received: Duration) -> Self {
-        let server_mid = i128::from(server_date_secs) * 1000 + 500;
-        let host = host_received.as_millis() as i128;
-        let millis = (server_mid - host).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        if millis.unsigned_abs() as u128 <= SKEW_THRESHOLD.as_millis() {
-            Skew::ZERO
-        } else {
-            Skew { millis }
+        Skew {
+            millis,
+            planned_millis: millis,
         }
     }
 
-    /// The offset in milliseconds.
+    /// Measures the skew from a response's `Date` header (whole seconds) and the host time at which
+    /// the response arrived. AWS's time then lay in `[date, date + 1 s)`: the middle is the
+    /// estimate (reported as zero within [`SKEW_THRESHOLD`]), the start what windows are planned
+    /// with, whatever the estimate.
+    pub fn from_date(server_date_secs: u64, host_received: Duration) -> Self {
+        let lowest = i128::from(server_date_secs) * 1000 - host_received.as_millis() as i128;
+        let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let middle = lowest + 500;
+        let millis = if middle.unsigned_abs() <= SKEW_THRESHOLD.as_millis() {
+            0
+        } else {
+            clamp(middle)
+        };
+        Skew {
+            millis,
+            planned_millis: clamp(lowest),
+        }
+    }
+
+    /// The estimated offset in milliseconds (zero within the noise).
     pub fn millis(self) -> i64 {
         self.millis
     }
 
-    /// The offset in seconds, for reports.
+    /// The offset windows are planned with: never more than AWS's real offset.
+    pub fn planned_millis(self) -> i64 {
+        self.planned_millis
+    }
+
+    /// The estimated offset in seconds, for reports.
     pub fn seconds(self) -> f64 {
         self.millis as f64 / 1000.0
     }
 
-    /// Whether the planner applies a correction.
+    /// Whether the host clock is off enough to be worth a word (the planner applies the
+    /// measurement either way).
     pub fn is_zero(self) -> bool {
         self.millis == 0
     }
@@ -98,10 +126,10 @@ impl ServerClock {
         ServerClock { host, skew }
     }
 
-    /// The server's time now.
+    /// The server's time now, at the lowest the measurement allows (never ahead of it).
     pub fn now(&self) -> Duration {
         let host = self.host.now().as_millis() as i128;
-        let server = (host + i128::from(self.skew.millis)).max(0);
+        let server = (host + i128::from(self.skew.planned_millis)).max(0);
         Duration::from_millis(u64::try_from(server).unwrap_or(u64::MAX))
     }
 
@@ -370,11 +398,43 @@ mod tests {
     }
 
     #[test]
-    fn skew_from_date_ignores_noise_and_keeps_sign() {
-        assert_eq!(Skew::from_date(1000, secs(1000.2)), Skew::ZERO);
+    fn skew_from_date_ignores_noise_in_reports_and_keeps_sign() {
+        assert!(Skew::from_date(1000, secs(1000.2)).is_zero());
         assert_eq!(Skew::from_date(1000, secs(999.0)).millis(), 1_500);
         assert_eq!(Skew::from_date(1040, secs(1000.0)).millis(), 40_500);
         assert_eq!(Skew::from_date(1000, secs(1040.0)).millis(), -39_500);
+    }
+
+    #[test]
+    fn windows_are_planned_at_the_lowest_offset_the_date_allows() {
+        // Noise for the report, but still applied: AWS may be 0.2 s behind.
+        assert_eq!(Skew::from_date(1000, secs(1000.2)).planned_millis(), -200);
+        assert_eq!(Skew::from_date(1040, secs(1000.0)).planned_millis(), 40_000);
+        assert_eq!(Skew::from_millis(7).planned_millis(), 7);
+    }
+
+    #[test]
+    fn the_planned_time_is_never_ahead_of_aws_s_own() {
+        // AWS `true_skew` ahead of the host writes its Date `lag` after its second began; the
+        // answer arrives `flight` later. Whatever they are, the planned time is not ahead of AWS.
+        for true_skew in [-61_000i64, -1_500, -999, -1, 0, 1, 400, 999, 1_001, 40_000] {
+            for lag in [0u64, 1, 250, 500, 999] {
+                for flight in [0u64, 1, 40, 300, 2_000] {
+                    let aws_at_answer: u64 = 2_000_000_000_000 + lag;
+                    let date = aws_at_answer / 1000;
+                    let host_at_answer = aws_at_answer as i64 - true_skew;
+                    let received = Duration::from_millis((host_at_answer as u64) + flight);
+                    let skew = Skew::from_date(date, received);
+                    let host = Arc::new(ManualClock::new(received));
+                    let planned = ServerClock::new(host, skew).now().as_millis() as i64;
+                    let aws_now = received.as_millis() as i64 + true_skew;
+                    assert!(
+                        planned <= aws_now && aws_now - planned < 1_000 + flight as i64 + 1,
+                        "skew {true_skew}, lag {lag}, flight {flight}: planned {planned}, AWS {aws_now}"
+                    );
+                }
+            }
+        }
     }
 
     #[tokio::test]

@@ -64,8 +64,37 @@ impl Caller {
 pub struct VirtualDevice {
     /// Its serial number: the ARN `arn:PARTITION:iam::ACCOUNT:mfa/[PATH/]NAME`.
     pub serial: String,
-    /// The user it is enabled for; `None` while it is not assigned.
-    pub user: Option<String>,
+    /// Whom it is enabled for; `None` while it is not assigned.
+    pub user: Option<Assignee>,
+}
+
+/// Whom an assigned virtual device is enabled for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    /// An IAM user, by name.
+    User(String),
+    /// The account's root user, which has no user name: AWS lists its `User` with the root's ARN
+    /// and no `UserName` (which the SDK reads as empty).
+    Root,
+}
+
+impl Assignee {
+    /// The user of a listed device's `User`: the root user by its ARN (`…:root`), else the name.
+    fn of(user: &aws_sdk_iam::types::User) -> Assignee {
+        if user.arn().ends_with(":root") || user.user_name().is_empty() {
+            Assignee::Root
+        } else {
+            Assignee::User(user.user_name().to_string())
+        }
+    }
+
+    /// The IAM user's name; `None` for the root user.
+    pub fn user_name(&self) -> Option<&str> {
+        match self {
+            Assignee::User(name) => Some(name),
+            Assignee::Root => None,
+        }
+    }
 }
 
 /// What AWS said when it accepted the codes.
@@ -295,7 +324,7 @@ impl Aws {
             let page = page.map_err(|e| self.failed("ListVirtualMFADevices", e))?;
             devices.extend(page.virtual_mfa_devices().iter().map(|d| VirtualDevice {
                 serial: d.serial_number().to_string(),
-                user: d.user().map(|u| u.user_name().to_string()),
+                user: d.user().map(Assignee::of),
             }));
         }
         Ok(devices)

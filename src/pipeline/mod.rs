@@ -261,7 +261,7 @@ pub async fn read_and_send(
             source: info.kind.to_string(),
             step: reading.step,
             sent,
-            skew: session.skew,
+            skew: session.skew(),
         }),
         last_sent,
     }

@@ -3,7 +3,8 @@
 //!
 //! Defaults are what AWS can tell, never a question: the user is the caller's (`GetCallerIdentity`),
 //! the device the profile's `mfa_serial`, else the user's one TOTP device (`ListMFADevices`). The
-//! skew comes from the `Date` of the first answer, measured here and nowhere else.
+//! skew comes from the `Date` of the first answer, measured here and nowhere else; a session that
+//! lives on (a station) measures it again from a later answer.
 
 use std::sync::Arc;
 
@@ -21,8 +22,8 @@ pub struct Session {
     pub aws: Aws,
     /// Who is calling, when it was asked.
     pub caller: Option<Caller>,
-    /// AWS's clock minus the host's.
-    pub skew: Skew,
+    /// AWS's clock minus the host's, as last measured.
+    skew: std::sync::Mutex<Skew>,
 }
 
 /// The device a job acts on, and where each part of it came from (for the report).
@@ -76,12 +77,44 @@ impl Session {
             None
         };
         let skew = measure_skew(&aws).unwrap_or(Skew::ZERO);
-        Ok(Session { aws, caller, skew })
+        Ok(Session {
+            aws,
+            caller,
+            skew: std::sync::Mutex::new(skew),
+        })
+    }
+
+    /// AWS's clock minus the host's, as last measured.
+    pub fn skew(&self) -> Skew {
+        *self
+            .skew
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Measures the skew again from the last answer's `Date`: a station runs for weeks, through
+    /// NTP corrections and suspends of the host's clock, and plans each key in AWS's time as its
+    /// latest answer tells it.
+    pub fn measure_skew_again(&self) {
+        if let Some(skew) = measure_skew(&self.aws) {
+            let mut current = self
+                .skew
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if (skew.millis() - current.millis()).abs() > 1000 {
+                tracing::info!(
+                    was_ms = current.millis(),
+                    now_ms = skew.millis(),
+                    "the host clock moved against AWS's"
+                );
+            }
+            *current = skew;
+        }
     }
 
     /// AWS's time, as the host estimates it.
     pub fn clock(&self) -> ServerClock {
-        ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, self.skew)
+        ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, self.skew())
     }
 
     /// The caller's ARN, for the audit log.
@@ -91,17 +124,18 @@ impl Session {
 
     /// Says how the host clock stands, once, when it is off enough to be corrected.
     pub fn report_skew(&self, reporter: &Reporter) {
-        if self.skew.is_zero() {
+        let skew = self.skew();
+        if skew.is_zero() {
             return;
         }
-        let direction = if self.skew.millis() > 0 {
+        let direction = if skew.millis() > 0 {
             "behind"
         } else {
             "ahead of"
         };
         reporter.line(format!(
             "The host clock is {:.1} s {direction} AWS; planning windows in AWS's time.",
-            self.skew.seconds().abs()
+            skew.seconds().abs()
         ));
     }
 

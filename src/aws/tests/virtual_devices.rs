@@ -8,11 +8,13 @@ fn page(members: &[(&str, Option<&str>)], marker: Option<&str>) -> HttpResponse 
     let members: String = members
         .iter()
         .map(|(serial, user)| {
-            let user = user.map_or(String::new(), |name| {
-                format!(
+            let user = user.map_or(String::new(), |name| match name {
+                // The root user, as AWS lists it: its ARN, the account as its id, no name or path.
+                "root" => "<User><UserId>123456789012</UserId><Arn>arn:aws:iam::123456789012:root</Arn><CreateDate>2020-01-01T00:00:00Z</CreateDate></User><EnableDate>2025-01-02T00:00:00Z</EnableDate>".to_string(),
+                name => format!(
                     "<User><Path>/</Path><UserName>{name}</UserName><UserId>AIDA{}</UserId><Arn>arn:aws:iam::123456789012:user/{name}</Arn><CreateDate>2025-01-01T00:00:00Z</CreateDate></User><EnableDate>2025-01-02T00:00:00Z</EnableDate>",
                     name.len()
-                )
+                ),
             });
             format!("<member><SerialNumber>{serial}</SerialNumber>{user}</member>")
         })
@@ -31,15 +33,23 @@ fn page(members: &[(&str, Option<&str>)], marker: Option<&str>) -> HttpResponse 
 async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
     let (client, aws) = replay(
         vec![
+            // A page shorter than MaxItems can still be truncated, and a marker holds characters
+            // that must be escaped in the form body.
             page(
                 &[
                     (SERIAL, Some("alice")),
                     ("arn:aws:iam::123456789012:mfa/spare", None),
                 ],
-                Some("next"),
+                Some("a+b/c=="),
             ),
             page(
-                &[("arn:aws:iam::123456789012:mfa/desk/bob-key", Some("bob"))],
+                &[
+                    ("arn:aws:iam::123456789012:mfa/desk/bob-key", Some("bob")),
+                    (
+                        "arn:aws:iam::123456789012:mfa/root-account-mfa",
+                        Some("root"),
+                    ),
+                ],
                 None,
             ),
         ],
@@ -51,7 +61,7 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
         vec![
             VirtualDevice {
                 serial: SERIAL.into(),
-                user: Some("alice".into())
+                user: Some(Assignee::User("alice".into()))
             },
             VirtualDevice {
                 serial: "arn:aws:iam::123456789012:mfa/spare".into(),
@@ -59,7 +69,11 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
             },
             VirtualDevice {
                 serial: "arn:aws:iam::123456789012:mfa/desk/bob-key".into(),
-                user: Some("bob".into())
+                user: Some(Assignee::User("bob".into()))
+            },
+            VirtualDevice {
+                serial: "arn:aws:iam::123456789012:mfa/root-account-mfa".into(),
+                user: Some(Assignee::Root)
             },
         ]
     );
@@ -68,7 +82,7 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
     let second = std::str::from_utf8(requests[1].body().bytes().expect("a body"))
         .expect("utf-8")
         .to_string();
-    assert!(second.contains("Marker=next"), "{second}");
+    assert!(second.contains("Marker=a%2Bb%2Fc%3D%3D"), "{second}");
     assert!(second.contains("AssignmentStatus=Any"), "{second}");
 }
 

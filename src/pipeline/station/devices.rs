@@ -1,18 +1,22 @@
 //! From a credential's name to its IAM device and user: `iam:ListVirtualMFADevices` lists the
 //! account's virtual devices with the `User` of each assigned one (IAM API reference), so one
-//! listing maps every key of a session. It is kept for the session and listed again when a name
-//! finds no assigned device (a device enabled since), at most once per lookup.
+//! listing maps every credential of a key. Each key served gets a listing made after it came (keys
+//! that come together share one), so a station running for weeks maps a key to the devices as they
+//! are now, and its answer's `Date` keeps the station's skew against AWS current.
 //!
 //! A name that fits several devices is never guessed at: `alice@ACCOUNT` when a device named
 //! `alice` belongs to bob and alice has one of her own, or a user with two devices.
 
-use crate::aws::{Aws, VirtualDevice};
+use std::time::Instant;
+
+use crate::aws::{Assignee, VirtualDevice};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::request::values::virtual_device_name;
 use crate::request::{Origin, SerialNumber, UserName};
 
 use super::naming::AwsName;
+use crate::pipeline::Session;
 
 /// Why a credential's name maps to no device the station can resync.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +38,14 @@ pub enum MapError {
     /// The device exists but is enabled for nobody: there is nothing to resync.
     #[error("{serial} is not enabled for any user")]
     Unassigned {
+        /// The ARN.
+        serial: String,
+    },
+    /// The device is the root user's, which has no user name to resync it by.
+    #[error(
+        "{serial} is the root user's device: the root user resyncs it in the AWS console (Security credentials)"
+    )]
+    Root {
         /// The ARN.
         serial: String,
     },
@@ -63,6 +75,7 @@ impl MapError {
                 Exit::NoSuchEntity
             }
             MapError::Several { .. } => Exit::Device,
+            MapError::Root { .. } => Exit::Input,
             MapError::Malformed { .. } => Exit::ServiceFailure,
         }
     }
@@ -90,11 +103,18 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
     match name {
         AwsName::Serial(serial) => match devices.iter().find(|d| d.serial == serial.as_str()) {
             Some(VirtualDevice {
-                user: Some(user), ..
+                user: Some(Assignee::User(user)),
+                ..
             }) => Lookup::Found {
                 user: user.clone(),
                 serial: serial.to_string(),
             },
+            Some(VirtualDevice {
+                user: Some(Assignee::Root),
+                ..
+            }) => Lookup::Ambiguous(MapError::Root {
+                serial: serial.to_string(),
+            }),
             Some(_) => Lookup::Missing(MapError::Unassigned {
                 serial: serial.to_string(),
             }),
@@ -104,16 +124,24 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
         },
         AwsName::Owner { owner, account } => {
             let named = |d: &&VirtualDevice| virtual_device_name(&d.serial) == Some(owner.as_str());
+            fn user_of(d: &VirtualDevice) -> Option<&str> {
+                d.user.as_ref().and_then(Assignee::user_name)
+            }
             let fits: Vec<&VirtualDevice> = devices
                 .iter()
-                .filter(|d| named(d) || d.user.as_deref() == Some(owner.as_str()))
+                .filter(|d| named(d) || user_of(d) == Some(owner.as_str()))
                 .collect();
             let assigned: Vec<&VirtualDevice> =
                 fits.iter().copied().filter(|d| d.user.is_some()).collect();
             match assigned.as_slice() {
-                [one] => Lookup::Found {
-                    user: one.user.clone().unwrap_or_default(),
-                    serial: one.serial.clone(),
+                [one] => match &one.user {
+                    Some(Assignee::User(user)) => Lookup::Found {
+                        user: user.clone(),
+                        serial: one.serial.clone(),
+                    },
+                    _ => Lookup::Ambiguous(MapError::Root {
+                        serial: one.serial.clone(),
+                    }),
                 },
                 [] => Lookup::Missing(match fits.first() {
                     Some(unassigned) => MapError::Unassigned {
@@ -134,33 +162,34 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
     }
 }
 
-/// The session's listing of the account's virtual devices.
+/// The latest listing of the account's virtual devices, and when it was asked for.
 #[derive(Debug, Default)]
 pub struct DeviceMap {
-    listed: tokio::sync::Mutex<Option<Vec<VirtualDevice>>>,
+    listed: tokio::sync::Mutex<Option<(Instant, Vec<VirtualDevice>)>>,
 }
 
 impl DeviceMap {
-    /// The user and device `name` stands for; the listing is made (or made again, on a miss) here.
+    /// The user and device `name` stands for, in a listing asked for no earlier than `since` (the
+    /// key's arrival): made here unless a key that came with it made one already. The session's
+    /// skew is measured again from the listing's answer.
     pub async fn target(
         &self,
-        aws: &Aws,
+        session: &Session,
         name: &AwsName,
+        since: Instant,
     ) -> Result<Result<(UserName, SerialNumber), MapError>, Error> {
         // Held across the listing, so that keys inserted together list once.
         let mut listed = self.listed.lock().await;
-        let mut fresh = false;
-        if listed.is_none() {
-            *listed = Some(aws.virtual_devices().await?);
-            fresh = true;
-        }
-        let mut found = lookup(listed.as_deref().unwrap_or_default(), name);
-        if let (Lookup::Missing(_), false) = (&found, fresh) {
-            tracing::info!("a credential's device is not in the listing; listing again");
-            *listed = Some(aws.virtual_devices().await?);
-            found = lookup(listed.as_deref().unwrap_or_default(), name);
-        }
-        Ok(match found {
+        let devices = match &*listed {
+            Some((asked, devices)) if *asked >= since => devices,
+            _ => {
+                let asked = Instant::now();
+                let devices = session.aws.virtual_devices().await?;
+                session.measure_skew_again();
+                &listed.insert((asked, devices)).1
+            }
+        };
+        Ok(match lookup(devices, name) {
             Lookup::Found { user, serial } => {
                 match (
                     UserName::parse(&user, Origin::Flag),
@@ -184,7 +213,10 @@ mod tests {
     fn device(serial: &str, user: Option<&str>) -> VirtualDevice {
         VirtualDevice {
             serial: format!("arn:aws:iam::123456789012:mfa/{serial}"),
-            user: user.map(str::to_string),
+            user: user.map(|u| match u {
+                "root" => Assignee::Root,
+                u => Assignee::User(u.to_string()),
+            }),
         }
     }
 
@@ -264,5 +296,28 @@ mod tests {
             MapError::NoSerial { serial: "s".into() }.exit(),
             Exit::NoSuchEntity
         );
+    }
+
+    #[test]
+    fn the_root_user_s_device_is_named_as_such_and_never_taken_for_a_user_s() {
+        let devices = [
+            device("root-account-mfa", Some("root")),
+            device("alice", Some("alice")),
+        ];
+        for name in [owner("root-account-mfa"), serial("root-account-mfa")] {
+            assert!(
+                matches!(
+                    lookup(&devices, &name),
+                    Lookup::Ambiguous(MapError::Root { ref serial }) if serial.ends_with("mfa/root-account-mfa")
+                ),
+                "{name:?}"
+            );
+        }
+        // A user called "root" is a user; the root user has no name to match.
+        assert!(matches!(
+            lookup(&devices, &owner("root")),
+            Lookup::Missing(MapError::NoOwner { .. })
+        ));
+        assert_eq!(MapError::Root { serial: "s".into() }.exit(), Exit::Input);
     }
 }

@@ -29,6 +29,8 @@ use crate::window::{Clock, Mode, SystemClock};
 /// What a key's flow knows of it so far, for its result lines.
 struct Served<'k> {
     reader: &'k str,
+    /// When the station took the key up: its device listing is no older.
+    arrived: std::time::Instant,
     key: Option<u32>,
     removed: &'k AtomicBool,
     /// The station's count of pairs sent by keys Ctrl-C abandoned.
@@ -97,6 +99,7 @@ impl Station<'_> {
     ) -> Vec<KeyResult> {
         let mut served = Served {
             reader: &reader,
+            arrived: std::time::Instant::now(),
             key: None,
             removed: &removed,
             abandoned_pairs: &self.abandoned_pairs,
@@ -190,7 +193,7 @@ impl Station<'_> {
             };
             match self
                 .devices
-                .target(&self.session.aws, &candidate.name)
+                .target(self.session, &candidate.name, served.arrived)
                 .await
             {
                 Ok(Ok((user, serial))) => mapped.push((
