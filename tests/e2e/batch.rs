@@ -59,6 +59,7 @@ fn fifty_seed_users_share_one_window_and_a_bad_row_stops_nothing() {
         bed.seed_file.display()
     ));
     let batch = bed.private_file("batch.csv", &csv);
+    bed.steer();
     let out = bed.run(
         bed.command()
             .envs(DESK)

@@ -274,3 +274,40 @@ fn a_station_needs_readers_but_no_key_yet_and_may_list_the_virtual_devices() {
         out.stdout
     );
 }
+
+/// The udev check reads the machine's rules directories: the tests make the machine, so the answer
+/// is the same with the Debian package installed or not.
+#[test]
+fn the_udev_check_finds_the_packaged_rules_and_names_the_fix_without_them() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let rules = include_str!("../../udev/70-mfa-resync-yubikey.rules");
+    let installed = bed.run(
+        bed.command_on_test_machine(&[("70-mfa-resync-yubikey.rules", rules)])
+            .args(["doctor", "--endpoint-url", &bed.url()]),
+    );
+    installed.assert_exit(0);
+    assert_eq!(
+        line(&installed.stdout, "udev"),
+        "ok    udev rules   /usr/lib/udev/rules.d/70-mfa-resync-yubikey.rules",
+        "{}",
+        installed.stdout
+    );
+    let missing =
+        bed.run(
+            bed.command_on_test_machine(&[])
+                .args(["doctor", "--endpoint-url", &bed.url()]),
+        );
+    missing.assert_exit(0);
+    assert!(
+        line(&missing.stdout, "udev")
+            .starts_with("warn  udev rules   no rule grants YubiKey hidraw access"),
+        "{}",
+        missing.stdout
+    );
+    assert!(
+        missing.stdout.contains("mfa-resync udev-rules | sudo tee"),
+        "{}",
+        missing.stdout
+    );
+}

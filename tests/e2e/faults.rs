@@ -11,21 +11,18 @@
 //! `yubikey::the_key_removed_between_the_two_codes_exits_3_with_nothing_sent` and
 //! `yubikey::touch_denied_exits_3_and_sends_nothing`.
 //!
-//! A retry after a transient failure waits for a fresh window (up to a minute): these tests run
-//! concurrently with the rest. Card rows use `--no-wait`, since card tests take turns.
+//! A retry after a transient failure waits for a fresh window: these tests start with AWS's clock
+//! a few seconds before a boundary (`Bed::steer`), so the retry's wait is about one window.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::str::FromStr;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use testbed::iam_local::{AccessKey, Fault, LogEntry, Principal};
-use testbed::virtual_yubikey::{CardConfig, CredentialConfig, TouchPolicy, VirtualCard, vpcd};
+use testbed::virtual_yubikey::{CardConfig, CredentialConfig, TouchPolicy};
 
-use crate::util::{Bed, Card, Output, counter_now, readers, unix_now, wait_until};
+use crate::util::{Bed, Card, Output, READER_0, counter_now, readers, unix_now};
 
 const AWS_ACCOUNT: &str = "Amazon Web Services:alice@123456789012";
 
@@ -49,7 +46,7 @@ fn counters_of(bed: &Bed, entry: &LogEntry) -> (u64, u64) {
         &entry.params["AuthenticationCode1"],
         &entry.params["AuthenticationCode2"],
     );
-    let now = counter_now();
+    let now = bed.counter_now();
     let c = (now - 8..=now + 1)
         .find(|&c| bed.code_at(c) == *code1 && bed.code_at(c + 1) == *code2)
         .unwrap_or_else(|| panic!("the pair sent in {} was not consecutive", entry.request_id));
@@ -79,6 +76,8 @@ fn key_for(bed: &Bed, serial: u32) -> CardConfig {
 #[test]
 fn throttling_always_exits_7_after_max_attempts_each_with_a_fresh_pair() {
     let bed = Bed::with(|c| c.faults.push(fault("throttle-always@ResyncMFADevice")));
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&[
         "--no-wait",
         "--max-attempts",
@@ -107,6 +106,8 @@ fn an_answer_slower_than_the_read_timeout_is_retried_past_the_pair_the_server_to
     // The server still handles the delayed request after the client gave up: the first pair is
     // consumed, so only a retry whose counters lie past it can succeed.
     let bed = Bed::with(|c| c.faults.push(fault("delay=3000-once@ResyncMFADevice")));
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&[
         "--no-wait",
         "--cli-read-timeout",
@@ -136,6 +137,8 @@ fn an_answer_slower_than_the_read_timeout_is_retried_past_the_pair_the_server_to
 #[test]
 fn a_connection_dropped_mid_request_is_retried_with_a_fresh_pair() {
     let bed = Bed::with(|c| c.faults.push(fault("drop-once@ResyncMFADevice")));
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0)
         .assert_stderr("Attempt 1 of 3 failed (ResyncMFADevice: the request failed (connection closed before message completed)); the pair may have been seen, so reading a fresh one.")
@@ -157,6 +160,8 @@ fn a_500_after_the_server_took_the_pair_is_retried_past_it() {
     // A server that commits, then fails: the first pair is burned, and a retry that overlapped it
     // would be refused as a reused code.
     let bed = Bed::with(|c| c.faults.push(fault("500-after-once@ResyncMFADevice")));
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0)
         .assert_stderr(
@@ -313,210 +318,20 @@ fn no_touch_within_the_keys_own_timeout_exits_3_and_sends_nothing() {
     assert_eq!(actions(&bed), ["GetCallerIdentity", "ListMFADevices"]);
 }
 
-/// A pcscd of this test's own, with vpcd's driver on two free ports (readers `Private PCD 00 00`
-/// and `… 00 01`). pcscd binds its socket at the compiled-in `/run/pcscd/pcscd.comm`: only
-/// libpcsclite, the client side, reads `PCSCLITE_CSOCK_NAME`. A second pcscd there would refuse to
-/// start (the shared one's pid file names a live process), or, socket-activated, would still
-/// rewrite and then delete the shared one's pid file. So it runs in a mount namespace of its own
-/// (`unshare --mount`, inside a user namespace when not root) with a private directory bound over
-/// `/run/pcscd`; its clients reach it with `PCSCLITE_CSOCK_NAME=DIR/pcscd.comm`.
-pub(crate) struct PrivatePcscd {
-    child: Option<Child>,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-const PRIVATE_READER: &str = "Private PCD 00 00";
-
-impl PrivatePcscd {
-    pub(crate) fn start() -> PrivatePcscd {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let run = dir.path().join("run");
-        std::fs::create_dir(&run).expect("mkdir");
-        let port = free_port_pair();
-        let conf = dir.path().join("reader.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "FRIENDLYNAME \"Private PCD\"\nDEVICENAME /dev/null:0x{port:X}\n\
-                 LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x{port:X}\n"
-            ),
-        )
-        .expect("write reader.conf");
-        let log = std::fs::File::create(dir.path().join("pcscd.log")).expect("log file");
-        let mut cmd = Command::new("unshare");
-        if !is_root() {
-            cmd.args(["--user", "--map-root-user"]);
-        }
-        // Inside the namespace: our directory over /run/pcscd, and an empty /dev/bus/usb so that
-        // this pcscd never claims a real USB reader. `exec`: the child's PID is pcscd's, so it is
-        // stopped by that PID alone.
-        let script = r#"mkdir -p /run/pcscd 2>/dev/null; mount --bind "$1" /run/pcscd || exit 1
-if [ -d /dev/bus/usb ]; then mount -t tmpfs tmpfs /dev/bus/usb || exit 1; fi
-exec pcscd --foreground --config "$2""#;
-        let child = cmd
-            .args(["--mount", "sh", "-c", script, "sh"])
-            .arg(&run)
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("unshare (util-linux) and pcscd start");
-        let mut pcscd = PrivatePcscd {
-            child: Some(child),
-            port,
-            dir,
-        };
-        let socket = pcscd.socket();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            if let Some(status) = pcscd
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                pcscd.child = None;
-                panic!(
-                    "the private pcscd ended ({status}) before it listened: {}",
-                    pcscd.log()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no private pcscd socket after 10 s: {}",
-                pcscd.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        pcscd
-    }
-
-    /// `PCSCLITE_CSOCK_NAME` for its clients.
-    pub(crate) fn socket(&self) -> PathBuf {
-        self.dir.path().join("run").join("pcscd.comm")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("pcscd.log")).unwrap_or_default()
-    }
-
-    /// SIGTERM to our pcscd, by PID, and waits for it to end.
-    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        signal(child.id(), "TERM");
-        child.wait().expect("pcscd ends")
-    }
-}
-
-impl Drop for PrivatePcscd {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.stop();
-        }
-    }
-}
-
-/// A port `p` with `p + 1` also free (vpcd listens on CHANNELID and CHANNELID + 1), so that a
-/// concurrent run of this test elsewhere on the machine cannot collide with this one; never the
-/// shared pcscd's 35963/35964, which are free while that pcscd restarts.
-fn free_port_pair() -> u16 {
-    use std::net::TcpListener;
-    for _ in 0..100 {
-        let first = TcpListener::bind("0.0.0.0:0").expect("a free port");
-        let port = first.local_addr().expect("bound").port();
-        let shared = (35962..=35964).contains(&port);
-        if !shared && port < u16::MAX && TcpListener::bind(("0.0.0.0", port + 1)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no two consecutive free ports");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
-/// `kill -SIG PID`, for a process this test started.
-fn signal(pid: u32, sig: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{sig} {pid}");
-}
-
-/// A virtual YubiKey served to the private pcscd's first reader from a thread of this test.
-struct PrivateCard {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl PrivateCard {
-    fn insert(config: CardConfig, pcscd: &PrivatePcscd) -> PrivateCard {
-        let card = Arc::new(Mutex::new(VirtualCard::new(config).expect("a valid card")));
-        let options = vpcd::VpcdOptions {
-            port: pcscd.port,
-            ..Default::default()
-        };
-        let stop = options.stop.clone();
-        let thread = std::thread::spawn(move || {
-            let _ = vpcd::serve(&card, &options, &mut |_| {});
-        });
-        PrivateCard {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for PrivateCard {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// `mfa-resync` talking to `pcscd` (not the shared one) through `PCSCLITE_CSOCK_NAME`.
-fn through(bed: &Bed, pcscd: &PrivatePcscd) -> Command {
-    let mut cmd = bed.command();
-    cmd.env("PCSCLITE_CSOCK_NAME", pcscd.socket());
-    cmd
-}
-
-/// A waiting-mode resync from a key behind a private pcscd, which is stopped (SIGTERM, by PID)
+/// A waiting-mode resync from a key behind the test's pcscd, which is stopped (SIGTERM, by PID)
 /// once code 1 is read, during the countdown to code 2's window.
 fn resync_with_pcscd_stopped_after_code_1() -> (Bed, Output) {
-    // The shared pcscd and vpcd's readers are not touched: no `readers()` turn is needed.
+    let mut readers = readers();
     let bed = Bed::new();
-    let mut pcscd = PrivatePcscd::start();
-    let _card = PrivateCard::insert(key_for(&bed, 13579246), &pcscd);
-    wait_until(
-        "the private pcscd shows the key",
-        Duration::from_secs(10),
-        || {
-            let out = bed.run(through(&bed, &pcscd).args(["devices", "--output", "json"]));
-            out.code == 0 && out.stdout.contains(PRIVATE_READER) && out.stdout.contains("13579246")
-        },
-    );
+    let _card = Card::insert(key_for(&bed, 13579246), 0);
     // At least 6 s left in the window, so that the countdown is long enough to stop pcscd in.
     let left = 30.0 - unix_now().as_secs_f64() % 30.0;
     if left < 6.0 {
         std::thread::sleep(Duration::from_secs_f64(left + 0.2));
     }
-    let mut child = through(&bed, &pcscd)
-        .args([
-            "resync",
-            "--endpoint-url",
-            &bed.url(),
-            "--reader",
-            PRIVATE_READER,
-        ])
+    let mut child = bed
+        .command()
+        .args(["resync", "--endpoint-url", &bed.url(), "--reader", READER_0])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -535,7 +350,7 @@ fn resync_with_pcscd_stopped_after_code_1() -> (Bed, Output) {
         all
     });
     let code1_window = rx.recv_timeout(Duration::from_secs(20));
-    let status = pcscd.stop();
+    let status = readers.stop();
     let stopped_in = counter_now();
     let waited = child.wait().expect("mfa-resync ends");
     let out = Output {
@@ -547,7 +362,7 @@ fn resync_with_pcscd_stopped_after_code_1() -> (Bed, Output) {
         panic!(
             "code 1 was never read\n--- stderr\n{}\n--- pcscd\n{}",
             out.stderr,
-            pcscd.log()
+            readers.log()
         )
     });
     assert_eq!(

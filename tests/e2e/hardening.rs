@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use testbed::iam_local::DEMO_SERIAL;
 
-use crate::util::{Bed, Watched, wait_for_margin};
+use crate::util::{Bed, Watched};
 
 /// The limits the kernel applies to `pid`, as `/proc/PID/limits` lists them.
 fn core_limit(pid: u32) -> String {
@@ -25,7 +25,7 @@ fn core_limit(pid: u32) -> String {
 #[test]
 fn a_sigabrt_during_the_wait_dumps_no_core_even_when_the_shell_allows_them() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(10));
+    bed.steer_to(Duration::from_secs(10));
     // The user's shell allows cores (`ulimit -c unlimited`), and the kernel's core_pattern writes
     // them into the working directory: the binary itself must refuse.
     let run = Watched::start(

@@ -18,6 +18,7 @@ fn a_filled_in_skeleton_with_empty_codes_reads_them_from_the_seed() {
         "left as the skeleton has it"
     );
     let req = bed.private_file("req.json", &request.to_string());
+    bed.steer();
     // The README's row, as written.
     let out = bed.run(
         bed.command()

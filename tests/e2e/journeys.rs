@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{BIN, Bed, Output, counter_now, printed_codes, unix_now, wait_for_margin};
+use crate::util::{BIN, Bed, Output, counter_now, printed_codes, wait_for_margin};
 
 /// `mfa-resync ARGS…` run by `script` on a pseudo-terminal, so that stdin and stderr are a
 /// terminal; `lines` are typed, each after its delay from the start. Returns the exit code and the
@@ -58,10 +58,11 @@ fn grouped(code: &str, sep: char) -> String {
 #[test]
 fn a_drifted_token_that_has_not_changed_yet_is_asked_for_again_at_a_terminal() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(8));
-    let c = counter_now();
+    // The token shows AWS's windows; AWS's clock a few seconds before a boundary.
+    bed.steer_to(Duration::from_secs(4));
+    let c = bed.counter_now();
     let boundary = Duration::from_secs((c + 1) * 30);
-    let after_boundary = boundary.saturating_sub(unix_now());
+    let after_boundary = boundary.saturating_sub(bed.now());
     // Code 1 grouped as the token shows it; after the countdown the token still shows it (its
     // clock is late), then the new code, typed with a hyphen.
     let (code, transcript) = at_terminal(
@@ -87,9 +88,9 @@ fn a_drifted_token_that_has_not_changed_yet_is_asked_for_again_at_a_terminal() {
 #[test]
 fn a_yubico_otp_typed_at_the_prompt_is_named_and_asked_again() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(8));
-    let c = counter_now();
-    let after_boundary = Duration::from_secs((c + 1) * 30).saturating_sub(unix_now());
+    bed.steer_to(Duration::from_secs(4));
+    let c = bed.counter_now();
+    let after_boundary = Duration::from_secs((c + 1) * 30).saturating_sub(bed.now());
     let (code, transcript) = at_terminal(
         &bed,
         &["resync", "--endpoint-url", &bed.url(), "--source", "prompt"],
@@ -115,8 +116,8 @@ fn a_yubico_otp_typed_at_the_prompt_is_named_and_asked_again() {
 #[test]
 fn piped_codes_that_did_not_change_fail_with_the_reason_and_nothing_sent() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(5));
-    let c = counter_now();
+    bed.steer();
+    let c = bed.counter_now();
     let mut child = bed.spawn(bed.command().args([
         "resync",
         "--endpoint-url",
@@ -136,7 +137,8 @@ fn piped_codes_that_did_not_change_fail_with_the_reason_and_nothing_sent() {
 #[test]
 fn grouped_codes_are_taken_on_the_command_line() {
     let bed = Bed::new();
-    let c = counter_now() + 1;
+    bed.wait_for_margin(Duration::from_secs(3));
+    let c = bed.counter_now() - 1;
     let out = bed.resync(&[
         "--user-name",
         "alice",
@@ -154,7 +156,7 @@ fn grouped_codes_are_taken_on_the_command_line() {
 #[test]
 fn running_no_wait_twice_in_a_row_explains_the_reused_code() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(5));
+    bed.wait_for_margin(Duration::from_secs(5));
     let seed = bed.seed_file.to_str().unwrap().to_string();
     bed.resync(&["--no-wait", "--seed-file", &seed])
         .assert_exit(0);
@@ -170,7 +172,7 @@ fn running_no_wait_twice_in_a_row_explains_the_reused_code() {
             .contains("check that the serial number is this token's")
     );
     // Typed or given codes keep the old advice: the tool did not choose their windows.
-    let c = counter_now();
+    let c = bed.counter_now();
     let given = bed.resync(&[
         "--user-name",
         "alice",

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig, OtpSlotConfig};
 
-use crate::util::{
-    Bed, Card, Output, counter_now, readers, unix_now, wait_for_margin, write_private,
-};
+use crate::util::{Bed, Card, Output, readers, write_private};
 
 #[track_caller]
 fn silent_success(out: &Output) {
@@ -22,8 +20,10 @@ fn quiet_is_silent_on_success_with_a_seed_and_with_given_codes() {
     let bed = Bed::new();
     let seed = bed.seed_file.to_str().unwrap().to_string();
     silent_success(&bed.resync(&["--no-wait", "--quiet", "--seed-file", &seed]));
-    // Given codes: the pair after the one just used.
-    let c = counter_now() + 1;
+    // Given codes: a pair past the one just used (its second code current), two windows later.
+    bed.skip_windows(2);
+    bed.wait_for_margin(Duration::from_secs(3));
+    let c = bed.counter_now() - 1;
     let (code1, code2) = (bed.code_at(c), bed.code_at(c + 1));
     silent_success(&bed.resync(&[
         "--quiet",
@@ -42,7 +42,8 @@ fn quiet_is_silent_on_success_with_a_seed_and_with_given_codes() {
 #[test]
 fn quiet_is_silent_on_success_with_typed_codes_from_a_pipe() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(5));
+    // The token shows AWS's windows; AWS's clock a few seconds before a boundary.
+    bed.steer_to(Duration::from_secs(4));
     let mut child = bed.spawn(bed.command().args([
         "resync",
         "--quiet",
@@ -52,10 +53,10 @@ fn quiet_is_silent_on_success_with_typed_codes_from_a_pipe() {
         "prompt",
     ]));
     let mut stdin = child.stdin.take().unwrap();
-    let c = counter_now();
+    let c = bed.counter_now();
     writeln!(stdin, "{}", bed.code_at(c)).unwrap();
     let boundary = Duration::from_secs((c + 1) * 30);
-    std::thread::sleep(boundary.saturating_sub(unix_now()) + Duration::from_millis(500));
+    std::thread::sleep(boundary.saturating_sub(bed.now()) + Duration::from_millis(500));
     writeln!(stdin, "{}", bed.code_at(c + 1)).unwrap();
     drop(stdin);
     // Nobody sees stderr here (a pipe), so even the prompts stay quiet.

@@ -15,9 +15,7 @@ use std::time::Duration;
 use testbed::iam_local::{ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, DEMO_SERIAL};
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig, OtpSlotConfig};
 
-use crate::util::{
-    Bed, Card, Output, READER_0, counter_now, readers, unix_now, wait_for_margin, write_private,
-};
+use crate::util::{Bed, Card, Output, READER_0, readers, write_private};
 
 /// The serial of bob's hardware token in the README.
 const TOKEN: &str = "GAHT12345678";
@@ -119,7 +117,10 @@ impl World {
             cmd.env("AWS_ACCESS_KEY_ID", ADMIN_ACCESS_KEY_ID)
                 .env("AWS_SECRET_ACCESS_KEY", ADMIN_SECRET_ACCESS_KEY);
         }
-        let c = counter_now() + 1;
+        // AWS's clock a few seconds before a window boundary: a waiting row waits that long.
+        self.bed.steer();
+        // Codes a user already has: the previous window's and the current one's.
+        let c = self.bed.counter_now() - 1;
         for word in &words[1..] {
             let word = match word.as_str() {
                 "C1" => self.bob_code(c),
@@ -226,13 +227,15 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
             world.accepted(1);
         }
         "mfa-resync resync --user-name bob --serial-number GAHT12345678 --source prompt" => {
-            wait_for_margin(Duration::from_secs(5));
+            // bob's token shows AWS's time: code 1 now, code 2 once AWS's window has turned.
             let mut child = world.bed.spawn(&mut world.command(words, true));
             let mut stdin = child.stdin.take().unwrap();
-            let c = counter_now();
+            let c = world.bed.counter_now();
             writeln!(stdin, "{}", world.bob_code(c)).unwrap();
             let boundary = Duration::from_secs((c + 1) * 30);
-            std::thread::sleep(boundary.saturating_sub(unix_now()) + Duration::from_millis(500));
+            std::thread::sleep(
+                boundary.saturating_sub(world.bed.now()) + Duration::from_millis(500),
+            );
             writeln!(stdin, "{}", world.bob_code(c + 1)).unwrap();
             drop(stdin);
             Output::from(child.wait_with_output().unwrap()).assert_exit(0);

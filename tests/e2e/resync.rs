@@ -8,12 +8,13 @@ use testbed::iam_local::{
     ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, AccessKey, DEMO_SERIAL, Device, Fault, Principal,
 };
 
-use crate::util::{Bed, counter_now, wait_for_margin};
+use crate::util::Bed;
 
 #[test]
 fn waiting_mode_resyncs_with_a_pair_from_this_window_and_the_next() {
     let bed = Bed::new();
-    let before = counter_now();
+    bed.steer();
+    let before = bed.counter_now();
     let out = bed.resync(&["--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0)
         .assert_stderr("Resynced arn:aws:iam::123456789012:mfa/alice for user alice");
@@ -43,7 +44,7 @@ fn no_wait_resyncs_at_once_with_the_previous_and_current_windows() {
     let sent = bed.resync_requests();
     let (c1, c2) = sent[0].counters.expect("matched");
     assert_eq!(c2, c1 + 1);
-    assert!(c2 == counter_now() || c2 + 1 == counter_now());
+    assert!(c2 == bed.counter_now() || c2 + 1 == bed.counter_now());
 }
 
 #[test]
@@ -124,8 +125,8 @@ fn the_profile_mfa_serial_is_used_when_set() {
 #[test]
 fn given_codes_are_sent_as_they_are() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(3));
-    let c = counter_now();
+    bed.wait_for_margin(Duration::from_secs(3));
+    let c = bed.counter_now();
     let (code1, code2) = (bed.code_at(c - 1), bed.code_at(c));
     let out = bed.resync(&[
         "--user-name",
@@ -340,6 +341,8 @@ fn a_500_once_is_retried_with_a_fresh_non_overlapping_pair() {
         c.faults
             .push(Fault::from_str("500-once@ResyncMFADevice").unwrap())
     });
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0)
         .assert_stderr("Attempt 1 of 3 failed")
@@ -374,6 +377,8 @@ fn throttling_once_is_retried() {
         c.faults
             .push(Fault::from_str("throttle-once@ResyncMFADevice").unwrap())
     });
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0);
     assert_eq!(bed.resync_requests().len(), 2);
@@ -404,8 +409,14 @@ fn windows_are_planned_in_aws_time_when_the_host_clock_is_off() {
     // AWS is 40 s ahead and accepts only the current window: only a skew-corrected pair passes.
     let bed = Bed::with(|c| {
         c.clock_offset_secs = 40;
-        c.tolerance = 0;
+        c.code_window = testbed::iam_local::CodeWindow {
+            behind: 0,
+            ahead: 0,
+        };
     });
+    // Late in AWS's window, so that "the current window" is not a matter of the second the
+    // answer left in.
+    bed.steer();
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(0)
         .assert_stderr("The host clock is")
@@ -458,7 +469,8 @@ fn the_skeleton_is_the_aws_clis() {
 #[test]
 fn a_display_token_user_types_code_2_after_the_countdown() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(5));
+    // The token shows AWS's windows; AWS's clock a few seconds before a boundary.
+    bed.steer_to(Duration::from_secs(4));
     let mut child = bed.spawn(bed.command().args([
         "resync",
         "--endpoint-url",
@@ -467,11 +479,11 @@ fn a_display_token_user_types_code_2_after_the_countdown() {
         "prompt",
     ]));
     let mut stdin = child.stdin.take().unwrap();
-    let c = counter_now();
+    let c = bed.counter_now();
     writeln!(stdin, "{}", bed.code_at(c)).unwrap();
     // The token changes its code at the boundary; the user reads the new one a moment later.
     let boundary = Duration::from_secs((c + 1) * 30);
-    let now = crate::util::unix_now();
+    let now = bed.now();
     std::thread::sleep(boundary.saturating_sub(now) + Duration::from_millis(500));
     writeln!(stdin, "{}", bed.code_at(c + 1)).unwrap();
     drop(stdin);
@@ -483,7 +495,7 @@ fn a_display_token_user_types_code_2_after_the_countdown() {
 #[test]
 fn ctrl_c_during_the_wait_exits_130_and_sends_nothing() {
     let bed = Bed::new();
-    wait_for_margin(Duration::from_secs(10));
+    bed.steer_to(Duration::from_secs(8));
     let child = bed.spawn(
         bed.command()
             .args(["resync", "--endpoint-url", &bed.url(), "--seed-file"])
@@ -508,6 +520,8 @@ fn the_audit_log_has_a_line_per_attempt_and_no_codes() {
         c.faults
             .push(Fault::from_str("500-once@ResyncMFADevice").unwrap())
     });
+    // A retry waits for a fresh window: AWS's clock a few seconds before a boundary.
+    bed.steer();
     let log = bed.dir.path().join("audit.jsonl");
     let out = bed.resync(&[
         "--no-wait",

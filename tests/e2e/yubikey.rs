@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig, TouchPolicy};
 
-use crate::util::{Bed, Card, READER_0, counter_now, readers, unix_now, wait_for_margin};
+use crate::util::{Bed, Card, READER_0, readers, wait_for_margin};
 
 const AWS_ACCOUNT: &str = "Amazon Web Services:alice@123456789012";
 
@@ -21,7 +21,8 @@ fn resyncs_from_the_attached_yubikey_by_default_in_waiting_mode() {
     let _readers = readers();
     let bed = Bed::new();
     let _card = Card::insert(key_for(&bed, 12345678), 0);
-    let start = counter_now();
+    bed.steer();
+    let start = bed.counter_now();
     let out = bed.resync(&[]);
     out.assert_exit(0)
         .assert_stderr("Code 2 read")
@@ -50,19 +51,13 @@ fn a_touch_delayed_past_the_boundary_still_gives_a_consecutive_pair() {
     let mut account = CredentialConfig::totp_for_account(AWS_ACCOUNT, &bed.seed);
     account.touch = true;
     config = config.with_credential(account);
-    // Start with 8 to 20 s left in the window, and touch 3 s after the boundary.
-    let into = unix_now().as_secs_f64() % 30.0;
-    if into < 10.0 {
-        std::thread::sleep(Duration::from_secs_f64(10.0 - into));
-    } else if into > 22.0 {
-        std::thread::sleep(Duration::from_secs_f64(30.0 - into + 10.0));
-    }
-    let left = 30.0 - unix_now().as_secs_f64() % 30.0;
+    // AWS's clock 4 s before a boundary, and the touch 3 s after it.
     let card = Card::insert(
-        config.with_touch(TouchPolicy::Delay(Duration::from_secs_f64(left + 3.0))),
+        config.with_touch(TouchPolicy::Delay(Duration::from_secs(7))),
         0,
     );
-    let start = counter_now();
+    bed.steer_to(Duration::from_secs(4));
+    let start = bed.counter_now();
     let out = bed.resync(&[]);
     out.assert_exit(0)
         .assert_stderr("Touch your YubiKey (serial 23456789) for code 1.");
@@ -287,16 +282,8 @@ fn codes_agree_with_ykman_on_the_same_key() {
         .expect("two codes");
     // Debian's ykman, and PyPI's 5.x when scripts/setup installed it.
     for program in crate::util::ykmans() {
-        let ykman = std::process::Command::new(&program)
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    bed.dir.path().join("trap").display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
-            .env("HOME", bed.dir.path())
+        let ykman = bed
+            .command_for(&program)
             .args([
                 "--reader",
                 READER_0,

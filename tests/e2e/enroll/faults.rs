@@ -99,7 +99,7 @@ fn a_device_name_that_is_taken_exits_2_and_writes_no_key() {
     enroll_as_alice(&bed, &[])
         .assert_exit(2)
         .assert_stderr(
-            "error: CreateVirtualMFADevice: MFA device already exists. (EntityAlreadyExists)",
+            "error: CreateVirtualMFADevice: MFADevice entity at the same path and name already exists. (EntityAlreadyExists)",
         )
         .assert_stderr("choose another --device-name");
     assert_eq!(

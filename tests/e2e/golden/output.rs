@@ -4,7 +4,8 @@
 //! known values (so the golden file also says they were the right ones), the skew of `doctor`.
 //!
 //! `doctor` and `devices` see the whole machine: these goldens are the test bed's view (vpcd's two
-//! readers, pcscd up, no YubiKey HID node, no udev rules installed), as on CI.
+//! readers, pcscd up, no YubiKey HID node, no udev rules installed), made so whatever this machine
+//! has installed or plugged in (`Bed::command_on_test_machine`).
 
 use std::time::Duration;
 
@@ -84,7 +85,7 @@ fn doctor_text_and_json_match_their_golden_files() {
         ("doctor", "text", Stdout::Text),
         ("doctor-json", "json", Stdout::Json),
     ] {
-        let out = bed.run(bed.command().args([
+        let out = bed.run(bed.command_on_test_machine(&[]).args([
             "doctor",
             "--endpoint-url",
             &bed.url(),
@@ -103,7 +104,11 @@ fn doctor_text_and_json_match_their_golden_files() {
 fn doctor_with_aws_clock_off_by_5_s_matches_its_golden_file() {
     let _readers = readers();
     let bed = Bed::with(|c| c.clock_offset_secs = 5);
-    let out = bed.run(bed.command().args(["doctor", "--endpoint-url", &bed.url()]));
+    let out =
+        bed.run(
+            bed.command_on_test_machine(&[])
+                .args(["doctor", "--endpoint-url", &bed.url()]),
+        );
     // The skew is measured from a Date header of one-second resolution: about 5 s, not exactly.
     // Only a plausible value is redacted (the host is behind AWS), so another one still fails.
     let redact = Redact::bed(&bed).pattern(

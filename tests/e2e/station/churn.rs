@@ -7,6 +7,7 @@
 //! been sent a pair twice or a pair that is not consecutive.
 
 use std::collections::HashSet;
+use std::sync::Barrier;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use testbed::iam_local::{State, random_seed_base32};
@@ -17,6 +18,13 @@ use super::{A_WINDOW, with_device_at};
 use crate::util::{Bed, readers};
 
 const CYCLES: usize = 50;
+
+/// vpcd's two readers.
+const READERS: u16 = 2;
+
+/// Users whose keys take turns in each reader: a device resynced once is served again only in a
+/// later window, so a reader's keys rotate.
+const USERS_PER_READER: usize = 4;
 
 /// Where a cycle's removal comes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,86 +76,107 @@ impl Identity {
     }
 }
 
-/// One reader's cycles: a key at a time, rotating through `identities`.
+/// What the readers' threads share: the station, and the rounds in which their waiting cycles go
+/// in together, AWS's clock steered a few seconds before a boundary at the start of each.
+struct Churn<'a> {
+    bed: &'a Bed,
+    station: &'a StationRun,
+    rounds: usize,
+    barrier: Barrier,
+}
+
+impl Churn<'_> {
+    /// The start of a round: both readers are between cycles, and one of them moves AWS's clock
+    /// to a few seconds before its next boundary (the station measures it again from each key's
+    /// listing), so that the round's keys wait seconds, not a window.
+    fn round(&self) {
+        if self.barrier.wait().is_leader() {
+            self.bed.steer();
+        }
+        self.barrier.wait();
+    }
+}
+
+/// One reader's cycles: a key at a time, rotating through `identities`. The quick ones (the key
+/// pulled before code 2) fill the time between the rounds of the waiting ones.
 fn cycles(
-    station: &StationRun,
+    churn: &Churn<'_>,
     plug: &Plug,
     identities: &[Identity],
     points: &[Point],
     commands_to_code2: u64,
 ) -> Vec<(Point, String)> {
-    // A cycle that must wait for a window boundary goes in a few seconds before one; the quick
-    // ones fill the time until then. Each kind takes the identities in turn, so that a device is
-    // not asked to resync twice in a row (it would wait a window more).
-    let reader = plug.reader;
-    let (mut quick, mut waiting): (Vec<Point>, Vec<Point>) = points
+    let (quick, waiting): (Vec<Point>, Vec<Point>) = points
         .iter()
         .partition(|p| matches!(p, Point::BeforeCode1(_) | Point::BetweenTheCodes));
-    quick.reverse();
-    waiting.reverse();
-    let (mut quick_turn, mut waiting_turn) = (0, 0);
+    let per_round = quick.len().div_ceil(churn.rounds + 1);
+    let mut quick = quick.chunks(per_round.max(1));
     let mut seen = Vec::new();
-    for i in 0..points.len() {
-        let to_boundary = 30.0 - crate::util::unix_now().as_secs_f64() % 30.0;
-        let soon = (3.0..8.0).contains(&to_boundary);
-        let point = match (waiting.is_empty(), quick.is_empty()) {
-            (false, true) | (false, false) if soon || quick.is_empty() => {
-                if !soon {
-                    let wait = (to_boundary - 6.0).rem_euclid(30.0);
-                    std::thread::sleep(Duration::from_secs_f64(wait));
-                }
-                waiting_turn += 1;
-                waiting.pop()
-            }
-            _ => {
-                quick_turn += 1;
-                quick.pop()
-            }
+    for round in 0..churn.rounds {
+        for (turn, point) in quick.next().unwrap_or_default().iter().enumerate() {
+            let who = &identities[(seen.len() + turn) % identities.len()];
+            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
         }
-        .expect("a point left");
-        let point = &point;
-        let turn = if matches!(point, Point::BeforeCode1(_) | Point::BetweenTheCodes) {
-            quick_turn
-        } else {
-            waiting_turn
-        };
-        let results = count(station, "Result", reader);
-        let removals = count(station, "KeyRemoved", reader);
-        let who = &identities[turn % identities.len()];
-        let remove_after = match point {
-            Point::BeforeCode1(n) => Some(*n),
-            Point::DuringCode2 => Some(commands_to_code2),
-            _ => None,
-        };
-        plug.swap(who.card(remove_after));
-        let code1_before = count(station, "Code1Read", reader);
-        // Not waiting for pcscd: a card that leaves at a command may be gone before the wait ends.
-        plug.push_in();
-        match point {
-            Point::BeforeCode1(_) | Point::DuringCode2 => {
-                assert!(
-                    plug.wait_out(A_WINDOW + A_WINDOW),
-                    "cycle {i} ({point:?}): the key never left {reader}: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-                    plug.link_events(),
-                    station.stdout(),
-                    station.stderr()
-                );
-            }
-            Point::BetweenTheCodes => {
-                wait_count(station, "Code1Read", reader, code1_before + 1);
-                plug.remove();
-            }
-            Point::AfterSubmit => {
-                wait_count(station, "Result", reader, results + 1);
-                plug.remove();
-            }
+        churn.round();
+        if let Some(point) = waiting.get(round) {
+            // Each kind takes the identities in turn, so that a device is not asked to resync in
+            // two rounds running.
+            let who = &identities[round % identities.len()];
+            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
         }
-        let result = wait_count(station, "Result", reader, results + 1);
-        seen.push((*point, result));
-        // Out and seen out by the station before the next key goes in.
-        wait_count(station, "KeyRemoved", reader, removals + 1);
+    }
+    for rest in quick {
+        for point in rest {
+            let who = &identities[seen.len() % identities.len()];
+            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
+        }
     }
     seen
+}
+
+/// One insertion of `who`'s key and its removal at `point`; the key's result.
+fn cycle(
+    station: &StationRun,
+    plug: &Plug,
+    who: &Identity,
+    point: Point,
+    commands_to_code2: u64,
+) -> (Point, String) {
+    let reader = plug.reader;
+    let results = count(station, "Result", reader);
+    let removals = count(station, "KeyRemoved", reader);
+    let remove_after = match point {
+        Point::BeforeCode1(n) => Some(n),
+        Point::DuringCode2 => Some(commands_to_code2),
+        _ => None,
+    };
+    plug.swap(who.card(remove_after));
+    let code1_before = count(station, "Code1Read", reader);
+    // Not waiting for pcscd: a card that leaves at a command may be gone before the wait ends.
+    plug.push_in();
+    match point {
+        Point::BeforeCode1(_) | Point::DuringCode2 => {
+            assert!(
+                plug.wait_out(A_WINDOW + A_WINDOW),
+                "{point:?}: the key never left {reader}: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+                plug.link_events(),
+                station.stdout(),
+                station.stderr()
+            );
+        }
+        Point::BetweenTheCodes => {
+            wait_count(station, "Code1Read", reader, code1_before + 1);
+            plug.remove();
+        }
+        Point::AfterSubmit => {
+            wait_count(station, "Result", reader, results + 1);
+            plug.remove();
+        }
+    }
+    let result = wait_count(station, "Result", reader, results + 1);
+    // Out and seen out by the station before the next key goes in.
+    wait_count(station, "KeyRemoved", reader, removals + 1);
+    (point, result)
 }
 
 fn count(station: &StationRun, event: &str, reader: &str) -> usize {
@@ -183,25 +212,17 @@ fn wait_count(station: &StationRun, event: &str, reader: &str, n: usize) -> Stri
 #[test]
 fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_pair() {
     let _readers = readers();
-    // Four users per reader: a device resynced once waits for a later window to be served
-    // again, so the keys take turns.
-    let identities: Vec<Identity> = [
-        (51000001, "alice"),
-        (51000002, "bob"),
-        (51000003, "carol"),
-        (51000004, "dave"),
-        (52000001, "erin"),
-        (52000002, "frank"),
-        (52000003, "grace"),
-        (52000004, "heidi"),
-    ]
-    .into_iter()
-    .map(|(serial, name)| Identity {
-        serial,
-        name: name.into(),
-        seed: random_seed_base32(),
-    })
-    .collect();
+    let identities: Vec<Identity> = (0..usize::from(READERS) * USERS_PER_READER)
+        .map(|i| Identity {
+            serial: 51_000_001 + u32::try_from(i).expect("a few"),
+            name: if i == 0 {
+                "alice".to_string()
+            } else {
+                format!("user{i}")
+            },
+            seed: random_seed_base32(),
+        })
+        .collect();
     let devices: Vec<(String, String)> = identities
         .iter()
         .map(|i| (i.name.clone(), i.seed.clone()))
@@ -227,30 +248,39 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
     let station = StationRun::start(&bed, &["-vv"]);
 
     // One full cycle per reader first: it tells how many commands a key answers before code 2.
-    let plugs = [
-        Plug::new(identities[0].card(None), 0),
-        Plug::new(identities[4].card(None), 1),
-    ];
+    let plugs: Vec<Plug> = (0..READERS)
+        .map(|slot| {
+            let who = &identities[usize::from(slot) * USERS_PER_READER];
+            Plug::new(who.card(None), slot)
+        })
+        .collect();
     let mut commands_to_code2 = Vec::new();
+    bed.steer();
     for plug in &plugs {
         plug.insert();
+    }
+    for plug in &plugs {
         wait_count(&station, "Result", plug.reader, 1);
         commands_to_code2.push(plug.apdus() - 1);
         plug.remove();
         wait_count(&station, "KeyRemoved", plug.reader, 1);
     }
-    assert_eq!(commands_to_code2[0], commands_to_code2[1]);
+    assert!(
+        commands_to_code2.windows(2).all(|w| w[0] == w[1]),
+        "{commands_to_code2:?}"
+    );
     let to_code2 = commands_to_code2[0];
 
-    let mut points: [Vec<Point>; 2] = [Vec::new(), Vec::new()];
-    for i in 0..CYCLES - 2 {
+    let first_cycles = plugs.len();
+    let mut points: Vec<Vec<Point>> = vec![Vec::new(); plugs.len()];
+    for i in 0..CYCLES - first_cycles {
         let point = match rng.below(20) {
             0..=9 => Point::BeforeCode1(rng.below(to_code2)),
             10..=13 => Point::BetweenTheCodes,
             14..=15 => Point::DuringCode2,
             _ => Point::AfterSubmit,
         };
-        points[i % 2].push(point);
+        points[i % plugs.len()].push(point);
     }
     // Every point at least once in each reader.
     for reader in &mut points {
@@ -266,11 +296,32 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
             reader[i * 3] = point;
         }
     }
-    let (first, second) = identities.split_at(4);
-    let seen = std::thread::scope(|scope| {
-        let a = scope.spawn(|| cycles(&station, &plugs[0], first, &points[0], to_code2));
-        let b = scope.spawn(|| cycles(&station, &plugs[1], second, &points[1], to_code2));
-        [a.join().expect("reader 0"), b.join().expect("reader 1")]
+    let waiting = |points: &Vec<Point>| {
+        points
+            .iter()
+            .filter(|p| matches!(p, Point::DuringCode2 | Point::AfterSubmit))
+            .count()
+    };
+    let churn = Churn {
+        bed: &bed,
+        station: &station,
+        rounds: points.iter().map(waiting).max().unwrap_or(0),
+        barrier: Barrier::new(plugs.len()),
+    };
+    let seen: Vec<Vec<(Point, String)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = plugs
+            .iter()
+            .zip(&points)
+            .zip(identities.chunks(USERS_PER_READER))
+            .map(|((plug, points), who)| {
+                let churn = &churn;
+                scope.spawn(move || cycles(churn, plug, who, points, to_code2))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reader's cycles"))
+            .collect()
     });
 
     // Still alive, and it ends cleanly.

@@ -12,7 +12,7 @@ use testbed::iam_local::{ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, LogEntry,
 use testbed::virtual_yubikey::vpcd::{self, ServedCard, VpcdOptions};
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig, Presence, VirtualCard};
 
-use crate::util::{Bed, Output, READER_0, READER_1};
+use crate::util::{Bed, Output, reader_slot};
 
 /// How long pcscd may take to see a card come or go.
 const PCSCD: Duration = Duration::from_secs(10);
@@ -26,13 +26,16 @@ pub struct Plug {
 }
 
 impl Plug {
-    /// A key made from `config`, for `READER_0` (slot 0) or `READER_1` (slot 1), not yet in.
+    /// A key made from `config`, for reader `slot` of the test's readers (`READER_0` is slot 0,
+    /// `READER_1` slot 1), not yet in.
+    #[track_caller]
     pub fn new(config: CardConfig, slot: u16) -> Plug {
+        let (reader, port) = reader_slot(slot);
         let card = Arc::new(Mutex::new(VirtualCard::new(config).expect("a valid card")));
         let served = vpcd::spawn(
             Arc::clone(&card),
             VpcdOptions {
-                port: 35963 + slot,
+                port,
                 presence: Presence::out(),
                 keep_serving_when_removed: true,
                 ..VpcdOptions::default()
@@ -41,7 +44,7 @@ impl Plug {
         Plug {
             served,
             card,
-            reader: if slot == 0 { READER_0 } else { READER_1 },
+            reader,
         }
     }
 
@@ -307,12 +310,13 @@ impl Drop for StationRun {
 }
 
 /// The counter `c` for which `entry`'s codes are `(code(c), code(c + 1))` of `seed`, searched
-/// around the request's time: `None` means the pair was not consecutive (or not this seed's).
+/// around the host's time (AWS's clock is steered at most a few minutes away): `None` means the
+/// pair was not consecutive (or not this seed's).
 pub fn pair_counters(entry: &LogEntry, seed: &str) -> Option<u64> {
     let code1 = entry.params.get("AuthenticationCode1")?;
     let code2 = entry.params.get("AuthenticationCode2")?;
     let now = crate::util::counter_now();
-    (now.saturating_sub(40)..=now + 2).find(|c| {
+    (now.saturating_sub(40)..=now + 40).find(|c| {
         totp::code_at(seed, *c, 6).ok().as_ref() == Some(code1)
             && totp::code_at(seed, c + 1, 6).ok().as_ref() == Some(code2)
     })

@@ -1,7 +1,9 @@
 //! `mfa-resync station` end to end: the built binary as a child process watching vpcd's two
 //! readers through the real pcscd, virtual keys plugged in and out by the test, and `iam-local`
 //! with alice, bob and carol, each with a virtual device. The station runs as the help desk's
-//! admin. The readers are shared, so these tests take turns (`util::readers`).
+//! admin, with readers of the test's own (`util::readers`). A key's wait is made short by moving
+//! AWS's clock (`Bed::steer`): the station plans each key in AWS's time, as its listing's answer
+//! tells it.
 
 mod churn;
 mod harness;
@@ -12,7 +14,7 @@ use serde_json::Value;
 use testbed::iam_local::{State, random_seed_base32};
 use testbed::virtual_yubikey::{CredentialConfig, TouchPolicy};
 
-use crate::util::{Bed, READER_0, READER_1, readers, wait_for_margin};
+use crate::util::{Bed, READER_0, READER_1, readers};
 use harness::{Plug, StationRun, key, pair_counters};
 
 const ALICE: &str = "arn:aws:iam::123456789012:mfa/alice";
@@ -80,6 +82,7 @@ fn a_key_inserted_is_resynced_once_and_again_after_reinsertion_never_in_the_same
         ),
         0,
     );
+    bed.steer();
     a.insert();
     let first = &station.wait_events("Result", 1, A_WINDOW)[0];
     assert_eq!(first["Result"], "resynced", "{first:#}");
@@ -99,9 +102,12 @@ fn a_key_inserted_is_resynced_once_and_again_after_reinsertion_never_in_the_same
     assert_eq!(station.named("Result").len(), 1);
     assert_eq!(station.named("KeyInserted").len(), 1);
 
-    // Out and straight back in: served again, past the window it used.
+    // Out and straight back in, a window later: served again, past the window it used. (The
+    // station measures AWS's clock again from each key's listing.)
     a.remove();
     station.wait_events("KeyRemoved", 1, Duration::from_secs(5));
+    bed.skip_windows(1);
+    bed.steer();
     a.insert();
     let second = &station.wait_events("Result", 2, A_WINDOW + A_WINDOW)[1];
     assert_eq!(second["Result"], "resynced", "{second:#}");
@@ -148,7 +154,7 @@ fn two_keys_inserted_in_one_window_are_resynced_with_the_same_counters() {
             .with_touch(TouchPolicy::Delay(Duration::from_secs(1))),
         1,
     );
-    wait_for_margin(Duration::from_secs(12));
+    bed.steer_to(Duration::from_secs(8));
     b.push_in();
     c.push_in();
     b.insert();
@@ -234,7 +240,7 @@ fn a_key_pulled_between_the_codes_is_removed_with_nothing_sent_and_the_station_k
         1,
     );
     // With time to spare before the boundary, so that the pull comes between the codes.
-    wait_for_margin(Duration::from_secs(8));
+    bed.steer_to(Duration::from_secs(8));
     a.insert();
     station.wait_events("Code1Read", 1, Duration::from_secs(10));
     a.remove();
@@ -251,6 +257,7 @@ fn a_key_pulled_between_the_codes_is_removed_with_nothing_sent_and_the_station_k
     );
 
     // The station goes on: the key put back is served.
+    bed.steer();
     a.insert();
     let again = &station.wait_events("Result", 2, A_WINDOW)[1];
     assert_eq!(again["Result"], "resynced", "{again:#}");
@@ -272,7 +279,7 @@ fn ctrl_c_while_a_key_waits_exits_130_with_nothing_sent() {
         ),
         0,
     );
-    wait_for_margin(Duration::from_secs(8));
+    bed.steer_to(Duration::from_secs(8));
     a.insert();
     station.wait_events("Code1Read", 1, Duration::from_secs(10));
     let out = station.interrupt(Duration::from_secs(5));
@@ -304,6 +311,7 @@ fn once_serves_the_key_present_and_exits_with_its_code() {
         0,
     );
     a.insert();
+    bed.steer();
     let out = StationRun::start(&bed, &["--once", "--reader", READER_0]).finish(A_WINDOW);
     out.assert_exit(0);
     assert_eq!(bed.resync_requests().len(), 1);
@@ -375,6 +383,7 @@ fn a_locked_key_without_the_password_is_reported_and_the_station_goes_on() {
 
 #[test]
 fn accounts_other_than_the_callers_are_refused_before_any_key_is_served() {
+    let _readers = readers();
     let bed = Bed::new();
     let out = bed.run(&mut StationRun::command(
         &bed,
@@ -400,7 +409,7 @@ fn past_max_keys_a_key_waits_its_turn_and_is_served_in_a_later_window() {
         0,
     );
     let b = Plug::new(key(22222222, &[("bob@123456789012", &bob)]), 1);
-    wait_for_margin(Duration::from_secs(10));
+    bed.steer_to(Duration::from_secs(6));
     a.insert();
     station.wait_events("Code1Read", 1, Duration::from_secs(10));
     b.insert();
@@ -419,14 +428,11 @@ fn past_max_keys_a_key_waits_its_turn_and_is_served_in_a_later_window() {
 
 #[test]
 fn a_station_whose_pcscd_goes_away_exits_3_saying_so() {
-    // A pcscd of its own (as the faults module's), not the shared one: no readers' turn needed.
+    let mut readers = readers();
     let bed = Bed::new();
-    let mut pcscd = crate::faults::PrivatePcscd::start();
-    let mut cmd = StationRun::command(&bed, &[]);
-    cmd.env("PCSCLITE_CSOCK_NAME", pcscd.socket());
-    let station = StationRun::start_command(&mut cmd);
+    let station = StationRun::start(&bed, &[]);
     std::thread::sleep(Duration::from_millis(300));
-    pcscd.stop();
+    readers.stop();
     let out = station.finish(Duration::from_secs(10));
     out.assert_exit(3)
         .assert_stderr("error: pcscd, the smart-card daemon, is not running")

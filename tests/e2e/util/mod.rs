@@ -11,6 +11,10 @@ use testbed::iam_local::{
     Config, LogEntry, Server, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, totp,
 };
 
+mod readers;
+
+pub use readers::{Card, READER_0, READER_1, reader_slot, readers};
+
 /// The built `mfa-resync` binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
 
@@ -117,7 +121,127 @@ impl Bed {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
+            // The test's own pcscd, or none: never the machine's, which may hold real keys.
+            .env(
+                "PCSCLITE_CSOCK_NAME",
+                readers::pcsc_socket_or(self.dir.path().join("no-pcscd")),
+            )
             .stdin(Stdio::null());
+        cmd
+    }
+
+    /// AWS's time now: the host's plus the endpoint's clock offset.
+    pub fn now(&self) -> Duration {
+        let host = unix_now();
+        let offset = self.server.clock_offset();
+        if offset >= 0 {
+            host + Duration::from_secs(offset.unsigned_abs())
+        } else {
+            host.saturating_sub(Duration::from_secs(offset.unsigned_abs()))
+        }
+    }
+
+    /// AWS's time-step counter now.
+    pub fn counter_now(&self) -> u64 {
+        self.now().as_secs() / 30
+    }
+
+    /// Moves AWS's clock forward (the endpoint's offset; never back, so no window comes twice) to
+    /// [`LEAD`] before one of its window boundaries: a run started now reads code 1, waits a few
+    /// seconds instead of up to a window, and reads code 2 in AWS's next window. The tool plans in
+    /// AWS's time, measured from the first answer, so nothing of the product is told about it.
+    pub fn steer(&self) {
+        self.steer_to(LEAD);
+    }
+
+    /// As [`Bed::steer`], `lead` before the boundary: time for what a test does between the codes
+    /// (pull a key, press Ctrl-C, touch).
+    pub fn steer_to(&self, lead: Duration) {
+        let into = self.now().as_millis() % 30_000;
+        let target = 30_000 - lead.as_millis();
+        let ahead = (target + 30_000 - into) % 30_000;
+        // Whole seconds (the offset's unit), rounded to the nearest: the lead lands within half a
+        // second of LEAD.
+        let secs = i64::try_from((ahead + 500) / 1000).expect("under a window");
+        self.move_clock(secs);
+    }
+
+    /// Makes sure at least `margin` is left in AWS's current window, moving its clock to the start
+    /// of the next window when it is not (instead of sleeping there): for codes a test computes
+    /// and types itself.
+    pub fn wait_for_margin(&self, margin: Duration) {
+        let into = self.now().as_millis() % 30_000;
+        let left = 30_000 - into;
+        if left < margin.as_millis() {
+            self.move_clock(i64::try_from(left / 1000 + 1).expect("under a window"));
+        }
+    }
+
+    /// Moves AWS's clock `n` whole windows forward, as if that much time had passed: the windows
+    /// of a run just made are then past, without waiting for them.
+    pub fn skip_windows(&self, n: u64) {
+        self.move_clock(i64::try_from(n * 30).expect("a few windows"));
+    }
+
+    /// Moves AWS's clock `secs` forward, staying well inside SigV4's 15 minutes of allowed skew.
+    fn move_clock(&self, secs: i64) {
+        let offset = self.server.clock_offset() + secs;
+        assert!(
+            offset.abs() < 600,
+            "AWS's clock steered {offset} s from the host's: too close to SigV4's 15-minute limit"
+        );
+        self.server.set_clock_offset(offset);
+    }
+
+    /// `mfa-resync` seeing a machine of the test's making instead of this one's: udev's rules
+    /// directories (`/etc/udev/rules.d`, `/run/udev/rules.d`, `/usr/lib/udev/rules.d`) hold only
+    /// `rules` (file name, text), in `/usr/lib/udev/rules.d` as the Debian package installs them,
+    /// and no YubiKey is on USB or HID (`/sys/class/hidraw`, `/sys/bus/usb/devices` empty). Each is
+    /// a directory of the test's own bound over the machine's in a mount namespace of the run's
+    /// own (`unshare --mount`, in a user namespace too when not root), so a contributor who
+    /// installed the package, or has a key plugged in, gets the same answers as CI.
+    pub fn command_on_test_machine(&self, rules: &[(&str, &str)]) -> Command {
+        let root = tempfile::Builder::new()
+            .prefix("machine")
+            .tempdir_in(self.dir.path())
+            .expect("the test machine's root")
+            .keep();
+        let mut binds = Vec::new();
+        for (i, target) in [
+            "/etc/udev/rules.d",
+            "/run/udev/rules.d",
+            "/usr/lib/udev/rules.d",
+            "/sys/class/hidraw",
+            "/sys/bus/usb/devices",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let dir = root.join(i.to_string());
+            std::fs::create_dir_all(&dir).expect("the test machine's directories");
+            if target == "/usr/lib/udev/rules.d" {
+                for (name, text) in rules {
+                    std::fs::write(dir.join(name), text).expect("a rules file");
+                }
+            }
+            binds.push((dir, target));
+        }
+        let mut cmd = self.command_for("unshare");
+        if !is_root() {
+            cmd.args(["--user", "--map-root-user"]);
+        }
+        // A directory this machine does not have holds nothing to hide (or is made first, where
+        // it can be: /run is a tmpfs).
+        let script = r#"while [ "$1" != -- ]; do
+  if [ -d "$2" ] || mkdir -p "$2" 2>/dev/null; then mount --bind "$1" "$2" || exit 97; fi
+  shift 2
+done
+shift; exec "$@""#;
+        cmd.args(["--mount", "sh", "-c", script, "sh"]);
+        for (dir, target) in &binds {
+            cmd.arg(dir).arg(target);
+        }
+        cmd.arg("--").arg(BIN);
         cmd
     }
 
@@ -246,6 +370,15 @@ pub fn printed_codes(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether the tests run as root (else namespaces need a user namespace too).
+pub fn is_root() -> bool {
+    rustix::process::getuid().is_root()
+}
+
+/// How far before AWS's next window boundary [`Bed::steer`] puts a run: time enough to start the
+/// binary, ask who is calling and read code 1 on a loaded 2-core machine.
+pub const LEAD: Duration = Duration::from_secs(3);
+
 /// The host's counter now.
 pub fn counter_now() -> u64 {
     unix_now().as_secs() / 30
@@ -315,61 +448,6 @@ impl Output {
     }
 }
 
-/// The reader of vpcd's first slot (TCP 35963), and of its second (35964).
-pub const READER_0: &str = "Virtual PCD 00 00";
-/// See [`READER_0`].
-pub const READER_1: &str = "Virtual PCD 00 01";
-
-/// The right to use vpcd's two readers, held for a whole test. It is a file lock, so that it
-/// also keeps apart test runs in other processes (testbed's own pcscd tests, a second checkout)
-/// that share the machine's one pcscd.
-pub struct Readers(#[allow(dead_code)] std::fs::File);
-
-/// Waits for the readers and makes sure pcscd (with vpcd's readers) is up.
-pub fn readers() -> Readers {
-    let path = std::env::temp_dir().join("mfa-resync-virtual-readers.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .expect("the readers' lock file");
-    file.lock().expect("lock the virtual readers");
-    ensure_pcscd();
-    Readers(file)
-}
-
-/// Uses the running pcscd, or starts one (a foreground child that ends itself when idle: the
-/// test command starts the one CI uses, so this is for a bare `cargo test`).
-fn ensure_pcscd() {
-    use yubikit::platform::pcsc::{PcscError, list_readers};
-    match list_readers() {
-        Ok(readers) if readers.iter().any(|r| r == READER_0) => return,
-        Ok(readers) => panic!(
-            "pcscd runs without vpcd's readers ({readers:?}): install vsmartcard-vpcd and restart pcscd"
-        ),
-        Err(PcscError::Pcsc(pcsc::Error::NoService)) => {}
-        Err(e) => panic!("PC/SC is unusable: {e}"),
-    }
-    let child = Command::new("pcscd")
-        .args(["--foreground", "--auto-exit"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pcscd starts (apt-get install pcscd vsmartcard-vpcd)");
-    eprintln!(
-        "started pcscd --foreground --auto-exit as pid {}",
-        child.id()
-    );
-    std::mem::forget(child);
-    wait_until(
-        "pcscd lists vpcd's readers",
-        Duration::from_secs(10),
-        || list_readers().is_ok_and(|r| r.iter().any(|r| r == READER_0)),
-    );
-}
-
 /// Polls `done` until it holds, or panics naming `what`.
 pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + timeout;
@@ -379,178 +457,6 @@ pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
             "timed out after {timeout:?}: {what}"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-type Served = (
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-    std::thread::JoinHandle<()>,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    testbed::virtual_yubikey::Presence,
-);
-
-/// Serves `card` to vpcd's slot from a thread; returns its stop flag, the thread, its event log
-/// and its presence (a card that removed itself waits out of the reader to be put back). Once
-/// `pull_after_put` is set, the card leaves the reader right after it answers a PUT with 9000, as
-/// a key pulled the moment its credential was written.
-fn serve(
-    card: &std::sync::Arc<std::sync::Mutex<testbed::virtual_yubikey::VirtualCard>>,
-    slot: u16,
-    pull_after_put: &std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> Served {
-    use std::sync::atomic::Ordering;
-    use testbed::virtual_yubikey::vpcd;
-    let options = vpcd::VpcdOptions {
-        port: 35963 + slot,
-        keep_serving_when_removed: true,
-        ..Default::default()
-    };
-    let stop = options.stop.clone();
-    let presence = options.presence.clone();
-    let served = card.clone();
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let log = events.clone();
-    let pull = pull_after_put.clone();
-    let thread = std::thread::spawn(move || {
-        let ended = vpcd::serve(&served, &options, &mut |event| {
-            if let vpcd::Event::Apdu {
-                command, response, ..
-            } = &event
-            {
-                // YKOATH PUT is INS 01; the answer ends in its status word.
-                if command.get(1) == Some(&0x01)
-                    && response.ends_with(&[0x90, 0x00])
-                    && pull.swap(false, Ordering::SeqCst)
-                {
-                    served.lock().unwrap().remove_after(Some(0));
-                }
-            } else {
-                log.lock().unwrap().push(format!("{event:?}"));
-            }
-        });
-        log.lock().unwrap().push(format!("ended: {ended:?}"));
-    });
-    (stop, thread, events, presence)
-}
-
-fn reader_has_card(reader: &str) -> bool {
-    yubikit::platform::pcsc::list_readers_with_state().is_ok_and(|readers| {
-        readers
-            .iter()
-            .any(|(name, present)| name == reader && *present)
-    })
-}
-
-/// A virtual YubiKey in one of vpcd's readers, served from a thread of this test; removed on drop.
-pub struct Card {
-    pub card: std::sync::Arc<std::sync::Mutex<testbed::virtual_yubikey::VirtualCard>>,
-    pub reader: &'static str,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    presence: testbed::virtual_yubikey::Presence,
-    pull_after_put: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Card {
-    /// Inserts a card made from `config` into `READER_0` (slot 0) or `READER_1` (slot 1).
-    pub fn insert(config: testbed::virtual_yubikey::CardConfig, slot: u16) -> Card {
-        use testbed::virtual_yubikey::VirtualCard;
-        let reader = if slot == 0 { READER_0 } else { READER_1 };
-        let card = std::sync::Arc::new(std::sync::Mutex::new(
-            VirtualCard::new(config).expect("a valid card"),
-        ));
-        let mut seen = Vec::new();
-        let pull_after_put = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        // pcscd sometimes takes a card inserted soon after another left for the old one, mid-reset,
-        // and never powers it up; a card that cannot be connected to is taken out and put back.
-        for _ in 0..4 {
-            let (stop, thread, events, presence) = serve(&card, slot, &pull_after_put);
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while std::time::Instant::now() < deadline {
-                if reader_has_card(reader)
-                    && yubikit::platform::pcsc::PcscSmartCardConnection::new(reader, false).is_ok()
-                {
-                    return Card {
-                        card,
-                        reader,
-                        stop,
-                        thread: Some(thread),
-                        presence,
-                        pull_after_put,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            let _ = thread.join();
-            seen.push(events.lock().map(|e| e.join(", ")).unwrap_or_default());
-            std::thread::sleep(Duration::from_millis(1500));
-        }
-        panic!("no usable card in {reader} after 4 insertions; the card saw: {seen:#?}");
-    }
-
-    /// The card leaves the reader after `n` more commands.
-    pub fn remove_after(&self, n: u64) {
-        self.card.lock().unwrap().remove_after(Some(n));
-    }
-
-    /// Commands the card has answered.
-    pub fn apdus(&self) -> u64 {
-        self.card.lock().unwrap().apdu_count()
-    }
-
-    /// The card leaves the reader right after it answers its next PUT (the credential is written).
-    pub fn pull_after_put(&self) {
-        self.pull_after_put
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Whether the card has left the reader (by `remove_after`, say) and is out.
-    pub fn is_out(&self) -> bool {
-        self.card.lock().unwrap().is_removed()
-    }
-
-    /// Puts a card that left back in, and waits until pcscd lets a host connect to it.
-    pub fn put_back(&self) {
-        self.presence.insert();
-        assert!(
-            self.presence.wait_inserted(Duration::from_secs(10)),
-            "the card went back into {}",
-            self.reader
-        );
-        wait_until("pcscd has the card again", Duration::from_secs(10), || {
-            reader_has_card(self.reader)
-                && yubikit::platform::pcsc::PcscSmartCardConnection::new(self.reader, false).is_ok()
-        });
-    }
-
-    /// The ids of the OATH credentials on the card now, as text.
-    pub fn credentials(&self) -> Vec<String> {
-        self.card
-            .lock()
-            .unwrap()
-            .config()
-            .credential_ids()
-            .iter()
-            .map(|id| String::from_utf8_lossy(id).into_owned())
-            .collect()
-    }
-}
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let reader = self.reader;
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while reader_has_card(reader) && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // pcscd polls vpcd for presence a few times a second: a card inserted before it has seen
-        // the reader empty looks like the old card (mid-reset after a removal) and never powers up.
-        std::thread::sleep(Duration::from_millis(1200));
     }
 }
 
