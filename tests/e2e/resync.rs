@@ -315,23 +315,33 @@ fn a_role_caller_must_name_the_user() {
 
 #[test]
 fn several_devices_and_no_choice_lists_them() {
+    // Three: iam-local pages a list of more than two items two at a time, as AWS may (a page
+    // shorter than MaxItems, IsTruncated, a marker holding `+`, `/` and `=`), so every page is read.
     let bed = Bed::with(|c| {
-        c.state.devices.push(Device {
-            serial: "arn:aws:iam::123456789012:mfa/alice-backup".into(),
-            user: Some("alice".into()),
-            seed_base32: testbed::iam_local::random_seed_base32(),
-            period: 30,
-            digits: 6,
-            last_counter: None,
-            enable_date: None,
-        })
+        for name in ["alice-backup", "alice-spare"] {
+            c.state.devices.push(Device {
+                serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
+                user: Some("alice".into()),
+                seed_base32: testbed::iam_local::random_seed_base32(),
+                period: 30,
+                digits: 6,
+                last_counter: None,
+                enable_date: None,
+            })
+        }
     });
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);
     out.assert_exit(2)
         .assert_stderr(
-            "arn:aws:iam::123456789012:mfa/alice, arn:aws:iam::123456789012:mfa/alice-backup",
+            "arn:aws:iam::123456789012:mfa/alice, arn:aws:iam::123456789012:mfa/alice-backup, arn:aws:iam::123456789012:mfa/alice-spare",
         )
         .assert_stderr("--serial-number");
+    let listings = bed
+        .log()
+        .iter()
+        .filter(|e| e.action == "ListMFADevices")
+        .count();
+    assert_eq!(listings, 2, "two pages");
     assert!(bed.resync_requests().is_empty());
 }
 

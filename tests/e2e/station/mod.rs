@@ -444,3 +444,38 @@ fn a_station_whose_pcscd_goes_away_exits_3_saying_so() {
     );
     assert!(bed.resync_requests().is_empty());
 }
+
+#[test]
+fn a_key_for_the_root_user_s_device_is_named_as_such_and_nothing_is_sent() {
+    let _readers = readers();
+    let root_seed = random_seed_base32();
+    let seed = root_seed.clone();
+    // AWS lists the root's device with the root's ARN and no user name.
+    let bed = Bed::with(move |config| {
+        config.state = config.state.clone().with_root_device("root-account-mfa", &seed);
+    });
+    let station = StationRun::start(&bed, &[]);
+    let key_of_root = Plug::new(
+        key(
+            66666666,
+            &[(
+                "Amazon Web Services:root-account-mfa@123456789012",
+                &root_seed,
+            )],
+        ),
+        0,
+    );
+    key_of_root.insert();
+    let result = &station.wait_events("Result", 1, Duration::from_secs(20))[0];
+    assert_eq!(result["Result"], "failed", "{result:#}");
+    assert_eq!(result["ExitCode"], 2, "{result:#}");
+    let error = result["Error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(
+            "arn:aws:iam::123456789012:mfa/root-account-mfa is the root user's device: the root user resyncs it in the AWS console"
+        ),
+        "{error}"
+    );
+    station.interrupt(Duration::from_secs(10)).assert_exit(130);
+    assert!(bed.resync_requests().is_empty());
+}
