@@ -28,7 +28,7 @@ use aws_smithy_types::date_time::{DateTime, Format};
 use serde_json::json;
 
 use crate::files;
-use crate::request::{Field, InputError};
+use crate::model::{Field, InputError};
 
 /// An open audit log.
 #[derive(Debug)]

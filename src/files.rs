@@ -5,7 +5,8 @@
 //! Each file is opened with `O_NONBLOCK` (opening a FIFO with no writer then returns at once instead
 //! of waiting for one), checked with `fstat` on the open descriptor (so the file checked is the file
 //! read), required to be a regular file, and read through `take()` up to a limit the caller names.
-//! This module owns no wording but the OS's: callers put the problem into their field's error.
+//! This module owns no wording: callers put the problem into their field's error, and the
+//! catalogue (`crate::messages`) words it.
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
@@ -28,17 +29,6 @@ pub enum FileProblem {
     },
     /// `read` failed.
     Read(std::io::Error),
-}
-
-impl std::fmt::Display for FileProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FileProblem::Open(e) => write!(f, "cannot be opened ({})", io_reason(e)),
-            FileProblem::NotRegular(what) => write!(f, "is {what}, not a regular file"),
-            FileProblem::TooBig { limit } => write!(f, "is over {} bytes", limit),
-            FileProblem::Read(e) => write!(f, "cannot be read ({})", io_reason(e)),
-        }
-    }
 }
 
 /// Opens `path` for reading without blocking, and requires a regular file. Symbolic links are

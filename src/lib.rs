@@ -18,6 +18,8 @@ pub mod commands;
 pub mod error;
 pub mod exit;
 pub mod files;
+pub mod messages;
+pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod request;
@@ -30,7 +32,8 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::input_json::CLI_SKELETON;
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Exit, PairsFrom};
+use crate::error::{Error, PairsFrom};
+use crate::exit::Exit;
 use crate::report::Reporter;
 
 /// Parses argv, runs the command, and turns the outcome into an exit code.
@@ -79,7 +82,7 @@ fn print_clap_error(e: &clap::Error) {
             let value = arg.split_once('=').map(|(_, v)| v.to_string());
             std::iter::once(arg).chain(value)
         })
-        .filter(|arg| request::looks_like_seed(arg))
+        .filter(|arg| crate::model::looks_like_seed(arg))
         .collect();
     if seeds.is_empty() {
         let _ = e.print();

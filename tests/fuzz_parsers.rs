@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use mfa_resync::cli::{Cli, Command};
-use mfa_resync::request::{AuthCode, Field, Origin, SerialNumber, UserName};
+use mfa_resync::model::{AuthCode, Field, Origin, SerialNumber, UserName};
 use mfa_resync::request::{CodePlan, ResyncInput, SourceSpec};
 use mfa_resync::source::otpauth;
 use mfa_resync::window::Mode;
@@ -313,14 +313,15 @@ fn check_seed(text: &str) -> Result<bool, TestCaseError> {
             }
         }
         Err(e) => {
-            prop_assert!(!e.problem.is_empty() && !e.hint.is_empty());
+            let (problem, hint) = (e.to_string(), e.hint());
+            prop_assert!(!problem.is_empty() && !hint.is_empty());
             for s in &secrets {
                 prop_assert!(
-                    !e.problem.contains(s.as_str()) && !e.hint.contains(s.as_str()),
+                    !problem.contains(s.as_str()) && !hint.contains(s.as_str()),
                     "the error echoes the secret {:?}: {} / {}",
                     s,
-                    e.problem,
-                    e.hint
+                    problem,
+                    hint
                 );
             }
         }

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use mfa_resync::model::{Origin, SerialNumber, UserName};
 use mfa_resync::pipeline::{IamResync, Interrupt, PairReader, send_with_retries};
 use mfa_resync::report::Reporter;
-use mfa_resync::request::{AwsOptions, Origin, SerialNumber, UserName};
+use mfa_resync::request::AwsOptions;
 use mfa_resync::source::otp_slot::{OtpSlotSource, SlotNumber};
 use mfa_resync::source::{SharedNotifier, Silent};
 use mfa_resync::window::{Clock, Mode, ServerClock, Skew, SystemClock};

@@ -15,7 +15,7 @@ use secrecy::SecretSlice;
 use zeroize::Zeroizing;
 
 use super::{Aws, AwsError, Receipt, Refused};
-use crate::request::{SerialNumber, UserName};
+use crate::model::{SerialNumber, UserName};
 
 /// A virtual MFA device just created: its serial, and its seed, which AWS returns only now.
 pub struct NewDevice {

@@ -9,7 +9,7 @@ use super::tests::{Call, answer, aws_error, replay};
 use super::*;
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::request::Origin;
+use crate::model::Origin;
 
 const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 

@@ -6,17 +6,16 @@
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-/// Everything that can go wrong talking to AWS, each with what the user needs to act.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong talking to AWS, each with what the user needs to act (the words
+/// are the catalogue's, `crate::messages`).
+#[derive(Debug)]
 pub enum AwsError {
     /// No credentials could be found or loaded.
-    #[error("no AWS credentials: {detail}")]
     NoCredentials {
         /// Why the provider chain failed.
         detail: String,
     },
     /// The credentials were refused: unknown key, bad signature, expired.
-    #[error("AWS refused the credentials ({code}): {message}")]
     BadCredentials {
         /// AWS's error code.
         code: String,
@@ -24,7 +23,6 @@ pub enum AwsError {
         message: String,
     },
     /// The caller may not do this.
-    #[error("access denied ({code}): {message}")]
     AccessDenied {
         /// AWS's error code.
         code: String,
@@ -34,7 +32,6 @@ pub enum AwsError {
         operation: String,
     },
     /// AWS did not accept the two codes (InvalidAuthenticationCode).
-    #[error("AWS refused the codes for {serial}: {message}")]
     InvalidCodes {
         /// The device.
         serial: String,
@@ -42,14 +39,12 @@ pub enum AwsError {
         message: String,
     },
     /// No such user or device (NoSuchEntity).
-    #[error("AWS found no such entity: {message}")]
     NoSuchEntity {
         /// AWS's message.
         message: String,
     },
     /// AWS rejected a value of the request (InvalidInput, ValidationError, …): the user name,
     /// serial number or another field did not pass AWS's own validation.
-    #[error("AWS rejected the request ({code}): {message}")]
     InvalidInput {
         /// AWS's error code.
         code: String,
@@ -58,7 +53,6 @@ pub enum AwsError {
     },
     /// The entity to be created exists already (EntityAlreadyExists): a virtual MFA device of that
     /// name, or a device already assigned.
-    #[error("{operation}: {message} (EntityAlreadyExists)")]
     AlreadyExists {
         /// AWS's message.
         message: String,
@@ -66,19 +60,16 @@ pub enum AwsError {
         operation: String,
     },
     /// The caller is not an IAM user, so there is no "own" user to default to.
-    #[error("the caller {arn} is not an IAM user, so the user name cannot be guessed")]
     NotAUser {
         /// The caller's ARN.
         arn: String,
     },
     /// The user has no TOTP device.
-    #[error("user {user} has no TOTP MFA device")]
     NoDevice {
         /// The user.
         user: String,
     },
     /// Several devices and no way to choose.
-    #[error("user {user} has {} TOTP MFA devices: {}", candidates.len(), candidates.join(", "))]
     AmbiguousDevice {
         /// The user.
         user: String,
@@ -86,10 +77,6 @@ pub enum AwsError {
         candidates: Vec<String>,
     },
     /// The configured region is in another partition than the device's ARN.
-    #[error(
-        "the region {region} is in partition {}, but the device is in {partition}",
-        crate::aws::partition::of_region(region)
-    )]
     PartitionMismatch {
         /// The configured region.
         region: String,
@@ -97,7 +84,6 @@ pub enum AwsError {
         partition: String,
     },
     /// The CA bundle named to trust cannot be used.
-    #[error("the CA bundle {path} (from {origin}) {problem}")]
     CaBundle {
         /// The file.
         path: String,
@@ -107,7 +93,6 @@ pub enum AwsError {
         problem: String,
     },
     /// A failure worth a retry with a fresh pair: throttling, 5xx, timeout, a dropped connection.
-    #[error("{what}")]
     Transient {
         /// AWS's error code, or the class of failure when no answer came (`Timeout`, …).
         code: String,
@@ -117,9 +102,6 @@ pub enum AwsError {
         detail: String,
     },
     /// An `http://` endpoint on another host: the codes would cross the network in cleartext.
-    #[error(
-        "{service} endpoint {url} (from {origin}) is plain HTTP to another host; the codes would cross the network unencrypted"
-    )]
     InsecureEndpoint {
         /// `IAM` or `STS`.
         service: &'static str,
@@ -129,15 +111,11 @@ pub enum AwsError {
         origin: String,
     },
     /// `--profile` names a profile that no config or credentials file defines.
-    #[error(
-        "no AWS credentials: the profile {profile} is not defined in the AWS config or credentials file"
-    )]
     NoSuchProfile {
         /// The profile.
         profile: String,
     },
     /// Anything else AWS or the configuration said.
-    #[error("{what}")]
     Other {
         /// AWS's error code, or the class of failure.
         code: String,

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_iam::types::AssignmentStatusType;
 use aws_smithy_types::retry::RetryConfig;
 
-use crate::request::{SerialNumber, UserName};
+use crate::model::{SerialNumber, UserName};
 use date_probe::DateProbe;
 pub use enrol::NewDevice;
 pub use error::{AwsError, Refused};

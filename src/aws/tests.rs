@@ -14,7 +14,7 @@ use aws_smithy_types::retry::RetryConfig;
 use super::*;
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::request::Origin;
+use crate::model::Origin;
 use Call::{Aliases, Devices, Identity, Resync};
 
 const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";

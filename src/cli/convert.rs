@@ -6,8 +6,9 @@ use std::path::Path;
 use super::args::source_choice;
 use super::input_json::{self, JsonInput, pick};
 use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs, StationArgs};
+use crate::model::InputError;
 use crate::request::{
-    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, InputError, ResyncInput,
+    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, ResyncInput,
     SourceChoice, StationInput, StationRequest,
 };
 use crate::source::yubikey::Selector;

@@ -6,9 +6,10 @@
 use serde_json::Value;
 
 use crate::files::{self, FileProblem};
+use crate::model::name_hint;
+use crate::model::{Field, InputError, Origin, looks_like_seed, refuse_seed};
+use crate::request::Given;
 use crate::request::json_object::{Members, NotAnObject};
-use crate::request::secret_shape::name_hint;
-use crate::request::{Field, Given, InputError, Origin, looks_like_seed, refuse_seed};
 
 /// The JSON `--generate-cli-skeleton` prints, as the AWS CLI's for `resync-mfa-device`.
 pub const CLI_SKELETON: &str = r#"{

@@ -5,7 +5,8 @@ use clap::{CommandFactory, Parser};
 
 use super::*;
 use crate::commands::docs;
-use crate::request::{CodePlan, InputError, ResyncInput, ResyncRequest, SourceSpec};
+use crate::model::InputError;
+use crate::request::{CodePlan, ResyncInput, ResyncRequest, SourceSpec};
 use crate::source::yubikey::Selector;
 
 fn resync(args: &[&str]) -> Result<ResyncRequest, InputError> {

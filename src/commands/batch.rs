@@ -11,10 +11,11 @@
 use crate::audit::AuditLog;
 use crate::error::{Error, Interrupted};
 use crate::exit::Exit;
+use crate::model::{Field, IAM_CODE_DIGITS, InputError};
 use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
 use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
-use crate::request::{BatchRequest, Field, IAM_CODE_DIGITS, InputError};
+use crate::request::BatchRequest;
 use crate::window::{Mode, Period, Planner};
 
 /// Runs the batch and prints the table; the error carries the highest exit code of a failed row.

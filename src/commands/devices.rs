@@ -5,10 +5,10 @@
 //! locked key's credentials are listed only with its password (`MFA_RESYNC_OATH_PASSWORD` or a prompt).
 
 use crate::error::Error;
+use crate::model::{Origin, SerialNumber};
 use crate::pipeline::open::oath_password;
 use crate::report::{ListedKey, Reporter};
 use crate::request::DevicesRequest;
-use crate::request::{Origin, SerialNumber};
 use crate::source::smartcard;
 use crate::source::yubikey::{self, Account, OpenKey, Wanted, account};
 use crate::window::{Clock, SystemClock};

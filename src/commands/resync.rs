@@ -2,9 +2,10 @@
 
 use crate::audit::AuditLog;
 use crate::error::Error;
+use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
 use crate::report::{Reporter, ResyncReport};
-use crate::request::{CodePlan, IAM_CODE_DIGITS, ResyncRequest};
+use crate::request::{CodePlan, ResyncRequest};
 
 /// Runs `resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {

@@ -31,8 +31,8 @@ pub use target::{Session, Target};
 
 use crate::audit::AuditLog;
 use crate::error::Error;
+use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
-use crate::request::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
 use crate::window::{Mode, Skew};

@@ -7,8 +7,9 @@ use secrecy::SecretString;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use crate::error::Error;
+use crate::model::InputError;
 use crate::report::Reporter;
-use crate::request::{InputError, SourceSpec};
+use crate::request::SourceSpec;
 use crate::source::otp_slot;
 use crate::source::prompt::PromptSource;
 use crate::source::seed::SeedSource;

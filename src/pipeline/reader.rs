@@ -13,7 +13,7 @@ use super::interrupt::Interrupt;
 use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::report::time::{utc_time_of_day, window_span};
-use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo, TypedProblem};
 use crate::window::{Mode, Pair, Period, Planner, ServerClock};
 
 /// How often the countdown is redrawn.
@@ -325,18 +325,10 @@ impl PairReader {
         let give_up = period.window_start(typed_in + 2);
         while code2 == code1 {
             if !retypes {
-                return Err(DeviceError::Typed {
-                    problem: "code 2 is the same as code 1; the codes must come from two consecutive windows".into(),
-                    hint: "wait until the token shows a new code, then run again".into(),
-                }
-                .into());
+                return Err(DeviceError::Typed(TypedProblem::Unchanged).into());
             }
             if self.clock.now() >= give_up {
-                return Err(DeviceError::Typed {
-                    problem: "the token still showed the same code a window after the countdown".into(),
-                    hint: "check that it is the TOTP token of this device (an event-based token changes only when pressed), then run again".into(),
-                }
-                .into());
+                return Err(DeviceError::Typed(TypedProblem::StillUnchanged).into());
             }
             crate::source::Notifier::act(
                 &self.reporter,
@@ -349,13 +341,7 @@ impl PairReader {
             .iter()
             .any(|sent| *sent == code1 || *sent == code2)
         {
-            return Err(DeviceError::Typed {
-                problem:
-                    "a typed code was already sent in an earlier attempt; codes are single-use"
-                        .into(),
-                hint: "wait for the token's next codes and run again".into(),
-            }
-            .into());
+            return Err(DeviceError::Typed(TypedProblem::AlreadySent).into());
         }
         Ok(ReadPair {
             pair: None,

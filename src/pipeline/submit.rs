@@ -14,8 +14,8 @@ use super::reader::PairReader;
 use crate::audit::{Attempt, AuditLog};
 use crate::aws::{Aws, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
+use crate::model::{SerialNumber, UserName};
 use crate::report::Reporter;
-use crate::request::{SerialNumber, UserName};
 use crate::source::Code;
 use crate::window::Pair;
 

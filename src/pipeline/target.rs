@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use crate::aws::{Aws, AwsError, Caller};
 use crate::error::Error;
+use crate::model::{InputError, Origin, SerialNumber, UserName};
 use crate::report::Reporter;
-use crate::request::{AwsOptions, InputError, Origin, SerialNumber, UserName};
+use crate::request::AwsOptions;
 use crate::source::yubikey::{Account, Wanted, account};
 use crate::window::{Clock, ServerClock, Skew, SystemClock};
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::field::{Field, InputError};
-use super::secret_shape::{name_hint, refuse_seed};
+use crate::model::{Field, InputError};
+use crate::model::{name_hint, refuse_seed};
 
 /// How to reach AWS, validated.
 #[derive(Debug, Clone, Default)]

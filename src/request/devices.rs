@@ -1,10 +1,10 @@
 //! Validated `devices` and `doctor`: which keys to list and how, and how to reach AWS.
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::field::{Field, InputError};
 use super::resync::Output;
-use super::secret_shape::{name_hint, refuse_seed};
 use super::source::SourceKind;
+use crate::model::{Field, InputError};
+use crate::model::{name_hint, refuse_seed};
 use crate::source::yubikey::Selector;
 
 /// A validated `devices`.

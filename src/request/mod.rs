@@ -3,30 +3,23 @@
 //! combination. This layer owns the rules and the wording of input errors; it knows nothing of
 //! clap, and reads nothing but the files the user named as input (`--batch`).
 //!
-//! [`field`] names fields as the user wrote them; [`values`] holds IAM's constraints;
-//! [`secret_shape`] refuses a seed given where a name belongs, in every free-text field; [`source`],
-//! [`aws`], [`resync`], [`batch`], [`devices`], [`enroll`] and [`station`] check what each command
-//! is given.
+//! The values themselves (and the rule that refuses a seed where a name belongs) are the model's
+//! (`crate::model`); [`source`], [`aws`], [`resync`], [`batch`], [`devices`], [`enroll`] and
+//! [`station`] check what each command is given.
 
 pub mod aws;
 pub mod batch;
 pub mod devices;
 pub mod enroll;
-pub mod field;
 pub mod json_object;
 pub mod resync;
-pub mod secret_shape;
 pub mod source;
 pub mod station;
-pub mod values;
 
 pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
-pub use field::{Field, InputError, Origin};
 pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
-pub use secret_shape::{looks_like_seed, refuse_seed};
 pub use source::{SourceChoice, SourceKind, SourceSpec};
 pub use station::{StationInput, StationRequest};
-pub use values::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};

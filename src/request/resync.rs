@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::field::{Field, InputError, Origin};
-use super::secret_shape::{name_hint, refuse_seed};
 use super::source::{SourceChoice, SourceSpec};
-use super::values::{AuthCode, SerialNumber, UserName};
+use crate::model::{AuthCode, SerialNumber, UserName};
+use crate::model::{Field, InputError, Origin};
+use crate::model::{name_hint, refuse_seed};
 use crate::report::OutputFormat;
 use crate::window::Mode;
 

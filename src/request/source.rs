@@ -5,8 +5,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::field::{Field, InputError};
-use super::secret_shape::{LOOKS_LIKE_A_SEED, looks_like_seed, name_hint, refuse_seed};
+use crate::model::{Field, InputError};
+use crate::model::{LOOKS_LIKE_A_SEED, looks_like_seed, name_hint, refuse_seed};
 use crate::source::otp_slot::SlotNumber;
 use crate::source::seed::SeedOrigin;
 use crate::source::yubikey::Selector;

@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::field::{Field, InputError};
 use super::resync::audit_log_path;
-use super::secret_shape::{name_hint, refuse_seed};
-use super::values::is_account_id;
+use crate::model::is_account_id;
+use crate::model::{Field, InputError};
+use crate::model::{name_hint, refuse_seed};
 use crate::report::OutputFormat;
 
 /// Keys served at once by default: as many `ResyncMFADevice` requests as a `--batch` keeps in

@@ -32,8 +32,7 @@ pub enum BackupText {
 }
 
 /// Why the backup could not be written or removed, in the OS's words.
-#[derive(Debug, thiserror::Error)]
-#[error("the seed's backup file {path}: {problem}")]
+#[derive(Debug)]
 pub struct BackupError {
     /// The file.
     pub path: String,

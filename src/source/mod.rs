@@ -17,7 +17,6 @@ pub mod seed;
 pub mod seed_input;
 pub mod smartcard;
 pub mod terminal;
-pub mod typed;
 pub mod yubikey;
 
 use std::fmt;
@@ -26,7 +25,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-pub use error::DeviceError;
+pub use error::{DeviceError, SeedFileProblem, SeedFrom, SeedProblem, TypedProblem};
 
 /// How the device layer reaches the person at the keyboard.
 pub trait Notifier: Send + Sync {

@@ -46,41 +46,76 @@ impl std::fmt::Debug for SeedParams {
     }
 }
 
-/// Why a seed does not parse, and what to do; never contains the secret.
+/// Why a seed does not parse; never holds the secret (the words are the catalogue's).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
-    /// What is wrong.
-    pub problem: String,
-    /// What to do.
-    pub hint: String,
+pub enum ParseError {
+    /// Nothing there.
+    Empty,
+    /// A URI of another scheme.
+    NotOtpauth,
+    /// The base32 key (bare, or the URI's `secret`) does not decode.
+    Base32 {
+        /// Whether it was the URI's `secret` parameter.
+        in_uri: bool,
+        /// What is wrong with it.
+        problem: Base32Problem,
+    },
+    /// `otpauth://` without a label.
+    NoLabel,
+    /// `otpauth://hotp/…`.
+    Hotp,
+    /// `otpauth://` of another type.
+    NotTotp,
+    /// Two `secret` parameters.
+    TwoSecrets,
+    /// An `algorithm` other than SHA1, SHA256 or SHA512.
+    Algorithm,
+    /// `digits` other than 6, 7 or 8.
+    Digits,
+    /// `period` other than 1 to 3600.
+    Period,
+    /// No `secret` parameter.
+    NoSecret,
+    /// The label or issuer percent-decodes to something other than UTF-8.
+    NotUtf8 {
+        /// `the label`, `the issuer`.
+        what: &'static str,
+    },
 }
 
-fn err(problem: impl Into<String>, hint: impl Into<String>) -> ParseError {
-    ParseError {
-        problem: problem.into(),
-        hint: hint.into(),
-    }
+/// What is wrong with a base32 key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base32Problem {
+    /// A character outside the alphabet, at this 1-based position.
+    Character {
+        /// Its position.
+        position: usize,
+    },
+    /// `=` before the end.
+    PaddingInside,
+    /// Fewer than 128 bits.
+    Short {
+        /// The bits there are.
+        bits: usize,
+    },
 }
 
 /// Parses `text` (already trimmed) as an `otpauth://` URI or a bare base32 seed.
 pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
     if text.is_empty() {
-        return Err(err(
-            "is empty",
-            "put the base32 secret key or the otpauth:// URI in it",
-        ));
+        return Err(ParseError::Empty);
     }
     let lower_prefix = text.get(..10).map(str::to_ascii_lowercase);
     if lower_prefix.as_deref() == Some("otpauth://") {
         parse_uri(text)
     } else if text.contains("://") {
-        Err(err(
-            "is a URI but not an otpauth:// one",
-            "give the otpauth://totp/… URI from the QR code, or the base32 secret key",
-        ))
+        Err(ParseError::NotOtpauth)
     } else {
         Ok(SeedParams {
-            secret: decode_base32(text)?,
+            secret: decode_base32(text).map_err(|problem| ParseError::Base32 {
+                in_uri: false,
+                problem,
+            })?,
             algorithm: Algorithm::Sha1,
             digits: 6,
             period: 30,
@@ -91,12 +126,12 @@ pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
 }
 
 /// RFC 4648 base32, as authenticators accept it: any case, spaces, hyphens and `=` padding ignored.
-pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Problem> {
     decode_base32_bytes(text.as_bytes())
 }
 
 /// [`decode_base32`] over bytes (a percent-decoded parameter is bytes); a position is a byte's.
-pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, Base32Problem> {
     let mut bits: u64 = 0;
     let mut nbits = 0u32;
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8 + 1));
@@ -111,21 +146,10 @@ pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError
                 seen_padding = true;
                 continue;
             }
-            _ => {
-                return Err(err(
-                    format!(
-                        "is not base32: character {} is outside A-Z and 2-7",
-                        pos + 1
-                    ),
-                    "copy the secret key again (AWS shows it under \"Show secret key\"); 0, 1, 8 and 9 never occur in base32",
-                ));
-            }
+            _ => return Err(Base32Problem::Character { position: pos + 1 }),
         };
         if seen_padding {
-            return Err(err(
-                "is not base32: padding '=' in the middle",
-                "copy the secret key again, whole",
-            ));
+            return Err(Base32Problem::PaddingInside);
         }
         bits = (bits << 5) | value;
         nbits += 5;
@@ -138,39 +162,20 @@ pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError
     // The leftover bits are part of the key too.
     bits.zeroize();
     if out.len() < 16 {
-        return Err(err(
-            format!(
-                "holds a {}-bit key; RFC 4226 §4 requires at least 128 bits",
-                out.len() * 8
-            ),
-            "copy the whole secret key (AWS's are 64 characters)",
-        ));
+        return Err(Base32Problem::Short {
+            bits: out.len() * 8,
+        });
     }
     Ok(out)
 }
 
 fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
     let rest = &text["otpauth://".len()..];
-    let (kind, rest) = rest.split_once('/').ok_or_else(|| {
-        err(
-            "is an otpauth:// URI without a label",
-            "use the URI from the QR code as it is",
-        )
-    })?;
+    let (kind, rest) = rest.split_once('/').ok_or(ParseError::NoLabel)?;
     match kind.to_ascii_lowercase().as_str() {
         "totp" => {}
-        "hotp" => {
-            return Err(err(
-                "is an HOTP (counter-based) otpauth:// URI; IAM resyncs time-based (TOTP) devices",
-                "use the otpauth://totp/… URI of the device",
-            ));
-        }
-        _ => {
-            return Err(err(
-                "has an otpauth:// type other than totp",
-                "use the otpauth://totp/… URI of the device",
-            ));
-        }
+        "hotp" => return Err(ParseError::Hotp),
+        _ => return Err(ParseError::NotTotp),
     }
     let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
     let label = decode_component(label, "the label")?;
@@ -189,16 +194,16 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
         match key.to_ascii_lowercase().as_str() {
             "secret" => {
                 if secret.is_some() {
-                    return Err(err(
-                        "has two secret parameters",
-                        "use the URI from the QR code as it is",
-                    ));
+                    return Err(ParseError::TwoSecrets);
                 }
                 let decoded = percent_decode(value);
-                secret = Some(
-                    decode_base32_bytes(&decoded)
-                        .map_err(|e| err(format!("secret {}", e.problem), e.hint))?,
-                );
+                secret =
+                    Some(
+                        decode_base32_bytes(&decoded).map_err(|problem| ParseError::Base32 {
+                            in_uri: true,
+                            problem,
+                        })?,
+                    );
             }
             "issuer" => issuer = Some(decode_component(value, "the issuer")?),
             "algorithm" => {
@@ -206,46 +211,26 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                     "SHA1" => Algorithm::Sha1,
                     "SHA256" => Algorithm::Sha256,
                     "SHA512" => Algorithm::Sha512,
-                    _ => {
-                        return Err(err(
-                            "has an unsupported algorithm parameter",
-                            "TOTP uses algorithm=SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1",
-                        ));
-                    }
+                    _ => return Err(ParseError::Algorithm),
                 }
             }
             "digits" => {
                 digits = match value.parse::<u32>() {
                     Ok(d @ 6..=8) => d,
-                    _ => {
-                        return Err(err(
-                            "has a digits parameter other than 6, 7 or 8",
-                            "AWS devices use digits=6",
-                        ));
-                    }
+                    _ => return Err(ParseError::Digits),
                 }
             }
             "period" => {
                 period = match value.parse::<u64>() {
                     Ok(p @ 1..=3600) => p,
-                    _ => {
-                        return Err(err(
-                            "has a period parameter other than 1 to 3600 seconds",
-                            "AWS devices use period=30",
-                        ));
-                    }
+                    _ => return Err(ParseError::Period),
                 }
             }
             // `image`, `counter` and vendor parameters do not change the codes.
             _ => {}
         }
     }
-    let secret = secret.ok_or_else(|| {
-        err(
-            "is an otpauth:// URI without a secret parameter",
-            "use the URI from the QR code as it is",
-        )
-    })?;
+    let secret = secret.ok_or(ParseError::NoSecret)?;
     Ok(SeedParams {
         secret,
         algorithm,
@@ -257,13 +242,8 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
 }
 
 /// A label or issuer, percent-decoded (these are not secret; a `String` is fine).
-fn decode_component(value: &str, what: &str) -> Result<String, ParseError> {
-    String::from_utf8(percent_decode(value).to_vec()).map_err(|_| {
-        err(
-            format!("has {what} percent-encoded as something other than UTF-8"),
-            "use the URI from the QR code as it is",
-        )
-    })
+fn decode_component(value: &str, what: &'static str) -> Result<String, ParseError> {
+    String::from_utf8(percent_decode(value).to_vec()).map_err(|_| ParseError::NotUtf8 { what })
 }
 
 /// RFC 3986 percent-decoding, with `+` as a space (as form-encoded query strings have it), into a
@@ -306,7 +286,7 @@ mod tests {
             format!("otpauth://totp/x?secret={secret}1"),
         ] {
             let e = parse(&bad).unwrap_err();
-            let text = format!("{} {}", e.problem, e.hint);
+            let text = format!("{e} {}", e.hint());
             assert!(
                 !text.contains("GEZD") && !text.contains("secret="),
                 "{text}"
@@ -335,12 +315,12 @@ mod tests {
     #[test]
     fn base32_errors_do_not_echo_the_seed() {
         let e = decode_base32("GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ").unwrap_err();
-        assert!(e.problem.contains("character 16"), "{}", e.problem);
-        assert!(!e.problem.contains("GEZD"));
+        assert!(e.to_string().contains("character 16"), "{e}");
+        assert!(!e.to_string().contains("GEZD"));
         assert!(
             decode_base32("GEZDGNBV")
                 .unwrap_err()
-                .problem
+                .to_string()
                 .contains("40-bit")
         );
     }
@@ -365,7 +345,7 @@ mod tests {
         assert!(
             parse(&format!("{base}&algorithm=MD5"))
                 .unwrap_err()
-                .problem
+                .to_string()
                 .contains("unsupported algorithm")
         );
         assert!(parse(&format!("{base}&digits=5")).is_err());
@@ -373,13 +353,13 @@ mod tests {
         assert!(
             parse("otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=1")
                 .unwrap_err()
-                .problem
+                .to_string()
                 .contains("HOTP")
         );
         assert!(
             parse("otpauth://totp/x?issuer=a")
                 .unwrap_err()
-                .problem
+                .to_string()
                 .contains("without a secret")
         );
         assert!(parse("https://example.com/").is_err());

@@ -7,7 +7,8 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, typed};
+use super::error::TypedProblem;
+use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo};
 
 /// How many times a mistyped code is asked again at a terminal.
 const TERMINAL_TRIES: usize = 3;
@@ -74,27 +75,20 @@ impl PromptSource {
                 // Drop the rest of the line (read, not kept) so the next prompt starts clean.
                 self.input.skip_until(b'\n').map_err(DeviceError::Stdin)?;
             }
-            return Ok(Some(Err(self.bad(format!(
-                "the typed line is longer than a code (over {MAX_TYPED_LINE} bytes)"
-            )))));
+            return Ok(Some(Err(DeviceError::Typed(TypedProblem::TooLong {
+                limit: MAX_TYPED_LINE as usize,
+                digits: self.digits,
+            }))));
         }
         Ok(Some(Ok(String::from_utf8_lossy(&line).into_owned())))
     }
 
-    fn bad(&self, problem: String) -> DeviceError {
-        DeviceError::Typed {
-            problem,
-            hint: format!(
-                "type the {} digits the token shows, then Enter",
-                self.digits
-            ),
-        }
-    }
-
     fn check(&self, line: &str) -> Result<Code, DeviceError> {
-        let digits = typed::digits(line, self.digits).map_err(|shape| DeviceError::Typed {
-            problem: format!("the typed code {}", shape.problem()),
-            hint: shape.hint(self.digits),
+        let digits = crate::model::digits(line, self.digits).map_err(|shape| {
+            DeviceError::Typed(TypedProblem::Shape {
+                shape,
+                digits: self.digits,
+            })
         })?;
         Code::from_digits(digits)
     }
@@ -133,11 +127,7 @@ impl CodeSource for PromptSource {
                 if !self.interactive {
                     self.notifier.act("");
                 }
-                return Err(DeviceError::Typed {
-                    problem: "standard input ended before the code was typed".into(),
-                    hint: "type the code at the prompt, or pipe both codes on separate lines"
-                        .into(),
-                });
+                return Err(DeviceError::Typed(TypedProblem::Ended));
             };
             if !self.interactive {
                 // Keep the transcript readable when the codes come from a pipe.
@@ -153,10 +143,7 @@ impl CodeSource for PromptSource {
                 }
             }
         }
-        Err(last.unwrap_or(DeviceError::Typed {
-            problem: "no code was typed".into(),
-            hint: "type the 6 digits the token shows".into(),
-        }))
+        Err(last.unwrap_or(DeviceError::Typed(TypedProblem::NoCode)))
     }
 }
 

@@ -11,7 +11,9 @@ use secrecy::{ExposeSecret, SecretBox};
 
 use super::otpauth::{self, Algorithm};
 use super::seed_input::{read_env, read_file, read_stdin};
-use super::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
+use super::{
+    ClockOwner, Code, CodeSource, DeviceError, Notifier, SeedFrom, SeedProblem, SourceInfo,
+};
 
 /// Where the seed comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,16 @@ pub enum SeedOrigin {
     Env(String),
     /// `--seed-stdin`
     Stdin,
+}
+
+impl From<&SeedOrigin> for SeedFrom {
+    fn from(origin: &SeedOrigin) -> SeedFrom {
+        match origin {
+            SeedOrigin::File(path) => SeedFrom::File(path.clone()),
+            SeedOrigin::Env(var) => SeedFrom::Env(var.clone()),
+            SeedOrigin::Stdin => SeedFrom::Pipe,
+        }
+    }
 }
 
 impl std::fmt::Display for SeedOrigin {
@@ -62,12 +74,12 @@ impl SeedSource {
 
     /// Parses seed text (base32 or an `otpauth://` URI) that came from `origin`.
     pub fn from_text(origin: &SeedOrigin, text: SecretBox<str>) -> Result<Self, DeviceError> {
-        let seed_error = |e: otpauth::ParseError| DeviceError::Seed {
-            origin: origin.to_string(),
-            problem: format!("the seed {}", e.problem),
-            hint: e.hint,
+        let seed_error = |problem| DeviceError::Seed {
+            from: origin.into(),
+            problem,
         };
-        let params = otpauth::parse(text.expose_secret().trim()).map_err(seed_error)?;
+        let params = otpauth::parse(text.expose_secret().trim())
+            .map_err(|e| seed_error(SeedProblem::Parse(e)))?;
         let algorithm = match params.algorithm {
             Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
             Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
@@ -80,11 +92,7 @@ impl SeedSource {
             .with_step_duration(params.period)
             .with_secret(params.secret.to_vec())
             .build()
-            .map_err(|e| DeviceError::Seed {
-                origin: origin.to_string(),
-                problem: format!("the seed is not usable for TOTP ({e})"),
-                hint: "copy the secret key again, whole".into(),
-            })?;
+            .map_err(|e| seed_error(SeedProblem::Unusable(e.to_string())))?;
         let account = match (&params.issuer, &params.account) {
             (Some(issuer), Some(account)) => Some(format!("{issuer}:{account}")),
             (None, Some(account)) => Some(account.clone()),
@@ -238,10 +246,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = SeedSource::load(&SeedOrigin::File(path.clone()), &Silent).unwrap_err();
         assert!(err.to_string().contains("mode 644"), "{err}");
-        assert_eq!(
-            err.hint(),
-            Some(format!("chmod 600 {}", path.display()).as_str())
-        );
+        assert_eq!(err.hint(), Some(format!("chmod 600 {}", path.display())));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(SeedSource::load(&SeedOrigin::File(path), &Silent).is_ok());
     }

@@ -15,7 +15,7 @@ use secrecy::SecretBox;
 use zeroize::Zeroizing;
 
 use super::terminal::{TerminalLine, read_secret_line};
-use super::{DeviceError, Notifier};
+use super::{DeviceError, Notifier, SeedFileProblem, SeedFrom, SeedProblem};
 use crate::files::{self, FileProblem};
 
 /// A seed larger than this is not a seed: refuse it before reading it all.
@@ -24,90 +24,51 @@ pub const MAX_SEED_BYTES: u64 = 64 * 1024;
 /// What `--seed-stdin` asks at a terminal.
 pub const SEED_PROMPT: &str = "Seed (base32 or otpauth:// URI): ";
 
-fn file_error(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> DeviceError {
+fn file_error(path: &Path, problem: SeedFileProblem) -> DeviceError {
     DeviceError::SeedFile {
         path: path.to_path_buf(),
-        problem: problem.into(),
-        hint: hint.into(),
+        problem,
     }
 }
 
 /// Opens first and checks the open file, so the file checked is the file read; a FIFO or a device
 /// is refused at once instead of waited on.
 pub fn read_file(path: &Path) -> Result<SecretBox<str>, DeviceError> {
-    let (mut file, meta) = files::open_regular(path).map_err(|problem| {
-        let hint = match &problem {
-            FileProblem::Open(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                "check the path (a relative path is taken from the current directory)"
-            }
-            FileProblem::Open(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                "the file must be readable by you (chmod 600)"
-            }
-            FileProblem::NotRegular(_) => {
-                "give the path of the regular file that holds the seed (a FIFO or a device is never read)"
-            }
-            _ => "check the path",
-        };
-        file_error(path, problem.to_string(), hint)
-    })?;
+    let (mut file, meta) = files::open_regular(path)
+        .map_err(|problem| file_error(path, SeedFileProblem::Open(problem)))?;
     let mode = meta.mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(file_error(
-            path,
-            format!(
-                "is accessible by group or others (mode {mode:03o}); a seed is as secret as the token"
-            ),
-            format!("chmod 600 {}", path.display()),
-        ));
+        return Err(file_error(path, SeedFileProblem::Loose { mode }));
     }
     let me = rustix::process::getuid().as_raw();
     if meta.uid() != me {
         return Err(file_error(
             path,
-            format!(
-                "is owned by uid {} and you are uid {me}; a seed file must be your own",
-                meta.uid()
-            ),
-            "copy it to a file of your own with mode 600, or chown it to yourself".to_string(),
+            SeedFileProblem::NotYours {
+                owner: meta.uid(),
+                me,
+            },
         ));
     }
     if meta.len() > MAX_SEED_BYTES {
-        return Err(file_error(
-            path,
-            format!("is {} bytes; a seed is at most a few hundred", meta.len()),
-            "give the file that holds only the base32 key or the otpauth:// URI",
-        ));
+        return Err(file_error(path, SeedFileProblem::Large { len: meta.len() }));
     }
-    let text = files::read_capped(&mut file, MAX_SEED_BYTES)
-        .map_err(|problem| problem.to_string())
-        .and_then(utf8_secret);
-    text.map_err(|problem| {
-        file_error(
-            path,
-            problem,
-            "the file must hold the base32 key or the otpauth:// URI, as UTF-8 text",
-        )
-    })
+    let bytes = files::read_capped(&mut file, MAX_SEED_BYTES)
+        .map_err(|problem| file_error(path, SeedFileProblem::Read(problem)))?;
+    utf8_secret(bytes).ok_or_else(|| file_error(path, SeedFileProblem::NotUtf8))
 }
 
 /// The variable's value, copied once into a secret box; the copy std made is wiped.
 pub fn read_env(var: &str) -> Result<SecretBox<str>, DeviceError> {
-    let origin = format!("--seed-env {var}");
+    let seed_error = |problem| DeviceError::Seed {
+        from: SeedFrom::Env(var.to_string()),
+        problem,
+    };
     let Some(value) = std::env::var_os(var) else {
-        return Err(DeviceError::Seed {
-            origin,
-            problem: format!("the environment variable {var} is not set"),
-            hint: format!(
-                "export {var} with the base32 key or the otpauth:// URI, or use --seed-file"
-            ),
-        });
+        return Err(seed_error(SeedProblem::Unset));
     };
     let bytes = Zeroizing::new(OsString::into_vec(value));
-    utf8_secret(bytes).map_err(|problem| DeviceError::Seed {
-        origin,
-        problem,
-        hint: "the variable must hold the base32 key or the otpauth:// URI".into(),
-    })
+    utf8_secret(bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
 }
 
 /// Standard input: at a terminal, a prompt and one line with echo off; otherwise everything piped,
@@ -115,55 +76,50 @@ pub fn read_env(var: &str) -> Result<SecretBox<str>, DeviceError> {
 /// buffer).
 pub fn read_stdin(notifier: &dyn Notifier) -> Result<SecretBox<str>, DeviceError> {
     let stdin = std::io::stdin();
-    let seed_error = |problem: String, hint: &str| DeviceError::Seed {
-        origin: "--seed-stdin".into(),
+    let terminal = stdin.is_terminal();
+    let seed_error = |problem| DeviceError::Seed {
+        from: if terminal {
+            SeedFrom::Terminal
+        } else {
+            SeedFrom::Pipe
+        },
         problem,
-        hint: hint.into(),
     };
-    if stdin.is_terminal() {
+    if terminal {
         let read = read_secret_line(stdin.as_fd(), MAX_SEED_BYTES as usize, || {
             notifier.ask(SEED_PROMPT)
         });
         // Enter was not echoed: end the prompt's line.
         notifier.act("");
-        return match read.map_err(|e| {
-            seed_error(
-                format!("cannot be read ({})", files::io_reason(&e)),
-                "run again",
-            )
-        })? {
-            TerminalLine::Line(line) => utf8_secret(line).map_err(|p| {
-                seed_error(p, "paste the base32 key or the otpauth:// URI, then Enter")
-            }),
+        return match read.map_err(|e| seed_error(SeedProblem::Unreadable(files::io_reason(&e))))? {
+            TerminalLine::Line(line) => {
+                utf8_secret(line).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
+            }
             TerminalLine::Interrupted => Err(DeviceError::Interrupted),
-            TerminalLine::Ended => Err(seed_error(
-                "the seed is empty".into(),
-                "paste the base32 key or the otpauth:// URI, then Enter",
-            )),
-            TerminalLine::TooLong => Err(seed_error(
-                format!("is over {MAX_SEED_BYTES} bytes; a seed is at most a few hundred"),
-                "paste only the base32 key or the otpauth:// URI, then Enter",
-            )),
+            TerminalLine::Ended => Err(seed_error(SeedProblem::Empty)),
+            TerminalLine::TooLong => Err(seed_error(SeedProblem::TooLong {
+                limit: MAX_SEED_BYTES,
+            })),
         };
     }
-    let hint = "pipe the base32 key or the otpauth:// URI, e.g. `--seed-stdin < seed.txt`";
     let mut raw = stdin
         .as_fd()
         .try_clone_to_owned()
         .map(std::fs::File::from)
-        .map_err(|e| seed_error(format!("cannot be read ({})", files::io_reason(&e)), hint))?;
-    files::read_capped(&mut raw, MAX_SEED_BYTES)
-        .map_err(|problem| match problem {
-            FileProblem::TooBig { limit } => {
-                format!("is over {limit} bytes; a seed is at most a few hundred")
+        .map_err(|e| seed_error(SeedProblem::Unreadable(files::io_reason(&e))))?;
+    let bytes = files::read_capped(&mut raw, MAX_SEED_BYTES).map_err(|problem| {
+        seed_error(match problem {
+            FileProblem::TooBig { limit } => SeedProblem::TooLong { limit },
+            FileProblem::Open(e) | FileProblem::Read(e) => {
+                SeedProblem::Unreadable(files::io_reason(&e))
             }
-            other => other.to_string(),
+            FileProblem::NotRegular(what) => SeedProblem::Unreadable(what.to_string()),
         })
-        .and_then(utf8_secret)
-        .map_err(|problem| seed_error(problem, hint))
+    })?;
+    utf8_secret(bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
 }
 
 /// Takes the bytes only as UTF-8, into a secret box; the bytes are wiped either way.
-fn utf8_secret(bytes: Zeroizing<Vec<u8>>) -> Result<SecretBox<str>, String> {
-    super::terminal::utf8_secret(&bytes).ok_or_else(|| "the seed is not valid UTF-8 text".into())
+fn utf8_secret(bytes: Zeroizing<Vec<u8>>) -> Option<SecretBox<str>> {
+    super::terminal::utf8_secret(&bytes)
 }

@@ -6,9 +6,10 @@ use super::skipped;
 use crate::aws::Aws;
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::model::{Origin, UserName};
 use crate::pipeline::target::measure_skew;
 use crate::report::Check;
-use crate::request::{AwsOptions, Origin, UserName};
+use crate::request::AwsOptions;
 
 /// Skew above which host-clock sources risk a window off (warn), and past which they will (fail).
 const SKEW_WARN_SECS: f64 = 2.0;

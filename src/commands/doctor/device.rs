@@ -164,8 +164,7 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
             "yubikeys",
             e.to_string(),
             e.hint()
-                .unwrap_or("run `mfa-resync devices` for more")
-                .to_string(),
+                .unwrap_or_else(|| "run `mfa-resync devices` for more".to_string()),
         ),
     });
     checks

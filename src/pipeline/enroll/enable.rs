@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use super::undo::Key;
 use crate::aws::{Aws, AwsError, Refused};
 use crate::error::{Error, PairsFrom};
+use crate::model::{IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::pipeline::submit::{AuditEntry, Submit, Submitted};
 use crate::pipeline::{
     DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sent, Session, Wrappers, send_with_retries,
 };
 use crate::report::Reporter;
-use crate::request::{IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::source::seed::NewSeed;
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
 use crate::window::{Mode, Period};

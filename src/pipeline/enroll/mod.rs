@@ -26,11 +26,12 @@ use super::{Interrupt, Session, Wrappers};
 use crate::audit::AuditLog;
 use crate::aws::AwsError;
 use crate::error::Error;
+use crate::model::{DeviceName, IamPath, OathName};
+use crate::model::{SerialNumber, UserName};
 use crate::pipeline::open::oath_password;
 use crate::pipeline::submit::AuditEntry;
 use crate::report::Reporter;
-use crate::request::enroll::{BackupFormat, BackupSeedFile, DeviceName, IamPath, OathName};
-use crate::request::{SerialNumber, UserName};
+use crate::request::enroll::{BackupFormat, BackupSeedFile};
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
 use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
@@ -157,7 +158,7 @@ pub async fn enroll(
     });
     let serial = SerialNumber::parse_field(
         &created.serial,
-        crate::request::Field::flag("--device-name"),
+        crate::model::Field::flag("--device-name"),
         false,
     );
     let steps = Steps {
@@ -341,7 +342,7 @@ async fn act(
         // A write that fails leaves no file (it cleans up after itself), and a path that someone
         // else took since the request was checked is theirs: the undo is pushed once the file is ours.
         backup::write(&file.path, &seed_text, &text).map_err(|e| {
-            crate::error::Error::from(crate::request::InputError::usage(
+            crate::error::Error::from(crate::model::InputError::usage(
                 e.to_string(),
                 "give --backup-seed-file a path in a directory of yours with room",
             ))

@@ -8,10 +8,10 @@ use super::Job;
 use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
+use crate::model::{DeviceName, OathName};
+use crate::model::{Field, InputError, Origin, SerialNumber, UserName};
 use crate::pipeline::Session;
 use crate::report::Reporter;
-use crate::request::enroll::names::{self, DeviceName, OathName};
-use crate::request::{Field, InputError, Origin, SerialNumber, UserName};
 use crate::source::yubikey::Slot;
 
 /// IAM's limit on MFA devices per user (IAM and STS quotas).
@@ -57,7 +57,7 @@ pub async fn plan(
         Some(name) => name.clone(),
         None => DeviceName::parse(user.as_str(), Field::flag("--user-name"))?,
     };
-    names::check_path_and_name(&job.path, &device_name)?;
+    crate::model::check_path_and_name(&job.path, &device_name)?;
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
     let serial = SerialNumber::parse_field(
         &format!(

@@ -4,9 +4,9 @@
 use super::log::StepLog;
 use super::{Job, Replaced};
 use crate::aws::AwsError;
+use crate::model::{SerialNumber, UserName};
 use crate::pipeline::{Interrupt, Session};
 use crate::report::Reporter;
-use crate::request::{SerialNumber, UserName};
 
 /// Deactivates the old device and deletes it when it is virtual; the new one works whatever
 /// happens here, so a failure is reported with the commands that finish the job, not rolled back.

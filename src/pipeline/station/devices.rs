@@ -11,18 +11,16 @@ use std::time::Instant;
 
 use crate::aws::{Assignee, VirtualDevice};
 use crate::error::Error;
-use crate::exit::Exit;
-use crate::request::values::virtual_device_name;
-use crate::request::{Origin, SerialNumber, UserName};
+use crate::model::virtual_device_name;
+use crate::model::{Origin, SerialNumber, UserName};
 
 use super::naming::AwsName;
 use crate::pipeline::Session;
 
 /// Why a credential's name maps to no device the station can resync.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MapError {
     /// No virtual device of that name or user.
-    #[error("IAM has no virtual MFA device named {owner} or of user {owner} in account {account}")]
     NoOwner {
         /// Before the `@`.
         owner: String,
@@ -30,27 +28,21 @@ pub enum MapError {
         account: String,
     },
     /// No virtual device with that serial.
-    #[error("IAM has no virtual MFA device {serial}")]
     NoSerial {
         /// The ARN.
         serial: String,
     },
     /// The device exists but is enabled for nobody: there is nothing to resync.
-    #[error("{serial} is not enabled for any user")]
     Unassigned {
         /// The ARN.
         serial: String,
     },
     /// The device is the root user's, which has no user name to resync it by.
-    #[error(
-        "{serial} is the root user's device: the root user resyncs it in the AWS console (Security credentials)"
-    )]
     Root {
         /// The ARN.
         serial: String,
     },
     /// Several devices fit the name.
-    #[error("{owner}@{account} could be any of {}", serials.join(", "))]
     Several {
         /// Before the `@`.
         owner: String,
@@ -60,25 +52,10 @@ pub enum MapError {
         serials: Vec<String>,
     },
     /// IAM answered a user or serial it would not itself accept.
-    #[error("ListVirtualMFADevices answered {what}")]
     Malformed {
         /// What was odd.
         what: String,
     },
-}
-
-impl MapError {
-    /// The exit code a single run would have had.
-    pub fn exit(&self) -> Exit {
-        match self {
-            MapError::NoOwner { .. } | MapError::NoSerial { .. } | MapError::Unassigned { .. } => {
-                Exit::NoSuchEntity
-            }
-            MapError::Several { .. } => Exit::Device,
-            MapError::Root { .. } => Exit::Input,
-            MapError::Malformed { .. } => Exit::ServiceFailure,
-        }
-    }
 }
 
 /// What a lookup in one listing found.
@@ -209,6 +186,7 @@ impl DeviceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::Exit;
 
     fn device(serial: &str, user: Option<&str>) -> VirtualDevice {
         VirtualDevice {

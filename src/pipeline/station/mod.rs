@@ -24,6 +24,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 
 use devices::DeviceMap;
+pub(crate) use devices::MapError;
 
 use super::{Interrupt, Session, Wrappers};
 use crate::audit::AuditLog;

@@ -6,8 +6,8 @@
 //! Matches are exact; anything else on the key (other issuers, HOTP, other accounts) is not the
 //! station's.
 
-use crate::request::values::is_account_id;
-use crate::request::{Origin, SerialNumber};
+use crate::model::is_account_id;
+use crate::model::{Origin, SerialNumber};
 use crate::source::yubikey::{Account, account};
 
 /// What an AWS credential's name says about its device.

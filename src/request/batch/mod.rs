@@ -8,12 +8,12 @@ use serde_json::Value;
 use crate::files::{self, FileProblem};
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::field::{Field, InputError, Origin};
 use super::json_object::{Members, NotAnObject};
 use super::resync::{Output, audit_log_path};
-use super::secret_shape::{looks_like_seed, name_hint, refuse_seed};
 use super::source::{SourceChoice, SourceKind, SourceSpec};
-use super::values::{SerialNumber, UserName};
+use crate::model::{Field, InputError, Origin};
+use crate::model::{SerialNumber, UserName};
+use crate::model::{looks_like_seed, name_hint, refuse_seed};
 use crate::window::Mode;
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.

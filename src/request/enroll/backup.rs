@@ -7,8 +7,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::files;
-use crate::request::field::{Field, InputError};
-use crate::request::secret_shape::{name_hint, refuse_seed};
+use crate::model::{Field, InputError};
+use crate::model::{name_hint, refuse_seed};
 
 /// What the backup file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

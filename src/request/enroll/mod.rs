@@ -6,7 +6,6 @@
 //! the pipeline, still before the device is created.
 
 pub mod backup;
-pub mod names;
 
 #[cfg(test)]
 mod tests;
@@ -15,13 +14,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::field::{Field, InputError, Origin};
 use super::resync::{Output, audit_log_path};
-use super::secret_shape::{name_hint, refuse_seed};
-use super::values::{SerialNumber, UserName};
+use crate::model::{DeviceName, Field, IamPath, InputError, OathName, Origin};
+use crate::model::{SerialNumber, UserName};
+use crate::model::{name_hint, refuse_seed};
 use crate::source::yubikey::Selector;
 pub use backup::{BackupFormat, BackupSeedFile};
-pub use names::{DeviceName, IamPath, OathName};
 
 /// One key as the user named it, in command-line order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,9 +128,9 @@ impl EnrollInput {
             .map(|name| OathName::parse(name, Field::flag("--oath-name")))
             .transpose()?;
         if let Some((name, field)) = &known_name {
-            names::check_path_and_name(&path, name)?;
+            crate::model::check_path_and_name(&path, name)?;
             if oath_name.is_none() {
-                names::check_default_oath_name(name, field.clone())?;
+                crate::model::check_default_oath_name(name, field.clone())?;
             }
         }
         let keys = key_selectors(self.keys)?;

@@ -26,7 +26,7 @@ pub use oath::{OpenKey, YubiKeySource};
 pub use provision::{KeyWriter, NewCredential, Slot};
 
 /// The issuer AWS writes in the QR code of a virtual MFA device.
-pub const AWS_ISSUER: &str = "Amazon Web Services";
+pub use crate::model::AWS_ISSUER;
 
 /// Which key, as the user chose it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

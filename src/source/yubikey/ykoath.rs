@@ -48,7 +48,7 @@ pub fn capacity(version: (u8, u8, u8)) -> usize {
     if version >= BIG_APPLET_SINCE { 64 } else { 32 }
 }
 /// The whole stored id `[period/][issuer:]name` may be at most this many bytes.
-pub const MAX_ID_BYTES: usize = 64;
+pub use crate::model::MAX_ID_BYTES;
 
 /// `[period/][issuer:]name` (YKOATH credential id; the period only when it is not 30).
 pub fn parse_id(id: &[u8], totp: bool) -> Account {

@@ -452,7 +452,10 @@ fn a_key_for_the_root_user_s_device_is_named_as_such_and_nothing_is_sent() {
     let seed = root_seed.clone();
     // AWS lists the root's device with the root's ARN and no user name.
     let bed = Bed::with(move |config| {
-        config.state = config.state.clone().with_root_device("root-account-mfa", &seed);
+        config.state = config
+            .state
+            .clone()
+            .with_root_device("root-account-mfa", &seed);
     });
     let station = StationRun::start(&bed, &[]);
     let key_of_root = Plug::new(

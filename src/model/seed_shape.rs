@@ -19,7 +19,7 @@
 //! occur in one, so ordinary names (`alice`, `ci-deploy`, `Bob.Smith@example.com`, `GAHT12345678`)
 //! pass.
 
-use super::field::{Field, InputError};
+use super::input::{Field, InputError};
 
 /// The problem line of every refusal, as issue 13 words it.
 pub const LOOKS_LIKE_A_SEED: &str =

@@ -1,17 +1,14 @@
-//! Values that cannot be built invalid: [`UserName`], [`SerialNumber`] and [`AuthCode`], checked
-//! against IAM's own constraints (the IAM API reference, `ResyncMFADevice`) before any I/O, so that
-//! a value of these types can be sent as it is. The messages never echo a code.
+//! IAM's names that cannot be built invalid: [`UserName`] and [`SerialNumber`], checked against
+//! IAM's own constraints (the IAM API reference, `ResyncMFADevice`) before any I/O, so that a value
+//! of these types can be sent as it is.
 
 use std::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
-
-use super::field::{Field, InputError, Origin};
-use super::secret_shape::{name_hint, refuse_seed};
-use crate::source::typed;
+use super::input::{Field, InputError, Origin};
+use super::seed_shape::{name_hint, refuse_seed};
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
-pub(crate) fn is_user_name_char(c: char) -> bool {
+pub fn is_user_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
@@ -22,7 +19,7 @@ fn is_serial_char(c: char) -> bool {
 
 /// Refuses the first character of `value` outside the class `ok`, naming it and its position but
 /// never echoing the whole value (which may be something pasted by mistake).
-pub(crate) fn refuse_bad_char(
+pub fn refuse_bad_char(
     field: &Field,
     value: &str,
     ok: impl Fn(char) -> bool,
@@ -43,7 +40,7 @@ pub(crate) fn refuse_bad_char(
 }
 
 /// A character as an error shows it: quoted, or escaped when it is a control or a space.
-pub(crate) fn describe_char(c: char) -> String {
+pub fn describe_char(c: char) -> String {
     if c.is_control() || c.is_whitespace() {
         format!("{c:?}")
     } else {
@@ -220,38 +217,6 @@ impl fmt::Display for SerialNumber {
     }
 }
 
-/// A one-time code as IAM takes it: exactly 6 ASCII digits.
-///
-/// Codes are single-use credentials: the value is wiped on drop and never printed by `Debug`.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct AuthCode(String);
-
-impl fmt::Debug for AuthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AuthCode(******)")
-    }
-}
-
-/// The digits IAM accepts in a code.
-pub const IAM_CODE_DIGITS: usize = 6;
-
-impl AuthCode {
-    /// Checks that `value` is a 6-digit code (grouped `123 456` or `123-456` is fine); the message
-    /// never echoes the value.
-    pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
-        typed::digits(value, IAM_CODE_DIGITS)
-            .map(AuthCode)
-            .map_err(|shape| {
-                InputError::invalid(field, shape.problem(), shape.hint(IAM_CODE_DIGITS))
-            })
-    }
-
-    /// The digits, for the request and for `codes` output only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,42 +256,6 @@ mod tests {
         let s = SerialNumber::parse("GAHT12345678", Origin::Flag).unwrap();
         assert_eq!(s.account(), None);
         assert_eq!(s.device_name(), None);
-    }
-
-    #[test]
-    fn codes_are_six_ascii_digits_and_never_echoed() {
-        let f = Field::code1(Origin::Flag);
-        for good in ["123456", "123 456", "123-456"] {
-            assert_eq!(AuthCode::parse(good, f.clone()).unwrap().expose(), "123456");
-        }
-        for bad in [
-            "12345",
-            "1234567",
-            "",
-            "12345a",
-            "١٢٣٤٥٦",
-            "12 3456",
-            "123 45a",
-        ] {
-            let err = AuthCode::parse(bad, f.clone()).unwrap_err();
-            assert!(
-                err.to_string().starts_with("--authentication-code-1"),
-                "{err}"
-            );
-            if !bad.is_empty() {
-                assert!(!err.to_string().contains(bad), "{err} echoes the code");
-            }
-        }
-        let otp = "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun";
-        let err = AuthCode::parse(otp, f).unwrap_err();
-        assert!(err.to_string().contains("Yubico OTP"), "{err}");
-        assert_eq!(
-            format!(
-                "{:?}",
-                AuthCode::parse("123456", Field::code2(Origin::Json)).unwrap()
-            ),
-            "AuthCode(******)"
-        );
     }
 
     #[test]

@@ -5,11 +5,15 @@
 
 use std::fmt;
 
-use crate::request::field::{Field, InputError};
-use crate::request::secret_shape::{name_hint, refuse_seed};
-use crate::request::values::{describe_char, is_user_name_char, refuse_bad_char};
-use crate::source::yubikey::AWS_ISSUER;
-use crate::source::yubikey::ykoath::MAX_ID_BYTES;
+use super::input::{Field, InputError};
+use super::names::{describe_char, is_user_name_char, refuse_bad_char};
+use super::seed_shape::{name_hint, refuse_seed};
+
+/// The issuer AWS's QR code gives a virtual device's credential.
+pub const AWS_ISSUER: &str = "Amazon Web Services";
+
+/// The longest credential id a YubiKey stores, `[period/][issuer:]name` (YKOATH, PUT): 64 bytes.
+pub const MAX_ID_BYTES: usize = 64;
 
 /// The longest virtual MFA device name IAM takes (`VirtualMFADeviceName`: 1–226).
 pub const MAX_DEVICE_NAME: usize = 226;

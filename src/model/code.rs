@@ -1,7 +1,14 @@
-//! What a code typed or given by a person may look like: the digits, as tokens and people group
-//! them (`123 456`, `123-456`), and the usual mistakes named for what they are (a Yubico OTP pasted
-//! where a code goes). One rule for codes typed at the prompt and codes given as flags or JSON, so
-//! the two say the same thing; the messages never echo what was typed.
+//! One-time codes: [`AuthCode`], a code as IAM takes it (six digits, wiped on drop, never shown by
+//! `Debug`), and what a code typed or given by a person may look like: the digits, as tokens and
+//! people group them (`123 456`, `123-456`), and the usual mistakes named for what they are (a
+//! Yubico OTP pasted where a code goes). One rule for codes typed at the prompt and codes given as
+//! flags or JSON, so the two say the same thing; the messages never echo what was typed.
+
+use std::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::input::{Field, InputError};
 
 /// Why typed text is not a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,36 +37,6 @@ pub enum Shape {
         /// Digits wanted.
         wanted: usize,
     },
-}
-
-impl Shape {
-    /// What is wrong, to follow the field's name ("--authentication-code-1: …", "the typed code …").
-    pub fn problem(&self) -> String {
-        match self {
-            Shape::Empty => "is empty".into(),
-            Shape::YubicoOtp { len } => format!(
-                "is a {len}-character Yubico OTP (what a YubiKey types when touched), not a TOTP code"
-            ),
-            Shape::NonAsciiDigit { position } => {
-                format!("character {position} is a digit outside ASCII; IAM takes only 0-9")
-            }
-            Shape::NotDigit { position } => format!("character {position} is not a digit"),
-            Shape::Length { digits, wanted } => {
-                format!("has {digits} digits; IAM takes exactly {wanted}")
-            }
-        }
-    }
-
-    /// What to do about it.
-    pub fn hint(&self, wanted: usize) -> String {
-        match self {
-            Shape::YubicoOtp { .. } => "read the TOTP code with `mfa-resync codes` or `ykman oath accounts code`, or let mfa-resync read it (--source yubikey)".into(),
-            Shape::Length { .. } => format!(
-                "AWS MFA codes are {wanted} digits: check the token, or the seed's `digits` parameter"
-            ),
-            _ => format!("type the {wanted} digits the token shows (123456, or grouped: 123 456)"),
-        }
-    }
 }
 
 /// A Yubico OTP is 32 to 48 modhex characters (`cbdefghijklnrtuv`), typed by the key's OTP slot.
@@ -113,9 +90,42 @@ pub fn digits(text: &str, wanted: usize) -> Result<String, Shape> {
     Ok(joined)
 }
 
+/// A one-time code as IAM takes it: exactly 6 ASCII digits.
+///
+/// Codes are single-use credentials: the value is wiped on drop and never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct AuthCode(String);
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthCode(******)")
+    }
+}
+
+/// The digits IAM accepts in a code.
+pub const IAM_CODE_DIGITS: usize = 6;
+
+impl AuthCode {
+    /// Checks that `value` is a 6-digit code (grouped `123 456` or `123-456` is fine); the message
+    /// never echoes the value.
+    pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
+        digits(value, IAM_CODE_DIGITS)
+            .map(AuthCode)
+            .map_err(|shape| {
+                InputError::invalid(field, shape.to_string(), shape.hint(IAM_CODE_DIGITS))
+            })
+    }
+
+    /// The digits, for the request and for `codes` output only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Origin;
 
     #[test]
     fn codes_are_taken_as_people_group_them() {
@@ -149,7 +159,43 @@ mod tests {
         let otp = "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun";
         assert_eq!(digits(otp, 6), Err(Shape::YubicoOtp { len: 44 }));
         for shape in [Shape::Empty, Shape::NotDigit { position: 2 }] {
-            assert!(!shape.problem().contains("12"), "{}", shape.problem());
+            assert!(!shape.to_string().contains("12"), "{shape}");
         }
+    }
+
+    #[test]
+    fn codes_are_six_ascii_digits_and_never_echoed() {
+        let f = Field::code1(Origin::Flag);
+        for good in ["123456", "123 456", "123-456"] {
+            assert_eq!(AuthCode::parse(good, f.clone()).unwrap().expose(), "123456");
+        }
+        for bad in [
+            "12345",
+            "1234567",
+            "",
+            "12345a",
+            "١٢٣٤٥٦",
+            "12 3456",
+            "123 45a",
+        ] {
+            let err = AuthCode::parse(bad, f.clone()).unwrap_err();
+            assert!(
+                err.to_string().starts_with("--authentication-code-1"),
+                "{err}"
+            );
+            if !bad.is_empty() {
+                assert!(!err.to_string().contains(bad), "{err} echoes the code");
+            }
+        }
+        let otp = "cccccckdvvulethkhtturttefcbbvbkhbcgbdfhtfiun";
+        let err = AuthCode::parse(otp, f).unwrap_err();
+        assert!(err.to_string().contains("Yubico OTP"), "{err}");
+        assert_eq!(
+            format!(
+                "{:?}",
+                AuthCode::parse("123456", Field::code2(Origin::Json)).unwrap()
+            ),
+            "AuthCode(******)"
+        );
     }
 }

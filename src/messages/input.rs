@@ -1,0 +1,1 @@
+//! Bad input in words (exit 2, nothing sent).

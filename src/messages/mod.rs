@@ -1,0 +1,273 @@
+//! What the user reads when something goes wrong, in one place: the message, the hint and the exit
+//! code of every error of every layer. Errors are data where they arise ([`InputError`] in
+//! `request`, [`DeviceError`] in `source`, [`AwsError`] in `aws`, [`Error`] for a command); only
+//! here are they put into words. [`device`] words the device layer's (and [`seed`] a seed's or a
+//! typed code's), [`aws`] the AWS layer's, [`input`] bad input; this file a command's own, and how each is printed (the problem line,
+//! the rollback's lines, the hint line, the SDK's chain at `-v`).
+
+mod aws;
+mod device;
+mod input;
+mod seed;
+
+use std::fmt;
+
+use crate::aws::AwsError;
+use crate::error::{Error, Interrupted};
+use crate::exit::Exit;
+use crate::pipeline::station::MapError;
+use crate::source::DeviceError;
+use crate::source::backup::BackupError;
+
+/// `a, b, c`, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.sent {
+            0 => f.write_str("interrupted; nothing was sent"),
+            1 => write!(
+                f,
+                "interrupted after 1 pair was sent ({} accepted)",
+                self.accepted
+            ),
+            n => write!(
+                f,
+                "interrupted after {n} pairs were sent ({} accepted)",
+                self.accepted
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(e) => write!(f, "{e}"),
+            Error::Device(e) => write!(f, "{e}"),
+            Error::Aws { source, .. } => write!(f, "{source}"),
+            Error::Interrupted(i) => write!(f, "{i}"),
+            Error::Batch { failed, total, .. } => write!(f, "{failed} of {total} rows failed"),
+            Error::Station { failed, total, .. } => {
+                write!(f, "{failed} of {total} key results failed")
+            }
+            Error::AuditLog {
+                path,
+                problem,
+                outcome,
+            } => write!(
+                f,
+                "the audit log {} could not be written ({problem}); {outcome}",
+                path.display()
+            ),
+            Error::Enroll { cause, .. } => write!(f, "{cause}"),
+            Error::NotReplaced { old, source, .. } => {
+                write!(f, "enrolled, but {old} was not replaced: {source}")
+            }
+            Error::Doctor { failed, .. } => write!(f, "doctor: the {failed} check failed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Input(e) => e.source(),
+            Error::Device(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Lines printed between the problem and the hint: what a rollback did, the commands to run.
+    pub fn details(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match self {
+            Error::Enroll { rollback, .. } => {
+                for undone in &rollback.undone {
+                    lines.push(format!("rolled back: {undone}"));
+                }
+                for lost in &rollback.lost {
+                    lines.push(format!("lost: {lost}"));
+                }
+                for left in &rollback.left {
+                    lines.push(format!("left: {}", left.what));
+                }
+                if !rollback.complete() {
+                    lines.push("to finish the rollback, run:".into());
+                    for left in &rollback.left {
+                        lines.extend(left.commands.iter().map(|c| format!("  {c}")));
+                    }
+                }
+            }
+            Error::NotReplaced { commands, .. } => {
+                lines.push("to finish the replacement, run:".into());
+                lines.extend(commands.iter().map(|c| format!("  {c}")));
+            }
+            _ => {}
+        }
+        lines
+    }
+
+    /// The exit code for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Input(_) => Exit::Input,
+            Error::Device(DeviceError::Interrupted) => Exit::Interrupted,
+            Error::Device(e) if e.is_input() => Exit::Input,
+            Error::Device(_) => Exit::Device,
+            Error::Interrupted(_) => Exit::Interrupted,
+            Error::AuditLog { .. } => Exit::AuditFailed,
+            Error::Doctor { exit, .. }
+            | Error::Batch { exit, .. }
+            | Error::Station { exit, .. } => *exit,
+            Error::Enroll { cause, rollback } => {
+                if rollback.complete() {
+                    cause.exit()
+                } else {
+                    Exit::RollbackIncomplete
+                }
+            }
+            Error::NotReplaced { .. } => Exit::NotReplaced,
+            Error::Aws { source, .. } => match source {
+                AwsError::NoCredentials { .. }
+                | AwsError::NoSuchProfile { .. }
+                | AwsError::BadCredentials { .. }
+                | AwsError::AccessDenied { .. } => Exit::Credentials,
+                AwsError::InvalidCodes { .. } => Exit::CodesRefused,
+                AwsError::NoSuchEntity { .. } | AwsError::NoDevice { .. } => Exit::NoSuchEntity,
+                AwsError::NotAUser { .. }
+                | AwsError::AmbiguousDevice { .. }
+                | AwsError::PartitionMismatch { .. }
+                | AwsError::CaBundle { .. }
+                | AwsError::InvalidInput { .. }
+                | AwsError::AlreadyExists { .. }
+                | AwsError::InsecureEndpoint { .. } => Exit::Input,
+                AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
+            },
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Input(e) => Some(e.hint().to_string()),
+            Error::Device(e) => e.hint(),
+            Error::Interrupted(i) if i.sent > 0 => Some(
+                "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
+            ),
+            Error::Interrupted(_) => None,
+            Error::Doctor { .. } => Some("see the fix lines above".into()),
+            Error::AuditLog { .. } => Some(
+                "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
+            ),
+            Error::Station { .. } => Some(
+                "each ✘ line (or Result event) says why; put the key back in to serve it again"
+                    .into(),
+            ),
+            Error::Batch { .. } => Some(
+                "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
+                    .into(),
+            ),
+            Error::Enroll { cause, rollback } if rollback.complete() => cause.hint().map(|hint| {
+                format!("nothing of this enrolment is left; {hint}")
+            }),
+            Error::Enroll { .. } => Some(
+                "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again"
+                    .into(),
+            ),
+            Error::NotReplaced { .. } => Some(
+                "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator"
+                    .into(),
+            ),
+            Error::Aws {
+                source,
+                attempts,
+                pairs,
+            } => Some(source.hint(*attempts, *pairs)),
+        }
+    }
+
+    /// Writes the problem line and the hint line to stderr (and the SDK's chain at `-v`).
+    pub fn print(&self, verbose: u8) {
+        let mut text = format!("error: {self}");
+        if let Error::Aws {
+            source, attempts, ..
+        } = self
+        {
+            if source.is_transient() && *attempts > 1 {
+                text.push_str(&format!(
+                    " (after {attempts} attempts, each with a fresh pair)"
+                ));
+            }
+            if verbose > 0
+                && let Some(detail) = source.detail()
+            {
+                text.push_str(&format!("\n  detail: {detail}"));
+            }
+        }
+        for line in self.details() {
+            text.push_str(&format!("\n  {line}"));
+        }
+        if let Some(hint) = self.hint() {
+            text.push_str(&format!("\n  hint: {hint}"));
+        }
+        eprintln!("{text}");
+    }
+}
+
+impl fmt::Display for BackupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the seed's backup file {}: {}", self.path, self.problem)
+    }
+}
+
+impl std::error::Error for BackupError {}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::NoOwner { owner, account } => write!(
+                f,
+                "IAM has no virtual MFA device named {owner} or of user {owner} in account {account}"
+            ),
+            MapError::NoSerial { serial } => write!(f, "IAM has no virtual MFA device {serial}"),
+            MapError::Unassigned { serial } => write!(f, "{serial} is not enabled for any user"),
+            MapError::Root { serial } => write!(
+                f,
+                "{serial} is the root user's device: the root user resyncs it in the AWS console (Security credentials)"
+            ),
+            MapError::Several {
+                owner,
+                account,
+                serials,
+            } => write!(
+                f,
+                "{owner}@{account} could be any of {}",
+                serials.join(", ")
+            ),
+            MapError::Malformed { what } => write!(f, "ListVirtualMFADevices answered {what}"),
+        }
+    }
+}
+
+impl MapError {
+    /// The exit code a single run would have had.
+    pub fn exit(&self) -> Exit {
+        match self {
+            MapError::NoOwner { .. } | MapError::NoSerial { .. } | MapError::Unassigned { .. } => {
+                Exit::NoSuchEntity
+            }
+            MapError::Several { .. } => Exit::Device,
+            MapError::Root { .. } => Exit::Input,
+            MapError::Malformed { .. } => Exit::ServiceFailure,
+        }
+    }
+}
