@@ -28,7 +28,7 @@ use aws_smithy_types::date_time::{DateTime, Format};
 use serde_json::json;
 
 use crate::files;
-use crate::model::{Field, InputError};
+use crate::model::{Field, FileInput, InputError, Problem};
 
 /// An open audit log.
 #[derive(Debug)]
@@ -68,10 +68,7 @@ impl AuditLog {
     /// Opens (or creates, mode 600) the log for appending, and checks the file it opened; a file
     /// that is not fit for an audit trail is bad input, before any I/O that matters.
     pub fn open(path: &Path) -> Result<AuditLog, InputError> {
-        let bad = |problem: String, hint: String| {
-            InputError::invalid(Field::flag("--audit-log"), problem, hint)
-        };
-        let shown = path.display();
+        let shown = path.display().to_string();
         let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32;
         let mut options = OpenOptions::new();
         options.append(true).custom_flags(flags).mode(0o600);
@@ -84,30 +81,23 @@ impl AuditLog {
         };
         let meta = file.metadata().map_err(|e| open_error(path, &e))?;
         if let Some(what) = files::kind(&meta) {
-            return Err(bad(
-                format!("{shown} is {what}, not a regular file"),
-                "give the path of a regular file (it is created with mode 600 if missing)".into(),
-            ));
+            return Err(bad(FileInput::NotRegular {
+                path: shown,
+                what,
+                at_open: false,
+            }));
         }
         let me = rustix::process::geteuid().as_raw();
         if meta.uid() != me {
-            return Err(bad(
-                format!(
-                    "{shown} is owned by uid {} and you are uid {me}; its owner could rewrite the trail",
-                    meta.uid()
-                ),
-                "use a log file of your own (mfa-resync creates a missing one with mode 600)"
-                    .into(),
-            ));
+            return Err(bad(FileInput::NotYours {
+                path: shown,
+                owner: meta.uid(),
+                me,
+            }));
         }
         let mode = meta.mode() & 0o777;
         if mode & 0o022 != 0 {
-            return Err(bad(
-                format!(
-                    "{shown} is writable by group or others (mode {mode:03o}); they could truncate it"
-                ),
-                format!("chmod go-w {shown}"),
-            ));
+            return Err(bad(FileInput::WritableByOthers { path: shown, mode }));
         }
         if created {
             // The umask may have taken bits away from 0600 (never added them): set it exactly.
@@ -216,30 +206,33 @@ pub fn host_name() -> String {
 }
 
 fn open_error(path: &Path, e: &std::io::Error) -> InputError {
-    let shown = path.display();
+    let shown = path.display().to_string();
     // O_NOFOLLOW answers ELOOP for a link; O_NONBLOCK answers ENXIO for a FIFO nobody reads.
     let what = std::fs::symlink_metadata(path)
         .ok()
         .and_then(|meta| files::kind(&meta));
-    let (problem, hint) = match (e.raw_os_error(), what) {
+    let problem = match (e.raw_os_error(), what) {
         (Some(code), Some(what))
             if code == rustix::io::Errno::LOOP.raw_os_error()
                 || code == rustix::io::Errno::NXIO.raw_os_error() =>
         {
-            (
-                format!("{shown} is {what}, not a regular file"),
-                "give the path of the log file itself; a link is not followed, since one planted in a shared directory would redirect the lines",
-            )
+            FileInput::NotRegular {
+                path: shown,
+                what,
+                at_open: true,
+            }
         }
-        _ => (
-            format!(
-                "cannot open {shown} for appending ({})",
-                files::io_reason(e)
-            ),
-            "give a writable file path; it is created with mode 600 if missing",
-        ),
+        _ => FileInput::CannotOpen {
+            path: shown,
+            reason: files::io_reason(e),
+        },
     };
-    InputError::invalid(Field::flag("--audit-log"), problem, hint)
+    bad(problem)
+}
+
+/// `--audit-log` cannot be used for `problem`.
+fn bad(problem: FileInput) -> InputError {
+    InputError::invalid(Field::flag("--audit-log"), Problem::File(problem))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds: RFC 3339, as the SDK's own `DateTime` writes it (no

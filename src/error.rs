@@ -92,6 +92,13 @@ pub enum Error {
         /// The highest exit code among them.
         exit: Exit,
     },
+    /// A row of a `--batch` whose source is bad input: the batch stops before AWS is asked.
+    BatchRow {
+        /// The row's line.
+        line: usize,
+        /// What is wrong with its source.
+        cause: Box<Error>,
+    },
     /// Keys served by `station --once` failed (their lines already say why).
     Station {
         /// Results that failed.
@@ -184,36 +191,5 @@ impl Error {
             Error::Enroll { cause, .. } => cause.pairs_sent(),
             _ => 0,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_are_the_documented_ones() {
-        assert_eq!(Error::interrupted().exit() as u8, 130);
-        let codes = Error::from(AwsError::InvalidCodes {
-            serial: "s".into(),
-            message: String::new(),
-        });
-        assert_eq!(codes.exit() as u8, 5);
-        let missing = Error::from(AwsError::NoSuchEntity {
-            message: String::new(),
-        });
-        assert_eq!(missing.exit() as u8, 6);
-        let creds = Error::from(AwsError::NoCredentials {
-            detail: String::new(),
-        });
-        assert_eq!(creds.exit() as u8, 4);
-        let transient = Error::from(AwsError::Transient {
-            code: "ServiceFailure".into(),
-            what: String::new(),
-            detail: String::new(),
-        });
-        assert_eq!(transient.exit() as u8, 7);
-        let input = Error::from(InputError::usage("x", "y"));
-        assert_eq!(input.exit() as u8, 2);
     }
 }

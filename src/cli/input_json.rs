@@ -6,8 +6,9 @@
 use serde_json::Value;
 
 use crate::files::{self, FileProblem};
-use crate::model::name_hint;
-use crate::model::{Field, InputError, Origin, looks_like_seed, refuse_seed};
+use crate::model::{
+    Field, InputError, JsonFix, JsonProblem, Origin, Problem, Takes, looks_like_seed, refuse_seed,
+};
 use crate::request::Given;
 use crate::request::json_object::{Members, NotAnObject};
 
@@ -32,24 +33,13 @@ pub struct JsonInput {
     pub code2: Option<String>,
 }
 
-const JSON_KEYS: [&str; 4] = [
-    "UserName",
-    "SerialNumber",
-    "AuthenticationCode1",
-    "AuthenticationCode2",
-];
-
-/// Keys that `codes --output json` prints besides the codes: taken and ignored, so that its output
-/// can be fed back as it is (`codes --output json > req.json`, then `--cli-input-json file://req.json`).
-pub const IGNORED_KEYS: [&str; 2] = ["Counters", "Period"];
+use crate::request::IGNORED_JSON_KEYS as IGNORED_KEYS;
 
 /// The most `--cli-input-json file://` reads: a request is a few hundred bytes.
 pub const MAX_JSON_BYTES: u64 = 64 * 1024;
 
-const START_HINT: &str = "start from `mfa-resync resync --generate-cli-skeleton`";
-
-fn json_error(problem: impl Into<String>, hint: impl Into<String>) -> InputError {
-    InputError::invalid(Field::flag("--cli-input-json"), problem, hint)
+fn json_error(problem: JsonProblem) -> InputError {
+    InputError::invalid(Field::flag("--cli-input-json"), Problem::Json(problem))
 }
 
 /// Parses `--cli-input-json` (a JSON string, or `file://PATH` as the AWS CLI takes it). A key that
@@ -60,18 +50,20 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
         Some(path) => read_json_file(path)?,
         None => arg.to_string(),
     };
-    let members = Members::parse(&text).map_err(|problem| match problem {
-        NotAnObject::Invalid { line, column } => json_error(
-            format!("is not valid JSON (line {line}, column {column})"),
-            not_json_hint(arg),
-        ),
-        NotAnObject::OtherValue => json_error("must be a JSON object", START_HINT),
+    let members = Members::parse(&text).map_err(|problem| {
+        json_error(match problem {
+            NotAnObject::Invalid { line, column } => JsonProblem::NotJson {
+                line,
+                column,
+                fix: not_json_fix(arg),
+            },
+            NotAnObject::OtherValue => JsonProblem::NotAnObject,
+        })
     })?;
     if let Some(key) = members.duplicate() {
-        return Err(json_error(
-            format!("has the key {} twice", shown_key(key)),
-            "give each key once",
-        ));
+        return Err(json_error(JsonProblem::KeyTwice {
+            key: shown_key(key),
+        }));
     }
     let mut input = JsonInput::default();
     for (key, value) in members.0 {
@@ -85,17 +77,7 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
                 _ => false,
             };
             if !fits {
-                return Err(json_error(
-                    format!(
-                        "{key} must be {} as `codes --output json` prints it",
-                        if key == "Counters" {
-                            "an array of numbers"
-                        } else {
-                            "a number"
-                        }
-                    ),
-                    "leave it as `codes` printed it, or drop the key (it is ignored)",
-                ));
+                return Err(json_error(JsonProblem::IgnoredKeyShape { key }));
             }
             continue;
         }
@@ -105,26 +87,16 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
             "AuthenticationCode1" => &mut input.code1,
             "AuthenticationCode2" => &mut input.code2,
             _ => {
-                return Err(json_error(
-                    format!("unknown parameter {}", shown_key(&key)),
-                    format!(
-                        "the parameters are {} ({} are ignored, as `codes --output json` prints them)",
-                        JSON_KEYS.join(", "),
-                        IGNORED_KEYS.join(" and ")
-                    ),
-                ));
+                return Err(json_error(JsonProblem::UnknownKey {
+                    key: shown_key(&key),
+                }));
             }
         };
         match value {
             Value::String(s) if s.is_empty() => {}
             Value::String(s) => *slot = Some(s),
             Value::Null => {}
-            _ => {
-                return Err(json_error(
-                    format!("{key} must be a string"),
-                    format!("write it in quotes, e.g. \"{key}\": \"…\""),
-                ));
-            }
+            _ => return Err(json_error(JsonProblem::NotAString { key })),
         }
     }
     Ok(input)
@@ -139,52 +111,41 @@ fn shown_key(key: &str) -> String {
     }
 }
 
-/// What to say when the argument is not JSON: a path given without `file://` (the AWS CLI's users
+/// What to do when the argument is not JSON: a path given without `file://` (the AWS CLI's users
 /// expect the prefix), or JSON that is broken.
-fn not_json_hint(arg: &str) -> String {
+fn not_json_fix(arg: &str) -> JsonFix {
     let looks_like_json = arg.trim_start().starts_with(['{', '[', '"']);
     if !looks_like_json && !looks_like_seed(arg) && std::path::Path::new(arg).is_file() {
-        format!("to read the file, write file://{arg}")
+        JsonFix::FilePrefix(arg.to_string())
     } else if !looks_like_json {
-        "give the JSON itself, or file://PATH to read it from a file".into()
+        JsonFix::GiveJson
     } else {
-        START_HINT.into()
+        JsonFix::Skeleton
     }
 }
 
 /// Reads `file://PATH`: a regular file (never a FIFO or a device), at most [`MAX_JSON_BYTES`].
 fn read_json_file(path: &str) -> Result<String, InputError> {
-    refuse_seed(
-        Field::flag("--cli-input-json"),
-        path,
-        &name_hint("file:// takes the path of a JSON file"),
-    )?;
+    refuse_seed(Field::flag("--cli-input-json"), path, Takes::JsonFile)?;
+    let path = path.to_string();
     let bytes =
-        files::read_regular(std::path::Path::new(path), MAX_JSON_BYTES).map_err(|problem| {
-            let problem = match problem {
-                FileProblem::Open(e) | FileProblem::Read(e) => {
-                    format!("cannot read {path} ({})", files::io_reason(&e))
-                }
-                FileProblem::NotRegular(what) => {
-                    format!("cannot read {path}: it is {what}, not a regular file")
-                }
-                FileProblem::TooBig { limit } => {
-                    format!(
-                        "cannot read {path}: it is over {limit} bytes; a request is a few hundred"
-                    )
-                }
-            };
-            json_error(
-                problem,
-                "give file:// followed by the path of a JSON file, e.g. file://request.json",
-            )
+        files::read_regular(std::path::Path::new(&path), MAX_JSON_BYTES).map_err(|problem| {
+            json_error(match problem {
+                FileProblem::Open(e) | FileProblem::Read(e) => JsonProblem::Unreadable {
+                    path: path.clone(),
+                    reason: files::io_reason(&e),
+                },
+                FileProblem::NotRegular(what) => JsonProblem::NotRegular {
+                    path: path.clone(),
+                    what,
+                },
+                FileProblem::TooBig { limit } => JsonProblem::TooBig {
+                    path: path.clone(),
+                    limit,
+                },
+            })
         })?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
-        json_error(
-            format!("cannot read {path}: it is not UTF-8 text"),
-            "save the request as UTF-8 JSON",
-        )
-    })
+    String::from_utf8(bytes.to_vec()).map_err(|_| json_error(JsonProblem::NotUtf8 { path }))
 }
 
 /// A flag's value wins over the JSON's; the origin says which one to name in an error.

@@ -11,7 +11,7 @@
 use crate::audit::AuditLog;
 use crate::error::{Error, Interrupted};
 use crate::exit::Exit;
-use crate::model::{Field, IAM_CODE_DIGITS, InputError};
+use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
 use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
@@ -135,6 +135,8 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
 
 /// A row's source that is bad input stops the batch; the error names the row's line.
 fn row_input_error(line: usize, e: Error) -> Error {
-    let hint = e.hint().unwrap_or_default();
-    InputError::invalid(Field::flag("--batch"), format!("line {line}: {e}"), hint).into()
+    Error::BatchRow {
+        line,
+        cause: Box::new(e),
+    }
 }

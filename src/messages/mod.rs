@@ -8,6 +8,7 @@
 mod aws;
 mod device;
 mod input;
+mod input_files;
 mod seed;
 
 use std::fmt;
@@ -54,6 +55,7 @@ impl fmt::Display for Error {
             Error::Aws { source, .. } => write!(f, "{source}"),
             Error::Interrupted(i) => write!(f, "{i}"),
             Error::Batch { failed, total, .. } => write!(f, "{failed} of {total} rows failed"),
+            Error::BatchRow { line, cause } => write!(f, "--batch: line {line}: {cause}"),
             Error::Station { failed, total, .. } => {
                 write!(f, "{failed} of {total} key results failed")
             }
@@ -119,7 +121,7 @@ impl Error {
     /// The exit code for this error.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Input(_) => Exit::Input,
+            Error::Input(_) | Error::BatchRow { .. } => Exit::Input,
             Error::Device(DeviceError::Interrupted) => Exit::Interrupted,
             Error::Device(e) if e.is_input() => Exit::Input,
             Error::Device(_) => Exit::Device,
@@ -158,7 +160,8 @@ impl Error {
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Input(e) => Some(e.hint().to_string()),
+            Error::Input(e) => Some(e.hint()),
+            Error::BatchRow { cause, .. } => cause.hint(),
             Error::Device(e) => e.hint(),
             Error::Interrupted(i) if i.sent > 0 => Some(
                 "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
@@ -269,5 +272,37 @@ impl MapError {
             MapError::Root { .. } => Exit::Input,
             MapError::Malformed { .. } => Exit::ServiceFailure,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::InputError;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(Error::interrupted().exit() as u8, 130);
+        let codes = Error::from(AwsError::InvalidCodes {
+            serial: "s".into(),
+            message: String::new(),
+        });
+        assert_eq!(codes.exit() as u8, 5);
+        let missing = Error::from(AwsError::NoSuchEntity {
+            message: String::new(),
+        });
+        assert_eq!(missing.exit() as u8, 6);
+        let creds = Error::from(AwsError::NoCredentials {
+            detail: String::new(),
+        });
+        assert_eq!(creds.exit() as u8, 4);
+        let transient = Error::from(AwsError::Transient {
+            code: "ServiceFailure".into(),
+            what: String::new(),
+            detail: String::new(),
+        });
+        assert_eq!(transient.exit() as u8, 7);
+        let input = Error::from(InputError::from(crate::model::Usage::CodesAndSource));
+        assert_eq!(input.exit() as u8, 2);
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::input::{Field, InputError};
+use super::input::{Field, InputError, Problem};
 
 /// Why typed text is not a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +111,7 @@ impl AuthCode {
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         digits(value, IAM_CODE_DIGITS)
             .map(AuthCode)
-            .map_err(|shape| {
-                InputError::invalid(field, shape.to_string(), shape.hint(IAM_CODE_DIGITS))
-            })
+            .map_err(|shape| InputError::invalid(field, Problem::Code(shape)))
     }
 
     /// The digits, for the request and for `codes` output only.

@@ -5,9 +5,9 @@
 
 use std::fmt;
 
-use super::input::{Field, InputError};
-use super::names::{describe_char, is_user_name_char, refuse_bad_char};
-use super::seed_shape::{name_hint, refuse_seed};
+use super::input::{CharRule, Field, InputError, Problem, Takes};
+use super::names::{is_user_name_char, refuse_bad_char};
+use super::seed_shape::refuse_seed;
 
 /// The issuer AWS's QR code gives a virtual device's credential.
 pub const AWS_ISSUER: &str = "Amazon Web Services";
@@ -41,31 +41,15 @@ pub struct DeviceName(String);
 impl DeviceName {
     /// Checks `value` (from `field`: `--device-name`, or the user name it defaults to).
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
-        refuse_seed(
-            field.clone(),
-            value,
-            &name_hint(
-                "this names the new virtual MFA device (IAM allows a name of 16 or more capitals and digits 2-7 only, but it would be sent to AWS and kept in CloudTrail): choose another name",
-            ),
-        )?;
+        refuse_seed(field.clone(), value, Takes::DeviceName)?;
         let len = value.chars().count();
         if len == 0 {
-            return Err(InputError::invalid(
-                field,
-                "is empty",
-                "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user",
-            ));
+            return Err(InputError::invalid(field, Problem::DeviceNameEmpty));
         }
         if len > MAX_DEVICE_NAME {
-            return Err(InputError::invalid(
-                field,
-                format!("is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"),
-                "give a shorter name",
-            ));
+            return Err(InputError::invalid(field, Problem::DeviceNameLong { len }));
         }
-        refuse_bad_char(&field, value, is_user_name_char, || {
-            "device names use only letters, digits and _+=,.@- (a path goes in --path)".to_string()
-        })?;
+        refuse_bad_char(&field, value, is_user_name_char, CharRule::DeviceName)?;
         Ok(DeviceName(value.to_string()))
     }
 
@@ -97,38 +81,25 @@ impl IamPath {
     pub fn parse(value: &str) -> Result<Self, InputError> {
         let field = Field::flag("--path");
         for part in std::iter::once(value).chain(value.split('/')) {
-            refuse_seed(
-                field.clone(),
-                part,
-                &name_hint("--path takes an IAM path such as /desk/"),
-            )?;
+            refuse_seed(field.clone(), part, Takes::Path)?;
         }
-        let hint = "give / or a path that starts and ends with /, e.g. /desk/ (letters, digits and punctuation, no spaces)";
         if value.is_empty() {
-            return Err(InputError::invalid(field, "is empty", hint));
+            return Err(InputError::invalid(field, Problem::PathEmpty));
         }
         if value.len() > MAX_PATH {
             return Err(InputError::invalid(
                 field,
-                format!(
-                    "is {} characters long; IAM takes at most {MAX_PATH}",
-                    value.len()
-                ),
-                hint,
+                Problem::PathLong { len: value.len() },
             ));
         }
         refuse_bad_char(
             &field,
             value,
             |c| ('\u{21}'..='\u{7F}').contains(&c),
-            || hint.to_string(),
+            CharRule::Path,
         )?;
         if !value.starts_with('/') || !value.ends_with('/') || value == "//" {
-            return Err(InputError::invalid(
-                field,
-                "does not start and end with /",
-                hint,
-            ));
+            return Err(InputError::invalid(field, Problem::PathSlashes));
         }
         Ok(IamPath(value.to_string()))
     }
@@ -154,34 +125,18 @@ impl OathName {
     /// Checks `--oath-name` (or a default built from the device and account names, `field` then
     /// naming what it came from).
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
-        refuse_seed(
-            field.clone(),
-            value,
-            &name_hint("--oath-name takes the credential's name, e.g. the device's serial ARN"),
-        )?;
+        refuse_seed(field.clone(), value, Takes::OathName)?;
         if value.is_empty() {
-            return Err(InputError::invalid(
-                field,
-                "is empty",
-                "give a name, or leave the flag out for the name AWS's QR code would give",
-            ));
+            return Err(InputError::invalid(field, Problem::OathNameEmpty));
         }
         if value.len() > MAX_OATH_ID {
             return Err(InputError::invalid(
                 field,
-                format!(
-                    "is {} bytes long; a YubiKey stores credential names of at most {MAX_OATH_ID} bytes",
-                    value.len()
-                ),
-                "give a shorter --oath-name",
+                Problem::OathNameLong { len: value.len() },
             ));
         }
-        if let Some(c) = value.chars().find(|c| c.is_control()) {
-            return Err(InputError::invalid(
-                field,
-                format!("holds the control character {}", describe_char(c)),
-                "give a name of printable characters",
-            ));
+        if let Some(ch) = value.chars().find(|c| c.is_control()) {
+            return Err(InputError::invalid(field, Problem::OathNameControl { ch }));
         }
         Ok(OathName(value.to_string()))
     }
@@ -211,10 +166,10 @@ pub fn check_default_oath_name(device: &DeviceName, field: Field) -> Result<(), 
     if shortest > MAX_OATH_ID {
         return Err(InputError::invalid(
             field,
-            format!(
-                "makes a credential name ({AWS_ISSUER}:{device}@ACCOUNT) of at least {shortest} bytes; a YubiKey stores at most {MAX_OATH_ID}"
-            ),
-            "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter device name",
+            Problem::DefaultOathNameLong {
+                device: device.to_string(),
+                shortest,
+            },
         ));
     }
     Ok(())
@@ -226,10 +181,7 @@ pub fn check_path_and_name(path: &IamPath, device: &DeviceName) -> Result<(), In
     if len > MAX_PATH_AND_NAME {
         return Err(InputError::invalid(
             Field::flag("--path"),
-            format!(
-                "with the device name makes {len} characters; the serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
-            ),
-            format!("keep the path and the name within {MAX_PATH_AND_NAME} characters together"),
+            Problem::PathAndName { len },
         ));
     }
     Ok(())

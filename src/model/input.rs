@@ -1,7 +1,11 @@
 //! Where a value came from and what is wrong with it: [`Field`] names the flag or JSON key the way
-//! the user wrote it, and [`InputError`] (exit 2, nothing sent) carries the problem and the hint.
+//! the user wrote it, and [`InputError`] (exit 2, nothing sent) says which field and what is wrong
+//! with it ([`Problem`]), or which flags cannot go together ([`Usage`]). These are data: the words
+//! and the hints are the catalogue's (`crate::messages`).
 
 use std::fmt;
+
+use super::input_files::{BatchProblem, FileInput, JsonProblem};
 
 /// Where a value came from, so that an error names the place the user has to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,11 @@ pub struct Field {
 }
 
 impl Field {
+    /// The flag (or variable) as the user would write it, whatever the value came from.
+    pub fn flag_name(&self) -> &'static str {
+        self.flag
+    }
+
     /// A field that only exists as a flag (for example `--seed-file`).
     pub const fn flag(flag: &'static str) -> Self {
         Field {
@@ -66,51 +75,333 @@ impl fmt::Display for Field {
     }
 }
 
-/// Bad input: usage, a field that fails validation, an unusable seed. Exit code 2; nothing was sent.
-#[derive(Debug, thiserror::Error)]
+/// Bad input: exit code 2; nothing was sent.
+#[derive(Debug)]
 pub enum InputError {
     /// A field's value breaks a rule.
-    #[error("{field}: {problem}")]
     Invalid {
-        /// The flag or JSON key.
+        /// The flag, JSON key or variable.
         field: Field,
-        /// What is wrong, without echoing secret values.
-        problem: String,
-        /// What to do about it.
-        hint: String,
+        /// What is wrong with it (never the value, which may be something pasted by mistake).
+        problem: Problem,
     },
-    /// Two flags that cannot go together, or one that needs another.
-    #[error("{problem}")]
-    Usage {
+    /// Flags that cannot go together, or one that needs another.
+    Usage(Usage),
+    /// A line of the `--batch` file: what is wrong with it.
+    BatchLine {
+        /// The line.
+        line: usize,
         /// What is wrong.
-        problem: String,
-        /// What to do about it.
-        hint: String,
+        problem: LineProblem,
     },
 }
 
+/// What is wrong with a line of the `--batch` file.
+#[derive(Debug)]
+pub enum LineProblem {
+    /// One of its fields, as the flag it stands for would be refused.
+    Field(Box<InputError>),
+    /// The row itself.
+    Row(BatchProblem),
+}
+
 impl InputError {
-    /// An invalid value for `field`.
-    pub fn invalid(field: Field, problem: impl Into<String>, hint: impl Into<String>) -> Self {
-        InputError::Invalid {
-            field,
-            problem: problem.into(),
-            hint: hint.into(),
-        }
+    /// `problem` with `field`'s value.
+    pub fn invalid(field: Field, problem: Problem) -> Self {
+        InputError::Invalid { field, problem }
     }
+}
 
-    /// A usage problem that no single field owns.
-    pub fn usage(problem: impl Into<String>, hint: impl Into<String>) -> Self {
-        InputError::Usage {
-            problem: problem.into(),
-            hint: hint.into(),
-        }
+impl From<Usage> for InputError {
+    fn from(usage: Usage) -> Self {
+        InputError::Usage(usage)
     }
+}
 
-    /// The line that tells the user what to do.
-    pub fn hint(&self) -> &str {
-        match self {
-            InputError::Invalid { hint, .. } | InputError::Usage { hint, .. } => hint,
-        }
-    }
+/// Which thing a field takes, for the refusal of a value that looks like a seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// `--user-name`
+    UserName,
+    /// `--serial-number`
+    Serial,
+    /// `--device-name`
+    DeviceName,
+    /// `--path`
+    Path,
+    /// `--oath-name`
+    OathName,
+    /// `--audit-log`
+    AuditLog,
+    /// `--seed-file`
+    SeedFile,
+    /// `--seed-env`
+    SeedEnv,
+    /// `--reader`
+    Reader,
+    /// `--account`
+    Account,
+    /// `--accounts`
+    Accounts,
+    /// `--endpoint-url`
+    EndpointUrl,
+    /// `--profile`
+    Profile,
+    /// `--batch`
+    Batch,
+    /// `--backup-seed-file`
+    BackupFile,
+    /// `--cli-input-json file://`
+    JsonFile,
+}
+
+/// What is wrong with a field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// It looks like a seed: never echoed, sent or logged.
+    LooksLikeSeed(Takes),
+    /// A character the field does not take.
+    BadChar {
+        /// It.
+        ch: char,
+        /// Its 1-based position.
+        position: usize,
+        /// The field's kind of value, for the hint.
+        rule: CharRule,
+    },
+    /// `--user-name` is empty.
+    UserNameEmpty,
+    /// `--user-name` is longer than IAM's 128.
+    UserNameLong {
+        /// Its length.
+        len: usize,
+    },
+    /// A user's ARN where a device's serial goes.
+    SerialIsUserArn,
+    /// A U2F/FIDO key's serial where a TOTP device's goes.
+    SerialIsU2f,
+    /// A serial of the wrong length.
+    SerialLength {
+        /// Its length.
+        len: usize,
+    },
+    /// A code that is not six digits.
+    Code(super::code::Shape),
+    /// Code 2 is code 1 again.
+    SameAsCode1,
+    /// One code is given without the other.
+    CodeMissing {
+        /// The other's number (1 or 2).
+        other: u8,
+    },
+    /// `--digits` other than 6 for a resync.
+    DigitsForResync {
+        /// The digits asked for.
+        digits: u32,
+    },
+    /// `--source seed` without a seed.
+    SeedPlaceMissing,
+    /// `YKMAN_OATH_DEVICE_SERIAL` that is not a serial number.
+    NotAKeySerial,
+    /// A batch row's device that is not a serial number.
+    RowDevice,
+    /// `YKMAN_OATH_CREDENTIAL_NAME` that cannot be a credential's name.
+    CredentialName(CredentialNameProblem),
+    /// An empty reader name.
+    ReaderEmpty,
+    /// An `--account` of no plausible length.
+    AccountLength,
+    /// `--slot` missing for `--source otp-slot`.
+    SlotMissing,
+    /// A row's slot other than 1 or 2.
+    SlotNumber,
+    /// `--seed-env` that is not a variable's name.
+    NotEnvName,
+    /// `--endpoint-url` that is not an http(s) URL.
+    NotAUrl,
+    /// `--profile` empty or with spaces.
+    ProfileName,
+    /// An availability zone where a region goes.
+    AvailabilityZone {
+        /// Its region.
+        region: String,
+    },
+    /// A region that is empty or has spaces.
+    RegionBlank,
+    /// A region not of a region's shape.
+    RegionShape,
+    /// `--max-keys` out of range.
+    MaxKeys {
+        /// The value given.
+        value: u32,
+    },
+    /// `--reader` names none of the readers there are.
+    NoSuchReader {
+        /// The name given.
+        name: String,
+        /// The readers there are.
+        readers: Vec<String>,
+    },
+    /// `--accounts` names an account other than the caller's.
+    OtherAccount {
+        /// The account given.
+        other: String,
+        /// The caller's.
+        caller: String,
+    },
+    /// Not a 12-digit account id (the start of it, shown).
+    NotAnAccountId {
+        /// The value, cut short.
+        shown: String,
+    },
+    /// A device name that is empty.
+    DeviceNameEmpty,
+    /// A device name longer than IAM's.
+    DeviceNameLong {
+        /// Its length.
+        len: usize,
+    },
+    /// A path that is empty.
+    PathEmpty,
+    /// A path longer than IAM's.
+    PathLong {
+        /// Its length.
+        len: usize,
+    },
+    /// A path that does not start and end with `/`.
+    PathSlashes,
+    /// A path and a device name that make a serial longer than IAM's.
+    PathAndName {
+        /// Their length together.
+        len: usize,
+    },
+    /// An OATH name that is empty.
+    OathNameEmpty,
+    /// An OATH name longer than a key stores.
+    OathNameLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// An OATH name with a control character.
+    OathNameControl {
+        /// It.
+        ch: char,
+    },
+    /// A device name whose default OATH name cannot fit on a key.
+    DefaultOathNameLong {
+        /// The device's name.
+        device: String,
+        /// The shortest the credential's name could be.
+        shortest: usize,
+    },
+    /// `--replace` names none of the user's devices.
+    NotUsersDevice {
+        /// The device given.
+        old: String,
+        /// The user.
+        user: String,
+        /// Their devices.
+        devices: Vec<String>,
+    },
+    /// A file that cannot be used for what the field takes.
+    File(FileInput),
+    /// A `--batch` file or row that cannot be read.
+    Batch(BatchProblem),
+    /// `--cli-input-json` that cannot be taken.
+    Json(JsonProblem),
+}
+
+/// The characters a field takes, for the hint of a refused one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharRule {
+    /// IAM user names.
+    UserName,
+    /// A user's ARN given where the name goes.
+    UserArn,
+    /// IAM serial numbers.
+    Serial,
+    /// IAM device names.
+    DeviceName,
+    /// IAM paths.
+    Path,
+}
+
+/// Why `YKMAN_OATH_CREDENTIAL_NAME` cannot be a credential's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialNameProblem {
+    /// Not UTF-8.
+    NotUtf8,
+    /// Empty.
+    Empty,
+    /// Longer than any credential name.
+    Long,
+}
+
+/// Flags (or parts of a request) that cannot go together, or one that needs another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Usage {
+    /// `--no-wait` with both codes given.
+    NoWaitWithCodes,
+    /// Both codes and a source.
+    CodesAndSource,
+    /// `--no-wait` with a display token.
+    NoWaitWithPrompt,
+    /// `codes --source prompt`.
+    CodesFromPrompt,
+    /// `--slot`/`--digits` without `--source otp-slot`.
+    SlotWithoutOtp,
+    /// YubiKey flags with a seed.
+    KeyFlagsWithSeed,
+    /// `--source prompt` with a seed flag.
+    PromptWithSeed,
+    /// `--source prompt` with YubiKey flags.
+    PromptWithKeyFlags,
+    /// `--source yubikey` with a seed flag.
+    YubikeyWithSeed,
+    /// `--source otp-slot` with a seed or `--account`.
+    OtpSlotWithSeed,
+    /// `--replace` names the device the command would create (known from the flags).
+    ReplaceIsNew {
+        /// The device.
+        old: String,
+    },
+    /// `--replace` names the device the command would create (known once the user is).
+    ReplaceIsCreated {
+        /// The device.
+        old: String,
+    },
+    /// A key named twice.
+    KeyNamedTwice {
+        /// How it was named.
+        named: String,
+    },
+    /// The source makes codes of other than 6 digits.
+    Digits {
+        /// The source's kind.
+        kind: &'static str,
+        /// Its digits.
+        digits: u32,
+    },
+    /// The profile's `mfa_serial` is not a serial number.
+    ProfileSerial {
+        /// Why.
+        problem: String,
+    },
+    /// The user has as many devices as IAM allows.
+    DeviceLimit {
+        /// The user.
+        user: String,
+        /// Their devices.
+        devices: usize,
+    },
+    /// The credential's default name does not fit on a key.
+    DefaultOathName {
+        /// The name.
+        name: String,
+    },
+    /// The seed's backup file could not be written.
+    Backup {
+        /// What went wrong.
+        problem: String,
+    },
 }

@@ -8,6 +8,7 @@
 mod code;
 mod device_names;
 mod input;
+mod input_files;
 mod names;
 mod seed_shape;
 
@@ -16,9 +17,11 @@ pub use device_names::{
     AWS_ISSUER, DeviceName, IamPath, MAX_DEVICE_NAME, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME,
     OathName, check_default_oath_name, check_path_and_name,
 };
-pub use input::{Field, InputError, Origin};
-pub use names::{
-    SerialNumber, UserName, describe_char, is_account_id, is_user_name_char, refuse_bad_char,
-    virtual_device_name,
+pub use input::{
+    CharRule, CredentialNameProblem, Field, InputError, LineProblem, Origin, Problem, Takes, Usage,
 };
-pub use seed_shape::{LOOKS_LIKE_A_SEED, looks_like_seed, name_hint, refuse_seed};
+pub use input_files::{BatchProblem, FileInput, JsonFix, JsonProblem};
+pub use names::{
+    SerialNumber, UserName, is_account_id, is_user_name_char, refuse_bad_char, virtual_device_name,
+};
+pub use seed_shape::{looks_like_seed, refuse_seed};

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use super::input::{Field, InputError, Origin};
-use super::seed_shape::{name_hint, refuse_seed};
+use super::input::{CharRule, Field, InputError, Origin, Problem, Takes};
+use super::seed_shape::refuse_seed;
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
 pub fn is_user_name_char(c: char) -> bool {
@@ -23,28 +23,18 @@ pub fn refuse_bad_char(
     field: &Field,
     value: &str,
     ok: impl Fn(char) -> bool,
-    hint: impl FnOnce() -> String,
+    rule: CharRule,
 ) -> Result<(), InputError> {
     match value.chars().enumerate().find(|&(_, c)| !ok(c)) {
         None => Ok(()),
-        Some((pos, c)) => Err(InputError::invalid(
+        Some((pos, ch)) => Err(InputError::invalid(
             field.clone(),
-            format!(
-                "character {} at position {} is not allowed",
-                describe_char(c),
-                pos + 1
-            ),
-            hint(),
+            Problem::BadChar {
+                ch,
+                position: pos + 1,
+                rule,
+            },
         )),
-    }
-}
-
-/// A character as an error shows it: quoted, or escaped when it is a control or a space.
-pub fn describe_char(c: char) -> String {
-    if c.is_control() || c.is_whitespace() {
-        format!("{c:?}")
-    } else {
-        format!("'{c}'")
     }
 }
 
@@ -74,37 +64,20 @@ impl UserName {
     /// Checks `value` against IAM's constraints for `UserName`.
     pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
         let field = Field::user_name(origin);
-        refuse_seed(
-            field.clone(),
-            value,
-            &name_hint(
-                "this takes the IAM user name. IAM allows a name of 16 or more capitals and digits \
-                 2-7 only, but it looks like a seed, so it is never sent (AWS would keep it in \
-                 CloudTrail): leave --user-name out to act on the caller's own user",
-            ),
-        )?;
+        refuse_seed(field.clone(), value, Takes::UserName)?;
         let len = value.chars().count();
         if len == 0 {
-            return Err(InputError::invalid(
-                field,
-                "is empty",
-                "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user",
-            ));
+            return Err(InputError::invalid(field, Problem::UserNameEmpty));
         }
         if len > 128 {
-            return Err(InputError::invalid(
-                field,
-                format!("is {len} characters long; IAM user names have at most 128"),
-                "give the user name, not an ARN or a path",
-            ));
+            return Err(InputError::invalid(field, Problem::UserNameLong { len }));
         }
-        refuse_bad_char(&field, value, is_user_name_char, || {
-            if value.starts_with("arn:") {
-                "give the bare user name (the part after ':user/'), not the ARN".to_string()
-            } else {
-                "IAM user names use only letters, digits and _+=,.@-".to_string()
-            }
-        })?;
+        let rule = if value.starts_with("arn:") {
+            CharRule::UserArn
+        } else {
+            CharRule::UserName
+        };
+        refuse_bad_char(&field, value, is_user_name_char, rule)?;
         Ok(UserName(value.to_string()))
     }
 
@@ -134,40 +107,18 @@ impl SerialNumber {
     /// As [`SerialNumber::parse`], for another field (`--replace`); `u2f_ok` lets a U2F/FIDO
     /// key's serial through, for a field that does not read codes from the device.
     pub fn parse_field(value: &str, field: Field, u2f_ok: bool) -> Result<Self, InputError> {
-        refuse_seed(
-            field.clone(),
-            value,
-            &name_hint(
-                "this takes the token's serial (12 characters, e.g. GAHT12345678) or the virtual \
-                 device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
-            ),
-        )?;
+        refuse_seed(field.clone(), value, Takes::Serial)?;
         let len = value.chars().count();
         if value.contains(":user/") && value.starts_with("arn:") {
-            return Err(InputError::invalid(
-                field,
-                "is a user's ARN, not an MFA device's",
-                "a virtual device's serial number is its ARN with ':mfa/', e.g. arn:aws:iam::123456789012:mfa/alice; \
-                 `aws iam list-mfa-devices --user-name NAME` lists them",
-            ));
+            return Err(InputError::invalid(field, Problem::SerialIsUserArn));
         }
         if !u2f_ok && value.starts_with("arn:") && value.contains(":u2f/") {
-            return Err(InputError::invalid(
-                field,
-                "names a U2F/FIDO security key, which has no TOTP codes to resync",
-                "give the serial number of a TOTP device (a hardware token or a virtual ':mfa/' device)",
-            ));
+            return Err(InputError::invalid(field, Problem::SerialIsU2f));
         }
         if !(9..=256).contains(&len) {
-            return Err(InputError::invalid(
-                field,
-                format!("is {len} characters long; IAM serial numbers have 9 to 256"),
-                "give the token's serial (e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
-            ));
+            return Err(InputError::invalid(field, Problem::SerialLength { len }));
         }
-        refuse_bad_char(&field, value, is_serial_char, || {
-            "serial numbers use only letters, digits and _+=/:,.@-".to_string()
-        })?;
+        refuse_bad_char(&field, value, is_serial_char, CharRule::Serial)?;
         Ok(SerialNumber(value.to_string()))
     }
 

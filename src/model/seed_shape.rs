@@ -3,7 +3,7 @@
 //! CloudTrail) or written to the audit log. [`refuse_seed`] is the one check every free-text field
 //! goes through (flags, `--cli-input-json`, `--batch` rows), and its refusal never repeats the value.
 //!
-//! The shapes (issue 13, finding 1):
+//! The shapes:
 //! - anything containing `otpauth:` or `secret=`, in any case: a Key Uri Format URI or a piece of one;
 //! - 16 or more characters of the RFC 4648 base32 alphabet (`A`–`Z`, `2`–`7`), the way AWS's "Show
 //!   secret key" and most authenticators show a key: capitals, possibly grouped by spaces or hyphens,
@@ -19,11 +19,7 @@
 //! occur in one, so ordinary names (`alice`, `ci-deploy`, `Bob.Smith@example.com`, `GAHT12345678`)
 //! pass.
 
-use super::input::{Field, InputError};
-
-/// The problem line of every refusal, as issue 13 words it.
-pub const LOOKS_LIKE_A_SEED: &str =
-    "this looks like a seed; pass it in a file, a variable or stdin";
+use super::input::{Field, InputError, Problem, Takes};
 
 /// The fewest base32 characters taken for a seed: an 80-bit key, the shortest authenticators issue.
 const MIN_SEED_CHARS: usize = 16;
@@ -63,19 +59,15 @@ pub fn looks_like_seed(value: &str) -> bool {
     }
 }
 
-/// Refuses `value` for `field` when it looks like a seed, without repeating it; `hint` says what the
-/// field takes instead (and, where a real value could have this shape, what to do then).
-pub fn refuse_seed(field: Field, value: &str, hint: &str) -> Result<(), InputError> {
+/// Refuses `value` for `field` when it looks like a seed, without repeating it; the refusal's hint
+/// says what the field `takes` instead (and, where a real value could have this shape, what to do
+/// then).
+pub fn refuse_seed(field: Field, value: &str, takes: Takes) -> Result<(), InputError> {
     if looks_like_seed(value) {
-        Err(InputError::invalid(field, LOOKS_LIKE_A_SEED, hint))
+        Err(InputError::invalid(field, Problem::LooksLikeSeed(takes)))
     } else {
         Ok(())
     }
-}
-
-/// The hint for a field that takes a name, never a seed.
-pub fn name_hint(what: &str) -> String {
-    format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
 }
 
 #[cfg(test)]
@@ -131,10 +123,13 @@ mod tests {
 
     #[test]
     fn a_refusal_never_repeats_the_value() {
-        let err = refuse_seed(Field::flag("--seed-env"), AWS_SEED, "give the NAME").unwrap_err();
+        let err = refuse_seed(Field::flag("--seed-env"), AWS_SEED, Takes::SeedEnv).unwrap_err();
         let text = format!("{err} {}", err.hint());
-        assert_eq!(err.to_string(), format!("--seed-env: {LOOKS_LIKE_A_SEED}"));
+        assert_eq!(
+            err.to_string(),
+            "--seed-env: this looks like a seed; pass it in a file, a variable or stdin"
+        );
         assert!(!text.contains("JBSW"), "{text}");
-        assert!(refuse_seed(Field::flag("--user-name"), "alice", "x").is_ok());
+        assert!(refuse_seed(Field::flag("--user-name"), "alice", Takes::UserName).is_ok());
     }
 }

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use crate::error::Error;
-use crate::model::InputError;
+use crate::model::{InputError, Usage};
 use crate::report::Reporter;
 use crate::request::SourceSpec;
 use crate::source::otp_slot;
@@ -94,13 +94,10 @@ impl Opened {
         if let Opened::Ready(source) = self {
             let info = source.describe();
             if info.digits != digits {
-                return Err(InputError::usage(
-                    format!(
-                        "the {} makes {}-digit codes; IAM takes {digits}",
-                        info.kind, info.digits
-                    ),
-                    "resync a device whose codes have 6 digits (`codes` prints other lengths)",
-                )
+                return Err(InputError::from(Usage::Digits {
+                    kind: info.kind,
+                    digits: info.digits,
+                })
                 .into());
             }
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::aws::{Aws, AwsError, Caller};
 use crate::error::Error;
-use crate::model::{InputError, Origin, SerialNumber, UserName};
+use crate::model::{InputError, Origin, SerialNumber, Usage, UserName};
 use crate::report::Reporter;
 use crate::request::AwsOptions;
 use crate::source::yubikey::{Account, Wanted, account};
@@ -181,10 +181,9 @@ impl Session {
     async fn default_serial(&self, user: &UserName) -> Result<(SerialNumber, &'static str), Error> {
         if let Some(serial) = self.aws.profile_mfa_serial() {
             let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
-                InputError::usage(
-                    format!("the profile's mfa_serial is not a valid serial number ({e})"),
-                    "fix mfa_serial in ~/.aws/config, or pass --serial-number",
-                )
+                InputError::from(Usage::ProfileSerial {
+                    problem: e.to_string(),
+                })
             })?;
             return Ok((serial, "the profile's mfa_serial"));
         }

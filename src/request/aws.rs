@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use crate::model::{Field, InputError};
-use crate::model::{name_hint, refuse_seed};
+use crate::model::{Field, InputError, Problem, Takes, refuse_seed};
 
 /// How to reach AWS, validated.
 #[derive(Debug, Clone, Default)]
@@ -68,31 +67,19 @@ impl AwsChoice {
             if !ok {
                 return Err(InputError::invalid(
                     Field::flag("--endpoint-url"),
-                    "is not an http:// or https:// URL",
-                    "give a URL such as http://127.0.0.1:4599 or https://iam.amazonaws.com",
+                    Problem::NotAUrl,
                 ));
             }
         }
         if let Some(url) = &args.endpoint_url {
-            refuse_seed(
-                Field::flag("--endpoint-url"),
-                url,
-                &name_hint("--endpoint-url takes the URL of an IAM endpoint"),
-            )?;
+            refuse_seed(Field::flag("--endpoint-url"), url, Takes::EndpointUrl)?;
         }
         if let Some(profile) = &args.profile {
-            refuse_seed(
-                Field::flag("--profile"),
-                profile,
-                &name_hint(
-                    "--profile takes a profile's name, as `aws configure list-profiles` lists them",
-                ),
-            )?;
+            refuse_seed(Field::flag("--profile"), profile, Takes::Profile)?;
             if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(InputError::invalid(
                     Field::flag("--profile"),
-                    "is empty or has spaces",
-                    "give a name without spaces, e.g. --profile default",
+                    Problem::ProfileName,
                 ));
             }
         }
@@ -177,21 +164,18 @@ fn check_region(field: Field, region: &str) -> Result<(), InputError> {
     if let Some(parent) = availability_zone(region) {
         return Err(InputError::invalid(
             field,
-            "is an availability zone, not a region",
-            format!("give its region: {parent}"),
+            Problem::AvailabilityZone {
+                region: parent.to_string(),
+            },
         ));
     }
     let problem =
         if region.is_empty() || region.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            "is empty or has spaces"
+            Problem::RegionBlank
         } else {
-            "is not a region name (lower-case letters and digits, joined by hyphens)"
+            Problem::RegionShape
         };
-    Err(InputError::invalid(
-        field,
-        problem,
-        "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)",
-    ))
+    Err(InputError::invalid(field, problem))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use super::aws::{AwsChoice, AwsOptions};
 use super::resync::Output;
 use super::source::SourceKind;
-use crate::model::{Field, InputError};
-use crate::model::{name_hint, refuse_seed};
+use super::source::check_reader;
+use crate::model::InputError;
 use crate::source::yubikey::Selector;
 
 /// A validated `devices`.
@@ -26,20 +26,7 @@ impl DevicesRequest {
         output: Output,
     ) -> Result<DevicesRequest, InputError> {
         if let Some(name) = &selector.reader {
-            refuse_seed(
-                Field::flag("--reader"),
-                name,
-                &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
-            )?;
-        }
-        if let Some(name) = &selector.reader
-            && (name.is_empty() || name.contains('\0'))
-        {
-            return Err(InputError::invalid(
-                Field::flag("--reader"),
-                "is empty",
-                "name the reader in full, as `mfa-resync devices` shows it",
-            ));
+            check_reader(name)?;
         }
         Ok(DevicesRequest {
             selector,

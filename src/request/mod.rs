@@ -20,6 +20,9 @@ pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
-pub use resync::{CodeFlags, CodePlan, CodesRequest, Given, Output, ResyncInput, ResyncRequest};
+pub use resync::{
+    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, ResyncInput,
+    ResyncRequest,
+};
 pub use source::{SourceChoice, SourceKind, SourceSpec};
 pub use station::{StationInput, StationRequest};

@@ -7,10 +7,21 @@ use std::path::PathBuf;
 use super::aws::{AwsChoice, AwsOptions};
 use super::source::{SourceChoice, SourceSpec};
 use crate::model::{AuthCode, SerialNumber, UserName};
-use crate::model::{Field, InputError, Origin};
-use crate::model::{name_hint, refuse_seed};
+use crate::model::{Field, InputError, Origin, Problem, Takes, Usage, refuse_seed};
 use crate::report::OutputFormat;
 use crate::window::Mode;
+
+/// The keys `--cli-input-json` takes: the AWS CLI's for `resync-mfa-device`.
+pub const JSON_KEYS: [&str; 4] = [
+    "UserName",
+    "SerialNumber",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+];
+
+/// Keys that `codes --output json` prints besides the codes: taken and ignored, so that its output
+/// can be fed back as it is (`codes --output json > req.json`, then `--cli-input-json file://req.json`).
+pub const IGNORED_JSON_KEYS: [&str; 2] = ["Counters", "Period"];
 
 /// A value as the user gave it, and where (a flag or a `--cli-input-json` key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +181,7 @@ pub fn audit_log_path(path: Option<PathBuf>) -> Result<Option<PathBuf>, InputErr
         refuse_seed(
             Field::flag("--audit-log"),
             &path.to_string_lossy(),
-            &name_hint("--audit-log takes the path of the log file"),
+            Takes::AuditLog,
         )?;
     }
     Ok(path)
@@ -189,45 +200,31 @@ fn code_plan(
             if c1 == c2 {
                 return Err(InputError::invalid(
                     flags.code2(Origin::Flag),
-                    "is the same as code 1; the codes must come from two consecutive windows",
-                    "wait for the token to show its next code, and give that one",
+                    Problem::SameAsCode1,
                 ));
             }
             if mode == Mode::NoWait {
-                return Err(InputError::usage(
-                    "--no-wait chooses windows for a source, but both codes were given",
-                    "drop --no-wait, or drop the codes and let a source read them",
-                ));
+                return Err(Usage::NoWaitWithCodes.into());
             }
             Ok(CodePlan::Given(c1, c2))
         }
-        (Some(_), Some(_), Some(_)) => Err(InputError::usage(
-            "both codes were given and a source was chosen",
-            "give the two codes, or a source (--source, --seed-*), not both",
-        )),
+        (Some(_), Some(_), Some(_)) => Err(Usage::CodesAndSource.into()),
         (Some(_), None, _) => Err(InputError::invalid(
             flags.code2(Origin::Flag),
-            "is missing while code 1 is given",
-            "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+            Problem::CodeMissing { other: 1 },
         )),
         (None, Some(_), _) => Err(InputError::invalid(
             flags.code1(Origin::Flag),
-            "is missing while code 2 is given",
-            "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+            Problem::CodeMissing { other: 2 },
         )),
-        (None, None, Some(SourceSpec::OtpSlot { digits, .. })) if digits != 6 => {
-            Err(InputError::invalid(
-                Field::flag("--digits"),
-                format!("is {digits}; IAM takes 6-digit codes"),
-                "drop --digits for resync (`codes` prints 8-digit codes for other services)",
-            ))
+        (None, None, Some(SourceSpec::OtpSlot { digits, .. })) if digits != 6 => Err(
+            InputError::invalid(Field::flag("--digits"), Problem::DigitsForResync { digits }),
+        ),
+        (None, None, Some(SourceSpec::Prompt)) if mode == Mode::NoWait => {
+            Err(Usage::NoWaitWithPrompt.into())
         }
-        (None, None, Some(SourceSpec::Prompt)) if mode == Mode::NoWait => Err(InputError::usage(
-            "--no-wait cannot be used with --source prompt: a display token shows only its current code",
-            "drop --no-wait; the countdown tells you when to type code 2",
-        )),
         (None, None, Some(spec)) => Ok(CodePlan::Read(spec)),
-        // No codes and no source: the YubiKey that is attached, as DESIGN.md's default.
+        // No codes and no source: the YubiKey that is attached, the default.
         (None, None, None) => Ok(CodePlan::Read(default_key?)),
     }
 }
@@ -252,12 +249,7 @@ impl CodesRequest {
     ) -> Result<CodesRequest, InputError> {
         let default_key = source.default_yubikey();
         let source = match source.spec()? {
-            Some(SourceSpec::Prompt) => {
-                return Err(InputError::usage(
-                    "`codes` reads codes from a seed or a device; a display token shows its own",
-                    "read the codes off the token's screen, or use --source yubikey or --source seed",
-                ));
-            }
+            Some(SourceSpec::Prompt) => return Err(Usage::CodesFromPrompt.into()),
             Some(spec) => spec,
             None => default_key?,
         };

@@ -5,8 +5,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::model::{Field, InputError};
-use crate::model::{LOOKS_LIKE_A_SEED, looks_like_seed, name_hint, refuse_seed};
+use crate::model::{
+    CredentialNameProblem, Field, InputError, Problem, Takes, Usage, looks_like_seed, refuse_seed,
+};
 use crate::source::otp_slot::SlotNumber;
 use crate::source::seed::SeedOrigin;
 use crate::source::yubikey::Selector;
@@ -107,36 +108,22 @@ impl SourceChoice {
         if (self.slot.is_some() || self.digits.is_some())
             && self.source != Some(SourceKind::OtpSlot)
         {
-            return Err(InputError::usage(
-                "--slot and --digits are for --source otp-slot",
-                "add --source otp-slot, or drop --slot/--digits",
-            ));
+            return Err(Usage::SlotWithoutOtp.into());
         }
         match (self.source, seed) {
             (Some(SourceKind::OtpSlot), seed) => self.otp_slot(seed.is_some()).map(Some),
-            (Some(SourceKind::Seed) | None, Some(_)) if key_flags => Err(InputError::usage(
-                "--device, --reader and --account choose a YubiKey, but a seed was given",
-                "drop the YubiKey flags, or the --seed-* flag",
-            )),
+            (Some(SourceKind::Seed) | None, Some(_)) if key_flags => {
+                Err(Usage::KeyFlagsWithSeed.into())
+            }
             (Some(SourceKind::Seed) | None, Some(origin)) => Ok(Some(SourceSpec::Seed(origin))),
             (Some(SourceKind::Seed), None) => Err(InputError::invalid(
                 Field::flag("--source seed"),
-                "needs the seed's place",
-                "add --seed-file FILE, --seed-env VAR or --seed-stdin",
+                Problem::SeedPlaceMissing,
             )),
-            (Some(SourceKind::Prompt), Some(_)) => Err(InputError::usage(
-                "--source prompt reads typed codes and takes no --seed-* flag",
-                "drop the --seed-* flag, or use --source seed",
-            )),
-            (Some(SourceKind::Prompt), None) if key_flags => Err(InputError::usage(
-                "--source prompt reads typed codes and takes no --device, --reader or --account",
-                "drop those flags, or use --source yubikey",
-            )),
+            (Some(SourceKind::Prompt), Some(_)) => Err(Usage::PromptWithSeed.into()),
+            (Some(SourceKind::Prompt), None) if key_flags => Err(Usage::PromptWithKeyFlags.into()),
             (Some(SourceKind::Prompt), None) => Ok(Some(SourceSpec::Prompt)),
-            (Some(SourceKind::Yubikey), Some(_)) => Err(InputError::usage(
-                "--source yubikey reads the key and takes no --seed-* flag",
-                "drop the --seed-* flag, or use --source seed",
-            )),
+            (Some(SourceKind::Yubikey), Some(_)) => Err(Usage::YubikeyWithSeed.into()),
             (Some(SourceKind::Yubikey), None) => self.yubikey().map(Some),
             (None, None) if key_flags => self.yubikey().map(Some),
             // Nothing chosen: the caller's default (the attached key, or given codes), with
@@ -158,8 +145,7 @@ impl SourceChoice {
                     None => {
                         return Err(InputError::invalid(
                             Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
-                            "is not a YubiKey serial number",
-                            "set it to the digits printed on the key (`mfa-resync devices` lists them), or unset it",
+                            Problem::NotAKeySerial,
                         ));
                     }
                 }
@@ -177,17 +163,16 @@ impl SourceChoice {
         let Some(value) = &self.aws_vault_credential else {
             return Ok(None);
         };
-        let bad = |problem: &str| {
+        let bad = |problem| {
             InputError::invalid(
                 Field::flag("YKMAN_OATH_CREDENTIAL_NAME"),
-                problem,
-                "set it to the credential's name as `mfa-resync devices --accounts` shows it, or unset it",
+                Problem::CredentialName(problem),
             )
         };
         match value.to_str() {
-            None => Err(bad("is not UTF-8")),
-            Some("") => Err(bad("is empty")),
-            Some(name) if name.len() > 64 * 4 => Err(bad("is longer than any credential name")),
+            None => Err(bad(CredentialNameProblem::NotUtf8)),
+            Some("") => Err(bad(CredentialNameProblem::Empty)),
+            Some(name) if name.len() > 64 * 4 => Err(bad(CredentialNameProblem::Long)),
             Some(name) => {
                 tracing::info!("the credential is YKMAN_OATH_CREDENTIAL_NAME's (aws-vault)");
                 Ok(Some(name.to_string()))
@@ -208,7 +193,7 @@ impl SourceChoice {
             refuse_seed(
                 Field::flag("--seed-file"),
                 &path.to_string_lossy(),
-                &name_hint("--seed-file takes the PATH of a file that holds the seed"),
+                Takes::SeedFile,
             )?;
             Some(SeedOrigin::File(path.clone()))
         } else if let Some(var) = &self.seed_env {
@@ -223,32 +208,14 @@ impl SourceChoice {
 
     fn check_key_flags(&self) -> Result<(), InputError> {
         if let Some(name) = &self.reader {
-            refuse_seed(
-                Field::flag("--reader"),
-                name,
-                &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
-            )?;
-            if name.is_empty() || name.contains('\0') {
-                return Err(InputError::invalid(
-                    Field::flag("--reader"),
-                    "is empty",
-                    "name the reader in full, as `mfa-resync devices` shows it",
-                ));
-            }
+            check_reader(name)?;
         }
         if let Some(account) = &self.account {
-            refuse_seed(
-                Field::flag("--account"),
-                account,
-                &name_hint(
-                    "--account takes an OATH account's name, as `mfa-resync devices --accounts` shows it",
-                ),
-            )?;
+            refuse_seed(Field::flag("--account"), account, Takes::Account)?;
             if account.is_empty() || account.len() > 64 * 4 {
                 return Err(InputError::invalid(
                     Field::flag("--account"),
-                    "must be 1 to 256 bytes",
-                    "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
+                    Problem::AccountLength,
                 ));
             }
         }
@@ -257,10 +224,7 @@ impl SourceChoice {
 
     fn otp_slot(&self, seed_given: bool) -> Result<SourceSpec, InputError> {
         if seed_given || self.account.is_some() {
-            return Err(InputError::usage(
-                "--source otp-slot reads a slot of the key and takes no --seed-* or --account",
-                "drop those flags, or use --source seed / --source yubikey",
-            ));
+            return Err(Usage::OtpSlotWithSeed.into());
         }
         let slot = match self.slot {
             Some(1) => SlotNumber::One,
@@ -268,8 +232,7 @@ impl SourceChoice {
             None => {
                 return Err(InputError::invalid(
                     Field::flag("--slot"),
-                    "is missing for --source otp-slot",
-                    "add --slot 2 (or 1): the slot programmed with `ykman otp chalresp --totp`",
+                    Problem::SlotMissing,
                 ));
             }
         };
@@ -281,27 +244,36 @@ impl SourceChoice {
     }
 }
 
+/// `--reader` names a reader as PC/SC does: never a seed, never empty.
+pub fn check_reader(name: &str) -> Result<(), InputError> {
+    refuse_seed(Field::flag("--reader"), name, Takes::Reader)?;
+    if name.trim().is_empty() || name.contains('\0') {
+        return Err(InputError::invalid(
+            Field::flag("--reader"),
+            Problem::ReaderEmpty,
+        ));
+    }
+    Ok(())
+}
+
 /// `--seed-env` takes a variable's name as POSIX shells write them (`[A-Za-z_][A-Za-z0-9_]*`), never
 /// the seed: a value of a seed's shape is refused unless a variable of that name is set (a seed is
 /// never also the name of a set variable), and nothing of it is echoed either way.
 fn check_env_name(var: &str) -> Result<(), InputError> {
     let field = Field::flag("--seed-env");
-    let hint = "--seed-env takes the NAME of a variable that holds the seed, e.g. `--seed-env MFA_SEED` \
-                after `export MFA_SEED`; or use --seed-file FILE or --seed-stdin";
     let identifier = var
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if looks_like_seed(var) && !(identifier && std::env::var_os(var).is_some()) {
-        return Err(InputError::invalid(field, LOOKS_LIKE_A_SEED, hint));
-    }
-    if !identifier {
         return Err(InputError::invalid(
             field,
-            "is not an environment variable name (letters, digits and _, not starting with a digit)",
-            hint,
+            Problem::LooksLikeSeed(Takes::SeedEnv),
         ));
+    }
+    if !identifier {
+        return Err(InputError::invalid(field, Problem::NotEnvName));
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
 use super::resync::audit_log_path;
+use super::source::check_reader;
 use crate::model::is_account_id;
-use crate::model::{Field, InputError};
-use crate::model::{name_hint, refuse_seed};
+use crate::model::{Field, InputError, Problem, Takes, refuse_seed};
 use crate::report::OutputFormat;
 
 /// Keys served at once by default: as many `ResyncMFADevice` requests as a `--batch` keeps in
@@ -79,10 +79,7 @@ impl StationInput {
         if !(1..=MAX_KEYS).contains(&max_keys) {
             return Err(InputError::invalid(
                 Field::flag("--max-keys"),
-                format!("is {max_keys}; a station serves 1 to {MAX_KEYS} keys at once"),
-                format!(
-                    "give a number from 1 to {MAX_KEYS} (default {DEFAULT_MAX_KEYS}); keys past it wait their turn"
-                ),
+                Problem::MaxKeys { value: max_keys },
             ));
         }
         Ok(StationRequest {
@@ -112,15 +109,12 @@ impl StationRequest {
     pub fn check_readers(&self, available: &[String]) -> Result<(), InputError> {
         for name in &self.readers {
             if !available.contains(name) {
-                let there = if available.is_empty() {
-                    "there is no reader at all".to_string()
-                } else {
-                    format!("the readers are: {}", available.join(", "))
-                };
                 return Err(InputError::invalid(
                     Field::flag("--reader"),
-                    format!("no reader is named {name:?}; {there}"),
-                    "name the reader in full, as `mfa-resync devices` shows it, or drop --reader to watch every reader",
+                    Problem::NoSuchReader {
+                        name: name.clone(),
+                        readers: available.to_vec(),
+                    },
                 ));
             }
         }
@@ -135,48 +129,28 @@ impl StationRequest {
         if let Some(other) = self.accounts.iter().find(|a| *a != caller_account) {
             return Err(InputError::invalid(
                 Field::flag("--accounts"),
-                format!(
-                    "{other} is not the account of the station's credentials ({caller_account}); IAM resyncs devices only in the caller's own account"
-                ),
-                "run one station per account, each with that account's credentials (--profile), or drop --accounts",
+                Problem::OtherAccount {
+                    other: other.clone(),
+                    caller: caller_account.to_string(),
+                },
             ));
         }
         Ok(vec![caller_account.to_string()])
     }
 }
 
-fn check_reader(name: &str) -> Result<(), InputError> {
-    refuse_seed(
-        Field::flag("--reader"),
-        name,
-        &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
-    )?;
-    if name.trim().is_empty() || name.contains('\0') {
-        return Err(InputError::invalid(
-            Field::flag("--reader"),
-            "is empty",
-            "name the reader in full, as `mfa-resync devices` shows it",
-        ));
-    }
-    Ok(())
-}
-
 /// An AWS account id: exactly 12 ASCII digits (IAM's ARNs and `sts:GetCallerIdentity` write it so,
 /// leading zeros included). An alias is not taken: the key's credentials are matched by id first.
 fn check_account(account: &str) -> Result<(), InputError> {
-    refuse_seed(
-        Field::flag("--accounts"),
-        account,
-        &name_hint("--accounts takes 12-digit account ids, separated by commas"),
-    )?;
+    refuse_seed(Field::flag("--accounts"), account, Takes::Accounts)?;
     if is_account_id(account) {
         return Ok(());
     }
-    let shown: String = account.chars().take(24).collect();
     Err(InputError::invalid(
         Field::flag("--accounts"),
-        format!("{shown:?} is not an account id (12 digits)"),
-        "give account ids as IAM writes them, 12 digits with any leading zeros, separated by commas (e.g. --accounts 012345678901)",
+        Problem::NotAnAccountId {
+            shown: account.chars().take(24).collect(),
+        },
     ))
 }
 

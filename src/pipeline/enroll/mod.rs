@@ -342,9 +342,10 @@ async fn act(
         // A write that fails leaves no file (it cleans up after itself), and a path that someone
         // else took since the request was checked is theirs: the undo is pushed once the file is ours.
         backup::write(&file.path, &seed_text, &text).map_err(|e| {
-            crate::error::Error::from(crate::model::InputError::usage(
-                e.to_string(),
-                "give --backup-seed-file a path in a directory of yours with room",
+            crate::error::Error::from(crate::model::InputError::from(
+                crate::model::Usage::Backup {
+                    problem: e.to_string(),
+                },
             ))
         })?;
         undo.push(Undo::BackupFile {

@@ -9,7 +9,7 @@ use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{DeviceName, OathName};
-use crate::model::{Field, InputError, Origin, SerialNumber, UserName};
+use crate::model::{Field, InputError, Origin, Problem, SerialNumber, Usage, UserName};
 use crate::pipeline::Session;
 use crate::report::Reporter;
 use crate::source::yubikey::Slot;
@@ -114,36 +114,28 @@ async fn check_user_devices(
     };
     if let Some(old) = &job.replace {
         if old == serial {
-            return Err(InputError::usage(
-                format!("--replace names {old}, the device this command would create"),
-                "give the new device another name with --device-name",
-            )
+            return Err(InputError::from(Usage::ReplaceIsCreated {
+                old: old.to_string(),
+            })
             .into());
         }
         if !devices.iter().any(|d| d == old.as_str()) {
             return Err(InputError::invalid(
                 Field::flag("--replace"),
-                format!(
-                    "{old} is not one of {user}'s MFA devices ({})",
-                    if devices.is_empty() {
-                        "they have none".to_string()
-                    } else {
-                        devices.join(", ")
-                    }
-                ),
-                "give the serial of the device being replaced, as `aws iam list-mfa-devices --user-name NAME` lists it",
+                Problem::NotUsersDevice {
+                    old: old.to_string(),
+                    user: user.to_string(),
+                    devices: devices.clone(),
+                },
             )
             .into());
         }
     }
     if devices.len() >= MAX_DEVICES_PER_USER {
-        return Err(InputError::usage(
-            format!(
-                "{user} has {} MFA devices, IAM's limit: the new one could not be enabled",
-                devices.len()
-            ),
-            "deactivate one first (`aws iam deactivate-mfa-device`); --replace deactivates only after the new device is enabled",
-        )
+        return Err(InputError::from(Usage::DeviceLimit {
+            user: user.to_string(),
+            devices: devices.len(),
+        })
         .into());
     }
     Ok(())
@@ -170,14 +162,6 @@ async fn default_oath_name(
         }
     };
     let name = OathName::aws_default(device, &account);
-    OathName::parse(&name, Field::flag("--oath-name")).map_err(|_| {
-        InputError::usage(
-            format!(
-                "the credential's default name {name:?} is {} bytes; a YubiKey stores at most 64",
-                name.len()
-            ),
-            "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter --device-name",
-        )
-        .into()
-    })
+    OathName::parse(&name, Field::flag("--oath-name"))
+        .map_err(|_| InputError::from(Usage::DefaultOathName { name }).into())
 }

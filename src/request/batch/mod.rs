@@ -11,9 +11,10 @@ use super::aws::{AwsChoice, AwsOptions};
 use super::json_object::{Members, NotAnObject};
 use super::resync::{Output, audit_log_path};
 use super::source::{SourceChoice, SourceKind, SourceSpec};
-use crate::model::{Field, InputError, Origin};
-use crate::model::{SerialNumber, UserName};
-use crate::model::{looks_like_seed, name_hint, refuse_seed};
+use crate::model::{
+    BatchProblem, Field, InputError, LineProblem, Origin, Problem, SerialNumber, Takes, UserName,
+    looks_like_seed, refuse_seed,
+};
 use crate::window::Mode;
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.
@@ -73,20 +74,20 @@ impl BatchRequest {
     }
 }
 
+/// A field of a row, refused as the flag it stands for would be.
 fn row_error(line: usize, e: InputError) -> InputError {
-    let (problem, hint) = match &e {
-        InputError::Invalid {
-            field,
-            problem,
-            hint,
-        } => (format!("{field}: {problem}"), hint.clone()),
-        InputError::Usage { problem, hint } => (problem.clone(), hint.clone()),
-    };
-    InputError::invalid(
-        Field::flag("--batch"),
-        format!("line {line}: {problem}"),
-        hint,
-    )
+    InputError::BatchLine {
+        line,
+        problem: LineProblem::Field(Box::new(e)),
+    }
+}
+
+/// The row at `line` itself.
+fn line_error(line: usize, problem: BatchProblem) -> InputError {
+    InputError::BatchLine {
+        line,
+        problem: LineProblem::Row(problem),
+    }
 }
 
 /// The fields of one row, as CSV columns or JSON keys name them.
@@ -101,7 +102,8 @@ struct RawRow {
     seed_file: Option<String>,
 }
 
-const COLUMNS: [(&str, &str); 7] = [
+/// The columns of a CSV row, and the keys of a JSON line, that name each field.
+pub const COLUMNS: [(&str, &str); 7] = [
     ("user", "UserName"),
     ("serial", "SerialNumber"),
     ("source", "Source"),
@@ -126,8 +128,9 @@ impl RawRow {
     }
 }
 
-fn batch_error(problem: impl Into<String>, hint: impl Into<String>) -> InputError {
-    InputError::invalid(Field::flag("--batch"), problem, hint)
+/// The file as a whole.
+fn batch_error(problem: BatchProblem) -> InputError {
+    InputError::invalid(Field::flag("--batch"), Problem::Batch(problem))
 }
 
 /// A name from the file as an error may show it: quoted and cut short, or not at all when it looks
@@ -148,35 +151,26 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
     refuse_seed(
         Field::flag("--batch"),
         &path.to_string_lossy(),
-        &name_hint("--batch takes the path of a CSV or JSON-lines file"),
+        Takes::Batch,
     )?;
+    let shown = path.display().to_string();
     let bytes = files::read_regular(path, MAX_BATCH_BYTES).map_err(|problem| {
-        let problem = match problem {
-            FileProblem::Open(e) | FileProblem::Read(e) => {
-                format!("cannot read {} ({})", path.display(), files::io_reason(&e))
-            }
-            FileProblem::NotRegular(what) => {
-                format!(
-                    "cannot read {}: it is {what}, not a regular file",
-                    path.display()
-                )
-            }
-            FileProblem::TooBig { limit } => format!(
-                "{} is over {limit} bytes; a batch has at most {MAX_ROWS} rows",
-                path.display()
-            ),
-        };
-        batch_error(
-            problem,
-            "give a CSV or JSON-lines file with a row per token",
-        )
+        batch_error(match problem {
+            FileProblem::Open(e) | FileProblem::Read(e) => BatchProblem::Unreadable {
+                path: shown.clone(),
+                reason: files::io_reason(&e),
+            },
+            FileProblem::NotRegular(what) => BatchProblem::NotRegular {
+                path: shown.clone(),
+                what,
+            },
+            FileProblem::TooBig { limit } => BatchProblem::TooBig {
+                path: shown.clone(),
+                limit,
+            },
+        })
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
-        batch_error(
-            "is not UTF-8 text",
-            "save the file as UTF-8 (CSV or JSON lines)",
-        )
-    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| batch_error(BatchProblem::NotUtf8))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<(usize, &str)> = text
         .lines()
@@ -185,7 +179,7 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
         .collect();
     let Some(&(_, first)) = lines.first() else {
-        return Err(batch_error("has no rows", "add a row per token"));
+        return Err(batch_error(BatchProblem::NoRows));
     };
     let raw: Vec<(usize, RawRow)> = if first.starts_with('{') {
         lines
@@ -196,10 +190,7 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
         csv_rows(&lines)?
     };
     if raw.len() > MAX_ROWS {
-        return Err(batch_error(
-            format!("has {} rows; at most {MAX_ROWS}", raw.len()),
-            "split the file",
-        ));
+        return Err(batch_error(BatchProblem::TooManyRows { rows: raw.len() }));
     }
     let rows: Vec<BatchRow> = raw
         .into_iter()
@@ -211,37 +202,31 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
 }
 
 fn json_row(line: usize, text: &str) -> Result<RawRow, InputError> {
-    let bad = |problem: String| {
-        batch_error(
-            format!("line {line}: {problem}"),
-            "each line is one JSON object",
+    let members = Members::parse(text).map_err(|problem| {
+        line_error(
+            line,
+            match problem {
+                NotAnObject::Invalid { column, .. } => BatchProblem::NotJson { column },
+                NotAnObject::OtherValue => BatchProblem::NotAnObject,
+            },
         )
-    };
-    let members = Members::parse(text).map_err(|problem| match problem {
-        NotAnObject::Invalid { column, .. } => bad(format!("is not valid JSON (column {column})")),
-        NotAnObject::OtherValue => bad("is not a JSON object".into()),
     })?;
     if let Some(key) = members.duplicate() {
-        return Err(batch_error(
-            format!("line {line}: has the key {} twice", shown(key)),
-            "give each key once per line",
-        ));
+        return Err(line_error(line, BatchProblem::KeyTwice { key: shown(key) }));
     }
     let mut row = RawRow::default();
     for (key, value) in members.0 {
         let Some(column) = COLUMNS.iter().position(|(_, k)| *k == key) else {
-            let keys: Vec<&str> = COLUMNS.iter().map(|(_, k)| *k).collect();
-            return Err(bad(format!(
-                "unknown key {}; the keys are {}",
-                shown(&key),
-                keys.join(", ")
-            )));
+            return Err(line_error(
+                line,
+                BatchProblem::UnknownKey { key: shown(&key) },
+            ));
         };
         let value = match value {
             Value::String(s) => s,
             Value::Number(n) => n.to_string(),
             Value::Null => continue,
-            _ => return Err(bad(format!("{key} must be a string or a number"))),
+            _ => return Err(line_error(line, BatchProblem::NotAString { key })),
         };
         row.set(column, value);
     }
@@ -255,22 +240,20 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
     let mut columns: Vec<usize> = Vec::new();
     for (position, name) in header.split(',').map(str::trim).enumerate() {
         let Some(column) = COLUMNS.iter().position(|(c, _)| *c == name) else {
-            let names: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
-            return Err(batch_error(
-                format!("line {header_line}: unknown column {}", shown(name)),
-                format!(
-                    "the first line names the columns, from: {}",
-                    names.join(",")
-                ),
+            return Err(line_error(
+                *header_line,
+                BatchProblem::UnknownColumn {
+                    column: shown(name),
+                },
             ));
         };
         if columns.contains(&column) {
-            return Err(batch_error(
-                format!(
-                    "line {header_line}: column {} names {name:?} again",
-                    position + 1
-                ),
-                "name each column once",
+            return Err(line_error(
+                *header_line,
+                BatchProblem::ColumnTwice {
+                    position: position + 1,
+                    name: name.to_string(),
+                },
             ));
         }
         columns.push(column);
@@ -279,13 +262,12 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
         .map(|&(n, l)| {
             let cells: Vec<&str> = l.split(',').map(str::trim).collect();
             if cells.len() != columns.len() {
-                return Err(batch_error(
-                    format!(
-                        "line {n}: has {} cells; the header has {}",
-                        cells.len(),
-                        columns.len()
-                    ),
-                    "one cell per column, empty when not needed (no quoting)",
+                return Err(line_error(
+                    n,
+                    BatchProblem::Cells {
+                        cells: cells.len(),
+                        columns: columns.len(),
+                    },
                 ));
             }
             let mut row = RawRow::default();
@@ -300,13 +282,7 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
 fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
     let user = match raw.user {
         Some(user) => UserName::parse(&user, Origin::Flag).map_err(|e| row_error(line, e))?,
-        None => {
-            return Err(InputError::invalid(
-                Field::flag("--batch"),
-                format!("line {line}: the user is missing"),
-                "every row names its IAM user",
-            ));
-        }
+        None => return Err(line_error(line, BatchProblem::NoUser)),
     };
     let serial = raw
         .serial
@@ -319,10 +295,11 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
         Some("yubikey") => Some(SourceKind::Yubikey),
         Some("otp-slot") => Some(SourceKind::OtpSlot),
         Some(other) => {
-            return Err(InputError::invalid(
-                Field::flag("--batch"),
-                format!("line {line}: source {} cannot be batched", shown(other)),
-                "batch rows read seed, yubikey or otp-slot (typed codes need a person per token)",
+            return Err(line_error(
+                line,
+                BatchProblem::Source {
+                    source: shown(other),
+                },
             ));
         }
     };
@@ -333,11 +310,7 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
         .map_err(|_| {
             row_error(
                 line,
-                InputError::invalid(
-                    Field::flag("--device"),
-                    "is not a serial number",
-                    "give the digits printed on the key",
-                ),
+                InputError::invalid(Field::flag("--device"), Problem::RowDevice),
             )
         })?;
     let slot = raw
@@ -347,11 +320,7 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
             s.ok_or_else(|| {
                 row_error(
                     line,
-                    InputError::invalid(
-                        Field::flag("--slot"),
-                        "must be 1 or 2",
-                        "the slot programmed for challenge-response",
-                    ),
+                    InputError::invalid(Field::flag("--slot"), Problem::SlotNumber),
                 )
             })
         })
@@ -391,10 +360,9 @@ fn check_shared_devices(rows: &[BatchRow]) -> Result<(), InputError> {
             .iter()
             .find(|(d, _)| *d == device || d.is_none() || device.is_none())
         {
-            return Err(InputError::invalid(
-                Field::flag("--batch"),
-                format!("line {}: reads the same YubiKey as line {other}", row.line),
-                "give each key row its own device serial (see `mfa-resync devices`), one row per key",
+            return Err(line_error(
+                row.line,
+                BatchProblem::SameKey { other: *other },
             ));
         }
         seen.push((device, row.line));
@@ -415,12 +383,12 @@ fn check_repeated_targets(rows: &[BatchRow]) -> Result<(), InputError> {
                 }
         });
         if let Some(other) = earlier {
-            return Err(batch_error(
-                format!(
-                    "line {}: resyncs the same device of user {} as line {}",
-                    row.line, row.user, other.line
-                ),
-                "one row per device; give each row of a user with several devices its serial",
+            return Err(line_error(
+                row.line,
+                BatchProblem::SameTarget {
+                    other: other.line,
+                    user: row.user.to_string(),
+                },
             ));
         }
     }

@@ -7,8 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::files;
-use crate::model::{Field, InputError};
-use crate::model::{name_hint, refuse_seed};
+use crate::model::{Field, FileInput, InputError, Problem, Takes, refuse_seed};
 
 /// What the backup file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,58 +34,36 @@ impl BackupSeedFile {
     pub fn check(path: PathBuf, format: BackupFormat) -> Result<Self, InputError> {
         let field = Field::flag("--backup-seed-file");
         let shown = path.display().to_string();
-        refuse_seed(
-            field.clone(),
-            &shown,
-            &name_hint("--backup-seed-file takes the path of the file to create"),
-        )?;
+        refuse_seed(field.clone(), &shown, Takes::BackupFile)?;
+        let bad = |problem| InputError::invalid(field.clone(), Problem::File(problem));
         if shown.is_empty() || shown.ends_with('/') {
-            return Err(InputError::invalid(
-                field,
-                "names no file",
-                "give the path of a new file, e.g. --backup-seed-file ~/alice-mfa-seed.txt",
-            ));
+            return Err(bad(FileInput::NamesNoFile));
         }
         // Not followed: a link, even a dangling one, is something that exists there.
         if let Ok(meta) = std::fs::symlink_metadata(&path) {
             let what = files::kind(&meta).unwrap_or("a regular file");
-            return Err(InputError::invalid(
-                field,
-                format!("{shown} exists ({what}); the backup is never written over anything"),
-                "give the path of a new file",
-            ));
+            return Err(bad(FileInput::Exists { path: shown, what }));
         }
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => Path::new(".").to_path_buf(),
         };
-        let shown_dir = dir.display();
+        let shown_dir = dir.display().to_string();
         let meta = std::fs::metadata(&dir).map_err(|e| {
-            InputError::invalid(
-                field.clone(),
-                format!(
-                    "its directory {shown_dir} cannot be used ({})",
-                    files::io_reason(&e)
-                ),
-                "give a path in an existing directory of yours",
-            )
+            bad(FileInput::DirUnusable {
+                dir: shown_dir.clone(),
+                reason: files::io_reason(&e),
+            })
         })?;
         if !meta.is_dir() {
-            return Err(InputError::invalid(
-                field,
-                format!("{shown_dir} is not a directory"),
-                "give a path in an existing directory of yours",
-            ));
+            return Err(bad(FileInput::NotADirectory { dir: shown_dir }));
         }
         let mode = meta.mode() & 0o7777;
         if mode & 0o002 != 0 {
-            return Err(InputError::invalid(
-                field,
-                format!(
-                    "its directory {shown_dir} is writable by others (mode {mode:04o}); anyone could replace the backup after it is written"
-                ),
-                "give a path in a directory of your own (e.g. your home directory)",
-            ));
+            return Err(bad(FileInput::DirWritableByOthers {
+                dir: shown_dir,
+                mode,
+            }));
         }
         Ok(BackupSeedFile { path, format })
     }

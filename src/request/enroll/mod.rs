@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use super::aws::{AwsChoice, AwsOptions};
 use super::resync::{Output, audit_log_path};
-use crate::model::{DeviceName, Field, IamPath, InputError, OathName, Origin};
+use super::source::check_reader;
+use crate::model::{DeviceName, Field, IamPath, InputError, OathName, Origin, Usage};
 use crate::model::{SerialNumber, UserName};
-use crate::model::{name_hint, refuse_seed};
 use crate::source::yubikey::Selector;
 pub use backup::{BackupFormat, BackupSeedFile};
 
@@ -146,10 +146,10 @@ impl EnrollInput {
         if let (Some(old), Some((name, _))) = (&replace, &known_name)
             && replaces_itself(old, &path, name)
         {
-            return Err(InputError::usage(
-                format!("--replace names {old}, the device this command would create"),
-                "give the new device another name with --device-name (IAM keeps one device per name and path)",
-            ));
+            return Err(Usage::ReplaceIsNew {
+                old: old.to_string(),
+            }
+            .into());
         }
         let mut aws = self.aws.validate()?;
         aws.partition = replace.as_ref().and_then(SerialNumber::partition);
@@ -188,18 +188,7 @@ fn key_selectors(keys: Vec<KeyChoice>) -> Result<Vec<Selector>, InputError> {
                 reader: None,
             },
             KeyChoice::Reader(name) => {
-                refuse_seed(
-                    Field::flag("--reader"),
-                    &name,
-                    &name_hint("--reader takes a reader's name, as `mfa-resync devices` shows it"),
-                )?;
-                if name.is_empty() || name.contains('\0') {
-                    return Err(InputError::invalid(
-                        Field::flag("--reader"),
-                        "is empty",
-                        "name the reader in full, as `mfa-resync devices` shows it",
-                    ));
-                }
+                check_reader(&name)?;
                 Selector {
                     serial: None,
                     reader: Some(name),
@@ -212,10 +201,7 @@ fn key_selectors(keys: Vec<KeyChoice>) -> Result<Vec<Selector>, InputError> {
                 (_, Some(reader)) => format!("--reader {reader:?}"),
                 _ => String::new(),
             };
-            return Err(InputError::usage(
-                format!("{named} is given twice"),
-                "name each key once: the first is the primary, the others backups",
-            ));
+            return Err(Usage::KeyNamedTwice { named }.into());
         }
         selectors.push(selector);
     }
