@@ -135,6 +135,8 @@ pub enum Error {
         /// The commands that finish the replacement.
         commands: Vec<String>,
     },
+    /// The async runtime could not start (the system refused a thread or a timer).
+    Runtime(std::io::Error),
     /// `doctor` found a failing check (its report is already printed).
     Doctor {
         /// The first failing check.

@@ -2,7 +2,7 @@
 //! README's table are made (a test holds the README to it), so the three can never disagree.
 //!
 //! This module owns the numbers and their meanings only; which error maps to which code is decided
-//! at the edge (`error`).
+//! by the catalogue (`messages`).
 
 use std::process::ExitCode;
 
@@ -12,6 +12,8 @@ use std::process::ExitCode;
 pub enum Exit {
     /// Resynced, or done.
     Success = 0,
+    /// The system refused what the tool needs to run (a thread, a timer); nothing was sent.
+    Internal = 1,
     /// Bad input: usage, validation, a seed file with loose permissions.
     Input = 2,
     /// Device: none found, removed, touch timed out, wrong password, credential not found.
@@ -37,10 +39,14 @@ pub enum Exit {
 impl Exit {
     /// Every code with its meaning, in order: the one source of the help text, the man page's EXIT
     /// STATUS section and the README's table.
-    pub const ALL: [(Exit, &'static str); 11] = [
+    pub const ALL: [(Exit, &'static str); 12] = [
         (
             Exit::Success,
             "resynced or enrolled (for `codes`, `devices`, `doctor`: done)",
+        ),
+        (
+            Exit::Internal,
+            "the system refused what the tool needs to run (a thread, a timer); nothing was sent",
         ),
         (
             Exit::Input,

@@ -32,7 +32,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::input_json::CLI_SKELETON;
 use crate::cli::{Cli, Command};
-use crate::error::{Error, PairsFrom};
+use crate::error::Error;
 use crate::exit::Exit;
 use crate::report::Reporter;
 
@@ -175,15 +175,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    commands::runtime().map_err(|e| Error::Aws {
-        source: aws::AwsError::Other {
-            code: "Runtime".into(),
-            what: format!("cannot start the async runtime: {e}"),
-            detail: String::new(),
-        },
-        attempts: 0,
-        pairs: PairsFrom::Nothing,
-    })
+    commands::runtime().map_err(Error::Runtime)
 }
 
 /// `-v` shows our steps; `-vv` adds the SDK's; `-vvv` all of ours at trace. The SDK's request and

@@ -8,10 +8,10 @@ use aws_types::region::Region;
 
 use super::date_probe::DateProbe;
 use super::endpoint::{self, Endpoint};
+use super::options::{AwsOptions, CaBundle};
 use super::partition;
 use super::wire::Wire;
 use super::{Aws, AwsError};
-use crate::request::{AwsOptions, CaBundle};
 
 /// IAM is a global service: with no region configured anywhere, sign for `us-east-1` as the AWS CLI does.
 const IAM_DEFAULT_REGION: &str = "us-east-1";

@@ -9,10 +9,11 @@
 mod client;
 mod date_probe;
 pub mod endpoint;
-mod enrol;
-#[cfg(test)]
-mod enrol_tests;
 mod error;
+mod mfa_device;
+#[cfg(test)]
+mod mfa_device_tests;
+mod options;
 pub mod partition;
 pub mod profiles;
 #[cfg(test)]
@@ -26,9 +27,10 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::model::{SerialNumber, UserName};
 use date_probe::DateProbe;
-pub use enrol::NewDevice;
 pub use error::{AwsError, Refused};
 use error::{classify, short_chain};
+pub use mfa_device::NewDevice;
+pub use options::{AwsOptions, CaBundle};
 use wire::Wire;
 
 /// Who is calling.

@@ -110,16 +110,16 @@ pub enum Command {
     #[command(after_help = after(ENROLL_EXAMPLES, &Exit::every()))]
     Enroll(Box<enroll::EnrollArgs>),
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
-    #[command(after_help = after(CODES_EXAMPLES, &[Exit::Success, Exit::Input, Exit::Device, Exit::Interrupted]))]
+    #[command(after_help = after(CODES_EXAMPLES, &[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Interrupted]))]
     Codes(CodesArgs),
     /// List attached YubiKeys and readers; with --accounts, their OATH accounts (names only).
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
     Devices(DevicesArgs),
     /// Resync each YubiKey as it is plugged in or tapped: a help-desk station (Ctrl-C ends it).
-    #[command(after_help = after(STATION_EXAMPLES, &Exit::every()))]
+    #[command(after_help = after(STATION_EXAMPLES, &Exit::resync()))]
     Station(StationArgs),
     /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
-    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
+    #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
     Doctor(DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {

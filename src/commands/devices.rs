@@ -60,16 +60,7 @@ fn users_of(
         let Ok(serial) = SerialNumber::parse(serial, Origin::Flag) else {
             continue;
         };
-        let wanted = Wanted {
-            serial: Some(serial.to_string()),
-            owners: serial
-                .device_name()
-                .map(str::to_string)
-                .into_iter()
-                .collect(),
-            accounts: serial.account().map(str::to_string).into_iter().collect(),
-            ..Wanted::default()
-        };
+        let wanted = Wanted::for_device(&serial, None, None);
         // Only a credential named for the device counts: "the only TOTP credential" is no mark.
         if let Ok((chosen, step)) = account::choose(accounts, &wanted, key)
             && step != yubikey::Step::Only

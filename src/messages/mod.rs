@@ -73,6 +73,7 @@ impl fmt::Display for Error {
                 write!(f, "enrolled, but {old} was not replaced: {source}")
             }
             Error::Doctor { failed, .. } => write!(f, "doctor: the {failed} check failed"),
+            Error::Runtime(e) => write!(f, "cannot start the async runtime: {e}"),
         }
     }
 }
@@ -138,6 +139,7 @@ impl Error {
                 }
             }
             Error::NotReplaced { .. } => Exit::NotReplaced,
+            Error::Runtime(_) => Exit::Internal,
             Error::Aws { source, .. } => match source {
                 AwsError::NoCredentials { .. }
                 | AwsError::NoSuchProfile { .. }
@@ -185,6 +187,9 @@ impl Error {
             Error::Enroll { .. } => Some(
                 "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again"
                     .into(),
+            ),
+            Error::Runtime(_) => Some(
+                "the system refused a thread or a timer: check the process limits (`ulimit -u`, the service's TasksMax) and run again".into(),
             ),
             Error::NotReplaced { .. } => Some(
                 "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator"

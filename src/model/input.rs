@@ -25,11 +25,6 @@ pub struct Field {
 }
 
 impl Field {
-    /// The flag (or variable) as the user would write it, whatever the value came from.
-    pub fn flag_name(&self) -> &'static str {
-        self.flag
-    }
-
     /// A field that only exists as a flag (for example `--seed-file`).
     pub const fn flag(flag: &'static str) -> Self {
         Field {

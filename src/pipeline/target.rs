@@ -25,6 +25,8 @@ pub struct Session {
     pub caller: Option<Caller>,
     /// AWS's clock minus the host's, as last measured.
     skew: std::sync::Mutex<Skew>,
+    /// The account's aliases, once asked (or why they could not be read).
+    aliases: tokio::sync::OnceCell<Result<Vec<String>, String>>,
 }
 
 /// The device a job acts on, and where each part of it came from (for the report).
@@ -82,6 +84,7 @@ impl Session {
             aws,
             caller,
             skew: std::sync::Mutex::new(skew),
+            aliases: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -215,33 +218,32 @@ impl Session {
     /// `OWNER@ACCOUNT` as AWS's QR code names it, the account's alias asked for only when a
     /// credential on the key could need it (`credentials`).
     pub async fn wanted(&self, target: &Target, credentials: Option<&[Account]>) -> Wanted {
-        let mut owners = vec![target.user.to_string()];
-        if let Some(device) = target.serial.device_name()
-            && !owners.iter().any(|o| o == device)
-        {
-            owners.push(device.to_string());
-        }
-        let account = target
-            .serial
-            .account()
-            .map(str::to_string)
-            .or_else(|| self.caller.as_ref().map(|c| c.account.clone()));
-        let mut wanted = Wanted {
-            serial: Some(target.serial.to_string()),
-            owners,
-            accounts: account.into_iter().collect(),
-            ..Wanted::default()
-        };
+        let caller_account = self.caller.as_ref().map(|c| c.account.as_str());
+        let mut wanted =
+            Wanted::for_device(&target.serial, Some(target.user.as_str()), caller_account);
         if let Some(credentials) = credentials
             && account::alias_could_help(credentials, &wanted)
+            && let Ok(aliases) = self.aliases().await
         {
-            match self.aws.account_aliases().await {
-                Ok(aliases) => wanted.accounts.extend(aliases),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the account's alias; matching credentials by account id only")
-                }
-            }
+            wanted.accounts.extend(aliases.iter().cloned());
         }
         wanted
+    }
+
+    /// The caller's account aliases (`iam:ListAccountAliases`; an account has at most one), asked
+    /// once per session; when they cannot be read (denied, say), why, said at `-v`: credentials are
+    /// then matched by account id only.
+    pub async fn aliases(&self) -> Result<&[String], &str> {
+        self.aliases
+            .get_or_init(|| async {
+                self.aws.account_aliases().await.map_err(|e| {
+                    tracing::warn!(error = %e, "could not read the account's alias; matching credentials by account id only");
+                    e.to_string()
+                })
+            })
+            .await
+            .as_ref()
+            .map(Vec::as_slice)
+            .map_err(String::as_str)
     }
 }

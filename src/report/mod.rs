@@ -19,8 +19,6 @@ pub mod time;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use secrecy::SecretString;
-
 use crate::source::{Notifier, SharedNotifier};
 
 pub use enroll::{EnrollReport, EnrolledKey};
@@ -171,37 +169,21 @@ impl Notifier for Reporter {
         }
     }
 
-    fn secret(&self, prompt: &str) -> Result<Option<SecretString>, crate::source::DeviceError> {
-        use std::os::fd::AsFd;
-        let stdin = std::io::stdin();
-        if !(stdin.is_terminal() && std::io::stderr().is_terminal()) {
-            return Ok(None);
-        }
-        // The prompt is written once echo is off, so that nothing typed quickly is echoed; the
-        // line is read into a buffer that is wiped.
-        let read =
-            crate::source::terminal::read_secret_line(stdin.as_fd(), MAX_SECRET_BYTES, || {
-                // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "{prompt}");
-                let _ = err.flush();
-            });
-        // Enter was not echoed: end the prompt's line.
+    fn answers(&self) -> bool {
+        true
+    }
+
+    fn ask_secret(&self, prompt: &str) {
+        // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{prompt}");
+        let _ = err.flush();
+    }
+
+    fn end_secret(&self) {
         eprintln!();
-        match read {
-            Ok(crate::source::terminal::TerminalLine::Line(line)) => {
-                Ok(crate::source::terminal::utf8_secret(&line))
-            }
-            Ok(crate::source::terminal::TerminalLine::Interrupted) => {
-                Err(crate::source::DeviceError::Interrupted)
-            }
-            _ => Ok(None),
-        }
     }
 }
-
-/// An OATH password is at most this long (YKOATH derives a 16-byte key from it, whatever its length).
-const MAX_SECRET_BYTES: usize = 1024;
 
 /// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
 pub fn print_stdout(text: &str) {

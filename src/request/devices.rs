@@ -1,9 +1,9 @@
 //! Validated `devices` and `doctor`: which keys to list and how, and how to reach AWS.
 
 use super::aws::{AwsChoice, AwsOptions};
+use super::code_source::SourceKind;
+use super::code_source::check_reader;
 use super::resync::Output;
-use super::source::SourceKind;
-use super::source::check_reader;
 use crate::model::InputError;
 use crate::source::yubikey::Selector;
 

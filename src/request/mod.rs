@@ -4,25 +4,25 @@
 //! clap, and reads nothing but the files the user named as input (`--batch`).
 //!
 //! The values themselves (and the rule that refuses a seed where a name belongs) are the model's
-//! (`crate::model`); [`source`], [`aws`], [`resync`], [`batch`], [`devices`], [`enroll`] and
+//! (`crate::model`); [`code_source`], [`aws`], [`resync`], [`batch`], [`devices`], [`enroll`] and
 //! [`station`] check what each command is given.
 
 pub mod aws;
 pub mod batch;
+pub mod code_source;
 pub mod devices;
 pub mod enroll;
 pub mod json_object;
 pub mod resync;
-pub mod source;
 pub mod station;
 
 pub use aws::{AwsChoice, AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
+pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
 pub use resync::{
     CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, ResyncInput,
     ResyncRequest,
 };
-pub use source::{SourceChoice, SourceKind, SourceSpec};
 pub use station::{StationInput, StationRequest};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::source::{SourceChoice, SourceSpec};
+use super::code_source::{SourceChoice, SourceSpec};
 use crate::model::{AuthCode, SerialNumber, UserName};
 use crate::model::{Field, InputError, Origin, Problem, Takes, Usage, refuse_seed};
 use crate::report::OutputFormat;

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
+use super::code_source::check_reader;
 use super::resync::audit_log_path;
-use super::source::check_reader;
 use crate::model::is_account_id;
 use crate::model::{Field, InputError, Problem, Takes, refuse_seed};
 use crate::report::OutputFormat;

@@ -22,7 +22,6 @@ pub mod yubikey;
 use std::fmt;
 use std::sync::Arc;
 
-use secrecy::SecretString;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use error::{DeviceError, SeedFileProblem, SeedFrom, SeedProblem, TypedProblem};
@@ -37,9 +36,13 @@ pub trait Notifier: Send + Sync {
     /// A question answered on the same line (a typed code): shown like [`Notifier::act`], without
     /// a line break.
     fn ask(&self, prompt: &str);
-    /// Asks for a secret without echo; `None` when nobody can answer (no terminal) or the read failed,
-    /// [`DeviceError::Interrupted`] on Ctrl-C at the prompt (echo off means signals off too).
-    fn secret(&self, prompt: &str) -> Result<Option<SecretString>, DeviceError>;
+    /// Whether a person may be asked for a secret at all (a station's keys, or a silent unit test,
+    /// never ask): the terminal itself is read by [`terminal::ask_secret`].
+    fn answers(&self) -> bool;
+    /// Shows the prompt of a secret typed with echo off, whatever the verbosity.
+    fn ask_secret(&self, prompt: &str);
+    /// Ends the prompt's line once the secret was typed (Enter is not echoed).
+    fn end_secret(&self);
 }
 
 /// A notifier that shows nothing and can answer nothing: unit tests, and sources read with nobody
@@ -51,9 +54,11 @@ impl Notifier for Silent {
     fn note(&self, _text: &str) {}
     fn act(&self, _text: &str) {}
     fn ask(&self, _prompt: &str) {}
-    fn secret(&self, _prompt: &str) -> Result<Option<SecretString>, DeviceError> {
-        Ok(None)
+    fn answers(&self) -> bool {
+        false
     }
+    fn ask_secret(&self, _prompt: &str) {}
+    fn end_secret(&self) {}
 }
 
 /// The notifier a source keeps: shared with the reporter that implements it.

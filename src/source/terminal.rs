@@ -17,6 +17,8 @@ use rustix::termios::{
 };
 use zeroize::{Zeroize, Zeroizing};
 
+use super::{DeviceError, Notifier};
+
 /// How a read at the terminal ended.
 #[derive(Debug)]
 pub enum TerminalLine {
@@ -111,6 +113,36 @@ pub fn read_secret_line(
 fn discard_typeahead(fd: BorrowedFd<'_>) {
     let _ = tcflush(fd, QueueSelector::IFlush);
 }
+
+/// A secret (an OATH password) typed at the terminal: `None` when nobody can type one (stdin or
+/// stderr is not a terminal) or the line was not UTF-8; Ctrl-C is [`DeviceError::Interrupted`].
+/// `notifier` shows the prompt, once echo is off, and ends its line after Enter (which was not
+/// echoed).
+pub fn ask_secret(
+    notifier: &dyn Notifier,
+    prompt: &str,
+) -> Result<Option<secrecy::SecretString>, DeviceError> {
+    use std::io::IsTerminal;
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    if !(stdin.is_terminal() && std::io::stderr().is_terminal()) {
+        return Ok(None);
+    }
+    let read = read_secret_line(stdin.as_fd(), MAX_SECRET_BYTES, || {
+        notifier.ask_secret(prompt)
+    });
+    notifier.end_secret();
+    match read {
+        Ok(TerminalLine::Line(line)) => Ok(std::str::from_utf8(&line)
+            .ok()
+            .map(secrecy::SecretString::from)),
+        Ok(TerminalLine::Interrupted) => Err(DeviceError::Interrupted),
+        _ => Ok(None),
+    }
+}
+
+/// An OATH password is at most this long (YKOATH derives a 16-byte key from it, whatever its length).
+const MAX_SECRET_BYTES: usize = 1024;
 
 /// The line as text in a secret box, if it is UTF-8: checked on the borrowed bytes, so that the
 /// only copy made is the one kept (the caller's bytes are wiped with their `Zeroizing`).

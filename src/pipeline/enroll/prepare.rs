@@ -149,10 +149,10 @@ async fn default_oath_name(
     account_id: &str,
     reporter: &Reporter,
 ) -> Result<OathName, Error> {
-    let account = match session.aws.account_aliases().await {
+    let account = match session.aliases().await {
         Ok(aliases) => aliases
-            .into_iter()
-            .next()
+            .first()
+            .cloned()
             .unwrap_or_else(|| account_id.to_string()),
         Err(e) => {
             reporter.warn(format!(

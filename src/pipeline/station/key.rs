@@ -133,7 +133,7 @@ impl Station<'_> {
         let key = open.key().clone();
         served.key = key.serial;
         let aliases = if naming::alias_could_help(open.accounts(), &self.accounts) {
-            self.aliases().await
+            self.session.aliases().await.unwrap_or_default().to_vec()
         } else {
             Vec::new()
         };

@@ -52,8 +52,6 @@ pub struct Station<'a> {
     session: &'a Session,
     /// The accounts whose credentials are served.
     accounts: Vec<String>,
-    /// The caller's account aliases, asked once when a credential's name could use them.
-    aliases: tokio::sync::OnceCell<Vec<String>>,
     devices: DeviceMap,
     /// Per device: one key at a time, and the highest counter the session sent for it.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
@@ -89,7 +87,6 @@ impl<'a> Station<'a> {
         Station {
             session,
             accounts,
-            aliases: tokio::sync::OnceCell::new(),
             devices: DeviceMap::default(),
             locks: Mutex::new(HashMap::new()),
             audit,
@@ -111,23 +108,6 @@ impl<'a> Station<'a> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(locks.entry(serial.to_string()).or_default())
-    }
-
-    /// The caller's account aliases (`iam:ListAccountAliases`), asked once; access denied is
-    /// said at `-v` and matches by account id only.
-    async fn aliases(&self) -> Vec<String> {
-        self.aliases
-            .get_or_init(|| async {
-                match self.session.aws.account_aliases().await {
-                    Ok(aliases) => aliases,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not read the account's alias; matching credentials by account id only");
-                        Vec::new()
-                    }
-                }
-            })
-            .await
-            .clone()
     }
 
     /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys

@@ -8,9 +8,9 @@ use serde_json::Value;
 use crate::files::{self, FileProblem};
 
 use super::aws::{AwsChoice, AwsOptions};
+use super::code_source::{SourceChoice, SourceKind, SourceSpec};
 use super::json_object::{Members, NotAnObject};
 use super::resync::{Output, audit_log_path};
-use super::source::{SourceChoice, SourceKind, SourceSpec};
 use crate::model::{
     BatchProblem, Field, InputError, LineProblem, Origin, Problem, SerialNumber, Takes, UserName,
     looks_like_seed, refuse_seed,

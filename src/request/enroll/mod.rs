@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::aws::{AwsChoice, AwsOptions};
+use super::code_source::check_reader;
 use super::resync::{Output, audit_log_path};
-use super::source::check_reader;
 use crate::model::{DeviceName, Field, IamPath, InputError, OathName, Origin, Usage};
 use crate::model::{SerialNumber, UserName};
 use crate::source::yubikey::Selector;

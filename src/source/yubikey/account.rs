@@ -10,6 +10,7 @@
 //! guess.
 
 use super::{AWS_ISSUER, Account};
+use crate::model::SerialNumber;
 use crate::source::DeviceError;
 
 /// What is known of the target, for choosing its credential.
@@ -25,6 +26,31 @@ pub struct Wanted {
     pub owners: Vec<String>,
     /// The names after the `@`: the account id and, once asked, its alias.
     pub accounts: Vec<String>,
+}
+
+impl Wanted {
+    /// What the credential of `serial`'s device may be called: named after the serial, or
+    /// `OWNER@ACCOUNT` with the device's name (and `user`, when known) before the `@` and the
+    /// serial's account (else `account`) after it.
+    pub fn for_device(serial: &SerialNumber, user: Option<&str>, account: Option<&str>) -> Wanted {
+        let mut owners: Vec<String> = user.map(str::to_string).into_iter().collect();
+        if let Some(device) = serial.device_name()
+            && !owners.iter().any(|o| o == device)
+        {
+            owners.push(device.to_string());
+        }
+        Wanted {
+            serial: Some(serial.to_string()),
+            owners,
+            accounts: serial
+                .account()
+                .or(account)
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            ..Wanted::default()
+        }
+    }
 }
 
 /// The step that chose a credential, for `-v` and the station's lines.

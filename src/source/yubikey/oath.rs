@@ -58,9 +58,14 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
         if session.locked() {
             let secret = match password {
                 Password::Given(secret) => secret,
-                Password::Prompt => notifier
-                    .secret(&format!("OATH password for {label}: "))?
-                    .ok_or_else(|| DeviceError::PasswordRequired { key: label.clone() })?,
+                Password::Prompt if notifier.answers() => crate::source::terminal::ask_secret(
+                    notifier,
+                    &format!("OATH password for {label}: "),
+                )?
+                .ok_or_else(|| DeviceError::PasswordRequired { key: label.clone() })?,
+                Password::Prompt => {
+                    return Err(DeviceError::PasswordRequired { key: label });
+                }
                 Password::None => return Err(DeviceError::PasswordRequired { key: label }),
             };
             let access = session.derive_key(secret.expose_secret());
