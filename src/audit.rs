@@ -25,10 +25,11 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::{DateTime, Format};
-use serde_json::json;
 
 use crate::files;
 use crate::model::{Field, FileInput, InputError, Problem};
+use crate::report::Reporter;
+use crate::report::schema::AuditLine;
 
 /// An open audit log.
 #[derive(Debug)]
@@ -39,29 +40,153 @@ pub struct AuditLog {
     failure: Option<String>,
 }
 
-/// One attempt, as written.
-#[derive(Debug, Clone, Default)]
-pub struct Attempt<'a> {
-    /// What was done: `resync` (the default), or an enrolment's step.
-    pub step: Option<&'a str>,
-    /// The caller's ARN: who ran the resync.
-    pub operator: Option<&'a str>,
-    /// The IAM user.
-    pub user: &'a str,
-    /// The device.
-    pub serial: &'a str,
-    /// `yubikey`, `otp-slot`, `seed`, `prompt`, `given`.
-    pub source: &'a str,
-    /// The token's own serial, when the source has one.
-    pub device_serial: Option<&'a str>,
-    /// The attempt's number (1-based).
+/// One target's lines in the audit log: who acts (the operator), on whose device (user, serial),
+/// read from what (the source, the key's serial); each line adds the step, the attempt, the
+/// counters, the result and the request id. Without a log it writes nothing. A line that cannot
+/// be written is said at once (`warn`), and the log keeps the failure, so the command ends
+/// non-zero.
+#[derive(Clone)]
+pub struct Trail<'a> {
+    log: Option<&'a std::sync::Mutex<AuditLog>>,
+    operator: Option<String>,
+    user: String,
+    serial: String,
+    source: &'static str,
+    device_serial: Option<String>,
+    warn: Reporter,
+}
+
+/// What a line of a [`Trail`] says besides its target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Entry<'e> {
+    /// `None`: `resync`.
+    pub step: Option<&'e str>,
+    /// Another device than the trail's (an enrolment's replaced device), when set.
+    pub serial: Option<&'e str>,
+    /// Another key than the trail's, when set.
+    pub device_serial: Option<&'e str>,
+    /// The attempt's number (1 for a step).
     pub attempt: u32,
-    /// The counters of the pair sent, when the host chose them (RFC 6238 time steps).
+    /// The pair's counters.
     pub counters: Option<(u64, u64)>,
-    /// `resynced`, or the error's code/class.
-    pub result: &'a str,
-    /// AWS's request id, when a response came.
-    pub request_id: Option<&'a str>,
+    /// How it ended.
+    pub result: &'e str,
+    /// AWS's request id.
+    pub request_id: Option<&'e str>,
+}
+
+impl<'a> Trail<'a> {
+    /// The trail of `user`'s device `serial` in `log` (none: nothing is written), by `operator`,
+    /// read from `source` (a key's `device_serial`); a lost line is warned of through `warn`.
+    pub fn new(
+        log: Option<&'a std::sync::Mutex<AuditLog>>,
+        operator: Option<String>,
+        (user, serial): (&str, &str),
+        (source, device_serial): (&'static str, Option<String>),
+        warn: &Reporter,
+    ) -> Trail<'a> {
+        Trail {
+            log,
+            operator,
+            user: user.to_string(),
+            serial: serial.to_string(),
+            source,
+            device_serial,
+            warn: warn.clone(),
+        }
+    }
+
+    /// The same trail, read from the key `device_serial`.
+    pub fn on_key(&self, device_serial: Option<String>) -> Trail<'a> {
+        Trail {
+            device_serial,
+            ..self.clone()
+        }
+    }
+
+    /// Writes one line.
+    pub fn record(&self, entry: Entry<'_>) {
+        let Some(log) = self.log else { return };
+        let written = match log.lock() {
+            Ok(mut log) => {
+                let host = log.host.clone();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let line = AuditLine {
+                    time: rfc3339(now.as_secs()),
+                    step: entry.step.unwrap_or("resync"),
+                    host: &host,
+                    operator: self.operator.as_deref(),
+                    user: &self.user,
+                    serial: entry.serial.unwrap_or(&self.serial),
+                    source: self.source,
+                    device_serial: entry.device_serial.or(self.device_serial.as_deref()),
+                    attempt: entry.attempt,
+                    counters: entry.counters.map(|(a, b)| [a, b]),
+                    result: entry.result,
+                    request_id: entry.request_id,
+                };
+                log.record(&line).map_err(|e| {
+                    format!("could not write the audit log {}: {e}", log.path.display())
+                })
+            }
+            Err(_) => Err("could not write the audit log: an earlier write failed midway".into()),
+        };
+        if let Err(problem) = written {
+            self.warn.warn(problem);
+        }
+    }
+
+    /// An attempt's line: the step it belongs to, its number, its pair's counters, how it ended.
+    pub fn attempt(
+        &self,
+        step: &str,
+        attempt: u32,
+        counters: Option<(u64, u64)>,
+        result: &str,
+        request_id: Option<&str>,
+    ) {
+        self.record(Entry {
+            step: Some(step),
+            attempt,
+            counters,
+            result,
+            request_id,
+            ..Entry::default()
+        });
+    }
+
+    /// A step of an enrolment on the trail's device (`put` on a key: `device_serial`).
+    pub fn step(
+        &self,
+        step: &str,
+        device_serial: Option<&str>,
+        result: &str,
+        request_id: Option<&str>,
+    ) {
+        self.step_on(None, step, device_serial, result, request_id);
+    }
+
+    /// As [`Trail::step`], on another device than the trail's (`serial`), when given.
+    pub fn step_on(
+        &self,
+        serial: Option<&str>,
+        step: &str,
+        device_serial: Option<&str>,
+        result: &str,
+        request_id: Option<&str>,
+    ) {
+        self.record(Entry {
+            step: Some(step),
+            serial,
+            device_serial,
+            attempt: 1,
+            result,
+            request_id,
+            ..Entry::default()
+        });
+    }
 }
 
 impl AuditLog {
@@ -123,8 +248,8 @@ impl AuditLog {
     }
 
     /// Appends one line and syncs it to disk; a failure is also kept for [`AuditLog::failure`].
-    pub fn record(&mut self, attempt: &Attempt<'_>) -> std::io::Result<()> {
-        let written = self.write_line(attempt);
+    pub fn record(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
+        let written = self.write_line(line);
         if let Err(e) = &written
             && self.failure.is_none()
         {
@@ -133,47 +258,16 @@ impl AuditLog {
         written
     }
 
-    /// Appends one line to a shared log; the error is what to warn of (the log also keeps it).
-    pub fn record_shared(
-        log: &std::sync::Mutex<AuditLog>,
-        attempt: &Attempt<'_>,
-    ) -> Result<(), String> {
-        match log.lock() {
-            Ok(mut log) => log.record(attempt).map_err(|e| {
-                format!(
-                    "could not write the audit log {}: {e}",
-                    log.path().display()
-                )
-            }),
-            Err(_) => Err("could not write the audit log: an earlier write failed midway".into()),
-        }
-    }
-
     /// The first write that failed, in the OS's words.
     pub fn failure(&self) -> Option<&str> {
         self.failure.as_deref()
     }
 
-    fn write_line(&mut self, attempt: &Attempt<'_>) -> std::io::Result<()> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let line = json!({
-            "time": rfc3339(now.as_secs()),
-            "step": attempt.step.unwrap_or("resync"),
-            "host": self.host,
-            "operator": attempt.operator,
-            "user": attempt.user,
-            "serial": attempt.serial,
-            "source": attempt.source,
-            "device_serial": attempt.device_serial,
-            "attempt": attempt.attempt,
-            "counters": attempt.counters.map(|(a, b)| [a, b]),
-            "result": attempt.result,
-            "request_id": attempt.request_id,
-        });
+    fn write_line(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
+        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        text.push('\n');
         // One write per line: with O_APPEND the line lands whole at the end.
-        self.file.write_all(format!("{line}\n").as_bytes())?;
+        self.file.write_all(text.as_bytes())?;
         self.file.sync_data()
     }
 
@@ -263,14 +357,20 @@ mod tests {
         let path = dir.path().join("audit.jsonl");
         for n in 1..=2 {
             let mut log = AuditLog::open(&path).unwrap();
-            log.record(&Attempt {
+            let host = host_name();
+            log.record(&AuditLine {
+                time: rfc3339(0),
+                step: "resync",
+                host: &host,
+                operator: None,
                 user: "alice",
                 serial: "GAHT12345678",
                 source: "seed",
+                device_serial: None,
                 attempt: n,
-                counters: Some((100, 101)),
+                counters: Some([100, 101]),
                 result: "resynced",
-                ..Default::default()
+                request_id: None,
             })
             .unwrap();
         }

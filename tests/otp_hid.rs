@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mfa_resync::model::{Origin, SerialNumber, UserName};
-use mfa_resync::pipeline::{IamResync, Interrupt, PairReader, send_with_retries};
+use mfa_resync::pipeline::{Interrupt, PairReader, Resync, Sender, send_with_retries};
 use mfa_resync::report::Reporter;
 use mfa_resync::request::AwsOptions;
 use mfa_resync::source::otp_slot::{OtpSlotSource, SlotNumber};
@@ -54,12 +54,12 @@ async fn an_otp_slot_over_hid_resyncs_against_iam_local() {
     let mut reader = PairReader::new(Box::new(source), clock, Mode::NoWait, reporter, interrupt);
     let user = UserName::parse("alice", Origin::Flag).unwrap();
     let serial = SerialNumber::parse(DEMO_SERIAL, Origin::Flag).unwrap();
-    let mut iam = IamResync {
+    let iam = Resync {
         aws: &aws,
         user: &user,
         serial: &serial,
     };
-    let sent = send_with_retries(&mut reader, &mut iam, 1).await.unwrap();
+    let sent = send_with_retries(&mut reader, &mut Sender::new(iam), 1).await.unwrap();
     let log = server.log();
     let resync: Vec<_> = log
         .iter()

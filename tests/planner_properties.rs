@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use mfa_resync::aws::{AwsError, Receipt, Refused};
 use mfa_resync::error::Error;
-use mfa_resync::pipeline::submit::Submitted;
-use mfa_resync::pipeline::{Interrupt, PairReader, Sent, Submit, send_with_retries};
+use mfa_resync::pipeline::{Call, Interrupt, PairReader, Sender, Sent, send_with_retries};
 use mfa_resync::report::Reporter;
 use mfa_resync::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
 use mfa_resync::window::{Clock, ManualClock, Mode, Pair, Period, ServerClock, Skew};
@@ -178,15 +177,15 @@ struct SimIam {
     sent: Vec<Submission>,
 }
 
-impl Submit for SimIam {
-    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
+impl Call for &mut SimIam {
+    async fn call(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, Refused> {
         let n = self.sent.len();
         self.sent.push(Submission {
             code1: code1.expose().to_string(),
             code2: code2.expose().to_string(),
             server_at: self.server.now(),
         });
-        let result = if self.failures.get(n).copied().unwrap_or(false) {
+        if self.failures.get(n).copied().unwrap_or(false) {
             Err(Refused::from(AwsError::Transient {
                 code: "Throttling".into(),
                 what: "Throttling: rate exceeded".into(),
@@ -196,8 +195,7 @@ impl Submit for SimIam {
             Ok(Receipt {
                 request_id: Some(format!("request-{n}")),
             })
-        };
-        Box::pin(async move { result })
+        }
     }
 }
 
@@ -232,7 +230,7 @@ async fn simulate(s: &Scenario) -> Outcome {
         failures: s.failures.clone(),
         sent: Vec::new(),
     };
-    let result = send_with_retries(&mut reader, &mut iam, s.max_attempts).await;
+    let result = send_with_retries(&mut reader, &mut Sender::new(&mut iam), s.max_attempts).await;
     let reads = reads.lock().expect("reads lock").clone();
     Outcome {
         result,

@@ -12,7 +12,7 @@ use crate::audit::AuditLog;
 use crate::error::{Error, Interrupted};
 use crate::exit::Exit;
 use crate::model::IAM_CODE_DIGITS;
-use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
+use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Shared};
 use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
 use crate::request::BatchRequest;
@@ -45,7 +45,10 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         Mode::NoWait => format!("{rows}, codes of the previous and current windows."),
     });
     let limit = tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT);
-    let wrappers = Wrappers::default().audited(audit.as_ref()).limited(&limit);
+    let shared = Shared {
+        audit: audit.as_ref(),
+        limit: Some(&limit),
+    };
     let jobs = request.rows.iter().zip(opened).map(|(row, opened)| {
         let (session, rows_reporter, interrupt) = (&session, &rows_reporter, interrupt.clone());
         async move {
@@ -58,7 +61,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
                         mode: request.mode,
                         max_attempts: request.max_attempts,
                     };
-                    pipeline::resync(session, job, wrappers, rows_reporter, interrupt).await
+                    pipeline::resync(session, job, shared, rows_reporter, interrupt).await
                 }
                 Err(e) => Err(e),
             };

@@ -3,7 +3,7 @@
 use crate::audit::AuditLog;
 use crate::error::Error;
 use crate::model::IAM_CODE_DIGITS;
-use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Wrappers};
+use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Shared};
 use crate::report::{Reporter, ResyncReport};
 use crate::request::{CodePlan, ResyncRequest};
 
@@ -34,8 +34,11 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         mode: request.mode,
         max_attempts: request.max_attempts,
     };
-    let wrappers = Wrappers::default().audited(audit.as_ref());
-    let done = pipeline::resync(&session, job, wrappers, reporter, interrupt).await?;
+    let shared = Shared {
+        audit: audit.as_ref(),
+        limit: None,
+    };
+    let done = pipeline::resync(&session, job, shared, reporter, interrupt).await?;
     reporter.resynced(&ResyncReport {
         user: done.target.user.to_string(),
         serial: done.target.serial.to_string(),

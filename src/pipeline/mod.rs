@@ -1,7 +1,7 @@
 //! The per-target flow every command runs: open the source and check its digits (before any
 //! request), connect and measure the skew once ([`target::Session`]), resolve the target, choose the
 //! key's credential, read pairs with the planner ([`reader`]) and submit them with fresh-pair
-//! retries through the command's wrappers ([`submit`]). `resync` runs it once, `--batch` once per
+//! retries through a [`sender`] that audits each attempt and bounds the requests in flight. `resync` runs it once, `--batch` once per
 //! row on one session, enrolment and a station likewise.
 //!
 //! This is the only layer that sees the device layer, the AWS layer and the window planner
@@ -11,8 +11,8 @@ pub mod enroll;
 pub mod interrupt;
 pub mod open;
 pub mod reader;
+pub mod sender;
 pub mod station;
-pub mod submit;
 pub mod target;
 
 #[cfg(test)]
@@ -23,20 +23,18 @@ use std::sync::Mutex;
 pub use interrupt::Interrupt;
 pub use open::Opened;
 pub use reader::{Observer, PairReader, Progress, ReadPair};
-pub use submit::{
-    Audited, DEFAULT_MAX_ATTEMPTS, IamResync, Limited, MAX_IN_FLIGHT, Sent, Submit, send_given,
-    send_with_retries,
+pub use sender::{
+    Call, DEFAULT_MAX_ATTEMPTS, MAX_IN_FLIGHT, Resync, Sender, Sent, send_given, send_with_retries,
 };
 pub use target::{Session, Target};
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Trail};
 use crate::error::Error;
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
 use crate::window::{Mode, Skew};
-use submit::AuditEntry;
 
 /// Where a job's codes come from, once its source is open.
 #[derive(Debug)]
@@ -69,43 +67,37 @@ pub struct Job {
     pub max_attempts: u32,
 }
 
-/// What a command wraps around each target's submission.
+/// What a command's sends share: its audit log, and for a batch or a station a bound on the
+/// requests in flight.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Wrappers<'a> {
-    audit: Option<&'a Mutex<AuditLog>>,
-    limit: Option<&'a tokio::sync::Semaphore>,
+pub struct Shared<'a> {
+    /// The audit log, when there is one.
+    pub audit: Option<&'a Mutex<AuditLog>>,
+    /// The bound, when there is one.
+    pub limit: Option<&'a tokio::sync::Semaphore>,
 }
 
-impl<'a> Wrappers<'a> {
-    /// Audits each attempt into `log`, when there is one.
-    pub fn audited(mut self, log: Option<&'a Mutex<AuditLog>>) -> Self {
-        self.audit = log;
-        self
-    }
-
-    /// Bounds the requests in flight by `limit`.
-    pub fn limited(mut self, limit: &'a tokio::sync::Semaphore) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    fn wrap<'b, S: Submit + 'b>(
-        &self,
-        base: S,
-        entry: AuditEntry,
+impl<'a> Shared<'a> {
+    /// A sender of `call`'s requests for `target`, read from `source` (a key's `device_serial`),
+    /// audited and bounded as the command asked.
+    pub fn sender<C: Call>(
+        self,
+        session: &Session,
+        target: &Target,
+        (source, device_serial): (&'static str, Option<String>),
+        call: C,
         reporter: &Reporter,
-    ) -> Box<dyn Submit + 'b>
-    where
-        'a: 'b,
-    {
-        let mut submit: Box<dyn Submit + 'b> = Box::new(base);
-        if let Some(log) = self.audit {
-            submit = Box::new(Audited::new(submit, log, entry, reporter.clone()));
-        }
-        if let Some(limit) = self.limit {
-            submit = Box::new(Limited::new(submit, limit));
-        }
-        submit
+    ) -> Sender<'a, C> {
+        let trail = Trail::new(
+            self.audit,
+            session.operator(),
+            (target.user.as_str(), target.serial.as_str()),
+            (source, device_serial),
+            reporter,
+        );
+        Sender::new(call)
+            .audited(trail, ("resync", "resynced"))
+            .limited(self.limit)
     }
 }
 
@@ -129,7 +121,7 @@ pub struct Resynced {
 pub async fn resync(
     session: &Session,
     job: Job,
-    wrappers: Wrappers<'_>,
+    shared: Shared<'_>,
     reporter: &Reporter,
     interrupt: Interrupt,
 ) -> Result<Resynced, Error> {
@@ -140,24 +132,16 @@ pub async fn resync(
     ));
     match job.codes {
         Codes::Given(code1, code2) => {
-            let entry = AuditEntry {
-                operator: session.operator(),
-                user: target.user.to_string(),
-                serial: target.serial.to_string(),
-                source: "given".into(),
-                device_serial: None,
-                ..AuditEntry::default()
-            };
-            let base = IamResync {
+            let call = Resync {
                 aws: &session.aws,
                 user: &target.user,
                 serial: &target.serial,
             };
-            let mut submit = wrappers.wrap(base, entry, reporter);
+            let mut sender = shared.sender(session, &target, ("given", None), call, reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
-            let sent = send_given(&mut submit, &code1, &code2).await?;
-            drop(submit);
+            let sent = send_given(&mut sender, &code1, &code2).await?;
+            drop(sender);
             Ok(Resynced {
                 target,
                 source: "given".into(),
@@ -180,7 +164,7 @@ pub async fn resync(
                 after: None,
                 observer: None,
             };
-            read_and_send(session, target, reading, wrappers, reporter, interrupt)
+            read_and_send(session, target, reading, shared, reporter, interrupt)
                 .await
                 .result
         }
@@ -215,13 +199,13 @@ pub struct ReadOutcome {
 }
 
 /// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
-/// through `wrappers`: the part of the flow after the target and the credential are known,
+/// through `shared`'s sender: the part of the flow after the target and the credential are known,
 /// shared by every command.
 pub async fn read_and_send(
     session: &Session,
     target: Target,
     reading: Reading,
-    wrappers: Wrappers<'_>,
+    shared: Shared<'_>,
     reporter: &Reporter,
     interrupt: Interrupt,
 ) -> ReadOutcome {
@@ -238,22 +222,15 @@ pub async fn read_and_send(
         reader = reader.observed(observer);
     }
     let info = reader.info().clone();
-    let entry = AuditEntry {
-        operator: session.operator(),
-        user: target.user.to_string(),
-        serial: target.serial.to_string(),
-        source: info.kind.to_string(),
-        device_serial: info.device_serial.clone(),
-        ..AuditEntry::default()
-    };
-    let base = IamResync {
+    let call = Resync {
         aws: &session.aws,
         user: &target.user,
         serial: &target.serial,
     };
-    let mut submit = wrappers.wrap(base, entry, reporter);
-    let sent = send_with_retries(&mut reader, &mut submit, reading.max_attempts).await;
-    drop(submit);
+    let source = (info.kind, info.device_serial.clone());
+    let mut sender = shared.sender(session, &target, source, call, reporter);
+    let sent = send_with_retries(&mut reader, &mut sender, reading.max_attempts).await;
+    drop(sender);
     let last_sent = reader.last_sent();
     ReadOutcome {
         result: sent.map(|sent| Resynced {

@@ -9,7 +9,6 @@ use crate::source::{CodeSource, DeviceError, SourceInfo};
 use crate::window::{Clock, ManualClock, Period, ServerClock};
 use std::sync::Arc;
 use std::time::Duration;
-use submit::Submitted;
 
 /// A host-clock source that takes `latency` per read on the manual clock and records counters.
 struct SlowSource {
@@ -48,14 +47,14 @@ struct FakeAws {
     sent: Vec<(String, String, Duration)>,
 }
 
-impl Submit for FakeAws {
-    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
+impl Call for &mut FakeAws {
+    async fn call(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, Refused> {
         self.sent.push((
             code1.expose().into(),
             code2.expose().into(),
             self.clock.now(),
         ));
-        let result = if self.failures > 0 {
+        if self.failures > 0 {
             self.failures -= 1;
             Err(Refused::from(AwsError::Transient {
                 code: "ServiceFailure".into(),
@@ -66,8 +65,7 @@ impl Submit for FakeAws {
             Ok(Receipt {
                 request_id: Some("r".into()),
             })
-        };
-        Box::pin(async move { result })
+        }
     }
 }
 
@@ -110,7 +108,7 @@ async fn run_job(
         failures,
         sent: Vec::new(),
     };
-    let result = send_with_retries(&mut reader, &mut aws, max).await;
+    let result = send_with_retries(&mut reader, &mut Sender::new(&mut aws), max).await;
     (result, aws)
 }
 
@@ -229,7 +227,7 @@ async fn ctrl_c_during_the_wait_sends_nothing() {
         failures: 0,
         sent: Vec::new(),
     };
-    let err = send_with_retries(&mut reader, &mut aws, 3)
+    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
@@ -258,7 +256,7 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
         failures: 0,
         sent: Vec::new(),
     };
-    let sent = send_with_retries(&mut reader, &mut aws, 3).await.unwrap();
+    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3).await.unwrap();
     assert_eq!(*reads.lock().unwrap(), vec![c + 2, c + 3]);
     assert_eq!(sent.pair.map(|p| p.first), Some(c + 2));
     assert_eq!(reader.last_sent(), Some(c + 3));
@@ -297,7 +295,7 @@ async fn a_read_cut_short_spends_no_counter() {
         failures: 0,
         sent: Vec::new(),
     };
-    let err = send_with_retries(&mut reader, &mut aws, 3)
+    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");

@@ -12,6 +12,7 @@
 pub mod enroll;
 mod progress;
 pub mod results;
+pub mod schema;
 pub mod station;
 pub mod tables;
 pub mod time;

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use super::log::StepLog;
 use super::{Job, prepare};
+use crate::audit::Trail;
 use crate::aws::{AwsError, NewDevice};
 use crate::error::{Error, Leftover, PairsFrom, Rollback};
 use crate::pipeline::{Interrupt, Session};
@@ -22,7 +22,7 @@ pub async fn create(
     session: &Session,
     job: &Job,
     plan: &prepare::Plan,
-    log: &StepLog<'_>,
+    log: &Trail<'_>,
     reporter: &Reporter,
     interrupt: &Interrupt,
 ) -> Result<NewDevice, Error> {
@@ -35,13 +35,14 @@ pub async fn create(
             .await
         {
             Ok(created) => {
-                log.device("create", "created", created.request_id.as_deref());
+                log.step("create", None, "created", created.request_id.as_deref());
                 return Ok(created);
             }
             Err(refused) => refused,
         };
-        log.device(
+        log.step(
             "create",
+            None,
             &refused.error.code(),
             refused.request_id.as_deref(),
         );
@@ -81,7 +82,7 @@ async fn clean_up_lost_create(
     session: &Session,
     job: &Job,
     plan: &prepare::Plan,
-    log: &StepLog<'_>,
+    log: &Trail<'_>,
     reporter: &Reporter,
     cause: &AwsError,
 ) -> Result<(), Error> {
@@ -107,7 +108,13 @@ async fn clean_up_lost_create(
         Ok(devices) if devices.iter().any(|d| d == serial) => {
             match session.aws.delete_virtual_device(serial).await {
                 Ok(receipt) => {
-                    log.rollback(serial, None, "deleted", receipt.request_id.as_deref());
+                    log.step_on(
+                        Some(serial),
+                        "rollback",
+                        None,
+                        "deleted",
+                        receipt.request_id.as_deref(),
+                    );
                     reporter.line(format!(
                         "AWS made {serial} although its answer was lost; deleted it (its seed was lost with the answer)."
                     ));

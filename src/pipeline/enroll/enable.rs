@@ -1,7 +1,7 @@
 //! Checking the keys and enabling the device: each backup key's code for the current window is
 //! compared with the seed's own, the primary's pair (the previous window and the current one, at
 //! once: the seed is new, so neither can have been used) is compared code by code as it is read,
-//! and the pair goes to `EnableMFADevice` through the same send loop and wrappers as a resync.
+//! and the pair goes to `EnableMFADevice` through the same send loop and audit trail as a resync.
 //!
 //! An Enable that fails with an answer that does not say it was refused (a 500, a timeout, a lost
 //! answer, or EntityAlreadyExists on a retry) may have taken effect: `ListMFADevices` decides,
@@ -10,12 +10,12 @@
 use std::sync::{Arc, Mutex};
 
 use super::undo::Key;
-use crate::aws::{Aws, AwsError, Refused};
+use crate::audit::Trail;
+use crate::aws::{Aws, AwsError, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::model::{IAM_CODE_DIGITS, SerialNumber, UserName};
-use crate::pipeline::submit::{AuditEntry, Submit, Submitted};
 use crate::pipeline::{
-    DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sent, Session, Wrappers, send_with_retries,
+    Call, DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sender, Sent, Session, send_with_retries,
 };
 use crate::report::Reporter;
 use crate::source::seed::NewSeed;
@@ -115,62 +115,54 @@ pub struct IamEnable<'a> {
     serial: &'a SerialNumber,
     reporter: Reporter,
     /// Set when a failure's effect could not be checked.
-    unclear: Arc<Mutex<bool>>,
+    unclear: bool,
 }
 
-fn set(flag: &Mutex<bool>) {
-    if let Ok(mut flag) = flag.lock() {
-        *flag = true;
-    }
-}
-
-impl Submit for IamEnable<'_> {
-    fn submit<'a>(&'a mut self, code1: &'a Code, code2: &'a Code) -> Submitted<'a> {
-        Box::pin(async move {
-            tracing::info!(
-                user = self.user.as_str(),
-                serial = self.serial.as_str(),
-                "sending EnableMFADevice"
-            );
-            let refused = match self
-                .aws
-                .enable(self.user, self.serial, code1.expose(), code2.expose())
-                .await
-            {
-                Ok(receipt) => return Ok(receipt),
-                Err(refused) => refused,
-            };
-            let unclear = refused.error.is_transient()
-                || matches!(refused.error, AwsError::AlreadyExists { .. });
-            if !unclear {
-                return Err(refused);
+impl Call for IamEnable<'_> {
+    async fn call(&mut self, code1: &Code, code2: &Code) -> Result<Receipt, Refused> {
+        tracing::info!(
+            user = self.user.as_str(),
+            serial = self.serial.as_str(),
+            "sending EnableMFADevice"
+        );
+        let refused = match self
+            .aws
+            .enable(self.user, self.serial, code1.expose(), code2.expose())
+            .await
+        {
+            Ok(receipt) => return Ok(receipt),
+            Err(refused) => refused,
+        };
+        let unclear =
+            refused.error.is_transient() || matches!(refused.error, AwsError::AlreadyExists { .. });
+        if !unclear {
+            return Err(refused);
+        }
+        match self.aws.totp_devices(self.user).await {
+            Ok(devices) if devices.iter().any(|d| d == self.serial.as_str()) => {
+                self.reporter.line(format!(
+                    "EnableMFADevice answered {}, but ListMFADevices shows {} enabled for {}: it took effect.",
+                    refused.error.code(),
+                    self.serial,
+                    self.user
+                ));
+                Ok(Receipt {
+                    request_id: refused.request_id,
+                })
             }
-            match self.aws.totp_devices(self.user).await {
-                Ok(devices) if devices.iter().any(|d| d == self.serial.as_str()) => {
-                    self.reporter.line(format!(
-                        "EnableMFADevice answered {}, but ListMFADevices shows {} enabled for {}: it took effect.",
-                        refused.error.code(),
-                        self.serial,
-                        self.user
-                    ));
-                    Ok(crate::aws::Receipt {
-                        request_id: refused.request_id,
-                    })
-                }
-                Ok(_) => Err(refused),
-                Err(e) => {
-                    self.reporter.warn(format!(
-                        "EnableMFADevice answered {} and ListMFADevices could not tell whether it took effect ({e})",
-                        refused.error.code()
-                    ));
-                    set(&self.unclear);
-                    Err(Refused {
-                        error: refused.error,
-                        request_id: refused.request_id,
-                    })
-                }
+            Ok(_) => Err(refused),
+            Err(e) => {
+                self.reporter.warn(format!(
+                    "EnableMFADevice answered {} and ListMFADevices could not tell whether it took effect ({e})",
+                    refused.error.code()
+                ));
+                self.unclear = true;
+                Err(Refused {
+                    error: refused.error,
+                    request_id: refused.request_id,
+                })
             }
-        })
+        }
     }
 }
 
@@ -197,8 +189,7 @@ pub async fn enable(
     seed: &Arc<Mutex<NewSeed>>,
     (user, serial): (&UserName, &SerialNumber),
     (id, touch): (&str, bool),
-    entry: AuditEntry,
-    wrappers: Wrappers<'_>,
+    trail: Trail<'_>,
     reporter: &Reporter,
     interrupt: &Interrupt,
 ) -> Result<Enabled, NotEnabled> {
@@ -216,22 +207,19 @@ pub async fn enable(
         interrupt.clone(),
     )
     .require_digits(IAM_CODE_DIGITS);
-    let unclear = Arc::new(Mutex::new(false));
-    let base = IamEnable {
+    let call = IamEnable {
         aws: &session.aws,
         user,
         serial,
         reporter: reporter.clone(),
-        unclear: Arc::clone(&unclear),
+        unclear: false,
     };
-    let mut submit = wrappers.wrap(base, entry, reporter);
-    let sent = send_with_retries(&mut reader, &mut submit, DEFAULT_MAX_ATTEMPTS).await;
-    drop(submit);
-    let flag = |f: &Mutex<bool>| f.lock().map(|f| *f).unwrap_or(true);
+    let mut sender = Sender::new(call).audited(trail, ("enable", "enabled"));
+    let sent = send_with_retries(&mut reader, &mut sender, DEFAULT_MAX_ATTEMPTS).await;
     match sent {
         Ok(sent) => Ok(Enabled { sent }),
         Err(error) => {
-            let maybe_enabled = flag(&unclear)
+            let maybe_enabled = sender.call().unclear
                 || matches!(&error, Error::Aws { source, attempts, .. } if *attempts > 0 && source.is_transient())
                 || matches!(&error, Error::Interrupted(i) if i.sent > 0);
             let error = match error {

@@ -11,7 +11,6 @@
 mod create;
 pub mod enable;
 pub mod finish;
-pub mod log;
 pub mod prepare;
 mod replace;
 pub mod undo;
@@ -22,14 +21,13 @@ use std::time::Duration;
 
 use secrecy::SecretSlice;
 
-use super::{Interrupt, Session, Wrappers};
-use crate::audit::AuditLog;
+use super::{Interrupt, Session};
+use crate::audit::{AuditLog, Trail};
 use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{DeviceName, IamPath, OathName};
 use crate::model::{SerialNumber, UserName};
 use crate::pipeline::open::oath_password;
-use crate::pipeline::submit::AuditEntry;
 use crate::report::Reporter;
 use crate::request::enroll::{BackupFormat, BackupSeedFile};
 use crate::source::backup::{self, BackupText};
@@ -37,7 +35,6 @@ use crate::source::seed::NewSeed;
 use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
 use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
-use log::StepLog;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
 
@@ -137,11 +134,11 @@ pub async fn enroll(
     interrupt: Interrupt,
 ) -> Result<Enrolled, Error> {
     let plan = prepare::plan(session, &job, &keys, reporter).await?;
-    let log = StepLog::new(
+    let log = Trail::new(
         audit,
         session.operator(),
-        plan.user.as_str(),
-        plan.serial.as_str(),
+        (plan.user.as_str(), plan.serial.as_str()),
+        ("yubikey", None),
         reporter,
     );
     if interrupt.fired() {
@@ -214,7 +211,7 @@ struct Steps<'a> {
     job: &'a Job,
     plan: &'a prepare::Plan,
     keys: &'a [Key],
-    log: &'a StepLog<'a>,
+    log: &'a Trail<'a>,
     reporter: &'a Reporter,
     interrupt: &'a Interrupt,
 }
@@ -258,13 +255,14 @@ async fn act(
         let cred = Arc::clone(&credential);
         let written = enable::on_key(interrupt, move || writer.put(&cred)).await;
         let serial_text = key.key().serial.map(|s| s.to_string());
-        log.key(
+        log.step(
             "put",
             serial_text.as_deref(),
             match &written {
                 Ok(()) => "written",
                 Err(_) => "failed",
             },
+            None,
         );
         written?;
         reporter.line(format!(
@@ -289,24 +287,14 @@ async fn act(
         interrupt,
     )
     .await?;
-    let entry = AuditEntry {
-        step: Some("enable"),
-        done: Some("enabled"),
-        operator: session.operator(),
-        user: plan.user.to_string(),
-        serial: serial.to_string(),
-        source: "yubikey".into(),
-        device_serial: keys[0].key().serial.map(|s| s.to_string()),
-    };
-    let wrappers = Wrappers::default().audited(log.audit());
+    let trail = log.on_key(keys[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
         session,
         &keys[0],
         &seed,
         (&plan.user, serial),
         (plan.oath_name.as_str(), job.touch),
-        entry,
-        wrappers,
+        trail,
         reporter,
         interrupt,
     )

@@ -1,8 +1,8 @@
 //! `--replace`: once the new device works, the old one is deactivated, and deleted when it is a
 //! virtual device (a hardware token or a U2F key is gone from IAM once deactivated).
 
-use super::log::StepLog;
 use super::{Job, Replaced};
+use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::model::{SerialNumber, UserName};
 use crate::pipeline::{Interrupt, Session};
@@ -15,7 +15,7 @@ pub async fn replace(
     job: &Job,
     user: &UserName,
     old: &SerialNumber,
-    log: &StepLog<'_>,
+    log: &Trail<'_>,
     reporter: &Reporter,
     interrupt: &Interrupt,
 ) -> Replaced {
@@ -49,9 +49,9 @@ pub async fn replace(
     }
     match session.aws.deactivate(user, old.as_str()).await {
         Ok(receipt) => {
-            log.step(
+            log.step_on(
+                Some(old.as_str()),
                 "deactivate",
-                old.as_str(),
                 None,
                 "deactivated",
                 receipt.request_id.as_deref(),
@@ -60,9 +60,9 @@ pub async fn replace(
             replaced.deactivated = true;
         }
         Err(refused) => {
-            log.step(
+            log.step_on(
+                Some(old.as_str()),
                 "deactivate",
-                old.as_str(),
                 None,
                 &refused.error.code(),
                 refused.request_id.as_deref(),
@@ -74,9 +74,9 @@ pub async fn replace(
     if virtual_device {
         match session.aws.delete_virtual_device(old.as_str()).await {
             Ok(receipt) => {
-                log.step(
+                log.step_on(
+                    Some(old.as_str()),
                     "delete",
-                    old.as_str(),
                     None,
                     "deleted",
                     receipt.request_id.as_deref(),
@@ -85,9 +85,9 @@ pub async fn replace(
                 replaced.deleted = true;
             }
             Err(refused) => {
-                log.step(
+                log.step_on(
+                    Some(old.as_str()),
                     "delete",
-                    old.as_str(),
                     None,
                     &refused.error.code(),
                     refused.request_id.as_deref(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use super::finish::{self, AwsFlags};
-use super::log::StepLog;
+use crate::audit::Trail;
 use crate::aws::{Aws, AwsError};
 use crate::error::{Leftover, Rollback};
 use crate::model::UserName;
@@ -61,7 +61,7 @@ pub struct Context<'a> {
     /// The keys, primary first.
     pub keys: &'a [Key],
     /// The audit log.
-    pub log: &'a StepLog<'a>,
+    pub log: &'a Trail<'a>,
     /// Where the user hears of it.
     pub reporter: &'a Reporter,
     /// For the printed commands.
@@ -105,8 +105,12 @@ impl UndoStack {
                         // A PUT cut short before it landed: nothing to undo.
                         Ok(Ok(false)) => {
                             let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-                            cx.log
-                                .rollback_key(serial.as_deref(), "credential not found");
+                            cx.log.step(
+                                "rollback",
+                                serial.as_deref(),
+                                "credential not found",
+                                None,
+                            );
                         }
                         Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
                         Ok(Err(e)) => left_credential(&cx, &mut rollback, key, &id, &e.to_string()),
@@ -118,8 +122,9 @@ impl UndoStack {
                 Undo::Deactivate { user, serial } => {
                     match cx.aws.deactivate(&user, &serial).await {
                         Ok(receipt) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 "deactivated",
                                 receipt.request_id.as_deref(),
@@ -128,16 +133,18 @@ impl UndoStack {
                         }
                         // Not enabled after all: nothing to undo.
                         Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 "not enabled",
                                 refused.request_id.as_deref(),
                             );
                         }
                         Err(refused) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 &refused.error.code(),
                                 refused.request_id.as_deref(),
@@ -157,8 +164,9 @@ impl UndoStack {
                     // is already in `left`, and the delete command follows it there.
                     match cx.aws.delete_virtual_device(&serial).await {
                         Ok(receipt) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 "deleted",
                                 receipt.request_id.as_deref(),
@@ -168,16 +176,18 @@ impl UndoStack {
                                 .push(format!("deleted the virtual MFA device {serial}"));
                         }
                         Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 "not found",
                                 refused.request_id.as_deref(),
                             );
                         }
                         Err(refused) => {
-                            cx.log.rollback(
-                                &serial,
+                            cx.log.step_on(
+                                Some(&serial),
+                                "rollback",
                                 None,
                                 &refused.error.code(),
                                 refused.request_id.as_deref(),
@@ -242,7 +252,8 @@ fn gone(e: &DeviceError) -> bool {
 fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
     let label = cx.keys[key].label();
     let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-    cx.log.rollback_key(serial.as_deref(), "credential deleted");
+    cx.log
+        .step("rollback", serial.as_deref(), "credential deleted", None);
     rollback
         .undone
         .push(format!("deleted the credential {id:?} from {label}"));
@@ -251,7 +262,8 @@ fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &s
 fn left_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str, why: &str) {
     let info = cx.keys[key].key().clone();
     let serial = info.serial.map(|s| s.to_string());
-    cx.log.rollback_key(serial.as_deref(), "credential left");
+    cx.log
+        .step("rollback", serial.as_deref(), "credential left", None);
     rollback.left.push(Leftover {
         what: format!("the credential {id:?} on {} ({why})", info.label()),
         commands: vec![finish::ykman_delete(&info, id)],

@@ -315,7 +315,7 @@ impl Station<'_> {
             self.session,
             target,
             reading,
-            self.wrappers(),
+            self.shared(),
             &reporter,
             interrupt,
         )

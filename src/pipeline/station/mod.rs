@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 use devices::DeviceMap;
 pub(crate) use devices::MapError;
 
-use super::{Interrupt, Session, Wrappers};
+use super::{Interrupt, Session, Shared};
 use crate::audit::AuditLog;
 use crate::error::{Error, Interrupted};
 use crate::exit::Exit;
@@ -96,10 +96,11 @@ impl<'a> Station<'a> {
         }
     }
 
-    fn wrappers(&self) -> Wrappers<'_> {
-        Wrappers::default()
-            .audited(self.audit)
-            .limited(&self.submissions)
+    fn shared(&self) -> Shared<'_> {
+        Shared {
+            audit: self.audit,
+            limit: Some(&self.submissions),
+        }
     }
 
     fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
