@@ -22,14 +22,13 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use aws_smithy_types::date_time::{DateTime, Format};
+use std::time::Duration;
 
 use crate::files;
 use crate::model::{Field, FileInput, InputError, Problem};
 use crate::report::Reporter;
 use crate::report::schema::AuditLine;
+use crate::report::time::{now, rfc3339};
 
 /// An open audit log.
 #[derive(Debug)]
@@ -68,7 +67,7 @@ pub struct Entry<'e> {
     /// The attempt's number (1 for a step).
     pub attempt: u32,
     /// The pair's counters.
-    pub counters: Option<(u64, u64)>,
+    pub counters: Option<[u64; 2]>,
     /// How it ended.
     pub result: &'e str,
     /// AWS's request id.
@@ -110,11 +109,8 @@ impl<'a> Trail<'a> {
         let written = match log.lock() {
             Ok(mut log) => {
                 let host = log.host.clone();
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default();
                 let line = AuditLine {
-                    time: rfc3339(now.as_secs()),
+                    time: rfc3339(Duration::from_secs(now().as_secs())),
                     step: entry.step.unwrap_or("resync"),
                     host: &host,
                     operator: self.operator.as_deref(),
@@ -123,7 +119,7 @@ impl<'a> Trail<'a> {
                     source: self.source,
                     device_serial: entry.device_serial.or(self.device_serial.as_deref()),
                     attempt: entry.attempt,
-                    counters: entry.counters.map(|(a, b)| [a, b]),
+                    counters: entry.counters,
                     result: entry.result,
                     request_id: entry.request_id,
                 };
@@ -143,7 +139,7 @@ impl<'a> Trail<'a> {
         &self,
         step: &str,
         attempt: u32,
-        counters: Option<(u64, u64)>,
+        counters: Option<[u64; 2]>,
         result: &str,
         request_id: Option<&str>,
     ) {
@@ -329,27 +325,11 @@ fn bad(problem: FileInput) -> InputError {
     InputError::invalid(Field::flag("--audit-log"), Problem::File(problem))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds: RFC 3339, as the SDK's own `DateTime` writes it (no
-/// date arithmetic of our own to get wrong).
-fn rfc3339(secs: u64) -> String {
-    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
-    DateTime::from_secs(secs)
-        .fmt(Format::DateTime)
-        .unwrap_or_else(|_| format!("@{secs}"))
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-
-    #[test]
-    fn dates_are_rfc_3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_111_111_109), "2005-03-18T01:58:29Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn lines_are_appended_private_and_whole() {
@@ -359,7 +339,7 @@ mod tests {
             let mut log = AuditLog::open(&path).unwrap();
             let host = host_name();
             log.record(&AuditLine {
-                time: rfc3339(0),
+                time: rfc3339(Duration::ZERO),
                 step: "resync",
                 host: &host,
                 operator: None,

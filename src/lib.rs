@@ -151,7 +151,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         Command::Devices(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            commands::devices::run(request, &reporter)
+            runtime()?.block_on(commands::devices::run(request, &reporter))
         }
         Command::Doctor(args) => {
             let request = args.into_request()?;
@@ -174,8 +174,13 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     }
 }
 
+/// A single-threaded runtime: everything here waits on the network, a device or the clock, and one
+/// thread keeps start-up and memory small.
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    commands::runtime().map_err(Error::Runtime)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
 }
 
 /// `-v` shows our steps; `-vv` adds the SDK's; `-vvv` all of ours at trace. The SDK's request and

@@ -215,6 +215,11 @@ impl Pair {
     pub fn second(self) -> u64 {
         self.first + 1
     }
+
+    /// Both counters, as outputs and the audit log write them.
+    pub fn counters(self) -> [u64; 2] {
+        [self.first, self.second()]
+    }
 }
 
 /// Chooses the counters of each attempt, and remembers what was sent.

@@ -7,7 +7,7 @@ use crate::pipeline::{Interrupt, Opened, PairReader};
 use crate::report::{CodesReport, Reporter};
 use crate::request::CodesRequest;
 use crate::source::yubikey::Wanted;
-use crate::window::{Clock, ServerClock, Skew, SystemClock};
+use crate::window::{Clock, Pair, ServerClock, Skew, SystemClock};
 
 /// Runs `codes`.
 pub async fn run(request: CodesRequest, reporter: &Reporter) -> Result<(), Error> {
@@ -27,7 +27,7 @@ pub async fn run(request: CodesRequest, reporter: &Reporter) -> Result<(), Error
     reporter.codes(&CodesReport {
         code1: read.code1.expose(),
         code2: read.code2.expose(),
-        counters: read.pair.map(|p| (p.first, p.second())).unwrap_or_default(),
+        counters: read.pair.map(Pair::counters).unwrap_or_default(),
         period,
     });
     Ok(())

@@ -51,9 +51,11 @@ fn report(done: &Enrolled) -> EnrollReport {
         keys: done
             .keys
             .iter()
-            .map(|k| EnrolledKey {
+            .enumerate()
+            .map(|(i, k)| EnrolledKey {
                 serial: k.serial,
                 reader: k.reader.clone(),
+                role: if i == 0 { "primary" } else { "backup" },
             })
             .collect(),
         oath_name: done.oath_name.clone(),

@@ -11,10 +11,3 @@ pub mod enroll;
 pub mod resync;
 pub mod station;
 
-/// A single-threaded runtime: everything here waits on the network, a device or the clock, and one
-/// thread keeps start-up and memory small.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}

@@ -6,6 +6,7 @@ use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Shared};
 use crate::report::{Reporter, ResyncReport};
 use crate::request::{CodePlan, ResyncRequest};
+use crate::window::Pair;
 
 /// Runs `resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
@@ -44,7 +45,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         serial: done.target.serial.to_string(),
         source: done.source,
         attempts: done.sent.attempts,
-        counters: done.sent.pair.map(|p| (p.first, p.second())),
+        counters: done.sent.pair.map(Pair::counters),
         skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
         request_id: done.sent.receipt.request_id,
     });

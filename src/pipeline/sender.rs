@@ -132,7 +132,7 @@ impl<'a, C: Call> Sender<'a, C> {
             trail.attempt(
                 self.names.0,
                 self.attempts,
-                pair.map(|p| (p.first, p.second())),
+                pair.map(Pair::counters),
                 &result,
                 request_id,
             );

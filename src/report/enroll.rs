@@ -1,88 +1,23 @@
-//! The result of `enroll`: lines for people, one JSON object for programs (`SerialNumber`,
-//! `UserName`, `Keys`, `OathName`, `Replaced`, …). Printed also when the new device works but the
-//! replacement did not finish, so that a script learns the new serial either way.
+//! The result of `enroll` for people; programs get [`super::schema::EnrollReport`].
 
-use serde_json::json;
-
-use super::{OutputFormat, Reporter, print_stdout};
-
-/// One key written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnrolledKey {
-    /// Its serial, when it reports one.
-    pub serial: Option<u32>,
-    /// Its reader.
-    pub reader: String,
-}
-
-/// An enrolment, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnrollReport {
-    /// The user.
-    pub user: String,
-    /// The new device's serial (ARN).
-    pub serial: String,
-    /// The keys written, primary first.
-    pub keys: Vec<EnrolledKey>,
-    /// The credential's name on them.
-    pub oath_name: String,
-    /// Whether codes need a touch.
-    pub touch: bool,
-    /// Keys on which a credential of that name was written over.
-    pub overwritten: Vec<String>,
-    /// The seed's backup file.
-    pub backup: Option<String>,
-    /// The device `--replace` named.
-    pub old: Option<String>,
-    /// Whether it was deactivated (and deleted, when virtual).
-    pub replaced: bool,
-    /// Enable's request id.
-    pub request_id: Option<String>,
-}
+use super::schema::EnrollReport;
+use super::{OutputFormat, Reporter, print_json};
 
 impl Reporter {
     /// The final report of an enrolment.
     pub fn enrolled(&self, report: &EnrollReport) {
         match self.format() {
-            OutputFormat::Json => {
-                let keys: Vec<_> = report
-                    .keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
-                        json!({
-                            "Serial": k.serial,
-                            "Reader": k.reader,
-                            "Role": if i == 0 { "primary" } else { "backup" },
-                        })
-                    })
-                    .collect();
-                let value = json!({
-                    "Result": "enrolled",
-                    "SerialNumber": report.serial,
-                    "UserName": report.user,
-                    "Keys": keys,
-                    "OathName": report.oath_name,
-                    "Touch": report.touch,
-                    "Overwritten": report.overwritten,
-                    "BackupSeedFile": report.backup,
-                    "Replaced": report.replaced,
-                    "ReplacedSerialNumber": report.old,
-                    "RequestId": report.request_id,
-                });
-                print_stdout(&value.to_string());
-            }
+            OutputFormat::Json => print_json(report),
             OutputFormat::Text => {
                 let keys: Vec<String> = report
                     .keys
                     .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
+                    .map(|k| {
                         let name = k
                             .serial
                             .map(|s| s.to_string())
                             .unwrap_or_else(|| format!("the key in {}", k.reader));
-                        if i == 0 {
+                        if k.role == "primary" {
                             format!("{name} (primary)")
                         } else {
                             name

@@ -6,8 +6,9 @@
 //! `codes`). `--quiet` silences progress and success, as the AWS CLI does, but never a prompt that
 //! needs the user's hand (touch the key, type a code, a password). Nothing here ever receives a
 //! seed or a password; codes reach only [`Reporter::codes`], whose purpose is to print them.
-//! [`progress`] draws the countdown, [`results`] and [`tables`] own every result's shape, and
-//! [`time`] how moments are written.
+//! [`schema`] holds every shape printed for programs; [`results`], [`tables`], [`enroll`] and
+//! [`station`] render the same values for people; [`progress`] draws the countdown, and [`time`]
+//! says how moments are written.
 
 pub mod enroll;
 mod progress;
@@ -22,10 +23,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::source::{Notifier, SharedNotifier};
 
-pub use enroll::{EnrollReport, EnrolledKey};
-pub use results::{CodesReport, ResyncReport};
-pub use station::{KeyResult, StationEvent};
-pub use tables::{BatchRowReport, Check, CheckStatus, ListedKey, RowResult};
+pub use schema::{
+    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledKey, KeyResult,
+    ListedKey, ReaderState, ResyncReport, RowResult, StationEvent,
+};
 
 /// The format of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,6 +184,14 @@ impl Notifier for Reporter {
 
     fn end_secret(&self) {
         eprintln!();
+    }
+}
+
+/// Writes one result to stdout as a JSON document on one line.
+pub fn print_json(value: &impl serde::Serialize) {
+    // Serializing the schema's types cannot fail: they hold no map with non-string keys.
+    if let Ok(text) = serde_json::to_string(value) {
+        print_stdout(&text);
     }
 }
 

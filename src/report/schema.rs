@@ -1,10 +1,447 @@
 //! Every shape the tool writes for programs, one type each: what `--output json` prints (a
 //! resync's result, `codes`' pair, a batch's table, `devices`, `doctor`, an enrolment, a
 //! station's events) and the audit log's lines. Each is `Serialize` with the names the outputs
-//! have always had (AWS-style PascalCase on stdout, snake_case in the audit log); the text a
-//! person reads is rendered from the same types ([`super::text`]).
+//! have always had (AWS-style PascalCase on stdout, snake_case in the audit log), in the order the
+//! fields are declared; the text a person reads is rendered from the same values (`results`,
+//! `tables`, `enroll`, `station`).
 
-use serde::Serialize;
+use std::time::Duration;
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+
+use super::time::{rfc3339, utc_time_of_day};
+use crate::exit::Exit;
+use crate::source::yubikey::{Account, KeyInfo};
+
+/// `resync`'s result (`"Result": "resynced"`: a failure is an error on stderr instead).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "Result", rename = "resynced", rename_all = "PascalCase")]
+pub struct ResyncReport {
+    /// The user.
+    #[serde(rename = "UserName")]
+    pub user: String,
+    /// The device.
+    #[serde(rename = "SerialNumber")]
+    pub serial: String,
+    /// The source kind (`seed`, `prompt`, `given`, …).
+    pub source: String,
+    /// Pairs sent.
+    pub attempts: u32,
+    /// The counters of the accepted pair, when the host chose them.
+    pub counters: Option<[u64; 2]>,
+    /// The measured clock skew against AWS, in seconds, when applied.
+    #[serde(rename = "ClockSkewSeconds")]
+    pub skew_seconds: Option<f64>,
+    /// AWS's request id.
+    pub request_id: Option<String>,
+}
+
+/// The pair `codes` read: the keys `--cli-input-json` takes, so its output can be fed back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodesReport<'a> {
+    /// Code 1.
+    #[serde(rename = "AuthenticationCode1")]
+    pub code1: &'a str,
+    /// Code 2.
+    #[serde(rename = "AuthenticationCode2")]
+    pub code2: &'a str,
+    /// Their counters.
+    pub counters: [u64; 2],
+    /// The period.
+    pub period: u64,
+}
+
+/// How a `--batch` row, or a key at a station, ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowResult {
+    /// AWS accepted a pair.
+    Resynced {
+        /// Pairs sent.
+        attempts: u32,
+        /// AWS's request id.
+        request_id: Option<String>,
+    },
+    /// It failed, with the exit code a single run would have had.
+    Failed {
+        /// The exit code.
+        exit: Exit,
+        /// The error, one line.
+        error: String,
+    },
+}
+
+impl RowResult {
+    /// Whether AWS accepted a pair.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, RowResult::Resynced { .. })
+    }
+}
+
+/// `Result`, `Attempts`, `RequestId`, `ExitCode`, `Error`: flattened into a row or a station's
+/// result.
+impl Serialize for RowResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (result, attempts, request_id, exit, error) = match self {
+            RowResult::Resynced {
+                attempts,
+                request_id,
+            } => ("resynced", *attempts, request_id.as_deref(), 0, None),
+            RowResult::Failed { exit, error } => {
+                ("failed", 0, None, exit.code(), Some(error.as_str()))
+            }
+        };
+        let mut s = serializer.serialize_struct("RowResult", 5)?;
+        s.serialize_field("Result", result)?;
+        s.serialize_field("Attempts", &attempts)?;
+        s.serialize_field("RequestId", &request_id)?;
+        s.serialize_field("ExitCode", &exit)?;
+        s.serialize_field("Error", &error)?;
+        s.end()
+    }
+}
+
+/// What one `--batch` row came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchRowReport {
+    /// Its line in the file.
+    pub line: usize,
+    /// The user.
+    #[serde(rename = "UserName")]
+    pub user: String,
+    /// The device (empty when it could not be found).
+    #[serde(rename = "SerialNumber")]
+    pub serial: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub result: RowResult,
+}
+
+/// A `--batch` run's table, with its counts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchReport<'a> {
+    /// Every row, in the file's order.
+    pub results: &'a [BatchRowReport],
+    /// Rows resynced.
+    pub succeeded: usize,
+    /// Rows that failed.
+    pub failed: usize,
+}
+
+impl<'a> BatchReport<'a> {
+    /// The table of `rows`.
+    pub fn of(rows: &'a [BatchRowReport]) -> Self {
+        let succeeded = rows.iter().filter(|r| r.result.succeeded()).count();
+        BatchReport {
+            results: rows,
+            succeeded,
+            failed: rows.len() - succeeded,
+        }
+    }
+}
+
+/// A PC/SC reader, as `devices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReaderState {
+    /// Its name.
+    pub name: String,
+    /// Whether a card is in it.
+    pub card_present: bool,
+}
+
+/// A credential on a key, with the configured profiles that would use it.
+pub type UsedCredential = (Account, Vec<String>);
+
+/// One key as `devices` lists it: its identity, and its credentials or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    /// The key.
+    pub key: KeyInfo,
+    /// With `--accounts`: the credentials, each with the configured profiles that would use it,
+    /// or the error that kept them from being listed.
+    pub accounts: Option<Result<Vec<UsedCredential>, String>>,
+}
+
+/// `Serial`, `Firmware`, `FormFactor`, `Transport`, `Reader`, then `Accounts` or
+/// `AccountsError` when `--accounts` asked for them.
+impl Serialize for ListedKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Credential<'a> {
+            issuer: &'a Option<String>,
+            name: &'a str,
+            #[serde(rename = "Type")]
+            kind: &'static str,
+            period: Option<u32>,
+            touch: bool,
+            profiles: &'a [String],
+        }
+        let k = &self.key;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("Serial", &k.serial)?;
+        map.serialize_entry("Firmware", &k.firmware)?;
+        map.serialize_entry("FormFactor", &k.form_factor)?;
+        map.serialize_entry("Transport", &k.transport)?;
+        map.serialize_entry("Reader", &k.reader)?;
+        match &self.accounts {
+            None => {}
+            Some(Ok(accounts)) => {
+                let listed: Vec<Credential<'_>> = accounts
+                    .iter()
+                    .map(|(a, profiles)| Credential {
+                        issuer: &a.issuer,
+                        name: &a.name,
+                        kind: if a.totp { "TOTP" } else { "HOTP" },
+                        period: a.totp.then_some(a.period),
+                        touch: a.touch,
+                        profiles,
+                    })
+                    .collect();
+                map.serialize_entry("Accounts", &listed)?;
+            }
+            Some(Err(e)) => map.serialize_entry("AccountsError", e)?,
+        }
+        map.end()
+    }
+}
+
+/// What `devices` found: the readers, and the keys in them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DevicesReport<'a> {
+    /// Every reader.
+    pub readers: &'a [ReaderState],
+    /// The YubiKeys.
+    #[serde(rename = "YubiKeys")]
+    pub keys: &'a [ListedKey],
+}
+
+/// How a `doctor` check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Fine.
+    Ok,
+    /// Works, but worth fixing.
+    Warn,
+    /// Stands in the way.
+    Fail,
+    /// Could not run, because an earlier check failed.
+    #[serde(rename = "skip")]
+    Skipped,
+}
+
+/// One `doctor` check (`doctor --output json` prints the list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Check {
+    /// What was checked.
+    #[serde(rename = "Check")]
+    pub name: &'static str,
+    /// How it came out.
+    pub status: CheckStatus,
+    /// What was found.
+    pub detail: String,
+    /// How to fix it, when it is not ok.
+    pub fix: Option<String>,
+    /// The exit code a failure of this check means.
+    #[serde(skip)]
+    pub exit: Exit,
+}
+
+/// One key an enrolment wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnrolledKey {
+    /// Its serial, when it reports one.
+    pub serial: Option<u32>,
+    /// Its reader.
+    pub reader: String,
+    /// `primary` (the first) or `backup`.
+    pub role: &'static str,
+}
+
+/// An enrolment's result (`"Result": "enrolled"`). Printed also when the new device works but the
+/// replacement did not finish, so that a script learns the new serial either way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "Result", rename = "enrolled", rename_all = "PascalCase")]
+pub struct EnrollReport {
+    /// The new device's serial (ARN).
+    #[serde(rename = "SerialNumber")]
+    pub serial: String,
+    /// The user.
+    #[serde(rename = "UserName")]
+    pub user: String,
+    /// The keys written, primary first.
+    pub keys: Vec<EnrolledKey>,
+    /// The credential's name on them.
+    pub oath_name: String,
+    /// Whether codes need a touch.
+    pub touch: bool,
+    /// Keys on which a credential of that name was written over.
+    pub overwritten: Vec<String>,
+    /// The seed's backup file.
+    #[serde(rename = "BackupSeedFile")]
+    pub backup: Option<String>,
+    /// Whether the device `--replace` named was deactivated (and deleted, when virtual).
+    pub replaced: bool,
+    /// The device `--replace` named.
+    #[serde(rename = "ReplacedSerialNumber")]
+    pub old: Option<String>,
+    /// Enable's request id.
+    pub request_id: Option<String>,
+}
+
+/// How one key (or one of its credentials) came out at a station: its final line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyResult {
+    /// The reader it was in.
+    pub reader: String,
+    /// The key's serial, once identified.
+    pub key: Option<u32>,
+    /// The IAM user, once known.
+    #[serde(rename = "UserName")]
+    pub user: Option<String>,
+    /// The IAM device, once known.
+    #[serde(rename = "SerialNumber")]
+    pub serial: Option<String>,
+    /// The counters of the pair AWS accepted.
+    pub counters: Option<[u64; 2]>,
+    /// How it ended, with the exit code a single run would have had.
+    #[serde(flatten)]
+    pub result: RowResult,
+}
+
+/// Something a station saw or did: one JSON line each (`"Event": …`, its fields, `"Time"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "Event", rename_all_fields = "PascalCase")]
+pub enum StationEvent<'a> {
+    /// Watching, ready for keys.
+    Started {
+        /// The readers watched (every reader when `all_readers`).
+        readers: &'a [String],
+        /// Whether readers plugged in later are watched too.
+        all_readers: bool,
+        /// The accounts whose credentials are served.
+        accounts: &'a [String],
+        /// The caller's ARN.
+        operator: &'a str,
+    },
+    /// A card went into a reader.
+    #[serde(rename = "KeyInserted")]
+    Inserted {
+        /// The reader.
+        reader: &'a str,
+    },
+    /// More keys are in service than `--max-keys`: this one waits its turn.
+    #[serde(rename = "KeyQueued")]
+    Queued {
+        /// The reader.
+        reader: &'a str,
+    },
+    /// The key in a reader was identified, with the AWS credentials it holds for the accounts
+    /// served (their names, never codes).
+    #[serde(rename = "KeyIdentified")]
+    Identified {
+        /// The key.
+        #[serde(flatten, serialize_with = "identity")]
+        key: &'a KeyInfo,
+        /// The credentials to resync, as the key names them.
+        credentials: &'a [String],
+    },
+    /// Code 1 of a credential was read; code 2 is read and sent at `code2_at`.
+    Code1Read {
+        /// The reader.
+        reader: &'a str,
+        /// The key's serial.
+        key: Option<u32>,
+        /// The IAM user.
+        #[serde(rename = "UserName")]
+        user: &'a str,
+        /// The IAM device.
+        #[serde(rename = "SerialNumber")]
+        serial: &'a str,
+        /// Code 1's counter.
+        counter: u64,
+        /// When code 2's window opens (server time since the epoch): `Code2At` and, for people
+        /// reading the stream, `Code2AtClock`.
+        #[serde(flatten, serialize_with = "due")]
+        code2_at: Duration,
+    },
+    /// Code 2 was read: the pair goes to AWS now.
+    Submitting {
+        /// The reader.
+        reader: &'a str,
+        /// The key's serial.
+        key: Option<u32>,
+        /// The IAM user.
+        #[serde(rename = "UserName")]
+        user: &'a str,
+        /// The IAM device.
+        #[serde(rename = "SerialNumber")]
+        serial: &'a str,
+        /// The pair's counters.
+        counters: [u64; 2],
+    },
+    /// The final word on a key or one of its credentials.
+    Result(&'a KeyResult),
+    /// The card left a reader.
+    #[serde(rename = "KeyRemoved")]
+    Removed {
+        /// The reader.
+        reader: &'a str,
+        /// The key's serial, when it had been identified.
+        key: Option<u32>,
+    },
+    /// A reader was plugged in.
+    ReaderAdded {
+        /// The reader.
+        reader: &'a str,
+    },
+    /// A reader was unplugged.
+    ReaderRemoved {
+        /// The reader.
+        reader: &'a str,
+    },
+    /// The station stops.
+    Stopped {
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+/// A station's event as its JSON line: the event, then when it happened.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StationLine<'a> {
+    /// The event.
+    #[serde(flatten)]
+    pub event: &'a StationEvent<'a>,
+    /// RFC 3339 with milliseconds, UTC.
+    pub time: String,
+}
+
+fn identity<S: Serializer>(key: &&KeyInfo, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(4))?;
+    map.serialize_entry("Reader", &key.reader)?;
+    map.serialize_entry("Key", &key.serial)?;
+    map.serialize_entry("Firmware", &key.firmware)?;
+    map.serialize_entry("Transport", &key.transport)?;
+    map.end()
+}
+
+fn due<S: Serializer>(at: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(2))?;
+    map.serialize_entry("Code2At", &rfc3339(*at))?;
+    map.serialize_entry("Code2AtClock", &utc_time_of_day(*at))?;
+    map.end()
+}
 
 /// One line of the audit log: who did what to which device, from where, and how it ended. Never
 /// a code, a seed or a password.

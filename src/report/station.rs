@@ -3,121 +3,19 @@
 //! glance; for a program (off a terminal, or `--output json`), one JSON object per event on
 //! stdout, each with its time, for a desk's dashboard or a SIEM. Codes never appear in either.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use aws_smithy_types::date_time::{DateTime, Format};
-use serde_json::{Value, json};
-
-use super::time::utc_time_of_day;
-use super::{OutputFormat, Reporter, RowResult, print_stdout};
-use crate::source::yubikey::KeyInfo;
-
-/// How one key (or one of its credentials) came out: the station's final line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyResult {
-    /// The reader it was in.
-    pub reader: String,
-    /// The key's serial, once identified.
-    pub key: Option<u32>,
-    /// The IAM user, once known.
-    pub user: Option<String>,
-    /// The IAM device, once known.
-    pub serial: Option<String>,
-    /// The counters of the pair AWS accepted.
-    pub counters: Option<(u64, u64)>,
-    /// How it ended, with the exit code a single run would have had.
-    pub result: RowResult,
-}
-
-/// Something a station saw or did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StationEvent<'a> {
-    /// Watching, ready for keys.
-    Started {
-        /// The readers watched (every reader when `all_readers`).
-        readers: &'a [String],
-        /// Whether readers plugged in later are watched too.
-        all_readers: bool,
-        /// The accounts whose credentials are served.
-        accounts: &'a [String],
-        /// The caller's ARN.
-        operator: &'a str,
-    },
-    /// A card went into a reader.
-    Inserted {
-        /// The reader.
-        reader: &'a str,
-    },
-    /// More keys are in service than `--max-keys`: this one waits its turn.
-    Queued {
-        /// The reader.
-        reader: &'a str,
-    },
-    /// The key in a reader was identified, with the AWS credentials it holds for the accounts
-    /// served (their names, never codes).
-    Identified {
-        /// The key.
-        key: &'a KeyInfo,
-        /// The credentials to resync, as the key names them.
-        credentials: &'a [String],
-    },
-    /// Code 1 of a credential was read; code 2 is read and sent at `code2_at`.
-    Code1Read {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        user: &'a str,
-        /// The IAM device.
-        serial: &'a str,
-        /// Code 1's counter.
-        counter: u64,
-        /// When code 2's window opens (server time since the epoch).
-        code2_at: Duration,
-    },
-    /// Code 2 was read: the pair goes to AWS now.
-    Submitting {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        user: &'a str,
-        /// The IAM device.
-        serial: &'a str,
-        /// The pair's counters.
-        counters: (u64, u64),
-    },
-    /// The final word on a key or one of its credentials.
-    Result(&'a KeyResult),
-    /// The card left a reader.
-    Removed {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial, when it had been identified.
-        key: Option<u32>,
-    },
-    /// A reader was plugged in or out.
-    Reader {
-        /// The reader.
-        reader: &'a str,
-        /// Plugged in (true) or out.
-        added: bool,
-    },
-    /// The station stops.
-    Stopped {
-        /// Why.
-        reason: &'a str,
-    },
-}
+use super::schema::{KeyResult, RowResult, StationEvent, StationLine};
+use super::time::{now, rfc3339};
+use super::{OutputFormat, Reporter, print_json, print_stdout};
 
 impl Reporter {
     /// Says `event`: a JSON line on stdout, or for people a status line on stderr and the final
     /// `✔`/`✘` line of a result on stdout.
     pub fn station(&self, event: &StationEvent<'_>) {
         match self.format() {
-            OutputFormat::Json => print_stdout(&event_json(event, now()).to_string()),
+            OutputFormat::Json => print_json(&StationLine {
+                event,
+                time: rfc3339(now()),
+            }),
             OutputFormat::Text => match event {
                 StationEvent::Result(result) => print_stdout(&result_line(result)),
                 // The pair reader says it, under the key's label, with the countdown.
@@ -130,20 +28,6 @@ impl Reporter {
             },
         }
     }
-}
-
-fn now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-}
-
-/// RFC 3339 with milliseconds, UTC.
-fn rfc3339_millis(t: Duration) -> String {
-    let millis = i64::try_from(t.as_millis()).unwrap_or(i64::MAX);
-    DateTime::from_millis(millis)
-        .fmt(Format::DateTime)
-        .unwrap_or_else(|_| format!("@{millis}"))
 }
 
 fn dash(value: Option<&str>) -> &str {
@@ -224,12 +108,8 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
             Some(key) => format!("[{reader}] YubiKey {key} removed"),
             None => format!("[{reader}] key removed"),
         },
-        StationEvent::Reader { reader, added } => {
-            format!(
-                "[{reader}] reader {}",
-                if *added { "plugged in" } else { "unplugged" }
-            )
-        }
+        StationEvent::ReaderAdded { reader } => format!("[{reader}] reader plugged in"),
+        StationEvent::ReaderRemoved { reader } => format!("[{reader}] reader unplugged"),
         StationEvent::Stopped { reason } => format!("Station stopped: {reason}."),
         StationEvent::Submitting { key, user, .. } => {
             let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
@@ -239,76 +119,20 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
     })
 }
 
-fn event_json(event: &StationEvent<'_>, at: Duration) -> Value {
-    let mut value = match event {
-        StationEvent::Started {
-            readers,
-            all_readers,
-            accounts,
-            operator,
-        } => json!({"Event": "Started", "Readers": readers, "AllReaders": all_readers,
-                    "Accounts": accounts, "Operator": operator}),
-        StationEvent::Inserted { reader } => json!({"Event": "KeyInserted", "Reader": reader}),
-        StationEvent::Queued { reader } => json!({"Event": "KeyQueued", "Reader": reader}),
-        StationEvent::Identified { key, credentials } => json!({
-            "Event": "KeyIdentified", "Reader": key.reader, "Key": key.serial,
-            "Firmware": key.firmware, "Transport": key.transport, "Credentials": credentials,
-        }),
-        StationEvent::Code1Read {
-            reader,
-            key,
-            user,
-            serial,
-            counter,
-            code2_at,
-        } => json!({
-            "Event": "Code1Read", "Reader": reader, "Key": key, "UserName": user,
-            "SerialNumber": serial, "Counter": counter, "Code2At": rfc3339_millis(*code2_at),
-            "Code2AtClock": utc_time_of_day(*code2_at),
-        }),
-        StationEvent::Submitting {
-            reader,
-            key,
-            user,
-            serial,
-            counters,
-        } => json!({
-            "Event": "Submitting", "Reader": reader, "Key": key, "UserName": user,
-            "SerialNumber": serial, "Counters": [counters.0, counters.1],
-        }),
-        StationEvent::Result(r) => {
-            let (result, attempts, request_id, exit, error) = match &r.result {
-                RowResult::Resynced {
-                    attempts,
-                    request_id,
-                } => ("resynced", *attempts, request_id.clone(), 0, None),
-                RowResult::Failed { exit, error } => {
-                    ("failed", 0, None, exit.code(), Some(error.clone()))
-                }
-            };
-            json!({
-                "Event": "Result", "Reader": r.reader, "Key": r.key, "UserName": r.user,
-                "SerialNumber": r.serial, "Result": result, "Attempts": attempts,
-                "Counters": r.counters.map(|(a, b)| [a, b]), "RequestId": request_id,
-                "ExitCode": exit, "Error": error,
-            })
-        }
-        StationEvent::Removed { reader, key } => {
-            json!({"Event": "KeyRemoved", "Reader": reader, "Key": key})
-        }
-        StationEvent::Reader { reader, added } => json!({
-            "Event": if *added { "ReaderAdded" } else { "ReaderRemoved" }, "Reader": reader,
-        }),
-        StationEvent::Stopped { reason } => json!({"Event": "Stopped", "Reason": reason}),
-    };
-    value["Time"] = rfc3339_millis(at).into();
-    value
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::exit::Exit;
+
+    fn event_json(event: &StationEvent<'_>, at: Duration) -> serde_json::Value {
+        serde_json::to_value(StationLine {
+            event,
+            time: rfc3339(at),
+        })
+        .unwrap()
+    }
 
     fn result(result: RowResult) -> KeyResult {
         KeyResult {
@@ -316,7 +140,7 @@ mod tests {
             key: Some(12345678),
             user: Some("alice".into()),
             serial: Some("arn:aws:iam::123456789012:mfa/alice".into()),
-            counters: Some((100, 101)),
+            counters: Some([100, 101]),
             result,
         }
     }

@@ -1,71 +1,14 @@
-//! The tables of `--batch`, `devices` and `doctor`, as text and as JSON: their data shapes live
-//! here, so a command only fills them in.
+//! The tables of `--batch`, `devices` and `doctor` for people; programs get their
+//! [`super::schema`] types.
 
 use std::io::Write;
 
-use serde_json::{Value, json};
-
-use super::{OutputFormat, Reporter, print_stdout};
+use super::schema::{
+    BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
+    RowResult,
+};
+use super::{OutputFormat, Reporter, print_json};
 use crate::exit::Exit;
-use crate::source::yubikey::{Account, KeyInfo};
-
-/// What one `--batch` row came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchRowReport {
-    /// Its line in the file.
-    pub line: usize,
-    /// The user.
-    pub user: String,
-    /// The device (empty when it could not be found).
-    pub serial: String,
-    /// How it ended.
-    pub result: RowResult,
-}
-
-/// How a row (or a key at a station) ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowResult {
-    /// AWS accepted a pair.
-    Resynced {
-        /// Pairs sent.
-        attempts: u32,
-        /// AWS's request id.
-        request_id: Option<String>,
-    },
-    /// It failed, with the exit code a single run would have had.
-    Failed {
-        /// The exit code.
-        exit: Exit,
-        /// The error, one line.
-        error: String,
-    },
-}
-
-/// A credential on a key, with the configured profiles that would use it.
-pub type UsedCredential = (Account, Vec<String>);
-
-/// One key as `devices` lists it: its identity, and its credentials or why they could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedKey {
-    /// The key.
-    pub key: KeyInfo,
-    /// With `--accounts`: the credentials, each with the configured profiles that would use it,
-    /// or the error that kept them from being listed.
-    pub accounts: Option<Result<Vec<UsedCredential>, String>>,
-}
-
-/// How a `doctor` check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckStatus {
-    /// Fine.
-    Ok,
-    /// Works, but worth fixing.
-    Warn,
-    /// Stands in the way.
-    Fail,
-    /// Could not run, because an earlier check failed.
-    Skipped,
-}
 
 impl CheckStatus {
     fn word(self) -> &'static str {
@@ -76,21 +19,6 @@ impl CheckStatus {
             CheckStatus::Skipped => "skip",
         }
     }
-}
-
-/// One `doctor` check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// What was checked.
-    pub name: &'static str,
-    /// How it came out.
-    pub status: CheckStatus,
-    /// What was found.
-    pub detail: String,
-    /// How to fix it, when it is not ok.
-    pub fix: Option<String>,
-    /// The exit code a failure of this check means.
-    pub exit: Exit,
 }
 
 impl Check {
@@ -149,13 +77,9 @@ impl Reporter {
     /// on record.
     pub fn batch(&self, rows: &[BatchRowReport]) {
         let text = match self.format() {
-            OutputFormat::Json => format!("{}\n", batch_json(rows)),
+            OutputFormat::Json => return print_json(&BatchReport::of(rows)),
             OutputFormat::Text => {
-                if self.quiet()
-                    && rows
-                        .iter()
-                        .all(|r| matches!(r.result, RowResult::Resynced { .. }))
-                {
+                if self.quiet() && rows.iter().all(|r| r.result.succeeded()) {
                     return;
                 }
                 batch_text(rows)
@@ -165,9 +89,9 @@ impl Reporter {
     }
 
     /// The readers and keys of `devices`.
-    pub fn devices(&self, readers: &[(String, bool)], keys: &[ListedKey]) {
+    pub fn devices(&self, readers: &[ReaderState], keys: &[ListedKey]) {
         match self.format() {
-            OutputFormat::Json => print_stdout(&devices_json(readers, keys).to_string()),
+            OutputFormat::Json => print_json(&DevicesReport { readers, keys }),
             OutputFormat::Text => write_stdout(&devices_text(readers, keys)),
         }
     }
@@ -175,7 +99,7 @@ impl Reporter {
     /// The checks of `doctor`.
     pub fn doctor(&self, checks: &[Check]) {
         match self.format() {
-            OutputFormat::Json => print_stdout(&doctor_json(checks).to_string()),
+            OutputFormat::Json => print_json(&checks),
             OutputFormat::Text => write_stdout(&doctor_text(checks)),
         }
     }
@@ -184,30 +108,6 @@ impl Reporter {
 fn write_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
-
-fn batch_json(rows: &[BatchRowReport]) -> Value {
-    let results: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let (result, attempts, request_id, exit, error) = match &r.result {
-                RowResult::Resynced {
-                    attempts,
-                    request_id,
-                } => ("resynced", *attempts, request_id.clone(), 0, None),
-                RowResult::Failed { exit, error } => {
-                    ("failed", 0, None, exit.code(), Some(error.clone()))
-                }
-            };
-            json!({"Line": r.line, "UserName": r.user, "SerialNumber": r.serial, "Result": result,
-                   "Attempts": attempts, "RequestId": request_id, "ExitCode": exit, "Error": error})
-        })
-        .collect();
-    let ok = rows
-        .iter()
-        .filter(|r| matches!(r.result, RowResult::Resynced { .. }))
-        .count();
-    json!({"Results": results, "Succeeded": ok, "Failed": rows.len() - ok})
 }
 
 fn batch_text(rows: &[BatchRowReport]) -> String {
@@ -231,7 +131,7 @@ fn batch_text(rows: &[BatchRowReport]) -> String {
     text
 }
 
-fn devices_text(readers: &[(String, bool)], listed: &[ListedKey]) -> String {
+fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
     let mut text = String::new();
     if listed.is_empty() {
         text.push_str("No YubiKey found.\n");
@@ -269,12 +169,14 @@ fn devices_text(readers: &[(String, bool)], listed: &[ListedKey]) -> String {
     }
     let others: Vec<String> = readers
         .iter()
-        .filter(|(name, _)| !listed.iter().any(|l| l.key.reader == *name))
-        .map(|(name, present)| {
-            format!(
-                "{name} ({})",
-                if *present { "another card" } else { "empty" }
-            )
+        .filter(|r| !listed.iter().any(|l| l.key.reader == r.name))
+        .map(|r| {
+            let state = if r.card_present {
+                "another card"
+            } else {
+                "empty"
+            };
+            format!("{} ({state})", r.name)
         })
         .collect();
     if readers.is_empty() {
@@ -283,37 +185,6 @@ fn devices_text(readers: &[(String, bool)], listed: &[ListedKey]) -> String {
         text.push_str(&format!("Other readers: {}\n", others.join(", ")));
     }
     text
-}
-
-fn devices_json(readers: &[(String, bool)], listed: &[ListedKey]) -> Value {
-    json!({
-        "Readers": readers.iter().map(|(name, present)| json!({"Name": name, "CardPresent": present})).collect::<Vec<_>>(),
-        "YubiKeys": listed.iter().map(|item| {
-            let k = &item.key;
-            let mut value = json!({
-                "Serial": k.serial,
-                "Firmware": k.firmware,
-                "FormFactor": k.form_factor,
-                "Transport": k.transport,
-                "Reader": k.reader,
-            });
-            match &item.accounts {
-                None => {}
-                Some(Ok(accounts)) => {
-                    value["Accounts"] = accounts.iter().map(|(a, profiles)| json!({
-                        "Issuer": a.issuer,
-                        "Name": a.name,
-                        "Type": if a.totp { "TOTP" } else { "HOTP" },
-                        "Period": a.totp.then_some(a.period),
-                        "Touch": a.touch,
-                        "Profiles": profiles,
-                    })).collect::<Vec<_>>().into();
-                }
-                Some(Err(e)) => value["AccountsError"] = e.clone().into(),
-            }
-            value
-        }).collect::<Vec<_>>(),
-    })
 }
 
 fn doctor_text(checks: &[Check]) -> String {
@@ -332,11 +203,4 @@ fn doctor_text(checks: &[Check]) -> String {
         }
     }
     text
-}
-
-fn doctor_json(checks: &[Check]) -> Value {
-    json!(checks
-        .iter()
-        .map(|c| json!({"Check": c.name, "Status": c.status.word(), "Detail": c.detail, "Fix": c.fix}))
-        .collect::<Vec<_>>())
 }

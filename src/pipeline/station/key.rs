@@ -24,7 +24,7 @@ use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
 use crate::report::{KeyResult, RowResult, StationEvent};
 use crate::source::yubikey::{KeyInfo, OpenKey, Password, Step, YubiKeySource, identify_in};
 use crate::source::{DeviceError, Silent};
-use crate::window::{Clock, Mode, SystemClock};
+use crate::window::{Clock, Mode, Pair, SystemClock};
 
 /// What a key's flow knows of it so far, for its result lines.
 struct Served<'k> {
@@ -295,7 +295,7 @@ impl Station<'_> {
                     key: key_serial,
                     user: &who,
                     serial: &what,
-                    counters: (counter.saturating_sub(1), counter),
+                    counters: [counter.saturating_sub(1), counter],
                 });
             }
         });
@@ -330,7 +330,7 @@ impl Station<'_> {
                 key: served.key,
                 user,
                 serial,
-                counters: done.sent.pair.map(|p| (p.first, p.second())),
+                counters: done.sent.pair.map(Pair::counters),
                 result: RowResult::Resynced {
                     attempts: done.sent.attempts,
                     request_id: done.sent.receipt.request_id,

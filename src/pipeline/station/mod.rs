@@ -171,10 +171,10 @@ impl<'a> Station<'a> {
                         desk.removed(self, &reader);
                     }
                     Some(ReaderEvent::ReaderAdded { reader }) => {
-                        self.reporter.station(&StationEvent::Reader { reader: &reader, added: true });
+                        self.reporter.station(&StationEvent::ReaderAdded { reader: &reader });
                     }
                     Some(ReaderEvent::ReaderGone { reader }) => {
-                        self.reporter.station(&StationEvent::Reader { reader: &reader, added: false });
+                        self.reporter.station(&StationEvent::ReaderRemoved { reader: &reader });
                     }
                     Some(ReaderEvent::Ended(e)) => {
                         events_open = false;
