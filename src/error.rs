@@ -17,6 +17,15 @@ pub struct Interrupted {
     pub accepted: u32,
 }
 
+/// What a multi-target command counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// A `--batch`'s rows.
+    Rows,
+    /// A station's key results.
+    Keys,
+}
+
 /// Where the pairs sent came from: what a refusal can mean depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairsFrom {
@@ -83,11 +92,14 @@ pub enum Error {
     },
     /// Ctrl-C.
     Interrupted(Interrupted),
-    /// Rows of a `--batch` failed (the table already says which and why).
-    Batch {
-        /// Rows that failed.
+    /// Rows of a `--batch`, or keys served by `station --once`, failed (the table or their
+    /// lines already say which and why).
+    Failed {
+        /// Rows or keys.
+        targets: Targets,
+        /// Those that failed.
         failed: usize,
-        /// All rows.
+        /// All of them.
         total: usize,
         /// The highest exit code among them.
         exit: Exit,
@@ -98,15 +110,6 @@ pub enum Error {
         line: usize,
         /// What is wrong with its source.
         cause: Box<Error>,
-    },
-    /// Keys served by `station --once` failed (their lines already say why).
-    Station {
-        /// Results that failed.
-        failed: usize,
-        /// All results.
-        total: usize,
-        /// The highest exit code among them.
-        exit: Exit,
     },
     /// The resync went through, but its audit line could not be written.
     AuditLog {

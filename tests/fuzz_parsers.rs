@@ -761,7 +761,7 @@ fn cli_input_json_is_validated_as_the_model_says() {
                     serial.as_deref()
                 );
                 prop_assert!(matches!(request.codes, CodePlan::Read(SourceSpec::Prompt)));
-                prop_assert_eq!(request.mode, Mode::Wait);
+                prop_assert_eq!(request.pace.mode, Mode::Wait);
             }
             Err(e) => {
                 let message = format!("{e} {}", e.hint());

@@ -8,7 +8,7 @@ use super::input_json::{self, JsonInput, pick};
 use super::{CodesArgs, DevicesArgs, DoctorArgs, ResyncArgs, StationArgs};
 use crate::model::InputError;
 use crate::request::{
-    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, ResyncInput,
+    BatchRequest, CodeFlags, CodesRequest, DevicesRequest, DoctorRequest, Pace, ResyncInput,
     SourceChoice, StationInput, StationRequest,
 };
 use crate::source::yubikey::Selector;
@@ -56,8 +56,10 @@ impl ResyncArgs {
     pub fn into_batch(self, path: &Path) -> Result<BatchRequest, InputError> {
         BatchRequest::validate(
             path,
-            self.timing.mode(),
-            self.max_attempts,
+            Pace {
+                mode: self.timing.mode(),
+                max_attempts: self.max_attempts,
+            },
             self.aws.choice(),
             self.output.output(),
             self.audit_log,

@@ -8,11 +8,10 @@
 //! with its own retries and fresh pairs. One row's failure never stops the others; the exit code is
 //! 0 only when every row succeeded, else the highest among the rows that failed.
 
-use crate::audit::AuditLog;
-use crate::error::{Error, Interrupted};
+use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
 use crate::model::IAM_CODE_DIGITS;
-use crate::pipeline::{self, Codes, Interrupt, Job, Opened, Session, Shared};
+use crate::pipeline::{self, Codes, Interrupt, Opened, Opening, Tally};
 use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
 use crate::request::BatchRequest;
@@ -20,8 +19,7 @@ use crate::window::{Mode, Period, Planner};
 
 /// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
 pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
-    let interrupt = Interrupt::ctrl_c();
-    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
+    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::ctrl_c())?;
     // Rows speak only when a person must act (touch a key); the batch reports for them all.
     let rows_reporter = Reporter::new(reporter.format(), true);
     let mut opened = Vec::with_capacity(request.rows.len());
@@ -33,11 +31,11 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
             other => opened.push(other),
         }
     }
-    let session = Session::connect(&request.aws, true, reporter).await?;
-    let clock = session.clock();
-    let planner = Planner::new(Period::DEFAULT, request.mode);
+    let run = opening.connect(&request.aws, true, reporter).await?;
+    let clock = run.session.clock();
+    let planner = Planner::new(Period::DEFAULT, request.pace.mode);
     let rows = plural(request.rows.len(), "row", "rows");
-    reporter.line(match request.mode {
+    reporter.line(match request.pace.mode {
         Mode::Wait => format!(
             "{rows}; code 2 of each at {}.",
             utc_time_of_day(planner.code2_due(planner.next_pair(clock.now())))
@@ -45,32 +43,25 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         Mode::NoWait => format!("{rows}, codes of the previous and current windows."),
     });
     let limit = tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT);
-    let shared = Shared {
-        audit: audit.as_ref(),
-        limit: Some(&limit),
-    };
-    let jobs = request.rows.iter().zip(opened).map(|(row, opened)| {
-        let (session, rows_reporter, interrupt) = (&session, &rows_reporter, interrupt.clone());
+    let resyncs = request.rows.iter().zip(opened).map(|(row, opened)| {
+        let (run, limit, rows_reporter) = (&run, &limit, &rows_reporter);
         async move {
+            let target = (Some(row.user.clone()), row.serial.clone());
             let result = match opened {
                 Ok(opened) => {
-                    let job = Job {
-                        user: Some(row.user.clone()),
-                        serial: row.serial.clone(),
-                        codes: Codes::Read(opened),
-                        mode: request.mode,
-                        max_attempts: request.max_attempts,
-                    };
-                    pipeline::resync(session, job, shared, rows_reporter, interrupt).await
+                    let codes = Codes::Read(opened);
+                    pipeline::resync(run, target, codes, request.pace, Some(limit), rows_reporter)
+                        .await
                 }
                 Err(e) => Err(e),
             };
             (row, result)
         }
     });
-    let outcomes = futures_util::future::join_all(jobs).await;
+    let outcomes = futures_util::future::join_all(resyncs).await;
     let mut sent = Interrupted::default();
     let mut was_interrupted = false;
+    let mut tally = Tally::default();
     let mut reports = Vec::with_capacity(outcomes.len());
     for (row, result) in outcomes {
         let (serial, result) = match result {
@@ -100,6 +91,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
                 )
             }
         };
+        tally.add(&result);
         reports.push(BatchRowReport {
             line: row.line,
             user: row.user.to_string(),
@@ -112,28 +104,11 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     if was_interrupted {
         return Err(Error::Interrupted(sent));
     }
-    let failed: Vec<Exit> = reports
-        .iter()
-        .filter_map(|r| match r.result {
-            RowResult::Failed { exit, .. } => Some(exit),
-            RowResult::Resynced { .. } => None,
-        })
-        .collect();
-    let outcome = format!(
+    tally.outcome(Targets::Rows)?;
+    run.finish(&format!(
         "every row's resync itself succeeded ({})",
         plural(reports.len(), "row", "rows")
-    );
-    match failed.iter().copied().max() {
-        None => match AuditLog::unwritten(audit.as_ref(), &outcome) {
-            Some(unwritten) => Err(unwritten),
-            None => Ok(()),
-        },
-        Some(exit) => Err(Error::Batch {
-            failed: failed.len(),
-            total: reports.len(),
-            exit,
-        }),
-    }
+    ))
 }
 
 /// A row's source that is bad input stops the batch; the error names the row's line.

@@ -1,33 +1,19 @@
 //! `mfa-resync enroll`: open the keys, connect, run the enrolment pipeline, report.
 
-use crate::audit::AuditLog;
 use crate::error::Error;
-use crate::pipeline::enroll::{self, Enrolled, Job, finish::AwsFlags};
-use crate::pipeline::{Interrupt, Session};
+use crate::pipeline::enroll::{self, Enrolled};
+use crate::pipeline::{Interrupt, Opening};
 use crate::report::{EnrollReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 
 /// Runs `enroll`.
 pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Error> {
-    let interrupt = Interrupt::ctrl_c();
-    let audit = AuditLog::open_shared(request.audit_log.as_deref())?;
+    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::ctrl_c())?;
     // The keys first: a missing key, a wrong password or old firmware fails before AWS is asked.
     let keys = enroll::open_keys(&request.keys, request.touch, reporter)?;
-    let session = Session::connect(&request.aws, true, reporter).await?;
-    session.report_skew(reporter);
-    let job = Job {
-        user: request.user,
-        device_name: request.device_name,
-        path: request.path,
-        touch: request.touch,
-        oath_name: request.oath_name,
-        force: request.force,
-        backup: request.backup,
-        replace: request.replace,
-        reinsert_wait: request.reinsert_wait,
-        flags: AwsFlags::of(&request.aws),
-    };
-    let done = enroll::enroll(&session, job, keys, audit.as_ref(), reporter, interrupt).await?;
+    let run = opening.connect(&request.aws, true, reporter).await?;
+    run.session.report_skew(reporter);
+    let done = enroll::enroll(&run, &request, keys, reporter).await?;
     reporter.enrolled(&report(&done));
     if let Some(replaced) = done.replaced
         && let Some((source, commands)) = replaced.failed
@@ -38,10 +24,7 @@ pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Erro
             commands,
         });
     }
-    match AuditLog::unwritten(audit.as_ref(), "the enrolment itself succeeded") {
-        Some(unwritten) => Err(unwritten),
-        None => Ok(()),
-    }
+    run.finish("the enrolment itself succeeded")
 }
 
 fn report(done: &Enrolled) -> EnrollReport {

@@ -14,7 +14,7 @@ mod seed;
 use std::fmt;
 
 use crate::aws::AwsError;
-use crate::error::{Error, Interrupted};
+use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
 use crate::pipeline::station::MapError;
 use crate::source::DeviceError;
@@ -54,11 +54,19 @@ impl fmt::Display for Error {
             Error::Device(e) => write!(f, "{e}"),
             Error::Aws { source, .. } => write!(f, "{source}"),
             Error::Interrupted(i) => write!(f, "{i}"),
-            Error::Batch { failed, total, .. } => write!(f, "{failed} of {total} rows failed"),
+            Error::Failed {
+                targets: Targets::Rows,
+                failed,
+                total,
+                ..
+            } => write!(f, "{failed} of {total} rows failed"),
             Error::BatchRow { line, cause } => write!(f, "--batch: line {line}: {cause}"),
-            Error::Station { failed, total, .. } => {
-                write!(f, "{failed} of {total} key results failed")
-            }
+            Error::Failed {
+                targets: Targets::Keys,
+                failed,
+                total,
+                ..
+            } => write!(f, "{failed} of {total} key results failed"),
             Error::AuditLog {
                 path,
                 problem,
@@ -129,8 +137,7 @@ impl Error {
             Error::Interrupted(_) => Exit::Interrupted,
             Error::AuditLog { .. } => Exit::AuditFailed,
             Error::Doctor { exit, .. }
-            | Error::Batch { exit, .. }
-            | Error::Station { exit, .. } => *exit,
+            | Error::Failed { exit, .. } => *exit,
             Error::Enroll { cause, rollback } => {
                 if rollback.complete() {
                     cause.exit()
@@ -173,11 +180,17 @@ impl Error {
             Error::AuditLog { .. } => Some(
                 "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
             ),
-            Error::Station { .. } => Some(
+            Error::Failed {
+                targets: Targets::Keys,
+                ..
+            } => Some(
                 "each ✘ line (or Result event) says why; put the key back in to serve it again"
                     .into(),
             ),
-            Error::Batch { .. } => Some(
+            Error::Failed {
+                targets: Targets::Rows,
+                ..
+            } => Some(
                 "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
                     .into(),
             ),

@@ -12,8 +12,10 @@ pub mod enroll;
 pub mod interrupt;
 pub mod open;
 pub mod reader;
+pub mod run;
 pub mod sender;
 pub mod station;
+pub mod tally;
 pub mod target;
 
 #[cfg(test)]
@@ -24,18 +26,21 @@ use std::sync::Mutex;
 pub use interrupt::Interrupt;
 pub use open::Opened;
 pub use reader::{Observer, PairReader, Progress, ReadPair};
+pub use run::{Opening, Run};
 pub use sender::{
     Call, DEFAULT_MAX_ATTEMPTS, MAX_IN_FLIGHT, Resync, Sender, Sent, send_given, send_with_retries,
 };
+pub use tally::Tally;
 pub use target::{Session, Target};
 
 use crate::audit::{AuditLog, Trail};
 use crate::error::Error;
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
+use crate::request::Pace;
 use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
-use crate::window::{Mode, Skew};
+use crate::window::Skew;
 
 /// Where a job's codes come from, once its source is open.
 #[derive(Debug)]
@@ -51,21 +56,6 @@ impl Codes {
     pub fn host_clock(&self) -> bool {
         matches!(self, Codes::Read(opened) if opened.clock() == ClockOwner::Host)
     }
-}
-
-/// One target's job.
-#[derive(Debug)]
-pub struct Job {
-    /// The user, or `None` for the caller.
-    pub user: Option<UserName>,
-    /// The device, or `None` to look it up.
-    pub serial: Option<SerialNumber>,
-    /// The codes.
-    pub codes: Codes,
-    /// Wait for a fresh window or not.
-    pub mode: Mode,
-    /// Pairs to try at most.
-    pub max_attempts: u32,
 }
 
 /// What a command's sends share: its audit log, and for a batch or a station a bound on the
@@ -117,21 +107,25 @@ pub struct Resynced {
     pub skew: Skew,
 }
 
-/// Runs one job against `session`: resolves the target, chooses the credential, reads and sends
-/// pairs. The source was opened (and its digits checked) before the session was connected.
+/// Resyncs the device of `user` (the caller's, when `None`) named `serial` (looked up, when
+/// `None`) on `run`: resolves the target, chooses the credential, reads and sends pairs at `pace`,
+/// at most as many in flight as `limit` allows. The source was opened (and its digits checked)
+/// before the session was connected.
 pub async fn resync(
-    session: &Session,
-    job: Job,
-    shared: Shared<'_>,
+    run: &Run,
+    (user, serial): (Option<UserName>, Option<SerialNumber>),
+    codes: Codes,
+    pace: Pace,
+    limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
-    interrupt: Interrupt,
 ) -> Result<Resynced, Error> {
-    let target = session.resolve(job.user, job.serial).await?;
+    let (session, shared) = (&run.session, run.shared(limit));
+    let target = session.resolve(user, serial).await?;
     reporter.line(format!(
         "User {} ({}), device {} ({}).",
         target.user, target.user_from, target.serial, target.serial_from
     ));
-    match job.codes {
+    match codes {
         Codes::Given(code1, code2) => {
             let call = Resync {
                 aws: &session.aws,
@@ -160,11 +154,11 @@ pub async fn resync(
             let reading = Reading {
                 source,
                 step,
-                mode: job.mode,
-                max_attempts: job.max_attempts,
+                pace,
                 after: None,
                 observer: None,
             };
+            let interrupt = run.interrupt.clone();
             read_and_send(session, target, reading, shared, reporter, interrupt)
                 .await
                 .result
@@ -178,10 +172,8 @@ pub struct Reading {
     pub source: Box<dyn CodeSource>,
     /// How the key's credential was chosen, for a key.
     pub step: Option<Step>,
-    /// Wait for a fresh window or not.
-    pub mode: Mode,
-    /// Pairs to try at most.
-    pub max_attempts: u32,
+    /// How its pairs are read and sent.
+    pub pace: Pace,
     /// The highest counter of a pair sent before for this device (a station's earlier run):
     /// never planned again.
     pub after: Option<u64>,
@@ -213,7 +205,7 @@ pub async fn read_and_send(
     let mut reader = PairReader::new(
         reading.source,
         session.clock(),
-        reading.mode,
+        reading.pace.mode,
         reporter.clone(),
         interrupt,
     )
@@ -230,7 +222,7 @@ pub async fn read_and_send(
     };
     let source = (info.kind, info.device_serial.clone());
     let mut sender = shared.sender(session, &target, source, call, reporter);
-    let sent = send_with_retries(&mut reader, &mut sender, reading.max_attempts).await;
+    let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;
     drop(sender);
     let last_sent = reader.last_sent();
     ReadOutcome {

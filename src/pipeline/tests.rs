@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::aws::{AwsError, Receipt, Refused};
 use crate::source::{CodeSource, DeviceError, SourceInfo};
-use crate::window::{Clock, ManualClock, Period, ServerClock};
+use crate::window::{Clock, ManualClock, Mode, Period, ServerClock};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,7 +93,7 @@ fn setup(
     (host, server, source, reads)
 }
 
-async fn run_job(
+async fn send_pairs(
     server: &ServerClock,
     source: SlowSource,
     mode: Mode,
@@ -115,7 +115,7 @@ async fn run_job(
 #[tokio::test]
 async fn waiting_mode_reads_code_2_at_the_boundary() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
     let sent = result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -131,7 +131,7 @@ async fn waiting_mode_reads_code_2_at_the_boundary() {
 #[tokio::test]
 async fn no_wait_sends_at_once() {
     let (host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, _aws) = run_job(&server, source, Mode::NoWait, 0, 3).await;
+    let (result, _aws) = send_pairs(&server, source, Mode::NoWait, 0, 3).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c - 1, c]);
@@ -146,7 +146,7 @@ async fn no_wait_sends_at_once() {
 async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair() {
     // Code 1 takes 25 s (past the boundary at +18 s): code 2 is then read at once.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[25.0, 3.0]);
-    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -157,7 +157,7 @@ async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair()
 async fn a_pair_gone_stale_is_dropped_unsent() {
     // Code 2 takes 40 s: the pair would reach AWS a window late, so a fresh one is read.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[0.0, 40.0, 0.0, 0.0]);
-    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
     result.unwrap();
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);
@@ -170,7 +170,7 @@ async fn a_pair_gone_stale_is_dropped_unsent() {
 async fn skew_is_applied_to_the_windows() {
     // The host is 40 s behind AWS: at host 1_000_000_012 AWS is at …052, one window on.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 40_000, &[]);
-    let (result, aws) = run_job(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
     result.unwrap();
     let c = 1_000_000_052 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -180,7 +180,7 @@ async fn skew_is_applied_to_the_windows() {
 #[tokio::test]
 async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = run_job(&server, source, Mode::NoWait, 5, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::NoWait, 5, 3).await;
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Aws { attempts: 3, .. }), "{err:?}");
     assert_eq!(aws.sent.len(), 3);
@@ -201,7 +201,7 @@ async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
 #[tokio::test]
 async fn a_retry_succeeds_with_a_fresh_pair() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = run_job(&server, source, Mode::Wait, 1, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 1, 3).await;
     assert_eq!(result.unwrap().attempts, 2);
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);

@@ -22,7 +22,7 @@ pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
 pub use resync::{
-    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, ResyncInput,
-    ResyncRequest,
+    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, Pace,
+    ResyncInput, ResyncRequest,
 };
 pub use station::{StationInput, StationRequest};

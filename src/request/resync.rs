@@ -114,6 +114,16 @@ pub enum CodePlan {
     Read(SourceSpec),
 }
 
+/// How a target's pairs are read and sent: waiting for a fresh window or not, and how many pairs
+/// at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Wait for a fresh window or not.
+    pub mode: Mode,
+    /// At most this many pairs.
+    pub max_attempts: u32,
+}
+
 /// A validated `resync`.
 #[derive(Debug)]
 pub struct ResyncRequest {
@@ -123,10 +133,8 @@ pub struct ResyncRequest {
     pub serial: Option<SerialNumber>,
     /// Where the codes come from.
     pub codes: CodePlan,
-    /// Wait for a fresh window or not.
-    pub mode: Mode,
-    /// At most this many pairs.
-    pub max_attempts: u32,
+    /// How its pairs are read and sent.
+    pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
     /// How to report.
@@ -165,8 +173,10 @@ impl ResyncInput {
             user,
             serial,
             codes,
-            mode: self.mode,
-            max_attempts: self.max_attempts,
+            pace: Pace {
+                mode: self.mode,
+                max_attempts: self.max_attempts,
+            },
             aws,
             output: self.output,
             audit_log: audit_log_path(self.audit_log)?,

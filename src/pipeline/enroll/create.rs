@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use super::{Job, prepare};
+use super::prepare;
+use super::finish::AwsFlags;
+use crate::request::EnrollRequest;
 use crate::audit::Trail;
 use crate::aws::{AwsError, NewDevice};
 use crate::error::{Error, Leftover, PairsFrom, Rollback};
@@ -20,7 +22,7 @@ const CREATE_ATTEMPTS: u32 = 3;
 /// seed went with the answer.
 pub async fn create(
     session: &Session,
-    job: &Job,
+    request: &EnrollRequest,
     plan: &prepare::Plan,
     log: &Trail<'_>,
     reporter: &Reporter,
@@ -31,7 +33,7 @@ pub async fn create(
         attempt += 1;
         let refused = match session
             .aws
-            .create_virtual_device(plan.device_name.as_str(), job.path.as_str())
+            .create_virtual_device(plan.device_name.as_str(), request.path.as_str())
             .await
         {
             Ok(created) => {
@@ -53,7 +55,7 @@ pub async fn create(
             || refused.error.code() == "RequestLimitExceeded"
             || refused.error.code() == "TooManyRequestsException";
         if !throttled {
-            clean_up_lost_create(session, job, plan, log, reporter, &refused.error).await?;
+            clean_up_lost_create(session, request, plan, log, reporter, &refused.error).await?;
         }
         if attempt >= CREATE_ATTEMPTS || interrupt.fired() {
             return Err(Error::Aws {
@@ -80,7 +82,7 @@ pub async fn create(
 /// After a Create whose answer was lost: deletes the device if AWS made it.
 async fn clean_up_lost_create(
     session: &Session,
-    job: &Job,
+    request: &EnrollRequest,
     plan: &prepare::Plan,
     log: &Trail<'_>,
     reporter: &Reporter,
@@ -98,7 +100,7 @@ async fn clean_up_lost_create(
                 what,
                 commands: vec![
                     "aws iam list-virtual-mfa-devices --assignment-status Unassigned".into(),
-                    job.flags.delete(serial),
+                    AwsFlags::of(&request.aws).delete(serial),
                 ],
             }],
             ..Rollback::default()

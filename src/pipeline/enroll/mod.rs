@@ -17,19 +17,18 @@ pub mod undo;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use secrecy::SecretSlice;
 
-use super::{Interrupt, Session};
-use crate::audit::{AuditLog, Trail};
+use super::{Interrupt, Run, Session};
+use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::Error;
-use crate::model::{DeviceName, IamPath, OathName};
 use crate::model::{SerialNumber, UserName};
 use crate::pipeline::open::oath_password;
 use crate::report::Reporter;
-use crate::request::enroll::{BackupFormat, BackupSeedFile};
+use crate::request::EnrollRequest;
+use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
 use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
@@ -37,31 +36,6 @@ use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
-
-/// One enrolment, as asked.
-#[derive(Debug, Clone)]
-pub struct Job {
-    /// The user, or `None` for the caller.
-    pub user: Option<UserName>,
-    /// The device's name, or `None` for the user's.
-    pub device_name: Option<DeviceName>,
-    /// The device's path.
-    pub path: IamPath,
-    /// Every code needs a touch.
-    pub touch: bool,
-    /// The credential's name, or `None` for AWS's QR-code name.
-    pub oath_name: Option<OathName>,
-    /// Write over a credential of the same name.
-    pub force: bool,
-    /// Where to write the seed once the device is enabled.
-    pub backup: Option<BackupSeedFile>,
-    /// The device to replace.
-    pub replace: Option<SerialNumber>,
-    /// How long a rollback waits for a pulled key.
-    pub reinsert_wait: Duration,
-    /// The AWS flags, for printed commands.
-    pub flags: AwsFlags,
-}
 
 /// What a replacement did.
 #[derive(Debug)]
@@ -124,18 +98,17 @@ pub fn open_keys(
     Ok(keys)
 }
 
-/// Runs the enrolment of `job` on `keys` (primary first).
+/// Runs the enrolment `request` asks for on `keys` (primary first).
 pub async fn enroll(
-    session: &Session,
-    job: Job,
+    run: &Run,
+    request: &EnrollRequest,
     keys: Vec<Key>,
-    audit: Option<&Mutex<AuditLog>>,
     reporter: &Reporter,
-    interrupt: Interrupt,
 ) -> Result<Enrolled, Error> {
-    let plan = prepare::plan(session, &job, &keys, reporter).await?;
+    let (session, interrupt) = (&run.session, run.interrupt.clone());
+    let plan = prepare::plan(session, request, &keys, reporter).await?;
     let log = Trail::new(
-        audit,
+        run.audit(),
         session.operator(),
         (plan.user.as_str(), plan.serial.as_str()),
         ("yubikey", None),
@@ -144,7 +117,7 @@ pub async fn enroll(
     if interrupt.fired() {
         return Err(Error::interrupted());
     }
-    let created = create::create(session, &job, &plan, &log, reporter, &interrupt).await?;
+    let created = create::create(session, request, &plan, &log, reporter, &interrupt).await?;
     reporter.line(format!(
         "Created the virtual MFA device {}.",
         created.serial
@@ -160,7 +133,7 @@ pub async fn enroll(
     );
     let steps = Steps {
         session,
-        job: &job,
+        request,
         plan: &plan,
         keys: &keys,
         log: &log,
@@ -187,8 +160,8 @@ pub async fn enroll(
                     keys: &keys,
                     log: &log,
                     reporter,
-                    flags: &job.flags,
-                    reinsert_wait: job.reinsert_wait,
+                    flags: &AwsFlags::of(&request.aws),
+                    reinsert_wait: request.reinsert_wait,
                 })
                 .await;
             return Err(Error::Enroll {
@@ -197,9 +170,9 @@ pub async fn enroll(
             });
         }
     };
-    if let Some(old) = &job.replace {
+    if let Some(old) = &request.replace {
         enrolled.replaced = Some(
-            replace::replace(session, &job, &plan.user, old, &log, reporter, &interrupt).await,
+            replace::replace(session, request, &plan.user, old, &log, reporter, &interrupt).await,
         );
     }
     Ok(enrolled)
@@ -208,7 +181,7 @@ pub async fn enroll(
 /// What every step after the Create reaches.
 struct Steps<'a> {
     session: &'a Session,
-    job: &'a Job,
+    request: &'a EnrollRequest,
     plan: &'a prepare::Plan,
     keys: &'a [Key],
     log: &'a Trail<'a>,
@@ -225,7 +198,7 @@ async fn act(
 ) -> Result<Enrolled, Error> {
     let Steps {
         session,
-        job,
+        request,
         plan,
         keys,
         log,
@@ -239,7 +212,7 @@ async fn act(
     let credential = NewCredential {
         id: plan.oath_name.to_string(),
         secret: SecretSlice::from(secrecy::ExposeSecret::expose_secret(seed.bytes()).to_vec()),
-        touch: job.touch,
+        touch: request.touch,
     };
     let seed = Arc::new(Mutex::new(seed));
     let credential = Arc::new(credential);
@@ -282,7 +255,7 @@ async fn act(
         keys,
         &seed,
         &plan.oath_name.to_string(),
-        job.touch,
+        request.touch,
         reporter,
         interrupt,
     )
@@ -293,7 +266,7 @@ async fn act(
         &keys[0],
         &seed,
         (&plan.user, serial),
-        (plan.oath_name.as_str(), job.touch),
+        (plan.oath_name.as_str(), request.touch),
         trail,
         reporter,
         interrupt,
@@ -320,7 +293,7 @@ async fn act(
         return Err(Error::interrupted());
     }
     let mut written_backup = None;
-    if let Some(file) = &job.backup {
+    if let Some(file) = &request.backup {
         let text = match file.format {
             BackupFormat::Base32 => BackupText::Base32,
             BackupFormat::Otpauth => BackupText::Otpauth {
@@ -350,7 +323,7 @@ async fn act(
         serial: serial.to_string(),
         keys: keys.iter().map(|k| k.key().clone()).collect(),
         oath_name: plan.oath_name.to_string(),
-        touch: job.touch,
+        touch: request.touch,
         overwritten: keys
             .iter()
             .zip(&plan.slots)

@@ -4,7 +4,7 @@
 //! (AWS's QR-code form needs the account's alias) and its 64-byte limit, and on each key the
 //! firmware's touch support, a credential of the same name, and room on the applet.
 
-use super::Job;
+use crate::request::EnrollRequest;
 use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
@@ -35,11 +35,11 @@ pub struct Plan {
 /// Checks everything for `job` on `keys`, asking AWS only read-only questions.
 pub async fn plan(
     session: &Session,
-    job: &Job,
+    request: &EnrollRequest,
     keys: &[Key],
     reporter: &Reporter,
 ) -> Result<Plan, Error> {
-    if job.touch {
+    if request.touch {
         for key in keys {
             key.check_touch()?;
         }
@@ -48,33 +48,33 @@ pub async fn plan(
         Some(caller) => caller.clone(),
         None => session.aws.caller().await?,
     };
-    let user = match (&job.user, &caller.user_name) {
+    let user = match (&request.user, &caller.user_name) {
         (Some(user), _) => user.clone(),
         (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
         (None, None) => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
     };
-    let device_name = match &job.device_name {
+    let device_name = match &request.device_name {
         Some(name) => name.clone(),
         None => DeviceName::parse(user.as_str(), Field::flag("--user-name"))?,
     };
-    crate::model::check_path_and_name(&job.path, &device_name)?;
+    crate::model::check_path_and_name(&request.path, &device_name)?;
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
     let serial = SerialNumber::parse_field(
         &format!(
             "arn:{partition}:iam::{}:mfa{}{device_name}",
-            caller.account, job.path
+            caller.account, request.path
         ),
         Field::flag("--device-name"),
         false,
     )?;
-    check_user_devices(session, job, &user, &serial, reporter).await?;
-    let oath_name = match &job.oath_name {
+    check_user_devices(session, request, &user, &serial, reporter).await?;
+    let oath_name = match &request.oath_name {
         Some(name) => name.clone(),
         None => default_oath_name(session, &device_name, &caller.account, reporter).await?,
     };
     let mut slots = Vec::with_capacity(keys.len());
     for key in keys {
-        let slot = key.check_room(oath_name.as_str(), job.force)?;
+        let slot = key.check_room(oath_name.as_str(), request.force)?;
         if slot == Slot::Overwrite {
             reporter.warn(format!(
                 "--force: the credential {:?} on {} will be written over; its secret will be lost",
@@ -97,14 +97,14 @@ pub async fn plan(
 /// (it is enabled before the old one goes).
 async fn check_user_devices(
     session: &Session,
-    job: &Job,
+    request: &EnrollRequest,
     user: &UserName,
     serial: &SerialNumber,
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let devices = match session.aws.mfa_devices(user).await {
         Ok(devices) => devices,
-        Err(e) if job.replace.is_none() && matches!(e, AwsError::AccessDenied { .. }) => {
+        Err(e) if request.replace.is_none() && matches!(e, AwsError::AccessDenied { .. }) => {
             reporter.warn(format!(
                 "could not list {user}'s MFA devices ({e}); going on without checking IAM's limit of {MAX_DEVICES_PER_USER}"
             ));
@@ -112,7 +112,7 @@ async fn check_user_devices(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Some(old) = &job.replace {
+    if let Some(old) = &request.replace {
         if old == serial {
             return Err(InputError::from(Usage::ReplaceIsCreated {
                 old: old.to_string(),

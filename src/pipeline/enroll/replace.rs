@@ -1,7 +1,9 @@
 //! `--replace`: once the new device works, the old one is deactivated, and deleted when it is a
 //! virtual device (a hardware token or a U2F key is gone from IAM once deactivated).
 
-use super::{Job, Replaced};
+use super::Replaced;
+use super::finish::AwsFlags;
+use crate::request::EnrollRequest;
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::model::{SerialNumber, UserName};
@@ -12,7 +14,7 @@ use crate::report::Reporter;
 /// happens here, so a failure is reported with the commands that finish the job, not rolled back.
 pub async fn replace(
     session: &Session,
-    job: &Job,
+    request: &EnrollRequest,
     user: &UserName,
     old: &SerialNumber,
     log: &Trail<'_>,
@@ -29,10 +31,10 @@ pub async fn replace(
     let commands = |deactivate: bool| {
         let mut commands = Vec::new();
         if deactivate {
-            commands.push(job.flags.deactivate(user.as_str(), old.as_str()));
+            commands.push(AwsFlags::of(&request.aws).deactivate(user.as_str(), old.as_str()));
         }
         if virtual_device {
-            commands.push(job.flags.delete(old.as_str()));
+            commands.push(AwsFlags::of(&request.aws).delete(old.as_str()));
         }
         commands
     };

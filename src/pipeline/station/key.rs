@@ -21,6 +21,7 @@ use crate::exit::Exit;
 use crate::pipeline::open::oath_password_or;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
+use crate::request::Pace;
 use crate::report::{KeyResult, RowResult, StationEvent};
 use crate::source::yubikey::{KeyInfo, OpenKey, Password, Step, YubiKeySource, identify_in};
 use crate::source::{DeviceError, Silent};
@@ -133,7 +134,7 @@ impl Station<'_> {
         let key = open.key().clone();
         served.key = key.serial;
         let aliases = if naming::alias_could_help(open.accounts(), &self.accounts) {
-            self.session.aliases().await.unwrap_or_default().to_vec()
+            self.run.session.aliases().await.unwrap_or_default().to_vec()
         } else {
             Vec::new()
         };
@@ -193,7 +194,7 @@ impl Station<'_> {
             };
             match self
                 .devices
-                .target(self.session, &candidate.name, served.arrived)
+                .target(&self.run.session, &candidate.name, served.arrived)
                 .await
             {
                 Ok(Ok((user, serial))) => mapped.push((
@@ -306,13 +307,15 @@ impl Station<'_> {
         let reading = Reading {
             source: Box::new(source),
             step: Some(step),
-            mode: Mode::Wait,
-            max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
+            pace: Pace {
+                mode: Mode::Wait,
+                max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
+            },
             after: *used,
             observer: Some(observer),
         };
         let outcome = read_and_send(
-            self.session,
+            &self.run.session,
             target,
             reading,
             self.shared(),

@@ -26,13 +26,61 @@ use tokio::sync::{mpsc, watch};
 use devices::DeviceMap;
 pub(crate) use devices::MapError;
 
-use super::{Interrupt, Session, Shared};
-use crate::audit::AuditLog;
-use crate::error::{Error, Interrupted};
+use super::{Interrupt, Run, Shared, Tally};
+use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
 use crate::report::{KeyResult, Reporter, RowResult, StationEvent};
-use crate::source::DeviceError;
-use crate::source::events::ReaderEvent;
+use crate::request::StationRequest;
+use crate::source::events::{ReaderEvent, ReaderWatch};
+use crate::source::{DeviceError, smartcard};
+
+/// The readers attached now, checked against `--reader` (before AWS is asked anything).
+pub fn readers(request: &StationRequest) -> Result<Vec<String>, Error> {
+    let readers: Vec<String> = smartcard::readers()?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    request.check_readers(&readers)?;
+    Ok(readers)
+}
+
+/// Serves keys on `run` as `request` asks, from the reader watch's start until it stops;
+/// `readers` are those attached at the start.
+pub async fn serve(
+    run: &Run,
+    request: &StationRequest,
+    readers: Vec<String>,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let account = run
+        .session
+        .caller
+        .as_ref()
+        .map(|c| c.account.clone())
+        .unwrap_or_default();
+    let accounts = request.served_accounts(&account)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let watch = ReaderWatch::start(
+        request.readers.clone(),
+        Box::new(move |event| {
+            let _ = tx.send(event);
+        }),
+    )?;
+    let station = Station::new(run, accounts, reporter.clone());
+    let options = Options {
+        once: request.once,
+        max_keys: request.max_keys as usize,
+        readers: if request.readers.is_empty() {
+            readers
+        } else {
+            request.readers.clone()
+        },
+        all_readers: request.readers.is_empty(),
+    };
+    let result = station.run(rx, run.interrupt.clone(), options).await;
+    watch.stop();
+    result
+}
 
 /// How the station runs.
 #[derive(Debug, Clone)]
@@ -49,13 +97,12 @@ pub struct Options {
 
 /// One session's station: what its keys share.
 pub struct Station<'a> {
-    session: &'a Session,
+    run: &'a Run,
     /// The accounts whose credentials are served.
     accounts: Vec<String>,
     devices: DeviceMap,
     /// Per device: one key at a time, and the highest counter the session sent for it.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
-    audit: Option<&'a Mutex<AuditLog>>,
     submissions: tokio::sync::Semaphore,
     reporter: Reporter,
     /// Pairs sent by keys that Ctrl-C then abandoned (their retries).
@@ -74,22 +121,17 @@ enum Stop {
     Failed(DeviceError),
 }
 
-type Job<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
+/// A key being served: its reader, and its results when done.
+type Serving<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
 
 impl<'a> Station<'a> {
-    /// A station on `session` serving the credentials of `accounts`.
-    pub fn new(
-        session: &'a Session,
-        accounts: Vec<String>,
-        audit: Option<&'a Mutex<AuditLog>>,
-        reporter: Reporter,
-    ) -> Self {
+    /// A station on `run` serving the credentials of `accounts`.
+    pub fn new(run: &'a Run, accounts: Vec<String>, reporter: Reporter) -> Self {
         Station {
-            session,
+            run,
             accounts,
             devices: DeviceMap::default(),
             locks: Mutex::new(HashMap::new()),
-            audit,
             submissions: tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT),
             reporter,
             abandoned_pairs: AtomicU32::new(0),
@@ -97,10 +139,7 @@ impl<'a> Station<'a> {
     }
 
     fn shared(&self) -> Shared<'_> {
-        Shared {
-            audit: self.audit,
-            limit: Some(&self.submissions),
-        }
+        self.run.shared(Some(&self.submissions))
     }
 
     fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
@@ -120,7 +159,7 @@ impl<'a> Station<'a> {
         mut interrupt: Interrupt,
         options: Options,
     ) -> Result<(), Error> {
-        let operator = self.session.operator().unwrap_or_default();
+        let operator = self.run.session.operator().unwrap_or_default();
         self.reporter.station(&StationEvent::Started {
             readers: &options.readers,
             all_readers: options.all_readers,
@@ -128,16 +167,16 @@ impl<'a> Station<'a> {
             operator: &operator,
         });
         let mut desk = Desk::default();
-        let mut jobs: FuturesUnordered<Job<'_>> = FuturesUnordered::new();
+        let mut serving: FuturesUnordered<Serving<'_>> = FuturesUnordered::new();
         let mut events_open = true;
         let mut ready = false;
         let mut accepting = true;
         loop {
-            if desk.stop.is_some() && jobs.is_empty() {
-                drop(jobs);
+            if desk.stop.is_some() && serving.is_empty() {
+                drop(serving);
                 return self.stopped(desk);
             }
-            if options.once && ready && !accepting && jobs.is_empty() && desk.queue.is_empty() {
+            if options.once && ready && !accepting && serving.is_empty() && desk.queue.is_empty() {
                 return self.done_once(&desk);
             }
             tokio::select! {
@@ -149,7 +188,7 @@ impl<'a> Station<'a> {
                 event = events.recv(), if events_open => match event {
                     Some(ReaderEvent::Ready) => {
                         ready = true;
-                        accepting = jobs.is_empty() && desk.queue.is_empty();
+                        accepting = serving.is_empty() && desk.queue.is_empty();
                     }
                     Some(ReaderEvent::Inserted { reader }) => {
                         self.reporter.station(&StationEvent::Inserted { reader: &reader });
@@ -159,7 +198,7 @@ impl<'a> Station<'a> {
                             if ready {
                                 accepting = false;
                             }
-                            desk.wait_or_start(self, &mut jobs, reader, options.max_keys);
+                            desk.wait_or_start(self, &mut serving, reader, options.max_keys);
                         }
                     }
                     Some(ReaderEvent::Removed { reader }) => {
@@ -189,17 +228,17 @@ impl<'a> Station<'a> {
                         self.abandon(&mut desk, "not served: the station stopped; nothing was sent", Exit::Device);
                     }
                 },
-                Some((reader, results)) = jobs.next(), if !jobs.is_empty() => {
+                Some((reader, results)) = serving.next(), if !serving.is_empty() => {
                     desk.active.remove(&reader);
                     for result in &results {
                         if let Some(key) = result.key {
                             desk.keys.insert(reader.clone(), key);
                         }
-                        desk.tally(result);
+                        desk.tally.add(&result.result);
                         self.reporter.station(&StationEvent::Result(result));
                     }
                     if desk.stop.is_none() {
-                        desk.start_queued(self, &mut jobs, options.max_keys);
+                        desk.start_queued(self, &mut serving, options.max_keys);
                     }
                 }
             }
@@ -223,7 +262,7 @@ impl<'a> Station<'a> {
                     error: why.to_string(),
                 },
             };
-            desk.tally(&result);
+            desk.tally.add(&result.result);
             self.reporter.station(&StationEvent::Result(&result));
         }
     }
@@ -252,17 +291,8 @@ impl<'a> Station<'a> {
         self.reporter.station(&StationEvent::Stopped {
             reason: "--once: the keys are done",
         });
-        if desk.failed > 0 {
-            return Err(Error::Station {
-                failed: desk.failed,
-                total: desk.results,
-                exit: desk.worst.unwrap_or(Exit::Device),
-            });
-        }
-        match AuditLog::unwritten(self.audit, "every key's resync itself succeeded") {
-            Some(unwritten) => Err(unwritten),
-            None => Ok(()),
-        }
+        desk.tally.outcome(Targets::Keys)?;
+        self.run.finish("every key's resync itself succeeded")
     }
 }
 
@@ -275,27 +305,16 @@ struct Desk {
     /// The serial of the key last served in each reader, for its removal line.
     keys: HashMap<String, u32>,
     stop: Option<Stop>,
-    results: usize,
-    failed: usize,
-    /// The highest exit code among the failed results.
-    worst: Option<Exit>,
+    tally: Tally,
 }
 
 impl Desk {
-    fn tally(&mut self, result: &KeyResult) {
-        self.results += 1;
-        if let RowResult::Failed { exit, .. } = result.result {
-            self.failed += 1;
-            self.worst = Some(self.worst.map_or(exit, |w| w.max(exit)));
-        }
-    }
-
     /// Starts serving the key in `reader`, or queues it while `max_keys` are in service (or the
     /// reader's previous key is still being let go).
     fn wait_or_start<'j>(
         &mut self,
         station: &'j Station<'_>,
-        jobs: &mut FuturesUnordered<Job<'j>>,
+        serving: &mut FuturesUnordered<Serving<'j>>,
         reader: String,
         max_keys: usize,
     ) {
@@ -319,7 +338,7 @@ impl Desk {
                 removed: Arc::clone(&removed),
             },
         );
-        jobs.push(Box::pin(async move {
+        serving.push(Box::pin(async move {
             let results = station.serve_key(reader.clone(), interrupt, removed).await;
             (reader, results)
         }));
@@ -329,13 +348,13 @@ impl Desk {
     fn start_queued<'j>(
         &mut self,
         station: &'j Station<'_>,
-        jobs: &mut FuturesUnordered<Job<'j>>,
+        serving: &mut FuturesUnordered<Serving<'j>>,
         max_keys: usize,
     ) {
         let waiting: Vec<String> = self.queue.drain(..).collect();
         for reader in waiting {
             if self.present.contains(&reader) {
-                self.wait_or_start(station, jobs, reader, max_keys);
+                self.wait_or_start(station, serving, reader, max_keys);
             }
         }
     }
@@ -359,7 +378,7 @@ impl Desk {
                     error: "removed before it was served; nothing was sent".into(),
                 },
             };
-            self.tally(&result);
+            self.tally.add(&result.result);
             station.reporter.station(&StationEvent::Result(&result));
         }
     }

@@ -10,12 +10,11 @@ use crate::files::{self, FileProblem};
 use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::{SourceChoice, SourceKind, SourceSpec};
 use super::json_object::{Members, NotAnObject};
-use super::resync::{Output, audit_log_path};
+use super::resync::{Output, Pace, audit_log_path};
 use crate::model::{
     BatchProblem, Field, InputError, LineProblem, Origin, Problem, SerialNumber, Takes, UserName,
     looks_like_seed, refuse_seed,
 };
-use crate::window::Mode;
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.
 pub const MAX_ROWS: usize = 500;
@@ -41,10 +40,8 @@ pub struct BatchRow {
 pub struct BatchRequest {
     /// The rows.
     pub rows: Vec<BatchRow>,
-    /// Wait for a fresh window or not.
-    pub mode: Mode,
-    /// Pairs per row at most.
-    pub max_attempts: u32,
+    /// How each row's pairs are read and sent.
+    pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
     /// How to report.
@@ -57,16 +54,14 @@ impl BatchRequest {
     /// Reads and checks the file at `path`, and the flags that apply to every row.
     pub fn validate(
         path: &Path,
-        mode: Mode,
-        max_attempts: u32,
+        pace: Pace,
         aws: AwsChoice,
         output: Output,
         audit_log: Option<PathBuf>,
     ) -> Result<BatchRequest, InputError> {
         Ok(BatchRequest {
             rows: parse(path)?,
-            mode,
-            max_attempts,
+            pace,
             aws: aws.validate()?,
             output,
             audit_log: audit_log_path(audit_log)?,

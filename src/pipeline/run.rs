@@ -1,0 +1,81 @@
+//! What every command that calls AWS opens first and closes last: the signals listened for, the
+//! audit log opened and checked (bad input, before any device or request), the session connected;
+//! and at the end, a run whose submissions succeeded but whose audit lines were not all written
+//! turned into its error (exit 8), so that a help desk's trail never silently has a hole.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use super::{Interrupt, Session, Shared};
+use crate::audit::AuditLog;
+use crate::error::Error;
+use crate::report::Reporter;
+use crate::request::AwsOptions;
+
+/// A run before it reaches AWS: what it listens for and where it writes its trail.
+pub struct Opening {
+    interrupt: Interrupt,
+    audit: Option<Mutex<AuditLog>>,
+}
+
+impl Opening {
+    /// Opens the audit log (`audit_log`, when given) and listens through `interrupt`.
+    pub fn start(audit_log: Option<&Path>, interrupt: Interrupt) -> Result<Opening, Error> {
+        Ok(Opening {
+            interrupt,
+            audit: AuditLog::open_shared(audit_log)?,
+        })
+    }
+
+    /// Whether the run writes an audit log (which names the operator, so the caller is asked).
+    pub fn audited(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// Connects, asking who is calling when `ask_caller`.
+    pub async fn connect(
+        self,
+        aws: &AwsOptions,
+        ask_caller: bool,
+        reporter: &Reporter,
+    ) -> Result<Run, Error> {
+        Ok(Run {
+            session: Session::connect(aws, ask_caller, reporter).await?,
+            interrupt: self.interrupt,
+            audit: self.audit,
+        })
+    }
+}
+
+/// A connected run.
+pub struct Run {
+    /// The session every target of the run shares.
+    pub session: Session,
+    /// Fires on the signals the command stops at.
+    pub interrupt: Interrupt,
+    audit: Option<Mutex<AuditLog>>,
+}
+
+impl Run {
+    /// The audit log, when the run writes one.
+    pub fn audit(&self) -> Option<&Mutex<AuditLog>> {
+        self.audit.as_ref()
+    }
+
+    /// What the run's sends share: its audit log, and `limit`'s bound on requests in flight.
+    pub fn shared<'a>(&'a self, limit: Option<&'a tokio::sync::Semaphore>) -> Shared<'a> {
+        Shared {
+            audit: self.audit(),
+            limit,
+        }
+    }
+
+    /// Ends a run whose work succeeded: an error when an audit line was lost, `outcome` saying
+    /// what succeeded all the same.
+    pub fn finish(&self, outcome: &str) -> Result<(), Error> {
+        match AuditLog::unwritten(self.audit.as_ref(), outcome) {
+            Some(unwritten) => Err(unwritten),
+            None => Ok(()),
+        }
+    }
+}
