@@ -1,10 +1,14 @@
 //! The layering holds: read every `src/` file's `crate::…` and `super::…` paths and check the
-//! rules of DESIGN.md's layout, so that a change that breaks them fails `cargo test`.
+//! rules of ARCHITECTURE.md's layers, so that a change that breaks them fails `cargo test`.
 //!
 //! - no import circle among files (a parent `mod.rs` and its own children may use each other);
 //! - only the entry (`lib.rs`, `main.rs`) and `cli/` itself import `cli`;
 //! - the device layer (`source/`) and the AWS layer (`aws/`) never import each other, and the window
 //!   planner imports neither;
+//! - the AWS layer takes its own options, never a request (`aws/` does not import `request`);
+//! - a command runs the pipeline and reports: `commands/` imports neither `source` nor `aws`;
+//! - the reporter never reads the terminal (no stdin, no termios in `report/`): prompts are the
+//!   device layer's;
 //! - no file is over 500 lines, tests included.
 //!
 //! The test bed (`testbed/src/`) keeps the first and the last rule too.
@@ -78,6 +82,15 @@ fn code_only(text: &str) -> String {
         }
     }
     out
+}
+
+/// The text without its line comments (string literals kept): a line is cut at its first `//`,
+/// which is enough to tell code from prose here.
+fn code_only_keeping_strings(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Expands `a::{b, c::{d, e}}` into `a::b`, `a::c::d`, `a::c::e`.
@@ -184,7 +197,12 @@ struct Crate {
     edges: BTreeMap<Module, BTreeSet<Module>>,
     /// Lines per file.
     lines: BTreeMap<PathBuf, usize>,
+    /// The reporter's files that read from the terminal.
+    reads_terminal: Vec<PathBuf>,
 }
+
+/// What reading the terminal looks like in code: its input stream, a line read, its modes.
+const TERMINAL_READS: [&str; 5] = ["stdin", "read_line", "termios", "/dev/tty", "read_secret"];
 
 fn read_crate(src: &Path) -> Crate {
     let mut files = Vec::new();
@@ -192,10 +210,16 @@ fn read_crate(src: &Path) -> Crate {
     let modules: BTreeSet<Module> = files.iter().map(|f| module_of(src, f)).collect();
     let mut edges = BTreeMap::new();
     let mut lines = BTreeMap::new();
+    let mut reads_terminal = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read a source file");
         lines.insert(file.clone(), text.lines().count());
         let module = module_of(src, file);
+        // Strings count here: a path to the terminal is one.
+        let code = code_only_keeping_strings(&text);
+        if under(&module, "report") && TERMINAL_READS.iter().any(|t| code.contains(t)) {
+            reads_terminal.push(file.clone());
+        }
         let is_mod = file
             .file_name()
             .is_some_and(|n| n == "mod.rs" || n == "lib.rs" || n == "main.rs");
@@ -206,7 +230,11 @@ fn read_crate(src: &Path) -> Crate {
             .collect();
         edges.insert(module, imports);
     }
-    Crate { edges, lines }
+    Crate {
+        edges,
+        lines,
+        reads_terminal,
+    }
 }
 
 fn name(m: &Module) -> String {
@@ -304,6 +332,10 @@ fn violations(krate: &Crate) -> Vec<String> {
                 Some("the AWS layer never imports the device layer")
             } else if under(from, "window") && (under(to, "aws") || under(to, "source")) {
                 Some("the window planner knows neither devices nor AWS")
+            } else if under(from, "aws") && under(to, "request") {
+                Some("the AWS layer takes its own options, never a request")
+            } else if under(from, "commands") && (under(to, "source") || under(to, "aws")) {
+                Some("a command runs the pipeline; it reaches no device and no AWS itself")
             } else {
                 None
             };
@@ -311,6 +343,12 @@ fn violations(krate: &Crate) -> Vec<String> {
                 found.push(format!("{} imports {}: {rule}", name(from), name(to)));
             }
         }
+    }
+    for file in &krate.reads_terminal {
+        found.push(format!(
+            "{} reads the terminal: the reporter only writes (prompts are the device layer's)",
+            file.display()
+        ));
     }
     for (file, lines) in &krate.lines {
         if *lines > MAX_LINES {
@@ -356,6 +394,14 @@ fn the_check_finds_what_it_is_for() {
     write("source/mod.rs", "use crate::aws::Client;");
     write("aws/mod.rs", "fn f() { let m = \"crate::source::Code\"; }");
     write("window.rs", &"// line\n".repeat(MAX_LINES + 1));
+    write("request.rs", "");
+    write("aws/options.rs", "use crate::request::AwsOptions;");
+    write("commands/mod.rs", "use crate::source::yubikey;");
+    write(
+        "report/mod.rs",
+        "// stdin is not read here\nfn ask() { std::io::stdin().read_line(&mut s); }",
+    );
+    write("report/ok.rs", "// reads no stdin: a comment is not code");
     let found = violations(&read_crate(src));
     let text = found.join("\n");
     assert!(text.contains("import circle: a ↔ b"), "{text}");
@@ -370,7 +416,11 @@ fn the_check_finds_what_it_is_for() {
         "a parent and its child may: {text}"
     );
     assert!(text.contains("window.rs has 501 lines"), "{text}");
-    assert_eq!(found.len(), 4, "{text}");
+    assert!(text.contains("aws::options imports request"), "{text}");
+    assert!(text.contains("commands imports source"), "{text}");
+    assert!(text.contains("report/mod.rs reads the terminal"), "{text}");
+    assert!(!text.contains("report/ok.rs"), "{text}");
+    assert_eq!(found.len(), 7, "{text}");
 }
 
 #[test]

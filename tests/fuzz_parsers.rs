@@ -4,7 +4,7 @@
 //! arbitrary and some mutated from valid ones, and prints how many it ran.
 //!
 //! Beyond "never panics", each has an oracle: an otpauth error never echoes the secret; the
-//! `--cli-input-json` outcome matches a small model of the rules in DESIGN.md; and the field types
+//! `--cli-input-json` outcome matches a small model of the request rules (ARCHITECTURE.md, "Requests"); and the field types
 //! accept exactly what IAM's constraints allow (the `ResyncMFADevice` API reference).
 
 use std::cell::Cell;
@@ -372,7 +372,7 @@ fn iam_serial_ok(v: &str) -> bool {
     (9..=256).contains(&n) && v.chars().all(|c| is_user_char(c) || c == '/' || c == ':')
 }
 
-/// A value that looks like a seed, as the README's security section defines it (issue 13): it
+/// A value that looks like a seed, as the README's security section defines it: it
 /// contains `otpauth:` or `secret=`; or, spaces, hyphens and trailing `=` aside, it is 16 or more
 /// base32 capitals and digits 2–7 with at least one letter; or lower-case base32 of 16 or more
 /// grouped by spaces (3 groups or more), or of 32 or more with a digit. Refused in any name field.
@@ -599,7 +599,7 @@ fn request_json() -> impl Strategy<Value = String> {
         })
 }
 
-/// What `resync --source prompt --cli-input-json TEXT` must do, from DESIGN.md's rules:
+/// What `resync --source prompt --cli-input-json TEXT` must do, from the request rules:
 /// `Some((user, serial))` when it must validate, `None` when it must refuse.
 fn model(text: &str) -> Option<(Option<String>, Option<String>)> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {

@@ -59,7 +59,9 @@ async fn an_otp_slot_over_hid_resyncs_against_iam_local() {
         user: &user,
         serial: &serial,
     };
-    let sent = send_with_retries(&mut reader, &mut Sender::new(iam), 1).await.unwrap();
+    let sent = send_with_retries(&mut reader, &mut Sender::new(iam), 1)
+        .await
+        .unwrap();
     let log = server.log();
     let resync: Vec<_> = log
         .iter()

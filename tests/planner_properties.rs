@@ -1,4 +1,4 @@
-//! Property tests of the window planner (DESIGN.md, "The window planner"), run through the real
+//! Property tests of the window planner (ARCHITECTURE.md, "The window planner"), run through the real
 //! [`PairReader`] and [`send_with_retries`] against a simulated world: a manual host clock, AWS's
 //! clock up to a minute off it, a host-clock source whose reads take up to 45 s (slow touches) and
 //! answer a code that encodes the counter it was asked for, and an IAM that records the server time

@@ -1,6 +1,6 @@
-//! One thin file per subcommand: each takes a validated request, runs the pipeline (or the device or
-//! AWS layer directly, for the listings), and hands the result to the reporter. No command parses,
-//! prints or classifies errors by itself.
+//! One thin file per subcommand: each takes a validated request, runs the pipeline and hands the
+//! result to the reporter. No command parses, prints, reaches a device or AWS, or words an error by
+//! itself (ARCHITECTURE.md, "Adding a command").
 
 pub mod batch;
 pub mod codes;
@@ -10,4 +10,3 @@ pub mod doctor;
 pub mod enroll;
 pub mod resync;
 pub mod station;
-

@@ -136,8 +136,7 @@ impl Error {
             Error::Device(_) => Exit::Device,
             Error::Interrupted(_) => Exit::Interrupted,
             Error::AuditLog { .. } => Exit::AuditFailed,
-            Error::Doctor { exit, .. }
-            | Error::Failed { exit, .. } => *exit,
+            Error::Doctor { exit, .. } | Error::Failed { exit, .. } => *exit,
             Error::Enroll { cause, rollback } => {
                 if rollback.complete() {
                     cause.exit()

@@ -7,7 +7,9 @@
 //! This is the only layer that sees the device layer, the AWS layer and the window planner
 //! together; it knows nothing of clap.
 
+pub mod codes;
 pub mod devices;
+pub mod doctor;
 pub mod enroll;
 pub mod interrupt;
 pub mod open;

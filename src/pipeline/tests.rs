@@ -256,7 +256,9 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
         failures: 0,
         sent: Vec::new(),
     };
-    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3).await.unwrap();
+    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+        .await
+        .unwrap();
     assert_eq!(*reads.lock().unwrap(), vec![c + 2, c + 3]);
     assert_eq!(sent.pair.map(|p| p.first), Some(c + 2));
     assert_eq!(reader.last_sent(), Some(c + 3));

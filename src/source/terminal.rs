@@ -1,6 +1,6 @@
 //! A secret typed (or pasted) at the terminal: one line, echo off, into a buffer that is wiped on
 //! drop. `--seed-stdin` at a terminal used to show nothing, echo the pasted seed and wait for
-//! Ctrl-D (issue 14, item 4).
+//! Ctrl-D.
 //!
 //! The terminal is put in non-canonical mode without echo and without signal keys (termios(3):
 //! `ECHO`, `ICANON` and `ISIG` off), so that no line-discipline buffer holds the secret, and the

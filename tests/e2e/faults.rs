@@ -1,4 +1,4 @@
-//! Issue 5's fault matrix, end to end: each row is one failure of AWS, the network or the device,
+//! The fault matrix, end to end: each row is one failure of AWS, the network or the device,
 //! injected into a real run of the built binary, and each test asserts the exit code, the message
 //! (problem and hint lines) and iam-local's request log, which proves what was and was not sent.
 //!

@@ -1,4 +1,4 @@
-//! Issue 13's hardening, each finding walked through the built binary as a user (or an attacker)
+//! Hardening, each case walked through the built binary as a user (or an attacker)
 //! would: core dumps, the audit log's file, special files, honest interrupt reports, cleartext
 //! endpoints and `--profile` against environment credentials. The bad inputs among them are also in
 //! the bad-input corpus; these are the ones that need more than one run, a signal or a check of

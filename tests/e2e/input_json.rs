@@ -1,4 +1,4 @@
-//! `--cli-input-json` as the README shows it (issue 14, item 1): the skeleton filled in by hand,
+//! `--cli-input-json` as the README shows it: the skeleton filled in by hand,
 //! `codes --output json` fed back, and the two usual mistakes with the file's name.
 
 use testbed::iam_local::DEMO_SERIAL;

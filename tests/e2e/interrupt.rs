@@ -1,4 +1,4 @@
-//! Ctrl-C tells the truth (issue 13, finding 6): after a pair was sent the report says how many
+//! Ctrl-C tells the truth: after a pair was sent the report says how many
 //! went out and how many AWS accepted, and a `--batch` still prints its table. Exit 130 either way.
 
 use std::str::FromStr;

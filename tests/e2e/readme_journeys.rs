@@ -117,8 +117,11 @@ impl World {
             cmd.env("AWS_ACCESS_KEY_ID", ADMIN_ACCESS_KEY_ID)
                 .env("AWS_SECRET_ACCESS_KEY", ADMIN_SECRET_ACCESS_KEY);
         }
-        // AWS's clock a few seconds before a window boundary: a waiting row waits that long.
-        self.bed.steer();
+        // AWS's clock a few seconds before a window boundary: a waiting row waits that long. Not
+        // for doctor, which checks that clock against the host's.
+        if words.get(1).is_none_or(|w| w != "doctor") {
+            self.bed.steer();
+        }
         // Codes a user already has: the previous window's and the current one's.
         let c = self.bed.counter_now() - 1;
         for word in &words[1..] {

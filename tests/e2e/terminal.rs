@@ -1,4 +1,4 @@
-//! `--seed-stdin` at a terminal (issue 14, item 4), driven through a real pseudo-terminal: a
+//! `--seed-stdin` at a terminal, driven through a real pseudo-terminal: a
 //! prompt, no echo of what is pasted, one line ends it, Ctrl-C ends the run with the terminal's
 //! settings restored. (Piped input is `codes`'s and `secrets`' concern.)
 

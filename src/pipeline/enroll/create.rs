@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use super::prepare;
 use super::finish::AwsFlags;
-use crate::request::EnrollRequest;
+use super::prepare;
 use crate::audit::Trail;
 use crate::aws::{AwsError, NewDevice};
 use crate::error::{Error, Leftover, PairsFrom, Rollback};
 use crate::pipeline::{Interrupt, Session};
 use crate::report::Reporter;
+use crate::request::EnrollRequest;
 
 /// Creates tried at most, each after a refusal that says nothing was made (throttling).
 const CREATE_ATTEMPTS: u32 = 3;

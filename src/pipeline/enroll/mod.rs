@@ -172,7 +172,10 @@ pub async fn enroll(
     };
     if let Some(old) = &request.replace {
         enrolled.replaced = Some(
-            replace::replace(session, request, &plan.user, old, &log, reporter, &interrupt).await,
+            replace::replace(
+                session, request, &plan.user, old, &log, reporter, &interrupt,
+            )
+            .await,
         );
     }
     Ok(enrolled)

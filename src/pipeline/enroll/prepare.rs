@@ -4,7 +4,6 @@
 //! (AWS's QR-code form needs the account's alias) and its 64-byte limit, and on each key the
 //! firmware's touch support, a credential of the same name, and room on the applet.
 
-use crate::request::EnrollRequest;
 use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
@@ -12,6 +11,7 @@ use crate::model::{DeviceName, OathName};
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, Usage, UserName};
 use crate::pipeline::Session;
 use crate::report::Reporter;
+use crate::request::EnrollRequest;
 use crate::source::yubikey::Slot;
 
 /// IAM's limit on MFA devices per user (IAM and STS quotas).

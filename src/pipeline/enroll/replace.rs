@@ -3,12 +3,12 @@
 
 use super::Replaced;
 use super::finish::AwsFlags;
-use crate::request::EnrollRequest;
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::model::{SerialNumber, UserName};
 use crate::pipeline::{Interrupt, Session};
 use crate::report::Reporter;
+use crate::request::EnrollRequest;
 
 /// Deactivates the old device and deletes it when it is virtual; the new one works whatever
 /// happens here, so a failure is reported with the commands that finish the job, not rolled back.

@@ -21,8 +21,8 @@ use crate::exit::Exit;
 use crate::pipeline::open::oath_password_or;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
-use crate::request::Pace;
 use crate::report::{KeyResult, RowResult, StationEvent};
+use crate::request::Pace;
 use crate::source::yubikey::{KeyInfo, OpenKey, Password, Step, YubiKeySource, identify_in};
 use crate::source::{DeviceError, Silent};
 use crate::window::{Clock, Mode, Pair, SystemClock};
@@ -134,7 +134,12 @@ impl Station<'_> {
         let key = open.key().clone();
         served.key = key.serial;
         let aliases = if naming::alias_could_help(open.accounts(), &self.accounts) {
-            self.run.session.aliases().await.unwrap_or_default().to_vec()
+            self.run
+                .session
+                .aliases()
+                .await
+                .unwrap_or_default()
+                .to_vec()
         } else {
             Vec::new()
         };

@@ -370,7 +370,7 @@ fn run(name: &str) -> Result<bool, String> {
         .map(Fixture::secrets)
         .unwrap_or_default();
     secrets.extend(case.env.values().flat_map(|v| base32_runs(v)));
-    // A seed given where a name belongs (the cases of issue 13): never repeated either.
+    // A seed given where a name belongs (a pasted seed in the wrong field): never repeated either.
     secrets.extend(
         case.args
             .iter()

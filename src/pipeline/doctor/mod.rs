@@ -1,4 +1,4 @@
-//! `mfa-resync doctor`: each thing that stands between this machine and a resync, checked in the
+//! `doctor`'s checks: each thing that stands between this machine and a resync, checked in the
 //! order a resync meets them, as a line with ok / warn / fail / skip and the fix.
 //!
 //! [`device`] checks pcscd, readers, keys, hidraw access and udev rules; [`aws`] the configuration,
@@ -9,16 +9,14 @@
 //! pcscd and a reader (the keys come later), and that the credentials may list the account's
 //! virtual MFA devices. Nothing is sent that changes anything, and no secret or code is read.
 
-mod aws;
-mod device;
+pub mod aws;
+pub mod device;
 
-use crate::error::Error;
-use crate::report::{Check, CheckStatus, Reporter};
+use crate::report::Check;
 use crate::request::DoctorRequest;
 
-/// Runs every check and prints the report; fails with the most severe failing area's exit code
-/// (the highest among the failed checks) when any check failed.
-pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Error> {
+/// Every check `request` asks for, in the order a resync meets them.
+pub async fn checks(request: &DoctorRequest) -> Vec<Check> {
     let needs = if request.station {
         device::Needs::station()
     } else {
@@ -26,18 +24,7 @@ pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Erro
     };
     let mut checks = device::checks(needs);
     checks.extend(aws::checks(&request.aws, request.station).await);
-    reporter.doctor(&checks);
-    let failed = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Fail)
-        .max_by_key(|c| c.exit);
-    match failed {
-        Some(failed) => Err(Error::Doctor {
-            failed: failed.name,
-            exit: failed.exit,
-        }),
-        None => Ok(()),
-    }
+    checks
 }
 
 /// Every check in `names`, skipped for `reason`.
