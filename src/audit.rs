@@ -190,6 +190,16 @@ impl AuditLog {
     /// that is not fit for an audit trail is bad input, before any I/O that matters.
     pub fn open(path: &Path) -> Result<AuditLog, InputError> {
         let shown = path.display().to_string();
+        // A directory that cannot be looked at is said by the open below, in the OS's words.
+        match files::check_dir(path, false) {
+            Ok(()) | Err(files::DirProblem::Unusable(_)) => {}
+            Err(problem) => {
+                return Err(bad(FileInput::Dir {
+                    path: shown,
+                    problem,
+                }));
+            }
+        }
         let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32;
         let mut options = OpenOptions::new();
         options.append(true).custom_flags(flags).mode(0o600);

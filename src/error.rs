@@ -8,13 +8,27 @@ use crate::exit::Exit;
 use crate::model::InputError;
 use crate::source::DeviceError;
 
-/// Ctrl-C, and what had been sent by then: an honest report says whether AWS may have seen a pair.
+/// A run stopped by a signal or a closed output, and what had been sent by then: an honest report
+/// says whether AWS may have seen a pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Interrupted {
     /// Pairs sent before the interrupt.
     pub sent: u32,
     /// Of those, how many AWS accepted.
     pub accepted: u32,
+    /// What stopped the run (none: a key's own cancellation, such as its removal at a station).
+    pub by: Option<crate::stop::Cause>,
+}
+
+impl Interrupted {
+    /// The run stopped now, with `sent` pairs sent and `accepted` of them accepted.
+    pub fn after(sent: u32, accepted: u32) -> Self {
+        Interrupted {
+            sent,
+            accepted,
+            by: crate::stop::cause(),
+        }
+    }
 }
 
 /// What a multi-target command counts.
@@ -54,6 +68,8 @@ pub struct Rollback {
     pub undone: Vec<String>,
     /// What no rollback can bring back (a credential `--force` had written over).
     pub lost: Vec<String>,
+    /// What was kept on purpose: every copy of the seed of a device that stays enabled.
+    pub kept: Vec<String>,
     /// What is left.
     pub left: Vec<Leftover>,
 }
@@ -174,7 +190,7 @@ impl From<AwsError> for Error {
 impl Error {
     /// Ctrl-C, before any pair was sent (the send loop adds what it sent).
     pub fn interrupted() -> Self {
-        Error::Interrupted(Interrupted::default())
+        Error::Interrupted(Interrupted::after(0, 0))
     }
 
     /// This error, as it ends a send loop that had sent `pairs` (none of them accepted).
@@ -182,7 +198,7 @@ impl Error {
         match self {
             Error::Interrupted(i) => Error::Interrupted(Interrupted {
                 sent: i.sent + pairs,
-                accepted: i.accepted,
+                ..i
             }),
             other => other,
         }

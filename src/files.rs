@@ -31,6 +31,72 @@ pub enum FileProblem {
     Read(std::io::Error),
 }
 
+/// Why a directory is no place for a file of the user's own (an audit log, a seed's backup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirProblem {
+    /// It cannot be looked at (missing, no permission), in the OS's words.
+    Unusable(String),
+    /// It is not a directory.
+    NotADirectory,
+    /// It is a symbolic link: whoever can change the link can move the file.
+    Link,
+    /// Someone other than the caller or root owns it, and could replace the file.
+    NotYours {
+        /// Its owner's uid.
+        owner: u32,
+    },
+    /// Others, or with `strict` the group, may write it without its sticky bit: they could rename
+    /// the file away and put another in its place.
+    Shared {
+        /// Its mode.
+        mode: u32,
+    },
+}
+
+/// The directory `file` is (or will be) in, checked as `ssh` checks its own files' directories:
+/// not a link, owned by the caller or root, and writable by no one else unless sticky (with
+/// `strict`, not by the group either).
+pub fn check_dir(file: &Path, strict: bool) -> Result<(), DirProblem> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let link = std::fs::symlink_metadata(dir).map_err(|e| DirProblem::Unusable(io_reason(&e)))?;
+    if link.file_type().is_symlink() {
+        return Err(DirProblem::Link);
+    }
+    if !link.is_dir() {
+        return Err(DirProblem::NotADirectory);
+    }
+    let owner = link.uid();
+    if owner != 0 && owner != rustix::process::geteuid().as_raw() {
+        return Err(DirProblem::NotYours { owner });
+    }
+    let mode = link.mode() & 0o7777;
+    let writable = if strict { 0o022 } else { 0o002 };
+    if mode & writable != 0 && mode & 0o1000 == 0 {
+        return Err(DirProblem::Shared { mode });
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` name the same file, whether it exists yet or not: their directories as the
+/// system resolves them, and their names.
+pub fn same_place(a: &Path, b: &Path) -> bool {
+    fn place(path: &Path) -> Option<(std::path::PathBuf, std::ffi::OsString)> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        Some((std::fs::canonicalize(dir).ok()?, path.file_name()?.to_owned()))
+    }
+    match (place(a), place(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// Opens `path` for reading without blocking, and requires a regular file. Symbolic links are
 /// followed (a seed kept in a dotfiles repository is a link); the file they lead to is checked.
 pub fn open_regular(path: &Path) -> Result<(File, Metadata), FileProblem> {

@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod report;
 pub mod request;
 pub mod source;
+pub mod stop;
 pub mod window;
 
 use std::process::ExitCode;
@@ -92,7 +93,7 @@ fn print_clap_error(e: &clap::Error) {
     for seed in &seeds {
         text = text.replace(seed.as_str(), "(a value that looks like a seed, not shown)");
     }
-    eprint!("{text}");
+    report::write_to(&mut std::io::stderr().lock(), "stderr", &text);
 }
 
 /// A core file of this process could hold a seed, an OATH password or codes (a SIGABRT during the
@@ -121,45 +122,49 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
                 .into_input(matches.subcommand_matches("enroll"))
                 .validate()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            runtime()?.block_on(commands::enroll::run(request, &reporter))
+            block_on(commands::enroll::run(request, &reporter))
         }
         Command::Resync(args) => {
             if args.generate_cli_skeleton.is_some() {
-                println!("{CLI_SKELETON}");
+                report::print_stdout(CLI_SKELETON);
                 return Ok(());
             }
             if let Some(path) = args.batch.clone() {
                 let request = args.into_batch(&path)?;
                 let reporter = Reporter::new(request.output.format, request.output.quiet);
-                return runtime()?.block_on(commands::batch::run(request, &reporter));
+                return block_on(commands::batch::run(request, &reporter));
             }
             let request = args.into_input()?.validate()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            runtime()?.block_on(commands::resync::run(request, &reporter))
+            block_on(commands::resync::run(request, &reporter))
         }
         Command::Station(args) => {
             let request = args.into_request()?;
             let format = request.format(std::io::IsTerminal::is_terminal(&std::io::stdout()));
             let reporter = Reporter::new(format, false);
-            runtime()?.block_on(commands::station::run(request, &reporter))
+            block_on(commands::station::run(request, &reporter))
         }
         Command::Codes(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            runtime()?.block_on(commands::codes::run(request, &reporter))
+            block_on(commands::codes::run(request, &reporter))
         }
         Command::Devices(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            runtime()?.block_on(commands::devices::run(request, &reporter))
+            block_on(or_stopped(commands::devices::run(request, &reporter)))
         }
         Command::Doctor(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);
-            runtime()?.block_on(commands::doctor::run(request, &reporter))
+            block_on(or_stopped(commands::doctor::run(request, &reporter)))
         }
         Command::Completions { shell } => {
-            commands::docs::completions(Cli::command(), shell, &mut std::io::stdout().lock());
+            // Made whole first: clap_complete panics on a write that fails (`| head`).
+            let mut script = Vec::new();
+            commands::docs::completions(Cli::command(), shell, &mut script);
+            let script = String::from_utf8_lossy(&script);
+            report::write_to(&mut std::io::stdout().lock(), "stdout", &script);
             Ok(())
         }
         Command::UdevRules => {
@@ -174,13 +179,31 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     }
 }
 
-/// A single-threaded runtime: everything here waits on the network, a device or the clock, and one
-/// thread keeps start-up and memory small.
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs a command on a single-threaded runtime (everything here waits on the network, a device or
+/// the clock, and one thread keeps start-up and memory small), with the stop signals listened for
+/// from its start. The runtime is let go without waiting for a thread still blocked on a device (a
+/// key waiting for a touch, a pcscd that stopped answering): the process exits, and the thread with
+/// it, so a signal is never left unanswered behind a device.
+fn block_on(command: impl Future<Output = Result<(), Error>>) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(Error::Runtime)
+        .map_err(Error::Runtime)?;
+    let result = runtime.block_on(async {
+        stop::listen();
+        command.await
+    });
+    runtime.shutdown_background();
+    result
+}
+
+/// A command that has nothing to undo, ended as soon as the run is stopped.
+async fn or_stopped(command: impl Future<Output = Result<(), Error>>) -> Result<(), Error> {
+    let mut interrupt = pipeline::Interrupt::signals();
+    tokio::select! {
+        result = command => result,
+        () = interrupt.wait() => Err(Error::interrupted()),
+    }
 }
 
 /// `-v` shows our steps; `-vv` adds the SDK's; `-vvv` all of ours at trace. The SDK's request and

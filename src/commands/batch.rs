@@ -19,7 +19,7 @@ use crate::window::{Mode, Period, Planner};
 
 /// Runs the batch and prints the table; the error carries the highest exit code of a failed row.
 pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error> {
-    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::ctrl_c())?;
+    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::signals())?;
     // Rows speak only when a person must act (touch a key); the batch reports for them all.
     let rows_reporter = Reporter::new(reporter.format(), true);
     let mut opened = Vec::with_capacity(request.rows.len());
@@ -59,15 +59,15 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         }
     });
     let outcomes = futures_util::future::join_all(resyncs).await;
-    let mut sent = Interrupted::default();
+    let (mut sent, mut accepted) = (0, 0);
     let mut was_interrupted = false;
     let mut tally = Tally::default();
     let mut reports = Vec::with_capacity(outcomes.len());
     for (row, result) in outcomes {
         let (serial, result) = match result {
             Ok(done) => {
-                sent.sent += done.sent.attempts;
-                sent.accepted += 1;
+                sent += done.sent.attempts;
+                accepted += 1;
                 (
                     done.target.serial.to_string(),
                     RowResult::Resynced {
@@ -78,7 +78,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
             }
             Err(e) => {
                 was_interrupted |= matches!(e, Error::Interrupted(_));
-                sent.sent += e.pairs_sent();
+                sent += e.pairs_sent();
                 (
                     row.serial
                         .as_ref()
@@ -102,7 +102,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     // The table is printed whatever happened: it is the record of what was sent.
     reporter.batch(&reports);
     if was_interrupted {
-        return Err(Error::Interrupted(sent));
+        return Err(Error::Interrupted(Interrupted::after(sent, accepted)));
     }
     tally.outcome(Targets::Rows)?;
     run.finish(&format!(

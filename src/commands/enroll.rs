@@ -8,7 +8,7 @@ use crate::request::EnrollRequest;
 
 /// Runs `enroll`.
 pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Error> {
-    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::ctrl_c())?;
+    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::signals())?;
     // The keys first: a missing key, a wrong password or old firmware fails before AWS is asked.
     let keys = enroll::open_keys(&request.keys, request.touch, reporter)?;
     let run = opening.connect(&request.aws, true, reporter).await?;

@@ -9,7 +9,7 @@ use crate::window::Pair;
 
 /// Runs `resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
-    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::ctrl_c())?;
+    let opening = Opening::start(request.audit_log.as_deref(), Interrupt::signals())?;
     let codes = match request.codes {
         CodePlan::Given(code1, code2) => Codes::Given(code1, code2),
         CodePlan::Read(spec) => {

@@ -11,7 +11,7 @@ use crate::request::StationRequest;
 
 /// Runs the station.
 pub async fn run(request: StationRequest, reporter: &Reporter) -> Result<(), Error> {
-    let interrupt = Interrupt::ctrl_c_or_term();
+    let interrupt = Interrupt::signals();
     let readers = station::readers(&request)?;
     // The caller is asked: its account is the one served, its ARN the audit log's operator, and
     // the answer's `Date` gives the skew every key's windows are planned in.

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::files::DirProblem;
 use crate::model::{BatchProblem, FileInput, JsonFix, JsonProblem};
 use crate::request::batch::{COLUMNS, MAX_ROWS};
 use crate::request::{IGNORED_JSON_KEYS, JSON_KEYS};
@@ -43,6 +44,25 @@ impl fmt::Display for FileInput {
                 f,
                 "its directory {dir} is writable by others (mode {mode:04o}); anyone could replace the backup after it is written"
             ),
+            FileInput::Dir { path, problem } => {
+                write!(f, "the directory of {path} ")?;
+                match problem {
+                    DirProblem::Unusable(reason) => write!(f, "cannot be used ({reason})"),
+                    DirProblem::NotADirectory => f.write_str("is not a directory"),
+                    DirProblem::Link => f.write_str(
+                        "is a symbolic link; whoever can change the link can move the file",
+                    ),
+                    DirProblem::NotYours { owner } => write!(
+                        f,
+                        "belongs to uid {owner}, who could replace the file"
+                    ),
+                    DirProblem::Shared { mode } => write!(
+                        f,
+                        "is writable by others without the sticky bit (mode {mode:04o}); they could replace the file"
+                    ),
+                }
+            }
+            FileInput::SameAs { other } => write!(f, "is the same file as {other}"),
         }
     }
 }
@@ -70,9 +90,10 @@ impl FileInput {
             FileInput::DirUnusable { .. } | FileInput::NotADirectory { .. } => {
                 BACKUP_DIR_HINT.into()
             }
-            FileInput::DirWritableByOthers { .. } => {
+            FileInput::DirWritableByOthers { .. } | FileInput::Dir { .. } => {
                 "give a path in a directory of your own (e.g. your home directory)".into()
             }
+            FileInput::SameAs { .. } => "give each output a file of its own".into(),
         }
     }
 }

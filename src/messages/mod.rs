@@ -15,6 +15,7 @@ use std::fmt;
 
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted, Targets};
+use crate::stop::Cause;
 use crate::exit::Exit;
 use crate::pipeline::station::MapError;
 use crate::source::DeviceError;
@@ -31,18 +32,15 @@ fn list_or_none(items: &[String]) -> String {
 
 impl fmt::Display for Interrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.by {
+            None | Some(Cause::Signal("SIGINT")) => f.write_str("interrupted")?,
+            Some(Cause::Signal(signal)) => write!(f, "interrupted by {signal}")?,
+            Some(Cause::OutputClosed(stream)) => write!(f, "stopped: {stream} was closed")?,
+        }
         match self.sent {
-            0 => f.write_str("interrupted; nothing was sent"),
-            1 => write!(
-                f,
-                "interrupted after 1 pair was sent ({} accepted)",
-                self.accepted
-            ),
-            n => write!(
-                f,
-                "interrupted after {n} pairs were sent ({} accepted)",
-                self.accepted
-            ),
+            0 => f.write_str("; nothing was sent"),
+            1 => write!(f, " after 1 pair was sent ({} accepted)", self.accepted),
+            n => write!(f, " after {n} pairs were sent ({} accepted)", self.accepted),
         }
     }
 }
@@ -107,6 +105,9 @@ impl Error {
                 }
                 for lost in &rollback.lost {
                     lines.push(format!("lost: {lost}"));
+                }
+                for kept in &rollback.kept {
+                    lines.push(format!("kept: {kept}"));
                 }
                 for left in &rollback.left {
                     lines.push(format!("left: {}", left.what));
@@ -196,6 +197,10 @@ impl Error {
             Error::Enroll { cause, rollback } if rollback.complete() => cause.hint().map(|hint| {
                 format!("nothing of this enrolment is left; {hint}")
             }),
+            Error::Enroll { rollback, .. } if !rollback.kept.is_empty() => Some(
+                "the device works as it is, with the seed where it was put; to remove it, someone allowed to deactivate MFA devices (an administrator, or you in a session signed in with MFA) runs the commands above"
+                    .into(),
+            ),
             Error::Enroll { .. } => Some(
                 "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again"
                     .into(),
@@ -239,7 +244,7 @@ impl Error {
         if let Some(hint) = self.hint() {
             text.push_str(&format!("\n  hint: {hint}"));
         }
-        eprintln!("{text}");
+        crate::report::write_stderr(&text);
     }
 }
 

@@ -65,6 +65,18 @@ pub enum FileInput {
         /// Its mode.
         mode: u32,
     },
+    /// The file's directory is not fit for a private file.
+    Dir {
+        /// The file.
+        path: String,
+        /// What is wrong with its directory.
+        problem: crate::files::DirProblem,
+    },
+    /// The file is another output of the same run.
+    SameAs {
+        /// The other output's flag.
+        other: &'static str,
+    },
 }
 
 /// Why a `--batch` file or one of its rows cannot be taken.

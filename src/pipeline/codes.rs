@@ -23,7 +23,7 @@ pub async fn read_pair(
         clock,
         request.mode,
         reporter.clone(),
-        Interrupt::ctrl_c(),
+        Interrupt::signals(),
     );
     let period = reader.info().period;
     let read = reader

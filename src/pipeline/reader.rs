@@ -140,6 +140,11 @@ impl PairReader {
         &self.reporter
     }
 
+    /// Whether the run was stopped (a pair in flight is let finish; no new one is read).
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.fired()
+    }
+
     /// Where this reader's pairs come from, for the hint of a refusal.
     pub fn pairs_from(&self) -> PairsFrom {
         match self.owner {

@@ -9,7 +9,7 @@ use std::future::Future;
 use super::reader::PairReader;
 use crate::audit::Trail;
 use crate::aws::{Aws, Receipt, Refused};
-use crate::error::{Error, PairsFrom};
+use crate::error::{Error, Interrupted, PairsFrom};
 use crate::model::{SerialNumber, UserName};
 use crate::source::Code;
 use crate::window::Pair;
@@ -167,7 +167,17 @@ pub async fn send_with_retries<C: Call>(
         };
         reader.sent(&read);
         attempts += 1;
-        match sender.send(read.pair, &read.code1, &read.code2).await {
+        let sent = sender.send(read.pair, &read.code1, &read.code2).await;
+        // A stop while the pair was with AWS: it was let finish, and says how it ended.
+        if reader.interrupted() {
+            match &sent {
+                Ok(_) => reader.reporter().warn(
+                    "stopped while the pair was with AWS: it was let finish, and AWS accepted it",
+                ),
+                Err(_) => return Err(Error::Interrupted(Interrupted::after(attempts, 0))),
+            }
+        }
+        match sent {
             Ok(receipt) => {
                 return Ok(Sent {
                     receipt,

@@ -145,10 +145,10 @@ impl Reporter {
             && let Some(pb) = bar.as_ref()
             && !pb.is_hidden()
         {
-            pb.suspend(|| eprintln!("{text}"));
+            pb.suspend(|| write_stderr(text));
             return;
         }
-        eprintln!("{text}");
+        write_stderr(text);
     }
 }
 
@@ -165,9 +165,7 @@ impl Notifier for Reporter {
 
     fn ask(&self, prompt: &str) {
         if self.person_sees() {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "{prompt}");
-            let _ = err.flush();
+            write_to(&mut std::io::stderr().lock(), "stderr", prompt);
         }
     }
 
@@ -177,13 +175,11 @@ impl Notifier for Reporter {
 
     fn ask_secret(&self, prompt: &str) {
         // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{prompt}");
-        let _ = err.flush();
+        write_to(&mut std::io::stderr().lock(), "stderr", prompt);
     }
 
     fn end_secret(&self) {
-        eprintln!();
+        write_stderr("");
     }
 }
 
@@ -195,9 +191,25 @@ pub fn print_json(value: &impl serde::Serialize) {
     }
 }
 
-/// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
+/// Writes one result to stdout, on a line of its own.
 pub fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
+    write_to(&mut std::io::stdout().lock(), "stdout", &format!("{text}\n"));
+}
+
+/// Writes a line to stderr.
+pub fn write_stderr(text: &str) {
+    write_to(&mut std::io::stderr().lock(), "stderr", &format!("{text}\n"));
+}
+
+/// Writes `text` to `stream`. A stream that is closed (`| head`, a terminal gone) is no panic and
+/// no error of its own: the run stops as a signal would stop it (`stop`), finishing or undoing
+/// what it was doing, and its exit code says which.
+pub fn write_to(out: &mut impl Write, stream: &'static str, text: &str) {
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        crate::stop::output_closed(stream);
+    }
 }

@@ -35,8 +35,8 @@ impl Reporter {
                     left.as_secs_f64().ceil() as u64
                 );
                 match &self.label {
-                    Some(label) => eprintln!("{label}: {line}"),
-                    None => eprintln!("{line}"),
+                    Some(label) => super::write_stderr(&format!("{label}: {line}")),
+                    None => super::write_stderr(&line),
                 }
                 *bar = Some(ProgressBar::hidden());
             }

@@ -1,7 +1,6 @@
 //! The tables of `--batch`, `devices` and `doctor` for people; programs get their
 //! [`super::schema`] types.
 
-use std::io::Write;
 
 use super::schema::{
     BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
@@ -106,8 +105,7 @@ impl Reporter {
 }
 
 fn write_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    super::write_to(&mut std::io::stdout().lock(), "stdout", text);
 }
 
 fn batch_text(rows: &[BatchRowReport]) -> String {

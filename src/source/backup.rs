@@ -1,5 +1,8 @@
-//! The seed's backup file (`enroll --backup-seed-file`): written once, after the device is enabled,
-//! as the caller's own file of mode 600, and removed again if the enrolment is rolled back.
+//! The seed's backup file (`enroll --backup-seed-file`): made empty before the device is created
+//! ([`reserve`]), so that no local failure can come after it; filled once the keys hold the seed,
+//! before the Enable ([`Reserved::fill`]), so that a device that may be enabled always has every
+//! copy of its seed the user asked for; removed again if the enrolment is rolled back while the
+//! device is not enabled.
 //!
 //! The file is created with `O_CREAT | O_EXCL | O_NOFOLLOW` (never written over, never through a
 //! link planted since the path was checked), its mode set to 0600 whatever the umask, and synced
@@ -7,10 +10,10 @@
 //! overwritten with zeros and synced before it is unlinked: a best effort, since a journalling or
 //! copy-on-write file system may keep the old blocks.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretSlice};
 use zeroize::Zeroizing;
@@ -40,50 +43,73 @@ pub struct BackupError {
     pub problem: String,
 }
 
-/// Creates `path` (it must not exist) holding `seed_base32` as `text` says.
-pub fn write(
-    path: &Path,
-    seed_base32: &SecretSlice<u8>,
-    text: &BackupText,
-) -> Result<(), BackupError> {
+/// The backup file, made and still empty: every way its creation can fail (a path taken since it
+/// was checked, a full disk, a directory that refuses) fails before the device exists.
+#[derive(Debug)]
+pub struct Reserved {
+    file: File,
+    path: PathBuf,
+}
+
+/// Creates `path` (it must not exist), empty, private and synced.
+pub fn reserve(path: &Path) -> Result<Reserved, BackupError> {
     let fail = |what: &str, e: &std::io::Error| BackupError {
         path: path.display().to_string(),
         problem: format!("{what} ({})", files::io_reason(e)),
     };
-    let seed = String::from_utf8_lossy(seed_base32.expose_secret());
-    let seed = Zeroizing::new(seed.into_owned());
-    let content = Zeroizing::new(match text {
-        // Sized up front: a reallocation would leave a copy of the seed in freed memory.
-        BackupText::Base32 => {
-            let mut line = String::with_capacity(seed.len() + 1);
-            line.push_str(&seed);
-            line.push('\n');
-            line
-        }
-        BackupText::Otpauth { label } => otpauth_uri(label, &seed),
-    });
     let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32;
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .custom_flags(flags)
         .open(path)
         .map_err(|e| fail("cannot be created", &e))?;
-    // From here on the file is ours: one left half-written is wiped and removed before the error.
-    let written = file
+    // From here on the file is ours: one that cannot be made private is removed before the error.
+    let made = file
         .set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| fail("cannot be made private", &e))
-        .and_then(|()| {
-            file.write_all(content.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| fail("cannot be written", &e))
-        });
-    if written.is_err() {
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail("cannot be made private", &e));
+    if let Err(e) = made {
         drop(file);
         let _ = remove(path);
+        return Err(e);
     }
-    written
+    Ok(Reserved {
+        file,
+        path: path.to_path_buf(),
+    })
+}
+
+impl Reserved {
+    /// Writes `seed_base32` as `text` says, and syncs it; the file's path on success. A write that
+    /// fails leaves the file to the rollback, which removes it.
+    pub fn fill(
+        mut self,
+        seed_base32: &SecretSlice<u8>,
+        text: &BackupText,
+    ) -> Result<PathBuf, BackupError> {
+        let seed = String::from_utf8_lossy(seed_base32.expose_secret());
+        let seed = Zeroizing::new(seed.into_owned());
+        let content = Zeroizing::new(match text {
+            // Sized up front: a reallocation would leave a copy of the seed in freed memory.
+            BackupText::Base32 => {
+                let mut line = String::with_capacity(seed.len() + 1);
+                line.push_str(&seed);
+                line.push('\n');
+                line
+            }
+            BackupText::Otpauth { label } => otpauth_uri(label, &seed),
+        });
+        self.file
+            .write_all(content.as_bytes())
+            .and_then(|()| self.file.sync_all())
+            .map_err(|e| BackupError {
+                path: self.path.display().to_string(),
+                problem: format!("cannot be written ({})", files::io_reason(&e)),
+            })?;
+        Ok(self.path)
+    }
 }
 
 /// Overwrites `path` with zeros, syncs it and unlinks it.
@@ -180,11 +206,13 @@ mod tests {
     fn the_file_is_new_private_and_removed_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seed");
-        write(&path, &secret(), &BackupText::Base32).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{SEED}\n"));
+        let reserved = reserve(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "empty until filled");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let again = write(&path, &secret(), &BackupText::Base32).unwrap_err();
+        let again = reserve(&path).unwrap_err();
+        assert_eq!(reserved.fill(&secret(), &BackupText::Base32).unwrap(), path);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{SEED}\n"));
         assert!(again.to_string().contains("cannot be created"), "{again}");
         assert!(!again.to_string().contains(SEED));
         remove(&path).unwrap();
@@ -192,7 +220,7 @@ mod tests {
         remove(&path).unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
-        assert!(write(&link, &secret(), &BackupText::Base32).is_err());
+        assert!(reserve(&link).is_err());
         assert!(
             !dir.path().join("target").exists(),
             "no file made through a link"

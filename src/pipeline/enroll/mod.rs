@@ -23,7 +23,7 @@ use secrecy::SecretSlice;
 use super::{Interrupt, Run, Session};
 use crate::audit::Trail;
 use crate::aws::AwsError;
-use crate::error::Error;
+use crate::error::{Error, Interrupted};
 use crate::model::{SerialNumber, UserName};
 use crate::pipeline::open::oath_password;
 use crate::report::Reporter;
@@ -117,20 +117,6 @@ pub async fn enroll(
     if interrupt.fired() {
         return Err(Error::interrupted());
     }
-    let created = create::create(session, request, &plan, &log, reporter, &interrupt).await?;
-    reporter.line(format!(
-        "Created the virtual MFA device {}.",
-        created.serial
-    ));
-    let mut undo = UndoStack::default();
-    undo.push(Undo::DeleteDevice {
-        serial: created.serial.clone(),
-    });
-    let serial = SerialNumber::parse_field(
-        &created.serial,
-        crate::model::Field::flag("--device-name"),
-        false,
-    );
     let steps = Steps {
         session,
         request,
@@ -140,18 +126,8 @@ pub async fn enroll(
         reporter,
         interrupt: &interrupt,
     };
-    let acted = match serial {
-        Ok(serial) => act(&steps, &serial, created.seed, &mut undo).await,
-        Err(_) => Err(Error::from(AwsError::Other {
-            code: "InvalidSerial".into(),
-            what: format!(
-                "CreateVirtualMFADevice answered with a serial number IAM itself would not accept ({})",
-                created.serial
-            ),
-            detail: String::new(),
-        })),
-    };
-    let mut enrolled = match acted {
+    let mut undo = UndoStack::default();
+    let mut enrolled = match make(&steps, &mut undo).await {
         Ok(enrolled) => enrolled,
         Err(cause) => {
             let rollback = undo
@@ -192,11 +168,63 @@ struct Steps<'a> {
     interrupt: &'a Interrupt,
 }
 
+/// Everything from the backup file's creation to a working device, each step's undo pushed
+/// first: the backup file made (empty, so that every local failure comes before the Create), the
+/// Create (whose answer must name the device asked for), then [`act`].
+async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
+    let Steps {
+        session,
+        request,
+        plan,
+        log,
+        reporter,
+        interrupt,
+        ..
+    } = *steps;
+    let backup = match &request.backup {
+        Some(file) => {
+            let reserved = backup::reserve(&file.path).map_err(backup_error)?;
+            undo.push(Undo::BackupFile {
+                path: file.path.clone(),
+            });
+            Some((reserved, file.format))
+        }
+        None => None,
+    };
+    let created = create::create(session, request, plan, log, reporter, interrupt).await?;
+    // The device asked for is deleted on rollback, never the one an answer names instead (which
+    // may be someone else's).
+    undo.push(Undo::DeleteDevice {
+        serial: plan.serial.to_string(),
+    });
+    if created.serial != plan.serial.as_str() {
+        return Err(AwsError::Other {
+            code: "UnexpectedSerial".into(),
+            what: format!(
+                "CreateVirtualMFADevice answered with the device {}, not {} that it was asked to create",
+                created.serial, plan.serial
+            ),
+            detail: String::new(),
+        }
+        .into());
+    }
+    reporter.line(format!("Created the virtual MFA device {}.", plan.serial));
+    act(steps, &plan.serial, created.seed, backup, undo).await
+}
+
+/// A backup file that cannot be made or written, as the user's input it is.
+fn backup_error(e: backup::BackupError) -> Error {
+    Error::from(crate::model::InputError::from(crate::model::Usage::Backup {
+        problem: e.to_string(),
+    }))
+}
+
 /// Everything between the Create and a working device: PUT, check, Enable, backup file.
 async fn act(
     steps: &Steps<'_>,
     serial: &SerialNumber,
     seed_text: SecretSlice<u8>,
+    backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
 ) -> Result<Enrolled, Error> {
     let Steps {
@@ -263,6 +291,25 @@ async fn act(
         interrupt,
     )
     .await?;
+    // The seed in the backup file before the Enable: from the moment the device may be enabled,
+    // every copy the user asked for exists.
+    let written_backup = match backup {
+        Some((reserved, format)) => {
+            let text = match format {
+                BackupFormat::Base32 => BackupText::Base32,
+                BackupFormat::Otpauth => BackupText::Otpauth {
+                    label: plan.oath_name.to_string(),
+                },
+            };
+            let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
+            reporter.line(format!("Wrote the seed's backup to {}.", path.display()));
+            Some(path)
+        }
+        None => None,
+    };
+    if interrupt.fired() {
+        return Err(Error::interrupted());
+    }
     let trail = log.on_key(keys[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
         session,
@@ -293,33 +340,11 @@ async fn act(
     });
     reporter.line(format!("Enabled {serial} for {}.", plan.user));
     if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
-    let mut written_backup = None;
-    if let Some(file) = &request.backup {
-        let text = match file.format {
-            BackupFormat::Base32 => BackupText::Base32,
-            BackupFormat::Otpauth => BackupText::Otpauth {
-                label: plan.oath_name.to_string(),
-            },
-        };
-        // A write that fails leaves no file (it cleans up after itself), and a path that someone
-        // else took since the request was checked is theirs: the undo is pushed once the file is ours.
-        backup::write(&file.path, &seed_text, &text).map_err(|e| {
-            crate::error::Error::from(crate::model::InputError::from(
-                crate::model::Usage::Backup {
-                    problem: e.to_string(),
-                },
-            ))
-        })?;
-        undo.push(Undo::BackupFile {
-            path: file.path.clone(),
-        });
-        reporter.line(format!(
-            "Wrote the seed's backup to {}.",
-            file.path.display()
-        ));
-        written_backup = Some(file.path.clone());
+        // Enable's pair was accepted: never "nothing was sent".
+        return Err(Error::Interrupted(Interrupted::after(
+            enabled.sent.attempts,
+            1,
+        )));
     }
     Ok(Enrolled {
         user: plan.user.clone(),

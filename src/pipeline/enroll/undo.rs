@@ -83,12 +83,34 @@ impl UndoStack {
     }
 
     /// Undoes every step, latest first; what cannot be undone is left with its commands.
+    ///
+    /// The device comes first: while it may be enabled, its seed (on the keys, in the backup
+    /// file) is the user's only way to sign in with it, so nothing that holds the seed is touched
+    /// until AWS has said the device is deactivated, or was never enabled. A device that stays
+    /// enabled is kept whole, and the commands that remove it are left for someone allowed to.
     pub async fn run(self, cx: Context<'_>) -> Rollback {
         let mut rollback = Rollback::default();
         let mut pulled: Vec<(usize, String)> = Vec::new();
         cx.reporter
-            .line("Rolling back what this enrolment did (Ctrl-C is ignored until it is done).");
-        for undo in self.0.into_iter().rev() {
+            .line("Rolling back what this enrolment did (signals are ignored until it is done).");
+        let (deactivations, rest): (Vec<Undo>, Vec<Undo>) = self
+            .0
+            .into_iter()
+            .partition(|u| matches!(u, Undo::Deactivate { .. }));
+        let mut still_enabled = None;
+        for undo in deactivations {
+            if let Undo::Deactivate { user, serial } = undo
+                && let Some(left) = deactivate(&cx, &mut rollback, &user, &serial).await
+            {
+                still_enabled = Some(left);
+            }
+        }
+        if let Some(mut left) = still_enabled {
+            keep(&cx, &mut rollback, &mut left, rest);
+            rollback.left.push(left);
+            return rollback;
+        }
+        for undo in rest.into_iter().rev() {
             match undo {
                 Undo::Credential { key, id, overwrote } => {
                     if overwrote {
@@ -119,102 +141,7 @@ impl UndoStack {
                         }
                     }
                 }
-                Undo::Deactivate { user, serial } => {
-                    match cx.aws.deactivate(&user, &serial).await {
-                        Ok(receipt) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                "deactivated",
-                                receipt.request_id.as_deref(),
-                            );
-                            rollback.undone.push(format!("deactivated {serial}"));
-                        }
-                        // Not enabled after all: nothing to undo.
-                        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                "not enabled",
-                                refused.request_id.as_deref(),
-                            );
-                        }
-                        Err(refused) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                &refused.error.code(),
-                                refused.request_id.as_deref(),
-                            );
-                            rollback.left.push(Leftover {
-                                what: format!(
-                                    "{serial} is still enabled for {user} ({})",
-                                    refused.error
-                                ),
-                                commands: vec![cx.flags.deactivate(user.as_str(), &serial)],
-                            });
-                        }
-                    }
-                }
-                Undo::DeleteDevice { serial } => {
-                    // A device left enabled cannot be deleted (DeleteConflict): its deactivation
-                    // is already in `left`, and the delete command follows it there.
-                    match cx.aws.delete_virtual_device(&serial).await {
-                        Ok(receipt) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                "deleted",
-                                receipt.request_id.as_deref(),
-                            );
-                            rollback
-                                .undone
-                                .push(format!("deleted the virtual MFA device {serial}"));
-                        }
-                        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                "not found",
-                                refused.request_id.as_deref(),
-                            );
-                        }
-                        Err(refused) => {
-                            cx.log.step_on(
-                                Some(&serial),
-                                "rollback",
-                                None,
-                                &refused.error.code(),
-                                refused.request_id.as_deref(),
-                            );
-                            let command = cx.flags.delete(&serial);
-                            match rollback
-                                .left
-                                .iter_mut()
-                                .find(|l| {
-                                    l.commands.iter().any(|c| {
-                                        c.starts_with("aws iam deactivate-mfa-device")
-                                            && c.contains(&serial)
-                                    })
-                                })
-                            {
-                                Some(still_enabled) => still_enabled.commands.push(command),
-                                None => rollback.left.push(Leftover {
-                                    what: format!(
-                                        "the virtual MFA device {serial} (unassigned) could not be deleted ({})",
-                                        refused.error
-                                    ),
-                                    commands: vec![command],
-                                }),
-                            }
-                        }
-                    }
-                }
+                Undo::DeleteDevice { serial } => delete_device(&cx, &mut rollback, &serial).await,
                 Undo::BackupFile { path } => match backup::remove(&path) {
                     Ok(()) => {
                         rollback
@@ -226,6 +153,7 @@ impl UndoStack {
                         commands: vec![finish::remove_file(&path)],
                     }),
                 },
+                Undo::Deactivate { .. } => {}
             }
         }
         for (key, id) in pulled {
@@ -235,6 +163,112 @@ impl UndoStack {
             reinserted(&cx, &mut rollback, key, &id).await;
         }
         rollback
+    }
+}
+
+/// Deactivates `user`'s device `serial`; `None` when it is no longer enabled (deactivated now, or
+/// never enabled), else what is left: the device, still enabled, with the command that deactivates
+/// it.
+async fn deactivate(
+    cx: &Context<'_>,
+    rollback: &mut Rollback,
+    user: &UserName,
+    serial: &str,
+) -> Option<Leftover> {
+    let (result, request_id, error) = match cx.aws.deactivate(user, serial).await {
+        Ok(receipt) => {
+            rollback.undone.push(format!("deactivated {serial}"));
+            ("deactivated".to_string(), receipt.request_id, None)
+        }
+        // Not enabled after all: nothing to undo.
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
+            ("not enabled".to_string(), refused.request_id, None)
+        }
+        Err(refused) => (refused.error.code(), refused.request_id, Some(refused.error)),
+    };
+    cx.log.step_on(
+        Some(serial),
+        "rollback",
+        None,
+        &result,
+        request_id.as_deref(),
+    );
+    error.map(|error| Leftover {
+        what: format!(
+            "{serial} is still enabled for {user} ({error}); it works, and its seed is kept"
+        ),
+        commands: vec![cx.flags.deactivate(user.as_str(), serial)],
+    })
+}
+
+/// The device stays enabled: every copy of its seed is kept (the keys' credentials, the backup
+/// file), each named in the rollback, and the commands that remove them, once someone allowed to
+/// has deactivated the device, follow its deactivation in `left`.
+fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, rest: Vec<Undo>) {
+    for undo in rest.into_iter().rev() {
+        match undo {
+            Undo::Credential { key, id, .. } => {
+                let info = cx.keys[key].key();
+                rollback.kept.push(format!(
+                    "the credential {id:?} on {}, which holds the seed",
+                    info.label()
+                ));
+                left.commands.push(finish::ykman_delete(info, &id));
+            }
+            Undo::BackupFile { path } => {
+                rollback.kept.push(format!(
+                    "the seed's backup file {}",
+                    path.display()
+                ));
+                left.commands.push(finish::remove_file(&path));
+            }
+            Undo::DeleteDevice { serial } => left.commands.insert(1, cx.flags.delete(&serial)),
+            Undo::Deactivate { .. } => {}
+        }
+    }
+}
+
+/// Deletes the virtual device `serial`. A device left enabled cannot be deleted (DeleteConflict):
+/// its deactivation is already in `left`, and the delete command follows it there.
+async fn delete_device(cx: &Context<'_>, rollback: &mut Rollback, serial: &str) {
+    match cx.aws.delete_virtual_device(serial).await {
+        Ok(receipt) => {
+            cx.log.step_on(
+                Some(serial),
+                "rollback",
+                None,
+                "deleted",
+                receipt.request_id.as_deref(),
+            );
+            rollback
+                .undone
+                .push(format!("deleted the virtual MFA device {serial}"));
+        }
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
+            cx.log.step_on(
+                Some(serial),
+                "rollback",
+                None,
+                "not found",
+                refused.request_id.as_deref(),
+            );
+        }
+        Err(refused) => {
+            cx.log.step_on(
+                Some(serial),
+                "rollback",
+                None,
+                &refused.error.code(),
+                refused.request_id.as_deref(),
+            );
+            rollback.left.push(Leftover {
+                what: format!(
+                    "the virtual MFA device {serial} (unassigned) could not be deleted ({})",
+                    refused.error
+                ),
+                commands: vec![cx.flags.delete(serial)],
+            });
+        }
     }
 }
 

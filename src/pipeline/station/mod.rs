@@ -279,10 +279,10 @@ impl<'a> Station<'a> {
                 self.reporter.station(&StationEvent::Stopped {
                     reason: "interrupted",
                 });
-                Err(Error::Interrupted(Interrupted {
-                    sent: self.abandoned_pairs.load(Ordering::SeqCst),
-                    accepted: 0,
-                }))
+                Err(Error::Interrupted(Interrupted::after(
+                    self.abandoned_pairs.load(Ordering::SeqCst),
+                    0,
+                )))
             }
         }
     }

@@ -65,6 +65,12 @@ impl BackupSeedFile {
                 mode,
             }));
         }
+        files::check_dir(&path, true).map_err(|problem| {
+            bad(FileInput::Dir {
+                path: shown.clone(),
+                problem,
+            })
+        })?;
         Ok(BackupSeedFile { path, format })
     }
 }

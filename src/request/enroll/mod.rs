@@ -16,7 +16,9 @@ use std::time::Duration;
 use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::check_reader;
 use super::resync::{Output, audit_log_path};
-use crate::model::{DeviceName, Field, IamPath, InputError, OathName, Origin, Usage};
+use crate::model::{
+    DeviceName, Field, FileInput, IamPath, InputError, OathName, Origin, Problem, Usage,
+};
 use crate::model::{SerialNumber, UserName};
 use crate::source::yubikey::Selector;
 pub use backup::{BackupFormat, BackupSeedFile};
@@ -151,6 +153,18 @@ impl EnrollInput {
             }
             .into());
         }
+        let audit_log = audit_log_path(self.audit_log)?;
+        // The backup is made new (O_EXCL) and the audit log appended to: one file cannot be both.
+        if let (Some(backup), Some(log)) = (&backup, &audit_log)
+            && crate::files::same_place(&backup.path, log)
+        {
+            return Err(InputError::invalid(
+                Field::flag("--backup-seed-file"),
+                Problem::File(FileInput::SameAs {
+                    other: "--audit-log",
+                }),
+            ));
+        }
         let mut aws = self.aws.validate()?;
         aws.partition = replace.as_ref().and_then(SerialNumber::partition);
         Ok(EnrollRequest {
@@ -166,7 +180,7 @@ impl EnrollInput {
             reinsert_wait: Duration::from_secs(self.reinsert_wait_secs),
             aws,
             output: self.output,
-            audit_log: audit_log_path(self.audit_log)?,
+            audit_log,
         })
     }
 }
