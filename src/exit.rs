@@ -32,7 +32,7 @@ pub enum Exit {
     NotReplaced = 9,
     /// An enrolment failed and its rollback did not finish: something is left to remove by hand.
     RollbackIncomplete = 10,
-    /// Interrupted (Ctrl-C).
+    /// Stopped by a signal or a closed output.
     Interrupted = 130,
 }
 
@@ -86,7 +86,7 @@ impl Exit {
         ),
         (
             Exit::Interrupted,
-            "interrupted (Ctrl-C); the message says whether any pair was sent",
+            "stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT, or a closed output; the message says whether any pair was sent",
         ),
     ];
 

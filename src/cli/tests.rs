@@ -185,7 +185,7 @@ fn the_man_page_has_the_options_and_exit_codes() {
     );
     assert!(text.contains("\\-\\-authentication\\-code\\-1"));
     assert!(text.contains(".SH \"EXIT STATUS\"\n.TP\n0\n"));
-    assert!(text.contains(".TP\n130\ninterrupted"));
+    assert!(text.contains(".TP\n130\nstopped by SIGINT"));
     assert!(text.contains(".TP\n8\nresynced or enrolled, but the audit log"));
     assert!(text.contains(".SH \"MFA-RESYNC ENROLL OPTIONS\""));
     assert!(text.contains(".TP\n10\nenrolment failed and its rollback did not finish"));

@@ -58,7 +58,7 @@ impl fmt::Display for FileInput {
                     ),
                     DirProblem::Shared { mode } => write!(
                         f,
-                        "is writable by others without the sticky bit (mode {mode:04o}); they could replace the file"
+                        "may be written by other users (mode {mode:04o}) and has no sticky bit; they could replace the file"
                     ),
                 }
             }

@@ -1,12 +1,15 @@
-//! Ctrl-C tells the truth: after a pair was sent the report says how many
-//! went out and how many AWS accepted, and a `--batch` still prints its table. Exit 130 either way.
+//! A stop tells the truth: after a pair was sent the report says how many went out and how many
+//! AWS accepted, and a `--batch` still prints its table; SIGINT, SIGTERM, SIGHUP and SIGQUIT mean
+//! the same (exit 130, the signal named); a key that waits for a touch never keeps the run from
+//! ending; a pair already with AWS is let finish and said so; a closed output is no panic.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use testbed::iam_local::{
     ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Device, Fault, User, random_seed_base32,
 };
+use testbed::virtual_yubikey::{CardConfig, CredentialConfig, TouchPolicy};
 
 use crate::util::{Bed, Watched, wait_until, write_private};
 
@@ -107,4 +110,97 @@ fn ctrl_c_during_a_batch_prints_the_table_of_what_was_sent() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn sigint_while_a_key_waits_for_a_touch_ends_the_resync_at_once() {
+    // The key blinks for 12 s: the run must not wait for it to give up.
+    let _readers = crate::util::readers();
+    let bed = Bed::new();
+    let mut account = CredentialConfig::totp_for_account(
+        "Amazon Web Services:alice@123456789012",
+        &bed.seed,
+    );
+    account.touch = true;
+    let config = CardConfig::new(24681360)
+        .with_credential(account)
+        .with_touch(TouchPolicy::Deny {
+            after: Duration::from_secs(12),
+        });
+    let _card = crate::util::Card::insert(config, 0);
+    let run = Watched::start(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"]),
+    );
+    run.wait_for(
+        "Touch your YubiKey (serial 24681360) for code 1.",
+        Duration::from_secs(15),
+    );
+    let signalled = Instant::now();
+    run.signal("INT");
+    let (_, out) = run.finish();
+    let took = signalled.elapsed();
+    out.assert_exit(130)
+        .assert_stderr("error: interrupted; nothing was sent");
+    assert!(took < Duration::from_secs(3), "ended {took:?} after Ctrl-C");
+    assert!(bed.resync_requests().is_empty());
+}
+
+#[test]
+fn sighup_during_the_wait_for_code_2_sends_nothing_and_names_the_signal() {
+    let bed = Bed::new();
+    bed.steer();
+    let run = Watched::start(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url()])
+            .arg("--seed-file")
+            .arg(&bed.seed_file),
+    );
+    run.wait_for("Code 1 read", Duration::from_secs(10));
+    run.signal("HUP");
+    let (status, out) = run.finish();
+    assert_eq!(status.code(), Some(130), "handled, not died of it");
+    out.assert_stderr("error: interrupted by SIGHUP; nothing was sent");
+    assert!(bed.resync_requests().is_empty());
+}
+
+#[test]
+fn sigterm_while_the_pair_is_with_aws_lets_it_finish_and_says_so() {
+    let bed = Bed::with(|c| {
+        c.faults
+            .push(Fault::from_str("delay=2000@ResyncMFADevice").unwrap())
+    });
+    let run = Watched::start(
+        bed.command()
+            .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"])
+            .arg("--seed-file")
+            .arg(&bed.seed_file),
+    );
+    run.wait_for("Code 2 read", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    run.signal("TERM");
+    let (_, out) = run.finish();
+    out.assert_exit(0).assert_stderr(
+        "warning: stopped while the pair was with AWS: it was let finish, and AWS accepted it",
+    );
+    assert_eq!(bed.resync_requests().len(), 1);
+}
+
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    // `mfa-resync completions bash | head -0`: the script finds the pipe closed. clap_complete
+    // panics on a write that fails; the tool writes the script itself, and ends quietly.
+    let bed = Bed::new();
+    let mut child = bed
+        .command()
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }

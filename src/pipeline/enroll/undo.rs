@@ -20,6 +20,10 @@ use crate::source::yubikey::{self, KeyWriter, OpenKey};
 use crate::source::{DeviceError, Notifier};
 use crate::window::{Clock, SystemClock};
 
+/// How long a rollback waits for a key to answer: a YubiKey gives up waiting for a touch after
+/// 15 s, and answers then. A key that still does not answer is left with its command.
+const KEY_ANSWER: Duration = Duration::from_secs(16);
+
 /// A key opened through PC/SC for an enrolment.
 pub type Key = KeyWriter<PcscSmartCardConnection>;
 
@@ -110,7 +114,11 @@ impl UndoStack {
             rollback.left.push(left);
             return rollback;
         }
-        for undo in rest.into_iter().rev() {
+        // AWS's side first (a few requests), then the keys and the file, latest first.
+        let (devices, local): (Vec<Undo>, Vec<Undo>) = rest
+            .into_iter()
+            .partition(|u| matches!(u, Undo::DeleteDevice { .. }));
+        for undo in devices.into_iter().chain(local.into_iter().rev()) {
             match undo {
                 Undo::Credential { key, id, overwrote } => {
                     if overwrote {
@@ -121,7 +129,19 @@ impl UndoStack {
                     }
                     let writer = cx.keys[key].clone();
                     let name = id.clone();
-                    let deleted = tokio::task::spawn_blocking(move || writer.delete(&name)).await;
+                    let deleted = tokio::time::timeout(
+                        KEY_ANSWER,
+                        tokio::task::spawn_blocking(move || writer.delete(&name)),
+                    )
+                    .await;
+                    let Ok(deleted) = deleted else {
+                        let why = format!(
+                            "it did not answer within {} s: it may still be waiting for a touch",
+                            KEY_ANSWER.as_secs()
+                        );
+                        left_credential(&cx, &mut rollback, key, &id, &why);
+                        continue;
+                    };
                     match deleted {
                         Ok(Ok(true)) => done_credential(&cx, &mut rollback, key, &id),
                         // A PUT cut short before it landed: nothing to undo.

@@ -239,6 +239,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         clock_offset_secs: args.clock_offset,
         log_file: args.log,
         port: args.port,
+        create_answers_serial: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -57,6 +57,9 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Answers `CreateVirtualMFADevice` naming this serial instead of the device it made, as a
+    /// rewriting proxy would (the device made is the one asked for).
+    pub create_answers_serial: Option<String>,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             clock_offset_secs: 0,
             log_file: None,
             port: 0,
+            create_answers_serial: None,
         }
     }
 }
@@ -86,6 +90,7 @@ struct Shared {
     short_pages: bool,
     clock: Clock,
     log: RequestLog,
+    create_answers_serial: Option<String>,
 }
 
 impl Shared {
@@ -116,6 +121,7 @@ impl Server {
             short_pages: config.short_pages,
             clock: Clock::new(config.clock_offset_secs),
             log: RequestLog::open(config.log_file.as_deref())?,
+            create_answers_serial: config.create_answers_serial,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
@@ -425,5 +431,17 @@ fn answer(
         }
         *state = draft;
     }
-    (Ok(outcome.result), outcome.counters)
+    let result = match (&shared.create_answers_serial, outcome.result) {
+        (Some(other), Some(xml)) if action == "CreateVirtualMFADevice" => Some(
+            xml.split("<SerialNumber>")
+                .enumerate()
+                .map(|(i, part)| match (i, part.split_once("</SerialNumber>")) {
+                    (0, _) | (_, None) => part.to_string(),
+                    (_, Some((_, rest))) => format!("<SerialNumber>{other}</SerialNumber>{rest}"),
+                })
+                .collect(),
+        ),
+        (_, result) => result,
+    };
+    (Ok(result), outcome.counters)
 }

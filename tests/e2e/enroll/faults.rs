@@ -15,7 +15,7 @@ use crate::util::{Watched, readers};
 const OTHER_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 /// `enroll` as bob, started and watched.
-fn start_as_bob(bed: &Bed, args: &[&str]) -> Watched {
+pub(super) fn start_as_bob(bed: &Bed, args: &[&str]) -> Watched {
     let mut cmd = bed.command();
     cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
         .env("AWS_SECRET_ACCESS_KEY", BOB.1)
@@ -26,7 +26,7 @@ fn start_as_bob(bed: &Bed, args: &[&str]) -> Watched {
 }
 
 /// The lines of `stderr` that are commands to run (indented under "to finish …, run:").
-fn printed_commands(stderr: &str) -> Vec<String> {
+pub(super) fn printed_commands(stderr: &str) -> Vec<String> {
     stderr
         .lines()
         .skip_while(|l| !l.contains(", run:"))

@@ -5,6 +5,7 @@
 
 mod faults;
 mod journeys;
+mod signals;
 
 use std::path::Path;
 

@@ -93,18 +93,14 @@ struct Fixture {
     hex: Option<String>,
     #[serde(default = "once")]
     repeat: usize,
-    #[serde(default = "private")]
-    mode: u32,
+    /// A file's mode (0o600 when not given); a directory's, when given.
+    mode: Option<u32>,
     owner: Option<u32>,
     target: Option<String>,
 }
 
 fn once() -> usize {
     1
-}
-
-fn private() -> u32 {
-    0o600
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,7 +148,13 @@ impl Fixture {
     fn create(&self, places: &Places) -> Result<bool, String> {
         let path = &places.seed_file;
         match self.kind {
-            Kind::Directory => std::fs::create_dir(path).map_err(|e| e.to_string())?,
+            Kind::Directory => {
+                std::fs::create_dir(path).map_err(|e| e.to_string())?;
+                if let Some(mode) = self.mode {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             Kind::Fifo => {
                 let made = std::process::Command::new("mkfifo").arg(path).status();
                 if !made.is_ok_and(|s| s.success()) {
@@ -171,7 +173,8 @@ impl Fixture {
                     (Some(_), Some(_)) => return Err("content or hex, not both".into()),
                 };
                 std::fs::write(path, once.repeat(self.repeat)).map_err(|e| e.to_string())?;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(self.mode))
+                let mode = self.mode.unwrap_or(0o600);
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
                     .map_err(|e| e.to_string())?;
                 if let Some(uid) = self.owner
                     && std::os::unix::fs::chown(path, Some(uid), None).is_err()
@@ -439,7 +442,7 @@ fn a_case_file_describes_its_fixture_exactly() {
     )
     .expect("a case");
     let fixture = case.seed_file.expect("a fixture");
-    assert_eq!(fixture.mode, 0o644);
+    assert_eq!(fixture.mode, Some(0o644));
     let dir = tempfile::tempdir().expect("temp dir");
     let places = Places {
         tmp: dir.path().to_path_buf(),
