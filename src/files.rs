@@ -89,7 +89,10 @@ pub fn same_place(a: &Path, b: &Path) -> bool {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        Some((std::fs::canonicalize(dir).ok()?, path.file_name()?.to_owned()))
+        Some((
+            std::fs::canonicalize(dir).ok()?,
+            path.file_name()?.to_owned(),
+        ))
     }
     match (place(a), place(b)) {
         (Some(a), Some(b)) => a == b,

@@ -52,10 +52,9 @@ impl fmt::Display for FileInput {
                     DirProblem::Link => f.write_str(
                         "is a symbolic link; whoever can change the link can move the file",
                     ),
-                    DirProblem::NotYours { owner } => write!(
-                        f,
-                        "belongs to uid {owner}, who could replace the file"
-                    ),
+                    DirProblem::NotYours { owner } => {
+                        write!(f, "belongs to uid {owner}, who could replace the file")
+                    }
                     DirProblem::Shared { mode } => write!(
                         f,
                         "may be written by other users (mode {mode:04o}) and has no sticky bit; they could replace the file"

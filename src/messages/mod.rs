@@ -15,11 +15,11 @@ use std::fmt;
 
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted, Targets};
-use crate::stop::Cause;
 use crate::exit::Exit;
 use crate::pipeline::station::MapError;
 use crate::source::DeviceError;
 use crate::source::backup::BackupError;
+use crate::stop::Cause;
 
 /// `a, b, c`, or `none`.
 fn list_or_none(items: &[String]) -> String {

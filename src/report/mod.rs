@@ -193,12 +193,20 @@ pub fn print_json(value: &impl serde::Serialize) {
 
 /// Writes one result to stdout, on a line of its own.
 pub fn print_stdout(text: &str) {
-    write_to(&mut std::io::stdout().lock(), "stdout", &format!("{text}\n"));
+    write_to(
+        &mut std::io::stdout().lock(),
+        "stdout",
+        &format!("{text}\n"),
+    );
 }
 
 /// Writes a line to stderr.
 pub fn write_stderr(text: &str) {
-    write_to(&mut std::io::stderr().lock(), "stderr", &format!("{text}\n"));
+    write_to(
+        &mut std::io::stderr().lock(),
+        "stderr",
+        &format!("{text}\n"),
+    );
 }
 
 /// Writes `text` to `stream`. A stream that is closed (`| head`, a terminal gone) is no panic and

@@ -1,7 +1,6 @@
 //! The tables of `--batch`, `devices` and `doctor` for people; programs get their
 //! [`super::schema`] types.
 
-
 use super::schema::{
     BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
     RowResult,

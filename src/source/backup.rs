@@ -207,7 +207,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seed");
         let reserved = reserve(&path).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "empty until filled");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "",
+            "empty until filled"
+        );
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let again = reserve(&path).unwrap_err();

@@ -117,10 +117,8 @@ fn sigint_while_a_key_waits_for_a_touch_ends_the_resync_at_once() {
     // The key blinks for 12 s: the run must not wait for it to give up.
     let _readers = crate::util::readers();
     let bed = Bed::new();
-    let mut account = CredentialConfig::totp_for_account(
-        "Amazon Web Services:alice@123456789012",
-        &bed.seed,
-    );
+    let mut account =
+        CredentialConfig::totp_for_account("Amazon Web Services:alice@123456789012", &bed.seed);
     account.touch = true;
     let config = CardConfig::new(24681360)
         .with_credential(account)
@@ -128,10 +126,11 @@ fn sigint_while_a_key_waits_for_a_touch_ends_the_resync_at_once() {
             after: Duration::from_secs(12),
         });
     let _card = crate::util::Card::insert(config, 0);
-    let run = Watched::start(
-        bed.command()
-            .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"]),
-    );
+    let run =
+        Watched::start(
+            bed.command()
+                .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"]),
+        );
     run.wait_for(
         "Touch your YubiKey (serial 24681360) for code 1.",
         Duration::from_secs(15),

@@ -214,9 +214,11 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
 
 /// A backup file that cannot be made or written, as the user's input it is.
 fn backup_error(e: backup::BackupError) -> Error {
-    Error::from(crate::model::InputError::from(crate::model::Usage::Backup {
-        problem: e.to_string(),
-    }))
+    Error::from(crate::model::InputError::from(
+        crate::model::Usage::Backup {
+            problem: e.to_string(),
+        },
+    ))
 }
 
 /// Everything between the Create and a working device: PUT, check, Enable, backup file.

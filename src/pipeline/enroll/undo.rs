@@ -204,7 +204,11 @@ async fn deactivate(
         Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
             ("not enabled".to_string(), refused.request_id, None)
         }
-        Err(refused) => (refused.error.code(), refused.request_id, Some(refused.error)),
+        Err(refused) => (
+            refused.error.code(),
+            refused.request_id,
+            Some(refused.error),
+        ),
     };
     cx.log.step_on(
         Some(serial),
@@ -236,10 +240,9 @@ fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, rest: Ve
                 left.commands.push(finish::ykman_delete(info, &id));
             }
             Undo::BackupFile { path } => {
-                rollback.kept.push(format!(
-                    "the seed's backup file {}",
-                    path.display()
-                ));
+                rollback
+                    .kept
+                    .push(format!("the seed's backup file {}", path.display()));
                 left.commands.push(finish::remove_file(&path));
             }
             Undo::DeleteDevice { serial } => left.commands.insert(1, cx.flags.delete(&serial)),

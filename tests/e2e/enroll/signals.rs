@@ -23,8 +23,7 @@ fn backup_path(bed: &Bed) -> String {
 #[test]
 fn sigterm_while_the_enable_is_in_flight_lets_it_finish_then_rolls_everything_back() {
     let _readers = readers();
-    let bed =
-        bed_with_bob(|c| c.faults = vec!["delay=2000@EnableMFADevice".parse().unwrap()]);
+    let bed = bed_with_bob(|c| c.faults = vec!["delay=2000@EnableMFADevice".parse().unwrap()]);
     let card = Card::insert(empty_key(32000020), 0);
     let backup = backup_path(&bed);
     let run = start_as_bob(&bed, &["--backup-seed-file", &backup]);
@@ -32,7 +31,9 @@ fn sigterm_while_the_enable_is_in_flight_lets_it_finish_then_rolls_everything_ba
     run.signal("TERM");
     let (_, out) = run.finish();
     out.assert_exit(130)
-        .assert_stderr("stopped while the pair was with AWS: it was let finish, and AWS accepted it")
+        .assert_stderr(
+            "stopped while the pair was with AWS: it was let finish, and AWS accepted it",
+        )
         .assert_stderr("error: interrupted by SIGTERM after 1 pair was sent (1 accepted)")
         .assert_stderr(&format!("rolled back: deactivated {BOB_SERIAL}"))
         .assert_stderr(&format!("rolled back: deleted the credential {BOB_OATH:?}"))
@@ -151,7 +152,10 @@ fn sigterm_while_a_key_waits_for_a_touch_that_never_comes_ends_within_20_s() {
     run.signal("TERM");
     let (_, out) = run.finish();
     let took = signalled.elapsed();
-    assert!(took < Duration::from_secs(20), "ended {took:?} after SIGTERM");
+    assert!(
+        took < Duration::from_secs(20),
+        "ended {took:?} after SIGTERM"
+    );
     out.assert_exit(10)
         .assert_stderr("error: interrupted by SIGTERM; nothing was sent")
         .assert_stderr(&format!(
@@ -191,7 +195,11 @@ fn a_closed_stderr_stops_the_enrolment_and_rolls_it_back_without_a_panic() {
     assert!(first.starts_with("Endpoint for IAM and STS"), "{first}");
     drop(stderr);
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "stopped as if interrupted, no panic");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "stopped as if interrupted, no panic"
+    );
     assert!(devices_of(&bed, "bob").is_empty());
     assert_no_orphan_device(&bed);
     assert!(card.credentials().is_empty());
@@ -217,5 +225,62 @@ fn a_create_answer_that_names_another_device_is_rolled_back_and_exits_7() {
     assert!(devices_of(&bed, "bob").is_empty());
     assert_no_orphan_device(&bed);
     assert!(card.credentials().is_empty(), "no seed put on a key");
-    assert_eq!(devices_of(&bed, "alice"), alice_before, "alice's devices untouched");
+    assert_eq!(
+        devices_of(&bed, "alice"),
+        alice_before,
+        "alice's devices untouched"
+    );
+}
+
+#[test]
+fn sigterm_while_the_put_is_in_flight_lets_it_land_then_rolls_everything_back() {
+    let _readers = readers();
+    let bed = bed_with_bob(|_| {});
+    let card = Card::insert(empty_key(32000027), 0);
+    let run = start_as_bob(&bed, &[]);
+    card.signal_at_put(run.pid(), "TERM");
+    let (_, out) = run.finish();
+    out.assert_exit(130)
+        .assert_stderr("error: interrupted by SIGTERM; nothing was sent")
+        .assert_stderr(&format!(
+            "rolled back: deleted the virtual MFA device {BOB_SERIAL}"
+        ))
+        .assert_stderr(&format!("rolled back: deleted the credential {BOB_OATH:?}"));
+    assert!(!actions(&bed).iter().any(|a| a == "EnableMFADevice"));
+    assert!(devices_of(&bed, "bob").is_empty());
+    assert_no_orphan_device(&bed);
+    assert!(card.credentials().is_empty());
+}
+
+#[test]
+fn a_key_pulled_after_the_enable_is_named_with_its_command_once_the_device_is_deactivated() {
+    let _readers = readers();
+    let bed = bed_with_bob(|c| c.faults = vec!["delay=2000@EnableMFADevice".parse().unwrap()]);
+    let card = Card::insert(empty_key(32000028), 0);
+    let run = start_as_bob(&bed, &["--reinsert-wait", "1"]);
+    run.wait_for("Code 2 read", Duration::from_secs(20));
+    // Pulled while the Enable is with AWS, then the run is stopped: the device is enabled.
+    card.remove_after(0);
+    run.signal("TERM");
+    let (_, out) = run.finish();
+    out.assert_exit(10)
+        .assert_stderr("error: interrupted by SIGTERM after 1 pair was sent (1 accepted)")
+        .assert_stderr(&format!("rolled back: deactivated {BOB_SERIAL}"))
+        .assert_stderr(&format!(
+            "rolled back: deleted the virtual MFA device {BOB_SERIAL}"
+        ))
+        .assert_stderr(&format!(
+            "left: the credential {BOB_OATH:?} on YubiKey 32000028"
+        ));
+    assert!(devices_of(&bed, "bob").is_empty());
+    assert_no_orphan_device(&bed);
+    let commands = printed_commands(&out.stderr);
+    assert_eq!(
+        commands,
+        [format!(
+            "ykman --reader 'Virtual PCD 00 00' oath accounts delete '{BOB_OATH}' --force"
+        )]
+    );
+    card.put_back();
+    assert_eq!(card.credentials(), [BOB_OATH], "left, and said so");
 }

@@ -256,6 +256,7 @@ pub struct Card {
     presence: Presence,
     events: Arc<Mutex<Vec<String>>>,
     pull_after_put: Arc<AtomicBool>,
+    signal_at_put: Arc<Mutex<Option<(u32, &'static str)>>>,
 }
 
 impl Card {
@@ -266,6 +267,7 @@ impl Card {
         let (reader, port) = reader_slot(slot);
         let card = Arc::new(Mutex::new(VirtualCard::new(config).expect("a valid card")));
         let pull_after_put = Arc::new(AtomicBool::new(false));
+        let signal_at_put = Arc::new(Mutex::new(None::<(u32, &'static str)>));
         let options = vpcd::VpcdOptions {
             port,
             keep_serving_when_removed: true,
@@ -278,12 +280,21 @@ impl Card {
             let served = Arc::clone(&card);
             let log = Arc::clone(&events);
             let pull = Arc::clone(&pull_after_put);
+            let at_put = Arc::clone(&signal_at_put);
             std::thread::spawn(move || {
                 let ended = vpcd::serve(&served, &options, &mut |event| {
                     if let vpcd::Event::Apdu {
                         command, response, ..
                     } = &event
                     {
+                        // Before the answer goes back: the signal comes while the PUT is in flight.
+                        if command.get(1) == Some(&0x01)
+                            && let Some((pid, sig)) = at_put.lock().unwrap().take()
+                        {
+                            signal(pid, sig);
+                            // Long enough for the run to see it before the PUT's answer.
+                            std::thread::sleep(std::time::Duration::from_millis(300));
+                        }
                         // YKOATH PUT is INS 01; the answer ends in its status word.
                         if command.get(1) == Some(&0x01)
                             && response.ends_with(&[0x90, 0x00])
@@ -306,6 +317,7 @@ impl Card {
             presence,
             events,
             pull_after_put,
+            signal_at_put,
         };
         assert!(
             card.presence.wait_inserted(PCSCD),
@@ -329,6 +341,11 @@ impl Card {
     /// The card leaves the reader right after it answers its next PUT (the credential is written).
     pub fn pull_after_put(&self) {
         self.pull_after_put.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends `sig` to the process `pid` when the card is given its next PUT, before it answers.
+    pub fn signal_at_put(&self, pid: u32, sig: &'static str) {
+        *self.signal_at_put.lock().unwrap() = Some((pid, sig));
     }
 
     /// Whether the card has left the reader (by `remove_after`, say) and is out.
