@@ -95,6 +95,14 @@ impl<'a> Trail<'a> {
         }
     }
 
+    /// The same trail, of the device `serial` (one of an enrolment's several).
+    pub fn of_device(&self, serial: &str) -> Trail<'a> {
+        Trail {
+            serial: serial.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// The same trail, read from the key `device_serial`.
     pub fn on_key(&self, device_serial: Option<String>) -> Trail<'a> {
         Trail {
@@ -192,7 +200,7 @@ impl AuditLog {
         let shown = path.display().to_string();
         // A directory that cannot be looked at is said by the open below, in the OS's words.
         match files::check_dir(path, false) {
-            Ok(()) | Err(files::DirProblem::Unusable(_)) => {}
+            Ok(()) | Err(crate::model::DirProblem::Unusable(_)) => {}
             Err(problem) => {
                 return Err(bad(FileInput::Dir {
                     path: shown,

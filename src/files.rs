@@ -15,6 +15,8 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::model::DirProblem;
+
 /// Why a file named as input cannot be read.
 #[derive(Debug)]
 pub enum FileProblem {
@@ -29,28 +31,6 @@ pub enum FileProblem {
     },
     /// `read` failed.
     Read(std::io::Error),
-}
-
-/// Why a directory is no place for a file of the user's own (an audit log, a seed's backup).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DirProblem {
-    /// It cannot be looked at (missing, no permission), in the OS's words.
-    Unusable(String),
-    /// It is not a directory.
-    NotADirectory,
-    /// It is a symbolic link: whoever can change the link can move the file.
-    Link,
-    /// Someone other than the caller or root owns it, and could replace the file.
-    NotYours {
-        /// Its owner's uid.
-        owner: u32,
-    },
-    /// Others, or with `strict` the group, may write it without its sticky bit: they could rename
-    /// the file away and put another in its place.
-    Shared {
-        /// Its mode.
-        mode: u32,
-    },
 }
 
 /// The directory `file` is (or will be) in, checked as `ssh` checks its own files' directories:

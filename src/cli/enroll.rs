@@ -24,7 +24,7 @@ pub struct EnrollArgs {
     /// The IAM user who gets the new device [default: the caller, from sts:GetCallerIdentity].
     #[arg(long, value_name = "NAME", help_heading = "The new device")]
     pub user_name: Option<String>,
-    /// The virtual MFA device's name [default: the user name, as self-service policies require (mfa/${aws:username})].
+    /// The virtual MFA device's name, for one key or --shared-seed [default: USER-SERIAL, the user's name and the key's serial: each key its own device; with --shared-seed, the user's name].
     #[arg(long, value_name = "NAME", help_heading = "The new device")]
     pub device_name: Option<String>,
     /// The device's IAM path.
@@ -47,6 +47,9 @@ pub struct EnrollArgs {
     /// The OATH credential's name on the keys [default: Amazon Web Services:DEVICE@ACCOUNT (the account's alias when it has one), as AWS's QR code names it].
     #[arg(long, value_name = "NAME", help_heading = "Keys")]
     pub oath_name: Option<String>,
+    /// One device for every key named, the same seed cloned onto each (a backup key, or a paper backup, of one device) [default: each key its own device, with its own seed].
+    #[arg(long, help_heading = "Keys")]
+    pub shared_seed: bool,
     /// Make every code need a touch of the key (firmware 4.2.6 or later).
     #[arg(long, help_heading = "Keys")]
     pub touch: bool,
@@ -91,6 +94,7 @@ impl EnrollArgs {
                 BackupFormatArg::Otpauth => BackupFormat::Otpauth,
             },
             replace: self.replace,
+            shared_seed: self.shared_seed,
             reinsert_wait_secs: self.reinsert_wait,
             aws: self.aws.choice(),
             output: self.output.output(),

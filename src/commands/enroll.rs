@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::pipeline::enroll::{self, Enrolled};
 use crate::pipeline::{Interrupt, Opening};
-use crate::report::{EnrollReport, EnrolledKey, Reporter};
+use crate::report::{EnrollReport, EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 
 /// Runs `enroll`.
@@ -28,25 +28,36 @@ pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Erro
 }
 
 fn report(done: &Enrolled) -> EnrollReport {
+    let primary = done.devices.first();
     EnrollReport {
         user: done.user.to_string(),
-        serial: done.serial.clone(),
+        serial: primary.map(|d| d.serial.clone()).unwrap_or_default(),
         keys: done
-            .keys
+            .devices
             .iter()
-            .enumerate()
-            .map(|(i, k)| EnrolledKey {
-                serial: k.serial,
-                reader: k.reader.clone(),
-                role: if i == 0 { "primary" } else { "backup" },
+            .flat_map(|d| d.keys.iter().map(move |k| (d, k)))
+            .map(|(d, (key, primary))| EnrolledKey {
+                serial: key.serial,
+                reader: key.reader.clone(),
+                role: if *primary { "primary" } else { "backup" },
+                device: d.serial.clone(),
             })
             .collect(),
-        oath_name: done.oath_name.clone(),
+        oath_name: primary.map(|d| d.oath_name.clone()).unwrap_or_default(),
         touch: done.touch,
         overwritten: done.overwritten.clone(),
         backup: done.backup.as_ref().map(|p| p.display().to_string()),
         old: done.replaced.as_ref().map(|r| r.old.clone()),
         replaced: done.replaced.as_ref().is_some_and(|r| r.failed.is_none()),
-        request_id: done.request_id.clone(),
+        request_id: primary.and_then(|d| d.request_id.clone()),
+        devices: done
+            .devices
+            .iter()
+            .map(|d| EnrolledDeviceReport {
+                serial: d.serial.clone(),
+                oath_name: d.oath_name.clone(),
+                request_id: d.request_id.clone(),
+            })
+            .collect(),
     }
 }

@@ -6,7 +6,8 @@ use std::fmt;
 
 use crate::model::{
     AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LineProblem,
-    MAX_DEVICE_NAME, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME, Problem, Takes, Usage,
+    MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME, Problem,
+    Takes, Usage,
 };
 use crate::request::station::{DEFAULT_MAX_KEYS, MAX_KEYS};
 
@@ -356,9 +357,18 @@ impl fmt::Display for Usage {
                 f,
                 "the profile's mfa_serial is not a valid serial number ({problem})"
             ),
-            Usage::DeviceLimit { user, devices } => write!(
+            Usage::DeviceLimit { user, devices, new } => write!(
                 f,
-                "{user} has {devices} MFA devices, IAM's limit: the new one could not be enabled"
+                "{user} has {devices} MFA devices; {} more would pass IAM's limit of {MAX_DEVICES_PER_USER}",
+                new
+            ),
+            Usage::OneDeviceFlag { flag, keys } => write!(
+                f,
+                "{flag} is for one device, but each of the {keys} keys gets a device of its own"
+            ),
+            Usage::KeyWithoutSerial { reader } => write!(
+                f,
+                "the YubiKey in {reader} reports no serial number, which names its own device"
             ),
             Usage::DefaultOathName { name } => write!(
                 f,
@@ -406,7 +416,13 @@ impl Usage {
                 "fix mfa_serial in ~/.aws/config, or pass --serial-number"
             }
             Usage::DeviceLimit { .. } => {
-                "deactivate one first (`aws iam deactivate-mfa-device`); --replace deactivates only after the new device is enabled"
+                "retire one first (`mfa-resync retire`); --replace retires the old one only after the new devices are enabled"
+            }
+            Usage::OneDeviceFlag { .. } => {
+                "drop it (each key's device is named USER-SERIAL, its credential after the device), or add --shared-seed for one device cloned onto every key"
+            }
+            Usage::KeyWithoutSerial { .. } => {
+                "give that key its device's name with --device-name, or add --shared-seed"
             }
             Usage::DefaultOathName { .. } => {
                 "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter --device-name"

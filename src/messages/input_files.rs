@@ -4,8 +4,7 @@
 
 use std::fmt;
 
-use crate::files::DirProblem;
-use crate::model::{BatchProblem, FileInput, JsonFix, JsonProblem};
+use crate::model::{BatchProblem, DirProblem, FileInput, JsonFix, JsonProblem};
 use crate::request::batch::{COLUMNS, MAX_ROWS};
 use crate::request::{IGNORED_JSON_KEYS, JSON_KEYS};
 

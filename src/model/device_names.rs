@@ -18,6 +18,9 @@ pub const MAX_ID_BYTES: usize = 64;
 /// The longest virtual MFA device name IAM takes (`VirtualMFADeviceName`: 1–226).
 pub const MAX_DEVICE_NAME: usize = 226;
 
+/// IAM's limit on MFA devices per user (IAM and STS quotas: "MFA devices in use, per user").
+pub const MAX_DEVICES_PER_USER: usize = 8;
+
 /// The longest path IAM takes (`Path`: 1–512).
 pub const MAX_PATH: usize = 512;
 

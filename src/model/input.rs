@@ -382,12 +382,26 @@ pub enum Usage {
         /// Why.
         problem: String,
     },
-    /// The user has as many devices as IAM allows.
+    /// The new devices would take the user past IAM's limit.
     DeviceLimit {
         /// The user.
         user: String,
         /// Their devices.
         devices: usize,
+        /// The devices the enrolment would add.
+        new: usize,
+    },
+    /// A flag for one device, with several keys each getting its own.
+    OneDeviceFlag {
+        /// The flag.
+        flag: &'static str,
+        /// The keys named.
+        keys: usize,
+    },
+    /// A key that reports no serial, which would name its device.
+    KeyWithoutSerial {
+        /// Its reader.
+        reader: String,
     },
     /// The credential's default name does not fit on a key.
     DefaultOathName {

@@ -70,7 +70,7 @@ pub enum FileInput {
         /// The file.
         path: String,
         /// What is wrong with its directory.
-        problem: crate::files::DirProblem,
+        problem: DirProblem,
     },
     /// The file is another output of the same run.
     SameAs {
@@ -245,4 +245,26 @@ pub enum JsonFix {
     GiveJson,
     /// Start from the skeleton.
     Skeleton,
+}
+
+/// Why a directory is no place for a file of the user's own (an audit log, a seed's backup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirProblem {
+    /// It cannot be looked at (missing, no permission), in the OS's words.
+    Unusable(String),
+    /// It is not a directory.
+    NotADirectory,
+    /// It is a symbolic link: whoever can change the link can move the file.
+    Link,
+    /// Someone other than the caller or root owns it, and could replace the file.
+    NotYours {
+        /// Its owner's uid.
+        owner: u32,
+    },
+    /// Others, or with `strict` the group, may write it without its sticky bit: they could rename
+    /// the file away and put another in its place.
+    Shared {
+        /// Its mode.
+        mode: u32,
+    },
 }

@@ -14,13 +14,13 @@ mod seed_shape;
 
 pub use code::{AuthCode, IAM_CODE_DIGITS, Shape, digits};
 pub use device_names::{
-    AWS_ISSUER, DeviceName, IamPath, MAX_DEVICE_NAME, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME,
-    OathName, check_default_oath_name, check_path_and_name,
+    AWS_ISSUER, DeviceName, IamPath, MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH,
+    MAX_PATH_AND_NAME, OathName, check_default_oath_name, check_path_and_name,
 };
 pub use input::{
     CharRule, CredentialNameProblem, Field, InputError, LineProblem, Origin, Problem, Takes, Usage,
 };
-pub use input_files::{BatchProblem, FileInput, JsonFix, JsonProblem};
+pub use input_files::{BatchProblem, DirProblem, FileInput, JsonFix, JsonProblem};
 pub use names::{
     SerialNumber, UserName, is_account_id, is_user_name_char, refuse_bad_char, virtual_device_name,
 };

@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
-    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledKey, KeyResult,
-    ListedKey, ReaderState, ResyncReport, RowResult, StationEvent,
+    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledDeviceReport,
+    EnrolledKey, KeyResult, ListedKey, ReaderState, ResyncReport, RowResult, StationEvent,
 };
 
 /// The format of results.

@@ -264,14 +264,31 @@ pub struct EnrolledKey {
     pub reader: String,
     /// `primary` (the first) or `backup`.
     pub role: &'static str,
+    /// The device whose seed it holds.
+    #[serde(rename = "SerialNumber")]
+    pub device: String,
 }
 
-/// An enrolment's result (`"Result": "enrolled"`). Printed also when the new device works but the
-/// replacement did not finish, so that a script learns the new serial either way.
+/// One device an enrolment made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnrolledDeviceReport {
+    /// Its serial (ARN): a profile's `mfa_serial`.
+    #[serde(rename = "SerialNumber")]
+    pub serial: String,
+    /// The credential's name on its keys.
+    pub oath_name: String,
+    /// Enable's request id.
+    pub request_id: Option<String>,
+}
+
+/// An enrolment's result (`"Result": "enrolled"`): the primary key's device at the top (what a
+/// profile's `mfa_serial` names), every key and every device below. Printed also when the new
+/// devices work but the replacement did not finish, so that a script learns them either way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "Result", rename = "enrolled", rename_all = "PascalCase")]
 pub struct EnrollReport {
-    /// The new device's serial (ARN).
+    /// The primary key's new device (ARN).
     #[serde(rename = "SerialNumber")]
     pub serial: String,
     /// The user.
@@ -279,7 +296,7 @@ pub struct EnrollReport {
     pub user: String,
     /// The keys written, primary first.
     pub keys: Vec<EnrolledKey>,
-    /// The credential's name on them.
+    /// The credential's name on the primary key.
     pub oath_name: String,
     /// Whether codes need a touch.
     pub touch: bool,
@@ -293,8 +310,10 @@ pub struct EnrollReport {
     /// The device `--replace` named.
     #[serde(rename = "ReplacedSerialNumber")]
     pub old: Option<String>,
-    /// Enable's request id.
+    /// The primary's device's Enable request id.
     pub request_id: Option<String>,
+    /// Every new device: one per key, or one for every key with `--shared-seed`.
+    pub devices: Vec<EnrolledDeviceReport>,
 }
 
 /// How one key (or one of its credentials) came out at a station: its final line.

@@ -23,7 +23,7 @@ const CREATE_ATTEMPTS: u32 = 3;
 pub async fn create(
     session: &Session,
     request: &EnrollRequest,
-    plan: &prepare::Plan,
+    plan: &prepare::DevicePlan,
     log: &Trail<'_>,
     reporter: &Reporter,
     interrupt: &Interrupt,
@@ -83,7 +83,7 @@ pub async fn create(
 async fn clean_up_lost_create(
     session: &Session,
     request: &EnrollRequest,
-    plan: &prepare::Plan,
+    plan: &prepare::DevicePlan,
     log: &Trail<'_>,
     reporter: &Reporter,
     cause: &AwsError,

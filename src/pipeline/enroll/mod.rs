@@ -24,7 +24,7 @@ use super::{Interrupt, Run, Session};
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
-use crate::model::{SerialNumber, UserName};
+use crate::model::UserName;
 use crate::pipeline::open::oath_password;
 use crate::report::Reporter;
 use crate::request::EnrollRequest;
@@ -55,22 +55,29 @@ pub struct Replaced {
 pub struct Enrolled {
     /// The user.
     pub user: UserName,
-    /// The new device.
-    pub serial: String,
-    /// The keys written, primary first.
-    pub keys: Vec<KeyInfo>,
-    /// The credential's name.
-    pub oath_name: String,
+    /// The new devices, the primary key's first.
+    pub devices: Vec<EnrolledDevice>,
     /// Codes need a touch.
     pub touch: bool,
     /// Keys whose credential of that name was written over.
     pub overwritten: Vec<String>,
     /// The backup file written.
     pub backup: Option<PathBuf>,
-    /// Enable's request id.
-    pub request_id: Option<String>,
     /// The replacement, when one was asked for.
     pub replaced: Option<Replaced>,
+}
+
+/// One device an enrolment made and enabled.
+#[derive(Debug)]
+pub struct EnrolledDevice {
+    /// Its serial (ARN).
+    pub serial: String,
+    /// The keys holding its seed, with whether each is the enrolment's primary.
+    pub keys: Vec<(KeyInfo, bool)>,
+    /// The credential's name on them.
+    pub oath_name: String,
+    /// Enable's request id.
+    pub request_id: Option<String>,
 }
 
 /// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
@@ -107,10 +114,11 @@ pub async fn enroll(
 ) -> Result<Enrolled, Error> {
     let (session, interrupt) = (&run.session, run.interrupt.clone());
     let plan = prepare::plan(session, request, &keys, reporter).await?;
+    let first = plan.devices.first().map_or("", |d| d.serial.as_str());
     let log = Trail::new(
         run.audit(),
         session.operator(),
-        (plan.user.as_str(), plan.serial.as_str()),
+        (plan.user.as_str(), first),
         ("yubikey", None),
         reporter,
     );
@@ -168,48 +176,71 @@ struct Steps<'a> {
     interrupt: &'a Interrupt,
 }
 
-/// Everything from the backup file's creation to a working device, each step's undo pushed
-/// first: the backup file made (empty, so that every local failure comes before the Create), the
-/// Create (whose answer must name the device asked for), then [`act`].
+/// Everything from the backup file's creation to working devices, each step's undo pushed first:
+/// the backup file made (empty, so that every local failure comes before a Create), then for each
+/// device its Create (whose answer must name the device asked for) and [`act`].
 async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
     let Steps {
         session,
         request,
         plan,
+        keys,
         log,
         reporter,
         interrupt,
-        ..
     } = *steps;
-    let backup = match &request.backup {
-        Some(file) => {
+    // One device when there is a backup file (a backup holds one seed): checked with the request.
+    let mut backup = match (&request.backup, plan.devices.first()) {
+        (Some(file), Some(device)) => {
             let reserved = backup::reserve(&file.path).map_err(backup_error)?;
             undo.push(Undo::BackupFile {
+                device: device.serial.to_string(),
                 path: file.path.clone(),
             });
             Some((reserved, file.format))
         }
-        None => None,
+        _ => None,
     };
-    let created = create::create(session, request, plan, log, reporter, interrupt).await?;
-    // The device asked for is deleted on rollback, never the one an answer names instead (which
-    // may be someone else's).
-    undo.push(Undo::DeleteDevice {
-        serial: plan.serial.to_string(),
-    });
-    if created.serial != plan.serial.as_str() {
-        return Err(AwsError::Other {
-            code: "UnexpectedSerial".into(),
-            what: format!(
-                "CreateVirtualMFADevice answered with the device {}, not {} that it was asked to create",
-                created.serial, plan.serial
-            ),
-            detail: String::new(),
+    let mut written_backup = None;
+    let mut devices = Vec::with_capacity(plan.devices.len());
+    for device in &plan.devices {
+        let log = log.of_device(device.serial.as_str());
+        let created = create::create(session, request, device, &log, reporter, interrupt).await?;
+        // The device asked for is deleted on rollback, never the one an answer names instead
+        // (which may be someone else's).
+        undo.push(Undo::DeleteDevice {
+            serial: device.serial.to_string(),
+        });
+        if created.serial != device.serial.as_str() {
+            return Err(AwsError::Other {
+                code: "UnexpectedSerial".into(),
+                what: format!(
+                    "CreateVirtualMFADevice answered with the device {}, not {} that it was asked to create",
+                    created.serial, device.serial
+                ),
+                detail: String::new(),
+            }
+            .into());
         }
-        .into());
+        reporter.line(format!("Created the virtual MFA device {}.", device.serial));
+        let (enrolled, path) = act(steps, device, &log, created.seed, backup.take(), undo).await?;
+        written_backup = written_backup.or(path);
+        devices.push(enrolled);
     }
-    reporter.line(format!("Created the virtual MFA device {}.", plan.serial));
-    act(steps, &plan.serial, created.seed, backup, undo).await
+    Ok(Enrolled {
+        user: plan.user.clone(),
+        devices,
+        touch: request.touch,
+        overwritten: plan
+            .devices
+            .iter()
+            .flat_map(|d| &d.keys)
+            .filter(|(_, slot)| *slot == Slot::Overwrite)
+            .map(|(i, _)| keys[*i].label())
+            .collect(),
+        backup: written_backup,
+        replaced: None,
+    })
 }
 
 /// A backup file that cannot be made or written, as the user's input it is.
@@ -221,41 +252,46 @@ fn backup_error(e: backup::BackupError) -> Error {
     ))
 }
 
-/// Everything between the Create and a working device: PUT, check, Enable, backup file.
+/// Everything between a device's Create and the device working: PUT on its keys, the backups
+/// checked against the seed, the backup file filled, Enable. The device, and the backup file's
+/// path when one was filled.
 async fn act(
     steps: &Steps<'_>,
-    serial: &SerialNumber,
+    device: &prepare::DevicePlan,
+    log: &Trail<'_>,
     seed_text: SecretSlice<u8>,
     backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
-) -> Result<Enrolled, Error> {
+) -> Result<(EnrolledDevice, Option<PathBuf>), Error> {
     let Steps {
         session,
         request,
         plan,
         keys,
-        log,
         reporter,
         interrupt,
+        ..
     } = *steps;
+    let serial = &device.serial;
     if interrupt.fired() {
         return Err(Error::interrupted());
     }
     let seed = NewSeed::decode(&seed_text)?;
     let credential = NewCredential {
-        id: plan.oath_name.to_string(),
+        id: device.oath_name.to_string(),
         secret: SecretSlice::from(secrecy::ExposeSecret::expose_secret(seed.bytes()).to_vec()),
         touch: request.touch,
     };
     let seed = Arc::new(Mutex::new(seed));
     let credential = Arc::new(credential);
-    for (index, key) in keys.iter().enumerate() {
-        let overwrote = plan.slots.get(index) == Some(&Slot::Overwrite);
+    for &(index, slot) in &device.keys {
+        let key = &keys[index];
         // Pushed first: a PUT cut short may or may not have written.
         undo.push(Undo::Credential {
+            device: serial.to_string(),
             key: index,
             id: credential.id.clone(),
-            overwrote,
+            overwrote: slot == Slot::Overwrite,
         });
         let writer = key.clone();
         let cred = Arc::clone(&credential);
@@ -283,11 +319,12 @@ async fn act(
         ));
     }
     drop(credential);
+    let holders: Vec<Key> = device.keys.iter().map(|(i, _)| keys[*i].clone()).collect();
     enable::check_backups(
         session,
-        keys,
+        &holders,
         &seed,
-        &plan.oath_name.to_string(),
+        device.oath_name.as_str(),
         request.touch,
         reporter,
         interrupt,
@@ -300,7 +337,7 @@ async fn act(
             let text = match format {
                 BackupFormat::Base32 => BackupText::Base32,
                 BackupFormat::Otpauth => BackupText::Otpauth {
-                    label: plan.oath_name.to_string(),
+                    label: device.oath_name.to_string(),
                 },
             };
             let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
@@ -312,13 +349,13 @@ async fn act(
     if interrupt.fired() {
         return Err(Error::interrupted());
     }
-    let trail = log.on_key(keys[0].key().serial.map(|s| s.to_string()));
+    let trail = log.on_key(holders[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
         session,
-        &keys[0],
+        &holders[0],
         &seed,
         (&plan.user, serial),
-        (plan.oath_name.as_str(), request.touch),
+        (device.oath_name.as_str(), request.touch),
         trail,
         reporter,
         interrupt,
@@ -348,20 +385,15 @@ async fn act(
             1,
         )));
     }
-    Ok(Enrolled {
-        user: plan.user.clone(),
+    let enrolled = EnrolledDevice {
         serial: serial.to_string(),
-        keys: keys.iter().map(|k| k.key().clone()).collect(),
-        oath_name: plan.oath_name.to_string(),
-        touch: request.touch,
-        overwritten: keys
+        keys: device
+            .keys
             .iter()
-            .zip(&plan.slots)
-            .filter(|(_, slot)| **slot == Slot::Overwrite)
-            .map(|(k, _)| k.label())
+            .map(|(i, _)| (keys[*i].key().clone(), *i == 0))
             .collect(),
-        backup: written_backup,
+        oath_name: device.oath_name.to_string(),
         request_id: enabled.sent.receipt.request_id,
-        replaced: None,
-    })
+    };
+    Ok((enrolled, written_backup))
 }

@@ -1,35 +1,40 @@
 //! Everything an enrolment checks before it creates anything, so that the usual failures leave
-//! nothing behind: the user (the caller's, by default), the device's name and serial, the device
-//! `--replace` names (one of the user's) and the user's room for one more, the credential's name
-//! (AWS's QR-code form needs the account's alias) and its 64-byte limit, and on each key the
-//! firmware's touch support, a credential of the same name, and room on the applet.
+//! nothing behind: the user (the caller's, by default), each new device's name and serial (one per
+//! key, `USER-SERIAL`, unless `--shared-seed`), the device `--replace` names (one of the user's)
+//! and the user's room for every new one, each credential's name (AWS's QR-code form needs the
+//! account's alias) and its 64-byte limit, and on each key the firmware's touch support, a
+//! credential of the same name, and room on the applet.
 
 use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
-use crate::model::{DeviceName, OathName};
+use crate::model::{DeviceName, MAX_DEVICES_PER_USER, OathName};
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, Usage, UserName};
 use crate::pipeline::Session;
 use crate::report::Reporter;
 use crate::request::EnrollRequest;
 use crate::source::yubikey::Slot;
 
-/// IAM's limit on MFA devices per user (IAM and STS quotas).
-const MAX_DEVICES_PER_USER: usize = 8;
-
 /// What the enrolment will do, every part checked.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The user.
     pub user: UserName,
-    /// The new device's name.
+    /// The new devices, the primary key's first.
+    pub devices: Vec<DevicePlan>,
+}
+
+/// One new device and the keys that will hold its seed.
+#[derive(Debug, Clone)]
+pub struct DevicePlan {
+    /// Its name.
     pub device_name: DeviceName,
     /// The serial the Create will give it.
     pub serial: SerialNumber,
-    /// The credential's name on the keys.
+    /// The credential's name on its keys.
     pub oath_name: OathName,
-    /// What the PUT does on each key, in order.
-    pub slots: Vec<Slot>,
+    /// Its keys (indices into the enrolment's keys, primary first) and what the PUT does on each.
+    pub keys: Vec<(usize, Slot)>,
 }
 
 /// Checks everything for `job` on `keys`, asking AWS only read-only questions.
@@ -53,53 +58,84 @@ pub async fn plan(
         (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
         (None, None) => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
     };
-    let device_name = match &request.device_name {
-        Some(name) => name.clone(),
-        None => DeviceName::parse(user.as_str(), Field::flag("--user-name"))?,
-    };
-    crate::model::check_path_and_name(&request.path, &device_name)?;
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
-    let serial = SerialNumber::parse_field(
-        &format!(
-            "arn:{partition}:iam::{}:mfa{}{device_name}",
-            caller.account, request.path
-        ),
-        Field::flag("--device-name"),
-        false,
-    )?;
-    check_user_devices(session, request, &user, &serial, reporter).await?;
-    let oath_name = match &request.oath_name {
-        Some(name) => name.clone(),
-        None => default_oath_name(session, &device_name, &caller.account, reporter).await?,
+    // Each key its own device (named after it), or every key one device.
+    let groups: Vec<(DeviceName, Vec<usize>)> = if request.shared_seed || keys.len() == 1 {
+        let name = match &request.device_name {
+            Some(name) => name.clone(),
+            None if request.shared_seed => {
+                DeviceName::parse(user.as_str(), Field::flag("--user-name"))?
+            }
+            None => key_device_name(&user, &keys[0])?,
+        };
+        vec![(name, (0..keys.len()).collect())]
+    } else {
+        keys.iter()
+            .enumerate()
+            .map(|(i, key)| Ok((key_device_name(&user, key)?, vec![i])))
+            .collect::<Result<_, Error>>()?
     };
-    let mut slots = Vec::with_capacity(keys.len());
-    for key in keys {
-        let slot = key.check_room(oath_name.as_str(), request.force)?;
-        if slot == Slot::Overwrite {
-            reporter.warn(format!(
-                "--force: the credential {:?} on {} will be written over; its secret will be lost",
-                oath_name.as_str(),
-                key.label()
-            ));
+    let mut devices = Vec::with_capacity(groups.len());
+    for (device_name, members) in groups {
+        crate::model::check_path_and_name(&request.path, &device_name)?;
+        let serial = SerialNumber::parse_field(
+            &format!(
+                "arn:{partition}:iam::{}:mfa{}{device_name}",
+                caller.account, request.path
+            ),
+            Field::flag("--device-name"),
+            false,
+        )?;
+        let oath_name = match &request.oath_name {
+            Some(name) => name.clone(),
+            None => default_oath_name(session, &device_name, &caller.account, reporter).await?,
+        };
+        let mut on_keys = Vec::with_capacity(members.len());
+        for i in members {
+            let key = &keys[i];
+            let slot = key.check_room(oath_name.as_str(), request.force)?;
+            if slot == Slot::Overwrite {
+                reporter.warn(format!(
+                    "--force: the credential {:?} on {} will be written over; its secret will be lost",
+                    oath_name.as_str(),
+                    key.label()
+                ));
+            }
+            on_keys.push((i, slot));
         }
-        slots.push(slot);
+        devices.push(DevicePlan {
+            device_name,
+            serial,
+            oath_name,
+            keys: on_keys,
+        });
     }
-    Ok(Plan {
-        user,
-        device_name,
-        serial,
-        oath_name,
-        slots,
-    })
+    check_user_devices(session, request, &user, &devices, reporter).await?;
+    Ok(Plan { user, devices })
 }
 
-/// `--replace` must name one of the user's devices, and the user must have room for the new one
-/// (it is enabled before the old one goes).
+/// `USER-SERIAL`: a key's own device, named after its serial, so that a replacement never needs a
+/// new name and a found-again key's credential names only its own device.
+fn key_device_name(user: &UserName, key: &Key) -> Result<DeviceName, Error> {
+    let Some(serial) = key.key().serial else {
+        return Err(InputError::from(Usage::KeyWithoutSerial {
+            reader: key.key().reader.clone(),
+        })
+        .into());
+    };
+    Ok(DeviceName::parse(
+        &format!("{user}-{serial}"),
+        Field::flag("--user-name"),
+    )?)
+}
+
+/// `--replace` must name one of the user's devices, and the user must have room for every new one
+/// (they are enabled before the old one goes).
 async fn check_user_devices(
     session: &Session,
     request: &EnrollRequest,
     user: &UserName,
-    serial: &SerialNumber,
+    new: &[DevicePlan],
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let devices = match session.aws.mfa_devices(user).await {
@@ -113,7 +149,7 @@ async fn check_user_devices(
         Err(e) => return Err(e.into()),
     };
     if let Some(old) = &request.replace {
-        if old == serial {
+        if new.iter().any(|d| &d.serial == old) {
             return Err(InputError::from(Usage::ReplaceIsCreated {
                 old: old.to_string(),
             })
@@ -131,10 +167,11 @@ async fn check_user_devices(
             .into());
         }
     }
-    if devices.len() >= MAX_DEVICES_PER_USER {
+    if devices.len() + new.len() > MAX_DEVICES_PER_USER {
         return Err(InputError::from(Usage::DeviceLimit {
             user: user.to_string(),
             devices: devices.len(),
+            new: new.len(),
         })
         .into());
     }

@@ -37,6 +37,8 @@ pub enum Undo {
     },
     /// A PUT: delete the credential from the key (at this index of the keys).
     Credential {
+        /// The device whose seed it holds.
+        device: String,
         /// The key's index (0 is the primary).
         key: usize,
         /// The credential's name.
@@ -53,9 +55,21 @@ pub enum Undo {
     },
     /// The seed's backup file: remove it.
     BackupFile {
+        /// The device whose seed it holds.
+        device: String,
         /// The file.
         path: PathBuf,
     },
+}
+
+impl Undo {
+    /// The device the step belongs to.
+    fn device(&self) -> &str {
+        match self {
+            Undo::DeleteDevice { serial } | Undo::Deactivate { serial, .. } => serial,
+            Undo::Credential { device, .. } | Undo::BackupFile { device, .. } => device,
+        }
+    }
 }
 
 /// Everything a rollback needs to reach.
@@ -101,26 +115,27 @@ impl UndoStack {
             .0
             .into_iter()
             .partition(|u| matches!(u, Undo::Deactivate { .. }));
-        let mut still_enabled = None;
+        let mut still_enabled: Vec<(String, Leftover)> = Vec::new();
         for undo in deactivations {
             if let Undo::Deactivate { user, serial } = undo
                 && let Some(left) = deactivate(&cx, &mut rollback, &user, &serial).await
             {
-                still_enabled = Some(left);
+                still_enabled.push((serial, left));
             }
-        }
-        if let Some(mut left) = still_enabled {
-            keep(&cx, &mut rollback, &mut left, rest);
-            rollback.left.push(left);
-            return rollback;
         }
         // AWS's side first (a few requests), then the keys and the file, latest first.
         let (devices, local): (Vec<Undo>, Vec<Undo>) = rest
             .into_iter()
             .partition(|u| matches!(u, Undo::DeleteDevice { .. }));
         for undo in devices.into_iter().chain(local.into_iter().rev()) {
+            if let Some((_, left)) = still_enabled.iter_mut().find(|(s, _)| s == undo.device()) {
+                keep(&cx, &mut rollback, left, undo);
+                continue;
+            }
             match undo {
-                Undo::Credential { key, id, overwrote } => {
+                Undo::Credential {
+                    key, id, overwrote, ..
+                } => {
                     if overwrote {
                         rollback.lost.push(format!(
                             "the credential {id:?} that --force wrote over on {}: its secret cannot be restored",
@@ -162,7 +177,7 @@ impl UndoStack {
                     }
                 }
                 Undo::DeleteDevice { serial } => delete_device(&cx, &mut rollback, &serial).await,
-                Undo::BackupFile { path } => match backup::remove(&path) {
+                Undo::BackupFile { path, .. } => match backup::remove(&path) {
                     Ok(()) => {
                         rollback
                             .undone
@@ -176,6 +191,9 @@ impl UndoStack {
                 Undo::Deactivate { .. } => {}
             }
         }
+        rollback
+            .left
+            .extend(still_enabled.into_iter().map(|(_, left)| left));
         for (key, id) in pulled {
             // The dead session first: PC/SC keeps a connection to a pulled card until it is
             // closed, and would refuse to open the key again while it lasts.
@@ -225,29 +243,27 @@ async fn deactivate(
     })
 }
 
-/// The device stays enabled: every copy of its seed is kept (the keys' credentials, the backup
-/// file), each named in the rollback, and the commands that remove them, once someone allowed to
-/// has deactivated the device, follow its deactivation in `left`.
-fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, rest: Vec<Undo>) {
-    for undo in rest.into_iter().rev() {
-        match undo {
-            Undo::Credential { key, id, .. } => {
-                let info = cx.keys[key].key();
-                rollback.kept.push(format!(
-                    "the credential {id:?} on {}, which holds the seed",
-                    info.label()
-                ));
-                left.commands.push(finish::ykman_delete(info, &id));
-            }
-            Undo::BackupFile { path } => {
-                rollback
-                    .kept
-                    .push(format!("the seed's backup file {}", path.display()));
-                left.commands.push(finish::remove_file(&path));
-            }
-            Undo::DeleteDevice { serial } => left.commands.insert(1, cx.flags.delete(&serial)),
-            Undo::Deactivate { .. } => {}
+/// A step of a device that stays enabled: every copy of its seed is kept (the keys' credentials,
+/// the backup file), each named in the rollback, and the commands that remove them, once someone
+/// allowed to has deactivated the device, follow its deactivation in `left` (its deletion first).
+fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Undo) {
+    match undo {
+        Undo::Credential { key, id, .. } => {
+            let info = cx.keys[key].key();
+            rollback.kept.push(format!(
+                "the credential {id:?} on {}, which holds the seed",
+                info.label()
+            ));
+            left.commands.push(finish::ykman_delete(info, &id));
         }
+        Undo::BackupFile { path, .. } => {
+            rollback
+                .kept
+                .push(format!("the seed's backup file {}", path.display()));
+            left.commands.push(finish::remove_file(&path));
+        }
+        Undo::DeleteDevice { serial } => left.commands.insert(1, cx.flags.delete(&serial)),
+        Undo::Deactivate { .. } => {}
     }
 }
 

@@ -55,6 +55,8 @@ pub struct EnrollInput {
     pub backup_format: BackupFormat,
     /// `--replace`
     pub replace: Option<String>,
+    /// `--shared-seed`
+    pub shared_seed: bool,
     /// `--reinsert-wait`, seconds
     pub reinsert_wait_secs: u64,
     /// The AWS flags.
@@ -86,6 +88,8 @@ pub struct EnrollRequest {
     pub backup: Option<BackupSeedFile>,
     /// The device to deactivate (and delete, when virtual) once the new one is enabled.
     pub replace: Option<SerialNumber>,
+    /// One device for every key, the same seed on each; else each key gets its own device.
+    pub shared_seed: bool,
     /// How long a rollback waits for a key pulled mid-run to come back.
     pub reinsert_wait: Duration,
     /// How to reach AWS.
@@ -115,13 +119,38 @@ impl EnrollInput {
             .map(IamPath::parse)
             .transpose()?
             .unwrap_or_default();
-        // The name the device will have, when it is known before asking AWS who the caller is.
+        let keys = key_selectors(self.keys)?;
+        // Each key its own device unless --shared-seed: what names one device cannot be given for
+        // several.
+        let per_key = !self.shared_seed && keys.len() > 1;
+        for (given, flag) in [
+            (device_name.is_some(), "--device-name"),
+            (self.oath_name.is_some(), "--oath-name"),
+            (self.backup_seed_file.is_some(), "--backup-seed-file"),
+        ] {
+            if per_key && given {
+                return Err(Usage::OneDeviceFlag {
+                    flag,
+                    keys: keys.len(),
+                }
+                .into());
+            }
+        }
+        // The name the device will have, when it is known before asking AWS who the caller is: a
+        // key's own device is named USER-SERIAL, checked here with the longest serial there is.
         let known_name = match (&device_name, &user) {
             (Some(name), _) => Some((name.clone(), Field::flag("--device-name"))),
-            (None, Some(user)) => Some((
-                DeviceName::parse(user.as_str(), Field::flag("--user-name"))?,
-                Field::flag("--user-name"),
-            )),
+            (None, Some(user)) => {
+                let name = if self.shared_seed {
+                    user.to_string()
+                } else {
+                    format!("{user}-{}", u32::MAX)
+                };
+                Some((
+                    DeviceName::parse(&name, Field::flag("--user-name"))?,
+                    Field::flag("--user-name"),
+                ))
+            }
             (None, None) => None,
         };
         let oath_name = self
@@ -135,7 +164,6 @@ impl EnrollInput {
                 crate::model::check_default_oath_name(name, field.clone())?;
             }
         }
-        let keys = key_selectors(self.keys)?;
         let backup = self
             .backup_seed_file
             .map(|path| BackupSeedFile::check(path, self.backup_format))
@@ -177,6 +205,7 @@ impl EnrollInput {
             force: self.force,
             backup,
             replace,
+            shared_seed: self.shared_seed,
             reinsert_wait: Duration::from_secs(self.reinsert_wait_secs),
             aws,
             output: self.output,

@@ -85,14 +85,21 @@ fn keys_are_named_once_each_in_order() {
 #[test]
 fn replace_takes_a_serial_and_never_the_new_device() {
     assert!(refused(|i| i.replace = Some("GAHT1".into())).starts_with("--replace:"));
+    // One device named after the user (--shared-seed) would be the very device replaced; a key's
+    // own device (alice-SERIAL) never is, so a replacement needs no new name.
     let own = refused(|i| {
         i.user_name = Some("alice".into());
+        i.shared_seed = true;
         i.replace = Some("arn:aws:iam::123456789012:mfa/alice".into());
     });
     assert!(
         own.contains("the device this command would create"),
         "{own}"
     );
+    let mut per_key = input();
+    per_key.user_name = Some("alice".into());
+    per_key.replace = Some("arn:aws:iam::123456789012:mfa/alice".into());
+    assert!(per_key.validate().is_ok());
     let mut other = input();
     other.user_name = Some("alice".into());
     other.replace = Some("arn:aws-us-gov:iam::123456789012:mfa/old".into());
@@ -147,4 +154,43 @@ fn the_backup_file_is_new_in_a_directory_others_cannot_write() {
     );
     let missing = BackupSeedFile::check(dir.path().join("no/s"), BackupFormat::Base32);
     assert!(missing.unwrap_err().to_string().contains("cannot be used"));
+}
+
+#[test]
+fn what_names_one_device_is_refused_when_each_key_gets_its_own() {
+    let two_keys = |i: &mut EnrollInput| {
+        i.keys = vec![KeyChoice::Serial(41000001), KeyChoice::Serial(41000002)];
+    };
+    for (flag, set) in [
+        (
+            "--device-name",
+            (|i: &mut EnrollInput| i.device_name = Some("bob-yubikey".into()))
+                as fn(&mut EnrollInput),
+        ),
+        ("--oath-name", |i| i.oath_name = Some("bob".into())),
+        ("--backup-seed-file", |i| {
+            i.backup_seed_file = Some("seed.txt".into())
+        }),
+    ] {
+        let text = refused(|i| {
+            two_keys(i);
+            set(i);
+        });
+        assert!(
+            text.starts_with(&format!(
+                "{flag} is for one device, but each of the 2 keys gets a device of its own"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("--shared-seed"), "{text}");
+    }
+    // With --shared-seed (one device on both keys), or one key, they name that device.
+    let mut shared = input();
+    two_keys(&mut shared);
+    shared.shared_seed = true;
+    shared.device_name = Some("bob-yubikey".into());
+    assert!(shared.validate().is_ok());
+    let mut one = input();
+    one.device_name = Some("bob-yubikey".into());
+    assert!(one.validate().is_ok());
 }

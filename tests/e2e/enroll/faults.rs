@@ -1,4 +1,5 @@
-//! The enrolment fault matrix (TESTING.md): each row a test that checks the exit code and message,
+//! The enrolment fault matrix (TESTING.md), each run naming its device `mfa/bob` (names are the
+//! journeys' concern): each row a test that checks the exit code and message,
 //! and afterwards iam-local's devices and each key's credentials. No row may leave an orphan device
 //! or an orphan credential, except where the tool says so and prints the exact commands that
 //! remove it (which the test then runs).
@@ -14,13 +15,14 @@ use crate::util::{Watched, readers};
 
 const OTHER_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-/// `enroll` as bob, started and watched.
+/// `enroll --device-name bob` as bob, started and watched. The matrix is about faults, not names:
+/// its device is `mfa/bob` whatever key it is written to.
 pub(super) fn start_as_bob(bed: &Bed, args: &[&str]) -> Watched {
     let mut cmd = bed.command();
     cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
         .env("AWS_SECRET_ACCESS_KEY", BOB.1)
         .arg("enroll")
-        .args(["--endpoint-url", &bed.url()])
+        .args(["--endpoint-url", &bed.url(), "--device-name", "bob"])
         .args(args);
     Watched::start(&mut cmd)
 }
@@ -55,7 +57,7 @@ fn create_throttled_once_is_tried_again_and_enrols() {
     let bed =
         bed_with_bob(|c| c.faults = vec!["throttle-once@CreateVirtualMFADevice".parse().unwrap()]);
     let card = Card::insert(empty_key(32000001), 0);
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(0)
         .assert_stderr("CreateVirtualMFADevice attempt 1 of 3 failed (CreateVirtualMFADevice: Throttling (HTTP 400): Rate exceeded); trying again in 1 s.");
     let creates: Vec<u16> = bed
@@ -77,7 +79,7 @@ fn create_throttled_always_exits_7_with_nothing_made() {
         c.faults = vec!["throttle-always@CreateVirtualMFADevice".parse().unwrap()]
     });
     let card = Card::insert(empty_key(32000002), 0);
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(7)
         .assert_stderr("error: CreateVirtualMFADevice: Throttling (HTTP 400): Rate exceeded");
     let creates = actions(&bed)
@@ -93,10 +95,10 @@ fn create_throttled_always_exits_7_with_nothing_made() {
 #[test]
 fn a_device_name_that_is_taken_exits_2_and_writes_no_key() {
     let _readers = readers();
-    // alice has mfa/alice: her default device name is taken.
+    // alice has mfa/alice: the name is taken.
     let bed = Bed::new();
     let card = Card::insert(empty_key(32000003), 0);
-    enroll_as_alice(&bed, &[])
+    enroll_as_alice(&bed, &["--device-name", "alice"])
         .assert_exit(2)
         .assert_stderr(
             "error: CreateVirtualMFADevice: MFADevice entity at the same path and name already exists. (EntityAlreadyExists)",
@@ -128,7 +130,7 @@ fn a_full_applet_exits_3_before_anything_is_created() {
             ));
         }
         let card = Card::insert(config, 0);
-        enroll_as_bob(&bed, &[])
+        enroll_as_bob(&bed, &["--device-name", "bob"])
             .assert_exit(3)
             .assert_stderr(&format!(
                 "error: YubiKey 32000004 holds {capacity} OATH credentials, as many as firmware {version} has room for ({capacity})"
@@ -148,7 +150,7 @@ fn a_credential_of_that_name_without_force_exits_3_and_with_force_is_written_ove
         empty_key(32000005).with_credential(CredentialConfig::totp_with_id(BOB_OATH, OTHER_SEED)),
         0,
     );
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(3)
         .assert_stderr(&format!(
             "error: YubiKey 32000005 already has a credential named {BOB_OATH:?}"
@@ -156,7 +158,7 @@ fn a_credential_of_that_name_without_force_exits_3_and_with_force_is_written_ove
         .assert_stderr("pass --force");
     assert!(!actions(&bed).iter().any(|a| a == "CreateVirtualMFADevice"));
     assert_eq!(secret_on(&card, BOB_OATH), OTHER_SEED, "untouched");
-    enroll_as_bob(&bed, &["--force"])
+    enroll_as_bob(&bed, &["--device-name", "bob", "--force"])
         .assert_exit(0)
         .assert_stderr(&format!(
             "warning: --force: the credential {BOB_OATH:?} on YubiKey 32000005 will be written over"
@@ -200,7 +202,7 @@ fn a_key_pulled_and_not_put_back_leaves_the_ykman_command_that_ends_it_and_exits
     let bed = bed_with_bob(|_| {});
     let card = Card::insert(empty_key(32000007), 0);
     card.pull_after_put();
-    let out = enroll_as_bob(&bed, &["--reinsert-wait", "1"]);
+    let out = enroll_as_bob(&bed, &["--device-name", "bob", "--reinsert-wait", "1"]);
     out.assert_exit(10)
         .assert_stderr(&format!(
             "rolled back: deleted the virtual MFA device {BOB_SERIAL}"
@@ -254,7 +256,7 @@ fn enable_500_after_it_took_effect_is_found_enabled_and_kept() {
     let _readers = readers();
     let bed = bed_with_bob(|c| c.faults = vec!["500-after-once@EnableMFADevice".parse().unwrap()]);
     let card = Card::insert(empty_key(32000009), 0);
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(0)
         .assert_stderr(&format!(
             "EnableMFADevice answered ServiceFailure, but ListMFADevices shows {BOB_SERIAL} enabled for bob: it took effect."
@@ -342,7 +344,7 @@ fn a_rollback_whose_delete_is_refused_prints_the_command_and_exits_10() {
             .deny("bob", "DeleteVirtualMFADevice");
     });
     let card = Card::insert(empty_key(32000012), 0);
-    let out = enroll_as_bob(&bed, &[]);
+    let out = enroll_as_bob(&bed, &["--device-name", "bob"]);
     out.assert_exit(10)
         .assert_stderr("error: access denied (AccessDenied)")
         .assert_stderr(&format!(
@@ -440,13 +442,13 @@ fn several_keys_and_none_named_is_an_error_that_lists_them_before_any_request() 
     let bed = bed_with_bob(|_| {});
     let first = Card::insert(empty_key(32000014), 0);
     let second = Card::insert(empty_key(32000015), 1);
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(3)
         .assert_stderr(
             "2 YubiKeys are attached: 32000014 (Virtual PCD 00 00); 32000015 (Virtual PCD 00 01)",
         )
         .assert_stderr("choose one with --device SERIAL");
-    enroll_as_bob(&bed, &["--device", "32000016"])
+    enroll_as_bob(&bed, &["--device-name", "bob", "--device", "32000016"])
         .assert_exit(3)
         .assert_stderr("no YubiKey with serial 32000016 is attached");
     assert!(bed.log().is_empty(), "no request: {:?}", actions(&bed));
@@ -458,7 +460,7 @@ fn a_password_protected_key_is_unlocked_with_its_password_and_refused_without_it
     let _readers = readers();
     let bed = bed_with_bob(|_| {});
     let card = Card::insert(empty_key(32000017).with_password("correct horse"), 0);
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(3)
         .assert_stderr("the OATH application of YubiKey 32000017 is password-protected");
     assert!(
@@ -476,6 +478,6 @@ fn a_password_protected_key_is_unlocked_with_its_password_and_refused_without_it
         !out.all().contains("correct horse"),
         "the password is never shown"
     );
-    assert_eq!(card.credentials(), [BOB_OATH]);
-    assert_eq!(devices_of(&bed, "bob"), [BOB_SERIAL]);
+    assert_eq!(card.credentials(), [bob_credential(32000017)]);
+    assert_eq!(devices_of(&bed, "bob"), [bob_device(32000017)]);
 }

@@ -1,5 +1,5 @@
-//! Enrolments that succeed: one key, a primary and a backup (the backup alone then resyncs the
-//! device), checked with ykman and oathtool, the seed's backup file, `--replace`, a skewed
+//! Enrolments that succeed: one key (its own device, named after it), a primary and a backup on
+//! one shared seed (the backup alone then resyncs the device), checked with ykman and oathtool, the seed's backup file, `--replace`, a skewed
 //! endpoint, touch, aws-vault's naming, JSON output and the audit log.
 
 use std::time::Duration;
@@ -16,17 +16,22 @@ fn enrolling_the_only_key_creates_writes_and_enables_the_device_in_one_go() {
     let card = Card::insert(empty_key(31000001), 0);
     let start = counter_now();
     let out = enroll_as_bob(&bed, &[]);
+    // The key's own device, named after it, and the credential AWS's QR code gives it.
+    let (device, credential) = (bob_device(31000001), bob_credential(31000001));
     out.assert_exit(0)
-        .assert_stderr(&format!("Enrolled {BOB_SERIAL} for user bob"))
+        .assert_stderr(&format!("Enrolled {device} for user bob"))
         .assert_stderr("Keys: 31000001 (primary)")
-        .assert_stderr(&format!("OATH name: {BOB_OATH}"));
-    assert_eq!(devices_of(&bed, "bob"), [BOB_SERIAL]);
+        .assert_stderr(&format!("OATH name: {credential}"))
+        .assert_stderr(&format!(
+            "mfa_serial for an AWS CLI or aws-vault profile: {device}"
+        ));
+    assert_eq!(devices_of(&bed, "bob"), std::slice::from_ref(&device));
     assert_no_orphan_device(&bed);
-    assert_eq!(card.credentials(), [BOB_OATH]);
-    let seed = seed_of(&bed, BOB_SERIAL);
+    assert_eq!(card.credentials(), std::slice::from_ref(&credential));
+    let seed = seed_of(&bed, &device);
     assert_eq!(seed.len(), 64, "AWS's seeds are 40 bytes");
     assert_eq!(
-        secret_on(&card, BOB_OATH),
+        secret_on(&card, &credential),
         seed,
         "the key holds the device's seed"
     );
@@ -48,7 +53,7 @@ fn enrolling_the_only_key_creates_writes_and_enables_the_device_in_one_go() {
 }
 
 #[test]
-fn a_primary_and_a_backup_hold_the_same_seed_and_the_backup_alone_resyncs_the_device() {
+fn with_a_shared_seed_a_primary_and_a_backup_hold_one_device_and_the_backup_alone_resyncs_it() {
     let _readers = readers();
     let bed = bed_with_bob(|_| {});
     // Named second on the command line: the backup.
@@ -59,6 +64,7 @@ fn a_primary_and_a_backup_hold_the_same_seed_and_the_backup_alone_resyncs_the_de
     let out = enroll_as_bob(
         &bed,
         &[
+            "--shared-seed",
             "--reader",
             READER_1,
             "--device",
@@ -135,6 +141,7 @@ fn ykman_lists_the_credential_on_each_key_and_its_code_is_oathtools_on_the_backu
     enroll_as_bob(
         &bed,
         &[
+            "--shared-seed",
             "--device",
             "31000004",
             "--device",
@@ -230,7 +237,7 @@ fn the_seed_never_shows_in_any_output_or_the_audit_log_even_at_debug() {
     );
     let lines = audit_lines(&audit);
     assert_eq!(lines[1]["device_serial"], "31000006");
-    assert_eq!(lines[2]["serial"], BOB_SERIAL);
+    assert_eq!(lines[2]["serial"], bob_device(31000006));
     assert!(
         lines[0]["operator"]
             .as_str()
@@ -310,9 +317,17 @@ fn touch_makes_every_code_wait_for_a_touch_and_the_prompts_say_so() {
     let out = enroll_as_bob(&bed, &["--touch"]);
     out.assert_exit(0)
         .assert_stderr("Touch your YubiKey (serial 31000009) for code 1.")
-        .assert_stderr("OATH name: Amazon Web Services:bob@123456789012 (touch required)");
+        .assert_stderr(&format!(
+            "OATH name: {} (touch required)",
+            bob_credential(31000009)
+        ));
     let stored = card.card.lock().unwrap().config();
-    assert!(stored.credential(BOB_OATH.as_bytes()).unwrap().touch);
+    assert!(
+        stored
+            .credential(bob_credential(31000009).as_bytes())
+            .unwrap()
+            .touch
+    );
 }
 
 #[test]
@@ -320,17 +335,18 @@ fn aws_vault_naming_stores_the_credential_under_the_serial_arn() {
     let _readers = readers();
     let bed = bed_with_bob(|_| {});
     let card = Card::insert(empty_key(31000010), 0);
-    enroll_as_bob(&bed, &["--oath-name", BOB_SERIAL])
+    let device = bob_device(31000010);
+    enroll_as_bob(&bed, &["--oath-name", &device])
         .assert_exit(0)
-        .assert_stderr(&format!("OATH name: {BOB_SERIAL}"));
-    assert_eq!(card.credentials(), [BOB_SERIAL]);
+        .assert_stderr(&format!("OATH name: {device}"));
+    assert_eq!(card.credentials(), std::slice::from_ref(&device));
     // aws-vault's resync path finds it by that name (two windows on in AWS's time, past the
     // windows the Enable consumed).
     bed.server().set_clock_offset(60);
     let mut cmd = bed.command();
     cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
         .env("AWS_SECRET_ACCESS_KEY", BOB.1)
-        .env("YKMAN_OATH_CREDENTIAL_NAME", BOB_SERIAL)
+        .env("YKMAN_OATH_CREDENTIAL_NAME", &device)
         .args(["resync", "--endpoint-url", &bed.url(), "--no-wait", "-v"]);
     bed.run(&mut cmd)
         .assert_exit(0)

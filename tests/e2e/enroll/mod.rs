@@ -26,6 +26,16 @@ pub const BOB_SERIAL: &str = "arn:aws:iam::123456789012:mfa/bob";
 /// The credential AWS's QR code gives bob's device.
 pub const BOB_OATH: &str = "Amazon Web Services:bob@123456789012";
 
+/// bob's own device for the key `key`, as `enroll` names it by default (`USER-SERIAL`).
+pub fn bob_device(key: u32) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:mfa/bob-{key}")
+}
+
+/// The credential AWS's QR code gives that device.
+pub fn bob_credential(key: u32) -> String {
+    format!("Amazon Web Services:bob-{key}@{ACCOUNT}")
+}
+
 /// The demo world plus bob, with `change` applied to the endpoint's configuration.
 pub fn bed_with_bob(change: impl FnOnce(&mut Config)) -> Bed {
     Bed::with(|config| {

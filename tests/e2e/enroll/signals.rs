@@ -212,7 +212,7 @@ fn a_create_answer_that_names_another_device_is_rolled_back_and_exits_7() {
     let bed = bed_with_bob(|c| c.create_answers_serial = Some(other.to_string()));
     let card = Card::insert(empty_key(32000026), 0);
     let alice_before = devices_of(&bed, "alice");
-    enroll_as_bob(&bed, &[])
+    enroll_as_bob(&bed, &["--device-name", "bob"])
         .assert_exit(7)
         .assert_stderr(&format!(
             "CreateVirtualMFADevice answered with the device {other}, not {BOB_SERIAL} that it was asked to create"
