@@ -147,12 +147,14 @@ pub enum Error {
     /// The new device is enrolled, but the device `--replace` named is still active or still
     /// exists.
     NotReplaced {
-        /// The device that was to be replaced.
+        /// The device that was to be replaced (or retired).
         old: String,
         /// What AWS said.
         source: Box<AwsError>,
         /// The commands that finish the replacement.
         commands: Vec<String>,
+        /// Whether new devices were enrolled first (`--replace`), else `retire`.
+        enrolled: bool,
     },
     /// The async runtime could not start (the system refused a thread or a timer).
     Runtime(std::io::Error),

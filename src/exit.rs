@@ -28,7 +28,8 @@ pub enum Exit {
     ServiceFailure = 7,
     /// Resynced or enrolled, but the audit log could not be written.
     AuditFailed = 8,
-    /// Enrolled, but the device `--replace` named is still active or still exists.
+    /// Enrolled (or retiring), but the device `--replace` (or `retire`) named is still active or
+    /// still exists.
     NotReplaced = 9,
     /// An enrolment failed and its rollback did not finish: something is left to remove by hand.
     RollbackIncomplete = 10,
@@ -78,7 +79,7 @@ impl Exit {
         ),
         (
             Exit::NotReplaced,
-            "enrolled, but the device --replace named was not deactivated or deleted: run the printed commands",
+            "enrolled, or retiring, but the device --replace or retire named was not deactivated or deleted: run the printed commands",
         ),
         (
             Exit::RollbackIncomplete,
@@ -129,6 +130,14 @@ impl Exit {
     /// Every code.
     pub fn every() -> Vec<Exit> {
         Exit::ALL.iter().map(|(exit, _)| *exit).collect()
+    }
+
+    /// What `retire` can return: everything but a resync's or an enrolment's own.
+    pub fn retire() -> Vec<Exit> {
+        Exit::every()
+            .into_iter()
+            .filter(|e| !matches!(e, Exit::CodesRefused | Exit::RollbackIncomplete))
+            .collect()
     }
 
     /// Every code but enrolment's own (9 and 10): what `resync` can return.

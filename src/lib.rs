@@ -144,6 +144,11 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             let reporter = Reporter::new(format, false);
             block_on(commands::station::run(request, &reporter))
         }
+        Command::Retire(args) => {
+            let request = args.into_input().validate()?;
+            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            block_on(commands::retire::run(request, &reporter))
+        }
         Command::Codes(args) => {
             let request = args.into_request()?;
             let reporter = Reporter::new(request.output.format, request.output.quiet);

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod enroll;
 pub mod globals;
 pub mod input_json;
+pub mod retire;
 
 #[cfg(test)]
 mod tests;
@@ -60,6 +61,16 @@ Examples:
     mfa-resync enroll --user-name bob --replace GAHT12345678
   Named after the serial ARN, as aws-vault looks for it:
     mfa-resync enroll --oath-name arn:aws:iam::123456789012:mfa/alice";
+
+/// What `retire --help` ends with.
+const RETIRE_EXAMPLES: &str = "\
+Examples:
+  Your own lost key's device (its credential goes too, if the key is here):
+    mfa-resync retire --device 23456789
+  A help desk retiring bob's broken key (as an administrator):
+    mfa-resync retire --user-name bob --device 23456789
+  By the device's ARN:
+    mfa-resync retire --serial-number arn:aws:iam::123456789012:mfa/bob-23456789";
 
 /// What `station --help` ends with.
 const STATION_EXAMPLES: &str = "\
@@ -121,6 +132,9 @@ pub enum Command {
     /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
     Doctor(DoctorArgs),
+    /// Deactivate and delete a lost or broken key's device (by the key's serial or the device's ARN); the user's other devices keep working.
+    #[command(after_help = after(RETIRE_EXAMPLES, &Exit::retire()))]
+    Retire(Box<retire::RetireArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.

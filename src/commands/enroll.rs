@@ -22,6 +22,7 @@ pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Erro
             old: replaced.old,
             source: Box::new(source),
             commands,
+            enrolled: true,
         });
     }
     run.finish("the enrolment itself succeeded")

@@ -9,4 +9,5 @@ pub mod docs;
 pub mod doctor;
 pub mod enroll;
 pub mod resync;
+pub mod retire;
 pub mod station;

@@ -79,6 +79,15 @@ impl fmt::Display for DeviceError {
                 "{key} has several TOTP accounts and none is the target's: {}",
                 available.join(", ")
             ),
+            DeviceError::StaleCredential {
+                key,
+                credential,
+                device,
+                user,
+            } => write!(
+                f,
+                "{key}'s credential {credential:?} is for the device {device}, which is not one of {user}'s (it was retired or replaced); nothing was sent"
+            ),
             DeviceError::NotTotp { account } => write!(
                 f,
                 "account {account:?} is HOTP (counter-based); IAM resyncs time-based (TOTP) devices"
@@ -185,6 +194,9 @@ impl DeviceError {
                 "pass --account with one of the accounts shown (ISSUER:NAME)"
             }
             DeviceError::SeveralAccounts { .. } => "pass --account with the one for this device",
+            DeviceError::StaleCredential { .. } => {
+                "enrol the key again (`mfa-resync enroll --device SERIAL`), or name another credential on it with --account"
+            }
             DeviceError::NotTotp { .. } => "choose the TOTP account with --account",
             DeviceError::TouchTimedOut { .. } => {
                 "touch the gold disc when it blinks; nothing was sent, run again"

@@ -168,6 +168,11 @@ impl fmt::Display for Problem {
                     write!(f, "{})", devices.join(", "))
                 }
             }
+            Problem::SeveralDevices { devices } => write!(
+                f,
+                "names several devices: {}",
+                devices.join(", ")
+            ),
             Problem::File(p) => write!(f, "{p}"),
             Problem::Batch(p) => write!(f, "{p}"),
             Problem::Json(p) => write!(f, "{p}"),
@@ -270,8 +275,9 @@ impl Problem {
                 "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter device name"
             }
             Problem::NotUsersDevice { .. } => {
-                "give the serial of the device being replaced, as `aws iam list-mfa-devices --user-name NAME` lists it"
+                "give the serial of one of the user's devices, as `aws iam list-mfa-devices --user-name NAME` lists it"
             }
+            Problem::SeveralDevices { .. } => "name the device with --serial-number",
             Problem::File(p) => return p.hint(),
             Problem::Batch(p) => return p.hint(),
             Problem::Json(p) => return p.hint(),
@@ -366,6 +372,11 @@ impl fmt::Display for Usage {
                 f,
                 "{flag} is for one device, but each of the {keys} keys gets a device of its own"
             ),
+            Usage::OathNameOtherDevice { name, device } => write!(
+                f,
+                "--oath-name {name} is another device's ARN than the one this creates ({device}): the credential would be named for a seed that is not its own"
+            ),
+            Usage::RetireWhat => f.write_str("retire needs the device: the key or its serial number"),
             Usage::KeyWithoutSerial { reader } => write!(
                 f,
                 "the YubiKey in {reader} reports no serial number, which names its own device"
@@ -421,6 +432,10 @@ impl Usage {
             Usage::OneDeviceFlag { .. } => {
                 "drop it (each key's device is named USER-SERIAL, its credential after the device), or add --shared-seed for one device cloned onto every key"
             }
+            Usage::OathNameOtherDevice { .. } => {
+                "name it after the new device (--oath-name with its ARN, or --device-name to match), or leave it out"
+            }
+            Usage::RetireWhat => "give --device SERIAL (the key) or --serial-number ARN",
             Usage::KeyWithoutSerial { .. } => {
                 "give that key its device's name with --device-name, or add --shared-seed"
             }

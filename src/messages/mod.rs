@@ -75,8 +75,14 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Enroll { cause, .. } => write!(f, "{cause}"),
+            Error::NotReplaced {
+                old,
+                source,
+                enrolled: true,
+                ..
+            } => write!(f, "enrolled, but {old} was not replaced: {source}"),
             Error::NotReplaced { old, source, .. } => {
-                write!(f, "enrolled, but {old} was not replaced: {source}")
+                write!(f, "{old} was deactivated but not retired: {source}")
             }
             Error::Doctor { failed, .. } => write!(f, "doctor: the {failed} check failed"),
             Error::Runtime(e) => write!(f, "cannot start the async runtime: {e}"),
@@ -119,8 +125,14 @@ impl Error {
                     }
                 }
             }
-            Error::NotReplaced { commands, .. } => {
-                lines.push("to finish the replacement, run:".into());
+            Error::NotReplaced {
+                commands, enrolled, ..
+            } => {
+                lines.push(if *enrolled {
+                    "to finish the replacement, run:".into()
+                } else {
+                    "to finish retiring it, run:".into()
+                });
                 lines.extend(commands.iter().map(|c| format!("  {c}")));
             }
             _ => {}
@@ -207,6 +219,12 @@ impl Error {
             ),
             Error::Runtime(_) => Some(
                 "the system refused a thread or a timer: check the process limits (`ulimit -u`, the service's TasksMax) and run again".into(),
+            ),
+            Error::NotReplaced {
+                enrolled: false, ..
+            } => Some(
+                "run the commands above with credentials that may delete MFA devices; the user's other devices work meanwhile"
+                    .into(),
             ),
             Error::NotReplaced { .. } => Some(
                 "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator"

@@ -298,6 +298,11 @@ pub enum Problem {
         /// Their devices.
         devices: Vec<String>,
     },
+    /// Several of the user's devices carry the key's serial in their names.
+    SeveralDevices {
+        /// Them.
+        devices: Vec<String>,
+    },
     /// A file that cannot be used for what the field takes.
     File(FileInput),
     /// A `--batch` file or row that cannot be read.
@@ -398,6 +403,15 @@ pub enum Usage {
         /// The keys named.
         keys: usize,
     },
+    /// An `--oath-name` that is another device's ARN than the one created.
+    OathNameOtherDevice {
+        /// The name.
+        name: String,
+        /// The device created.
+        device: String,
+    },
+    /// `retire` without a device.
+    RetireWhat,
     /// A key that reports no serial, which would name its device.
     KeyWithoutSerial {
         /// Its reader.

@@ -14,6 +14,7 @@ pub mod enroll;
 pub mod interrupt;
 pub mod open;
 pub mod reader;
+pub mod retire;
 pub mod run;
 pub mod sender;
 pub mod station;
@@ -122,7 +123,14 @@ pub async fn resync(
     reporter: &Reporter,
 ) -> Result<Resynced, Error> {
     let (session, shared) = (&run.session, run.shared(limit));
-    let target = session.resolve(user, serial).await?;
+    let key = match &codes {
+        Codes::Read(opened) => opened.naming_key(),
+        Codes::Given(..) => None,
+    };
+    let key = key
+        .as_ref()
+        .map(|(label, credentials)| (label.as_str(), *credentials));
+    let target = session.resolve(user, serial, key).await?;
     reporter.line(format!(
         "User {} ({}), device {} ({}).",
         target.user, target.user_from, target.serial, target.serial_from

@@ -104,6 +104,19 @@ impl Opened {
         Ok(())
     }
 
+    /// The key's label and credentials when the target's device is to be found by the credential on
+    /// it: a key whose credential is not named by hand (`--account`, aws-vault's variable).
+    pub fn naming_key(&self) -> Option<(String, &[Account])> {
+        match self {
+            Opened::Key {
+                key,
+                explicit: None,
+                aws_vault: None,
+            } => Some((key.key().label(), key.accounts())),
+            _ => None,
+        }
+    }
+
     /// The key's credentials, when this is a key (to decide whether the account alias is worth asking).
     pub fn credentials(&self) -> Option<&[Account]> {
         match self {

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::model::{InputError, Origin, SerialNumber, Usage, UserName};
 use crate::report::Reporter;
 use crate::request::AwsOptions;
+use crate::source::DeviceError;
 use crate::source::yubikey::{Account, Wanted, account};
 use crate::window::{Clock, ServerClock, Skew, SystemClock};
 
@@ -143,11 +144,14 @@ impl Session {
         ));
     }
 
-    /// The user and device to act on, from what was given and what AWS can tell.
+    /// The user and device to act on, from what was given and what AWS can tell; `key` is the key's
+    /// credentials (its label, and them), when the codes come from a key whose credential is not
+    /// named by hand: the device its credential names is the one.
     pub async fn resolve(
         &self,
         user: Option<UserName>,
         serial: Option<SerialNumber>,
+        key: Option<(&str, &[Account])>,
     ) -> Result<Target, Error> {
         let (user, user_from) = match (user, &self.caller) {
             (Some(user), _) => (user, "given"),
@@ -171,7 +175,7 @@ impl Session {
         };
         let (serial, serial_from) = match serial {
             Some(serial) => (serial, "given"),
-            None => self.default_serial(&user).await?,
+            None => self.default_serial(&user, key).await?,
         };
         Ok(Target {
             user,
@@ -181,7 +185,11 @@ impl Session {
         })
     }
 
-    async fn default_serial(&self, user: &UserName) -> Result<(SerialNumber, &'static str), Error> {
+    async fn default_serial(
+        &self,
+        user: &UserName,
+        key: Option<(&str, &[Account])>,
+    ) -> Result<(SerialNumber, &'static str), Error> {
         if let Some(serial) = self.aws.profile_mfa_serial() {
             let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
                 InputError::from(Usage::ProfileSerial {
@@ -191,6 +199,13 @@ impl Session {
             return Ok((serial, "the profile's mfa_serial"));
         }
         let devices = self.aws.totp_devices(user).await?;
+        if let Some((label, credentials)) = key
+            && let Some(named) = self
+                .named_device(user, &devices, label, credentials)
+                .await?
+        {
+            return Ok((named, "the device the key's credential names"));
+        }
         match devices.as_slice() {
             [] => Err(AwsError::NoDevice {
                 user: user.to_string(),
@@ -214,13 +229,91 @@ impl Session {
         }
     }
 
+    /// The one of `devices` a credential on the key names (after its serial, or `DEVICE@ACCOUNT`
+    /// as AWS's QR code names it); `None` when none does and the key holds nothing for this
+    /// account, so the usual rules decide. A key whose credentials for this account name only
+    /// devices the user does not have is stale: its codes would be refused, and nothing is sent.
+    async fn named_device(
+        &self,
+        user: &UserName,
+        devices: &[String],
+        label: &str,
+        credentials: &[Account],
+    ) -> Result<Option<SerialNumber>, Error> {
+        let mut accounts: Vec<String> = self.caller.iter().map(|c| c.account.clone()).collect();
+        let parsed: Vec<SerialNumber> = devices
+            .iter()
+            .filter_map(|d| SerialNumber::parse(d, Origin::Flag).ok())
+            .collect();
+        let named_in = |accounts: &[String]| -> Vec<SerialNumber> {
+            parsed
+                .iter()
+                .filter(|serial| {
+                    let mut wanted = Wanted::for_device(serial, None, None);
+                    wanted.accounts.extend(accounts.iter().cloned());
+                    credentials
+                        .iter()
+                        .any(|a| account::names_device(a, &wanted))
+                })
+                .cloned()
+                .collect()
+        };
+        let mut named = named_in(&accounts);
+        // The alias is asked only when a credential is named after some other account name.
+        let other_account = credentials.iter().any(|a| {
+            account::qr_parts(a).is_some_and(|(_, account)| !accounts.iter().any(|k| k == account))
+        });
+        if named.is_empty()
+            && other_account
+            && let Ok(aliases) = self.aliases().await
+        {
+            accounts.extend(aliases.iter().cloned());
+            named = named_in(&accounts);
+        }
+        match named.as_slice() {
+            [one] => return Ok(Some(one.clone())),
+            [] => {}
+            several => {
+                return Err(AwsError::AmbiguousDevice {
+                    user: user.to_string(),
+                    candidates: several.iter().map(|s| s.to_string()).collect(),
+                }
+                .into());
+            }
+        }
+        // AWS-named credentials of this account for a device of this user's name (theirs, or one
+        // `enroll` named after a key) that the user no longer has.
+        let own = |owner: &str| {
+            owner == user.as_str()
+                || owner
+                    .strip_prefix(user.as_str())
+                    .is_some_and(|rest| rest.starts_with('-'))
+        };
+        let stale = credentials.iter().find_map(|a| {
+            let (owner, account) = account::qr_parts(a)?;
+            (a.totp && own(owner) && accounts.iter().any(|known| known == account))
+                .then(|| (a.display_name(), owner.to_string()))
+        });
+        match stale {
+            Some((credential, device)) => Err(DeviceError::StaleCredential {
+                key: label.to_string(),
+                credential,
+                device,
+                user: user.to_string(),
+            }
+            .into()),
+            None => Ok(None),
+        }
+    }
+
     /// What the target's credential on a key may be called: named after the serial, or
     /// `OWNER@ACCOUNT` as AWS's QR code names it, the account's alias asked for only when a
     /// credential on the key could need it (`credentials`).
     pub async fn wanted(&self, target: &Target, credentials: Option<&[Account]>) -> Wanted {
         let caller_account = self.caller.as_ref().map(|c| c.account.as_str());
-        let mut wanted =
-            Wanted::for_device(&target.serial, Some(target.user.as_str()), caller_account);
+        // The device's own name, never the user's: a credential names its device (a found-again
+        // key's `USER@ACCOUNT` names a device of that name, not the user's new one).
+        let mut wanted = Wanted::for_device(&target.serial, None, caller_account);
         if let Some(credentials) = credentials
             && account::alias_could_help(credentials, &wanted)
             && let Ok(aliases) = self.aliases().await

@@ -25,7 +25,8 @@ use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
     BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledDeviceReport,
-    EnrolledKey, KeyResult, ListedKey, ReaderState, ResyncReport, RowResult, StationEvent,
+    EnrolledKey, KeyResult, ListedKey, ReaderState, ResyncReport, RetireReport, RowResult,
+    StationEvent,
 };
 
 /// The format of results.

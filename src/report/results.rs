@@ -1,6 +1,6 @@
 //! The results of `resync` and `codes` for people; programs get their [`super::schema`] types.
 
-use super::schema::{CodesReport, ResyncReport};
+use super::schema::{CodesReport, ResyncReport, RetireReport};
 use super::time::window_span;
 use super::{OutputFormat, Reporter, print_json, print_stdout};
 
@@ -24,6 +24,32 @@ impl Reporter {
                     "Resynced {} for user {}{attempts}{request}.",
                     report.serial, report.user
                 ));
+            }
+        }
+    }
+
+    /// The result of `retire`.
+    pub fn retired(&self, report: &RetireReport) {
+        match self.format() {
+            OutputFormat::Json => print_json(report),
+            OutputFormat::Text => {
+                let how = if report.deleted {
+                    "deactivated and deleted"
+                } else if report.deactivated {
+                    "deactivated"
+                } else {
+                    "not retired"
+                };
+                self.line(format!(
+                    "Retired {} of user {}: {how}.",
+                    report.serial, report.user
+                ));
+                for credential in &report.credentials {
+                    self.line(format!("  Credential deleted: {credential}"));
+                }
+                if let Some(kept) = &report.kept {
+                    self.line(format!("  Credential: {kept}"));
+                }
             }
         }
     }

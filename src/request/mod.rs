@@ -14,6 +14,7 @@ pub mod devices;
 pub mod enroll;
 pub mod json_object;
 pub mod resync;
+pub mod retire;
 pub mod station;
 
 pub use aws::{AwsChoice, AwsOptions, CaBundle};
@@ -25,4 +26,5 @@ pub use resync::{
     CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, Pace,
     ResyncInput, ResyncRequest,
 };
+pub use retire::{RetireInput, RetireRequest, RetireTarget};
 pub use station::{StationInput, StationRequest};

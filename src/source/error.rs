@@ -118,6 +118,18 @@ pub enum DeviceError {
         /// The TOTP accounts.
         available: Vec<String>,
     },
+    /// The key's credentials for the account name devices the user no longer has: its device was
+    /// retired or replaced, and its codes would be refused.
+    StaleCredential {
+        /// The key.
+        key: String,
+        /// The credential.
+        credential: String,
+        /// The device it names.
+        device: String,
+        /// The user.
+        user: String,
+    },
     /// The account is HOTP (counter-based): it has no time windows to resync.
     NotTotp {
         /// The account.

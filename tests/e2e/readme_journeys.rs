@@ -7,6 +7,7 @@
 //! token's. A row this file does not know fails, naming the row.
 
 mod enrolling;
+mod one_device_per_key;
 
 use std::io::Write as _;
 use std::process::Command;
@@ -30,7 +31,7 @@ fn rows(section: &str) -> Vec<(String, String)> {
         .unwrap_or_else(|| panic!("a {section} section"));
     readme[start..]
         .lines()
-        .skip_while(|l| !l.starts_with("| you want"))
+        .skip_while(|l| !l.starts_with("| you want") && !l.starts_with("| step"))
         .skip(2)
         .take_while(|l| l.starts_with('|'))
         .map(|l| {

@@ -12,7 +12,6 @@ mod create;
 pub mod enable;
 pub mod finish;
 pub mod prepare;
-mod replace;
 pub mod undo;
 
 use std::path::PathBuf;
@@ -37,19 +36,6 @@ use finish::AwsFlags;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
 
-/// What a replacement did.
-#[derive(Debug)]
-pub struct Replaced {
-    /// The old device.
-    pub old: String,
-    /// Deactivated.
-    pub deactivated: bool,
-    /// Deleted (a virtual device), or `false` for a hardware or U2F one (deactivation removes it).
-    pub deleted: bool,
-    /// What stopped it, and the commands that finish it.
-    pub failed: Option<(AwsError, Vec<String>)>,
-}
-
 /// A finished enrolment.
 #[derive(Debug)]
 pub struct Enrolled {
@@ -64,7 +50,7 @@ pub struct Enrolled {
     /// The backup file written.
     pub backup: Option<PathBuf>,
     /// The replacement, when one was asked for.
-    pub replaced: Option<Replaced>,
+    pub replaced: Option<super::retire::Removed>,
 }
 
 /// One device an enrolment made and enabled.
@@ -156,8 +142,14 @@ pub async fn enroll(
     };
     if let Some(old) = &request.replace {
         enrolled.replaced = Some(
-            replace::replace(
-                session, request, &plan.user, old, &log, reporter, &interrupt,
+            super::retire::remove_device(
+                session,
+                &AwsFlags::of(&request.aws),
+                &plan.user,
+                old,
+                &log,
+                reporter,
+                &interrupt,
             )
             .await,
         );

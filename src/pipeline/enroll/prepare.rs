@@ -87,6 +87,15 @@ pub async fn plan(
             false,
         )?;
         let oath_name = match &request.oath_name {
+            // aws-vault's naming is the device's own ARN: another device's would name a seed
+            // that is not its own.
+            Some(name) if name.as_str().contains(":mfa/") && name.as_str() != serial.as_str() => {
+                return Err(InputError::from(Usage::OathNameOtherDevice {
+                    name: name.to_string(),
+                    device: serial.to_string(),
+                })
+                .into());
+            }
             Some(name) => name.clone(),
             None => default_oath_name(session, &device_name, &caller.account, reporter).await?,
         };

@@ -178,6 +178,17 @@ pub fn qr_parts(a: &Account) -> Option<(&str, &str)> {
     }
 }
 
+/// Whether `a` is a TOTP credential named for `wanted`'s device: after its serial, or `OWNER@ACCOUNT`
+/// as AWS's QR code names it. No other step counts (the only credential on a key names nothing).
+pub fn names_device(a: &Account, wanted: &Wanted) -> bool {
+    a.totp
+        && (wanted
+            .serial
+            .as_ref()
+            .is_some_and(|s| a.display_name() == *s || a.name == *s)
+            || is_qr_name(a, wanted))
+}
+
 fn is_qr_name(a: &Account, wanted: &Wanted) -> bool {
     qr_parts(a).is_some_and(|(owner, account)| {
         wanted.owners.iter().any(|o| o == owner) && wanted.accounts.iter().any(|y| y == account)

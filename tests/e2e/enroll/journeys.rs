@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use testbed::iam_local::{ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY};
 use testbed::virtual_yubikey::TouchPolicy;
 
 use super::*;
@@ -351,4 +352,74 @@ fn aws_vault_naming_stores_the_credential_under_the_serial_arn() {
     bed.run(&mut cmd)
         .assert_exit(0)
         .assert_stderr("YKMAN_OATH_CREDENTIAL_NAME (aws-vault)");
+}
+
+#[test]
+fn two_keys_get_a_device_each_each_resyncs_only_its_own_and_retiring_one_leaves_the_other() {
+    let _readers = readers();
+    let bed = bed_with_bob(|_| {});
+    let first = Card::insert(empty_key(31000011), 0);
+    let second = Card::insert(empty_key(31000012), 1);
+    let (one, two) = (bob_device(31000011), bob_device(31000012));
+    let (cred_one, cred_two) = (bob_credential(31000011), bob_credential(31000012));
+    let out = enroll_as_bob(&bed, &["--device", "31000011", "--device", "31000012"]);
+    out.assert_exit(0)
+        .assert_stderr("Enrolled 2 devices for user bob, one for each key:")
+        .assert_stderr(&format!("  {one} on 31000011 (primary), OATH name {cred_one}"))
+        .assert_stderr(&format!("  {two} on 31000012 (backup), OATH name {cred_two}"))
+        .assert_stderr(&format!(
+            "mfa_serial for an AWS CLI or aws-vault profile: {one} (the primary key's; each key resyncs its own device)"
+        ));
+    let mut devices = devices_of(&bed, "bob");
+    devices.sort();
+    assert_eq!(devices, [one.clone(), two.clone()]);
+    assert_eq!(first.credentials(), std::slice::from_ref(&cred_one));
+    assert_eq!(second.credentials(), std::slice::from_ref(&cred_two));
+    assert_eq!(secret_on(&first, &cred_one), seed_of(&bed, &one));
+    assert_eq!(secret_on(&second, &cred_two), seed_of(&bed, &two));
+    assert_ne!(seed_of(&bed, &one), seed_of(&bed, &two), "a seed each");
+    assert_no_orphan_device(&bed);
+
+    // Two windows on in AWS's time, past the pairs the Enables consumed.
+    bed.server().set_clock_offset(60);
+    let resync = |serial: &str, reader: &str, account: &str| {
+        let mut cmd = bed.command();
+        cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
+            .env("AWS_SECRET_ACCESS_KEY", BOB.1)
+            .args(["resync", "--endpoint-url", &bed.url(), "--no-wait"])
+            .args([
+                "--serial-number",
+                serial,
+                "--reader",
+                reader,
+                "--account",
+                account,
+            ]);
+        bed.run(&mut cmd)
+    };
+    // The second key's codes are not the first device's.
+    resync(&one, READER_1, &cred_two).assert_exit(5);
+    resync(&one, READER_0, &cred_one).assert_exit(0);
+
+    // The second key is lost: retired by its serial, with its credential (the key is here).
+    let mut cmd = bed.command();
+    cmd.env("AWS_ACCESS_KEY_ID", ADMIN_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ADMIN_SECRET_ACCESS_KEY)
+        .args(["retire", "--endpoint-url", &bed.url()])
+        .args(["--user-name", "bob", "--device", "31000012"]);
+    bed.run(&mut cmd)
+        .assert_exit(0)
+        .assert_stderr(&format!(
+            "Retired {two} of user bob: deactivated and deleted."
+        ))
+        .assert_stderr(&format!(
+            "Credential deleted: {cred_two} on YubiKey 31000012"
+        ));
+    assert_eq!(devices_of(&bed, "bob"), std::slice::from_ref(&one));
+    assert!(bed.server().state().device(&two).is_none());
+    assert!(second.credentials().is_empty());
+    assert_no_orphan_device(&bed);
+    // The first key still resyncs its own device, two windows on again.
+    bed.server().set_clock_offset(120);
+    resync(&one, READER_0, &cred_one).assert_exit(0);
 }

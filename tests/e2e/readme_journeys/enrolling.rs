@@ -18,21 +18,41 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
     let bed = &world.bed;
     let line = words.join(" ");
     let _readers = readers();
+    let alice = |key: u32| {
+        (
+            format!("arn:aws:iam::123456789012:mfa/alice-{key}"),
+            format!("Amazon Web Services:alice-{key}@123456789012"),
+        )
+    };
     match line.as_str() {
         "mfa-resync enroll" => {
             let key = Card::insert(CardConfig::new(32000001), 0);
             world.run(words, false).assert_exit(0);
-            assert_eq!(devices_of(bed, "alice"), [DEMO_SERIAL]);
-            assert_eq!(key.credentials(), [ALICE_OATH]);
+            let (device, credential) = alice(32000001);
+            assert_eq!(devices_of(bed, "alice"), [device]);
+            assert_eq!(key.credentials(), [credential]);
         }
-        "mfa-resync enroll --device 12345678 --device 23456789 --backup-seed-file ~/mfa-seed.txt" =>
+        "mfa-resync enroll --device 12345678 --device 23456789" => {
+            let backup = Card::insert(CardConfig::new(23456789), 0);
+            let primary = Card::insert(CardConfig::new(12345678), 1);
+            world.run(words, false).assert_exit(0);
+            let (first, first_credential) = alice(12345678);
+            let (second, second_credential) = alice(23456789);
+            let mut devices = devices_of(bed, "alice");
+            devices.sort();
+            assert_eq!(devices, [first.clone(), second.clone()]);
+            assert_eq!(primary.credentials(), [first_credential]);
+            assert_eq!(backup.credentials(), [second_credential]);
+            assert_ne!(seed_of(bed, &first), seed_of(bed, &second), "a seed each");
+        }
+        "mfa-resync enroll --shared-seed --device 12345678 --device 23456789 --backup-seed-file ~/mfa-seed.txt" =>
         {
             let backup = Card::insert(CardConfig::new(23456789), 0);
             let primary = Card::insert(CardConfig::new(12345678), 1);
             world
                 .run(words, false)
                 .assert_exit(0)
-                .assert_stderr("Keys: 12345678 (primary), 23456789");
+                .assert_stderr("Keys: 12345678 (primary), 23456789 (backup)");
             assert_eq!(devices_of(bed, "alice"), [DEMO_SERIAL]);
             assert_eq!(primary.credentials(), [ALICE_OATH]);
             assert_eq!(backup.credentials(), [ALICE_OATH]);
@@ -48,15 +68,52 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
                 .run(words, true)
                 .assert_exit(0)
                 .assert_stderr("Deactivated GAHT12345678.");
-            let new = "arn:aws:iam::123456789012:mfa/bob";
+            let new = "arn:aws:iam::123456789012:mfa/bob-32000002";
             assert_eq!(
                 devices_of(bed, "bob"),
                 [new],
                 "the token is gone, the new device is bob's"
             );
-            assert_eq!(key.credentials(), ["Amazon Web Services:bob@123456789012"]);
+            assert_eq!(
+                key.credentials(),
+                ["Amazon Web Services:bob-32000002@123456789012"]
+            );
         }
-        "mfa-resync enroll --oath-name arn:aws:iam::123456789012:mfa/alice" => {
+        "mfa-resync retire --device 23456789" => {
+            // alice's two keys, each its own device: the one named after 23456789 is lost.
+            let (kept, kept_credential) = alice(12345678);
+            let (lost, lost_credential) = alice(23456789);
+            world.bed.server().update_state(|state| {
+                for serial in [&kept, &lost] {
+                    state.devices.push(testbed::iam_local::Device {
+                        serial: serial.clone(),
+                        user: Some("alice".into()),
+                        seed_base32: testbed::iam_local::random_seed_base32(),
+                        period: 30,
+                        digits: 6,
+                        last_counter: None,
+                        enable_date: None,
+                    });
+                }
+            });
+            let key = Card::insert(
+                CardConfig::new(23456789).with_credential(
+                    testbed::virtual_yubikey::CredentialConfig::totp_for_account(
+                        &lost_credential,
+                        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+                    ),
+                ),
+                0,
+            );
+            world.run(words, false).assert_exit(0);
+            assert_eq!(devices_of(bed, "alice"), [kept]);
+            assert!(
+                key.credentials().is_empty(),
+                "the lost key's credential went too"
+            );
+            let _ = kept_credential;
+        }
+        "mfa-resync enroll --device-name alice --oath-name arn:aws:iam::123456789012:mfa/alice" => {
             let key = Card::insert(CardConfig::new(32000003), 0);
             world.run(words, false).assert_exit(0);
             assert_eq!(devices_of(bed, "alice"), [DEMO_SERIAL]);
@@ -79,6 +136,6 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
 #[test]
 fn every_command_of_the_readme_s_enrolling_table_does_what_the_row_says() {
     let rows = rows("## Enrolling keys");
-    assert!(rows.len() >= 4, "read the table: {rows:?}");
+    assert!(rows.len() >= 6, "read the table: {rows:?}");
     walk_all(&rows, walk);
 }

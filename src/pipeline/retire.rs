@@ -1,0 +1,321 @@
+//! Retiring a device: deactivated, then deleted when it is virtual (a hardware token or a U2F key
+//! is gone from IAM once deactivated), for `enroll --replace` once the new devices work, and for
+//! `retire` ([`retire`]), which finds a key's own device by the serial in its name and, once the
+//! device is gone, deletes the key's credential for it when the key is here: the seed goes last,
+//! never while its device may still be enabled.
+
+use super::enroll::finish::AwsFlags;
+use super::{Interrupt, Run, Session};
+use crate::audit::Trail;
+use crate::aws::AwsError;
+use crate::error::Error;
+use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
+use crate::report::Reporter;
+use crate::request::{RetireRequest, RetireTarget};
+use crate::source::yubikey::{self, KeyInfo, KeyWriter, OpenKey, Selector, Wanted, account};
+use crate::window::{Clock, SystemClock};
+
+/// What removing a device did.
+#[derive(Debug)]
+pub struct Removed {
+    /// The device.
+    pub old: String,
+    /// Deactivated.
+    pub deactivated: bool,
+    /// Deleted (a virtual device), or `false` for a hardware or U2F one (deactivation removes it).
+    pub deleted: bool,
+    /// What stopped it, and the commands that finish it.
+    pub failed: Option<(AwsError, Vec<String>)>,
+}
+
+/// Deactivates `user`'s device `old` and deletes it when it is virtual. Nothing here is rolled
+/// back (a deactivated device cannot be enabled again without its codes): a failure is reported
+/// with the commands that finish the job.
+pub async fn remove_device(
+    session: &Session,
+    flags: &AwsFlags,
+    user: &UserName,
+    old: &SerialNumber,
+    log: &Trail<'_>,
+    reporter: &Reporter,
+    interrupt: &Interrupt,
+) -> Removed {
+    let virtual_device = old.as_str().contains(":mfa/");
+    let mut replaced = Removed {
+        old: old.to_string(),
+        deactivated: false,
+        deleted: false,
+        failed: None,
+    };
+    let commands = |deactivate: bool| {
+        let mut commands = Vec::new();
+        if deactivate {
+            commands.push(flags.deactivate(user.as_str(), old.as_str()));
+        }
+        if virtual_device {
+            commands.push(flags.delete(old.as_str()));
+        }
+        commands
+    };
+    if interrupt.fired() {
+        replaced.failed = Some((
+            AwsError::Other {
+                code: "Interrupted".into(),
+                what: "interrupted before the old device was deactivated".into(),
+                detail: String::new(),
+            },
+            commands(true),
+        ));
+        return replaced;
+    }
+    match session.aws.deactivate(user, old.as_str()).await {
+        Ok(receipt) => {
+            log.step_on(
+                Some(old.as_str()),
+                "deactivate",
+                None,
+                "deactivated",
+                receipt.request_id.as_deref(),
+            );
+            reporter.line(format!("Deactivated {old}."));
+            replaced.deactivated = true;
+        }
+        Err(refused) => {
+            log.step_on(
+                Some(old.as_str()),
+                "deactivate",
+                None,
+                &refused.error.code(),
+                refused.request_id.as_deref(),
+            );
+            replaced.failed = Some((refused.error, commands(true)));
+            return replaced;
+        }
+    }
+    if virtual_device {
+        match session.aws.delete_virtual_device(old.as_str()).await {
+            Ok(receipt) => {
+                log.step_on(
+                    Some(old.as_str()),
+                    "delete",
+                    None,
+                    "deleted",
+                    receipt.request_id.as_deref(),
+                );
+                reporter.line(format!("Deleted {old}."));
+                replaced.deleted = true;
+            }
+            Err(refused) => {
+                log.step_on(
+                    Some(old.as_str()),
+                    "delete",
+                    None,
+                    &refused.error.code(),
+                    refused.request_id.as_deref(),
+                );
+                replaced.failed = Some((refused.error, commands(false)));
+            }
+        }
+    }
+    replaced
+}
+
+/// A retired device, and what became of its key's credential.
+#[derive(Debug)]
+pub struct Retired {
+    /// The user.
+    pub user: UserName,
+    /// The device, removed.
+    pub removed: Removed,
+    /// The credentials deleted, and from which key.
+    pub deleted: Vec<(KeyInfo, String)>,
+    /// Why no credential was deleted, when none was (no key here, none named for the device).
+    pub kept: Option<String>,
+}
+
+/// Retires the device `request` names: found among the user's devices (by its ARN, or by the
+/// key's serial its name carries), removed, and its credential deleted from the key when the key
+/// is here.
+pub async fn retire(
+    run: &Run,
+    request: &RetireRequest,
+    reporter: &Reporter,
+) -> Result<Retired, Error> {
+    let session = &run.session;
+    let caller = match &session.caller {
+        Some(caller) => caller.clone(),
+        None => session.aws.caller().await?,
+    };
+    let user = match (&request.user, &caller.user_name) {
+        (Some(user), _) => user.clone(),
+        (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
+        (None, None) => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
+    };
+    let devices = session.aws.mfa_devices(&user).await?;
+    let old = find_device(&devices, &request.target, &user)?;
+    reporter.line(format!("Retiring {old}, {user}'s device."));
+    let log = Trail::new(
+        run.audit(),
+        session.operator(),
+        (user.as_str(), old.as_str()),
+        ("yubikey", None),
+        reporter,
+    );
+    if run.interrupt.fired() {
+        return Err(Error::interrupted());
+    }
+    let flags = AwsFlags::of(&request.aws);
+    let removed = remove_device(session, &flags, &user, &old, &log, reporter, &run.interrupt).await;
+    let removed = match removed {
+        // Nothing was done: the AWS error is the whole story.
+        Removed {
+            deactivated: false,
+            failed: Some((error, _)),
+            ..
+        } => return Err(error.into()),
+        removed => removed,
+    };
+    let (deleted, kept) = if removed.failed.is_none() {
+        let aliases = session
+            .aliases()
+            .await
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        delete_credentials(request, &old, &caller.account, &aliases, &log, reporter)
+    } else {
+        (
+            Vec::new(),
+            Some("the device was not removed, so its seed stays on the key".into()),
+        )
+    };
+    Ok(Retired {
+        user,
+        removed,
+        deleted,
+        kept,
+    })
+}
+
+/// The device of `user`'s `devices` that `target` names: its ARN, or the one named after the
+/// key's serial (`NAME-SERIAL`, as `enroll` names a key's own device).
+fn find_device(
+    devices: &[String],
+    target: &RetireTarget,
+    user: &UserName,
+) -> Result<SerialNumber, Error> {
+    let field = match target {
+        RetireTarget::Serial(_) => Field::flag("--serial-number"),
+        RetireTarget::Key(_) => Field::flag("--device"),
+    };
+    let hits: Vec<&String> = devices
+        .iter()
+        .filter(|d| match target {
+            RetireTarget::Serial(serial) => *d == serial.as_str(),
+            RetireTarget::Key(key) => SerialNumber::parse(d, Origin::Flag)
+                .ok()
+                .and_then(|s| s.device_name().map(str::to_string))
+                .is_some_and(|name| name.ends_with(&format!("-{key}"))),
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(SerialNumber::parse_field(one, field, true)?),
+        [] => Err(InputError::invalid(
+            field,
+            Problem::NotUsersDevice {
+                old: match target {
+                    RetireTarget::Serial(serial) => serial.to_string(),
+                    RetireTarget::Key(key) => format!("a device named after YubiKey {key}"),
+                },
+                user: user.to_string(),
+                devices: devices.to_vec(),
+            },
+        )
+        .into()),
+        several => Err(InputError::invalid(
+            field,
+            Problem::SeveralDevices {
+                devices: several.iter().map(|d| d.to_string()).collect(),
+            },
+        )
+        .into()),
+    }
+}
+
+/// Deletes, from the keys attached (the one `--device` names, else all), every credential named
+/// for `old`; a key that is not here keeps it (its device is gone: it can do no harm), and says so.
+fn delete_credentials(
+    request: &RetireRequest,
+    old: &SerialNumber,
+    account: &str,
+    aliases: &[String],
+    log: &Trail<'_>,
+    reporter: &Reporter,
+) -> (Vec<(KeyInfo, String)>, Option<String>) {
+    let selector = match request.target {
+        RetireTarget::Key(key) => Selector {
+            serial: Some(key),
+            reader: None,
+        },
+        RetireTarget::Serial(_) => Selector::default(),
+    };
+    let mut wanted = Wanted::for_device(old, None, Some(account));
+    wanted.accounts.extend(aliases.iter().cloned());
+    let keys = match yubikey::discover(&selector) {
+        Ok(keys) if !keys.is_empty() => keys,
+        Ok(_) | Err(_) => {
+            return (
+                Vec::new(),
+                Some("the key is not here: its credential stays on it, harmless now that its device is gone".into()),
+            );
+        }
+    };
+    let now = SystemClock.now().as_secs();
+    let notifier = reporter.notifier();
+    let mut deleted = Vec::new();
+    for (info, conn) in keys {
+        let open = match OpenKey::open(
+            conn,
+            info.clone(),
+            super::open::oath_password(),
+            now,
+            notifier.as_ref(),
+        ) {
+            Ok(open) => open,
+            Err(e) => {
+                reporter.warn(format!("{}: not looked at ({e})", info.label()));
+                continue;
+            }
+        };
+        let names: Vec<String> = open
+            .accounts()
+            .iter()
+            .filter(|a| account::names_device(a, &wanted))
+            .map(|a| a.display_name())
+            .collect();
+        let writer = KeyWriter::new(open);
+        for name in names {
+            let serial = info.serial.map(|s| s.to_string());
+            match writer.delete(&name) {
+                Ok(_) => {
+                    log.step("delete credential", serial.as_deref(), "deleted", None);
+                    reporter.line(format!(
+                        "Deleted the credential {name:?} from {}.",
+                        info.label()
+                    ));
+                    deleted.push((info.clone(), name));
+                }
+                Err(e) => {
+                    log.step("delete credential", serial.as_deref(), "failed", None);
+                    reporter.warn(format!(
+                        "the credential {name:?} on {} was not deleted ({e})",
+                        info.label()
+                    ));
+                }
+            }
+        }
+    }
+    let kept = deleted
+        .is_empty()
+        .then(|| format!("no key here holds a credential named for {old}"));
+    (deleted, kept)
+}
