@@ -376,6 +376,9 @@ impl fmt::Display for Usage {
                 f,
                 "--oath-name {name} is another device's ARN than the one this creates ({device}): the credential would be named for a seed that is not its own"
             ),
+            Usage::AlreadyEnrolled { device, user } => {
+                write!(f, "{device} is already one of {user}'s MFA devices")
+            }
             Usage::RetireWhat => f.write_str("retire needs the device: the key or its serial number"),
             Usage::KeyWithoutSerial { reader } => write!(
                 f,
@@ -434,6 +437,9 @@ impl Usage {
             }
             Usage::OathNameOtherDevice { .. } => {
                 "name it after the new device (--oath-name with its ARN, or --device-name to match), or leave it out"
+            }
+            Usage::AlreadyEnrolled { .. } => {
+                "resync it (`mfa-resync resync`), or retire it first (`mfa-resync retire --device SERIAL`) to enrol the key anew"
             }
             Usage::RetireWhat => "give --device SERIAL (the key) or --serial-number ARN",
             Usage::KeyWithoutSerial { .. } => {

@@ -410,6 +410,13 @@ pub enum Usage {
         /// The device created.
         device: String,
     },
+    /// The device the enrolment would create is already the user's (a key enrolled before).
+    AlreadyEnrolled {
+        /// The device.
+        device: String,
+        /// The user.
+        user: String,
+    },
     /// `retire` without a device.
     RetireWhat,
     /// A key that reports no serial, which would name its device.

@@ -176,6 +176,16 @@ async fn check_user_devices(
             .into());
         }
     }
+    if let Some(taken) = new
+        .iter()
+        .find(|d| devices.iter().any(|s| s == d.serial.as_str()))
+    {
+        return Err(InputError::from(Usage::AlreadyEnrolled {
+            device: taken.serial.to_string(),
+            user: user.to_string(),
+        })
+        .into());
+    }
     if devices.len() + new.len() > MAX_DEVICES_PER_USER {
         return Err(InputError::from(Usage::DeviceLimit {
             user: user.to_string(),

@@ -137,14 +137,15 @@ impl EnrollInput {
             }
         }
         // The name the device will have, when it is known before asking AWS who the caller is: a
-        // key's own device is named USER-SERIAL, checked here with the longest serial there is.
+        // key's own device is named USER-SERIAL, checked here with a serial of 8 digits (a
+        // YubiKey 5's; the check says "at least").
         let known_name = match (&device_name, &user) {
             (Some(name), _) => Some((name.clone(), Field::flag("--device-name"))),
             (None, Some(user)) => {
                 let name = if self.shared_seed {
                     user.to_string()
                 } else {
-                    format!("{user}-{}", u32::MAX)
+                    format!("{user}-99999999")
                 };
                 Some((
                     DeviceName::parse(&name, Field::flag("--user-name"))?,

@@ -5,6 +5,7 @@
 
 mod faults;
 mod journeys;
+mod per_key;
 mod signals;
 
 use std::path::Path;
