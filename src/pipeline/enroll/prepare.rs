@@ -176,8 +176,13 @@ async fn check_user_devices(
             .into());
         }
     }
+    // A key's own device (named after its serial) that exists means the key was enrolled before;
+    // a name given with --device-name that exists is only a taken name, which the Create refuses
+    // in AWS's words.
+    let named_after_keys = request.device_name.is_none();
     if let Some(taken) = new
         .iter()
+        .filter(|_| named_after_keys)
         .find(|d| devices.iter().any(|s| s == d.serial.as_str()))
     {
         return Err(InputError::from(Usage::AlreadyEnrolled {
