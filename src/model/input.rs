@@ -148,6 +148,8 @@ pub enum Takes {
     BackupFile,
     /// `--cli-input-json file://`
     JsonFile,
+    /// `--ca-bundle`, `AWS_CA_BUNDLE`
+    CaBundle,
 }
 
 /// What is wrong with a field's value.

@@ -79,6 +79,11 @@ impl AwsChoice {
                     origin: "AWS_CA_BUNDLE",
                 }),
         };
+        if let Some(bundle) = &ca_bundle {
+            // An error about the bundle names its path.
+            let path = bundle.path.to_string_lossy();
+            refuse_seed(Field::flag(bundle.origin), &path, Takes::CaBundle)?;
+        }
         Ok(AwsOptions {
             ca_bundle,
             profile: args.profile.clone(),
