@@ -17,11 +17,7 @@ impl Reporter {
                             .serial
                             .map(|s| s.to_string())
                             .unwrap_or_else(|| format!("the key in {}", k.reader));
-                        if k.role == "primary" {
-                            format!("{name} (primary)")
-                        } else {
-                            name
-                        }
+                        format!("{name} ({})", k.role)
                     })
                     .collect();
                 let request = report

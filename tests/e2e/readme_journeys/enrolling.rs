@@ -32,7 +32,7 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
             world
                 .run(words, false)
                 .assert_exit(0)
-                .assert_stderr("Keys: 12345678 (primary), 23456789");
+                .assert_stderr("Keys: 12345678 (primary), 23456789 (backup)");
             assert_eq!(devices_of(bed, "alice"), [DEMO_SERIAL]);
             assert_eq!(primary.credentials(), [ALICE_OATH]);
             assert_eq!(backup.credentials(), [ALICE_OATH]);
