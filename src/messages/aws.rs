@@ -9,7 +9,12 @@ use crate::error::PairsFrom;
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AwsError::NoCredentials { detail } => write!(f, "no AWS credentials: {detail}"),
+            AwsError::NoCredentials { detail: None } => f.write_str(
+                "no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), the AWS credentials and config files, an SSO session or the instance's role",
+            ),
+            AwsError::NoCredentials {
+                detail: Some(detail),
+            } => write!(f, "no AWS credentials: {detail}"),
             AwsError::BadCredentials { code, message } => {
                 write!(f, "AWS refused the credentials ({code}): {message}")
             }

@@ -309,9 +309,7 @@ mod tests {
             message: String::new(),
         });
         assert_eq!(missing.exit() as u8, 6);
-        let creds = Error::from(AwsError::NoCredentials {
-            detail: String::new(),
-        });
+        let creds = Error::from(AwsError::NoCredentials { detail: None });
         assert_eq!(creds.exit() as u8, 4);
         let transient = Error::from(AwsError::Transient {
             code: "ServiceFailure".into(),

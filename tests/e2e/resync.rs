@@ -253,8 +253,11 @@ fn no_credentials_exit_4() {
             .arg(&bed.seed_file),
     );
     out.assert_exit(4)
-        .assert_stderr("no AWS credentials")
-        .assert_stderr("hint:");
+        .assert_stderr("no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), the AWS credentials and config files")
+        .assert_stderr("hint: configure credentials");
+    // The SDK's own words name its internals, not what to do.
+    assert!(!out.stderr.contains("providers in chain"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not enabled"), "{}", out.stderr);
     assert!(bed.log().is_empty());
 }
 
