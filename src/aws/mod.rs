@@ -27,8 +27,8 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::model::{SerialNumber, UserName};
 use date_probe::DateProbe;
-pub use error::{AwsError, Refused};
 use error::classify;
+pub use error::{AwsError, Refused};
 pub use mfa_device::NewDevice;
 pub use options::{AwsOptions, CaBundle};
 use wire::Wire;

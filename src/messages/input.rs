@@ -52,6 +52,10 @@ impl InputError {
     pub fn hint(&self) -> String {
         match self {
             InputError::Invalid { problem, .. } => problem.hint(),
+            InputError::Usage(Usage::ProfileRegion { problem, .. }) => format!(
+                "{}; fix `region` in the AWS config file (~/.aws/config, or AWS_CONFIG_FILE), or pass --region",
+                problem.hint()
+            ),
             InputError::Usage(usage) => usage.hint().to_string(),
             InputError::BatchLine { problem, .. } => match problem {
                 LineProblem::Field(e) => e.hint(),
@@ -359,6 +363,10 @@ impl fmt::Display for Usage {
                 f,
                 "the profile's mfa_serial is not a valid serial number ({problem})"
             ),
+            Usage::ProfileRegion { profile, problem } => write!(
+                f,
+                "region in profile {profile:?} of the AWS config file: {problem}"
+            ),
             Usage::DeviceLimit { user, devices } => write!(
                 f,
                 "{user} has {devices} MFA devices, IAM's limit: the new one could not be enabled"
@@ -408,6 +416,8 @@ impl Usage {
             Usage::ProfileSerial { .. } => {
                 "fix mfa_serial in ~/.aws/config, or pass --serial-number"
             }
+            // Worded with its problem's hint, by `InputError::hint`.
+            Usage::ProfileRegion { .. } => "",
             Usage::DeviceLimit { .. } => {
                 "deactivate one first (`aws iam deactivate-mfa-device`); --replace deactivates only after the new device is enabled"
             }

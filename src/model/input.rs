@@ -384,6 +384,14 @@ pub enum Usage {
         /// Why.
         problem: String,
     },
+    /// The region the AWS config file gives the profile is not a region's shape (`us_east_1`):
+    /// refused before any request, as the flag and `AWS_REGION` are.
+    ProfileRegion {
+        /// The profile (`default` when none was chosen).
+        profile: String,
+        /// What is wrong with it.
+        problem: Box<Problem>,
+    },
     /// The user has as many devices as IAM allows.
     DeviceLimit {
         /// The user.

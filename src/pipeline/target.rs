@@ -58,6 +58,17 @@ impl Session {
         reporter: &Reporter,
     ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
+        // The flag and the variables were checked as input; a region the SDK still has of the
+        // wrong shape came from the AWS config file, and is refused before any request as they are.
+        if let Some(problem) = crate::request::aws::region_problem(aws.region()) {
+            let profile = options.profile.clone();
+            let profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
+            return Err(InputError::from(Usage::ProfileRegion {
+                profile: profile.unwrap_or_else(|| "default".into()),
+                problem: Box::new(problem),
+            })
+            .into());
+        }
         for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
             let line = format!(
                 "Endpoint for {services}: {} (from {}).",
