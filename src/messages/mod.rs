@@ -6,6 +6,7 @@
 //! the rollback's lines, the hint line, the SDK's chain at `-v`).
 
 mod aws;
+pub mod clock;
 mod device;
 mod input;
 mod input_files;

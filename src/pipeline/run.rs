@@ -70,6 +70,15 @@ impl Run {
         }
     }
 
+    /// Says how to fix the host clock when the run planned its windows around a skew worth
+    /// fixing: the run itself did not need it, the user's next sign-in from this clock might.
+    pub fn advise_on_clock(&self, reporter: &Reporter) {
+        let skew = self.session.skew();
+        if skew.worth_fixing() {
+            reporter.line(crate::messages::clock::after_skewed_run(skew));
+        }
+    }
+
     /// Ends a run whose work succeeded: an error when an audit line was lost, `outcome` saying
     /// what succeeded all the same.
     pub fn finish(&self, outcome: &str) -> Result<(), Error> {

@@ -143,14 +143,9 @@ impl Session {
         if skew.is_zero() {
             return;
         }
-        let direction = if skew.millis() > 0 {
-            "behind"
-        } else {
-            "ahead of"
-        };
         reporter.line(format!(
-            "The host clock is {:.1} s {direction} AWS; planning windows in AWS's time.",
-            skew.seconds().abs()
+            "The host clock is {}; planning windows in AWS's time.",
+            crate::messages::clock::skew_words(skew)
         ));
     }
 

@@ -4,6 +4,7 @@
 //! `golden` pins help, errors and output in files under `tests/cmd/`.
 
 mod batch;
+mod clock;
 mod codes;
 mod conventions;
 mod doctor;
