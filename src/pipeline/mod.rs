@@ -150,9 +150,7 @@ pub async fn resync(
         Codes::Read(opened) => {
             let wanted = session.wanted(&target, opened.credentials()).await;
             let (source, step) = opened.finish(wanted)?;
-            if let Some(step) = step {
-                tracing::info!(step = step.describe(), "chose the key's credential");
-            }
+            reporter.reading_from(&source.describe(), step);
             let reading = Reading {
                 source,
                 step,

@@ -25,6 +25,9 @@ fn resyncs_from_the_attached_yubikey_by_default_in_waiting_mode() {
     let start = bed.counter_now();
     let out = bed.resync(&[]);
     out.assert_exit(0)
+        .assert_stderr(&format!(
+            "Key: YubiKey 12345678, credential {AWS_ACCOUNT:?} (named as AWS's QR code names it)."
+        ))
         .assert_stderr("Code 2 read")
         .assert_stderr("Resynced arn:aws:iam::123456789012:mfa/alice");
     let (c1, c2) = bed.resync_requests()[0].counters.expect("matched");
@@ -328,7 +331,8 @@ fn an_otp_slot_resyncs_through_pcscd() {
     );
     let _card = Card::insert(config, 0);
     let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "2"]);
-    out.assert_exit(0);
+    out.assert_exit(0)
+        .assert_stderr("Key: YubiKey 90123456, OTP slot 2 over CCID.");
     assert!(bed.resync_requests()[0].counters.is_some());
     // Slot 1 is empty: named, and nothing sent.
     let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "1"]);
