@@ -4,8 +4,9 @@
 //! values to [`request`], which validates everything before any I/O; [`commands`] are thin
 //! orchestration over [`pipeline`], the one per-target flow that alone sees the device layer
 //! ([`source`]), the AWS layer ([`aws`]) and the window planner ([`window`]) together. [`report`]
-//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge; [`files`]
-//! opens the files a user names as input without ever blocking on one.
+//! is what the user sees, [`audit`] the help desk's log, [`state`] the counters this machine sent
+//! (so that no later run reuses one), [`error`] and [`exit`] the edge; [`files`] opens the files a
+//! user names as input without ever blocking on one.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,6 +25,7 @@ pub mod pipeline;
 pub mod report;
 pub mod request;
 pub mod source;
+pub mod state;
 pub mod window;
 
 use std::process::ExitCode;

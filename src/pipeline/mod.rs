@@ -42,6 +42,7 @@ use crate::report::Reporter;
 use crate::request::Pace;
 use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
+use crate::state::SentCounters;
 use crate::window::Skew;
 
 /// Where a job's codes come from, once its source is open.
@@ -60,14 +61,16 @@ impl Codes {
     }
 }
 
-/// What a command's sends share: its audit log, and for a batch or a station a bound on the
-/// requests in flight.
+/// What a command's sends share: its audit log, for a batch or a station a bound on the requests
+/// in flight, and the state file of the counters sent (so that no run reuses another's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shared<'a> {
     /// The audit log, when there is one.
     pub audit: Option<&'a Mutex<AuditLog>>,
     /// The bound, when there is one.
     pub limit: Option<&'a tokio::sync::Semaphore>,
+    /// The counters sent, when the state directory is known.
+    pub counters: Option<&'a SentCounters>,
 }
 
 impl<'a> Shared<'a> {
@@ -213,6 +216,9 @@ pub async fn read_and_send(
     .after(reading.after);
     if let Some(observer) = reading.observer {
         reader = reader.observed(observer);
+    }
+    if let Some(counters) = shared.counters {
+        reader = reader.remembered_in(counters, target.serial.as_str());
     }
     let info = reader.info().clone();
     let call = Resync {

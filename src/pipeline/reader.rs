@@ -14,6 +14,7 @@ use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::report::time::{utc_time_of_day, window_span};
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo, TypedProblem};
+use crate::state::SentCounters;
 use crate::window::{Mode, Pair, Period, Planner, ServerClock};
 
 /// How often the countdown is redrawn.
@@ -69,6 +70,8 @@ pub struct PairReader {
     sent_codes: Vec<Code>,
     digits: Option<usize>,
     observer: Option<Observer>,
+    /// Where the pairs sent for this device are remembered across runs, and its serial.
+    remembered: Option<(SentCounters, String)>,
 }
 
 impl PairReader {
@@ -94,7 +97,32 @@ impl PairReader {
             sent_codes: Vec::new(),
             digits: None,
             observer: None,
+            remembered: None,
         }
+    }
+
+    /// Starts past the windows of the last pair this machine sent for device `serial` (a run a
+    /// minute ago, another row, a station's key), saying so when that moves this run's pair, and
+    /// records each pair this reader sends. Typed codes have no counters to keep.
+    pub fn remembered_in(mut self, counters: &SentCounters, serial: &str) -> Self {
+        if self.owner != ClockOwner::Host {
+            return self;
+        }
+        if let Some(used) = counters.last(serial) {
+            let planned = self.planner.next_pair(self.clock.now());
+            if let Some(last) = used.last_counter(self.planner.period()) {
+                self.planner.record_used(last);
+            }
+            if self.planner.next_pair(self.clock.now()) != planned {
+                self.reporter.line(format!(
+                    "This device's last pair from this machine went out at {} and used the windows up to {}: this run takes the ones after.",
+                    utc_time_of_day(Duration::from_secs(used.sent_at)),
+                    utc_time_of_day(Duration::from_secs(used.used_until)),
+                ));
+            }
+        }
+        self.remembered = Some((counters.clone(), serial.to_string()));
+        self
     }
 
     /// Never plans a counter at or below `last_sent`: a device a station served before starts
@@ -350,10 +378,24 @@ impl PairReader {
         })
     }
 
-    /// Records that `read` went out: its counters (or typed codes) are never used again.
+    /// Records that `read` went out: its counters (or typed codes) are never used again, by this
+    /// run or, through the state file, by the next.
     pub fn sent(&mut self, read: &ReadPair) {
         match read.pair {
-            Some(pair) => self.planner.record_sent(pair),
+            Some(pair) => {
+                self.planner.record_sent(pair);
+                if let Some((counters, serial)) = &self.remembered {
+                    let period = self.planner.period();
+                    let until = period.window_start(pair.second() + 1).as_secs();
+                    if let Err(e) = counters.record(serial, until, self.clock.now().as_secs()) {
+                        self.reporter.warn(format!(
+                            "the counters sent could not be recorded in {} ({}): a run in the next minute could reuse them, and be refused",
+                            counters.path().display(),
+                            crate::files::io_reason(&e)
+                        ));
+                    }
+                }
+            }
             None => self
                 .sent_codes
                 .extend([read.code1.clone(), read.code2.clone()]),

@@ -19,6 +19,7 @@ mod naming;
 mod network;
 mod pipeline;
 mod readme_journeys;
+mod repeated;
 mod resync;
 mod secrets;
 mod station;
