@@ -22,6 +22,8 @@ pub mod target;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod typed_tests;
 
 use std::sync::Mutex;
 

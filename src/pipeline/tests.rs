@@ -316,7 +316,9 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
     let t = 1_000_000_012u64;
     let c = t / 30;
     // A run 5 s ago sent (c - 1, c): waiting mode would take (c, c + 1), reusing c.
-    counters.record("GAHT12345678", (c + 1) * 30, t - 5).unwrap();
+    counters
+        .record("GAHT12345678", (c + 1) * 30, t - 5)
+        .unwrap();
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
     let (_tx, interrupt) = Interrupt::manual();
     let mut reader = PairReader::new(
@@ -339,6 +341,10 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
     assert_eq!(*reads.lock().unwrap(), vec![c + 1, c + 2, c + 3, c + 4]);
     assert_eq!(sent.pair.map(|p| p.first), Some(c + 3));
     let used = counters.last("GAHT12345678").unwrap();
-    assert_eq!(used.used_until, (c + 5) * 30, "the last pair sent, in the file");
+    assert_eq!(
+        used.used_until,
+        (c + 5) * 30,
+        "the last pair sent, in the file"
+    );
     assert_eq!(counters.last("another"), None);
 }

@@ -7,6 +7,7 @@ mod batch;
 mod clock;
 mod codes;
 mod conventions;
+mod display_token;
 mod doctor;
 mod enroll;
 mod faults;

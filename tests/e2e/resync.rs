@@ -480,7 +480,7 @@ fn the_skeleton_is_the_aws_clis() {
 }
 
 #[test]
-fn a_display_token_user_types_code_2_after_the_countdown() {
+fn a_display_token_user_types_code_2_when_the_token_changes() {
     let bed = Bed::new();
     // The token shows AWS's windows; AWS's clock a few seconds before a boundary.
     bed.steer_to(Duration::from_secs(4));
@@ -501,7 +501,8 @@ fn a_display_token_user_types_code_2_after_the_countdown() {
     writeln!(stdin, "{}", bed.code_at(c + 1)).unwrap();
     drop(stdin);
     let out = crate::util::Output::from(child.wait_with_output().unwrap());
-    out.assert_exit(0).assert_stderr("Type the new code");
+    out.assert_exit(0)
+        .assert_stderr("Type the next code as soon as the token shows it (within 31 s).");
     assert_eq!(bed.resync_requests()[0].counters, Some((c, c + 1)));
 }
 
