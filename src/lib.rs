@@ -41,6 +41,8 @@ use crate::report::Reporter;
 /// Parses argv, runs the command, and turns the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
     refuse_core_dumps();
+    // A shell pressing Tab: answered from the clap definition, then the process exits.
+    commands::completions::answer_shell(Cli::command);
     let argv = cli::globals::hoist(std::env::args_os().collect());
     let spelling = cli::Spelling::of(&argv);
     let parsed = Cli::command()
@@ -161,7 +163,8 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             runtime()?.block_on(commands::doctor::run(request, &reporter))
         }
         Command::Completions { shell } => {
-            commands::docs::completions(Cli::command(), shell, &mut std::io::stdout().lock());
+            // A closed pipe (`| head`) is not a failure.
+            let _ = commands::completions::script(shell, &mut std::io::stdout().lock());
             Ok(())
         }
         Command::UdevRules => {

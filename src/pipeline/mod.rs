@@ -8,6 +8,7 @@
 //! together; it knows nothing of clap.
 
 pub mod codes;
+pub mod complete;
 pub mod devices;
 pub mod doctor;
 pub mod enroll;

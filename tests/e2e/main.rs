@@ -6,6 +6,7 @@
 mod batch;
 mod clock;
 mod codes;
+mod completions;
 mod conventions;
 mod display_token;
 mod doctor;

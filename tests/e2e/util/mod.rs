@@ -14,7 +14,7 @@ use testbed::iam_local::{
 mod readers;
 mod script;
 
-pub use readers::{Card, READER_0, READER_1, reader_slot, readers};
+pub use readers::{Card, READER_0, READER_1, Readers, reader_slot, readers};
 pub use script::{Terminal, at_terminal};
 
 /// The built `mfa-resync` binary.
