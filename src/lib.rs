@@ -4,8 +4,9 @@
 //! values to [`request`], which validates everything before any I/O; [`commands`] are thin
 //! orchestration over [`pipeline`], the one per-target flow that alone sees the device layer
 //! ([`source`]), the AWS layer ([`aws`]) and the window planner ([`window`]) together. [`report`]
-//! is what the user sees, [`audit`] the help desk's log, [`error`] and [`exit`] the edge; [`files`]
-//! opens the files a user names as input without ever blocking on one.
+//! is what the user sees, [`audit`] the help desk's log, [`state`] the counters this machine sent
+//! (so that no later run reuses one), [`error`] and [`exit`] the edge; [`files`] opens the files a
+//! user names as input without ever blocking on one.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,6 +25,7 @@ pub mod pipeline;
 pub mod report;
 pub mod request;
 pub mod source;
+pub mod state;
 pub mod stop;
 pub mod window;
 
@@ -40,6 +42,8 @@ use crate::report::Reporter;
 /// Parses argv, runs the command, and turns the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
     refuse_core_dumps();
+    // A shell pressing Tab: answered from the clap definition, then the process exits.
+    commands::completions::answer_shell(Cli::command);
     let argv = cli::globals::hoist(std::env::args_os().collect());
     let spelling = cli::Spelling::of(&argv);
     let parsed = Cli::command()
@@ -165,9 +169,10 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             block_on(or_stopped(commands::doctor::run(request, &reporter)))
         }
         Command::Completions { shell } => {
-            // Made whole first: clap_complete panics on a write that fails (`| head`).
+            // Made whole first, then written as every output is: a closed pipe (`| head`) is an
+            // ordinary stop, never a panic.
             let mut script = Vec::new();
-            commands::docs::completions(Cli::command(), shell, &mut script);
+            let _ = commands::completions::script(shell, &mut script);
             let script = String::from_utf8_lossy(&script);
             report::write_to(&mut std::io::stdout().lock(), "stdout", &script);
             Ok(())

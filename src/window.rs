@@ -57,6 +57,10 @@ pub struct Skew {
 /// Below this, a measured skew is noise: an HTTP `Date` has a resolution of one second.
 pub const SKEW_THRESHOLD: Duration = Duration::from_secs(1);
 
+/// Above this, the host clock is worth fixing: codes made from it (a soft token on this host) start
+/// to land a window off near a boundary. `doctor` warns, and a run says how to fix it.
+pub const SKEW_WORTH_FIXING: Duration = Duration::from_secs(2);
+
 impl Skew {
     /// No correction.
     pub const ZERO: Skew = Skew {
@@ -110,6 +114,11 @@ impl Skew {
     /// measurement either way).
     pub fn is_zero(self) -> bool {
         self.millis == 0
+    }
+
+    /// Whether the host clock is off by more than [`SKEW_WORTH_FIXING`].
+    pub fn worth_fixing(self) -> bool {
+        u128::from(self.millis.unsigned_abs()) > SKEW_WORTH_FIXING.as_millis()
     }
 }
 

@@ -372,29 +372,48 @@ fn iam_serial_ok(v: &str) -> bool {
     (9..=256).contains(&n) && v.chars().all(|c| is_user_char(c) || c == '/' || c == ':')
 }
 
-/// A value that looks like a seed, as the README's security section defines it: it
-/// contains `otpauth:` or `secret=`; or, spaces, hyphens and trailing `=` aside, it is 16 or more
-/// base32 capitals and digits 2–7 with at least one letter; or lower-case base32 of 16 or more
-/// grouped by spaces (3 groups or more), or of 32 or more with a digit. Refused in any name field.
+/// A value that looks like a seed, as the README's security section defines it: it contains
+/// `otpauth:` or `secret=`; or, spaces, hyphens and trailing `=` aside, it is 16 or more base32
+/// capitals and digits 2–7 with at least one letter; or 16 or more lower-case base32 characters
+/// grouped by spaces (3 groups or more), or ungrouped and random-looking; or it holds a run of 32 or
+/// more base32 characters of one case (digits 2–7 count for either) that is random-looking.
+/// Random-looking: digits in two places or more, or one place and fewer than three vowels in ten
+/// letters. Refused in any name field.
 fn seed_shaped(v: &str) -> bool {
     let lower = v.to_lowercase();
     if lower.contains("otpauth:") || lower.contains("secret=") {
         return true;
+    }
+    let random = |run: &str| {
+        let digit = |c: char| ('2'..='7').contains(&c);
+        let places = run
+            .char_indices()
+            .filter(|&(i, c)| digit(c) && !run[..i].ends_with(digit))
+            .count();
+        let letters = run.chars().filter(char::is_ascii_alphabetic).count();
+        let vowels = run.chars().filter(|c| "aeiouAEIOU".contains(*c)).count();
+        places >= 2 || (places == 1 && 10 * vowels < 3 * letters)
+    };
+    let upper_b32 = |c: char| c.is_ascii_uppercase() || ('2'..='7').contains(&c);
+    let lower_b32 = |c: char| c.is_ascii_lowercase() || ('2'..='7').contains(&c);
+    for in_case in [upper_b32, lower_b32] {
+        if v.split(|c: char| !in_case(c))
+            .any(|run| run.len() >= 32 && random(run))
+        {
+            return true;
+        }
     }
     let t = v.trim().trim_end_matches('=');
     let compact: String = t.chars().filter(|c| *c != ' ' && *c != '-').collect();
     if compact.chars().count() < 16 {
         return false;
     }
-    let upper_b32 = |c: char| c.is_ascii_uppercase() || ('2'..='7').contains(&c);
-    let lower_b32 = |c: char| c.is_ascii_lowercase() || ('2'..='7').contains(&c);
-    let has_digit = compact.chars().any(|c| ('2'..='7').contains(&c));
     if compact.chars().all(upper_b32) {
         return compact.chars().any(|c| c.is_ascii_uppercase());
     }
     if compact.chars().all(lower_b32) && compact.chars().any(|c| c.is_ascii_lowercase()) {
         let groups = t.split(' ').filter(|g| !g.is_empty()).count();
-        return groups >= 3 || (compact.len() >= 32 && has_digit);
+        return groups >= 3 || random(t);
     }
     false
 }
@@ -441,6 +460,9 @@ fn seed_like() -> impl Strategy<Value = String> {
         "[a-z2-7]{4}( [a-z2-7]{4}){2,8}",
         "[A-Za-z2-7]{14,40}",
         "[a-z]{0,8}(otpauth:|secret=|SECRET=)[A-Z2-7]{0,20}",
+        // A seed, or nearly, inside a longer value: a path, `ISSUER:NAME`.
+        "[A-Za-z0-9./:@ ]{1,10}[A-Z2-7]{28,40}[a-z.]{0,5}",
+        "[A-Za-z0-9./:@ ]{1,10}[a-z2-7]{28,40}[A-Z.]{0,5}",
     ]
 }
 

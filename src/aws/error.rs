@@ -12,8 +12,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 pub enum AwsError {
     /// No credentials could be found or loaded.
     NoCredentials {
-        /// Why the provider chain failed.
-        detail: String,
+        /// Why a provider failed; `None` when none had credentials at all (nothing configured).
+        detail: Option<String>,
     },
     /// The credentials were refused: unknown key, bad signature, expired.
     BadCredentials {
@@ -447,11 +447,19 @@ fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
     sources(err).any(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
 }
 
-fn credentials_reason(err: &(dyn std::error::Error + 'static)) -> String {
-    sources(err)
-        .find(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
-        .map(short_chain)
-        .unwrap_or_default()
+/// Why the credentials could not be had, in words a user can act on: `None` when no provider of
+/// the chain had any (the SDK says "the credential provider was not enabled: no providers in chain
+/// provided credentials", which is its own jargon; the catalogue says where it looked).
+pub(crate) fn credentials_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use aws_credential_types::provider::error::CredentialsError;
+    let found = sources(err).find_map(|e| e.downcast_ref::<CredentialsError>());
+    match found {
+        Some(CredentialsError::CredentialsNotLoaded(_)) | None => {
+            tracing::info!(error = %short_chain(err), "no credentials provider had credentials");
+            None
+        }
+        Some(e) => Some(short_chain(e)),
+    }
 }
 
 /// The first two links of an error chain, without the SDK's debug dumps: enough to act on; the

@@ -27,8 +27,8 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::model::{SerialNumber, UserName};
 use date_probe::DateProbe;
+use error::classify;
 pub use error::{AwsError, Refused};
-use error::{classify, short_chain};
 pub use mfa_device::NewDevice;
 pub use options::{AwsOptions, CaBundle};
 use wire::Wire;
@@ -164,15 +164,13 @@ impl Aws {
         let provider = self
             .credentials
             .as_ref()
-            .ok_or_else(|| AwsError::NoCredentials {
-                detail: "no credentials provider is configured".into(),
-            })?;
+            .ok_or(AwsError::NoCredentials { detail: None })?;
         let credentials =
             provider
                 .provide_credentials()
                 .await
                 .map_err(|e| AwsError::NoCredentials {
-                    detail: short_chain(&e),
+                    detail: error::credentials_reason(&e),
                 })?;
         let source = if profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
             "the environment (AWS_ACCESS_KEY_ID)".to_string()

@@ -17,3 +17,14 @@ pub async fn mfa_serials() -> Vec<(String, String)> {
     serials.sort();
     serials
 }
+
+/// The names of every profile the AWS config and credentials files define (what `aws configure
+/// list-profiles` lists), sorted: what a shell completes `--profile` with.
+pub async fn names() -> Vec<String> {
+    let Some(set) = super::client::load_profiles(None).await else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = set.profiles().map(str::to_string).collect();
+    names.sort();
+    names
+}

@@ -142,28 +142,36 @@ fn without_codes_or_a_source_the_attached_yubikey_is_read() {
 }
 
 #[test]
-fn completions_know_every_subcommand_for_every_shell() {
-    for shell in [
-        clap_complete::Shell::Bash,
-        clap_complete::Shell::Zsh,
-        clap_complete::Shell::Fish,
-        clap_complete::Shell::PowerShell,
-        clap_complete::Shell::Elvish,
-    ] {
-        let mut out = Vec::new();
-        docs::completions(Cli::command(), shell, &mut out);
-        let text = String::from_utf8(out).unwrap();
-        for word in [
-            "resync",
-            "codes",
-            "devices",
-            "doctor",
-            "serial-number",
-            "seed-file",
-        ] {
-            assert!(text.contains(word), "{shell:?} completions lack {word}");
+fn every_long_option_completes_after_its_subcommand_and_every_subcommand_after_the_name() {
+    let complete = |words: &[&str]| -> Vec<String> {
+        let words: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+        let index = words.len() - 1;
+        clap_complete::engine::complete(&mut Cli::command(), words, index, None)
+            .unwrap()
+            .iter()
+            .map(|c| c.get_value().to_string_lossy().into_owned())
+            .collect()
+    };
+    let command = Cli::command();
+    for sub in command.get_subcommands() {
+        let name = sub.get_name();
+        assert!(
+            complete(&["mfa-resync", &name[..2]]).contains(&name.to_string()),
+            "{name}"
+        );
+        for long in sub
+            .get_arguments()
+            .filter(|a| !a.is_hide_set())
+            .filter_map(|a| a.get_long())
+        {
+            let option = format!("--{long}");
+            assert!(
+                complete(&["mfa-resync", name, &option]).contains(&option),
+                "{name} {option}"
+            );
         }
     }
+    assert_eq!(complete(&["mfa-resync", "resync", "--pro"]), ["--profile"]);
 }
 
 #[test]

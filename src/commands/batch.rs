@@ -101,6 +101,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     }
     // The table is printed whatever happened: it is the record of what was sent.
     reporter.batch(&reports);
+    run.advise_on_clock(reporter);
     if was_interrupted {
         return Err(Error::Interrupted(Interrupted::after(sent, accepted)));
     }

@@ -1,15 +1,10 @@
-//! `mfa-resync man` and `mfa-resync completions`: the man page and the shell completions, generated
-//! from the one clap definition (handed in by the caller) and the one exit-code table, so that they
-//! can never disagree with `--help`.
+//! `mfa-resync man`: the man page, generated from the one clap definition (handed in by the caller)
+//! and the one exit-code table, so that it can never disagree with `--help`. (The completions are
+//! [`super::completions`].)
 
 use std::io::Write;
 
 use crate::exit::Exit;
-
-/// Writes the completion script for `shell` to `out`.
-pub fn completions(mut command: clap::Command, shell: clap_complete::Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut command, "mfa-resync", out);
-}
 
 /// Writes the man page (roff) to `out`: one page (no `mfa-resync-SUBCOMMAND(1)` pages are
 /// installed, so none is referred to), each subcommand's options in its own section, then the

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod codes;
+pub mod completions;
 pub mod devices;
 pub mod docs;
 pub mod doctor;

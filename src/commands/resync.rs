@@ -27,7 +27,16 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         run.session.report_skew(reporter);
     }
     let target = (request.user, request.serial);
-    let done = pipeline::resync(&run, target, codes, request.pace, None, reporter).await?;
+    let host_clock = codes.host_clock();
+    let done = match pipeline::resync(&run, target, codes, request.pace, None, reporter).await {
+        Ok(done) => done,
+        Err(e) => {
+            if host_clock {
+                run.advise_on_clock(reporter);
+            }
+            return Err(e);
+        }
+    };
     reporter.resynced(&ResyncReport {
         user: done.target.user.to_string(),
         serial: done.target.serial.to_string(),
@@ -37,5 +46,8 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
         skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
         request_id: done.sent.receipt.request_id,
     });
+    if host_clock {
+        run.advise_on_clock(reporter);
+    }
     run.finish("the resync itself succeeded")
 }

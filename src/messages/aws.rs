@@ -9,7 +9,12 @@ use crate::error::PairsFrom;
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AwsError::NoCredentials { detail } => write!(f, "no AWS credentials: {detail}"),
+            AwsError::NoCredentials { detail: None } => f.write_str(
+                "no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), the AWS credentials and config files, an SSO session or the instance's role",
+            ),
+            AwsError::NoCredentials {
+                detail: Some(detail),
+            } => write!(f, "no AWS credentials: {detail}"),
             AwsError::BadCredentials { code, message } => {
                 write!(f, "AWS refused the credentials ({code}): {message}")
             }
@@ -118,7 +123,7 @@ impl AwsError {
                     "code 1 was the previous window's, which a recent sign-in or resync may have used: run again without --no-wait (the default waits for a fresh window), or after the next window".into()
                 }
                 PairsFrom::Chosen { no_wait: false } => {
-                    "the codes were computed for fresh windows, so the credential may not be this device's: check --serial-number and the key's credential (`mfa-resync devices --accounts`) or the seed; run again for a fresh pair".into()
+                    "code 1 was the current window's, which a sign-in (or a resync from another machine) in the last minute may have used: run again in a minute, for fresh windows. If it is refused again, the credential may not be this device's: check --serial-number and the key's credential (`mfa-resync devices --accounts`) or the seed".into()
                 }
                 PairsFrom::NewSeed => {
                     "the keys' codes matched the seed AWS had just returned, so AWS's clock is off from the Date it answered with, or the endpoint is not the one that made the device: check the host clock (`mfa-resync doctor`) and run again".into()

@@ -53,6 +53,10 @@ impl InputError {
     pub fn hint(&self) -> String {
         match self {
             InputError::Invalid { problem, .. } => problem.hint(),
+            InputError::Usage(Usage::ProfileRegion { problem, .. }) => format!(
+                "{}; fix `region` in the AWS config file (~/.aws/config, or AWS_CONFIG_FILE), or pass --region",
+                problem.hint()
+            ),
             InputError::Usage(usage) => usage.hint().to_string(),
             InputError::BatchLine { problem, .. } => match problem {
                 LineProblem::Field(e) => e.hint(),
@@ -290,13 +294,13 @@ impl Takes {
     fn hint(self) -> String {
         let what = match self {
             Takes::UserName => {
-                "this takes the IAM user name. IAM allows a name of 16 or more capitals and digits 2-7 only, but it looks like a seed, so it is never sent (AWS would keep it in CloudTrail): leave --user-name out to act on the caller's own user"
+                "this takes the IAM user name. IAM allows a name of a seed's shape (16 or more capitals and digits 2-7 only, or lower case with digits 2-7 scattered through it), but such a name is never sent (AWS would keep it in CloudTrail): leave --user-name out to act on the caller's own user"
             }
             Takes::Serial => {
                 "this takes the token's serial (12 characters, e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)"
             }
             Takes::DeviceName => {
-                "this names the new virtual MFA device (IAM allows a name of 16 or more capitals and digits 2-7 only, but it would be sent to AWS and kept in CloudTrail): choose another name"
+                "this names the new virtual MFA device (IAM allows a name of a seed's shape, 16 or more capitals and digits 2-7 only or lower case with digits 2-7 scattered through it, but it would be sent to AWS and kept in CloudTrail): choose another name"
             }
             Takes::Path => "--path takes an IAM path such as /desk/",
             Takes::OathName => {
@@ -317,6 +321,9 @@ impl Takes {
             Takes::Batch => "--batch takes the path of a CSV or JSON-lines file",
             Takes::BackupFile => "--backup-seed-file takes the path of the file to create",
             Takes::JsonFile => "file:// takes the path of a JSON file",
+            Takes::CaBundle => {
+                "--ca-bundle (and AWS_CA_BUNDLE) takes the path of a file of PEM certificates"
+            }
         };
         name_hint(what)
     }
@@ -362,6 +369,10 @@ impl fmt::Display for Usage {
             Usage::ProfileSerial { problem } => write!(
                 f,
                 "the profile's mfa_serial is not a valid serial number ({problem})"
+            ),
+            Usage::ProfileRegion { profile, problem } => write!(
+                f,
+                "region in profile {profile:?} of the AWS config file: {problem}"
             ),
             Usage::DeviceLimit { user, devices, new } => write!(
                 f,
@@ -429,6 +440,8 @@ impl Usage {
             Usage::ProfileSerial { .. } => {
                 "fix mfa_serial in ~/.aws/config, or pass --serial-number"
             }
+            // Worded with its problem's hint, by `InputError::hint`.
+            Usage::ProfileRegion { .. } => "",
             Usage::DeviceLimit { .. } => {
                 "retire one first (`mfa-resync retire`); --replace retires the old one only after the new devices are enabled"
             }

@@ -6,6 +6,7 @@
 //! the rollback's lines, the hint line, the SDK's chain at `-v`).
 
 mod aws;
+pub mod clock;
 mod device;
 mod input;
 mod input_files;
@@ -332,9 +333,7 @@ mod tests {
             message: String::new(),
         });
         assert_eq!(missing.exit() as u8, 6);
-        let creds = Error::from(AwsError::NoCredentials {
-            detail: String::new(),
-        });
+        let creds = Error::from(AwsError::NoCredentials { detail: None });
         assert_eq!(creds.exit() as u8, 4);
         let transient = Error::from(AwsError::Transient {
             code: "ServiceFailure".into(),

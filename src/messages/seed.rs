@@ -132,8 +132,17 @@ impl fmt::Display for TypedProblem {
                 "code 2 is the same as code 1; the codes must come from two consecutive windows",
             ),
             TypedProblem::StillUnchanged => {
-                f.write_str("the token still showed the same code a window after the countdown")
+                f.write_str("the token still showed the same code more than a window after code 1")
             }
+            TypedProblem::TooLate {
+                after_millis,
+                period_secs,
+                margin_secs,
+            } => write!(
+                f,
+                "code 2 came {:.1} s after code 1, more than a window ({period_secs} s) and {margin_secs} s to react: the token may have changed twice in between, so the pair was not sent",
+                *after_millis as f64 / 1000.0
+            ),
             TypedProblem::AlreadySent => f.write_str(
                 "a typed code was already sent in an earlier attempt; codes are single-use",
             ),
@@ -159,6 +168,14 @@ impl TypedProblem {
                 "check that it is the TOTP token of this device (an event-based token changes only when pressed), then run again".into()
             }
             TypedProblem::AlreadySent => "wait for the token's next codes and run again".into(),
+            TypedProblem::TooLate {
+                period_secs,
+                margin_secs,
+                ..
+            } => format!(
+                "run again, and type code 2 as soon as the token shows it (within {} s of code 1)",
+                period_secs + margin_secs
+            ),
         }
     }
 }

@@ -148,6 +148,8 @@ pub enum Takes {
     BackupFile,
     /// `--cli-input-json file://`
     JsonFile,
+    /// `--ca-bundle`, `AWS_CA_BUNDLE`
+    CaBundle,
 }
 
 /// What is wrong with a field's value.
@@ -386,6 +388,14 @@ pub enum Usage {
     ProfileSerial {
         /// Why.
         problem: String,
+    },
+    /// The region the AWS config file gives the profile is not a region's shape (`us_east_1`):
+    /// refused before any request, as the flag and `AWS_REGION` are.
+    ProfileRegion {
+        /// The profile (`default` when none was chosen).
+        profile: String,
+        /// What is wrong with it.
+        problem: Box<Problem>,
     },
     /// The new devices would take the user past IAM's limit.
     DeviceLimit {

@@ -16,7 +16,8 @@ pub async fn read_pair(
     request: &CodesRequest,
     reporter: &Reporter,
 ) -> Result<(ReadPair, u64), Error> {
-    let (source, _) = Opened::open(&request.source, reporter)?.finish(Wanted::default())?;
+    let (source, step) = Opened::open(&request.source, reporter)?.finish(Wanted::default())?;
+    reporter.reading_from(&source.describe(), step);
     let clock = ServerClock::new(Arc::new(SystemClock) as Arc<dyn Clock>, Skew::ZERO);
     let mut reader = PairReader::new(
         source,

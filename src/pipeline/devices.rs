@@ -17,10 +17,16 @@ pub async fn list(
     reporter: &Reporter,
 ) -> Result<(Vec<ReaderState>, Vec<ListedKey>), Error> {
     let readers = smartcard::readers()?;
-    let keys = if readers.is_empty() {
-        Vec::new()
+    // A card another program holds is listed as such, beside the keys that could be opened.
+    let (keys, held) = if readers.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        yubikey::discover(&request.selector)?
+        let survey = yubikey::survey(&request.selector)?;
+        let keys = match (survey.keys.is_empty(), survey.held.is_empty()) {
+            (true, false) => Vec::new(),
+            _ => yubikey::with_serial(survey.keys, &request.selector)?,
+        };
+        (keys, survey.held)
     };
     let now = SystemClock.now().as_secs();
     let notifier = reporter.notifier();
@@ -44,7 +50,11 @@ pub async fn list(
         .collect();
     let readers = readers
         .into_iter()
-        .map(|(name, card_present)| ReaderState { name, card_present })
+        .map(|(name, card_present)| ReaderState {
+            held_by_another_program: held.contains(&name),
+            name,
+            card_present,
+        })
         .collect();
     Ok((readers, listed))
 }

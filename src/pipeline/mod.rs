@@ -8,6 +8,7 @@
 //! together; it knows nothing of clap.
 
 pub mod codes;
+pub mod complete;
 pub mod devices;
 pub mod doctor;
 pub mod enroll;
@@ -23,6 +24,8 @@ pub mod target;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod typed_tests;
 
 use std::sync::Mutex;
 
@@ -43,6 +46,7 @@ use crate::report::Reporter;
 use crate::request::Pace;
 use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
+use crate::state::SentCounters;
 use crate::window::Skew;
 
 /// Where a job's codes come from, once its source is open.
@@ -61,14 +65,16 @@ impl Codes {
     }
 }
 
-/// What a command's sends share: its audit log, and for a batch or a station a bound on the
-/// requests in flight.
+/// What a command's sends share: its audit log, for a batch or a station a bound on the requests
+/// in flight, and the state file of the counters sent (so that no run reuses another's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shared<'a> {
     /// The audit log, when there is one.
     pub audit: Option<&'a Mutex<AuditLog>>,
     /// The bound, when there is one.
     pub limit: Option<&'a tokio::sync::Semaphore>,
+    /// The counters sent, when the state directory is known.
+    pub counters: Option<&'a SentCounters>,
 }
 
 impl<'a> Shared<'a> {
@@ -158,9 +164,7 @@ pub async fn resync(
         Codes::Read(opened) => {
             let wanted = session.wanted(&target, opened.credentials()).await;
             let (source, step) = opened.finish(wanted)?;
-            if let Some(step) = step {
-                tracing::info!(step = step.describe(), "chose the key's credential");
-            }
+            reporter.reading_from(&source.describe(), step);
             let reading = Reading {
                 source,
                 step,
@@ -223,6 +227,9 @@ pub async fn read_and_send(
     .after(reading.after);
     if let Some(observer) = reading.observer {
         reader = reader.observed(observer);
+    }
+    if let Some(counters) = shared.counters {
+        reader = reader.remembered_in(counters, target.serial.as_str());
     }
     let info = reader.info().clone();
     let call = Resync {

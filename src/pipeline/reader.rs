@@ -14,6 +14,7 @@ use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::report::time::{utc_time_of_day, window_span};
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo, TypedProblem};
+use crate::state::SentCounters;
 use crate::window::{Mode, Pair, Period, Planner, ServerClock};
 
 /// How often the countdown is redrawn.
@@ -22,8 +23,14 @@ const TICK: Duration = Duration::from_millis(250);
 /// How long a device may take for one code: above a YubiKey's own 15-s touch timeout.
 const DEVICE_WATCHDOG: Duration = Duration::from_secs(40);
 
-/// How many times a pair may go stale (a device slower than a window) before giving up.
+/// How many times a pair may go stale (a device slower than a window, a code typed too late)
+/// before giving up.
 const MAX_STALE_PAIRS: u32 = 3;
+
+/// How much longer than a period code 2 may come after code 1 when typed from a display token:
+/// time to see the new code and type it beyond the time taken to type code 1. A pair typed further
+/// apart may span two changes of the token's code, and is not sent.
+pub const REACTION_MARGIN: Duration = Duration::from_secs(1);
 
 /// What a reader has just done, for a caller that follows it (a station's event stream).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +76,8 @@ pub struct PairReader {
     sent_codes: Vec<Code>,
     digits: Option<usize>,
     observer: Option<Observer>,
+    /// Where the pairs sent for this device are remembered across runs, and its serial.
+    remembered: Option<(SentCounters, String)>,
 }
 
 impl PairReader {
@@ -94,7 +103,32 @@ impl PairReader {
             sent_codes: Vec::new(),
             digits: None,
             observer: None,
+            remembered: None,
         }
+    }
+
+    /// Starts past the windows of the last pair this machine sent for device `serial` (a run a
+    /// minute ago, another row, a station's key), saying so when that moves this run's pair, and
+    /// records each pair this reader sends. Typed codes have no counters to keep.
+    pub fn remembered_in(mut self, counters: &SentCounters, serial: &str) -> Self {
+        if self.owner != ClockOwner::Host {
+            return self;
+        }
+        if let Some(used) = counters.last(serial) {
+            let planned = self.planner.next_pair(self.clock.now());
+            if let Some(last) = used.last_counter(self.planner.period()) {
+                self.planner.record_used(last);
+            }
+            if self.planner.next_pair(self.clock.now()) != planned {
+                self.reporter.line(format!(
+                    "This device's last pair from this machine went out at {} and used the windows up to {}: this run takes the ones after.",
+                    utc_time_of_day(Duration::from_secs(used.sent_at)),
+                    utc_time_of_day(Duration::from_secs(used.used_until)),
+                ));
+            }
+        }
+        self.remembered = Some((counters.clone(), serial.to_string()));
+        self
     }
 
     /// Never plans a counter at or below `last_sent`: a device a station served before starts
@@ -312,53 +346,92 @@ impl PairReader {
         }
     }
 
-    /// A display token keeps its own clock: code 1 is what it shows now, code 2 what it shows after
-    /// the host's next boundary. A drifted token changes at its own moment, so at a terminal an
-    /// unchanged code is asked for again until the window after next.
+    /// A display token keeps its own clock, minutes off AWS's and the host's as like as not, so its
+    /// windows cannot be chosen, only checked: code 1 is what it shows when typed, and the user is
+    /// asked at once for the next code, as soon as the token shows it. A token changes its code
+    /// once a period, so two different codes typed at most a period apart (and
+    /// [`REACTION_MARGIN`] for the eye and the hand) are consecutive; a code 2 typed later may be
+    /// two windows on, and is not sent: a person is asked for a fresh pair, saying why, and a pipe
+    /// is an error. An unchanged code is asked again at a terminal while the period lasts.
     async fn next_typed(&mut self) -> Result<ReadPair, Error> {
         let period = self.planner.period();
-        crate::source::Notifier::act(&self.reporter, "Type the code your token shows now.");
-        let code1 = self
-            .read(period.counter_at(self.clock.now()), Some("Code 1"))
-            .await?;
-        let typed_in = period.counter_at(self.clock.now());
-        let due = period.window_start(typed_in + 1);
-        self.wait_until(due, "The token changes its code").await?;
-        crate::source::Notifier::act(&self.reporter, "Type the new code your token shows.");
-        let mut code2 = self.read(typed_in + 1, Some("Code 2")).await?;
+        let limit = Duration::from_secs(period.secs()) + REACTION_MARGIN;
         let retypes = self.source.lock().is_ok_and(|s| s.retypes());
-        let give_up = period.window_start(typed_in + 2);
-        while code2 == code1 {
-            if !retypes {
-                return Err(DeviceError::Typed(TypedProblem::Unchanged).into());
-            }
-            if self.clock.now() >= give_up {
-                return Err(DeviceError::Typed(TypedProblem::StillUnchanged).into());
-            }
+        let mut pairs = 0;
+        loop {
+            pairs += 1;
+            crate::source::Notifier::act(&self.reporter, "Type the code your token shows now.");
+            let counter = period.counter_at(self.clock.now());
+            let code1 = self.read(counter, Some("Code 1")).await?;
+            let typed1 = self.clock.host().now();
             crate::source::Notifier::act(
                 &self.reporter,
-                "The token still shows the same code; type it when it changes.",
+                &format!(
+                    "Type the next code as soon as the token shows it (within {} s).",
+                    limit.as_secs()
+                ),
             );
-            code2 = self.read(typed_in + 1, Some("Code 2")).await?;
+            let mut code2 = self.read(counter + 1, Some("Code 2")).await?;
+            let mut after = self.clock.host().now().saturating_sub(typed1);
+            while code2 == code1 && after <= limit {
+                if !retypes {
+                    return Err(DeviceError::Typed(TypedProblem::Unchanged).into());
+                }
+                crate::source::Notifier::act(
+                    &self.reporter,
+                    "The token still shows the same code; type it when it changes.",
+                );
+                code2 = self.read(counter + 1, Some("Code 2")).await?;
+                after = self.clock.host().now().saturating_sub(typed1);
+            }
+            if after <= limit {
+                if self
+                    .sent_codes
+                    .iter()
+                    .any(|sent| *sent == code1 || *sent == code2)
+                {
+                    return Err(DeviceError::Typed(TypedProblem::AlreadySent).into());
+                }
+                return Ok(ReadPair {
+                    pair: None,
+                    code1,
+                    code2,
+                });
+            }
+            let problem = if code2 == code1 {
+                TypedProblem::StillUnchanged
+            } else {
+                TypedProblem::TooLate {
+                    after_millis: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                    period_secs: period.secs(),
+                    margin_secs: REACTION_MARGIN.as_secs(),
+                }
+            };
+            if !retypes || pairs >= MAX_STALE_PAIRS {
+                return Err(DeviceError::Typed(problem).into());
+            }
+            crate::source::Notifier::act(&self.reporter, &format!("{problem}. Type a fresh pair."));
         }
-        if self
-            .sent_codes
-            .iter()
-            .any(|sent| *sent == code1 || *sent == code2)
-        {
-            return Err(DeviceError::Typed(TypedProblem::AlreadySent).into());
-        }
-        Ok(ReadPair {
-            pair: None,
-            code1,
-            code2,
-        })
     }
 
-    /// Records that `read` went out: its counters (or typed codes) are never used again.
+    /// Records that `read` went out: its counters (or typed codes) are never used again, by this
+    /// run or, through the state file, by the next.
     pub fn sent(&mut self, read: &ReadPair) {
         match read.pair {
-            Some(pair) => self.planner.record_sent(pair),
+            Some(pair) => {
+                self.planner.record_sent(pair);
+                if let Some((counters, serial)) = &self.remembered {
+                    let period = self.planner.period();
+                    let until = period.window_start(pair.second() + 1).as_secs();
+                    if let Err(e) = counters.record(serial, until, self.clock.now().as_secs()) {
+                        self.reporter.warn(format!(
+                            "the counters sent could not be recorded in {} ({}): a run in the next minute could reuse them, and be refused",
+                            counters.path().display(),
+                            crate::files::io_reason(&e)
+                        ));
+                    }
+                }
+            }
             None => self
                 .sent_codes
                 .extend([read.code1.clone(), read.code2.clone()]),

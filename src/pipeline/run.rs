@@ -11,11 +11,14 @@ use crate::audit::AuditLog;
 use crate::error::Error;
 use crate::report::Reporter;
 use crate::request::AwsOptions;
+use crate::state::SentCounters;
 
-/// A run before it reaches AWS: what it listens for and where it writes its trail.
+/// A run before it reaches AWS: what it listens for, where it writes its trail, and where it keeps
+/// the counters it sends.
 pub struct Opening {
     interrupt: Interrupt,
     audit: Option<Mutex<AuditLog>>,
+    counters: Option<SentCounters>,
 }
 
 impl Opening {
@@ -24,6 +27,7 @@ impl Opening {
         Ok(Opening {
             interrupt,
             audit: AuditLog::open_shared(audit_log)?,
+            counters: SentCounters::locate(),
         })
     }
 
@@ -43,6 +47,7 @@ impl Opening {
             session: Session::connect(aws, ask_caller, reporter).await?,
             interrupt: self.interrupt,
             audit: self.audit,
+            counters: self.counters,
         })
     }
 }
@@ -54,6 +59,7 @@ pub struct Run {
     /// Fires on the signals the command stops at.
     pub interrupt: Interrupt,
     audit: Option<Mutex<AuditLog>>,
+    counters: Option<SentCounters>,
 }
 
 impl Run {
@@ -67,6 +73,16 @@ impl Run {
         Shared {
             audit: self.audit(),
             limit,
+            counters: self.counters.as_ref(),
+        }
+    }
+
+    /// Says how to fix the host clock when the run planned its windows around a skew worth
+    /// fixing: the run itself did not need it, the user's next sign-in from this clock might.
+    pub fn advise_on_clock(&self, reporter: &Reporter) {
+        let skew = self.session.skew();
+        if skew.worth_fixing() {
+            reporter.line(crate::messages::clock::after_skewed_run(skew));
         }
     }
 

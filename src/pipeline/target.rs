@@ -59,6 +59,17 @@ impl Session {
         reporter: &Reporter,
     ) -> Result<Session, Error> {
         let aws = Aws::connect(options).await?;
+        // The flag and the variables were checked as input; a region the SDK still has of the
+        // wrong shape came from the AWS config file, and is refused before any request as they are.
+        if let Some(problem) = crate::request::aws::region_problem(aws.region()) {
+            let profile = options.profile.clone();
+            let profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
+            return Err(InputError::from(Usage::ProfileRegion {
+                profile: profile.unwrap_or_else(|| "default".into()),
+                problem: Box::new(problem),
+            })
+            .into());
+        }
         for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
             let line = format!(
                 "Endpoint for {services}: {} (from {}).",
@@ -133,14 +144,9 @@ impl Session {
         if skew.is_zero() {
             return;
         }
-        let direction = if skew.millis() > 0 {
-            "behind"
-        } else {
-            "ahead of"
-        };
         reporter.line(format!(
-            "The host clock is {:.1} s {direction} AWS; planning windows in AWS's time.",
-            skew.seconds().abs()
+            "The host clock is {}; planning windows in AWS's time.",
+            crate::messages::clock::skew_words(skew)
         ));
     }
 

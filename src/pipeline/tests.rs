@@ -308,3 +308,43 @@ async fn a_read_cut_short_spends_no_counter() {
         "code 1 of {c} never left: reading it again costs nothing"
     );
 }
+
+#[tokio::test]
+async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = crate::state::SentCounters::in_dir(dir.path());
+    let t = 1_000_000_012u64;
+    let c = t / 30;
+    // A run 5 s ago sent (c - 1, c): waiting mode would take (c, c + 1), reusing c.
+    counters
+        .record("GAHT12345678", (c + 1) * 30, t - 5)
+        .unwrap();
+    let (_host, server, source, reads) = setup(t as f64, 0, &[]);
+    let (_tx, interrupt) = Interrupt::manual();
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        Mode::Wait,
+        Reporter::silent(),
+        interrupt,
+    )
+    .remembered_in(&counters, "GAHT12345678");
+    let mut aws = FakeAws {
+        clock: server.clone(),
+        failures: 1,
+        sent: Vec::new(),
+    };
+    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+        .await
+        .unwrap();
+    // The first pair (c + 1, c + 2) failed in flight; the retry starts after it.
+    assert_eq!(*reads.lock().unwrap(), vec![c + 1, c + 2, c + 3, c + 4]);
+    assert_eq!(sent.pair.map(|p| p.first), Some(c + 3));
+    let used = counters.last("GAHT12345678").unwrap();
+    assert_eq!(
+        used.used_until,
+        (c + 5) * 30,
+        "the last pair sent, in the file"
+    );
+    assert_eq!(counters.last("another"), None);
+}

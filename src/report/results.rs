@@ -3,8 +3,33 @@
 use super::schema::{CodesReport, ResyncReport, RetireReport};
 use super::time::window_span;
 use super::{OutputFormat, Reporter, print_json, print_stdout};
+use crate::source::SourceInfo;
+use crate::source::yubikey::Step;
 
 impl Reporter {
+    /// Which key, and which of its credentials or slots, the codes come from (how the credential
+    /// was chosen, when it was): a user with several keys, or several credentials on one, sees
+    /// which answered before anything is sent. The names come from the key, so they are shown
+    /// quoted and escaped. Seeds and typed codes have nothing to name.
+    pub fn reading_from(&self, info: &SourceInfo, step: Option<Step>) {
+        let key = match &info.device_serial {
+            Some(serial) => format!("YubiKey {serial}"),
+            None => "the YubiKey".to_string(),
+        };
+        let line = match (info.kind, &info.account) {
+            ("yubikey", Some(credential)) => {
+                let chosen = step.map(|s| format!(" ({})", s.describe()));
+                format!(
+                    "Key: {key}, credential {credential:?}{}.",
+                    chosen.unwrap_or_default()
+                )
+            }
+            ("otp-slot", Some(slot)) => format!("Key: {key}, {slot}."),
+            _ => return,
+        };
+        self.line(line);
+    }
+
     /// The final report of a successful resync.
     pub fn resynced(&self, report: &ResyncReport) {
         match self.format() {

@@ -168,7 +168,9 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
         .iter()
         .filter(|r| !listed.iter().any(|l| l.key.reader == r.name))
         .map(|r| {
-            let state = if r.card_present {
+            let state = if r.held_by_another_program {
+                "held by another program: GnuPG's scdaemon? `gpgconf --kill scdaemon` frees it"
+            } else if r.card_present {
                 "another card"
             } else {
                 "empty"

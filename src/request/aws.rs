@@ -79,6 +79,11 @@ impl AwsChoice {
                     origin: "AWS_CA_BUNDLE",
                 }),
         };
+        if let Some(bundle) = &ca_bundle {
+            // An error about the bundle names its path.
+            let path = bundle.path.to_string_lossy();
+            refuse_seed(Field::flag(bundle.origin), &path, Takes::CaBundle)?;
+        }
         Ok(AwsOptions {
             ca_bundle,
             profile: args.profile.clone(),
@@ -128,24 +133,30 @@ fn availability_zone(region: &str) -> Option<&str> {
 }
 
 fn check_region(field: Field, region: &str) -> Result<(), InputError> {
+    match region_problem(region) {
+        Some(problem) => Err(InputError::invalid(field, problem)),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with `region`'s shape, if anything: the one check for the flag, the variables and
+/// (once the AWS config file is read) the profile's `region`.
+pub fn region_problem(region: &str) -> Option<Problem> {
     if is_region_shape(region) {
-        return Ok(());
+        return None;
     }
     if let Some(parent) = availability_zone(region) {
-        return Err(InputError::invalid(
-            field,
-            Problem::AvailabilityZone {
-                region: parent.to_string(),
-            },
-        ));
+        return Some(Problem::AvailabilityZone {
+            region: parent.to_string(),
+        });
     }
-    let problem =
+    Some(
         if region.is_empty() || region.chars().any(|c| c.is_whitespace() || c.is_control()) {
             Problem::RegionBlank
         } else {
             Problem::RegionShape
-        };
-    Err(InputError::invalid(field, problem))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -301,8 +301,18 @@ pub enum TypedProblem {
     NoCode,
     /// Code 2 is code 1 again.
     Unchanged,
-    /// The token still showed the same code a window after the countdown.
+    /// The token still showed the same code more than a window after code 1.
     StillUnchanged,
+    /// Code 2 came more than a window (and the margin for reaction) after code 1: the token may
+    /// have changed twice in between, so the pair may not be consecutive.
+    TooLate {
+        /// Milliseconds from code 1 to code 2.
+        after_millis: u64,
+        /// The token's period.
+        period_secs: u64,
+        /// The margin allowed for seeing the new code and typing it.
+        margin_secs: u64,
+    },
     /// A code already sent in an earlier attempt.
     AlreadySent,
 }

@@ -1,7 +1,7 @@
 //! The display-token source: the user types the code their token shows.
 //!
-//! A display token keeps its own clock, so we cannot choose its counter: the planner instead runs the
-//! countdown to the next host window and asks for code 2 only after it. This module owns reading and
+//! A display token keeps its own clock, so we cannot choose its counter: the pair reader asks for
+//! code 2 as soon as the token shows it, and checks the time between the two entries. This module owns reading and
 //! checking the typed line; when standard input is a terminal a mistyped code is asked again, when it
 //! is a pipe the first bad line is an error (a script must not loop).
 

@@ -4,8 +4,11 @@
 //! `golden` pins help, errors and output in files under `tests/cmd/`.
 
 mod batch;
+mod clock;
 mod codes;
+mod completions;
 mod conventions;
+mod display_token;
 mod doctor;
 mod enroll;
 mod faults;
@@ -18,6 +21,7 @@ mod naming;
 mod network;
 mod pipeline;
 mod readme_journeys;
+mod repeated;
 mod resync;
 mod secrets;
 mod station;

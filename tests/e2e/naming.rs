@@ -47,6 +47,12 @@ fn resyncs(bed: &Bed, issuer: Option<&str>, name: &str, env: &[(&str, &str)]) {
     }
     let out = bed.run(&mut cmd);
     out.assert_exit(0);
+    // The key and the credential that answered are named, at normal verbosity.
+    let id = match issuer {
+        Some(issuer) => format!("{issuer}:{name}"),
+        None => name.to_string(),
+    };
+    out.assert_stderr(&format!("Key: YubiKey 45678901, credential {id:?} ("));
     let sent = bed.resync_requests();
     assert_eq!(sent.len(), 1, "{name}: {:?}", out.stderr);
     assert_eq!(sent[0].status, 200, "{name}");
@@ -206,4 +212,22 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
             .iter()
             .any(|a| a["Profiles"] == serde_json::json!(["work"]))
     );
+}
+
+#[test]
+fn the_credential_used_is_named_with_its_control_characters_escaped() {
+    let _readers = readers();
+    let bed = Bed::new();
+    // The only credential on the key, its name carrying a colour escape and a right-to-left
+    // override, as a hostile or broken key might.
+    let name = "alice\u{1b}[31m@\u{202e}123456789012";
+    let _card = Card::insert(
+        CardConfig::new(45678902).with_credential(CredentialConfig::totp(None, name, &bed.seed)),
+        0,
+    );
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(0).assert_stderr(
+        "Key: YubiKey 45678902, credential \"alice\\u{1b}[31m@\\u{202e}123456789012\" (the only TOTP credential).",
+    );
+    assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{202e}'));
 }

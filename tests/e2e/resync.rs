@@ -253,8 +253,11 @@ fn no_credentials_exit_4() {
             .arg(&bed.seed_file),
     );
     out.assert_exit(4)
-        .assert_stderr("no AWS credentials")
-        .assert_stderr("hint:");
+        .assert_stderr("no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), the AWS credentials and config files")
+        .assert_stderr("hint: configure credentials");
+    // The SDK's own words name its internals, not what to do.
+    assert!(!out.stderr.contains("providers in chain"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not enabled"), "{}", out.stderr);
     assert!(bed.log().is_empty());
 }
 
@@ -477,7 +480,7 @@ fn the_skeleton_is_the_aws_clis() {
 }
 
 #[test]
-fn a_display_token_user_types_code_2_after_the_countdown() {
+fn a_display_token_user_types_code_2_when_the_token_changes() {
     let bed = Bed::new();
     // The token shows AWS's windows; AWS's clock a few seconds before a boundary.
     bed.steer_to(Duration::from_secs(4));
@@ -498,7 +501,8 @@ fn a_display_token_user_types_code_2_after_the_countdown() {
     writeln!(stdin, "{}", bed.code_at(c + 1)).unwrap();
     drop(stdin);
     let out = crate::util::Output::from(child.wait_with_output().unwrap());
-    out.assert_exit(0).assert_stderr("Type the new code");
+    out.assert_exit(0)
+        .assert_stderr("Type the next code as soon as the token shows it (within 31 s).");
     assert_eq!(bed.resync_requests()[0].counters, Some((c, c + 1)));
 }
 

@@ -296,3 +296,70 @@ fn a_seed_in_every_field_of_every_bad_input_is_never_shown() {
             .join("\n\n")
     );
 }
+
+/// Every free-text field and file path, with the seed as people misplace it: lower-cased, as a
+/// file's name, after an issuer, inside a longer path. Each run exits 2, shows no piece of the seed
+/// and sends nothing.
+#[test]
+fn a_seed_inside_a_value_or_in_lower_case_is_refused_in_every_field() {
+    let bed = Bed::new();
+    let needles = leaks(&bed.seed);
+    let lower = bed.seed.to_lowercase();
+    let shapes = [
+        lower.clone(),
+        format!("./{}", bed.seed),
+        format!("Amazon Web Services:{lower}"),
+        format!("/home/alice/backups/{lower}.txt"),
+    ];
+    let fields: [(&str, &str); 19] = [
+        ("resync", "--user-name"),
+        ("resync", "--serial-number"),
+        ("resync", "--account"),
+        ("resync", "--reader"),
+        ("resync", "--profile"),
+        ("resync", "--seed-env"),
+        ("resync", "--seed-file"),
+        ("resync", "--audit-log"),
+        ("resync", "--batch"),
+        ("resync", "--ca-bundle"),
+        ("resync", "--region"),
+        ("codes", "--seed-file"),
+        ("enroll", "--device-name"),
+        ("enroll", "--oath-name"),
+        ("enroll", "--backup-seed-file"),
+        ("enroll", "--replace"),
+        ("enroll", "--user-name"),
+        ("station", "--reader"),
+        ("station", "--audit-log"),
+    ];
+    let url = bed.url();
+    let mut runs = Vec::new();
+    for shape in &shapes {
+        runs.push(vec![
+            "resync".into(),
+            "--cli-input-json".into(),
+            format!("file://{shape}"),
+        ]);
+        for (command, flag) in fields {
+            let mut args = vec![command.to_string(), flag.to_string(), shape.clone()];
+            if command != "codes" {
+                args.extend(["--endpoint-url".to_string(), url.clone()]);
+            }
+            runs.push(args);
+        }
+    }
+    let mut failures = Vec::new();
+    for args in runs {
+        let out = bed.run(bed.command().arg("-vvv").args(&args));
+        let shown = needles.iter().find(|n| out.all().contains(n.as_str()));
+        if out.code != 2 || shown.is_some() || !bed.log().is_empty() {
+            failures.push(format!(
+                "{args:?}: exit {}, {shown:?} shown, the endpoint saw {} requests\n{}",
+                out.code,
+                bed.log().len(),
+                out.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

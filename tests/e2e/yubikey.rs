@@ -25,6 +25,9 @@ fn resyncs_from_the_attached_yubikey_by_default_in_waiting_mode() {
     let start = bed.counter_now();
     let out = bed.resync(&[]);
     out.assert_exit(0)
+        .assert_stderr(&format!(
+            "Key: YubiKey 12345678, credential {AWS_ACCOUNT:?} (named as AWS's QR code names it)."
+        ))
         .assert_stderr("Code 2 read")
         .assert_stderr("Resynced arn:aws:iam::123456789012:mfa/alice");
     let (c1, c2) = bed.resync_requests()[0].counters.expect("matched");
@@ -328,7 +331,8 @@ fn an_otp_slot_resyncs_through_pcscd() {
     );
     let _card = Card::insert(config, 0);
     let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "2"]);
-    out.assert_exit(0);
+    out.assert_exit(0)
+        .assert_stderr("Key: YubiKey 90123456, OTP slot 2 over CCID.");
     assert!(bed.resync_requests()[0].counters.is_some());
     // Slot 1 is empty: named, and nothing sent.
     let out = bed.resync(&["--no-wait", "--source", "otp-slot", "--slot", "1"]);
@@ -380,4 +384,74 @@ fn the_pkill_trap_is_armed() {
         "pkill -9 scdaemon\n"
     );
     std::fs::remove_file(marker).unwrap();
+}
+
+/// Another program holding `reader`'s card exclusively, as GnuPG's scdaemon does (through pyscard,
+/// which Debian's ykman depends on), until the child is ended by its PID.
+fn hold_exclusively(bed: &Bed, reader: &str) -> std::process::Child {
+    let script = r#"
+import sys
+from smartcard.scard import *
+hresult, context = SCardEstablishContext(SCARD_SCOPE_USER)
+hresult, card, protocol = SCardConnect(context, sys.argv[1], SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+if hresult != SCARD_S_SUCCESS:
+    sys.exit("connect: " + SCardGetErrorMessage(hresult))
+print("held", flush=True)
+sys.stdin.read()
+"#;
+    let mut child = bed
+        .command_for("/usr/bin/python3")
+        .args(["-c", script, reader])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with pyscard");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().expect("piped")),
+        &mut line,
+    )
+    .expect("the holder answers");
+    assert_eq!(line.trim(), "held", "the holder could not take {reader}");
+    child
+}
+
+#[test]
+fn devices_lists_every_key_it_can_and_names_a_card_another_program_holds() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let _held_card = Card::insert(key_for(&bed, 11111112), 0);
+    let free = Card::insert(key_for(&bed, 22222223), 1);
+    let mut holder = hold_exclusively(&bed, READER_0);
+    let held = "Virtual PCD 00 00 (held by another program: GnuPG's scdaemon? `gpgconf --kill scdaemon` frees it)";
+    let both = bed.run(bed.command().args(["devices", "--accounts"]));
+    let json = bed.run(bed.command().args(["devices", "--output", "json"]));
+    // With the other key out, the held card is all there is: still a listing, not an error.
+    drop(free);
+    let alone = bed.run(bed.command().args(["devices", "--accounts"]));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    both.assert_exit(0);
+    assert!(both.stdout.contains("YubiKey 22222223"), "{}", both.stdout);
+    assert!(
+        both.stdout
+            .contains(&format!("    {AWS_ACCOUNT}  TOTP 30 s")),
+        "{}",
+        both.stdout
+    );
+    assert!(
+        both.stdout.contains(&format!("Other readers: {held}")),
+        "{}",
+        both.stdout
+    );
+    json.assert_exit(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(json["Readers"][0]["HeldByAnotherProgram"], true);
+    assert!(json["Readers"][1].get("HeldByAnotherProgram").is_none());
+    alone.assert_exit(0);
+    assert!(
+        alone.stdout.contains(&format!("Other readers: {held}")),
+        "{}",
+        alone.stdout
+    );
 }

@@ -6,13 +6,14 @@ use super::skipped;
 use crate::aws::Aws;
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::messages::clock;
 use crate::model::{Origin, UserName};
 use crate::pipeline::target::measure_skew;
 use crate::report::Check;
 use crate::request::AwsOptions;
 
 /// Skew above which host-clock sources risk a window off (warn), and past which they will (fail).
-const SKEW_WARN_SECS: f64 = 2.0;
+const SKEW_WARN_SECS: f64 = crate::window::SKEW_WORTH_FIXING.as_secs_f64();
 const SKEW_FAIL_SECS: f64 = 15.0;
 
 /// The AWS checks, in order; those that depend on a failed one are skipped. For a station, the
@@ -201,20 +202,25 @@ fn clock(aws: &Aws) -> Check {
     if skew.is_zero() {
         return Check::ok("clock", format!("within {SKEW_WARN_SECS} s of AWS"));
     }
-    let direction = if secs > 0.0 { "behind" } else { "ahead of" };
-    let detail = format!("host clock {:.1} s {direction} AWS", secs.abs());
+    let detail = format!("host clock {}", clock::skew_words(skew));
     if secs.abs() > SKEW_FAIL_SECS {
         Check::fail(
             "clock",
             detail,
-            Some("sync the host clock (`timedatectl set-ntp true`); YubiKey, OTP-slot and seed codes follow it".into()),
+            Some(format!(
+                "sync the host clock ({}); YubiKey, OTP-slot and seed codes follow it",
+                clock::clock_fix()
+            )),
             Exit::ServiceFailure,
         )
-    } else if secs.abs() > SKEW_WARN_SECS {
+    } else if skew.worth_fixing() {
         Check::warn(
             "clock",
             detail,
-            "sync the host clock (`timedatectl set-ntp true`); mfa-resync corrects for it meanwhile",
+            format!(
+                "sync the host clock ({}); mfa-resync corrects for it meanwhile",
+                clock::clock_fix()
+            ),
         )
     } else {
         Check::ok("clock", format!("{detail}: within {SKEW_WARN_SECS} s"))

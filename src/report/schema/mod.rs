@@ -151,6 +151,10 @@ pub struct ReaderState {
     pub name: String,
     /// Whether a card is in it.
     pub card_present: bool,
+    /// Whether another program holds its card (GnuPG's scdaemon, usually), so that it could not
+    /// be asked what it is; only written when it does.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held_by_another_program: bool,
 }
 
 /// A credential on a key, with the configured profiles that would use it.

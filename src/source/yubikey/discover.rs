@@ -8,10 +8,45 @@ use super::ykoath::shield;
 use super::{KeyInfo, Selector};
 use crate::source::{DeviceError, smartcard};
 
-/// Opens every YubiKey the selector allows, each on its own connection.
-pub fn discover(
-    selector: &Selector,
-) -> Result<Vec<(KeyInfo, PcscSmartCardConnection)>, DeviceError> {
+/// A YubiKey found, on its own connection.
+pub type Found = (KeyInfo, PcscSmartCardConnection);
+
+/// What the readers hold: the YubiKeys the selector allows, and the readers whose card another
+/// program holds (which may be a YubiKey or not: it cannot be asked).
+pub struct Survey {
+    /// The keys, each opened.
+    pub keys: Vec<Found>,
+    /// The readers whose card is held by another program.
+    pub held: Vec<String>,
+}
+
+/// Opens every YubiKey the selector allows, each on its own connection. A card another program
+/// holds is an error only when no key is found (it may be the one wanted).
+pub fn discover(selector: &Selector) -> Result<Vec<Found>, DeviceError> {
+    let Survey { keys, held } = survey(selector)?;
+    if let (true, Some(reader)) = (keys.is_empty(), held.into_iter().next()) {
+        return Err(DeviceError::Busy { reader });
+    }
+    with_serial(keys, selector)
+}
+
+/// The keys of `--device`'s serial, when the selector names one (an error naming those found when
+/// none has it).
+pub fn with_serial(mut keys: Vec<Found>, selector: &Selector) -> Result<Vec<Found>, DeviceError> {
+    if let Some(serial) = selector.serial {
+        let all: Vec<String> = keys.iter().map(|(k, _)| k.to_string()).collect();
+        keys.retain(|(k, _)| k.serial == Some(serial));
+        if keys.is_empty() {
+            return Err(DeviceError::DeviceNotFound { serial, found: all });
+        }
+    }
+    Ok(keys)
+}
+
+/// Every YubiKey in the readers the selector allows (`--reader`; `--device` is [`with_serial`]'s),
+/// and beside them the readers whose card another program holds: a listing shows both instead of
+/// stopping at the first.
+pub fn survey(selector: &Selector) -> Result<Survey, DeviceError> {
     let readers = smartcard::readers()?;
     if readers.is_empty() {
         return Err(DeviceError::NoReader);
@@ -30,29 +65,19 @@ pub fn discover(
         None => readers.iter().filter(|(_, present)| *present).collect(),
     };
     let mut keys = Vec::new();
-    let mut busy = None;
+    let mut held = Vec::new();
     for (reader, _) in candidates {
         match smartcard::connect(reader).and_then(|conn| identify(reader, conn)) {
             Ok(found) => keys.push(found),
             // Not a YubiKey (or an empty reader): other cards on a desk station are not ours.
             Err(DeviceError::NotAYubiKey { .. } | DeviceError::NoCard { .. })
                 if selector.reader.is_none() => {}
-            // A card another program holds may be anyone's; it matters only if no key is found.
-            Err(e @ DeviceError::Busy { .. }) if selector.reader.is_none() => busy = Some(e),
+            // A card another program holds may be anyone's; the caller decides what it means.
+            Err(DeviceError::Busy { reader }) if selector.reader.is_none() => held.push(reader),
             Err(e) => return Err(e),
         }
     }
-    if let (true, Some(busy)) = (keys.is_empty(), busy) {
-        return Err(busy);
-    }
-    if let Some(serial) = selector.serial {
-        let all: Vec<String> = keys.iter().map(|(k, _)| k.to_string()).collect();
-        keys.retain(|(k, _)| k.serial == Some(serial));
-        if keys.is_empty() {
-            return Err(DeviceError::DeviceNotFound { serial, found: all });
-        }
-    }
-    Ok(keys)
+    Ok(Survey { keys, held })
 }
 
 /// Opens the one YubiKey the selector names, or the only one attached.

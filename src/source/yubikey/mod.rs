@@ -21,7 +21,9 @@ use std::fmt;
 use secrecy::SecretString;
 
 pub use account::{Step, Wanted};
-pub use discover::{discover, identify_in, open_each, open_one, wait_for_return};
+pub use discover::{
+    Found, Survey, discover, identify_in, open_each, open_one, survey, wait_for_return, with_serial,
+};
 pub use oath::{OpenKey, YubiKeySource};
 pub use provision::{KeyWriter, NewCredential, Slot};
 

@@ -12,8 +12,10 @@ use testbed::iam_local::{
 };
 
 mod readers;
+mod script;
 
-pub use readers::{Card, READER_0, READER_1, reader_slot, readers};
+pub use readers::{Card, READER_0, READER_1, Readers, reader_slot, readers};
+pub use script::{Terminal, at_terminal};
 
 /// The built `mfa-resync` binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
@@ -181,6 +183,12 @@ impl Bed {
     /// of a run just made are then past, without waiting for them.
     pub fn skip_windows(&self, n: u64) {
         self.move_clock(i64::try_from(n * 30).expect("a few windows"));
+    }
+
+    /// Moves AWS's clock forward by `by`, to the nearest whole second (the offset's unit): a
+    /// drifted token's next change brought close, say.
+    pub fn advance_clock(&self, by: Duration) {
+        self.move_clock(i64::try_from((by.as_millis() + 500) / 1000).expect("a few windows"));
     }
 
     /// Moves AWS's clock `secs` forward, staying well inside SigV4's 15 minutes of allowed skew.
