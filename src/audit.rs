@@ -260,7 +260,9 @@ impl AuditLog {
     }
 
     fn write_line(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
-        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        // Exact, but with no control character raw: a key's or an endpoint's text is hostile.
+        let mut text = crate::report::escape::json(line)
+            .ok_or_else(|| std::io::Error::other("the line could not be written as JSON"))?;
         text.push('\n');
         // One write per line: with O_APPEND the line lands whole at the end.
         self.file.write_all(text.as_bytes())?;

@@ -163,7 +163,9 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             Ok(())
         }
         Command::UdevRules => {
-            report::print_stdout(commands::docs::UDEV_RULES.trim_end());
+            for line in commands::docs::UDEV_RULES.trim_end().lines() {
+                report::print_stdout(line);
+            }
             Ok(())
         }
         Command::Man => {

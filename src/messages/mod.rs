@@ -17,6 +17,7 @@ use crate::aws::AwsError;
 use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
 use crate::pipeline::station::MapError;
+use crate::report::escape::escape;
 use crate::source::DeviceError;
 use crate::source::backup::BackupError;
 
@@ -217,7 +218,8 @@ impl Error {
 
     /// Writes the problem line and the hint line to stderr (and the SDK's chain at `-v`).
     pub fn print(&self, verbose: u8) {
-        let mut text = format!("error: {self}");
+        // Each part one line, escaped: an endpoint's message or a key's name is hostile text.
+        let mut text = format!("error: {}", escape(&self.to_string()));
         if let Error::Aws {
             source, attempts, ..
         } = self
@@ -230,14 +232,14 @@ impl Error {
             if verbose > 0
                 && let Some(detail) = source.detail()
             {
-                text.push_str(&format!("\n  detail: {detail}"));
+                text.push_str(&format!("\n  detail: {}", escape(detail)));
             }
         }
         for line in self.details() {
-            text.push_str(&format!("\n  {line}"));
+            text.push_str(&format!("\n  {}", escape(&line)));
         }
         if let Some(hint) = self.hint() {
-            text.push_str(&format!("\n  hint: {hint}"));
+            text.push_str(&format!("\n  hint: {}", escape(&hint)));
         }
         eprintln!("{text}");
     }

@@ -8,9 +8,11 @@
 //! seed or a password; codes reach only [`Reporter::codes`], whose purpose is to print them.
 //! [`schema`] holds every shape printed for programs; [`results`], [`tables`], [`enroll`] and
 //! [`station`] render the same values for people; [`progress`] draws the countdown, and [`time`]
-//! says how moments are written.
+//! says how moments are written. Every line leaves through [`escape`]: text from a key or an
+//! endpoint never reaches the terminal raw.
 
 pub mod enroll;
+pub mod escape;
 mod progress;
 pub mod results;
 pub mod schema;
@@ -140,6 +142,7 @@ impl Reporter {
             }
             None => text,
         };
+        let text = escape::escape(text);
         // Above the bar, if one is drawn, so the line does not tear it.
         if let Ok(bar) = self.bar.lock()
             && let Some(pb) = bar.as_ref()
@@ -166,7 +169,7 @@ impl Notifier for Reporter {
     fn ask(&self, prompt: &str) {
         if self.person_sees() {
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "{prompt}");
+            let _ = write!(err, "{}", escape::escape(prompt));
             let _ = err.flush();
         }
     }
@@ -178,7 +181,7 @@ impl Notifier for Reporter {
     fn ask_secret(&self, prompt: &str) {
         // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{prompt}");
+        let _ = write!(err, "{}", escape::escape(prompt));
         let _ = err.flush();
     }
 
@@ -187,17 +190,18 @@ impl Notifier for Reporter {
     }
 }
 
-/// Writes one result to stdout as a JSON document on one line.
+/// Writes one result to stdout as a JSON document on one line, its strings exact but with no
+/// control or format character raw ([`escape::json`]).
 pub fn print_json(value: &impl serde::Serialize) {
-    // Serializing the schema's types cannot fail: they hold no map with non-string keys.
-    if let Ok(text) = serde_json::to_string(value) {
+    if let Some(text) = escape::json(value) {
         print_stdout(&text);
     }
 }
 
-/// Writes one result to stdout; a closed pipe (`| head`) is not worth a panic or an error.
+/// Writes one line of results to stdout, escaped; a closed pipe (`| head`) is not worth a panic or
+/// an error.
 pub fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let _ = writeln!(out, "{}", escape::escape(text));
     let _ = out.flush();
 }

@@ -27,17 +27,18 @@ impl Reporter {
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                 );
-                pb.set_message(what.to_string());
+                pb.set_message(super::escape::escape(what).into_owned());
                 *bar = Some(pb);
             } else {
                 let line = format!(
                     "{what}: waiting {} s for the next window",
                     left.as_secs_f64().ceil() as u64
                 );
-                match &self.label {
-                    Some(label) => eprintln!("{label}: {line}"),
-                    None => eprintln!("{line}"),
-                }
+                let line = match &self.label {
+                    Some(label) => format!("{label}: {line}"),
+                    None => line,
+                };
+                eprintln!("{}", super::escape::escape(&line));
                 *bar = Some(ProgressBar::hidden());
             }
         }

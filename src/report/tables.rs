@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::escape::{escape, escape_lines};
 use super::schema::{
     BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
     RowResult,
@@ -105,9 +106,12 @@ impl Reporter {
     }
 }
 
+/// A table's lines, each escaped (its values were, so that none can start a row of its own).
 fn write_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = out
+        .write_all(escape_lines(text).as_bytes())
+        .and_then(|()| out.flush());
 }
 
 fn batch_text(rows: &[BatchRowReport]) -> String {
@@ -121,7 +125,9 @@ fn batch_text(rows: &[BatchRowReport]) -> String {
                 format!("resynced on attempt {attempts}")
             }
             RowResult::Resynced { .. } => "resynced".to_string(),
-            RowResult::Failed { exit, error } => format!("failed (exit {}): {error}", exit.code()),
+            RowResult::Failed { exit, error } => {
+                format!("failed (exit {}): {}", exit.code(), escape(error))
+            }
         };
         text.push_str(&format!(
             "{:<5} {:<20} {:<45} {result}\n",
@@ -143,7 +149,10 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
             .map_or_else(|| "serial unknown".to_string(), |s| s.to_string());
         text.push_str(&format!(
             "YubiKey {serial}  firmware {}  {}  {}  reader \"{}\"\n",
-            k.firmware, k.form_factor, k.transport, k.reader
+            k.firmware,
+            k.form_factor,
+            k.transport,
+            escape(&k.reader)
         ));
         match &item.accounts {
             None => {}
@@ -161,10 +170,13 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
                     } else {
                         format!("  (profile {})", profiles.join(", "))
                     };
-                    text.push_str(&format!("    {}  {kind}{touch}{used}\n", a.display_name()));
+                    text.push_str(&format!(
+                        "    {}  {kind}{touch}{used}\n",
+                        escape(&a.display_name())
+                    ));
                 }
             }
-            Some(Err(e)) => text.push_str(&format!("    accounts not listed: {e}\n")),
+            Some(Err(e)) => text.push_str(&format!("    accounts not listed: {}\n", escape(e))),
         }
     }
     let others: Vec<String> = readers
@@ -176,7 +188,7 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
             } else {
                 "empty"
             };
-            format!("{} ({state})", r.name)
+            format!("{} ({state})", escape(&r.name))
         })
         .collect();
     if readers.is_empty() {
@@ -194,12 +206,12 @@ fn doctor_text(checks: &[Check]) -> String {
             "{:<4}  {:<12} {}\n",
             c.status.word(),
             c.name,
-            c.detail
+            escape(&c.detail)
         ));
         if c.status != CheckStatus::Ok
             && let Some(fix) = &c.fix
         {
-            text.push_str(&format!("      {:<12} fix: {fix}\n", ""));
+            text.push_str(&format!("      {:<12} fix: {}\n", "", escape(fix)));
         }
     }
     text
