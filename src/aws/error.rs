@@ -110,6 +110,14 @@ pub enum AwsError {
         /// Where it was configured.
         origin: String,
     },
+    /// The answer was not believed: dated too far from the host's clock, too large, or a success
+    /// that is not the operation's answer.
+    Untrusted {
+        /// The action answered.
+        operation: String,
+        /// What was wrong with the answer.
+        problem: super::answer::Untrusted,
+    },
     /// `--profile` names a profile that no config or credentials file defines.
     NoSuchProfile {
         /// The profile.
@@ -133,6 +141,7 @@ impl AwsError {
             AwsError::NoCredentials { .. } => "NoCredentials".into(),
             AwsError::InsecureEndpoint { .. } => "InsecureEndpoint".into(),
             AwsError::NoSuchProfile { .. } => "NoSuchProfile".into(),
+            AwsError::Untrusted { .. } => "UntrustedAnswer".into(),
             AwsError::BadCredentials { code, .. }
             | AwsError::AccessDenied { code, .. }
             | AwsError::InvalidInput { code, .. } => code.clone(),
@@ -249,6 +258,12 @@ where
     if has_credentials_error(&err) {
         return AwsError::NoCredentials {
             detail: credentials_reason(&err),
+        };
+    }
+    if let Some(problem) = super::answer::untrusted(&err) {
+        return AwsError::Untrusted {
+            operation: operation.to_string(),
+            problem,
         };
     }
     match &err {

@@ -4,8 +4,10 @@
 //! SSO, `credential_process`, …), and SDK errors are wrapped into [`AwsError`] ([`error`]), never
 //! leaked. The codes arrive as plain digits: this layer knows nothing of devices or windows. It
 //! keeps the `Date` of the last response ([`date_probe`]), from which the caller measures the
-//! host's clock skew.
+//! host's clock skew, and believes no answer that is dated too far off, too large, or a success
+//! that is not the operation's answer ([`answer`]).
 
+pub mod answer;
 mod client;
 mod date_probe;
 pub mod endpoint;

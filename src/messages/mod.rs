@@ -161,7 +161,9 @@ impl Error {
                 | AwsError::InvalidInput { .. }
                 | AwsError::AlreadyExists { .. }
                 | AwsError::InsecureEndpoint { .. } => Exit::Input,
-                AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
+                AwsError::Transient { .. }
+                | AwsError::Other { .. }
+                | AwsError::Untrusted { .. } => Exit::ServiceFailure,
             },
         }
     }

@@ -22,5 +22,6 @@ mod resync;
 mod secrets;
 mod station;
 mod terminal;
+mod untrusted;
 mod util;
 mod yubikey;
