@@ -371,4 +371,44 @@ mod tests {
             0o600
         );
     }
+
+    #[test]
+    fn an_endpoint_s_text_is_kept_exact_with_no_control_written_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path).unwrap();
+        for hostile in crate::report::escape::tests::HOSTILE {
+            log.record(&AuditLine {
+                time: rfc3339(Duration::ZERO),
+                step: "resync",
+                host: "desk",
+                operator: Some(hostile),
+                user: "alice",
+                serial: "GAHT12345678",
+                source: "yubikey",
+                device_serial: Some("12345678"),
+                attempt: 1,
+                counters: None,
+                result: "InvalidAuthenticationCode",
+                request_id: Some(hostile),
+            })
+            .unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::report::escape::is_unsafe(c)),
+            "{text:?}"
+        );
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), crate::report::escape::tests::HOSTILE.len());
+        for (line, hostile) in lines.iter().zip(crate::report::escape::tests::HOSTILE) {
+            assert_eq!(line["operator"], *hostile);
+            assert_eq!(line["request_id"], *hostile);
+        }
+    }
 }

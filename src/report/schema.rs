@@ -318,6 +318,16 @@ pub struct KeyResult {
     pub result: RowResult,
 }
 
+/// A credential named as an AWS one that cannot be AWS's (a station's `KeyIdentified`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotAnAwsCredential {
+    /// Its whole id, as the key stores it.
+    pub credential: String,
+    /// Why no AWS device could have it.
+    pub reason: String,
+}
+
 /// Something a station saw or did: one JSON line each (`"Event": …`, its fields, `"Time"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "Event", rename_all_fields = "PascalCase")]
@@ -354,6 +364,9 @@ pub enum StationEvent<'a> {
         key: &'a KeyInfo,
         /// The credentials to resync, as the key names them.
         credentials: &'a [String],
+        /// Credentials named as AWS ones that no AWS device could have: never served.
+        #[serde(rename = "NotAwsCredentials")]
+        not_aws: &'a [NotAnAwsCredential],
     },
     /// Code 1 of a credential was read; code 2 is read and sent at `code2_at`.
     Code1Read {

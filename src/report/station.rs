@@ -90,7 +90,11 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
         StationEvent::Queued { reader } => {
             format!("[{reader}] waiting for a free slot (--max-keys)")
         }
-        StationEvent::Identified { key, credentials } => {
+        StationEvent::Identified {
+            key,
+            credentials,
+            not_aws,
+        } => {
             let serial = key
                 .serial
                 .map_or_else(|| "serial unknown".to_string(), |s| s.to_string());
@@ -99,8 +103,16 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
                 1 => format!("AWS credential {}", credentials[0]),
                 n => format!("{n} AWS credentials: {}", credentials.join(", ")),
             };
+            let ignored: Vec<String> = not_aws
+                .iter()
+                .map(|n| format!("{} ({})", n.credential, n.reason))
+                .collect();
+            let ignored = match ignored.len() {
+                0 => String::new(),
+                _ => format!("; not an AWS credential: {}", ignored.join(", ")),
+            };
             format!(
-                "[{}] YubiKey {serial} (firmware {}, {}): {found}",
+                "[{}] YubiKey {serial} (firmware {}, {}): {found}{ignored}",
                 key.reader, key.firmware, key.transport
             )
         }

@@ -1,14 +1,17 @@
-//! Endpoints are not trusted without limits, end to end: iam-local made to answer as no AWS
-//! endpoint would (a `Date` ten years ahead, a 2 GiB body, a 200 whose body is an error document
-//! or garbage, an error message made to attack a terminal), and the built binary refusing each:
-//! its exit code and words, nothing read or sent where nothing should be, nothing counted as a
-//! success, and nothing of the endpoint's text on the terminal raw.
+//! Endpoints and keys are not trusted without limits, end to end: iam-local made to answer as no
+//! AWS endpoint would (a `Date` ten years ahead, a 2 GiB body, a 200 whose body is an error
+//! document or garbage, an error message made to attack a terminal), and the built binary refusing
+//! each: its exit code and words, nothing read or sent where nothing should be, nothing counted as
+//! a success, and nothing of the endpoint's text on the terminal raw; and a key whose credentials
+//! are named to attack the terminal, listed by `devices` and by a resync's error. (A station's
+//! rogue keys are `station::rogue`'s.)
 
 use std::str::FromStr;
 
 use testbed::iam_local::Fault;
+use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
 
-use crate::util::{BIN, Bed};
+use crate::util::{BIN, Bed, Card, readers};
 
 fn fault(spec: &str) -> Fault {
     Fault::from_str(spec).expect("a valid fault")
@@ -112,4 +115,67 @@ fn an_endpoint_s_hostile_error_message_reaches_the_terminal_escaped() {
         "error: AWS rejected the request (InvalidInput): Rate exceeded\\x0d\\x0a✔ 12345678  alice",
     )
     .assert_stderr("\\u{202e}gpj.exe\\u{2066} \\x9b2J\\x9d0;title\\x9c");
+}
+
+/// A key holding two TOTP credentials named to attack a terminal, neither of them alice's.
+fn hostile_key(bed: &Bed) -> CardConfig {
+    CardConfig::new(66666610)
+        .with_credential(CredentialConfig::totp_with_id(
+            "\x1b]0;pwned\x07\x1b[2J\n✔ Resynced",
+            &bed.seed,
+        ))
+        .with_credential(CredentialConfig::totp_with_id(
+            "Example:\u{202e}gpj.exe\u{9b}8m",
+            &bed.seed,
+        ))
+}
+
+#[test]
+fn a_key_s_hostile_names_reach_devices_and_a_resync_s_error_escaped() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let _card = Card::insert(hostile_key(&bed), 0);
+
+    let out = bed.resync(&["--no-wait"]);
+    out.assert_exit(3).assert_stderr(
+        "\\x1b]0;pwned\\x07\\x1b[2J\\x0a✔ Resynced, Example:\\u{202e}gpj.exe\\x9b8m",
+    );
+    assert_eq!(raw_unsafe(&out.all()), None, "{:?}", out.all());
+    assert!(bed.resync_requests().is_empty());
+
+    let out = bed.run(bed.command().args(["devices", "--accounts"]));
+    out.assert_exit(0);
+    assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
+    assert!(
+        !out.stdout.lines().any(|l| l.trim_start().starts_with('✔')),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("    \\x1b]0;pwned\\x07\\x1b[2J\\x0a✔ Resynced  TOTP 30 s"),
+        "{}",
+        out.stdout
+    );
+
+    let out = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--output", "json"]),
+    );
+    assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
+    let listed: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let names: Vec<&str> = listed["YubiKeys"][0]["Accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|a| a["Name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "\x1b]0;pwned\x07\x1b[2J\n✔ Resynced",
+            "\u{202e}gpj.exe\u{9b}8m"
+        ],
+        "kept exact"
+    );
 }

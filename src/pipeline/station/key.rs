@@ -21,7 +21,7 @@ use crate::exit::Exit;
 use crate::pipeline::open::oath_password_or;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
-use crate::report::{KeyResult, RowResult, StationEvent};
+use crate::report::{KeyResult, NotAnAwsCredential, RowResult, StationEvent};
 use crate::request::Pace;
 use crate::source::yubikey::{KeyInfo, OpenKey, Password, Step, YubiKeySource, identify_in};
 use crate::source::{DeviceError, Silent};
@@ -143,14 +143,24 @@ impl Station<'_> {
         } else {
             Vec::new()
         };
-        let (candidates, others) = naming::served(open.accounts(), &self.accounts, &aliases);
-        let shown: Vec<String> = candidates.iter().map(|c| c.shown.clone()).collect();
+        let held = naming::served(open.accounts(), &self.accounts, &aliases);
+        let shown: Vec<String> = held.served.iter().map(|c| c.shown.clone()).collect();
+        let not_aws: Vec<NotAnAwsCredential> = held
+            .not_aws
+            .iter()
+            .map(|(credential, why)| NotAnAwsCredential {
+                credential: credential.clone(),
+                reason: why.to_string(),
+            })
+            .collect();
         self.reporter.station(&StationEvent::Identified {
             key: &key,
             credentials: &shown,
+            not_aws: &not_aws,
         });
+        let candidates = held.served;
         if candidates.is_empty() {
-            return vec![no_credential(&served, &self.accounts, &others)];
+            return vec![no_credential(&served, &self.accounts, &held.other_accounts)];
         }
         let (mapped, mut results) = self.map(&served, candidates).await;
         if mapped.is_empty() {

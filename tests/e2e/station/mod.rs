@@ -7,6 +7,7 @@
 
 mod churn;
 mod harness;
+mod rogue;
 
 use std::time::Duration;
 
