@@ -174,7 +174,7 @@ impl Error {
             Error::Input(e) => Some(e.hint()),
             Error::BatchRow { cause, .. } => cause.hint(),
             Error::Device(e) => e.hint(),
-            Error::Interrupted(i) if i.sent > 0 => Some(
+            Error::Interrupted(i) if i.sent > i.accepted => Some(
                 "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
             ),
             Error::Interrupted(_) => None,

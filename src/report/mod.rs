@@ -27,7 +27,7 @@ use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
     BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledKey, KeyResult,
-    ListedKey, NotAnAwsCredential, ReaderState, ResyncReport, RowResult, StationEvent,
+    ListedKey, NotAnAwsCredential, ReaderState, ResyncReport, RowResult, StationEvent, WaitReason,
 };
 
 /// The format of results.

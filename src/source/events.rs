@@ -11,13 +11,18 @@
 //! the count of the insertion, then `EMPTY` again at the next), which is no new insertion.
 //! Stopping cancels the blocking call (`SCardCancel`).
 //!
+//! pcscd going away (stopped, restarted by a package upgrade, gone over a suspend) is no end: the
+//! watch says so ([`ReaderEvent::PcscdLost`]), connects again with a growing pause
+//! ([`Backoff`]), says when it is back ([`ReaderEvent::PcscdBack`]) and reports the cards then in
+//! the readers as insertions, as at the start: what pcscd knew of them went with it.
+//!
 //! Owns the PC/SC context of the watch and nothing else: it opens no card and knows nothing of
 //! keys, accounts or AWS. What it sees goes to the sink it is handed.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -52,8 +57,36 @@ pub enum ReaderEvent {
         /// The reader.
         reader: String,
     },
-    /// The watch ended: pcscd went away, or PC/SC failed. No event follows.
-    Ended(DeviceError),
+    /// pcscd went away (or PC/SC failed): the cards it knew are gone with it, and the watch
+    /// connects again until it is back.
+    PcscdLost(DeviceError),
+    /// pcscd is back: the cards in the readers follow as insertions.
+    PcscdBack,
+}
+
+/// The pauses between attempts to reach pcscd again: short at first (a restart takes a moment),
+/// growing to [`Backoff::MAX`] so that a pcscd gone for hours costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff(Duration);
+
+impl Backoff {
+    /// The first pause.
+    pub const FIRST: Duration = Duration::from_millis(250);
+    /// The longest pause.
+    pub const MAX: Duration = Duration::from_secs(5);
+
+    /// The pause before the next attempt, and the one after it.
+    pub fn pause(&mut self) -> Duration {
+        let pause = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        pause
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(Self::FIRST)
+    }
 }
 
 /// What one reader looked like at one wake-up.
@@ -124,7 +157,8 @@ pub type Sink = Box<dyn FnMut(ReaderEvent) + Send>;
 
 /// A running watch; stopping it (or dropping it) ends its thread.
 pub struct ReaderWatch {
-    context: Context,
+    /// The watch's current context (a new one after pcscd comes back), to cancel its call.
+    context: Arc<Mutex<Context>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -141,14 +175,16 @@ impl ReaderWatch {
     /// are the cards already in the readers.
     pub fn start(only: Vec<String>, sink: Sink) -> Result<ReaderWatch, DeviceError> {
         let context = Context::establish(Scope::User).map_err(|e| pcsc_error(e.into()))?;
+        let context = Arc::new(Mutex::new(context));
         let stop = Arc::new(AtomicBool::new(false));
         let watch = Watch {
-            context: context.clone(),
+            context: Arc::clone(&context),
             only,
             stop: Arc::clone(&stop),
             sink,
             tracker: Tracker::default(),
             started: false,
+            ready: false,
         };
         let thread = std::thread::Builder::new()
             .name("reader-events".into())
@@ -176,7 +212,7 @@ impl ReaderWatch {
         };
         let deadline = Instant::now() + Duration::from_secs(2);
         while !thread.is_finished() && Instant::now() < deadline {
-            let _ = self.context.cancel();
+            let _ = lock(&self.context).cancel();
             std::thread::sleep(Duration::from_millis(5));
         }
         if thread.is_finished() {
@@ -191,27 +227,75 @@ impl Drop for ReaderWatch {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The watching thread's state.
 struct Watch {
-    context: Context,
+    context: Arc<Mutex<Context>>,
     only: Vec<String>,
     stop: Arc<AtomicBool>,
     sink: Sink,
     tracker: Tracker,
     /// The first listing is done (readers there from the start are not "added").
     started: bool,
+    /// The cards there at the start have been reported ([`ReaderEvent::Ready`], said once).
+    ready: bool,
 }
 
 impl Watch {
+    /// Watches until stopped: through every loss of pcscd, each followed by a reconnection.
     fn run(mut self) {
-        if let Err(e) = self.watch() {
-            (self.sink)(ReaderEvent::Ended(e));
+        loop {
+            let lost = match self.watch() {
+                Ok(()) => return,
+                Err(e) => e,
+            };
+            tracing::warn!(error = %lost, "pcscd went away; connecting again");
+            (self.sink)(ReaderEvent::PcscdLost(lost));
+            // What pcscd knew went with it: the cards in the readers are new to the next one.
+            self.tracker = Tracker::default();
+            self.started = false;
+            if !self.reconnect() {
+                return;
+            }
+            (self.sink)(ReaderEvent::PcscdBack);
+        }
+    }
+
+    /// Connects to pcscd again, pausing longer after each failure; false when stopped first.
+    fn reconnect(&mut self) -> bool {
+        let mut backoff = Backoff::default();
+        loop {
+            let pause = backoff.pause();
+            let until = Instant::now() + pause;
+            while Instant::now() < until {
+                if self.stop.load(Ordering::SeqCst) {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(50).min(pause));
+            }
+            let Ok(context) = Context::establish(Scope::User) else {
+                continue;
+            };
+            // A context is had even from a socket-activated pcscd still starting: it is back once
+            // it lists its readers.
+            match context.list_readers_len() {
+                Ok(_) | Err(pcsc::Error::NoReadersAvailable) => {
+                    *lock(&self.context) = context;
+                    return true;
+                }
+                Err(_) => continue,
+            }
         }
     }
 
     /// The readers to watch now: those there are, cut down to `only` when it names some.
     fn readers(&self) -> Result<Vec<String>, DeviceError> {
-        let names = match self.context.list_readers_owned() {
+        let names = match lock(&self.context).list_readers_owned() {
             Ok(names) => names,
             Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
             Err(e) => return Err(pcsc_error(e.into())),
@@ -223,18 +307,19 @@ impl Watch {
             .collect())
     }
 
+    /// Watches on the current context until stopped (`Ok`) or pcscd is lost (the error).
     fn watch(&mut self) -> Result<(), DeviceError> {
         // The pseudo-reader first; then one state per reader, each starting unaware so that the
         // first call returns at once with the cards already in.
         let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
         let mut watched: Vec<String> = Vec::new();
         self.sync_readers(&mut states, &mut watched)?;
-        let mut ready = false;
+        let context = lock(&self.context).clone();
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            match self.context.get_status_change(None, &mut states) {
+            match context.get_status_change(None, &mut states) {
                 Ok(()) => {}
                 Err(pcsc::Error::Cancelled) if self.stop.load(Ordering::SeqCst) => return Ok(()),
                 Err(pcsc::Error::Cancelled | pcsc::Error::Timeout) => continue,
@@ -280,8 +365,8 @@ impl Watch {
             if readers_changed {
                 self.sync_readers(&mut states, &mut watched)?;
             }
-            if !ready {
-                ready = true;
+            if !self.ready {
+                self.ready = true;
                 (self.sink)(ReaderEvent::Ready);
             }
         }
@@ -343,7 +428,8 @@ mod tests {
                 ReaderEvent::ReaderAdded { .. } => "added",
                 ReaderEvent::ReaderGone { .. } => "gone",
                 ReaderEvent::Ready => "ready",
-                ReaderEvent::Ended(_) => "ended",
+                ReaderEvent::PcscdLost(_) => "lost",
+                ReaderEvent::PcscdBack => "back",
             })
             .collect()
     }
@@ -403,6 +489,13 @@ mod tests {
             ["in", "out"],
             "in and out again"
         );
+    }
+
+    #[test]
+    fn reconnecting_pauses_grow_to_a_ceiling() {
+        let mut backoff = Backoff::default();
+        let pauses: Vec<u128> = (0..8).map(|_| backoff.pause().as_millis()).collect();
+        assert_eq!(pauses, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
     }
 
     #[test]

@@ -177,3 +177,40 @@ fn a_key_with_64_credentials_lists_the_account_s_devices_once() {
     assert_eq!(listings, 1, "one listing for one insertion");
     station.interrupt(Duration::from_secs(10)).assert_exit(130);
 }
+
+#[test]
+fn a_key_that_answers_nothing_is_reported_and_let_go_and_the_desk_serves_on() {
+    let _readers = readers();
+    let bed = Bed::new();
+    let station = StationRun::start(&bed, &[]);
+    let mut hung = key(
+        66666604,
+        &[("Amazon Web Services:alice@123456789012", &bed.seed)],
+    );
+    // It answers the first command of identification, then nothing more.
+    hung.stall_after_apdus = Some(1);
+    let hung = Plug::new(hung, 0);
+    hung.insert();
+    let result = &station.wait_events("Result", 1, Duration::from_secs(20))[0];
+    assert_eq!(result["Result"], "failed", "{result:#}");
+    assert_eq!(result["ExitCode"], 3);
+    assert_eq!(result["Reader"], hung.reader);
+    assert_eq!(result["Error"], "the device did not answer within 10 s");
+
+    // Its reader is free again; the other reader serves alice's real key meanwhile.
+    let alice = Plug::new(
+        key(
+            12345678,
+            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
+        ),
+        1,
+    );
+    bed.steer();
+    alice.insert();
+    let served = &station.wait_events("Result", 2, A_WINDOW)[1];
+    assert_eq!(served["Result"], "resynced", "{served:#}");
+    hung.remove();
+    station.wait_events("KeyRemoved", 1, Duration::from_secs(10));
+    station.interrupt(Duration::from_secs(10)).assert_exit(130);
+    assert_eq!(bed.resync_requests().len(), 1);
+}
