@@ -201,6 +201,17 @@ impl Bed {
     /// own (`unshare --mount`, in a user namespace too when not root), so a contributor who
     /// installed the package, or has a key plugged in, gets the same answers as CI.
     pub fn command_on_test_machine(&self, rules: &[(&str, &str)]) -> Command {
+        self.command_on_machine(rules, None)
+    }
+
+    /// As [`Bed::command_on_test_machine`] with no rules, on a machine booted with systemd
+    /// (`/run/systemd/system`) whose `pcscd.socket` is enabled or not (the link in
+    /// `/etc/systemd/system/sockets.target.wants`).
+    pub fn command_on_systemd_machine(&self, pcscd_socket_enabled: bool) -> Command {
+        self.command_on_machine(&[], Some(pcscd_socket_enabled))
+    }
+
+    fn command_on_machine(&self, rules: &[(&str, &str)], systemd: Option<bool>) -> Command {
         let root = tempfile::Builder::new()
             .prefix("machine")
             .tempdir_in(self.dir.path())
@@ -225,6 +236,21 @@ impl Bed {
                 }
             }
             binds.push((dir, target));
+        }
+        if let Some(enabled) = systemd {
+            let booted = root.join("systemd");
+            let wants = root.join("sockets.target.wants");
+            std::fs::create_dir_all(&booted).expect("the test machine's directories");
+            std::fs::create_dir_all(&wants).expect("the test machine's directories");
+            if enabled {
+                std::os::unix::fs::symlink(
+                    "/lib/systemd/system/pcscd.socket",
+                    wants.join("pcscd.socket"),
+                )
+                .expect("the unit's link");
+            }
+            binds.push((booted, "/run/systemd/system"));
+            binds.push((wants, "/etc/systemd/system/sockets.target.wants"));
         }
         let mut cmd = self.command_for("unshare");
         if !is_root() {
