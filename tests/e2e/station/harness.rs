@@ -183,6 +183,21 @@ impl StationRun {
         self.child.id()
     }
 
+    /// The station's resident memory (KiB, `VmRSS` of proc(5)) and open files now.
+    pub fn resources(&self) -> (u64, usize) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the station's status");
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS");
+        let fds = std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("the station's open files")
+            .count();
+        (rss, fds)
+    }
+
     /// Waits until stdout or stderr holds `text`.
     #[track_caller]
     pub fn wait_text(&self, text: &str, timeout: Duration) {
