@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use testbed::iam_local::{State, random_seed_base32};
 
-use super::harness::{Plug, StationRun, pair_counters};
+use super::harness::{Plug, StationRun, events_in, pair_counters};
 use super::with_device_at;
 use crate::util::{Bed, readers};
 use rounds::{Churn, Identity, Plan, Point, Rng, cycles, wait_count};
@@ -239,12 +239,7 @@ fn churn(plan: Plan) {
         );
         assert_eq!(entry.status, 200, "{entry:?}");
     }
-    let stopped: serde_json::Value = out
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|e| e["Event"] == "Stopped")
-        .expect("the summary");
+    let stopped = &events_in(&out.stdout, "Stopped")[0];
     assert_eq!(stopped["PairsSent"], sent.len(), "{stopped}");
     assert_eq!(stopped["Resynced"], resynced, "{stopped}");
     let audited = std::fs::read_to_string(&audit).unwrap_or_default();

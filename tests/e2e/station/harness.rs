@@ -114,6 +114,20 @@ pub fn key(serial: u32, credentials: &[(&str, &str)]) -> CardConfig {
         })
 }
 
+/// A key holding alice's demo device's seed under the name AWS's QR code gives it.
+pub fn alice_key(serial: u32, seed: &str) -> CardConfig {
+    key(serial, &[("Amazon Web Services:alice@123456789012", seed)])
+}
+
+/// The JSON events named `name` in a finished run's stdout.
+pub fn events_in(stdout: &str, name: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["Event"] == name)
+        .collect()
+}
+
 /// A running station, its stdout (JSON events) and stderr collected as they come.
 pub struct StationRun {
     child: Child,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::harness::{Plug, StationRun, key};
+use super::harness::{Plug, StationRun, alice_key};
 use crate::util::{Bed, readers};
 
 #[test]
@@ -15,13 +15,7 @@ fn a_pulled_key_is_named_as_itself_never_as_the_key_before_it() {
     let _readers = readers();
     let bed = Bed::new();
     let station = StationRun::start(&bed, &[]);
-    let a = Plug::new(
-        key(
-            31000002,
-            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-        ),
-        0,
-    );
+    let a = Plug::new(alice_key(31000002, &bed.seed), 0);
     bed.steer();
     a.insert();
     let first = &station.wait_events("Result", 1, super::A_WINDOW)[0];
@@ -34,10 +28,7 @@ fn a_pulled_key_is_named_as_itself_never_as_the_key_before_it() {
     );
 
     // Another key in the same reader, pulled while it waits for code 2.
-    a.swap(key(
-        23456789,
-        &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-    ));
+    a.swap(alice_key(23456789, &bed.seed));
     bed.skip_windows(1);
     bed.steer_to(Duration::from_secs(8));
     a.insert();
@@ -62,9 +53,8 @@ fn a_second_key_for_a_device_in_service_says_whose_turn_it_is_and_when_its_pair_
     let _readers = readers();
     let bed = Bed::new();
     let station = StationRun::start(&bed, &["--output", "text"]);
-    let alice = &[("Amazon Web Services:alice@123456789012", bed.seed.as_str())];
-    let primary = Plug::new(key(31000002, alice), 0);
-    let backup = Plug::new(key(23456789, alice), 1);
+    let primary = Plug::new(alice_key(31000002, &bed.seed), 0);
+    let backup = Plug::new(alice_key(23456789, &bed.seed), 1);
     bed.steer_to(Duration::from_secs(8));
     primary.insert();
     station.wait_text("31000002 alice: Code 1 read", Duration::from_secs(10));
@@ -107,9 +97,8 @@ fn a_wait_s_reason_is_an_event_for_programs_too() {
     let _readers = readers();
     let bed = Bed::new();
     let station = StationRun::start(&bed, &[]);
-    let alice = &[("Amazon Web Services:alice@123456789012", bed.seed.as_str())];
-    let primary = Plug::new(key(31000002, alice), 0);
-    let backup = Plug::new(key(23456789, alice), 1);
+    let primary = Plug::new(alice_key(31000002, &bed.seed), 0);
+    let backup = Plug::new(alice_key(23456789, &bed.seed), 1);
     bed.steer_to(Duration::from_secs(8));
     primary.insert();
     station.wait_events("Code1Read", 1, Duration::from_secs(10));

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::A_WINDOW;
-use super::harness::{Plug, StationRun, key};
+use super::harness::{Plug, StationRun, alice_key, events_in};
 use crate::util::{Bed, readers};
 
 #[test]
@@ -16,13 +16,7 @@ fn a_station_keeps_serving_across_a_pcscd_restart() {
     let bed = Bed::new();
     let audit = bed.dir.path().join("desk.jsonl");
     let station = StationRun::start(&bed, &["--audit-log", audit.to_str().unwrap()]);
-    let a = Plug::new(
-        key(
-            12345678,
-            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-        ),
-        0,
-    );
+    let a = Plug::new(alice_key(12345678, &bed.seed), 0);
     // Time to spare before the boundary: pcscd goes while the key waits for code 2.
     bed.steer_to(Duration::from_secs(8));
     a.insert();
@@ -66,12 +60,7 @@ fn a_station_keeps_serving_across_a_pcscd_restart() {
         "the one pair sent was accepted: nothing to check\n{}",
         out.stderr
     );
-    let stopped: serde_json::Value = out
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|e| e["Event"] == "Stopped")
-        .expect("the summary");
+    let stopped = &events_in(&out.stdout, "Stopped")[0];
     assert_eq!(stopped["Reason"], "interrupted");
     assert_eq!(
         (

@@ -10,7 +10,7 @@ use serde_json::Value;
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig};
 
 use super::A_WINDOW;
-use super::harness::{Plug, StationRun, key};
+use super::harness::{Plug, StationRun, alice_key, events_in};
 use crate::util::{Bed, readers};
 
 /// Owners (before `@123456789012`) a rogue key's credentials carry: each attacks a terminal.
@@ -81,12 +81,7 @@ fn a_key_named_to_attack_the_terminal_shows_every_name_escaped_in_text_and_exact
     rogue.remove();
     let out = station.interrupt(Duration::from_secs(10));
     assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
-    let identified: Vec<Value> = out
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["Event"] == "KeyIdentified")
-        .collect();
+    let identified = events_in(&out.stdout, "KeyIdentified");
     let names: Vec<&str> = identified[0]["Credentials"]
         .as_array()
         .expect("credentials")
@@ -114,13 +109,7 @@ fn a_credential_with_a_rogue_period_is_not_an_aws_credential_and_never_holds_the
         )),
         0,
     );
-    let alice = Plug::new(
-        key(
-            12345678,
-            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-        ),
-        1,
-    );
+    let alice = Plug::new(alice_key(12345678, &bed.seed), 1);
     bed.steer();
     rogue.insert();
     alice.insert();
@@ -183,10 +172,7 @@ fn a_key_that_answers_nothing_is_reported_and_let_go_and_the_desk_serves_on() {
     let _readers = readers();
     let bed = Bed::new();
     let station = StationRun::start(&bed, &[]);
-    let mut hung = key(
-        66666604,
-        &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-    );
+    let mut hung = alice_key(66666604, &bed.seed);
     // It answers the first command of identification, then nothing more.
     hung.stall_after_apdus = Some(1);
     let hung = Plug::new(hung, 0);
@@ -198,13 +184,7 @@ fn a_key_that_answers_nothing_is_reported_and_let_go_and_the_desk_serves_on() {
     assert_eq!(result["Error"], "the device did not answer within 10 s");
 
     // Its reader is free again; the other reader serves alice's real key meanwhile.
-    let alice = Plug::new(
-        key(
-            12345678,
-            &[("Amazon Web Services:alice@123456789012", &bed.seed)],
-        ),
-        1,
-    );
+    let alice = Plug::new(alice_key(12345678, &bed.seed), 1);
     bed.steer();
     alice.insert();
     let served = &station.wait_events("Result", 2, A_WINDOW)[1];
