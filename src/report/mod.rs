@@ -26,8 +26,9 @@ use std::sync::{Arc, Mutex};
 use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
-    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledKey, KeyResult,
-    ListedKey, NotAnAwsCredential, ReaderState, ResyncReport, RowResult, StationEvent, WaitReason,
+    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledKey, KeyAtDevice,
+    KeyResult, ListedKey, NotAnAwsCredential, ReaderState, ResyncReport, RowResult, StationEvent,
+    WaitReason,
 };
 
 /// The format of results.

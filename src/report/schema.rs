@@ -12,7 +12,9 @@ use crate::exit::Exit;
 use crate::source::yubikey::{Account, KeyInfo};
 
 mod station;
-pub use station::{KeyResult, NotAnAwsCredential, StationEvent, StationLine, WaitReason};
+pub use station::{
+    KeyAtDevice, KeyResult, NotAnAwsCredential, StationEvent, StationLine, WaitReason,
+};
 
 /// `resync`'s result (`"Result": "resynced"`: a failure is an error on stderr instead).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,7 @@
 //! glance; for a program (off a terminal, or `--output json`), one JSON object per event on
 //! stdout, each with its time, for a desk's dashboard or a SIEM. Codes never appear in either.
 
-use super::schema::{KeyResult, RowResult, StationEvent, StationLine, WaitReason};
+use super::schema::{KeyAtDevice, KeyResult, RowResult, StationEvent, StationLine, WaitReason};
 use super::time::{now, rfc3339, utc_time_of_day};
 use super::{OutputFormat, Reporter, print_json, print_stdout};
 
@@ -131,10 +131,13 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
             "Station stopped: {reason}. Resynced {resynced}, failed {failed}, pairs sent {pairs_sent}."
         ),
         StationEvent::Waiting {
-            reader,
-            key,
-            user,
-            serial,
+            at:
+                KeyAtDevice {
+                    reader,
+                    key,
+                    user,
+                    serial,
+                },
             why,
         } => {
             let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
@@ -157,7 +160,10 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
             "pcscd went away ({detail}): the keys being served are let go; waiting for pcscd to come back."
         ),
         StationEvent::PcscdBack => "pcscd is back: serving the keys in the readers.".to_string(),
-        StationEvent::Submitting { key, user, .. } => {
+        StationEvent::Submitting {
+            at: KeyAtDevice { key, user, .. },
+            ..
+        } => {
             let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
             format!("{key} {user}: sending the pair to AWS.")
         }
@@ -245,11 +251,14 @@ mod tests {
     #[test]
     fn waits_losses_and_the_summary_say_what_happened() {
         let serial = "arn:aws:iam::123456789012:mfa/alice";
-        let busy = StationEvent::Waiting {
+        let at = KeyAtDevice {
             reader: "R1",
             key: Some(23456789),
             user: "alice",
             serial,
+        };
+        let busy = StationEvent::Waiting {
+            at,
             why: WaitReason::DeviceInUse {
                 reader: "R0",
                 key: Some(31000002),
@@ -260,10 +269,7 @@ mod tests {
             "[R1] 23456789 alice: waiting: arn:aws:iam::123456789012:mfa/alice is being served by YubiKey 31000002 in R0; this key follows it"
         );
         let used = StationEvent::Waiting {
-            reader: "R1",
-            key: Some(23456789),
-            user: "alice",
-            serial,
+            at,
             why: WaitReason::UsedThisWindow {
                 until: Duration::from_secs(1_111_111_110),
             },

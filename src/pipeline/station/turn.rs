@@ -15,7 +15,7 @@ use super::served::Served;
 use crate::error::Error;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
-use crate::report::{KeyResult, RowResult, StationEvent, WaitReason};
+use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
 use crate::request::Pace;
 use crate::source::yubikey::{KeyInfo, Step, YubiKeySource};
 use crate::window::{Mode, Pair, Period, Planner};
@@ -59,13 +59,13 @@ impl Station<'_> {
     }
 
     fn waiting(&self, served: &Served<'_>, target: &Target, why: WaitReason<'_>) {
-        self.reporter.station(&StationEvent::Waiting {
+        let at = KeyAtDevice {
             reader: served.reader,
             key: served.key,
             user: target.user.as_str(),
             serial: target.serial.as_str(),
-            why,
-        });
+        };
+        self.reporter.station(&StationEvent::Waiting { at, why });
     }
 
     /// Resyncs one credential's device in its turn, past every counter the session sent for it.
@@ -119,26 +119,24 @@ impl Station<'_> {
         let events = self.reporter.clone();
         let (reader, key_serial) = (served.reader.to_string(), served.key);
         let (who, what) = (target.user.to_string(), target.serial.to_string());
-        let observer = Box::new(move |progress: Progress| match progress {
-            Progress::Code1Read { counter, code2_due } => {
-                events.station(&StationEvent::Code1Read {
-                    reader: &reader,
-                    key: key_serial,
-                    user: &who,
-                    serial: &what,
+        let observer = Box::new(move |progress: Progress| {
+            let at = KeyAtDevice {
+                reader: &reader,
+                key: key_serial,
+                user: &who,
+                serial: &what,
+            };
+            events.station(&match progress {
+                Progress::Code1Read { counter, code2_due } => StationEvent::Code1Read {
+                    at,
                     counter,
                     code2_at: code2_due,
-                });
-            }
-            Progress::Code2Read { counter } => {
-                events.station(&StationEvent::Submitting {
-                    reader: &reader,
-                    key: key_serial,
-                    user: &who,
-                    serial: &what,
+                },
+                Progress::Code2Read { counter } => StationEvent::Submitting {
+                    at,
                     counters: [counter.saturating_sub(1), counter],
-                });
-            }
+                },
+            });
         });
         let step = match candidate.name {
             AwsName::Serial(_) => Step::Serial,

@@ -83,16 +83,9 @@ pub enum StationEvent<'a> {
     },
     /// Code 1 of a credential was read; code 2 is read and sent at `code2_at`.
     Code1Read {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        #[serde(rename = "UserName")]
-        user: &'a str,
-        /// The IAM device.
-        #[serde(rename = "SerialNumber")]
-        serial: &'a str,
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
         /// Code 1's counter.
         counter: u64,
         /// When code 2's window opens (server time since the epoch): `Code2At` and, for people
@@ -102,16 +95,9 @@ pub enum StationEvent<'a> {
     },
     /// Code 2 was read: the pair goes to AWS now.
     Submitting {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        #[serde(rename = "UserName")]
-        user: &'a str,
-        /// The IAM device.
-        #[serde(rename = "SerialNumber")]
-        serial: &'a str,
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
         /// The pair's counters.
         counters: [u64; 2],
     },
@@ -138,16 +124,9 @@ pub enum StationEvent<'a> {
     /// A key waits before its pair is read: its device is another key's turn, or was resynced in
     /// this window.
     Waiting {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        #[serde(rename = "UserName")]
-        user: &'a str,
-        /// The IAM device.
-        #[serde(rename = "SerialNumber")]
-        serial: &'a str,
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
         /// Why.
         #[serde(flatten)]
         why: WaitReason<'a>,
@@ -170,6 +149,23 @@ pub enum StationEvent<'a> {
         /// Pairs sent to AWS, accepted or not.
         pairs_sent: u32,
     },
+}
+
+/// Which key an event is about, and which of its credentials' devices: `Reader`, `Key`,
+/// `UserName`, `SerialNumber`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyAtDevice<'a> {
+    /// The reader.
+    pub reader: &'a str,
+    /// The key's serial.
+    pub key: Option<u32>,
+    /// The IAM user.
+    #[serde(rename = "UserName")]
+    pub user: &'a str,
+    /// The IAM device.
+    #[serde(rename = "SerialNumber")]
+    pub serial: &'a str,
 }
 
 /// Why a key waits (a station's `Waiting`): `"Reason": "DeviceInUse"` with the key being served,
