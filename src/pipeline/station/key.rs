@@ -47,21 +47,34 @@ impl Station<'_> {
         let password = oath_password_or(Password::None);
         let now = SystemClock.now().as_secs();
         let in_reader = reader.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let (key, conn) = identify_in(&in_reader).map_err(|e| (None, e))?;
-            let serial = key.serial;
-            OpenKey::open(conn, key, password, now, &Silent).map_err(|e| (serial, e))
-        });
-        // Past the watchdog the blocked thread is left to PC/SC, which ends it when the key goes.
-        let opened = tokio::select! {
-            biased;
-            () = interrupt.wait() => return vec![served.failed(Error::interrupted(), None, None)],
-            joined = tokio::time::timeout(IDENTIFY_WATCHDOG, task) => match joined {
-                Ok(Ok(opened)) => opened,
-                Ok(Err(_)) => Err((None, DeviceError::Malformed {
-                    what: "nothing: the identifying thread failed".into(),
-                })),
-                Err(_) => Err((None, DeviceError::Timeout { secs: IDENTIFY_WATCHDOG.as_secs() })),
+        // A thread of its own, not the runtime's blocking pool: past the watchdog a hung key's
+        // thread is left blocked in PC/SC (which ends it when the key goes), and the station still
+        // exits at a signal (the runtime would wait for its pool's threads).
+        let (done, identified) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("identify".into())
+            .spawn(move || {
+                let opened =
+                    identify_in(&in_reader)
+                        .map_err(|e| (None, e))
+                        .and_then(|(key, conn)| {
+                            let serial = key.serial;
+                            OpenKey::open(conn, key, password, now, &Silent)
+                                .map_err(|e| (serial, e))
+                        });
+                let _ = done.send(opened);
+            });
+        let failed_thread = |what: String| Err((None, DeviceError::Malformed { what }));
+        let opened = match spawned {
+            Err(e) => failed_thread(format!("nothing: no thread to identify it ({e})")),
+            Ok(_) => tokio::select! {
+                biased;
+                () = interrupt.wait() => return vec![served.failed(Error::interrupted(), None, None)],
+                joined = tokio::time::timeout(IDENTIFY_WATCHDOG, identified) => match joined {
+                    Ok(Ok(opened)) => opened,
+                    Ok(Err(_)) => failed_thread("nothing: the identifying thread failed".into()),
+                    Err(_) => Err((None, DeviceError::Timeout { secs: IDENTIFY_WATCHDOG.as_secs() })),
+                },
             },
         };
         let open = match opened {

@@ -22,8 +22,8 @@ mod turn;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -108,7 +108,7 @@ pub struct Station<'a> {
     accounts: Vec<String>,
     devices: DeviceMap,
     /// Per device: one key at a time, and the highest counter the session sent for it.
-    locks: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
     /// Per device, the key whose turn it is, for the others' wait.
     turns: turn::Turns,
     submissions: tokio::sync::Semaphore,
@@ -145,12 +145,12 @@ impl<'a> Station<'a> {
         self.run.shared(Some(&self.submissions))
     }
 
-    fn device_lock(&self, serial: &str) -> std::sync::Arc<tokio::sync::Mutex<Option<u64>>> {
+    fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
         let mut locks = self
             .locks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::sync::Arc::clone(locks.entry(serial.to_string()).or_default())
+        Arc::clone(locks.entry(serial.to_string()).or_default())
     }
 
     /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys
