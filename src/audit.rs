@@ -278,7 +278,9 @@ impl AuditLog {
     }
 
     fn write_line(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
-        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        // Exact, but with no control character raw: a key's or an endpoint's text is hostile.
+        let mut text = crate::report::escape::json(line)
+            .ok_or_else(|| std::io::Error::other("the line could not be written as JSON"))?;
         text.push('\n');
         // One write per line: with O_APPEND the line lands whole at the end.
         self.file.write_all(text.as_bytes())?;
@@ -386,5 +388,45 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn an_endpoint_s_text_is_kept_exact_with_no_control_written_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path).unwrap();
+        for hostile in crate::report::escape::tests::HOSTILE {
+            log.record(&AuditLine {
+                time: rfc3339(Duration::ZERO),
+                step: "resync",
+                host: "desk",
+                operator: Some(hostile),
+                user: "alice",
+                serial: "GAHT12345678",
+                source: "yubikey",
+                device_serial: Some("12345678"),
+                attempt: 1,
+                counters: None,
+                result: "InvalidAuthenticationCode",
+                request_id: Some(hostile),
+            })
+            .unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::report::escape::is_unsafe(c)),
+            "{text:?}"
+        );
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), crate::report::escape::tests::HOSTILE.len());
+        for (line, hostile) in lines.iter().zip(crate::report::escape::tests::HOSTILE) {
+            assert_eq!(line["operator"], *hostile);
+            assert_eq!(line["request_id"], *hostile);
+        }
     }
 }

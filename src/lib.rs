@@ -130,7 +130,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         }
         Command::Resync(args) => {
             if args.generate_cli_skeleton.is_some() {
-                report::print_stdout(CLI_SKELETON);
+                report::write_to(&mut std::io::stdout().lock(), "stdout", CLI_SKELETON);
                 return Ok(());
             }
             if let Some(path) = args.batch.clone() {
@@ -178,7 +178,9 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             Ok(())
         }
         Command::UdevRules => {
-            report::print_stdout(commands::docs::UDEV_RULES.trim_end());
+            for line in commands::docs::UDEV_RULES.trim_end().lines() {
+                report::print_stdout(line);
+            }
             Ok(())
         }
         Command::Man => {

@@ -6,6 +6,7 @@ use aws_config::profile::ProfileFileLoadError;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
+use super::answer::AnswerCheck;
 use super::date_probe::DateProbe;
 use super::endpoint::{self, Endpoint};
 use super::options::{AwsOptions, CaBundle};
@@ -137,7 +138,8 @@ impl Aws {
     }
 
     /// The IAM and STS clients over one loaded configuration, signing for `region`, each keeping
-    /// the `Date` of its answers and logging its headers for `--debug`; the one place both
+    /// the `Date` of its answers, checking each answer ([`super::answer`]) and logging its
+    /// headers for `--debug`; the one place both
     /// [`Aws::connect`] and the tests build them.
     pub(super) fn from_sdk_config(
         sdk: &aws_types::SdkConfig,
@@ -151,11 +153,13 @@ impl Aws {
         let mut iam = aws_sdk_iam::config::Builder::from(sdk)
             .region(Region::new(region.clone()))
             .interceptor(probe.clone())
-            .interceptor(wire.clone());
+            .interceptor(wire.clone())
+            .interceptor(AnswerCheck);
         let mut sts = aws_sdk_sts::config::Builder::from(sdk)
             .region(Region::new(region.clone()))
             .interceptor(probe.clone())
-            .interceptor(wire.clone());
+            .interceptor(wire.clone())
+            .interceptor(AnswerCheck);
         // Set on each client, so that --endpoint-url wins over AWS_ENDPOINT_URL_IAM and the like,
         // which the SDK would otherwise prefer (its service config comes before the loader's URL).
         if let Some(url) = endpoint_url {

@@ -2,12 +2,13 @@
 //! AWS's before choosing windows (a host-clock source off by a window would teach AWS a false drift).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_iam::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
-use aws_smithy_types::date_time::{DateTime, Format};
+
+use super::answer::{dated, host_now};
 
 /// Remembers the `Date` of the last response and the host time it arrived.
 #[derive(Debug, Clone, Default)]
@@ -18,22 +19,18 @@ impl Intercept for DateProbe {
         "mfa-resync::DateProbe"
     }
 
+    /// Keeps the `Date` of an answer dated within [`super::answer::MAX_SKEW`] of the host's
+    /// clock, and refuses the answer otherwise: nothing is planned by an endpoint's clock that
+    /// AWS's could not be.
     fn read_after_transmit(
         &self,
         context: &BeforeDeserializationInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let received = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let date = context
-            .response()
-            .headers()
-            .get("date")
-            .and_then(|value| DateTime::from_str(value, Format::HttpDate).ok())
-            .and_then(|date| u64::try_from(date.secs()).ok());
-        if let (Some(date), Ok(mut last)) = (date, self.0.lock()) {
+        let received = host_now();
+        let date = context.response().headers().get("date");
+        if let (Some(date), Ok(mut last)) = (dated(date, received)?, self.0.lock()) {
             *last = Some((date, received));
         }
         Ok(())

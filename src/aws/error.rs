@@ -6,6 +6,8 @@
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use super::cause::{credentials_reason, has_credentials_error, root_cause, sources};
+
 /// Everything that can go wrong talking to AWS, each with what the user needs to act (the words
 /// are the catalogue's, `crate::messages`).
 #[derive(Debug)]
@@ -110,6 +112,14 @@ pub enum AwsError {
         /// Where it was configured.
         origin: String,
     },
+    /// The answer was not believed: dated too far from the host's clock, too large, or a success
+    /// that is not the operation's answer.
+    Untrusted {
+        /// The action answered.
+        operation: String,
+        /// What was wrong with the answer.
+        problem: super::answer::Untrusted,
+    },
     /// `--profile` names a profile that no config or credentials file defines.
     NoSuchProfile {
         /// The profile.
@@ -133,6 +143,7 @@ impl AwsError {
             AwsError::NoCredentials { .. } => "NoCredentials".into(),
             AwsError::InsecureEndpoint { .. } => "InsecureEndpoint".into(),
             AwsError::NoSuchProfile { .. } => "NoSuchProfile".into(),
+            AwsError::Untrusted { .. } => "UntrustedAnswer".into(),
             AwsError::BadCredentials { code, .. }
             | AwsError::AccessDenied { code, .. }
             | AwsError::InvalidInput { code, .. } => code.clone(),
@@ -249,6 +260,12 @@ where
     if has_credentials_error(&err) {
         return AwsError::NoCredentials {
             detail: credentials_reason(&err),
+        };
+    }
+    if let Some(problem) = super::answer::untrusted(&err) {
+        return AwsError::Untrusted {
+            operation: operation.to_string(),
+            problem,
         };
     }
     match &err {
@@ -435,52 +452,4 @@ fn not_an_aws_error(operation: &str, response: &HttpResponse, detail: String) ->
             detail,
         },
     }
-}
-
-fn sources<'a>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(err), |e| e.source())
-}
-
-fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
-    sources(err).any(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
-}
-
-/// Why the credentials could not be had, in words a user can act on: `None` when no provider of
-/// the chain had any (the SDK says "the credential provider was not enabled: no providers in chain
-/// provided credentials", which is its own jargon; the catalogue says where it looked).
-pub(crate) fn credentials_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    use aws_credential_types::provider::error::CredentialsError;
-    let found = sources(err).find_map(|e| e.downcast_ref::<CredentialsError>());
-    match found {
-        Some(CredentialsError::CredentialsNotLoaded(_)) | None => {
-            tracing::info!(error = %short_chain(err), "no credentials provider had credentials");
-            None
-        }
-        Some(e) => Some(short_chain(e)),
-    }
-}
-
-/// The first two links of an error chain, without the SDK's debug dumps: enough to act on; the
-/// whole chain is for `-v`.
-pub(crate) fn short_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let text = sources(err)
-        .take(3)
-        .map(|e| e.to_string())
-        .map(|t| t.split(" (").next().unwrap_or_default().trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join(": ");
-    match text.char_indices().nth(240) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    sources(err)
-        .last()
-        .map(|e| e.to_string())
-        .unwrap_or_default()
 }

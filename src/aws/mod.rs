@@ -4,8 +4,11 @@
 //! SSO, `credential_process`, …), and SDK errors are wrapped into [`AwsError`] ([`error`]), never
 //! leaked. The codes arrive as plain digits: this layer knows nothing of devices or windows. It
 //! keeps the `Date` of the last response ([`date_probe`]), from which the caller measures the
-//! host's clock skew.
+//! host's clock skew, and believes no answer that is dated too far off, too large, or a success
+//! that is not the operation's answer ([`answer`]).
 
+pub mod answer;
+mod cause;
 mod client;
 mod date_probe;
 pub mod endpoint;
@@ -170,7 +173,7 @@ impl Aws {
                 .provide_credentials()
                 .await
                 .map_err(|e| AwsError::NoCredentials {
-                    detail: error::credentials_reason(&e),
+                    detail: cause::credentials_reason(&e),
                 })?;
         let source = if profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
             "the environment (AWS_ACCESS_KEY_ID)".to_string()

@@ -69,6 +69,14 @@ pub(super) fn aws_error(
     answer(status, Some("text/xml"), Some(request_id), &body)
 }
 
+/// The `Date` of an answer `ahead` seconds from the host's clock.
+pub(super) fn http_date(ahead: i64) -> String {
+    let now = i64::try_from(super::answer::host_now().as_secs()).expect("a time");
+    aws_smithy_types::date_time::DateTime::from_secs(now + ahead)
+        .fmt(aws_smithy_types::date_time::Format::HttpDate)
+        .expect("an HTTP date")
+}
+
 pub(super) fn answer(
     status: u16,
     content_type: Option<&str>,
@@ -77,9 +85,7 @@ pub(super) fn answer(
 ) -> HttpResponse {
     let status = status.try_into().expect("a valid status");
     let mut response = HttpResponse::new(status, SdkBody::from(body));
-    response
-        .headers_mut()
-        .insert("date", "Mon, 02 Jun 2025 10:00:00 GMT");
+    response.headers_mut().insert("date", http_date(0));
     if let Some(content_type) = content_type {
         response
             .headers_mut()
@@ -144,6 +150,7 @@ fn variant(error: &AwsError) -> &'static str {
         AwsError::CaBundle { .. } => "CaBundle",
         AwsError::Transient { .. } => "Transient",
         AwsError::Other { .. } => "Other",
+        AwsError::Untrusted { .. } => "Untrusted",
     }
 }
 
@@ -353,12 +360,12 @@ async fn an_answer_that_is_not_an_aws_error_is_classified_by_its_status() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-const RESYNC_OK: &str = "<ResyncMFADeviceResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <ResponseMetadata>\n    <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>\n  </ResponseMetadata>\n</ResyncMFADeviceResponse>\n";
-const CALLER_OK: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n    <Arn>arn:aws:iam::123456789012:user/alice</Arn>\n    <UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>\n    <Account>123456789012</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n";
+pub(super) const RESYNC_OK: &str = "<ResyncMFADeviceResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <ResponseMetadata>\n    <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>\n  </ResponseMetadata>\n</ResyncMFADeviceResponse>\n";
+pub(super) const CALLER_OK: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n    <Arn>arn:aws:iam::123456789012:user/alice</Arn>\n    <UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>\n    <Account>123456789012</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n";
 
 /// The SDK's standard retries, as aws-config sets them for every other call, with a backoff short
 /// enough for a test.
-fn standard_retries() -> RetryConfig {
+pub(super) fn standard_retries() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(3)
         .with_initial_backoff(std::time::Duration::from_millis(1))
@@ -483,4 +490,5 @@ fn user_names_come_from_user_arns_only() {
     );
 }
 
+mod answers;
 mod virtual_devices;

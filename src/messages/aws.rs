@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::aws::AwsError;
+use crate::aws::answer::{MAX_ANSWER_BYTES, MAX_SKEW, Untrusted};
 use crate::error::PairsFrom;
 
 impl fmt::Display for AwsError {
@@ -65,7 +66,40 @@ impl fmt::Display for AwsError {
                 f,
                 "no AWS credentials: the profile {profile} is not defined in the AWS config or credentials file"
             ),
+            AwsError::Untrusted { operation, problem } => write!(f, "{operation}: {problem}"),
         }
+    }
+}
+
+impl fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Untrusted::Skewed { seconds } => write!(
+                f,
+                "the endpoint's answer is dated {} {} this host's clock, more than the {} minutes AWS allows; nothing was read or sent by it",
+                span(seconds.unsigned_abs()),
+                if *seconds > 0 { "ahead of" } else { "behind" },
+                MAX_SKEW.as_secs() / 60
+            ),
+            Untrusted::TooLarge => write!(
+                f,
+                "the endpoint's answer is larger than {} KiB, far more than any IAM answer; it was not read",
+                MAX_ANSWER_BYTES / 1024
+            ),
+            Untrusted::NotTheAnswer { status, expected } => write!(
+                f,
+                "the endpoint answered HTTP {status}, but its body is not IAM's {expected}; it does not count as a success"
+            ),
+        }
+    }
+}
+
+/// `3652 days`, `5 hours`, `20 minutes`: how far apart two clocks are, roughly.
+fn span(seconds: u64) -> String {
+    match seconds {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3600 => format!("{} hours", s / 3600),
+        s => format!("{} minutes", s / 60),
     }
 }
 
@@ -160,6 +194,15 @@ impl AwsError {
                 "the last pair went out and its answer was lost: AWS may already have resynced the device. Check with `aws iam list-mfa-devices --user-name NAME` (or sign in) before running again".into()
             }
             AwsError::Transient { .. } => "AWS did not accept any pair in time: wait a minute and run again (--max-attempts raises the tries)".into(),
+            AwsError::Untrusted { problem: Untrusted::Skewed { .. }, .. } => {
+                "if this host's clock is wrong, set it (`timedatectl`, NTP) and run again; if it is right, the endpoint (or a proxy on the way) is not AWS's: check --endpoint-url and the proxy".into()
+            }
+            AwsError::Untrusted { operation, .. } if operation == "ResyncMFADevice" && attempts > 0 => {
+                "the last pair went out, and the answer cannot tell whether AWS took it: check with `aws iam list-mfa-devices --user-name NAME` (or sign in), and check --endpoint-url and any proxy".into()
+            }
+            AwsError::Untrusted { .. } => {
+                "the endpoint (or a proxy on the way) did not answer as IAM does: check --endpoint-url and any proxy (HTTPS_PROXY, a corporate gateway)".into()
+            }
             AwsError::Other { code, .. } if code == "TlsCertificate" => {
                 "this machine does not trust the endpoint's certificate: behind a TLS-inspecting proxy, give the proxy's CA with --ca-bundle FILE (or AWS_CA_BUNDLE, or ca_bundle in the profile)".into()
             }

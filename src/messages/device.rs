@@ -4,7 +4,24 @@
 use std::fmt;
 
 use super::list_or_none;
+use crate::source::yubikey::NotAws;
 use crate::source::{DeviceError, SeedFrom, SeedProblem};
+
+impl fmt::Display for NotAws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotAws::Hotp => f.write_str("an HOTP credential; AWS's are TOTP"),
+            NotAws::Algorithm(2) => f.write_str("HMAC-SHA256; AWS's are HMAC-SHA1"),
+            NotAws::Algorithm(3) => f.write_str("HMAC-SHA512; AWS's are HMAC-SHA1"),
+            NotAws::Algorithm(n) => write!(f, "hash algorithm {n}; AWS's are HMAC-SHA1"),
+            NotAws::Digits(n) => write!(f, "{n}-digit codes; AWS's have 6"),
+            NotAws::Period(0) => {
+                f.write_str("a period that is no number of seconds; AWS's is 30 s")
+            }
+            NotAws::Period(p) => write!(f, "a {p}-second period; AWS's is 30 s"),
+        }
+    }
+}
 
 impl fmt::Display for DeviceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

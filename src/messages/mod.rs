@@ -18,6 +18,7 @@ use crate::aws::AwsError;
 use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
 use crate::pipeline::station::MapError;
+use crate::report::escape::escape;
 use crate::source::DeviceError;
 use crate::source::backup::BackupError;
 use crate::stop::Cause;
@@ -174,7 +175,9 @@ impl Error {
                 | AwsError::InvalidInput { .. }
                 | AwsError::AlreadyExists { .. }
                 | AwsError::InsecureEndpoint { .. } => Exit::Input,
-                AwsError::Transient { .. } | AwsError::Other { .. } => Exit::ServiceFailure,
+                AwsError::Transient { .. }
+                | AwsError::Other { .. }
+                | AwsError::Untrusted { .. } => Exit::ServiceFailure,
             },
         }
     }
@@ -185,7 +188,7 @@ impl Error {
             Error::Input(e) => Some(e.hint()),
             Error::BatchRow { cause, .. } => cause.hint(),
             Error::Device(e) => e.hint(),
-            Error::Interrupted(i) if i.sent > 0 => Some(
+            Error::Interrupted(i) if i.sent > i.accepted => Some(
                 "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
             ),
             Error::Interrupted(_) => None,
@@ -241,7 +244,8 @@ impl Error {
 
     /// Writes the problem line and the hint line to stderr (and the SDK's chain at `-v`).
     pub fn print(&self, verbose: u8) {
-        let mut text = format!("error: {self}");
+        // Each part one line, escaped: an endpoint's message or a key's name is hostile text.
+        let mut text = format!("error: {}", escape(&self.to_string()));
         if let Error::Aws {
             source, attempts, ..
         } = self
@@ -254,14 +258,14 @@ impl Error {
             if verbose > 0
                 && let Some(detail) = source.detail()
             {
-                text.push_str(&format!("\n  detail: {detail}"));
+                text.push_str(&format!("\n  detail: {}", escape(detail)));
             }
         }
         for line in self.details() {
-            text.push_str(&format!("\n  {line}"));
+            text.push_str(&format!("\n  {}", escape(&line)));
         }
         if let Some(hint) = self.hint() {
-            text.push_str(&format!("\n  hint: {hint}"));
+            text.push_str(&format!("\n  hint: {}", escape(&hint)));
         }
         crate::report::write_stderr(&text);
     }

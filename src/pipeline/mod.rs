@@ -203,6 +203,8 @@ pub struct ReadOutcome {
     pub result: Result<Resynced, Error>,
     /// The highest counter sent (or given as [`Reading::after`]).
     pub last_sent: Option<u64>,
+    /// Pairs sent, accepted or not (a station's count).
+    pub pairs_sent: u32,
 }
 
 /// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
@@ -240,6 +242,7 @@ pub async fn read_and_send(
     let source = (info.kind, info.device_serial.clone());
     let mut sender = shared.sender(session, &target, source, call, reporter);
     let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;
+    let pairs_sent = sender.attempts();
     drop(sender);
     let last_sent = reader.last_sent();
     ReadOutcome {
@@ -251,5 +254,6 @@ pub async fn read_and_send(
             skew: session.skew(),
         }),
         last_sent,
+        pairs_sent,
     }
 }

@@ -106,6 +106,11 @@ impl<'a, C: Call> Sender<'a, C> {
         &self.call
     }
 
+    /// Pairs sent so far, accepted or not.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
     /// Sends `code1` and `code2` (the counters `pair`, when the host chose them), once.
     pub async fn send(
         &mut self,

@@ -8,9 +8,11 @@
 //! seed or a password; codes reach only [`Reporter::codes`], whose purpose is to print them.
 //! [`schema`] holds every shape printed for programs; [`results`], [`tables`], [`enroll`] and
 //! [`station`] render the same values for people; [`progress`] draws the countdown, and [`time`]
-//! says how moments are written.
+//! says how moments are written. Every line leaves through [`escape`]: text from a key or an
+//! endpoint never reaches the terminal raw.
 
 pub mod enroll;
+pub mod escape;
 mod progress;
 pub mod results;
 pub mod schema;
@@ -25,8 +27,8 @@ use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
     BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledDeviceReport,
-    EnrolledKey, KeyResult, ListedKey, ReaderState, ResyncReport, RetireReport, RowResult,
-    StationEvent,
+    EnrolledKey, KeyAtDevice, KeyResult, ListedKey, NotAnAwsCredential, ReaderState, ResyncReport,
+    RetireReport, RowResult, StationEvent, WaitReason,
 };
 
 /// The format of results.
@@ -141,15 +143,16 @@ impl Reporter {
             }
             None => text,
         };
+        let text = escape::escape(text);
         // Above the bar, if one is drawn, so the line does not tear it.
         if let Ok(bar) = self.bar.lock()
             && let Some(pb) = bar.as_ref()
             && !pb.is_hidden()
         {
-            pb.suspend(|| write_stderr(text));
+            pb.suspend(|| write_stderr(&text));
             return;
         }
-        write_stderr(text);
+        write_stderr(&text);
     }
 }
 
@@ -166,7 +169,11 @@ impl Notifier for Reporter {
 
     fn ask(&self, prompt: &str) {
         if self.person_sees() {
-            write_to(&mut std::io::stderr().lock(), "stderr", prompt);
+            write_to(
+                &mut std::io::stderr().lock(),
+                "stderr",
+                &escape::escape(prompt),
+            );
         }
     }
 
@@ -176,7 +183,11 @@ impl Notifier for Reporter {
 
     fn ask_secret(&self, prompt: &str) {
         // Not `ask`: a password is asked for even of a silent reporter (a batch's row).
-        write_to(&mut std::io::stderr().lock(), "stderr", prompt);
+        write_to(
+            &mut std::io::stderr().lock(),
+            "stderr",
+            &escape::escape(prompt),
+        );
     }
 
     fn end_secret(&self) {
@@ -184,24 +195,25 @@ impl Notifier for Reporter {
     }
 }
 
-/// Writes one result to stdout as a JSON document on one line.
+/// Writes one result to stdout as a JSON document on one line, its strings exact but with no
+/// control or format character raw ([`escape::json`]).
 pub fn print_json(value: &impl serde::Serialize) {
-    // Serializing the schema's types cannot fail: they hold no map with non-string keys.
-    if let Ok(text) = serde_json::to_string(value) {
+    if let Some(text) = escape::json(value) {
         print_stdout(&text);
     }
 }
 
-/// Writes one result to stdout, on a line of its own.
+/// Writes one result to stdout, on a line of its own, escaped.
 pub fn print_stdout(text: &str) {
     write_to(
         &mut std::io::stdout().lock(),
         "stdout",
-        &format!("{text}\n"),
+        &format!("{}\n", escape::escape(text)),
     );
 }
 
-/// Writes a line to stderr.
+/// Writes `text` and a newline to stderr as it is: its caller escaped what came from outside
+/// (an error's parts, a reporter's line), keeping the newlines it means.
 pub fn write_stderr(text: &str) {
     write_to(
         &mut std::io::stderr().lock(),

@@ -27,7 +27,7 @@ impl Reporter {
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                 );
-                pb.set_message(what.to_string());
+                pb.set_message(super::escape::escape(what).into_owned());
                 *bar = Some(pb);
             } else {
                 let line = format!(
@@ -35,8 +35,10 @@ impl Reporter {
                     left.as_secs_f64().ceil() as u64
                 );
                 match &self.label {
-                    Some(label) => super::write_stderr(&format!("{label}: {line}")),
-                    None => super::write_stderr(&line),
+                    Some(label) => {
+                        super::write_stderr(&super::escape::escape(&format!("{label}: {line}")))
+                    }
+                    None => super::write_stderr(&super::escape::escape(&line)),
                 }
                 *bar = Some(ProgressBar::hidden());
             }

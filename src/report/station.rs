@@ -3,8 +3,8 @@
 //! glance; for a program (off a terminal, or `--output json`), one JSON object per event on
 //! stdout, each with its time, for a desk's dashboard or a SIEM. Codes never appear in either.
 
-use super::schema::{KeyResult, RowResult, StationEvent, StationLine};
-use super::time::{now, rfc3339};
+use super::schema::{KeyAtDevice, KeyResult, RowResult, StationEvent, StationLine, WaitReason};
+use super::time::{now, rfc3339, utc_time_of_day};
 use super::{OutputFormat, Reporter, print_json, print_stdout};
 
 impl Reporter {
@@ -90,7 +90,11 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
         StationEvent::Queued { reader } => {
             format!("[{reader}] waiting for a free slot (--max-keys)")
         }
-        StationEvent::Identified { key, credentials } => {
+        StationEvent::Identified {
+            key,
+            credentials,
+            not_aws,
+        } => {
             let serial = key
                 .serial
                 .map_or_else(|| "serial unknown".to_string(), |s| s.to_string());
@@ -99,8 +103,16 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
                 1 => format!("AWS credential {}", credentials[0]),
                 n => format!("{n} AWS credentials: {}", credentials.join(", ")),
             };
+            let ignored: Vec<String> = not_aws
+                .iter()
+                .map(|n| format!("{} ({})", n.credential, n.reason))
+                .collect();
+            let ignored = match ignored.len() {
+                0 => String::new(),
+                _ => format!("; not an AWS credential: {}", ignored.join(", ")),
+            };
             format!(
-                "[{}] YubiKey {serial} (firmware {}, {}): {found}",
+                "[{}] YubiKey {serial} (firmware {}, {}): {found}{ignored}",
                 key.reader, key.firmware, key.transport
             )
         }
@@ -110,8 +122,48 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
         },
         StationEvent::ReaderAdded { reader } => format!("[{reader}] reader plugged in"),
         StationEvent::ReaderRemoved { reader } => format!("[{reader}] reader unplugged"),
-        StationEvent::Stopped { reason } => format!("Station stopped: {reason}."),
-        StationEvent::Submitting { key, user, .. } => {
+        StationEvent::Stopped {
+            reason,
+            resynced,
+            failed,
+            pairs_sent,
+        } => format!(
+            "Station stopped: {reason}. Resynced {resynced}, failed {failed}, pairs sent {pairs_sent}."
+        ),
+        StationEvent::Waiting {
+            at:
+                KeyAtDevice {
+                    reader,
+                    key,
+                    user,
+                    serial,
+                },
+            why,
+        } => {
+            let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
+            let why = match why {
+                WaitReason::DeviceInUse {
+                    reader: by_reader,
+                    key: by_key,
+                } => {
+                    let by = by_key.map_or_else(|| "a key".to_string(), |k| format!("YubiKey {k}"));
+                    format!("{serial} is being served by {by} in {by_reader}; this key follows it")
+                }
+                WaitReason::UsedThisWindow { until } => format!(
+                    "{serial} was resynced in this window; its next pair goes at {}",
+                    utc_time_of_day(*until)
+                ),
+            };
+            format!("[{reader}] {key} {user}: waiting: {why}")
+        }
+        StationEvent::PcscdLost { detail } => format!(
+            "pcscd went away ({detail}): the keys being served are let go; waiting for pcscd to come back."
+        ),
+        StationEvent::PcscdBack => "pcscd is back: serving the keys in the readers.".to_string(),
+        StationEvent::Submitting {
+            at: KeyAtDevice { key, user, .. },
+            ..
+        } => {
             let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
             format!("{key} {user}: sending the pair to AWS.")
         }
@@ -194,5 +246,62 @@ mod tests {
         );
         assert_eq!(removed["Event"], "KeyRemoved");
         assert_eq!(removed["Key"], 1);
+    }
+
+    #[test]
+    fn waits_losses_and_the_summary_say_what_happened() {
+        let serial = "arn:aws:iam::123456789012:mfa/alice";
+        let at = KeyAtDevice {
+            reader: "R1",
+            key: Some(23456789),
+            user: "alice",
+            serial,
+        };
+        let busy = StationEvent::Waiting {
+            at,
+            why: WaitReason::DeviceInUse {
+                reader: "R0",
+                key: Some(31000002),
+            },
+        };
+        assert_eq!(
+            status_line(&busy).unwrap(),
+            "[R1] 23456789 alice: waiting: arn:aws:iam::123456789012:mfa/alice is being served by YubiKey 31000002 in R0; this key follows it"
+        );
+        let used = StationEvent::Waiting {
+            at,
+            why: WaitReason::UsedThisWindow {
+                until: Duration::from_secs(1_111_111_110),
+            },
+        };
+        assert_eq!(
+            status_line(&used).unwrap(),
+            "[R1] 23456789 alice: waiting: arn:aws:iam::123456789012:mfa/alice was resynced in this window; its next pair goes at 01:58:30 UTC"
+        );
+        let json = event_json(&used, Duration::ZERO);
+        assert_eq!(json["Reason"], "UsedThisWindow");
+        assert_eq!(json["Until"], "2005-03-18T01:58:30Z");
+        assert_eq!(json["UntilClock"], "01:58:30 UTC");
+        let json = event_json(&busy, Duration::ZERO);
+        assert_eq!(
+            (&json["ByReader"], &json["ByKey"]),
+            (&"R0".into(), &31000002.into())
+        );
+        let stopped = StationEvent::Stopped {
+            reason: "interrupted",
+            resynced: 2,
+            failed: 1,
+            pairs_sent: 3,
+        };
+        assert_eq!(
+            status_line(&stopped).unwrap(),
+            "Station stopped: interrupted. Resynced 2, failed 1, pairs sent 3."
+        );
+        assert_eq!(event_json(&stopped, Duration::ZERO)["PairsSent"], 3);
+        assert!(
+            status_line(&StationEvent::PcscdLost { detail: "gone" })
+                .unwrap()
+                .contains("waiting for pcscd to come back")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The tables of `--batch`, `devices` and `doctor` for people; programs get their
 //! [`super::schema`] types.
 
+use super::escape::{escape, escape_lines};
 use super::schema::{
     BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
     RowResult,
@@ -103,8 +104,9 @@ impl Reporter {
     }
 }
 
+/// A table's lines, each escaped (its values were, so that none can start a row of its own).
 fn write_stdout(text: &str) {
-    super::write_to(&mut std::io::stdout().lock(), "stdout", text);
+    super::write_to(&mut std::io::stdout().lock(), "stdout", &escape_lines(text));
 }
 
 fn batch_text(rows: &[BatchRowReport]) -> String {
@@ -118,7 +120,9 @@ fn batch_text(rows: &[BatchRowReport]) -> String {
                 format!("resynced on attempt {attempts}")
             }
             RowResult::Resynced { .. } => "resynced".to_string(),
-            RowResult::Failed { exit, error } => format!("failed (exit {}): {error}", exit.code()),
+            RowResult::Failed { exit, error } => {
+                format!("failed (exit {}): {}", exit.code(), escape(error))
+            }
         };
         text.push_str(&format!(
             "{:<5} {:<20} {:<45} {result}\n",
@@ -140,7 +144,10 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
             .map_or_else(|| "serial unknown".to_string(), |s| s.to_string());
         text.push_str(&format!(
             "YubiKey {serial}  firmware {}  {}  {}  reader \"{}\"\n",
-            k.firmware, k.form_factor, k.transport, k.reader
+            k.firmware,
+            k.form_factor,
+            k.transport,
+            escape(&k.reader)
         ));
         match &item.accounts {
             None => {}
@@ -158,10 +165,13 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
                     } else {
                         format!("  (profile {})", profiles.join(", "))
                     };
-                    text.push_str(&format!("    {}  {kind}{touch}{used}\n", a.display_name()));
+                    text.push_str(&format!(
+                        "    {}  {kind}{touch}{used}\n",
+                        escape(&a.display_name())
+                    ));
                 }
             }
-            Some(Err(e)) => text.push_str(&format!("    accounts not listed: {e}\n")),
+            Some(Err(e)) => text.push_str(&format!("    accounts not listed: {}\n", escape(e))),
         }
     }
     let others: Vec<String> = readers
@@ -175,7 +185,7 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
             } else {
                 "empty"
             };
-            format!("{} ({state})", r.name)
+            format!("{} ({state})", escape(&r.name))
         })
         .collect();
     if readers.is_empty() {
@@ -193,12 +203,12 @@ fn doctor_text(checks: &[Check]) -> String {
             "{:<4}  {:<12} {}\n",
             c.status.word(),
             c.name,
-            c.detail
+            escape(&c.detail)
         ));
         if c.status != CheckStatus::Ok
             && let Some(fix) = &c.fix
         {
-            text.push_str(&format!("      {:<12} fix: {fix}\n", ""));
+            text.push_str(&format!("      {:<12} fix: {}\n", "", escape(fix)));
         }
     }
     text

@@ -11,13 +11,17 @@
 //! the count of the insertion, then `EMPTY` again at the next), which is no new insertion.
 //! Stopping cancels the blocking call (`SCardCancel`).
 //!
+//! pcscd going away (stopped, restarted by a package upgrade, gone over a suspend) is no end: the
+//! watch says so ([`ReaderEvent::PcscdLost`]), connects again with a growing pause
+//! ([`Backoff`]), says when it is back ([`ReaderEvent::PcscdBack`]) and reports the cards then in
+//! the readers as insertions, as at the start: what pcscd knew of them went with it.
+//!
 //! Owns the PC/SC context of the watch and nothing else: it opens no card and knows nothing of
 //! keys, accounts or AWS. What it sees goes to the sink it is handed.
 
-use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -25,6 +29,9 @@ use pcsc::{Context, ReaderState, Scope, State};
 
 use super::DeviceError;
 use super::smartcard::pcsc_error;
+
+mod tracker;
+pub use tracker::{Seen, Tracker};
 
 /// What changed in the readers.
 #[derive(Debug)]
@@ -52,70 +59,35 @@ pub enum ReaderEvent {
         /// The reader.
         reader: String,
     },
-    /// The watch ended: pcscd went away, or PC/SC failed. No event follows.
-    Ended(DeviceError),
+    /// pcscd went away (or PC/SC failed): the cards it knew are gone with it, and the watch
+    /// connects again until it is back.
+    PcscdLost(DeviceError),
+    /// pcscd is back: the cards in the readers follow as insertions.
+    PcscdBack,
 }
 
-/// What one reader looked like at one wake-up.
+/// The pauses between attempts to reach pcscd again: short at first (a restart takes a moment),
+/// growing to [`Backoff::MAX`] so that a pcscd gone for hours costs nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seen {
-    /// A card is in it.
-    pub present: bool,
-    /// pcscd's count of insertions and removals in it.
-    pub count: u32,
-}
+pub struct Backoff(Duration);
 
-/// Turns successive looks at each reader into insertions and removals, so that none is lost
-/// between two wake-ups and none is made up: a pure rule, tested without pcscd.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    readers: BTreeMap<String, Seen>,
-}
+impl Backoff {
+    /// The first pause.
+    pub const FIRST: Duration = Duration::from_millis(250);
+    /// The longest pause.
+    pub const MAX: Duration = Duration::from_secs(5);
 
-impl Tracker {
-    /// The events between the last look at `reader` and `now`: a change of the presence bit is
-    /// one insertion or removal; the same presence after two or more steps of the counter is a
-    /// key out and back in (or in and out again) between the looks; one step alone is pcscd
-    /// catching up with a change already seen.
-    pub fn look(&mut self, reader: &str, now: Seen) -> Vec<ReaderEvent> {
-        let inserted = || ReaderEvent::Inserted {
-            reader: reader.to_string(),
-        };
-        let removed = || ReaderEvent::Removed {
-            reader: reader.to_string(),
-        };
-        let Some(before) = self.readers.get(reader).copied() else {
-            self.readers.insert(reader.to_string(), now);
-            return if now.present {
-                vec![inserted()]
-            } else {
-                Vec::new()
-            };
-        };
-        self.readers.insert(reader.to_string(), now);
-        // The counter is 16 bits wide (the upper half of the state word).
-        let steps = now.count.wrapping_sub(before.count) & 0xFFFF;
-        match (before.present, now.present) {
-            (false, true) => vec![inserted()],
-            (true, false) => vec![removed()],
-            (true, true) if steps >= 2 => vec![removed(), inserted()],
-            (false, false) if steps >= 2 => vec![inserted(), removed()],
-            _ => Vec::new(),
-        }
+    /// The pause before the next attempt, and the one after it.
+    pub fn pause(&mut self) -> Duration {
+        let pause = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        pause
     }
+}
 
-    /// `reader` went away: its card with it, if it held one.
-    pub fn gone(&mut self, reader: &str) -> Vec<ReaderEvent> {
-        let mut events = Vec::new();
-        if self.readers.remove(reader).is_some_and(|s| s.present) {
-            events.push(ReaderEvent::Removed {
-                reader: reader.to_string(),
-            });
-        }
-        events.push(ReaderEvent::ReaderGone {
-            reader: reader.to_string(),
-        });
-        events
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(Self::FIRST)
     }
 }
 
@@ -124,7 +96,8 @@ pub type Sink = Box<dyn FnMut(ReaderEvent) + Send>;
 
 /// A running watch; stopping it (or dropping it) ends its thread.
 pub struct ReaderWatch {
-    context: Context,
+    /// The watch's current context (a new one after pcscd comes back), to cancel its call.
+    context: Arc<Mutex<Context>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -141,14 +114,16 @@ impl ReaderWatch {
     /// are the cards already in the readers.
     pub fn start(only: Vec<String>, sink: Sink) -> Result<ReaderWatch, DeviceError> {
         let context = Context::establish(Scope::User).map_err(|e| pcsc_error(e.into()))?;
+        let context = Arc::new(Mutex::new(context));
         let stop = Arc::new(AtomicBool::new(false));
         let watch = Watch {
-            context: context.clone(),
+            context: Arc::clone(&context),
             only,
             stop: Arc::clone(&stop),
             sink,
             tracker: Tracker::default(),
             started: false,
+            ready: false,
         };
         let thread = std::thread::Builder::new()
             .name("reader-events".into())
@@ -176,7 +151,7 @@ impl ReaderWatch {
         };
         let deadline = Instant::now() + Duration::from_secs(2);
         while !thread.is_finished() && Instant::now() < deadline {
-            let _ = self.context.cancel();
+            let _ = lock(&self.context).cancel();
             std::thread::sleep(Duration::from_millis(5));
         }
         if thread.is_finished() {
@@ -191,27 +166,75 @@ impl Drop for ReaderWatch {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The watching thread's state.
 struct Watch {
-    context: Context,
+    context: Arc<Mutex<Context>>,
     only: Vec<String>,
     stop: Arc<AtomicBool>,
     sink: Sink,
     tracker: Tracker,
     /// The first listing is done (readers there from the start are not "added").
     started: bool,
+    /// The cards there at the start have been reported ([`ReaderEvent::Ready`], said once).
+    ready: bool,
 }
 
 impl Watch {
+    /// Watches until stopped: through every loss of pcscd, each followed by a reconnection.
     fn run(mut self) {
-        if let Err(e) = self.watch() {
-            (self.sink)(ReaderEvent::Ended(e));
+        loop {
+            let lost = match self.watch() {
+                Ok(()) => return,
+                Err(e) => e,
+            };
+            tracing::warn!(error = %lost, "pcscd went away; connecting again");
+            (self.sink)(ReaderEvent::PcscdLost(lost));
+            // What pcscd knew went with it: the cards in the readers are new to the next one.
+            self.tracker = Tracker::default();
+            self.started = false;
+            if !self.reconnect() {
+                return;
+            }
+            (self.sink)(ReaderEvent::PcscdBack);
+        }
+    }
+
+    /// Connects to pcscd again, pausing longer after each failure; false when stopped first.
+    fn reconnect(&mut self) -> bool {
+        let mut backoff = Backoff::default();
+        loop {
+            let pause = backoff.pause();
+            let until = Instant::now() + pause;
+            while Instant::now() < until {
+                if self.stop.load(Ordering::SeqCst) {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(50).min(pause));
+            }
+            let Ok(context) = Context::establish(Scope::User) else {
+                continue;
+            };
+            // A context is had even from a socket-activated pcscd still starting: it is back once
+            // it lists its readers.
+            match context.list_readers_len() {
+                Ok(_) | Err(pcsc::Error::NoReadersAvailable) => {
+                    *lock(&self.context) = context;
+                    return true;
+                }
+                Err(_) => continue,
+            }
         }
     }
 
     /// The readers to watch now: those there are, cut down to `only` when it names some.
     fn readers(&self) -> Result<Vec<String>, DeviceError> {
-        let names = match self.context.list_readers_owned() {
+        let names = match lock(&self.context).list_readers_owned() {
             Ok(names) => names,
             Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
             Err(e) => return Err(pcsc_error(e.into())),
@@ -223,18 +246,19 @@ impl Watch {
             .collect())
     }
 
+    /// Watches on the current context until stopped (`Ok`) or pcscd is lost (the error).
     fn watch(&mut self) -> Result<(), DeviceError> {
         // The pseudo-reader first; then one state per reader, each starting unaware so that the
         // first call returns at once with the cards already in.
         let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
         let mut watched: Vec<String> = Vec::new();
         self.sync_readers(&mut states, &mut watched)?;
-        let mut ready = false;
+        let context = lock(&self.context).clone();
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            match self.context.get_status_change(None, &mut states) {
+            match context.get_status_change(None, &mut states) {
                 Ok(()) => {}
                 Err(pcsc::Error::Cancelled) if self.stop.load(Ordering::SeqCst) => return Ok(()),
                 Err(pcsc::Error::Cancelled | pcsc::Error::Timeout) => continue,
@@ -280,8 +304,8 @@ impl Watch {
             if readers_changed {
                 self.sync_readers(&mut states, &mut watched)?;
             }
-            if !ready {
-                ready = true;
+            if !self.ready {
+                self.ready = true;
                 (self.sink)(ReaderEvent::Ready);
             }
         }
@@ -330,92 +354,10 @@ impl Watch {
 mod tests {
     use super::*;
 
-    fn seen(present: bool, count: u32) -> Seen {
-        Seen { present, count }
-    }
-
-    fn names(events: &[ReaderEvent]) -> Vec<&'static str> {
-        events
-            .iter()
-            .map(|e| match e {
-                ReaderEvent::Inserted { .. } => "in",
-                ReaderEvent::Removed { .. } => "out",
-                ReaderEvent::ReaderAdded { .. } => "added",
-                ReaderEvent::ReaderGone { .. } => "gone",
-                ReaderEvent::Ready => "ready",
-                ReaderEvent::Ended(_) => "ended",
-            })
-            .collect()
-    }
-
     #[test]
-    fn each_insertion_and_removal_is_reported_once() {
-        let mut t = Tracker::default();
-        assert_eq!(names(&t.look("R", seen(false, 0))), Vec::<&str>::new());
-        assert_eq!(names(&t.look("R", seen(true, 1))), ["in"]);
-        assert_eq!(
-            names(&t.look("R", seen(true, 1))),
-            Vec::<&str>::new(),
-            "a key that stays in is not inserted again"
-        );
-        assert_eq!(names(&t.look("R", seen(false, 2))), ["out"]);
-        assert_eq!(
-            names(&t.look("S", seen(true, 7))),
-            ["in"],
-            "in at the start"
-        );
-    }
-
-    #[test]
-    fn a_removal_counted_late_is_not_a_new_insertion() {
-        // As pcscd published a key that left at its first command, then the next key:
-        // PRESENT 199, EMPTY 199 (the failed command), EMPTY 200 (the poll), PRESENT 201.
-        let mut t = Tracker::default();
-        t.look("R", seen(false, 198));
-        assert_eq!(names(&t.look("R", seen(true, 199))), ["in"]);
-        assert_eq!(names(&t.look("R", seen(false, 199))), ["out"]);
-        assert_eq!(names(&t.look("R", seen(false, 200))), Vec::<&str>::new());
-        assert_eq!(names(&t.look("R", seen(true, 201))), ["in"]);
-        // The counter wraps at 16 bits.
-        t.look("W", seen(true, 0xFFFF));
-        assert_eq!(names(&t.look("W", seen(true, 1))), ["out", "in"]);
-        // Without a counter, the presence bit.
-        t.look("Z", seen(false, 0));
-        assert_eq!(names(&t.look("Z", seen(true, 0))), ["in"]);
-        assert_eq!(names(&t.look("Z", seen(false, 0))), ["out"]);
-        // In and out three times, ending in: served once.
-        t.look("Y", seen(false, 10));
-        assert_eq!(names(&t.look("Y", seen(true, 15))), ["in"]);
-    }
-
-    #[test]
-    fn a_change_between_two_looks_is_not_lost() {
-        let mut t = Tracker::default();
-        t.look("R", seen(true, 1));
-        assert_eq!(
-            names(&t.look("R", seen(true, 3))),
-            ["out", "in"],
-            "pulled and put back"
-        );
-        assert_eq!(names(&t.look("R", seen(false, 4))), ["out"]);
-        assert_eq!(
-            names(&t.look("R", seen(false, 6))),
-            ["in", "out"],
-            "in and out again"
-        );
-    }
-
-    #[test]
-    fn a_reader_unplugged_takes_its_card_with_it() {
-        let mut t = Tracker::default();
-        t.look("R", seen(true, 1));
-        assert_eq!(names(&t.gone("R")), ["out", "gone"]);
-        t.look("S", seen(false, 0));
-        assert_eq!(names(&t.gone("S")), ["gone"]);
-        assert_eq!(
-            names(&t.look("R", seen(true, 1))),
-            ["in"],
-            "back, with a key"
-        );
+    fn reconnecting_pauses_grow_to_a_ceiling() {
+        let mut backoff = Backoff::default();
+        let pauses: Vec<u128> = (0..8).map(|_| backoff.pause().as_millis()).collect();
+        assert_eq!(pauses, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
     }
 }

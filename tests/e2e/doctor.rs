@@ -275,6 +275,49 @@ fn a_station_needs_readers_but_no_key_yet_and_may_list_the_virtual_devices() {
     );
 }
 
+#[test]
+fn a_station_is_told_whether_pcscd_is_socket_activated() {
+    let _readers = readers();
+    let bed = Bed::new();
+    for (enabled, expected) in [
+        (
+            true,
+            "ok    pcscd socket socket-activated (pcscd.socket enabled): a pcscd that stops or is restarted is started again at the station's next connection",
+        ),
+        (
+            false,
+            "warn  pcscd socket pcscd.socket is not enabled: a pcscd that stops stays stopped, and the station waits for it",
+        ),
+    ] {
+        let mut cmd = bed.command_on_systemd_machine(enabled);
+        cmd.env("AWS_ACCESS_KEY_ID", testbed::iam_local::ADMIN_ACCESS_KEY_ID)
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                testbed::iam_local::ADMIN_SECRET_ACCESS_KEY,
+            )
+            .args(["doctor", "--station", "--endpoint-url", &bed.url()]);
+        let out = bed.run(&mut cmd);
+        out.assert_exit(0);
+        let said = out.stdout.lines().find(|l| l.contains(" pcscd socket "));
+        assert_eq!(said, Some(expected), "{}", out.stdout);
+        if !enabled {
+            assert!(
+                out.stdout
+                    .contains("fix: `sudo systemctl enable --now pcscd.socket`"),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+    // Only a station is told: a resync does not depend on pcscd coming back.
+    let out = bed.run(bed.command_on_systemd_machine(false).args([
+        "doctor",
+        "--endpoint-url",
+        &bed.url(),
+    ]));
+    assert!(!out.stdout.contains("pcscd socket"), "{}", out.stdout);
+}
+
 /// The udev check reads the machine's rules directories: the tests make the machine, so the answer
 /// is the same with the Debian package installed or not.
 #[test]

@@ -26,5 +26,6 @@ mod resync;
 mod secrets;
 mod station;
 mod terminal;
+mod untrusted;
 mod util;
 mod yubikey;

@@ -24,6 +24,35 @@ const RULES_DIRS: [&str; 3] = [
 /// Where the Debian package installs our rules.
 const PACKAGED_RULES: &str = "/usr/lib/udev/rules.d/70-mfa-resync-yubikey.rules";
 
+/// There when the machine was booted with systemd (sd_booted(3)).
+const SYSTEMD_BOOTED: &str = "/run/systemd/system";
+
+/// The link `systemctl enable pcscd.socket` makes (Debian's pcscd package makes it).
+const PCSCD_SOCKET_ENABLED: &str = "/etc/systemd/system/sockets.target.wants/pcscd.socket";
+
+/// Whether a pcscd that stops is started again: socket-activated (systemd listening on its socket
+/// and starting it at the next connection), a station waiting for it reconnects at once; with no
+/// one to start it, the station waits until someone does.
+fn pcscd_restarted(systemd: bool, socket_enabled: bool) -> Check {
+    const NAME: &str = "pcscd socket";
+    match (systemd, socket_enabled) {
+        (true, true) => Check::ok(
+            NAME,
+            "socket-activated (pcscd.socket enabled): a pcscd that stops or is restarted is started again at the station's next connection",
+        ),
+        (true, false) => Check::warn(
+            NAME,
+            "pcscd.socket is not enabled: a pcscd that stops stays stopped, and the station waits for it",
+            "`sudo systemctl enable --now pcscd.socket`",
+        ),
+        (false, _) => Check::warn(
+            NAME,
+            "this machine does not run systemd: nothing starts pcscd again when it stops, and the station waits for it",
+            "start pcscd from the machine's init system and have it started again when it stops",
+        ),
+    }
+}
+
 /// How much the user needs the key's interfaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
@@ -108,6 +137,12 @@ pub fn checks(needs: Needs) -> Vec<Check> {
 }
 
 fn pcsc_checks(needs: Needs) -> Vec<Check> {
+    let restarted = needs.station.then(|| {
+        pcscd_restarted(
+            Path::new(SYSTEMD_BOOTED).is_dir(),
+            std::fs::symlink_metadata(PCSCD_SOCKET_ENABLED).is_ok(),
+        )
+    });
     let readers = match smartcard::readers() {
         Ok(readers) => readers,
         Err(e) => {
@@ -117,11 +152,13 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
                 e.to_string(),
                 "start it: `sudo systemctl start pcscd.socket` (Debian package pcscd)".into(),
             )];
+            checks.extend(restarted);
             checks.extend(skipped(&["readers", "yubikeys"], "pcscd is not running"));
             return checks;
         }
     };
     let mut checks = vec![Check::ok("pcscd", "running")];
+    checks.extend(restarted);
     if readers.is_empty() {
         checks.push(needs.problem(
             needs.pcsc,
@@ -274,4 +311,22 @@ fn installed_rules() -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CheckStatus;
+
+    #[test]
+    fn a_station_is_told_whether_pcscd_is_started_again_when_it_stops() {
+        let status = |systemd, enabled| pcscd_restarted(systemd, enabled).status;
+        assert_eq!(status(true, true), CheckStatus::Ok);
+        assert_eq!(status(true, false), CheckStatus::Warn);
+        assert_eq!(status(false, true), CheckStatus::Warn);
+        assert_eq!(
+            pcscd_restarted(true, false).fix.as_deref(),
+            Some("`sudo systemctl enable --now pcscd.socket`")
+        );
+    }
 }

@@ -1,7 +1,10 @@
 //! A help-desk station: the per-key flow ([`key`]) run for each key as pcscd reports it, on one
 //! AWS session, until Ctrl-C (or, with `--once`, until the keys present or the first one inserted
 //! are done). The device layer reports insertions and removals ([`crate::source::events`]); here
-//! they start and cancel keys, at most `--max-keys` at a time (more wait their turn, in order).
+//! they start and cancel keys ([`desk`]), at most `--max-keys` at a time (more wait their turn, in
+//! order). A station runs for weeks: pcscd going away (restarted by an upgrade, gone over a
+//! suspend) lets the keys in service go, says so, and the station serves again once it is back;
+//! only a signal (or `--once`) ends it, with a summary of what it did.
 //!
 //! Keys in service together read code 1 at once and wait for the same boundary, since their
 //! readers plan on one server clock, as a `--batch`'s rows do; a key inserted during a wait joins
@@ -9,27 +12,30 @@
 //! their devices [`devices`]' listing. This module knows nothing of clap and prints nothing
 //! itself: every line is a [`StationEvent`] for the reporter.
 
+mod desk;
 mod devices;
 mod key;
 mod naming;
+mod served;
+mod turn;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
+use desk::Desk;
 use devices::DeviceMap;
 pub(crate) use devices::MapError;
 
-use super::{Interrupt, Run, Shared, Tally};
+use super::{Interrupt, Run, Shared};
 use crate::error::{Error, Interrupted, Targets};
-use crate::exit::Exit;
-use crate::report::{KeyResult, Reporter, RowResult, StationEvent};
+use crate::report::{KeyResult, Reporter, StationEvent};
 use crate::request::StationRequest;
 use crate::source::events::{ReaderEvent, ReaderWatch};
 use crate::source::{DeviceError, smartcard};
@@ -103,16 +109,12 @@ pub struct Station<'a> {
     devices: DeviceMap,
     /// Per device: one key at a time, and the highest counter the session sent for it.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    /// Per device, the key whose turn it is, for the others' wait.
+    turns: turn::Turns,
     submissions: tokio::sync::Semaphore,
     reporter: Reporter,
-    /// Pairs sent by keys that Ctrl-C then abandoned (their retries).
-    abandoned_pairs: AtomicU32,
-}
-
-/// A key in service.
-struct Active {
-    cancel: watch::Sender<bool>,
-    removed: Arc<AtomicBool>,
+    /// Pairs sent to AWS in the session, accepted or not.
+    pairs_sent: AtomicU32,
 }
 
 /// Why the station stops.
@@ -132,9 +134,10 @@ impl<'a> Station<'a> {
             accounts,
             devices: DeviceMap::default(),
             locks: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
             submissions: tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT),
             reporter,
-            abandoned_pairs: AtomicU32::new(0),
+            pairs_sent: AtomicU32::new(0),
         }
     }
 
@@ -152,7 +155,8 @@ impl<'a> Station<'a> {
 
     /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys
     /// are done). Ctrl-C abandons keys that wait or read (nothing of their pairs is sent) and lets
-    /// a submission under way finish; the result is then [`Error::Interrupted`].
+    /// a submission under way finish; the result is then [`Error::Interrupted`], which counts
+    /// every pair the session sent and every one AWS accepted.
     pub async fn run(
         &self,
         mut events: mpsc::UnboundedReceiver<ReaderEvent>,
@@ -167,33 +171,34 @@ impl<'a> Station<'a> {
             operator: &operator,
         });
         let mut desk = Desk::default();
+        let mut stop: Option<Stop> = None;
         let mut serving: FuturesUnordered<Serving<'_>> = FuturesUnordered::new();
         let mut events_open = true;
         let mut ready = false;
         let mut accepting = true;
         loop {
-            if desk.stop.is_some() && serving.is_empty() {
+            if stop.is_some() && serving.is_empty() {
                 drop(serving);
-                return self.stopped(desk);
+                return self.stopped(stop, &desk);
             }
-            if options.once && ready && !accepting && serving.is_empty() && desk.queue.is_empty() {
+            if options.once && ready && !accepting && desk.idle() {
                 return self.done_once(&desk);
             }
             tokio::select! {
                 biased;
-                () = interrupt.wait(), if desk.stop.is_none() => {
-                    desk.stop = Some(Stop::Interrupted);
-                    self.abandon(&mut desk, "interrupted before it was served; nothing was sent", Exit::Interrupted);
+                () = interrupt.wait(), if stop.is_none() => {
+                    stop = Some(Stop::Interrupted);
+                    desk.interrupted(self);
                 }
                 event = events.recv(), if events_open => match event {
                     Some(ReaderEvent::Ready) => {
                         ready = true;
-                        accepting = serving.is_empty() && desk.queue.is_empty();
+                        accepting = desk.idle();
                     }
                     Some(ReaderEvent::Inserted { reader }) => {
                         self.reporter.station(&StationEvent::Inserted { reader: &reader });
-                        desk.present.insert(reader.clone());
-                        let wanted = desk.stop.is_none() && (!options.once || !ready || accepting);
+                        desk.inserted(&reader);
+                        let wanted = stop.is_none() && (!options.once || !ready || accepting);
                         if wanted {
                             if ready {
                                 accepting = false;
@@ -202,10 +207,9 @@ impl<'a> Station<'a> {
                         }
                     }
                     Some(ReaderEvent::Removed { reader }) => {
-                        desk.present.remove(&reader);
                         self.reporter.station(&StationEvent::Removed {
                             reader: &reader,
-                            key: desk.keys.get(&reader).copied(),
+                            key: desk.key_in(&reader),
                         });
                         desk.removed(self, &reader);
                     }
@@ -215,29 +219,27 @@ impl<'a> Station<'a> {
                     Some(ReaderEvent::ReaderGone { reader }) => {
                         self.reporter.station(&StationEvent::ReaderRemoved { reader: &reader });
                     }
-                    Some(ReaderEvent::Ended(e)) => {
-                        events_open = false;
-                        desk.stop.get_or_insert(Stop::Failed(e));
-                        self.abandon(&mut desk, "not served: the station stopped; nothing was sent", Exit::Device);
+                    Some(ReaderEvent::PcscdLost(e)) => {
+                        self.reporter.station(&StationEvent::PcscdLost { detail: &e.to_string() });
+                        desk.pcscd_lost(self);
+                    }
+                    Some(ReaderEvent::PcscdBack) => {
+                        self.reporter.station(&StationEvent::PcscdBack);
                     }
                     None => {
                         events_open = false;
-                        desk.stop.get_or_insert(Stop::Failed(DeviceError::Transport {
+                        stop.get_or_insert(Stop::Failed(DeviceError::Transport {
                             detail: "the reader watch ended".into(),
                         }));
-                        self.abandon(&mut desk, "not served: the station stopped; nothing was sent", Exit::Device);
+                        desk.interrupted(self);
                     }
                 },
                 Some((reader, results)) = serving.next(), if !serving.is_empty() => {
-                    desk.active.remove(&reader);
+                    desk.finished(&reader, &results);
                     for result in &results {
-                        if let Some(key) = result.key {
-                            desk.keys.insert(reader.clone(), key);
-                        }
-                        desk.tally.add(&result.result);
                         self.reporter.station(&StationEvent::Result(result));
                     }
-                    if desk.stop.is_none() {
+                    if stop.is_none() {
                         desk.start_queued(self, &mut serving, options.max_keys);
                     }
                 }
@@ -245,141 +247,36 @@ impl<'a> Station<'a> {
         }
     }
 
-    /// Cancels every key in service and ends the queue with `why`.
-    fn abandon(&self, desk: &mut Desk, why: &str, exit: Exit) {
-        for active in desk.active.values() {
-            let _ = active.cancel.send(true);
-        }
-        for reader in std::mem::take(&mut desk.queue) {
-            let result = KeyResult {
-                key: desk.keys.get(&reader).copied(),
-                reader,
-                user: None,
-                serial: None,
-                counters: None,
-                result: RowResult::Failed {
-                    exit,
-                    error: why.to_string(),
-                },
-            };
-            desk.tally.add(&result.result);
-            self.reporter.station(&StationEvent::Result(&result));
-        }
+    /// The last line: why, and what the session did.
+    fn say_stopped(&self, reason: &str, desk: &Desk) {
+        self.reporter.station(&StationEvent::Stopped {
+            reason,
+            resynced: desk.tally.total - desk.tally.failed,
+            failed: desk.tally.failed,
+            pairs_sent: self.pairs_sent.load(Ordering::SeqCst),
+        });
     }
 
-    fn stopped(&self, desk: Desk) -> Result<(), Error> {
-        match desk.stop {
+    fn stopped(&self, stop: Option<Stop>, desk: &Desk) -> Result<(), Error> {
+        match stop {
             Some(Stop::Failed(e)) => {
-                self.reporter.station(&StationEvent::Stopped {
-                    reason: "the readers can no longer be watched",
-                });
+                self.say_stopped("the readers can no longer be watched", desk);
                 Err(Error::Device(e))
             }
             _ => {
-                self.reporter.station(&StationEvent::Stopped {
-                    reason: "interrupted",
-                });
+                self.say_stopped("interrupted", desk);
+                let accepted = desk.tally.total - desk.tally.failed;
                 Err(Error::Interrupted(Interrupted::after(
-                    self.abandoned_pairs.load(Ordering::SeqCst),
-                    0,
+                    self.pairs_sent.load(Ordering::SeqCst),
+                    u32::try_from(accepted).unwrap_or(u32::MAX),
                 )))
             }
         }
     }
 
     fn done_once(&self, desk: &Desk) -> Result<(), Error> {
-        self.reporter.station(&StationEvent::Stopped {
-            reason: "--once: the keys are done",
-        });
+        self.say_stopped("--once: the keys are done", desk);
         desk.tally.outcome(Targets::Keys)?;
         self.run.finish("every key's resync itself succeeded")
-    }
-}
-
-/// The keys of a running station.
-#[derive(Default)]
-struct Desk {
-    active: HashMap<String, Active>,
-    queue: VecDeque<String>,
-    present: HashSet<String>,
-    /// The serial of the key last served in each reader, for its removal line.
-    keys: HashMap<String, u32>,
-    stop: Option<Stop>,
-    tally: Tally,
-}
-
-impl Desk {
-    /// Starts serving the key in `reader`, or queues it while `max_keys` are in service (or the
-    /// reader's previous key is still being let go).
-    fn wait_or_start<'j>(
-        &mut self,
-        station: &'j Station<'_>,
-        serving: &mut FuturesUnordered<Serving<'j>>,
-        reader: String,
-        max_keys: usize,
-    ) {
-        if self.active.contains_key(&reader) || self.active.len() >= max_keys {
-            if !self.queue.contains(&reader) {
-                if !self.active.contains_key(&reader) {
-                    station
-                        .reporter
-                        .station(&StationEvent::Queued { reader: &reader });
-                }
-                self.queue.push_back(reader);
-            }
-            return;
-        }
-        let (cancel, interrupt) = Interrupt::manual();
-        let removed = Arc::new(AtomicBool::new(false));
-        self.active.insert(
-            reader.clone(),
-            Active {
-                cancel,
-                removed: Arc::clone(&removed),
-            },
-        );
-        serving.push(Box::pin(async move {
-            let results = station.serve_key(reader.clone(), interrupt, removed).await;
-            (reader, results)
-        }));
-    }
-
-    /// Starts the queued keys there is now room for, in the order they came.
-    fn start_queued<'j>(
-        &mut self,
-        station: &'j Station<'_>,
-        serving: &mut FuturesUnordered<Serving<'j>>,
-        max_keys: usize,
-    ) {
-        let waiting: Vec<String> = self.queue.drain(..).collect();
-        for reader in waiting {
-            if self.present.contains(&reader) {
-                self.wait_or_start(station, serving, reader, max_keys);
-            }
-        }
-    }
-
-    /// The key in `reader` left: a key in service is cancelled (its result says so), a queued
-    /// one gets its line now.
-    fn removed(&mut self, station: &Station<'_>, reader: &str) {
-        if let Some(active) = self.active.get(reader) {
-            active.removed.store(true, Ordering::SeqCst);
-            let _ = active.cancel.send(true);
-        } else if let Some(at) = self.queue.iter().position(|r| r == reader) {
-            self.queue.remove(at);
-            let result = KeyResult {
-                reader: reader.to_string(),
-                key: None,
-                user: None,
-                serial: None,
-                counters: None,
-                result: RowResult::Failed {
-                    exit: Exit::Device,
-                    error: "removed before it was served; nothing was sent".into(),
-                },
-            };
-            self.tally.add(&result.result);
-            station.reporter.station(&StationEvent::Result(&result));
-        }
     }
 }

@@ -3,12 +3,14 @@
 //! ARN, with or without an issuer (aws-vault's `mfa_serial` convention), or `OWNER@ACCOUNT` with the
 //! issuer `Amazon Web Services` or none, as AWS's QR code names it (`$virtualMFADeviceName@$AccountName`,
 //! the account's alias when it has one; older console flows put the user name before the `@`).
-//! Matches are exact; anything else on the key (other issuers, HOTP, other accounts) is not the
-//! station's.
+//! Matches are exact; anything else on the key (other issuers, other accounts) is not the
+//! station's. A credential named as an AWS one but shaped as no AWS device's (HOTP, another hash,
+//! other digits, a window other than 30 s: [`Account::aws_shape`]) is set apart as not an AWS
+//! credential: IAM would refuse its codes, so it never takes a device's turn or a window.
 
 use crate::model::is_account_id;
 use crate::model::{Origin, SerialNumber};
-use crate::source::yubikey::{Account, account};
+use crate::source::yubikey::{Account, NotAws, account};
 
 /// What an AWS credential's name says about its device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +47,8 @@ pub struct Candidate {
     pub name: AwsName,
 }
 
-/// What the name of `account` says, if it names an AWS device at all.
+/// What the name of `account` says, if it names an AWS device at all (its shape aside).
 pub fn aws_name(account: &Account) -> Option<AwsName> {
-    if !account.totp {
-        return None;
-    }
     // With no issuer the whole id is the ARN; with one (any issuer), the name after it is.
     for text in [account.display_name(), account.name.clone()] {
         if let Some(serial) = serial_arn(&text) {
@@ -80,37 +79,50 @@ fn is_account_or_alias(text: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// The AWS credentials of `accounts`, split into those the station serves (of an account in
-/// `served`, or named with one of `aliases`) and the accounts the others belong to.
-pub fn served(
-    accounts: &[Account],
-    served: &[String],
-    aliases: &[String],
-) -> (Vec<Candidate>, Vec<String>) {
-    let mut mine = Vec::new();
-    let mut others: Vec<String> = Vec::new();
+/// A key's credentials, as a station sees them.
+#[derive(Debug, Default)]
+pub struct Holdings {
+    /// The AWS credentials of the accounts served.
+    pub served: Vec<Candidate>,
+    /// The accounts the key's other AWS credentials belong to.
+    pub other_accounts: Vec<String>,
+    /// Credentials named as AWS ones that cannot be (their whole id, and why).
+    pub not_aws: Vec<(String, NotAws)>,
+}
+
+/// The AWS credentials of `accounts`: those the station serves (of an account in `served`, or
+/// named with one of `aliases`), the accounts of the others, and those no AWS device could have.
+pub fn served(accounts: &[Account], served: &[String], aliases: &[String]) -> Holdings {
+    let mut holdings = Holdings::default();
     for account in accounts {
         let Some(name) = aws_name(account) else {
             continue;
         };
+        if let Err(why) = account.aws_shape() {
+            // The whole id: its period is what may be wrong.
+            let id = String::from_utf8_lossy(&account.id).into_owned();
+            holdings.not_aws.push((id, why));
+            continue;
+        }
         let of = name.account();
         if served.iter().any(|s| s == of) || aliases.iter().any(|a| a == of) {
-            mine.push(Candidate {
+            holdings.served.push(Candidate {
                 id: account.id.clone(),
                 shown: account.display_name(),
                 name,
             });
-        } else if !others.iter().any(|o| o == of) {
-            others.push(of.to_string());
+        } else if !holdings.other_accounts.iter().any(|o| o == of) {
+            holdings.other_accounts.push(of.to_string());
         }
     }
-    (mine, others)
+    holdings
 }
 
 /// Whether the account's alias could make one more credential the station's: a credential is
 /// named with something that is neither a served account id nor any account id at all.
 pub fn alias_could_help(accounts: &[Account], served: &[String]) -> bool {
-    accounts.iter().filter_map(aws_name).any(|name| match name {
+    let shaped = accounts.iter().filter(|a| a.aws_shape().is_ok());
+    shaped.filter_map(aws_name).any(|name| match name {
         AwsName::Owner { account, .. } => !is_account_id(&account) && !served.contains(&account),
         AwsName::Serial(_) => false,
     })
@@ -141,7 +153,8 @@ mod tests {
             "Amazon Web Services:erin@example.com@corp",
             "arn:aws-us-gov:iam::123456789012:mfa/frank",
         ]);
-        let (mine, others) = served(&accounts, &[SERVED.into()], &["corp".into()]);
+        let held = served(&accounts, &[SERVED.into()], &["corp".into()]);
+        let (mine, others) = (held.served, held.other_accounts);
         assert_eq!(mine.len(), 6, "{:?}", names(&mine));
         assert!(others.is_empty());
         assert_eq!(
@@ -172,12 +185,48 @@ mod tests {
             "@123456789012",
             "arn:aws:iam::123456789012:user/alice",
         ]);
-        let (mine, others) = served(&accounts, &[SERVED.into()], &[]);
-        assert!(mine.is_empty(), "{:?}", names(&mine));
-        assert_eq!(others, ["999999999999", "other-alias"]);
-        let mut hotp = key(&["Amazon Web Services:alice@123456789012"]);
-        hotp[0].totp = false;
-        assert!(served(&hotp, &[SERVED.into()], &[]).0.is_empty());
+        let held = served(&accounts, &[SERVED.into()], &[]);
+        assert!(held.served.is_empty(), "{:?}", names(&held.served));
+        assert_eq!(held.other_accounts, ["999999999999", "other-alias"]);
+        assert!(held.not_aws.is_empty());
+    }
+
+    #[test]
+    fn a_credential_no_aws_device_could_have_is_set_apart_and_never_served() {
+        let mut accounts = key(&[
+            "4000000000/Amazon Web Services:alice@123456789012",
+            "Amazon Web Services:alice@123456789012",
+            "arn:aws:iam::123456789012:mfa/bob",
+            "Amazon Web Services:carol@123456789012",
+        ]);
+        accounts[2].totp = false;
+        accounts[3].algorithm = 3;
+        let held = served(&accounts, &[SERVED.into()], &[]);
+        assert_eq!(
+            names(&held.served),
+            ["Amazon Web Services:alice@123456789012"]
+        );
+        assert_eq!(
+            held.not_aws,
+            [
+                (
+                    "4000000000/Amazon Web Services:alice@123456789012".to_string(),
+                    NotAws::Period(4_000_000_000)
+                ),
+                (
+                    "arn:aws:iam::123456789012:mfa/bob".to_string(),
+                    NotAws::Hotp
+                ),
+                (
+                    "Amazon Web Services:carol@123456789012".to_string(),
+                    NotAws::Algorithm(3)
+                ),
+            ]
+        );
+        assert!(!alias_could_help(
+            &key(&["60/Amazon Web Services:alice@corp"]),
+            &[SERVED.into()]
+        ));
     }
 
     #[test]

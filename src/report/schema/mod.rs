@@ -5,14 +5,16 @@
 //! fields are declared; the text a person reads is rendered from the same values (`results`,
 //! `tables`, `enroll`, `station`).
 
-mod station;
-
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 use crate::exit::Exit;
 use crate::source::yubikey::{Account, KeyInfo};
-pub use station::{KeyResult, StationEvent, StationLine};
+
+mod station;
+pub use station::{
+    KeyAtDevice, KeyResult, NotAnAwsCredential, StationEvent, StationLine, WaitReason,
+};
 
 /// `resync`'s result (`"Result": "resynced"`: a failure is an error on stderr instead).
 #[derive(Debug, Clone, PartialEq, Serialize)]

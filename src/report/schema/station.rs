@@ -1,4 +1,5 @@
-//! A station's shapes: a key's result and its events, each a JSON line with its time.
+//! A station's shapes: one JSON line per event (`StationEvent` with its time, `StationLine`),
+//! each key's final word (`KeyResult`), and what a key's wait is for (`WaitReason`).
 
 use std::time::Duration;
 
@@ -28,6 +29,16 @@ pub struct KeyResult {
     /// How it ended, with the exit code a single run would have had.
     #[serde(flatten)]
     pub result: RowResult,
+}
+
+/// A credential named as an AWS one that cannot be AWS's (a station's `KeyIdentified`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotAnAwsCredential {
+    /// Its whole id, as the key stores it.
+    pub credential: String,
+    /// Why no AWS device could have it.
+    pub reason: String,
 }
 
 /// Something a station saw or did: one JSON line each (`"Event": …`, its fields, `"Time"`).
@@ -66,19 +77,15 @@ pub enum StationEvent<'a> {
         key: &'a KeyInfo,
         /// The credentials to resync, as the key names them.
         credentials: &'a [String],
+        /// Credentials named as AWS ones that no AWS device could have: never served.
+        #[serde(rename = "NotAwsCredentials")]
+        not_aws: &'a [NotAnAwsCredential],
     },
     /// Code 1 of a credential was read; code 2 is read and sent at `code2_at`.
     Code1Read {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        #[serde(rename = "UserName")]
-        user: &'a str,
-        /// The IAM device.
-        #[serde(rename = "SerialNumber")]
-        serial: &'a str,
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
         /// Code 1's counter.
         counter: u64,
         /// When code 2's window opens (server time since the epoch): `Code2At` and, for people
@@ -88,16 +95,9 @@ pub enum StationEvent<'a> {
     },
     /// Code 2 was read: the pair goes to AWS now.
     Submitting {
-        /// The reader.
-        reader: &'a str,
-        /// The key's serial.
-        key: Option<u32>,
-        /// The IAM user.
-        #[serde(rename = "UserName")]
-        user: &'a str,
-        /// The IAM device.
-        #[serde(rename = "SerialNumber")]
-        serial: &'a str,
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
         /// The pair's counters.
         counters: [u64; 2],
     },
@@ -121,10 +121,73 @@ pub enum StationEvent<'a> {
         /// The reader.
         reader: &'a str,
     },
-    /// The station stops.
+    /// A key waits before its pair is read: its device is another key's turn, or was resynced in
+    /// this window.
+    Waiting {
+        /// The key and the device.
+        #[serde(flatten)]
+        at: KeyAtDevice<'a>,
+        /// Why.
+        #[serde(flatten)]
+        why: WaitReason<'a>,
+    },
+    /// pcscd went away: the keys in service are let go, and the station waits for it.
+    PcscdLost {
+        /// What PC/SC said.
+        detail: &'a str,
+    },
+    /// pcscd is back: the keys in the readers are served again.
+    PcscdBack,
+    /// The station stops, with what it did.
     Stopped {
         /// Why.
         reason: &'a str,
+        /// Key results that were resyncs.
+        resynced: usize,
+        /// Key results that failed.
+        failed: usize,
+        /// Pairs sent to AWS, accepted or not.
+        pairs_sent: u32,
+    },
+}
+
+/// Which key an event is about, and which of its credentials' devices: `Reader`, `Key`,
+/// `UserName`, `SerialNumber`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyAtDevice<'a> {
+    /// The reader.
+    pub reader: &'a str,
+    /// The key's serial.
+    pub key: Option<u32>,
+    /// The IAM user.
+    #[serde(rename = "UserName")]
+    pub user: &'a str,
+    /// The IAM device.
+    #[serde(rename = "SerialNumber")]
+    pub serial: &'a str,
+}
+
+/// Why a key waits (a station's `Waiting`): `"Reason": "DeviceInUse"` with the key being served,
+/// or `"Reason": "UsedThisWindow"` with when its pair goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "Reason", rename_all_fields = "PascalCase")]
+pub enum WaitReason<'a> {
+    /// Another key is being served for the same device (a primary and its backup): one at a time.
+    DeviceInUse {
+        /// That key's reader.
+        #[serde(rename = "ByReader")]
+        reader: &'a str,
+        /// That key's serial.
+        #[serde(rename = "ByKey")]
+        key: Option<u32>,
+    },
+    /// The device was resynced in this window: its next pair's code 2 is read (and sent) when the
+    /// window after next opens.
+    UsedThisWindow {
+        /// When (server time since the epoch): `Until` and `UntilClock`.
+        #[serde(flatten, serialize_with = "until_moment")]
+        until: Duration,
     },
 }
 
@@ -149,8 +212,21 @@ fn identity<S: Serializer>(key: &&KeyInfo, serializer: S) -> Result<S::Ok, S::Er
 }
 
 fn due<S: Serializer>(at: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    moment(serializer, ("Code2At", "Code2AtClock"), *at)
+}
+
+fn until_moment<S: Serializer>(at: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    moment(serializer, ("Until", "UntilClock"), *at)
+}
+
+/// A moment as RFC 3339 and, for people reading the stream, its UTC clock time.
+fn moment<S: Serializer>(
+    serializer: S,
+    (name, clock): (&'static str, &'static str),
+    at: Duration,
+) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(2))?;
-    map.serialize_entry("Code2At", &rfc3339(*at))?;
-    map.serialize_entry("Code2AtClock", &utc_time_of_day(*at))?;
+    map.serialize_entry(name, &rfc3339(at))?;
+    map.serialize_entry(clock, &utc_time_of_day(at))?;
     map.end()
 }

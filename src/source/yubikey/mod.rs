@@ -87,11 +87,51 @@ pub struct Account {
     pub totp: bool,
     /// Seconds per window (TOTP).
     pub period: u32,
+    /// The HMAC's hash, as LIST names it (YKOATH: 1 SHA-1, 2 SHA-256, 3 SHA-512).
+    #[serde(skip)]
+    pub algorithm: u8,
+    /// How many digits its codes have, once CALCULATE_ALL has shown one (not for a touch or an
+    /// HOTP credential).
+    #[serde(skip)]
+    pub digits: Option<u8>,
     /// Whether a touch is needed for each code (known after CALCULATE_ALL).
     pub touch: bool,
 }
 
+/// Why a credential cannot be an AWS virtual MFA device's, whatever its name says: AWS's are
+/// TOTP, HMAC-SHA1, 6 digits, 30-second windows (IAM User Guide, virtual MFA devices; RFC 6238's
+/// defaults), and IAM would refuse any other's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAws {
+    /// An HOTP (counter) credential.
+    Hotp,
+    /// Another hash than SHA-1 (the YKOATH algorithm number).
+    Algorithm(u8),
+    /// Codes of another length.
+    Digits(u8),
+    /// Another window than 30 s.
+    Period(u32),
+}
+
 impl Account {
+    /// Whether this credential has the shape of an AWS virtual MFA device's ([`NotAws`]). Its
+    /// digits, when not yet known (a touch credential), are checked when its codes are read.
+    pub fn aws_shape(&self) -> Result<(), NotAws> {
+        if !self.totp {
+            return Err(NotAws::Hotp);
+        }
+        if self.algorithm != ykoath::ALG_SHA1 {
+            return Err(NotAws::Algorithm(self.algorithm));
+        }
+        if let Some(digits) = self.digits.filter(|d| *d != 6) {
+            return Err(NotAws::Digits(digits));
+        }
+        if self.period != 30 {
+            return Err(NotAws::Period(self.period));
+        }
+        Ok(())
+    }
+
     /// `issuer:name`, as ykman shows it.
     pub fn display_name(&self) -> String {
         match &self.issuer {

@@ -143,12 +143,15 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                     });
                 }
             };
-            accounts.push(parse_id(id, totp));
+            let mut account = parse_id(id, totp);
+            account.algorithm = kind & ykoath::ALGORITHM_MASK;
+            accounts.push(account);
         }
         Ok(accounts)
     }
 
-    /// CALCULATE_ALL answers `7C` (no code) for the credentials that need a touch.
+    /// CALCULATE_ALL answers `7C` (no code) for the credentials that need a touch, and a
+    /// truncated code (its digits first) for the others.
     fn mark_touch(&mut self, now: u64) -> Result<(), DeviceError> {
         let challenge = tlv(ykoath::TAG_CHALLENGE, &(now / 30).to_be_bytes());
         let answer = self.send(ykoath::INS_CALCULATE_ALL, 1, &challenge, false)?;
@@ -166,7 +169,14 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                         }
                     }
                 }
-                ykoath::TAG_TRUNCATED | ykoath::TAG_HOTP => name = None,
+                ykoath::TAG_TRUNCATED => {
+                    if let (Some(id), Some(&digits)) = (name.take(), value.first()) {
+                        for account in self.accounts.iter_mut().filter(|a| a.id == id) {
+                            account.digits = Some(digits);
+                        }
+                    }
+                }
+                ykoath::TAG_HOTP => name = None,
                 _ => {}
             }
         }

@@ -250,7 +250,35 @@ fn ids_parse_as_ykoath_writes_them() {
         (Some("Example"), "bob", 60)
     );
     let a = parse_id(b"plain", true);
-    assert_eq!((a.issuer, a.name.as_str()), (None, "plain"));
+    assert_eq!((a.issuer.as_deref(), a.name.as_str()), (None, "plain"));
+    assert_eq!(a.aws_shape(), Ok(()), "SHA-1, 30 s, digits not yet known");
+}
+
+#[test]
+fn only_totp_sha1_six_digit_thirty_second_credentials_can_be_aws_s() {
+    let shape = |id: &[u8], totp: bool| parse_id(id, totp).aws_shape();
+    assert_eq!(
+        shape(b"4000000000/Amazon Web Services:alice@123456789012", true),
+        Err(NotAws::Period(4_000_000_000))
+    );
+    assert_eq!(
+        shape(b"99999999999/Amazon Web Services:alice@123456789012", true),
+        Err(NotAws::Period(0)),
+        "a period past u32 is no period, not 30"
+    );
+    assert_eq!(shape(b"0/x", true), Err(NotAws::Period(0)));
+    assert_eq!(
+        shape(b"Amazon Web Services:alice@123456789012", false),
+        Err(NotAws::Hotp)
+    );
+    let mut sha256 = parse_id(b"Amazon Web Services:alice@123456789012", true);
+    sha256.algorithm = 2;
+    assert_eq!(sha256.aws_shape(), Err(NotAws::Algorithm(2)));
+    let mut eight = parse_id(b"Amazon Web Services:alice@123456789012", true);
+    eight.digits = Some(8);
+    assert_eq!(eight.aws_shape(), Err(NotAws::Digits(8)));
+    eight.digits = Some(6);
+    assert_eq!(eight.aws_shape(), Ok(()));
 }
 
 #[test]
@@ -311,4 +339,54 @@ fn several_credentials_of_one_key_share_its_session() {
         open_key().sources(&[b"nobody".to_vec()]),
         Err(DeviceError::AccountNotFound { .. })
     ));
+}
+
+#[test]
+fn list_and_calculate_all_tell_each_credential_s_shape() {
+    let mut sha256 =
+        CredentialConfig::totp_for_account("Amazon Web Services:bob@123456789012", SEED);
+    sha256.algorithm = testbed::virtual_yubikey::HashAlgorithm::Sha256;
+    let mut eight =
+        CredentialConfig::totp_for_account("Amazon Web Services:carol@123456789012", SEED);
+    eight.digits = 8;
+    let mut rogue =
+        CredentialConfig::totp_for_account("Amazon Web Services:alice@123456789012", SEED);
+    rogue.period = 4_000_000_000;
+    let mut touch =
+        CredentialConfig::totp_for_account("Amazon Web Services:dave@123456789012", SEED);
+    touch.touch = true;
+    let config = CardConfig::new(12345678)
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:erin@123456789012",
+            SEED,
+        ))
+        .with_credential(sha256)
+        .with_credential(eight)
+        .with_credential(rogue)
+        .with_credential(touch);
+    let open = open(ScriptedCard::wrapping(card(config))).unwrap();
+    let shapes: Vec<(String, Result<(), NotAws>)> = open
+        .accounts()
+        .iter()
+        .map(|a| (a.name.clone(), a.aws_shape()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("erin@123456789012".to_string(), Ok(())),
+            ("bob@123456789012".to_string(), Err(NotAws::Algorithm(2))),
+            ("carol@123456789012".to_string(), Err(NotAws::Digits(8))),
+            (
+                "alice@123456789012".to_string(),
+                Err(NotAws::Period(4_000_000_000))
+            ),
+            ("dave@123456789012".to_string(), Ok(())),
+        ]
+    );
+    assert_eq!(open.accounts()[0].digits, Some(6));
+    assert_eq!(
+        open.accounts()[4].digits,
+        None,
+        "a touch credential shows no code"
+    );
 }

@@ -28,6 +28,10 @@ pub const TYPE_MASK: u8 = 0xF0;
 pub const TYPE_HOTP: u8 = 0x10;
 /// TOTP.
 pub const TYPE_TOTP: u8 = 0x20;
+/// The algorithm nibble of a LIST entry.
+pub const ALGORITHM_MASK: u8 = 0x0F;
+/// HMAC-SHA1 (the other values: 2 SHA-256, 3 SHA-512).
+pub const ALG_SHA1: u8 = 0x01;
 /// A touch credential's CALCULATE without a touch in time, and a locked session's commands.
 pub const SW_SECURITY: u16 = 0x6982;
 /// A touch credential's CALCULATE without a touch in time (some firmware).
@@ -50,14 +54,15 @@ pub fn capacity(version: (u8, u8, u8)) -> usize {
 /// The whole stored id `[period/][issuer:]name` may be at most this many bytes.
 pub use crate::model::MAX_ID_BYTES;
 
-/// `[period/][issuer:]name` (YKOATH credential id; the period only when it is not 30).
+/// `[period/][issuer:]name` (YKOATH credential id; the period only when it is not 30). The
+/// algorithm is LIST's to say (SHA-1 until it does), the digits CALCULATE_ALL's.
 pub fn parse_id(id: &[u8], totp: bool) -> Account {
     let text = String::from_utf8_lossy(id).into_owned();
     let (period, rest) = match text.split_once('/') {
-        Some((p, rest)) if totp && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (
-            p.parse::<u32>().ok().filter(|p| *p > 0).unwrap_or(30),
-            rest.to_string(),
-        ),
+        // A period no clock can use (0, or past u32) is 0: no AWS credential's, never 30.
+        Some((p, rest)) if totp && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (p.parse::<u32>().unwrap_or(0), rest.to_string())
+        }
         _ => (30, text.clone()),
     };
     let (issuer, name) = match rest.split_once(':') {
@@ -70,6 +75,8 @@ pub fn parse_id(id: &[u8], totp: bool) -> Account {
         name,
         totp,
         period: if totp { period } else { 0 },
+        algorithm: ALG_SHA1,
+        digits: None,
         touch: false,
     }
 }

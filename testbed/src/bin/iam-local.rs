@@ -42,7 +42,7 @@ struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     state: PathBuf,
     /// Inject a fault: KIND[-once|-always|-N][@Action], KIND one of 500, 500-after, throttle,
-    /// delay=MS, drop. Repeatable.
+    /// delay=MS, drop, date=SECS, 200-error, 200-garbage, huge, hostile. Repeatable.
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
     /// Append one JSON line per request to FILE.

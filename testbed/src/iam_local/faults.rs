@@ -23,6 +23,19 @@ pub enum FaultKind {
     Delay(Duration),
     /// `drop`: close the connection without any response.
     Drop,
+    /// `date=SECS`: the answer's `Date` this many seconds ahead of server time (a clock no AWS
+    /// endpoint has); the request is processed as usual. Combines with the others.
+    DateAhead(u64),
+    /// `200-error`: answer 200 with a ServiceFailure error document; not processed.
+    ErrorAt200,
+    /// `200-garbage`: answer 200 with a body that is not XML at all; not processed.
+    GarbageAt200,
+    /// `huge`: answer 200 with a body of 2 GiB, streamed without a length; not processed.
+    Huge,
+    /// `hostile`: answer 400 InvalidInput whose message holds a carriage return, a newline with a
+    /// forged result line after it, a bidi override and C1 controls (what XML lets through);
+    /// not processed.
+    Hostile,
 }
 
 /// How many requests a fault hits.
@@ -50,7 +63,7 @@ pub struct Fault {
 /// A fault specification that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid fault '{spec}': {reason}; expected KIND[-once|-always|-N][@Action] with KIND one of 500, 500-after, throttle, delay=MS, drop (e.g. 500-once@ResyncMFADevice)"
+    "invalid fault '{spec}': {reason}; expected KIND[-once|-always|-N][@Action] with KIND one of 500, 500-after, throttle, delay=MS, drop, date=SECS, 200-error, 200-garbage, huge, hostile (e.g. 500-once@ResyncMFADevice)"
 )]
 pub struct FaultParseError {
     spec: String,
@@ -98,14 +111,28 @@ impl FromStr for Fault {
             "500-after" => FaultKind::ServiceFailureAfter,
             "throttle" => FaultKind::Throttle,
             "drop" => FaultKind::Drop,
-            other => match other.strip_prefix("delay=") {
-                Some(ms) if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()) => {
-                    let ms: u64 = ms.parse().map_err(|_| err("the delay is too large"))?;
-                    FaultKind::Delay(Duration::from_millis(ms))
+            "200-error" => FaultKind::ErrorAt200,
+            "200-garbage" => FaultKind::GarbageAt200,
+            "huge" => FaultKind::Huge,
+            "hostile" => FaultKind::Hostile,
+            other => {
+                let digits =
+                    |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+                match (other.strip_prefix("delay="), other.strip_prefix("date=")) {
+                    (Some(ms), _) if digits(ms) => {
+                        let ms: u64 = ms.parse().map_err(|_| err("the delay is too large"))?;
+                        FaultKind::Delay(Duration::from_millis(ms))
+                    }
+                    (Some(_), _) => return Err(err("delay needs milliseconds, like delay=5000")),
+                    (_, Some(secs)) if digits(secs) => FaultKind::DateAhead(
+                        secs.parse().map_err(|_| err("the date is too far ahead"))?,
+                    ),
+                    (_, Some(_)) => {
+                        return Err(err("date needs seconds ahead, like date=315360000"));
+                    }
+                    _ => return Err(err("unknown kind")),
                 }
-                Some(_) => return Err(err("delay needs milliseconds, like delay=5000")),
-                None => return Err(err("unknown kind")),
-            },
+            }
         };
         Ok(Fault {
             kind,
@@ -123,6 +150,11 @@ impl fmt::Display for Fault {
             FaultKind::Throttle => f.write_str("throttle")?,
             FaultKind::Delay(d) => write!(f, "delay={}", d.as_millis())?,
             FaultKind::Drop => f.write_str("drop")?,
+            FaultKind::DateAhead(secs) => write!(f, "date={secs}")?,
+            FaultKind::ErrorAt200 => f.write_str("200-error")?,
+            FaultKind::GarbageAt200 => f.write_str("200-garbage")?,
+            FaultKind::Huge => f.write_str("huge")?,
+            FaultKind::Hostile => f.write_str("hostile")?,
         }
         match self.times {
             FaultTimes::Once => f.write_str("-once")?,
@@ -141,7 +173,9 @@ impl fmt::Display for Fault {
 pub struct Triggered {
     /// Total time to wait first.
     pub delay: Duration,
-    /// The fault that replaces or alters the answer, if any (never `Delay`).
+    /// How far ahead of server time the answer is dated.
+    pub date_ahead: u64,
+    /// The fault that replaces or alters the answer, if any (never `Delay` or `DateAhead`).
     pub outcome: Option<FaultKind>,
     /// The faults that fired, in their own syntax, for the log.
     pub names: Vec<String>,
@@ -180,8 +214,8 @@ impl Faults {
         self.lock().push((fault, remaining));
     }
 
-    /// Fires the faults matching `action`: every matching delay, and the first matching other fault
-    /// (in the order given). Each fired fault uses up one of its hits.
+    /// Fires the faults matching `action`: every matching delay and date, and the first matching
+    /// other fault (in the order given). Each fired fault uses up one of its hits.
     pub fn take(&self, action: &str) -> Triggered {
         let mut triggered = Triggered::default();
         let mut slots = self.lock();
@@ -191,6 +225,7 @@ impl Faults {
             }
             match fault.kind {
                 FaultKind::Delay(d) => triggered.delay += d,
+                FaultKind::DateAhead(secs) => triggered.date_ahead += secs,
                 kind if triggered.outcome.is_none() => triggered.outcome = Some(kind),
                 _ => continue,
             }
@@ -262,6 +297,11 @@ mod tests {
             "delay=250-once",
             "drop-2@GetUser",
             "500-after-once",
+            "date=315360000-once@GetCallerIdentity",
+            "200-garbage-always@ResyncMFADevice",
+            "200-error-once",
+            "huge-2",
+            "hostile-once",
         ] {
             assert_eq!(parse(s).to_string(), s);
             assert_eq!(parse(&parse(s).to_string()), parse(s));
@@ -281,6 +321,9 @@ mod tests {
             "throttle-0",
             "drop@Get User",
             "500-sometimes",
+            "date=",
+            "date=-5",
+            "200-nonsense",
         ] {
             let err = bad.parse::<Fault>().unwrap_err();
             assert!(err.to_string().contains("expected KIND"), "{bad}: {err}");
@@ -304,6 +347,18 @@ mod tests {
             Some(FaultKind::Throttle)
         );
         assert_eq!(faults.take("ResyncMFADevice"), Triggered::default());
+    }
+
+    #[test]
+    fn a_date_ahead_alters_the_answer_the_others_make() {
+        let faults = Faults::new(vec![parse("date=600-always"), parse("200-garbage")]);
+        let t = faults.take("ResyncMFADevice");
+        assert_eq!(
+            (t.date_ahead, t.outcome),
+            (600, Some(FaultKind::GarbageAt200))
+        );
+        let t = faults.take("ResyncMFADevice");
+        assert_eq!((t.date_ahead, t.outcome), (600, None));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod actions;
+pub mod answer;
 pub mod builder;
 pub mod clock;
 pub mod error;

@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_TYPE, DATE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::actions::{self, Context};
+use super::answer::{AnswerBody, HOSTILE_MESSAGE};
 use super::clock::{self, Clock};
 use super::error::ApiError;
 use super::faults::{Fault, FaultKind, Faults};
@@ -245,7 +246,7 @@ impl std::error::Error for DropConnection {}
 /// The answer to one request, before it becomes an HTTP response.
 struct Reply {
     status: u16,
-    body: String,
+    body: AnswerBody,
     request_id: String,
     date: String,
 }
@@ -253,7 +254,7 @@ struct Reply {
 async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+) -> Result<Response<AnswerBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let body = Limited::new(body, MAX_BODY)
         .collect()
@@ -268,7 +269,7 @@ async fn handle(
             let request_id = query::new_request_id();
             Ok(render(Reply {
                 status: err.status,
-                body: query::error_document(Service::Iam, &err, &request_id),
+                body: query::error_document(Service::Iam, &err, &request_id).into(),
                 request_id,
                 date: clock::http_date(clock::host_now()),
             }))
@@ -276,8 +277,8 @@ async fn handle(
     }
 }
 
-fn render(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+fn render(reply: Reply) -> Response<AnswerBody> {
+    let mut response = Response::new(reply.body);
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -347,13 +348,35 @@ async fn process(
     }
     // Time is read again after a delay, as a slow server would.
     let now = shared.clock.now();
-    let result = match triggered.outcome {
+    let date = clock::http_date(now.saturating_add_unsigned(triggered.date_ahead));
+    let forged = match triggered.outcome {
         Some(FaultKind::Drop) => {
             shared.log.record(entry);
             return None;
         }
+        Some(FaultKind::ErrorAt200) => Some(AnswerBody::from(query::error_document(
+            service,
+            &ApiError::service_failure(),
+            &request_id,
+        ))),
+        Some(FaultKind::GarbageAt200) => Some(AnswerBody::garbage()),
+        Some(FaultKind::Huge) => Some(AnswerBody::huge()),
+        _ => None,
+    };
+    if let Some(body) = forged {
+        entry.status = 200;
+        shared.log.record(entry);
+        return Some(Reply {
+            status: 200,
+            body,
+            request_id,
+            date,
+        });
+    }
+    let result = match triggered.outcome {
         Some(FaultKind::ServiceFailure) => Err(ApiError::service_failure()),
         Some(FaultKind::Throttle) => Err(ApiError::throttling()),
+        Some(FaultKind::Hostile) => Err(ApiError::new(400, "InvalidInput", HOSTILE_MESSAGE)),
         _ if body.is_err() => Err(ApiError::new(
             413,
             "RequestEntityTooLarge",
@@ -364,7 +387,7 @@ async fn process(
             entry.counters = counters;
             result.and(Err(ApiError::service_failure()))
         }
-        Some(FaultKind::Delay(_)) | None => {
+        _ => {
             let (result, counters) = answer(&shared, &req, service, &action, &params, now);
             entry.counters = counters;
             result
@@ -387,9 +410,9 @@ async fn process(
     shared.log.record(entry);
     Some(Reply {
         status,
-        body,
+        body: body.into(),
         request_id,
-        date: clock::http_date(now),
+        date,
     })
 }
 

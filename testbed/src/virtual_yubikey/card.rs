@@ -166,6 +166,9 @@ struct Chain {
 /// Longest chained command accepted; YubiKeys stop well below this.
 const MAX_CHAINED: usize = 16 * 1024;
 
+/// How long a stalled card holds an answer back: longer than any host waits.
+const STALL: Duration = Duration::from_secs(3600);
+
 /// A virtual YubiKey 5 NFC: YKOATH, management (discovery) and the OTP application (status,
 /// serial, HMAC-SHA1 challenge-response).
 #[derive(Debug)]
@@ -411,7 +414,11 @@ impl Responder for VirtualCard {
         // Short APDUs page at 256 bytes, extended ones at what the host allows.
         let ne = apdu::parse(raw).map(|c| c.ne).unwrap_or(256);
         let answer = self.process(raw);
-        let delay = answer.delay;
+        let delay = if self.base.stall_after_apdus.is_some_and(|n| self.apdus > n) {
+            STALL
+        } else {
+            answer.delay
+        };
         // SEND REMAINING hands the whole rest to `page`, which splits it again by its own Ne.
         let bytes = self.page(answer, ne);
         Reply::Bytes { bytes, delay }

@@ -1,23 +1,29 @@
-//! Churn: 50 insertions and removals at random points of the flow, in both readers at once, while
-//! one station serves them. A removal comes at a random command before code 1 (the first one of
-//! identification, the device-information read, SELECT, LIST, CALCULATE ALL or code 1's
-//! CALCULATE: the card leaves mid-command and never answers it), between the codes (the key is
-//! pulled during the wait), during code 2's CALCULATE, or after the submission. The station must
-//! not crash or hang, must end every cycle with exactly one result, and iam-local must never have
-//! been sent a pair twice or a pair that is not consecutive.
+//! Churn: insertions and removals at random points of the flow, in both readers at once, while
+//! one station serves them and its pcscd is restarted under it. A removal comes at a random
+//! command before code 1 (the first one of identification, the device-information read, SELECT,
+//! LIST, CALCULATE ALL or code 1's CALCULATE: the card leaves mid-command and never answers it),
+//! between the codes (the key is pulled during the wait), during code 2's CALCULATE, or after the
+//! submission. The station must not crash or hang, must end every cycle with exactly one result,
+//! keep its memory and open files flat, account for every pair (its summary, the audit log and
+//! iam-local agree), and iam-local must never have been sent a pair twice or a pair that is not
+//! consecutive.
+//!
+//! The suite runs 50 cycles with one pcscd restart; the soak (`scripts/soak`, not in the suite)
+//! runs 1,000 with a restart every 100, and writes its figures for BENCHMARKS.md.
+
+mod rounds;
 
 use std::collections::HashSet;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use testbed::iam_local::{State, random_seed_base32};
-use testbed::virtual_yubikey::CardConfig;
 
-use super::harness::{Plug, StationRun, key, pair_counters};
-use super::{A_WINDOW, with_device_at};
+use super::harness::{Plug, StationRun, events_in, pair_counters};
+use super::with_device_at;
 use crate::util::{Bed, readers};
-
-const CYCLES: usize = 50;
+use rounds::{Churn, Identity, Plan, Point, Rng, cycles, wait_count};
 
 /// vpcd's two readers.
 const READERS: u16 = 2;
@@ -26,192 +32,38 @@ const READERS: u16 = 2;
 /// later window, so a reader's keys rotate.
 const USERS_PER_READER: usize = 4;
 
-/// Where a cycle's removal comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Point {
-    /// The card leaves at its `n`th command (0: the first of identification).
-    BeforeCode1(u64),
-    /// Pulled during the wait, once code 1 is read.
-    BetweenTheCodes,
-    /// The card leaves at code 2's CALCULATE.
-    DuringCode2,
-    /// Pulled once the result is out.
-    AfterSubmit,
-}
-
-/// xorshift64*: reproducible from the seed the test prints.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A user's key: its card, and the seed iam-local holds for the user's device.
-struct Identity {
-    serial: u32,
-    name: String,
-    seed: String,
-}
-
-impl Identity {
-    fn card(&self, remove_after: Option<u64>) -> CardConfig {
-        let mut config = key(
-            self.serial,
-            &[(
-                &format!("Amazon Web Services:{}@123456789012", self.name),
-                &self.seed,
-            )],
-        );
-        config.remove_after_apdus = remove_after;
-        config
-    }
-}
-
-/// What the readers' threads share: the station, and the rounds in which their waiting cycles go
-/// in together, AWS's clock steered a few seconds before a boundary at the start of each.
-struct Churn<'a> {
-    bed: &'a Bed,
-    station: &'a StationRun,
-    rounds: usize,
-    barrier: Barrier,
-}
-
-impl Churn<'_> {
-    /// The start of a round: both readers are between cycles, and one of them moves AWS's clock
-    /// to a few seconds before its next boundary (the station measures it again from each key's
-    /// listing), so that the round's keys wait seconds, not a window.
-    fn round(&self) {
-        if self.barrier.wait().is_leader() {
-            self.bed.steer();
-        }
-        self.barrier.wait();
-    }
-}
-
-/// One reader's cycles: a key at a time, rotating through `identities`. The quick ones (the key
-/// pulled before code 2) fill the time between the rounds of the waiting ones.
-fn cycles(
-    churn: &Churn<'_>,
-    plug: &Plug,
-    identities: &[Identity],
-    points: &[Point],
-    commands_to_code2: u64,
-) -> Vec<(Point, String)> {
-    let (quick, waiting): (Vec<Point>, Vec<Point>) = points
-        .iter()
-        .partition(|p| matches!(p, Point::BeforeCode1(_) | Point::BetweenTheCodes));
-    let per_round = quick.len().div_ceil(churn.rounds + 1);
-    let mut quick = quick.chunks(per_round.max(1));
-    let mut seen = Vec::new();
-    for round in 0..churn.rounds {
-        for (turn, point) in quick.next().unwrap_or_default().iter().enumerate() {
-            let who = &identities[(seen.len() + turn) % identities.len()];
-            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
-        }
-        churn.round();
-        if let Some(point) = waiting.get(round) {
-            // Each kind takes the identities in turn, so that a device is not asked to resync in
-            // two rounds running.
-            let who = &identities[round % identities.len()];
-            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
-        }
-    }
-    for rest in quick {
-        for point in rest {
-            let who = &identities[seen.len() % identities.len()];
-            seen.push(cycle(churn.station, plug, who, *point, commands_to_code2));
-        }
-    }
-    seen
-}
-
-/// One insertion of `who`'s key and its removal at `point`; the key's result.
-fn cycle(
-    station: &StationRun,
-    plug: &Plug,
-    who: &Identity,
-    point: Point,
-    commands_to_code2: u64,
-) -> (Point, String) {
-    let reader = plug.reader;
-    let results = count(station, "Result", reader);
-    let removals = count(station, "KeyRemoved", reader);
-    let remove_after = match point {
-        Point::BeforeCode1(n) => Some(n),
-        Point::DuringCode2 => Some(commands_to_code2),
-        _ => None,
-    };
-    plug.swap(who.card(remove_after));
-    let code1_before = count(station, "Code1Read", reader);
-    // Not waiting for pcscd: a card that leaves at a command may be gone before the wait ends.
-    plug.push_in();
-    match point {
-        Point::BeforeCode1(_) | Point::DuringCode2 => {
-            assert!(
-                plug.wait_out(A_WINDOW + A_WINDOW),
-                "{point:?}: the key never left {reader}: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-                plug.link_events(),
-                station.stdout(),
-                station.stderr()
-            );
-        }
-        Point::BetweenTheCodes => {
-            wait_count(station, "Code1Read", reader, code1_before + 1);
-            plug.remove();
-        }
-        Point::AfterSubmit => {
-            wait_count(station, "Result", reader, results + 1);
-            plug.remove();
-        }
-    }
-    let result = wait_count(station, "Result", reader, results + 1);
-    // Out and seen out by the station before the next key goes in.
-    wait_count(station, "KeyRemoved", reader, removals + 1);
-    (point, result)
-}
-
-fn count(station: &StationRun, event: &str, reader: &str) -> usize {
-    station
-        .named(event)
-        .iter()
-        .filter(|e| e["Reader"] == reader)
-        .count()
-}
-
-/// Waits for the `n`th `event` of `reader`; returns its result, when it is a result.
-fn wait_count(station: &StationRun, event: &str, reader: &str, n: usize) -> String {
-    let deadline = Instant::now() + A_WINDOW + A_WINDOW;
-    loop {
-        let found: Vec<_> = station
-            .named(event)
-            .into_iter()
-            .filter(|e| e["Reader"] == reader)
-            .collect();
-        if let Some(e) = found.get(n - 1) {
-            return e["Result"].as_str().unwrap_or_default().to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the station hung: {} of {n} {event} events in {reader}\n--- stderr\n{}",
-            found.len(),
-            station.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
-fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_pair() {
-    let _readers = readers();
+fn fifty_insertions_and_removals_at_random_points_and_a_pcscd_restart_never_crash_hang_or_resend_a_pair()
+ {
+    churn(Plan {
+        cycles: 50,
+        restart_every: 25,
+        waiting_in_20: 6,
+    });
+}
+
+/// The soak: `scripts/soak` runs it (1,000 cycles, pcscd restarted every 100, a cycle in ten
+/// reaching code 2; `MFA_RESYNC_SOAK_CYCLES` and `MFA_RESYNC_SOAK_RESTART_EVERY` change them) and
+/// reads the figures it writes to `MFA_RESYNC_SOAK_REPORT`.
+#[test]
+#[ignore = "the soak: minutes long, run by scripts/soak"]
+fn soak() {
+    let number = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    churn(Plan {
+        cycles: number("MFA_RESYNC_SOAK_CYCLES", 1000),
+        restart_every: number("MFA_RESYNC_SOAK_RESTART_EVERY", 100),
+        waiting_in_20: 2,
+    });
+}
+
+fn churn(plan: Plan) {
+    let started = Instant::now();
+    let readers = Mutex::new(readers());
     let identities: Vec<Identity> = (0..usize::from(READERS) * USERS_PER_READER)
         .map(|i| Identity {
             serial: 51_000_001 + u32::try_from(i).expect("a few"),
@@ -245,7 +97,8 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
         | 1;
     eprintln!("churn seed {seed}");
     let mut rng = Rng(seed);
-    let station = StationRun::start(&bed, &["-vv"]);
+    let audit = bed.dir.path().join("desk.jsonl");
+    let station = StationRun::start(&bed, &["-vv", "--audit-log", audit.to_str().unwrap()]);
 
     // One full cycle per reader first: it tells how many commands a key answers before code 2.
     let plugs: Vec<Plug> = (0..READERS)
@@ -273,12 +126,17 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
 
     let first_cycles = plugs.len();
     let mut points: Vec<Vec<Point>> = vec![Vec::new(); plugs.len()];
-    for i in 0..CYCLES - first_cycles {
-        let point = match rng.below(20) {
-            0..=9 => Point::BeforeCode1(rng.below(to_code2)),
-            10..=13 => Point::BetweenTheCodes,
-            14..=15 => Point::DuringCode2,
-            _ => Point::AfterSubmit,
+    let quick = 20 - plan.waiting_in_20;
+    for i in 0..plan.cycles - first_cycles {
+        let draw = rng.below(20);
+        let point = if draw < quick * 5 / 8 {
+            Point::BeforeCode1(rng.below(to_code2))
+        } else if draw < quick {
+            Point::BetweenTheCodes
+        } else if draw < quick + plan.waiting_in_20 / 3 {
+            Point::DuringCode2
+        } else {
+            Point::AfterSubmit
         };
         points[i % plugs.len()].push(point);
     }
@@ -305,9 +163,15 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
     let churn = Churn {
         bed: &bed,
         station: &station,
+        readers: &readers,
+        plan,
         rounds: points.iter().map(waiting).max().unwrap_or(0),
         barrier: Barrier::new(plugs.len()),
+        done: AtomicUsize::new(first_cycles),
+        restarted_at: AtomicUsize::new(0),
+        samples: Mutex::new(Vec::new()),
     };
+    churn.sample(first_cycles);
     let seen: Vec<Vec<(Point, String)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = plugs
             .iter()
@@ -323,18 +187,22 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
             .map(|h| h.join().expect("a reader's cycles"))
             .collect()
     });
+    churn.sample(churn.done.load(Ordering::SeqCst));
+    let samples = churn.samples.into_inner().unwrap();
 
     // Still alive, and it ends cleanly.
     let results = station.named("Result");
+    let restarts = station.named("PcscdBack").len();
     let out = station.interrupt(Duration::from_secs(10));
     out.assert_exit(130);
     assert_eq!(
         results.len(),
-        CYCLES,
+        plan.cycles,
         "one result per cycle: {:#?}\n--- stdout\n{}",
         seen,
         out.stdout
     );
+    assert!(restarts >= 1, "pcscd was restarted under the station");
     for (plug, cycles) in plugs.iter().zip(&seen) {
         let here = results
             .iter()
@@ -351,7 +219,8 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
         }
     }
 
-    // What iam-local was sent: each pair consecutive, none twice, each accepted.
+    // What iam-local was sent: each pair consecutive, none twice, each accepted; and every one of
+    // them in the station's summary and its audit log.
     let sent = bed.resync_requests();
     let resynced = results.iter().filter(|r| r["Result"] == "resynced").count();
     assert_eq!(sent.len(), resynced, "a request per resynced result");
@@ -370,10 +239,40 @@ fn fifty_insertions_and_removals_at_random_points_never_crash_hang_or_resend_a_p
         );
         assert_eq!(entry.status, 200, "{entry:?}");
     }
-    eprintln!(
-        "churn: {} cycles, {} resynced, {} pairs sent",
+    let stopped = &events_in(&out.stdout, "Stopped")[0];
+    assert_eq!(stopped["PairsSent"], sent.len(), "{stopped}");
+    assert_eq!(stopped["Resynced"], resynced, "{stopped}");
+    let audited = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert_eq!(
+        audited.lines().count(),
+        sent.len(),
+        "an audit line per pair"
+    );
+
+    // Flat: the open files as at the start, the memory within a few MiB of it.
+    let (first, last) = (samples[0], samples[samples.len() - 1]);
+    let peak_rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+    let report = format!(
+        "cycles\t{}\nresynced\t{resynced}\npairs sent\t{}\npcscd restarts\t{restarts}\nwall seconds\t{}\n{}",
         results.len(),
-        resynced,
-        sent.len()
+        sent.len(),
+        started.elapsed().as_secs(),
+        samples
+            .iter()
+            .map(|s| format!("sample\t{}\t{} KiB\t{} fds", s.cycles, s.rss_kib, s.fds))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!("churn:\n{report}");
+    if let Ok(path) = std::env::var("MFA_RESYNC_SOAK_REPORT") {
+        std::fs::write(path, format!("{report}\n")).expect("the soak's report");
+    }
+    assert!(
+        last.fds <= first.fds + 2,
+        "open files grew: {first:?} → {last:?}"
+    );
+    assert!(
+        peak_rss <= first.rss_kib + 4096,
+        "memory grew: {first:?} → peak {peak_rss} KiB"
     );
 }

@@ -114,6 +114,20 @@ pub fn key(serial: u32, credentials: &[(&str, &str)]) -> CardConfig {
         })
 }
 
+/// A key holding alice's demo device's seed under the name AWS's QR code gives it.
+pub fn alice_key(serial: u32, seed: &str) -> CardConfig {
+    key(serial, &[("Amazon Web Services:alice@123456789012", seed)])
+}
+
+/// The JSON events named `name` in a finished run's stdout.
+pub fn events_in(stdout: &str, name: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["Event"] == name)
+        .collect()
+}
+
 /// A running station, its stdout (JSON events) and stderr collected as they come.
 pub struct StationRun {
     child: Child,
@@ -181,6 +195,21 @@ impl StationRun {
     /// The child's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The station's resident memory (KiB, `VmRSS` of proc(5)) and open files now.
+    pub fn resources(&self) -> (u64, usize) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the station's status");
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS");
+        let fds = std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("the station's open files")
+            .count();
+        (rss, fds)
     }
 
     /// Waits until stdout or stderr holds `text`.

@@ -7,6 +7,9 @@
 
 mod churn;
 mod harness;
+mod lines;
+mod pcscd;
+mod rogue;
 
 use std::time::Duration;
 
@@ -424,25 +427,6 @@ fn past_max_keys_a_key_waits_its_turn_and_is_served_in_a_later_window() {
         "one at a time: {ra:#} then {rb:#}"
     );
     station.interrupt(Duration::from_secs(10)).assert_exit(130);
-}
-
-#[test]
-fn a_station_whose_pcscd_goes_away_exits_3_saying_so() {
-    let mut readers = readers();
-    let bed = Bed::new();
-    let station = StationRun::start(&bed, &[]);
-    std::thread::sleep(Duration::from_millis(300));
-    readers.stop();
-    let out = station.finish(Duration::from_secs(10));
-    out.assert_exit(3)
-        .assert_stderr("error: pcscd, the smart-card daemon, is not running")
-        .assert_stderr("hint: start it: `sudo systemctl start pcscd.socket`");
-    assert!(
-        out.stdout.contains("\"Event\":\"Stopped\""),
-        "{}",
-        out.stdout
-    );
-    assert!(bed.resync_requests().is_empty());
 }
 
 #[test]

@@ -11,6 +11,7 @@ use testbed::iam_local::{
     Config, LogEntry, Server, State, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, totp,
 };
 
+mod machine;
 mod readers;
 mod script;
 
@@ -199,58 +200,6 @@ impl Bed {
             "AWS's clock steered {offset} s from the host's: too close to SigV4's 15-minute limit"
         );
         self.server.set_clock_offset(offset);
-    }
-
-    /// `mfa-resync` seeing a machine of the test's making instead of this one's: udev's rules
-    /// directories (`/etc/udev/rules.d`, `/run/udev/rules.d`, `/usr/lib/udev/rules.d`) hold only
-    /// `rules` (file name, text), in `/usr/lib/udev/rules.d` as the Debian package installs them,
-    /// and no YubiKey is on USB or HID (`/sys/class/hidraw`, `/sys/bus/usb/devices` empty). Each is
-    /// a directory of the test's own bound over the machine's in a mount namespace of the run's
-    /// own (`unshare --mount`, in a user namespace too when not root), so a contributor who
-    /// installed the package, or has a key plugged in, gets the same answers as CI.
-    pub fn command_on_test_machine(&self, rules: &[(&str, &str)]) -> Command {
-        let root = tempfile::Builder::new()
-            .prefix("machine")
-            .tempdir_in(self.dir.path())
-            .expect("the test machine's root")
-            .keep();
-        let mut binds = Vec::new();
-        for (i, target) in [
-            "/etc/udev/rules.d",
-            "/run/udev/rules.d",
-            "/usr/lib/udev/rules.d",
-            "/sys/class/hidraw",
-            "/sys/bus/usb/devices",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let dir = root.join(i.to_string());
-            std::fs::create_dir_all(&dir).expect("the test machine's directories");
-            if target == "/usr/lib/udev/rules.d" {
-                for (name, text) in rules {
-                    std::fs::write(dir.join(name), text).expect("a rules file");
-                }
-            }
-            binds.push((dir, target));
-        }
-        let mut cmd = self.command_for("unshare");
-        if !is_root() {
-            cmd.args(["--user", "--map-root-user"]);
-        }
-        // A directory this machine does not have holds nothing to hide (or is made first, where
-        // it can be: /run is a tmpfs).
-        let script = r#"while [ "$1" != -- ]; do
-  if [ -d "$2" ] || mkdir -p "$2" 2>/dev/null; then mount --bind "$1" "$2" || exit 97; fi
-  shift 2
-done
-shift; exec "$@""#;
-        cmd.args(["--mount", "sh", "-c", script, "sh"]);
-        for (dir, target) in &binds {
-            cmd.arg(dir).arg(target);
-        }
-        cmd.arg("--").arg(BIN);
-        cmd
     }
 
     /// Runs `mfa-resync resync --endpoint-url URL ARGS…`.

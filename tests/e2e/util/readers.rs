@@ -72,20 +72,44 @@ impl Readers {
             "vpcd's driver {VPCD_DRIVER} is missing: apt-get install pcscd vsmartcard-vpcd"
         );
         let dir = tempfile::tempdir().expect("temp dir");
-        let run = dir.path().join("run");
-        std::fs::create_dir(&run).expect("mkdir");
+        std::fs::create_dir(dir.path().join("run")).expect("mkdir");
         let lease = PortLease::take(SLOTS);
-        let conf = dir.path().join("reader.conf");
         let port = lease.first;
         std::fs::write(
-            &conf,
+            dir.path().join("reader.conf"),
             format!(
                 "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:0x{port:X}\n\
                  LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
             ),
         )
         .expect("write reader.conf");
-        let log = std::fs::File::create(dir.path().join("pcscd.log")).expect("log file");
+        let mut readers = Readers {
+            pcscd: None,
+            dir,
+            lease,
+        };
+        readers.spawn();
+        CURRENT.with(|current| {
+            *current.borrow_mut() = Some(Current {
+                socket: readers.socket(),
+                first_port: readers.lease.first,
+            })
+        });
+        readers
+    }
+
+    /// Starts this test's pcscd (its directory over `/run/pcscd`, its reader.conf) and waits
+    /// until it listens.
+    fn spawn(&mut self) {
+        let (run, conf) = (
+            self.dir.path().join("run"),
+            self.dir.path().join("reader.conf"),
+        );
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("pcscd.log"))
+            .expect("log file");
         let mut cmd = Command::new("unshare");
         if !super::is_root() {
             cmd.args(["--user", "--map-root-user"]);
@@ -96,6 +120,7 @@ impl Readers {
         let script = r#"mkdir -p /run/pcscd 2>/dev/null; mount --bind "$1" /run/pcscd || exit 1
 if [ -d /dev/bus/usb ]; then mount -t tmpfs tmpfs /dev/bus/usb || exit 1; fi
 exec pcscd --foreground --config "$2""#;
+        let _ = std::fs::remove_file(self.socket());
         let child = cmd
             .args(["--mount", "sh", "-c", script, "sh"])
             .arg(&run)
@@ -105,39 +130,40 @@ exec pcscd --foreground --config "$2""#;
             .stderr(log)
             .spawn()
             .expect("unshare (util-linux) and pcscd start (apt-get install pcscd vsmartcard-vpcd)");
-        let mut readers = Readers {
-            pcscd: Some(child),
-            dir,
-            lease,
-        };
-        let socket = readers.socket();
+        self.pcscd = Some(child);
+        let socket = self.socket();
         let deadline = Instant::now() + PCSCD;
         while !socket.exists() {
-            if let Some(status) = readers
+            if let Some(status) = self
                 .pcscd
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                readers.pcscd = None;
+                self.pcscd = None;
                 panic!(
                     "the test's pcscd ended ({status}) before it listened: {}",
-                    readers.log()
+                    self.log()
                 );
             }
             assert!(
                 Instant::now() < deadline,
                 "no pcscd socket after {PCSCD:?}: {}",
-                readers.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        CURRENT.with(|current| {
-            *current.borrow_mut() = Some(Current {
-                socket: readers.socket(),
-                first_port: readers.lease.first,
-            })
-        });
-        readers
+    }
+
+    /// pcscd stopped (by its PID) and started again on the same socket and readers, as a package
+    /// upgrade or a resume does under a running station.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// The PID of this test's pcscd.
+    pub fn pcscd_pid(&self) -> u32 {
+        self.pcscd.as_ref().expect("pcscd runs").id()
     }
 
     /// `PCSCLITE_CSOCK_NAME` for this pcscd's clients.

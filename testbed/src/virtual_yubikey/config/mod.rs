@@ -92,6 +92,10 @@ pub struct CardConfig {
     /// After a removal, the card comes back after this many milliseconds (vpcd only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reinsert_after_ms: Option<u64>,
+    /// A hung key: the card answers this many APDUs, then holds every later answer back for an
+    /// hour (until it is pulled, over vpcd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_after_apdus: Option<u64>,
     /// Whether the OTP application answers SELECT (version and serial for discovery). When
     /// false its AID answers `6A82`, like a key with OTP disabled over CCID.
     #[serde(default = "yes")]
@@ -122,6 +126,7 @@ impl fmt::Debug for CardConfig {
             .field("touch", &self.touch)
             .field("remove_after_apdus", &self.remove_after_apdus)
             .field("reinsert_after_ms", &self.reinsert_after_ms)
+            .field("stall_after_apdus", &self.stall_after_apdus)
             .field("otp_application", &self.otp_application)
             .field("otp_slots", &self.otp_slots)
             .finish()
@@ -141,6 +146,7 @@ impl CardConfig {
             touch: TouchPolicy::Accept,
             remove_after_apdus: None,
             reinsert_after_ms: None,
+            stall_after_apdus: None,
             otp_application: true,
             otp_slots: OtpSlots::default(),
         }

@@ -1,0 +1,187 @@
+//! One credential's device, served in its turn: one key at a time per device (a primary and a
+//! backup holding the same seed take turns), each starting past every counter the session sent
+//! for it, so that a key put back is served again but never in a window whose code it already
+//! sent. A key that waits says why: whose turn it is, or that the device was resynced in this
+//! window and when its next pair goes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use yubikit::platform::pcsc::PcscSmartCardConnection;
+
+use super::Station;
+use super::naming::{AwsName, Candidate};
+use super::served::Served;
+use crate::error::Error;
+use crate::pipeline::reader::Progress;
+use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
+use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
+use crate::request::Pace;
+use crate::source::yubikey::{KeyInfo, Step, YubiKeySource};
+use crate::window::{Mode, Pair, Period, Planner};
+
+/// Per device, the key whose turn it is (its reader and serial).
+pub type Turns = Mutex<HashMap<String, (String, Option<u32>)>>;
+
+/// A key's turn at a device, named in [`Turns`] while it lasts.
+struct Turn<'s> {
+    turns: &'s Turns,
+    serial: String,
+}
+
+impl<'s> Turn<'s> {
+    /// The turn of `served` at `serial`'s device, taken (its lock is held by the caller).
+    fn taken(turns: &'s Turns, serial: &str, served: &Served<'_>) -> Turn<'s> {
+        lock(turns).insert(serial.to_string(), (served.reader.to_string(), served.key));
+        Turn {
+            turns,
+            serial: serial.to_string(),
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        lock(self.turns).remove(&self.serial);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Station<'_> {
+    /// Whose turn `serial`'s device is: a reader and a key's serial.
+    fn turn_of(&self, serial: &str) -> Option<(String, Option<u32>)> {
+        lock(&self.turns).get(serial).cloned()
+    }
+
+    fn waiting(&self, served: &Served<'_>, target: &Target, why: WaitReason<'_>) {
+        let at = KeyAtDevice {
+            reader: served.reader,
+            key: served.key,
+            user: target.user.as_str(),
+            serial: target.serial.as_str(),
+        };
+        self.reporter.station(&StationEvent::Waiting { at, why });
+    }
+
+    /// Resyncs one credential's device in its turn, past every counter the session sent for it.
+    pub(super) async fn resync_one(
+        &self,
+        served: &Served<'_>,
+        key: &KeyInfo,
+        candidate: Candidate,
+        target: Target,
+        source: YubiKeySource<PcscSmartCardConnection>,
+        mut interrupt: Interrupt,
+    ) -> KeyResult {
+        let user = Some(target.user.to_string());
+        let serial = Some(target.serial.to_string());
+        let lock = self.device_lock(target.serial.as_str());
+        let mut used = match lock.clone().try_lock_owned() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if let Some((reader, key)) = self.turn_of(target.serial.as_str()) {
+                    let why = WaitReason::DeviceInUse {
+                        reader: &reader,
+                        key,
+                    };
+                    self.waiting(served, &target, why);
+                }
+                tokio::select! {
+                    biased;
+                    () = interrupt.wait() => return served.failed(Error::interrupted(), user, serial),
+                    guard = lock.lock_owned() => guard,
+                }
+            }
+        };
+        let turn = Turn::taken(&self.turns, target.serial.as_str(), served);
+        let clock = self.run.session.clock();
+        let mut planner = Planner::new(Period::DEFAULT, Mode::Wait);
+        if let Some(counter) = *used {
+            planner.record_used(counter);
+        }
+        let pair = planner.next_pair(clock.now());
+        if pair.first > Period::DEFAULT.counter_at(clock.now()) {
+            let until = planner.code2_due(pair);
+            self.waiting(served, &target, WaitReason::UsedThisWindow { until });
+        }
+        let label = format!(
+            "{} {}",
+            key.serial
+                .map_or_else(|| key.reader.clone(), |s| s.to_string()),
+            target.user
+        );
+        let reporter = self.reporter.labelled(label);
+        let events = self.reporter.clone();
+        let (reader, key_serial) = (served.reader.to_string(), served.key);
+        let (who, what) = (target.user.to_string(), target.serial.to_string());
+        let observer = Box::new(move |progress: Progress| {
+            let at = KeyAtDevice {
+                reader: &reader,
+                key: key_serial,
+                user: &who,
+                serial: &what,
+            };
+            events.station(&match progress {
+                Progress::Code1Read { counter, code2_due } => StationEvent::Code1Read {
+                    at,
+                    counter,
+                    code2_at: code2_due,
+                },
+                Progress::Code2Read { counter } => StationEvent::Submitting {
+                    at,
+                    counters: [counter.saturating_sub(1), counter],
+                },
+            });
+        });
+        let step = match candidate.name {
+            AwsName::Serial(_) => Step::Serial,
+            AwsName::Owner { .. } => Step::QrCode,
+        };
+        let reading = Reading {
+            source: Box::new(source),
+            step: Some(step),
+            pace: Pace {
+                mode: Mode::Wait,
+                max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
+            },
+            after: *used,
+            observer: Some(observer),
+        };
+        let outcome = read_and_send(
+            &self.run.session,
+            target,
+            reading,
+            self.shared(),
+            &reporter,
+            interrupt,
+        )
+        .await;
+        self.pairs_sent
+            .fetch_add(outcome.pairs_sent, std::sync::atomic::Ordering::SeqCst);
+        if let Some(counter) = outcome.last_sent {
+            *used = Some(used.map_or(counter, |u| u.max(counter)));
+        }
+        // The turn is named no more before the next key can take it.
+        drop(turn);
+        drop(used);
+        match outcome.result {
+            Ok(done) => KeyResult {
+                counters: done.sent.pair.map(Pair::counters),
+                ..served.result(
+                    user,
+                    serial,
+                    RowResult::Resynced {
+                        attempts: done.sent.attempts,
+                        request_id: done.sent.receipt.request_id,
+                    },
+                )
+            },
+            Err(e) => served.failed(e, user, serial),
+        }
+    }
+}
