@@ -301,6 +301,10 @@ impl fmt::Display for MapError {
                 "{owner}@{account} could be any of {}",
                 serials.join(", ")
             ),
+            MapError::Stale { device, user } => write!(
+                f,
+                "this key's credential is for mfa/{device}, which is not one of {user}'s devices now (it was retired or replaced); enrol the key again; nothing was sent"
+            ),
             MapError::Malformed { what } => write!(f, "ListVirtualMFADevices answered {what}"),
         }
     }
@@ -313,7 +317,7 @@ impl MapError {
             MapError::NoOwner { .. } | MapError::NoSerial { .. } | MapError::Unassigned { .. } => {
                 Exit::NoSuchEntity
             }
-            MapError::Several { .. } => Exit::Device,
+            MapError::Several { .. } | MapError::Stale { .. } => Exit::Device,
             MapError::Root { .. } => Exit::Input,
             MapError::Malformed { .. } => Exit::ServiceFailure,
         }

@@ -4,8 +4,9 @@
 //! that come together share one), so a station running for weeks maps a key to the devices as they
 //! are now, and its answer's `Date` keeps the station's skew against AWS current.
 //!
-//! A name that fits several devices is never guessed at: `alice@ACCOUNT` when a device named
-//! `alice` belongs to bob and alice has one of her own, or a user with two devices.
+//! A credential maps to the device it names, never to its user's other devices: a found-again key
+//! whose device was retired or replaced is stale, and nothing is sent. A name that fits several
+//! devices (`alice` under two paths) is never guessed at.
 
 use std::time::Instant;
 
@@ -50,6 +51,14 @@ pub enum MapError {
         account: String,
         /// The devices it fits.
         serials: Vec<String>,
+    },
+    /// The credential names a device of the user's name that the user no longer has (retired or
+    /// replaced): its codes would be refused.
+    Stale {
+        /// The device's name the credential carries.
+        device: String,
+        /// The user whose device it was.
+        user: String,
     },
     /// IAM answered a user or serial it would not itself accept.
     Malformed {
@@ -100,16 +109,14 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             }),
         },
         AwsName::Owner { owner, account } => {
-            let named = |d: &&VirtualDevice| virtual_device_name(&d.serial) == Some(owner.as_str());
-            fn user_of(d: &VirtualDevice) -> Option<&str> {
-                d.user.as_ref().and_then(Assignee::user_name)
-            }
-            let fits: Vec<&VirtualDevice> = devices
+            // The device's name only, never its user's: a found-again key whose device was
+            // replaced would otherwise be sent to the user's new device and refused.
+            let named: Vec<&VirtualDevice> = devices
                 .iter()
-                .filter(|d| named(d) || user_of(d) == Some(owner.as_str()))
+                .filter(|d| virtual_device_name(&d.serial) == Some(owner.as_str()))
                 .collect();
             let assigned: Vec<&VirtualDevice> =
-                fits.iter().copied().filter(|d| d.user.is_some()).collect();
+                named.iter().copied().filter(|d| d.user.is_some()).collect();
             match assigned.as_slice() {
                 [one] => match &one.user {
                     Some(Assignee::User(user)) => Lookup::Found {
@@ -120,15 +127,19 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
                         serial: one.serial.clone(),
                     }),
                 },
-                [] => Lookup::Missing(match fits.first() {
-                    Some(unassigned) => MapError::Unassigned {
+                [] => match (named.first(), stale_for(devices, owner)) {
+                    (Some(unassigned), _) => Lookup::Missing(MapError::Unassigned {
                         serial: unassigned.serial.clone(),
-                    },
-                    None => MapError::NoOwner {
+                    }),
+                    (None, Some(user)) => Lookup::Ambiguous(MapError::Stale {
+                        device: owner.clone(),
+                        user: user.to_string(),
+                    }),
+                    (None, None) => Lookup::Missing(MapError::NoOwner {
                         owner: owner.clone(),
                         account: account.clone(),
-                    },
-                }),
+                    }),
+                },
                 several => Lookup::Ambiguous(MapError::Several {
                     owner: owner.clone(),
                     account: account.clone(),
@@ -137,6 +148,22 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             }
         }
     }
+}
+
+/// The user whose device `owner` was, when no device has that name any more but the user still
+/// has devices: the user's own name, or `USER-…` as `enroll` names a key's device. The key's
+/// credential is then stale (its device was retired or replaced), and final: listing again would
+/// not bring the device back.
+fn stale_for<'a>(devices: &'a [VirtualDevice], owner: &str) -> Option<&'a str> {
+    devices
+        .iter()
+        .filter_map(|d| d.user.as_ref().and_then(Assignee::user_name))
+        .find(|user| {
+            owner == *user
+                || owner
+                    .strip_prefix(user)
+                    .is_some_and(|rest| rest.starts_with('-'))
+        })
 }
 
 /// The latest listing of the account's virtual devices, and when it was asked for.
@@ -235,19 +262,50 @@ mod tests {
             ),
             "the device's name, as the QR code has it"
         );
-        assert_eq!(
-            found(&owner("bob")).0,
-            "bob",
-            "the user's name, as older flows"
-        );
         assert_eq!(found(&serial("desk/bob-key")).0, "bob");
+    }
+
+    #[test]
+    fn a_credential_for_a_device_its_user_no_longer_has_is_stale_and_final() {
+        // carol's first key named mfa/carol; she now has mfa/carol-23456789 only.
+        let devices = [
+            device("carol-23456789", Some("carol")),
+            device("bob-key", Some("bob")),
+        ];
+        for gone in ["carol", "carol-12345678"] {
+            assert_eq!(
+                lookup(&devices, &owner(gone)),
+                Lookup::Ambiguous(MapError::Stale {
+                    device: gone.into(),
+                    user: "carol".into()
+                }),
+                "{gone}"
+            );
+        }
+        assert!(
+            matches!(
+                lookup(&devices, &owner("bob")),
+                Lookup::Ambiguous(MapError::Stale { .. })
+            ),
+            "a user's name is not a device of theirs with another name"
+        );
+        assert!(matches!(
+            lookup(&devices, &owner("carolyn")),
+            Lookup::Missing(MapError::NoOwner { .. })
+        ));
+        let stale = MapError::Stale {
+            device: "carol".into(),
+            user: "carol".into(),
+        };
+        assert_eq!(stale.exit(), Exit::Device);
+        assert!(stale.to_string().contains("nothing was sent"));
     }
 
     #[test]
     fn misses_are_worth_a_second_listing_and_ambiguity_is_not() {
         let devices = [
             device("alice", Some("bob")),
-            device("alice-key", Some("alice")),
+            device("team/alice", Some("alice")),
             device("spare", None),
         ];
         assert!(matches!(

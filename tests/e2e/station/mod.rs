@@ -10,6 +10,7 @@ mod harness;
 mod lines;
 mod pcscd;
 mod rogue;
+mod stale;
 
 use std::time::Duration;
 
