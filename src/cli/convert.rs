@@ -91,6 +91,7 @@ impl DevicesArgs {
                 reader: self.reader,
             },
             self.accounts,
+            self.aws.choice(),
             crate::request::Output {
                 format: self.output.format(),
                 quiet: false,

@@ -207,6 +207,9 @@ pub struct DevicesArgs {
     /// Only this PC/SC reader, named in full.
     #[arg(long, value_name = "NAME")]
     pub reader: Option<String>,
+    /// How to reach AWS: with --accounts, IAM is asked which device each AWS credential names.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// The format of the list (text or JSON on stdout).
     #[arg(long, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT", help_heading = "Output")]
     pub output: OutputArg,

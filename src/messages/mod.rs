@@ -284,7 +284,7 @@ impl fmt::Display for MapError {
         match self {
             MapError::NoOwner { owner, account } => write!(
                 f,
-                "IAM has no virtual MFA device named {owner} or of user {owner} in account {account}"
+                "IAM has no virtual MFA device named {owner} in account {account}"
             ),
             MapError::NoSerial { serial } => write!(f, "IAM has no virtual MFA device {serial}"),
             MapError::Unassigned { serial } => write!(f, "{serial} is not enabled for any user"),
@@ -303,7 +303,7 @@ impl fmt::Display for MapError {
             ),
             MapError::Stale { device, user } => write!(
                 f,
-                "this key's credential is for mfa/{device}, which is not one of {user}'s devices now (it was retired or replaced); enrol the key again; nothing was sent"
+                "this key's credential is for mfa/{device}, which is not one of {user}'s devices now (it was retired or replaced): enrol the key again"
             ),
             MapError::Malformed { what } => write!(f, "ListVirtualMFADevices answered {what}"),
         }

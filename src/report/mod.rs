@@ -26,9 +26,9 @@ use std::sync::{Arc, Mutex};
 use crate::source::{Notifier, SharedNotifier};
 
 pub use schema::{
-    BatchRowReport, Check, CheckStatus, CodesReport, EnrollReport, EnrolledDeviceReport,
-    EnrolledKey, KeyAtDevice, KeyResult, ListedKey, NotAnAwsCredential, ReaderState, ResyncReport,
-    RetireReport, RowResult, StationEvent, WaitReason,
+    BatchRowReport, Check, CheckStatus, CodesReport, CredentialDevice, EnrollReport,
+    EnrolledDeviceReport, EnrolledKey, KeyAtDevice, KeyResult, ListedKey, NotAnAwsCredential,
+    ReaderState, ResyncReport, RetireReport, RowResult, StationEvent, UsedCredential, WaitReason,
 };
 
 /// The format of results.

@@ -3,8 +3,8 @@
 
 use super::escape::{escape, escape_lines};
 use super::schema::{
-    BatchReport, BatchRowReport, Check, CheckStatus, DevicesReport, ListedKey, ReaderState,
-    RowResult,
+    BatchReport, BatchRowReport, Check, CheckStatus, CredentialDevice, DevicesReport, ListedKey,
+    ReaderState, RowResult,
 };
 use super::{OutputFormat, Reporter, print_json};
 use crate::exit::Exit;
@@ -109,6 +109,22 @@ fn write_stdout(text: &str) {
     super::write_to(&mut std::io::stdout().lock(), "stdout", &escape_lines(text));
 }
 
+/// Where a credential's codes would go, in a few words.
+fn device_text(device: &CredentialDevice) -> String {
+    match device {
+        CredentialDevice::Found {
+            serial_number,
+            user_name,
+        } => format!("{} (user {})", escape(serial_number), escape(user_name)),
+        CredentialDevice::Stale { detail } => format!("stale: {}", escape(detail)),
+        CredentialDevice::NotFound { detail } => format!("not found: {}", escape(detail)),
+        CredentialDevice::OtherAccount { account } => {
+            format!("in account {}, not the caller's", escape(account))
+        }
+        CredentialDevice::Unusable { detail } => escape(detail).into_owned(),
+    }
+}
+
 fn batch_text(rows: &[BatchRowReport]) -> String {
     let mut text = format!(
         "{:<5} {:<20} {:<45} {}\n",
@@ -153,7 +169,8 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
             None => {}
             Some(Ok(accounts)) if accounts.is_empty() => text.push_str("    (no OATH accounts)\n"),
             Some(Ok(accounts)) => {
-                for (a, profiles) in accounts {
+                for credential in accounts {
+                    let (a, profiles) = (&credential.account, &credential.profiles);
                     let kind = if a.totp {
                         format!("TOTP {} s", a.period)
                     } else {
@@ -169,6 +186,9 @@ fn devices_text(readers: &[ReaderState], listed: &[ListedKey]) -> String {
                         "    {}  {kind}{touch}{used}\n",
                         escape(&a.display_name())
                     ));
+                    if let Some(device) = &credential.device {
+                        text.push_str(&format!("      device: {}\n", device_text(device)));
+                    }
                 }
             }
             Some(Err(e)) => text.push_str(&format!("    accounts not listed: {}\n", escape(e))),

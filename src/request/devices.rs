@@ -8,12 +8,14 @@ use crate::model::InputError;
 use crate::source::yubikey::Selector;
 
 /// A validated `devices`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DevicesRequest {
     /// Which keys (all by default).
     pub selector: Selector,
-    /// Also list each key's OATH credentials (names only).
+    /// Also list each key's OATH credentials (names only), and the device each AWS one names.
     pub accounts: bool,
+    /// How to reach AWS, for the devices the credentials name.
+    pub aws: AwsOptions,
     /// How to report.
     pub output: Output,
 }
@@ -23,6 +25,7 @@ impl DevicesRequest {
     pub fn validate(
         selector: Selector,
         accounts: bool,
+        aws: AwsChoice,
         output: Output,
     ) -> Result<DevicesRequest, InputError> {
         if let Some(name) = &selector.reader {
@@ -31,6 +34,7 @@ impl DevicesRequest {
         Ok(DevicesRequest {
             selector,
             accounts,
+            aws: aws.validate()?,
             output,
         })
     }

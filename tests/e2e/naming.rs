@@ -186,7 +186,10 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
         ))
         .with_credential(CredentialConfig::totp(Some("Example"), "carol", &bed.seed));
     let _card = Card::insert(config, 0);
-    let out = bed.run(bed.command().args(["devices", "--accounts"]));
+    let out = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
+    );
     out.assert_exit(0);
     let line = |name: &str| {
         out.stdout
@@ -201,10 +204,14 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
         !line("Example:carol").contains("profile"),
         "carol's is named for no device"
     );
-    let json = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--output", "json"]),
-    );
+    let json = bed.run(bed.command().args([
+        "devices",
+        "--accounts",
+        "--endpoint-url",
+        &bed.url(),
+        "--output",
+        "json",
+    ]));
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let accounts = v["YubiKeys"][0]["Accounts"].as_array().unwrap();
     assert!(
@@ -212,6 +219,39 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
             .iter()
             .any(|a| a["Profiles"] == serde_json::json!(["work"]))
     );
+}
+
+#[test]
+fn devices_lists_the_credentials_when_iam_cannot_be_asked_and_says_why_their_devices_are_not_shown()
+{
+    let _readers = readers();
+    let bed = Bed::new();
+    let _card = Card::insert(
+        CardConfig::new(67890124).with_credential(CredentialConfig::totp(
+            Some("Amazon Web Services"),
+            "alice@123456789012",
+            &bed.seed,
+        )),
+        0,
+    );
+    // A port nothing listens on: the listing is the key's, IAM's part is a warning.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--endpoint-url", &url]),
+    );
+    out.assert_exit(0)
+        .assert_stderr("warning: the devices the credentials name were not looked up:");
+    assert!(
+        out.stdout
+            .contains("Amazon Web Services:alice@123456789012  TOTP 30 s"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("device:"), "{}", out.stdout);
+    assert!(bed.log().is_empty(), "the test's endpoint was not asked");
 }
 
 #[test]

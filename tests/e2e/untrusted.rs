@@ -143,7 +143,10 @@ fn a_key_s_hostile_names_reach_devices_and_a_resync_s_error_escaped() {
     assert_eq!(raw_unsafe(&out.all()), None, "{:?}", out.all());
     assert!(bed.resync_requests().is_empty());
 
-    let out = bed.run(bed.command().args(["devices", "--accounts"]));
+    let out = bed.run(
+        bed.command()
+            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
+    );
     out.assert_exit(0);
     assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
     assert!(
@@ -158,10 +161,14 @@ fn a_key_s_hostile_names_reach_devices_and_a_resync_s_error_escaped() {
         out.stdout
     );
 
-    let out = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--output", "json"]),
-    );
+    let out = bed.run(bed.command().args([
+        "devices",
+        "--accounts",
+        "--endpoint-url",
+        &bed.url(),
+        "--output",
+        "json",
+    ]));
     assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
     let listed: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     let names: Vec<&str> = listed["YubiKeys"][0]["Accounts"]

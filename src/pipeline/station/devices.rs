@@ -104,9 +104,18 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             Some(_) => Lookup::Missing(MapError::Unassigned {
                 serial: serial.to_string(),
             }),
-            None => Lookup::Missing(MapError::NoSerial {
-                serial: serial.to_string(),
-            }),
+            None => match serial
+                .device_name()
+                .and_then(|name| stale_for(devices, name).map(|user| (name, user)))
+            {
+                Some((name, user)) => Lookup::Ambiguous(MapError::Stale {
+                    device: name.to_string(),
+                    user: user.to_string(),
+                }),
+                None => Lookup::Missing(MapError::NoSerial {
+                    serial: serial.to_string(),
+                }),
+            },
         },
         AwsName::Owner { owner, account } => {
             // The device's name only, never its user's: a found-again key whose device was
@@ -289,6 +298,14 @@ mod tests {
             ),
             "a user's name is not a device of theirs with another name"
         );
+        assert_eq!(
+            lookup(&devices, &serial("carol")),
+            Lookup::Ambiguous(MapError::Stale {
+                device: "carol".into(),
+                user: "carol".into()
+            }),
+            "named after its serial ARN, as aws-vault names it"
+        );
         assert!(matches!(
             lookup(&devices, &owner("carolyn")),
             Lookup::Missing(MapError::NoOwner { .. })
@@ -298,7 +315,7 @@ mod tests {
             user: "carol".into(),
         };
         assert_eq!(stale.exit(), Exit::Device);
-        assert!(stale.to_string().contains("nothing was sent"));
+        assert!(stale.to_string().contains("enrol the key again"));
     }
 
     #[test]

@@ -179,7 +179,7 @@ impl Station<'_> {
                     named,
                     RowResult::Failed {
                         exit: problem.exit(),
-                        error: format!("{}: {problem}", candidate.shown),
+                        error: format!("{}: {problem}; nothing was sent", candidate.shown),
                     },
                 )),
                 Err(e) => results.push(served.failed(e, None, named)),

@@ -13,9 +13,9 @@
 //! itself: every line is a [`StationEvent`] for the reporter.
 
 mod desk;
-mod devices;
+pub(crate) mod devices;
 mod key;
-mod naming;
+pub(crate) mod naming;
 mod served;
 mod turn;
 

@@ -159,8 +159,57 @@ pub struct ReaderState {
     pub held_by_another_program: bool,
 }
 
-/// A credential on a key, with the configured profiles that would use it.
-pub type UsedCredential = (Account, Vec<String>);
+/// A credential on a key, with the configured profiles that would use it and, when IAM could be
+/// asked, the device it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedCredential {
+    /// The credential.
+    pub account: Account,
+    /// The profiles whose `mfa_serial` would choose it.
+    pub profiles: Vec<String>,
+    /// The device its name maps to, or why none; `None` for a credential not named as an AWS one,
+    /// or when IAM could not be asked.
+    pub device: Option<CredentialDevice>,
+}
+
+/// The IAM device a credential's name maps to, by the rule `resync` and `station` use: its
+/// device's name or serial, never its user's other devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "Status",
+    rename_all = "kebab-case",
+    rename_all_fields = "PascalCase"
+)]
+pub enum CredentialDevice {
+    /// The device, enabled for `user`.
+    Found {
+        /// Its ARN.
+        serial_number: String,
+        /// Its user.
+        user_name: String,
+    },
+    /// Named for a device its user no longer has (retired or replaced): its codes would be refused.
+    Stale {
+        /// Why, in words.
+        detail: String,
+    },
+    /// No device of the account has its name or serial.
+    NotFound {
+        /// Why, in words.
+        detail: String,
+    },
+    /// Named for another account than the caller's.
+    OtherAccount {
+        /// The account (an id or an alias) the name puts it in.
+        account: String,
+    },
+    /// Found, but not one `resync` could serve (unassigned, the root user's, ambiguous, not of
+    /// AWS's shape).
+    Unusable {
+        /// Why, in words.
+        detail: String,
+    },
+}
 
 /// One key as `devices` lists it: its identity, and its credentials or why they could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +235,8 @@ impl Serialize for ListedKey {
             period: Option<u32>,
             touch: bool,
             profiles: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            device: &'a Option<CredentialDevice>,
         }
         let k = &self.key;
         let mut map = serializer.serialize_map(None)?;
@@ -199,13 +250,17 @@ impl Serialize for ListedKey {
             Some(Ok(accounts)) => {
                 let listed: Vec<Credential<'_>> = accounts
                     .iter()
-                    .map(|(a, profiles)| Credential {
-                        issuer: &a.issuer,
-                        name: &a.name,
-                        kind: if a.totp { "TOTP" } else { "HOTP" },
-                        period: a.totp.then_some(a.period),
-                        touch: a.touch,
-                        profiles,
+                    .map(|used| {
+                        let a = &used.account;
+                        Credential {
+                            issuer: &a.issuer,
+                            name: &a.name,
+                            kind: if a.totp { "TOTP" } else { "HOTP" },
+                            period: a.totp.then_some(a.period),
+                            touch: a.touch,
+                            profiles: &used.profiles,
+                            device: &used.device,
+                        }
                     })
                     .collect();
                 map.serialize_entry("Accounts", &listed)?;

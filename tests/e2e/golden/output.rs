@@ -62,16 +62,34 @@ fn devices_text_and_json_match_their_golden_files() {
             &bed.seed,
         ))
         .with_credential(touchy)
-        .with_credential(counter);
+        .with_credential(counter)
+        // A key found again after its device was replaced, a device this account never had, and
+        // another account's device (aws-vault's naming): each said so, by the device's name.
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:alice-87654321@123456789012",
+            &bed.seed,
+        ))
+        .with_credential(CredentialConfig::totp_for_account(
+            "Amazon Web Services:carol@123456789012",
+            &bed.seed,
+        ))
+        .with_credential(CredentialConfig::totp_with_id(
+            "arn:aws:iam::999999999999:mfa/bob",
+            &bed.seed,
+        ));
     let _card = Card::insert(config, 0);
     for (name, format, stdout) in [
         ("devices", "text", Stdout::Text),
         ("devices-json", "json", Stdout::Json),
     ] {
-        let out = bed.run(
-            bed.command()
-                .args(["devices", "--accounts", "--output", format]),
-        );
+        let out = bed.run(bed.command().args([
+            "devices",
+            "--accounts",
+            "--endpoint-url",
+            &bed.url(),
+            "--output",
+            format,
+        ]));
         assert_run(&out, 0, "output", name, stdout, &Redact::bed(&bed));
         bed.assert_no_secrets(&out.all(), name);
     }

@@ -49,7 +49,7 @@ fn a_found_again_key_whose_device_was_replaced_is_stale_and_its_codes_are_never_
     let error = stale["Error"].as_str().unwrap_or_default();
     assert!(
         error.contains(
-            "this key's credential is for mfa/alice, which is not one of alice's devices now (it was retired or replaced); enrol the key again; nothing was sent"
+            "this key's credential is for mfa/alice, which is not one of alice's devices now (it was retired or replaced): enrol the key again; nothing was sent"
         ),
         "{error}"
     );
