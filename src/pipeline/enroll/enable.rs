@@ -20,6 +20,7 @@ use crate::pipeline::{
 use crate::report::Reporter;
 use crate::source::seed::NewSeed;
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
+use crate::state::SentCounters;
 use crate::window::{Mode, Period};
 
 /// Runs a blocking call on a key off the runtime, racing Ctrl-C (the call itself runs on: a key
@@ -191,7 +192,7 @@ pub async fn enable(
     (id, touch): (&str, bool),
     trail: Trail<'_>,
     reporter: &Reporter,
-    interrupt: &Interrupt,
+    (interrupt, counters): (&Interrupt, Option<&SentCounters>),
 ) -> Result<Enabled, NotEnabled> {
     let source = Checked {
         key: primary.source(id, touch),
@@ -207,6 +208,10 @@ pub async fn enable(
         interrupt.clone(),
     )
     .require_digits(IAM_CODE_DIGITS);
+    // Kept as a resync's are: a resync right after the enrolment plans past the Enable's windows.
+    if let Some(counters) = counters {
+        reader = reader.remembered_in(counters, serial.as_str());
+    }
     let call = IamEnable {
         aws: &session.aws,
         user,

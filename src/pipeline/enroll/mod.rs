@@ -31,6 +31,7 @@ use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
 use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
+use crate::state::SentCounters;
 use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
 pub use undo::Key;
@@ -119,6 +120,7 @@ pub async fn enroll(
         log: &log,
         reporter,
         interrupt: &interrupt,
+        counters: run.shared(None).counters,
     };
     let mut undo = UndoStack::default();
     let mut enrolled = match make(&steps, &mut undo).await {
@@ -166,6 +168,8 @@ struct Steps<'a> {
     log: &'a Trail<'a>,
     reporter: &'a Reporter,
     interrupt: &'a Interrupt,
+    /// Where the Enable's counters are kept, so that a resync right after plans past them.
+    counters: Option<&'a SentCounters>,
 }
 
 /// Everything from the backup file's creation to working devices, each step's undo pushed first:
@@ -180,6 +184,7 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
         log,
         reporter,
         interrupt,
+        ..
     } = *steps;
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
@@ -262,6 +267,7 @@ async fn act(
         keys,
         reporter,
         interrupt,
+        counters,
         ..
     } = *steps;
     let serial = &device.serial;
@@ -350,7 +356,7 @@ async fn act(
         (device.oath_name.as_str(), request.touch),
         trail,
         reporter,
-        interrupt,
+        (interrupt, counters),
     )
     .await;
     let enabled = match enabled {

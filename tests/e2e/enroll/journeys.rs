@@ -423,3 +423,39 @@ fn two_keys_get_a_device_each_each_resyncs_only_its_own_and_retiring_one_leaves_
     bed.server().set_clock_offset(120);
     resync(&one, READER_0, &cred_one).assert_exit(0);
 }
+
+#[test]
+fn a_resync_right_after_the_enrolment_plans_past_the_windows_the_enable_used() {
+    let _readers = readers();
+    let bed = bed_with_bob(|_| {});
+    let _card = Card::insert(empty_key(31000011), 0);
+    enroll_as_bob(&bed, &[]).assert_exit(0);
+    let device = bob_device(31000011);
+    let (_, enabled) = bed
+        .log()
+        .into_iter()
+        .find(|e| e.action == "EnableMFADevice")
+        .and_then(|e| e.counters)
+        .expect("an accepted Enable");
+    // AWS a few seconds before the end of the window after the Enable's code 2: a pair of the
+    // current window and the one before would reuse the Enable's (and be refused).
+    bed.steer();
+    if bed.counter_now() == enabled {
+        bed.skip_windows(1);
+    }
+    assert_eq!(bed.counter_now(), enabled + 1);
+    let mut cmd = bed.command();
+    cmd.env("AWS_ACCESS_KEY_ID", BOB.0)
+        .env("AWS_SECRET_ACCESS_KEY", BOB.1)
+        .args(["resync", "--endpoint-url", &bed.url()])
+        .args(["--device", "31000011", "--no-wait"]);
+    bed.run(&mut cmd)
+        .assert_exit(0)
+        .assert_stderr("This device's last pair from this machine went out at");
+    let resync = bed
+        .resync_requests()
+        .into_iter()
+        .find(|e| e.params.get("SerialNumber") == Some(&device))
+        .expect("a resync");
+    assert_eq!(resync.counters, Some((enabled + 1, enabled + 2)));
+}
