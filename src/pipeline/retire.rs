@@ -7,7 +7,7 @@
 use super::enroll::finish::AwsFlags;
 use super::{Interrupt, Run, Session};
 use crate::audit::Trail;
-use crate::aws::AwsError;
+use crate::aws::{AwsError, Receipt, Refused};
 use crate::error::Error;
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
 use crate::report::Reporter;
@@ -68,53 +68,35 @@ pub async fn remove_device(
         ));
         return replaced;
     }
-    match session.aws.deactivate(user, old.as_str()).await {
-        Ok(receipt) => {
-            log.step_on(
-                Some(old.as_str()),
-                "deactivate",
-                None,
-                "deactivated",
-                receipt.request_id.as_deref(),
-            );
+    // Each step's answer in the trail, the step's words when it took effect, its error code when not.
+    let logged = |step: &str, done: &str, answer: &Result<Receipt, Refused>| {
+        let (outcome, request_id) = match answer {
+            Ok(receipt) => (done.to_string(), receipt.request_id.as_deref()),
+            Err(refused) => (refused.error.code(), refused.request_id.as_deref()),
+        };
+        log.step_on(Some(old.as_str()), step, None, &outcome, request_id);
+    };
+    let answer = session.aws.deactivate(user, old.as_str()).await;
+    logged("deactivate", "deactivated", &answer);
+    match answer {
+        Ok(_) => {
             reporter.line(format!("Deactivated {old}."));
             replaced.deactivated = true;
         }
         Err(refused) => {
-            log.step_on(
-                Some(old.as_str()),
-                "deactivate",
-                None,
-                &refused.error.code(),
-                refused.request_id.as_deref(),
-            );
             replaced.failed = Some((refused.error, commands(true)));
             return replaced;
         }
     }
     if virtual_device {
-        match session.aws.delete_virtual_device(old.as_str()).await {
-            Ok(receipt) => {
-                log.step_on(
-                    Some(old.as_str()),
-                    "delete",
-                    None,
-                    "deleted",
-                    receipt.request_id.as_deref(),
-                );
+        let answer = session.aws.delete_virtual_device(old.as_str()).await;
+        logged("delete", "deleted", &answer);
+        match answer {
+            Ok(_) => {
                 reporter.line(format!("Deleted {old}."));
                 replaced.deleted = true;
             }
-            Err(refused) => {
-                log.step_on(
-                    Some(old.as_str()),
-                    "delete",
-                    None,
-                    &refused.error.code(),
-                    refused.request_id.as_deref(),
-                );
-                replaced.failed = Some((refused.error, commands(false)));
-            }
+            Err(refused) => replaced.failed = Some((refused.error, commands(false))),
         }
     }
     replaced
@@ -142,15 +124,7 @@ pub async fn retire(
     reporter: &Reporter,
 ) -> Result<Retired, Error> {
     let session = &run.session;
-    let caller = match &session.caller {
-        Some(caller) => caller.clone(),
-        None => session.aws.caller().await?,
-    };
-    let user = match (&request.user, &caller.user_name) {
-        (Some(user), _) => user.clone(),
-        (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
-        (None, None) => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
-    };
+    let (caller, user) = session.caller_and_user(request.user.as_ref()).await?;
     let devices = session.aws.mfa_devices(&user).await?;
     let old = find_device(&devices, &request.target, &user)?;
     reporter.line(format!("Retiring {old}, {user}'s device."));

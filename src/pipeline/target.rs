@@ -191,6 +191,29 @@ impl Session {
         })
     }
 
+    /// Who is calling (asked now unless it was), and the user a command acts on: `named`, or the
+    /// caller itself when it is an IAM user.
+    pub async fn caller_and_user(
+        &self,
+        named: Option<&UserName>,
+    ) -> Result<(Caller, UserName), Error> {
+        let caller = match &self.caller {
+            Some(caller) => caller.clone(),
+            None => self.aws.caller().await?,
+        };
+        let user = match (named, &caller.user_name) {
+            (Some(user), _) => user.clone(),
+            (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
+            (None, None) => {
+                return Err(AwsError::NotAUser {
+                    arn: caller.arn.clone(),
+                }
+                .into());
+            }
+        };
+        Ok((caller, user))
+    }
+
     async fn default_serial(
         &self,
         user: &UserName,

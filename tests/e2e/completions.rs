@@ -4,13 +4,13 @@
 //! on a pseudo-terminal. Each probe types a partial command and Tab, then moves to the start of the
 //! line and prefixes `printf '[%s]'`, so the screen shows the words the completed line holds.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::util::{BIN, Bed, Readers, readers};
+use crate::util::{BIN, Bed, Readers, collect, readers};
 
 /// What is typed before Tab, what after it, and the words the line then holds.
 const PROBES: &[(&str, &str, &str)] = &[
@@ -105,20 +105,7 @@ impl Shell {
             .spawn()
             .expect("script (util-linux) runs");
         let keys = child.stdin.take().expect("piped");
-        let mut out = child.stdout.take().expect("piped");
-        let screen = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&screen);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (screen, _reader) = collect(child.stdout.take().expect("piped"));
         Shell {
             child,
             keys,

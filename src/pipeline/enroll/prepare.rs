@@ -9,7 +9,7 @@ use super::undo::Key;
 use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{DeviceName, MAX_DEVICES_PER_USER, OathName};
-use crate::model::{Field, InputError, Origin, Problem, SerialNumber, Usage, UserName};
+use crate::model::{Field, InputError, Problem, SerialNumber, Usage, UserName};
 use crate::pipeline::Session;
 use crate::report::Reporter;
 use crate::request::EnrollRequest;
@@ -49,15 +49,7 @@ pub async fn plan(
             key.check_touch()?;
         }
     }
-    let caller = match &session.caller {
-        Some(caller) => caller.clone(),
-        None => session.aws.caller().await?,
-    };
-    let user = match (&request.user, &caller.user_name) {
-        (Some(user), _) => user.clone(),
-        (None, Some(name)) => UserName::parse(name, Origin::Flag)?,
-        (None, None) => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
-    };
+    let (caller, user) = session.caller_and_user(request.user.as_ref()).await?;
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
     // Each key its own device (named after it), or every key one device.
     let groups: Vec<(DeviceName, Vec<usize>)> = if request.shared_seed || keys.len() == 1 {

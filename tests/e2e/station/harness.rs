@@ -2,7 +2,6 @@
 //! runs (a served card's presence, not a process restart), the station as a child process ended
 //! by its PID, its JSON events read as they come, and checks on what iam-local was sent.
 
-use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +11,7 @@ use testbed::iam_local::{ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, LogEntry,
 use testbed::virtual_yubikey::vpcd::{self, ServedCard, VpcdOptions};
 use testbed::virtual_yubikey::{CardConfig, CredentialConfig, Presence, VirtualCard};
 
-use crate::util::{Bed, Output, reader_slot};
+use crate::util::{Bed, Output, collect, reader_slot};
 
 /// How long pcscd may take to see a card come or go.
 const PCSCD: Duration = Duration::from_secs(10);
@@ -134,25 +133,6 @@ pub struct StationRun {
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
     readers: Vec<std::thread::JoinHandle<()>>,
-}
-
-fn collect(
-    mut pipe: impl Read + Send + 'static,
-) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = Arc::clone(&text);
-    let thread = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (text, thread)
 }
 
 impl StationRun {

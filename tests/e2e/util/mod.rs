@@ -428,26 +428,12 @@ pub struct Watched {
 impl Watched {
     /// Starts `cmd` (stdin null unless the command set it, stdout and stderr piped).
     pub fn start(cmd: &mut Command) -> Watched {
-        use std::io::Read;
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("mfa-resync starts");
-        let mut pipe = child.stderr.take().expect("stderr piped");
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let (stderr, reader) = collect(child.stderr.take().expect("stderr piped"));
         Watched {
             child,
             stderr,
@@ -505,4 +491,28 @@ impl Watched {
         };
         (status, out)
     }
+}
+
+/// What `pipe` says, gathered as it comes by a thread of its own (ended when the pipe closes), so
+/// that a test can wait for a line while the process runs.
+pub fn collect(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> (
+    std::sync::Arc<std::sync::Mutex<String>>,
+    std::thread::JoinHandle<()>,
+) {
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = std::sync::Arc::clone(&text);
+    let thread = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (text, thread)
 }
