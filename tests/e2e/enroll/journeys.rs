@@ -399,6 +399,9 @@ fn two_keys_get_a_device_each_each_resyncs_only_its_own_and_retiring_one_leaves_
     };
     // The second key's codes are not the first device's.
     resync(&one, READER_1, &cred_two).assert_exit(5);
+    // Two windows on again: the refused pair's windows are spent for this device too (this machine
+    // cannot tell what AWS made of them), and a test does not wait for them.
+    bed.skip_windows(2);
     resync(&one, READER_0, &cred_one).assert_exit(0);
 
     // The second key is lost: retired by its serial, with its credential (the key is here).
@@ -420,7 +423,7 @@ fn two_keys_get_a_device_each_each_resyncs_only_its_own_and_retiring_one_leaves_
     assert!(second.credentials().is_empty());
     assert_no_orphan_device(&bed);
     // The first key still resyncs its own device, two windows on again.
-    bed.server().set_clock_offset(120);
+    bed.skip_windows(2);
     resync(&one, READER_0, &cred_one).assert_exit(0);
 }
 
