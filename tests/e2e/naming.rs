@@ -186,10 +186,7 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
         ))
         .with_credential(CredentialConfig::totp(Some("Example"), "carol", &bed.seed));
     let _card = Card::insert(config, 0);
-    let out = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
-    );
+    let out = bed.devices_accounts(&[]);
     out.assert_exit(0);
     let line = |name: &str| {
         out.stdout
@@ -204,14 +201,7 @@ fn devices_marks_the_credential_each_configured_profile_would_use() {
         !line("Example:carol").contains("profile"),
         "carol's is named for no device"
     );
-    let json = bed.run(bed.command().args([
-        "devices",
-        "--accounts",
-        "--endpoint-url",
-        &bed.url(),
-        "--output",
-        "json",
-    ]));
+    let json = bed.devices_accounts(&["--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let accounts = v["YubiKeys"][0]["Accounts"].as_array().unwrap();
     assert!(

@@ -143,10 +143,7 @@ fn a_key_s_hostile_names_reach_devices_and_a_resync_s_error_escaped() {
     assert_eq!(raw_unsafe(&out.all()), None, "{:?}", out.all());
     assert!(bed.resync_requests().is_empty());
 
-    let out = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
-    );
+    let out = bed.devices_accounts(&[]);
     out.assert_exit(0);
     assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
     assert!(
@@ -161,14 +158,7 @@ fn a_key_s_hostile_names_reach_devices_and_a_resync_s_error_escaped() {
         out.stdout
     );
 
-    let out = bed.run(bed.command().args([
-        "devices",
-        "--accounts",
-        "--endpoint-url",
-        &bed.url(),
-        "--output",
-        "json",
-    ]));
+    let out = bed.devices_accounts(&["--output", "json"]);
     assert_eq!(raw_unsafe(&out.stdout), None, "{:?}", out.stdout);
     let listed: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     let names: Vec<&str> = listed["YubiKeys"][0]["Accounts"]

@@ -238,10 +238,7 @@ fn devices_lists_keys_and_accounts_as_text_and_json() {
     touchy.touch = true;
     touchy.period = 60;
     let _card = Card::insert(key_for(&bed, 78901234).with_credential(touchy), 0);
-    let out = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
-    );
+    let out = bed.devices_accounts(&[]);
     out.assert_exit(0);
     assert!(
         out.stdout.contains("YubiKey 78901234  firmware 5.7.2"),
@@ -265,14 +262,7 @@ fn devices_lists_keys_and_accounts_as_text_and_json() {
         "{}",
         out.stdout
     );
-    let out = bed.run(bed.command().args([
-        "devices",
-        "--accounts",
-        "--endpoint-url",
-        &bed.url(),
-        "--output",
-        "json",
-    ]));
+    let out = bed.devices_accounts(&["--output", "json"]);
     out.assert_exit(0);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["YubiKeys"][0]["Serial"], 78901234);
@@ -437,18 +427,11 @@ fn devices_lists_every_key_it_can_and_names_a_card_another_program_holds() {
     let free = Card::insert(key_for(&bed, 22222223), 1);
     let mut holder = hold_exclusively(&bed, READER_0);
     let held = "Virtual PCD 00 00 (held by another program: GnuPG's scdaemon? `gpgconf --kill scdaemon` frees it)";
-    let both = bed.run(
-        bed.command()
-            .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
-    );
+    let both = bed.devices_accounts(&[]);
     let json = bed.run(bed.command().args(["devices", "--output", "json"]));
     // With the other key out, the held card is all there is: still a listing, not an error.
     drop(free);
-    let alone =
-        bed.run(
-            bed.command()
-                .args(["devices", "--accounts", "--endpoint-url", &bed.url()]),
-        );
+    let alone = bed.devices_accounts(&[]);
     let _ = holder.kill();
     let _ = holder.wait();
     both.assert_exit(0);

@@ -82,14 +82,7 @@ fn devices_text_and_json_match_their_golden_files() {
         ("devices", "text", Stdout::Text),
         ("devices-json", "json", Stdout::Json),
     ] {
-        let out = bed.run(bed.command().args([
-            "devices",
-            "--accounts",
-            "--endpoint-url",
-            &bed.url(),
-            "--output",
-            format,
-        ]));
+        let out = bed.devices_accounts(&["--output", format]);
         assert_run(&out, 0, "output", name, stdout, &Redact::bed(&bed));
         bed.assert_no_secrets(&out.all(), name);
     }

@@ -202,6 +202,16 @@ impl Bed {
         self.server.set_clock_offset(offset);
     }
 
+    /// Runs `mfa-resync devices --accounts --endpoint-url URL ARGS…`: the keys, their credentials
+    /// and the device each names.
+    pub fn devices_accounts(&self, args: &[&str]) -> Output {
+        let url = self.url();
+        let mut cmd = self.command();
+        cmd.args(["devices", "--accounts", "--endpoint-url", &url])
+            .args(args);
+        self.run(&mut cmd)
+    }
+
     /// Runs `mfa-resync resync --endpoint-url URL ARGS…`.
     pub fn resync(&self, args: &[&str]) -> Output {
         self.run(
