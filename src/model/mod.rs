@@ -22,6 +22,7 @@ pub use input::{
 };
 pub use input_files::{BatchProblem, DirProblem, FileInput, JsonFix, JsonProblem};
 pub use names::{
-    SerialNumber, UserName, is_account_id, is_user_name_char, refuse_bad_char, virtual_device_name,
+    SerialNumber, UserName, is_account_id, is_named_for_user, is_user_name_char, refuse_bad_char,
+    virtual_device_name,
 };
 pub use seed_shape::{looks_like_seed, refuse_seed};

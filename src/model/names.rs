@@ -43,6 +43,15 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether a device called `device` is named for `user`: the user's own name (AWS's console and
+/// older flows), or `USER-…` as `enroll` names a key's device (`USER-SERIAL`). A credential naming
+/// such a device that the user no longer has is stale.
+pub fn is_named_for_user(device: &str, user: &str) -> bool {
+    device
+        .strip_prefix(user)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+}
+
 /// The name of a virtual device from its serial (`arn:…:mfa/[path/]NAME` gives NAME), for serials
 /// IAM listed, which are not parsed into a [`SerialNumber`].
 pub fn virtual_device_name(serial: &str) -> Option<&str> {

@@ -56,7 +56,7 @@ pub async fn list(
             ListedKey { key, accounts }
         })
         .collect();
-    if listed_aws_credentials(&listed) {
+    if aws_names(&listed).next().is_some() {
         map_to_devices(request, &mut listed, reporter).await;
     }
     let readers = readers
@@ -97,13 +97,13 @@ fn users_of(accounts: &[Account], profiles: &[(String, String)], key: &str) -> V
     used
 }
 
-/// Whether any key listed holds a credential named as an AWS one.
-fn listed_aws_credentials(listed: &[ListedKey]) -> bool {
+/// The names of the credentials listed that are named as AWS ones.
+fn aws_names(listed: &[ListedKey]) -> impl Iterator<Item = AwsName> + '_ {
     listed
         .iter()
         .filter_map(|k| k.accounts.as_ref()?.as_ref().ok())
         .flatten()
-        .any(|c| aws_name(&c.account).is_some())
+        .filter_map(|c| aws_name(&c.account))
 }
 
 /// Fills in the device each AWS credential names, from one listing of the account's virtual
@@ -125,15 +125,8 @@ async fn map_to_devices(request: &DevicesRequest, listed: &mut [ListedKey], repo
         }
     };
     let mut accounts: Vec<String> = session.caller.iter().map(|c| c.account.clone()).collect();
-    let credentials = || {
-        listed
-            .iter()
-            .filter_map(|k| k.accounts.as_ref()?.as_ref().ok())
-            .flatten()
-            .filter_map(|c| aws_name(&c.account))
-    };
     // The alias is asked only when a name puts its device in something other than an account id.
-    if credentials().any(|name| !is_account_id(name.account()))
+    if aws_names(listed).any(|name| !is_account_id(name.account()))
         && let Ok(aliases) = session.aliases().await
     {
         accounts.extend(aliases.iter().cloned());

@@ -312,12 +312,7 @@ impl Session {
         }
         // AWS-named credentials of this account for a device of this user's name (theirs, or one
         // `enroll` named after a key) that the user no longer has.
-        let own = |owner: &str| {
-            owner == user.as_str()
-                || owner
-                    .strip_prefix(user.as_str())
-                    .is_some_and(|rest| rest.starts_with('-'))
-        };
+        let own = |owner: &str| crate::model::is_named_for_user(owner, user.as_str());
         let stale = credentials.iter().find_map(|a| {
             let (owner, account) = account::qr_parts(a)?;
             (a.totp && own(owner) && accounts.iter().any(|known| known == account))

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use crate::aws::{Assignee, VirtualDevice};
 use crate::error::Error;
-use crate::model::virtual_device_name;
 use crate::model::{Origin, SerialNumber, UserName};
+use crate::model::{is_named_for_user, virtual_device_name};
 
 use super::naming::AwsName;
 use crate::pipeline::Session;
@@ -160,19 +160,14 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
 }
 
 /// The user whose device `owner` was, when no device has that name any more but the user still
-/// has devices: the user's own name, or `USER-…` as `enroll` names a key's device. The key's
+/// has devices (`is_named_for_user`). The key's
 /// credential is then stale (its device was retired or replaced), and final: listing again would
 /// not bring the device back.
 fn stale_for<'a>(devices: &'a [VirtualDevice], owner: &str) -> Option<&'a str> {
     devices
         .iter()
         .filter_map(|d| d.user.as_ref().and_then(Assignee::user_name))
-        .find(|user| {
-            owner == *user
-                || owner
-                    .strip_prefix(user)
-                    .is_some_and(|rest| rest.starts_with('-'))
-        })
+        .find(|user| is_named_for_user(owner, user))
 }
 
 /// The latest listing of the account's virtual devices, and when it was asked for.
