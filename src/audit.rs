@@ -300,11 +300,6 @@ impl AuditLog {
             outcome: outcome.to_string(),
         })
     }
-
-    /// The file, for messages.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// The machine's name (uname(2) `nodename`), as `hostname` prints it.

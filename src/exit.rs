@@ -96,14 +96,6 @@ impl Exit {
         self as u8
     }
 
-    /// What the code means, as the table says.
-    pub fn meaning(self) -> &'static str {
-        Exit::ALL
-            .iter()
-            .find(|(exit, _)| *exit == self)
-            .map_or("", |(_, meaning)| meaning)
-    }
-
     /// The `Exit codes:` block of `--help`, for the codes a command can return: each meaning
     /// wrapped under itself, so that the numbers stand out in a terminal of 80 columns.
     pub fn help_text(codes: &[Exit]) -> String {

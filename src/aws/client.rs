@@ -7,7 +7,6 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
 use super::answer::AnswerCheck;
-use super::date_probe::DateProbe;
 use super::endpoint::{self, Endpoint};
 use super::options::{AwsOptions, CaBundle};
 use super::partition;
@@ -148,16 +147,13 @@ impl Aws {
         endpoint_url: Option<&str>,
     ) -> Aws {
         let region_defaulted = sdk.region().is_none();
-        let probe = DateProbe::default();
         let wire = Wire::default();
         let mut iam = aws_sdk_iam::config::Builder::from(sdk)
             .region(Region::new(region.clone()))
-            .interceptor(probe.clone())
             .interceptor(wire.clone())
             .interceptor(AnswerCheck);
         let mut sts = aws_sdk_sts::config::Builder::from(sdk)
             .region(Region::new(region.clone()))
-            .interceptor(probe.clone())
             .interceptor(wire.clone())
             .interceptor(AnswerCheck);
         // Set on each client, so that --endpoint-url wins over AWS_ENDPOINT_URL_IAM and the like,
@@ -178,7 +174,6 @@ impl Aws {
         Aws {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
-            probe,
             wire,
             profile_mfa_serial,
             region,

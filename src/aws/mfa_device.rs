@@ -107,11 +107,7 @@ impl Aws {
             .config_override(super::no_retries())
             .send()
             .await;
-        let request_id = result.request_id().map(str::to_string);
-        match result {
-            Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(self.refused("EnableMFADevice", request_id, e, Some(serial))),
-        }
+        self.receipt("EnableMFADevice", result, Some(serial))
     }
 
     /// `iam:DeactivateMFADevice`.
@@ -123,11 +119,7 @@ impl Aws {
             .serial_number(serial)
             .send()
             .await;
-        let request_id = result.request_id().map(str::to_string);
-        match result {
-            Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(self.refused("DeactivateMFADevice", request_id, e, None)),
-        }
+        self.receipt("DeactivateMFADevice", result, None)
     }
 
     /// `iam:DeleteVirtualMFADevice`.
@@ -138,10 +130,6 @@ impl Aws {
             .serial_number(serial)
             .send()
             .await;
-        let request_id = result.request_id().map(str::to_string);
-        match result {
-            Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(self.refused("DeleteVirtualMFADevice", request_id, e, None)),
-        }
+        self.receipt("DeleteVirtualMFADevice", result, None)
     }
 }

@@ -3,14 +3,13 @@
 //! It owns every SDK type: credentials come from aws-config's default chain (environment, profiles,
 //! SSO, `credential_process`, …), and SDK errors are wrapped into [`AwsError`] ([`error`]), never
 //! leaked. The codes arrive as plain digits: this layer knows nothing of devices or windows. It
-//! keeps the `Date` of the last response ([`date_probe`]), from which the caller measures the
+//! keeps the `Date` of the last response ([`wire`]), from which the caller measures the
 //! host's clock skew, and believes no answer that is dated too far off, too large, or a success
 //! that is not the operation's answer ([`answer`]).
 
 pub mod answer;
 mod cause;
 mod client;
-mod date_probe;
 pub mod endpoint;
 mod error;
 mod mfa_device;
@@ -25,11 +24,13 @@ mod wire;
 
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
 use aws_sdk_iam::types::AssignmentStatusType;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::model::{SerialNumber, UserName};
-use date_probe::DateProbe;
 use error::classify;
 pub use error::{AwsError, Refused};
 pub use mfa_device::NewDevice;
@@ -114,7 +115,6 @@ pub struct Receipt {
 pub struct Aws {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
-    probe: DateProbe,
     wire: Wire,
     profile_mfa_serial: Option<String>,
     region: String,
@@ -209,18 +209,32 @@ impl Aws {
     }
 
     /// An SDK error, classified, naming the URL when the request failed on its way.
-    fn failed<E>(
-        &self,
-        operation: &str,
-        e: aws_sdk_iam::error::SdkError<
-            E,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
-    ) -> AwsError
+    fn failed<E>(&self, operation: &str, e: SdkError<E, HttpResponse>) -> AwsError
     where
-        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         classify(operation, e).at_url(self.last_url().as_deref())
+    }
+
+    /// A call of a code pair or a change (Resync, Enable, Deactivate, Delete) as a [`Receipt`] or a
+    /// [`Refused`], with AWS's request id either way: from the answer's `x-amzn-RequestId` header,
+    /// which the SDK also reads when the body is not an AWS error response (a modelled error's
+    /// metadata would then have none).
+    fn receipt<T, E>(
+        &self,
+        operation: &str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+        serial: Option<&SerialNumber>,
+    ) -> Result<Receipt, Refused>
+    where
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let request_id = result.request_id().map(str::to_string);
+        match result {
+            Ok(_) => Ok(Receipt { request_id }),
+            Err(e) => Err(self.refused(operation, request_id, e, serial)),
+        }
     }
 
     /// A refused call of a code pair or a change (Resync, Enable, Create, Deactivate, Delete):
@@ -230,14 +244,11 @@ impl Aws {
         &self,
         operation: &str,
         request_id: Option<String>,
-        e: aws_sdk_iam::error::SdkError<
-            E,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
+        e: SdkError<E, HttpResponse>,
         serial: Option<&SerialNumber>,
     ) -> Refused
     where
-        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let mut error = self.failed(operation, e);
         if let (AwsError::InvalidCodes { serial: named, .. }, Some(serial)) = (&mut error, serial) {
@@ -253,7 +264,7 @@ impl Aws {
 
     /// The `Date` (whole seconds) of the last response, and the host time it arrived.
     pub fn last_date(&self) -> Option<(u64, Duration)> {
-        self.probe.0.lock().ok().and_then(|last| *last)
+        self.wire.last_date()
     }
 
     /// `sts:GetCallerIdentity`.
@@ -353,7 +364,6 @@ impl Aws {
         code1: &str,
         code2: &str,
     ) -> Result<Receipt, Refused> {
-        use aws_sdk_iam::operation::RequestId;
         let result = self
             .iam
             .resync_mfa_device()
@@ -365,13 +375,7 @@ impl Aws {
             .config_override(no_retries())
             .send()
             .await;
-        // The id from the answer's `x-amzn-RequestId` header, which the SDK also reads when the
-        // body is not an AWS error response (a modelled error's metadata would then have none).
-        let request_id = result.request_id().map(str::to_string);
-        match result {
-            Ok(_) => Ok(Receipt { request_id }),
-            Err(e) => Err(self.refused("ResyncMFADevice", request_id, e, Some(serial))),
-        }
+        self.receipt("ResyncMFADevice", result, Some(serial))
     }
 }
 

@@ -44,7 +44,6 @@ use crate::error::Error;
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::Pace;
-use crate::source::yubikey::Step;
 use crate::source::{ClockOwner, Code, CodeSource};
 use crate::state::SentCounters;
 use crate::window::Skew;
@@ -108,8 +107,6 @@ pub struct Resynced {
     pub target: Target,
     /// The source kind.
     pub source: String,
-    /// How the key's credential was chosen, for a key.
-    pub step: Option<Step>,
     /// What was sent and accepted.
     pub sent: Sent,
     /// The skew applied to the windows.
@@ -156,7 +153,6 @@ pub async fn resync(
             Ok(Resynced {
                 target,
                 source: "given".into(),
-                step: None,
                 sent,
                 skew: Skew::ZERO,
             })
@@ -167,7 +163,6 @@ pub async fn resync(
             reporter.reading_from(&source.describe(), step);
             let reading = Reading {
                 source,
-                step,
                 pace,
                 after: None,
                 observer: None,
@@ -184,8 +179,6 @@ pub async fn resync(
 pub struct Reading {
     /// The source, its credential chosen.
     pub source: Box<dyn CodeSource>,
-    /// How the key's credential was chosen, for a key.
-    pub step: Option<Step>,
     /// How its pairs are read and sent.
     pub pace: Pace,
     /// The highest counter of a pair sent before for this device (a station's earlier run):
@@ -249,7 +242,6 @@ pub async fn read_and_send(
         result: sent.map(|sent| Resynced {
             target,
             source: info.kind.to_string(),
-            step: reading.step,
             sent,
             skew: session.skew(),
         }),

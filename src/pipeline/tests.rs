@@ -69,6 +69,27 @@ impl Call for &mut FakeAws {
     }
 }
 
+impl FakeAws {
+    fn new(clock: &ServerClock, failures: u32) -> FakeAws {
+        FakeAws {
+            clock: clock.clone(),
+            failures,
+            sent: Vec::new(),
+        }
+    }
+}
+
+/// A waiting-mode reader of `source` on `server`'s clock.
+fn reader(server: &ServerClock, source: SlowSource, interrupt: Interrupt) -> PairReader {
+    PairReader::new(
+        Box::new(source),
+        server.clone(),
+        Mode::Wait,
+        Reporter::silent(),
+        interrupt,
+    )
+}
+
 fn setup(
     start: f64,
     skew_ms: i64,
@@ -103,11 +124,7 @@ async fn send_pairs(
     let reporter = Reporter::silent();
     let (_tx, interrupt) = Interrupt::manual();
     let mut reader = PairReader::new(Box::new(source), server.clone(), mode, reporter, interrupt);
-    let mut aws = FakeAws {
-        clock: server.clone(),
-        failures,
-        sent: Vec::new(),
-    };
+    let mut aws = FakeAws::new(server, failures);
     let result = send_with_retries(&mut reader, &mut Sender::new(&mut aws), max).await;
     (result, aws)
 }
@@ -212,21 +229,10 @@ async fn a_retry_succeeds_with_a_fresh_pair() {
 #[tokio::test]
 async fn ctrl_c_during_the_wait_sends_nothing() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
-    let reporter = Reporter::silent();
     let (tx, interrupt) = Interrupt::manual();
     tx.send(true).unwrap();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        Mode::Wait,
-        reporter,
-        interrupt,
-    );
-    let mut aws = FakeAws {
-        clock: server.clone(),
-        failures: 0,
-        sent: Vec::new(),
-    };
+    let mut reader = reader(&server, source, interrupt);
+    let mut aws = FakeAws::new(&server, 0);
     let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap_err();
@@ -242,20 +248,10 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        Mode::Wait,
-        Reporter::silent(),
-        interrupt,
-    )
-    .after(Some(c + 1))
-    .observed(Box::new(move |p| log.lock().unwrap().push(p)));
-    let mut aws = FakeAws {
-        clock: server.clone(),
-        failures: 0,
-        sent: Vec::new(),
-    };
+    let mut reader = reader(&server, source, interrupt)
+        .after(Some(c + 1))
+        .observed(Box::new(move |p| log.lock().unwrap().push(p)));
+    let mut aws = FakeAws::new(&server, 0);
     let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap();
@@ -279,24 +275,13 @@ async fn a_read_cut_short_spends_no_counter() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let c = 1_000_000_012 / 30;
     let (tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        Mode::Wait,
-        Reporter::silent(),
-        interrupt,
-    )
-    .observed(Box::new(move |p| {
+    let mut reader = reader(&server, source, interrupt).observed(Box::new(move |p| {
         // The key leaves as soon as code 1 is read: the wait for code 2 is cut short.
         if matches!(p, Progress::Code1Read { .. }) {
             let _ = tx.send(true);
         }
     }));
-    let mut aws = FakeAws {
-        clock: server.clone(),
-        failures: 0,
-        sent: Vec::new(),
-    };
+    let mut aws = FakeAws::new(&server, 0);
     let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap_err();
@@ -321,19 +306,8 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
         .unwrap();
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        Mode::Wait,
-        Reporter::silent(),
-        interrupt,
-    )
-    .remembered_in(&counters, "GAHT12345678");
-    let mut aws = FakeAws {
-        clock: server.clone(),
-        failures: 1,
-        sent: Vec::new(),
-    };
+    let mut reader = reader(&server, source, interrupt).remembered_in(&counters, "GAHT12345678");
+    let mut aws = FakeAws::new(&server, 1);
     let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
         .await
         .unwrap();

@@ -124,8 +124,11 @@ impl fmt::Debug for Code {
 pub trait CodeSource: Send {
     /// What it is, for reports.
     fn describe(&self) -> SourceInfo;
-    /// Whether we choose the counter ([`ClockOwner::Host`]) or the device shows its own.
-    fn clock(&self) -> ClockOwner;
+    /// Whether we choose the counter ([`ClockOwner::Host`], as for every source a program reads)
+    /// or the device shows its own.
+    fn clock(&self) -> ClockOwner {
+        ClockOwner::Host
+    }
     /// The code of window `counter`. For a [`ClockOwner::Device`] source, the code the device
     /// shows now (`counter` is the host's estimate, used only in what the user is told).
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError>;

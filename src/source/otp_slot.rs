@@ -14,7 +14,7 @@ use yubikit::smartcard::{SmartCardConnection, SmartCardError};
 use yubikit::yubiotp::{Slot, YubiOtpError, YubiOtpSession};
 
 use super::yubikey::{self, Selector};
-use super::{ClockOwner, Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, smartcard};
+use super::{Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, smartcard};
 
 /// Turns a transport's connection errors into what the user needs; implemented for yubikit's HID
 /// and CCID errors.
@@ -161,10 +161,6 @@ where
 {
     fn describe(&self) -> SourceInfo {
         self.info.clone()
-    }
-
-    fn clock(&self) -> ClockOwner {
-        ClockOwner::Host
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {

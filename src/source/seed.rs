@@ -11,9 +11,7 @@ use secrecy::{ExposeSecret, SecretBox};
 
 use super::otpauth::{self, Algorithm};
 use super::seed_input::{read_env, read_file, read_stdin};
-use super::{
-    ClockOwner, Code, CodeSource, DeviceError, Notifier, SeedFrom, SeedProblem, SourceInfo,
-};
+use super::{Code, CodeSource, DeviceError, Notifier, SeedFrom, SeedProblem, SourceInfo};
 
 /// Where the seed comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,10 +172,6 @@ impl NewSeed {
 impl CodeSource for SeedSource {
     fn describe(&self) -> SourceInfo {
         self.info.clone()
-    }
-
-    fn clock(&self) -> ClockOwner {
-        ClockOwner::Host
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {

@@ -2,7 +2,7 @@
 //! caller, the host clock against AWS's (the pipeline's one skew measurement), and the caller's
 //! TOTP devices. Read-only calls only.
 
-use super::skipped;
+use super::{failed, skipped};
 use crate::aws::Aws;
 use crate::error::Error;
 use crate::exit::Exit;
@@ -29,13 +29,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
     let aws = match Aws::connect(options).await {
         Ok(aws) => aws,
         Err(e) => {
-            let error = Error::from(e);
-            checks.push(Check::fail(
-                "aws config",
-                error.to_string(),
-                error.hint(),
-                error.exit(),
-            ));
+            checks.push(failed("aws config", e));
             checks.extend(skipped(
                 &["credentials", "region", "caller", "clock", last],
                 "the AWS configuration did not load",
@@ -74,13 +68,10 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
             });
         }
         Err(e) => {
-            let error = Error::from(e);
-            checks.push(Check::fail(
-                "credentials",
-                error.to_string(),
-                error.hint(),
-                Exit::Credentials,
-            ));
+            checks.push(Check {
+                exit: Exit::Credentials,
+                ..failed("credentials", e)
+            });
             checks.push(region(&aws));
             checks.extend(skipped(&["caller", "clock", last], "no usable credentials"));
             return checks;
@@ -93,13 +84,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
             caller
         }
         Err(e) => {
-            let error = Error::from(e);
-            checks.push(Check::fail(
-                "caller",
-                error.to_string(),
-                error.hint(),
-                error.exit(),
-            ));
+            checks.push(failed("caller", e));
             checks.extend(skipped(
                 &["clock", last],
                 "AWS did not answer who is calling",

@@ -12,6 +12,7 @@
 pub mod aws;
 pub mod device;
 
+use crate::error::Error;
 use crate::report::Check;
 use crate::request::DoctorRequest;
 
@@ -30,4 +31,10 @@ pub async fn checks(request: &DoctorRequest) -> Vec<Check> {
 /// Every check in `names`, skipped for `reason`.
 fn skipped(names: &[&'static str], reason: &str) -> Vec<Check> {
     names.iter().map(|n| Check::skipped(n, reason)).collect()
+}
+
+/// A check that `error` failed, in the words and with the exit code the error has everywhere else.
+fn failed(name: &'static str, error: impl Into<Error>) -> Check {
+    let error = error.into();
+    Check::fail(name, error.to_string(), error.hint(), error.exit())
 }

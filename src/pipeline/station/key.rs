@@ -139,8 +139,8 @@ impl Station<'_> {
         let runs = mapped
             .into_iter()
             .zip(sources)
-            .map(|((candidate, target), source)| {
-                self.resync_one(&served, &key, candidate, target, source, interrupt.clone())
+            .map(|((_, target), source)| {
+                self.resync_one(&served, &key, target, source, interrupt.clone())
             });
         results.extend(futures_util::future::join_all(runs).await);
         results

@@ -10,14 +10,13 @@ use std::sync::Mutex;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use super::Station;
-use super::naming::{AwsName, Candidate};
 use super::served::Served;
 use crate::error::Error;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
 use crate::request::Pace;
-use crate::source::yubikey::{KeyInfo, Step, YubiKeySource};
+use crate::source::yubikey::{KeyInfo, YubiKeySource};
 use crate::window::{Mode, Pair, Period, Planner};
 
 /// Per device, the key whose turn it is (its reader and serial).
@@ -73,7 +72,6 @@ impl Station<'_> {
         &self,
         served: &Served<'_>,
         key: &KeyInfo,
-        candidate: Candidate,
         target: Target,
         source: YubiKeySource<PcscSmartCardConnection>,
         mut interrupt: Interrupt,
@@ -138,13 +136,8 @@ impl Station<'_> {
                 },
             });
         });
-        let step = match candidate.name {
-            AwsName::Serial(_) => Step::Serial,
-            AwsName::Owner { .. } => Step::QrCode,
-        };
         let reading = Reading {
             source: Box::new(source),
-            step: Some(step),
             pace: Pace {
                 mode: Mode::Wait,
                 max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,

@@ -13,7 +13,7 @@ use yubikit::smartcard::{SmartCardConnection, SmartCardError};
 use super::account::{self, Step, Wanted};
 use super::ykoath::{self, parse_id, shield, tlv, tlvs};
 use super::{Account, KeyInfo, Password};
-use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo, smartcard};
+use crate::source::{Code, CodeSource, DeviceError, Notifier, SourceInfo, smartcard};
 
 /// An unlocked OATH session and its accounts, before one is chosen.
 pub struct OpenKey<C: SmartCardConnection> {
@@ -257,10 +257,6 @@ impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
 impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
     fn describe(&self) -> SourceInfo {
         self.info.clone()
-    }
-
-    fn clock(&self) -> ClockOwner {
-        ClockOwner::Host
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {

@@ -22,7 +22,7 @@ use yubikit::smartcard::{SmartCardConnection, SmartCardError};
 use super::oath::{OpenKey, calculate, card_error};
 use super::ykoath::{self, shield};
 use super::{Account, KeyInfo};
-use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo};
+use crate::source::{Code, CodeSource, DeviceError, SourceInfo};
 
 /// The credential an enrolment writes: TOTP, HMAC-SHA1, 6 digits, 30 s, as AWS's virtual devices.
 pub struct NewCredential {
@@ -284,10 +284,6 @@ struct Written<C: SmartCardConnection> {
 impl<C: SmartCardConnection + Send + 'static> CodeSource for Written<C> {
     fn describe(&self) -> SourceInfo {
         self.info.clone()
-    }
-
-    fn clock(&self) -> ClockOwner {
-        ClockOwner::Host
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
