@@ -122,10 +122,10 @@ fn refuse_core_dumps() {
 fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     match cli.command {
         Command::Enroll(args) => {
+            let reporter = args.output.reporter();
             let request = args
                 .into_input(matches.subcommand_matches("enroll"))
                 .validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::enroll::run(request, &reporter))
         }
         Command::Resync(args) => {
@@ -133,13 +133,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
                 report::write_to(&mut std::io::stdout().lock(), "stdout", CLI_SKELETON);
                 return Ok(());
             }
+            let reporter = args.output.reporter();
             if let Some(path) = args.batch.clone() {
                 let request = args.into_batch(&path)?;
-                let reporter = Reporter::new(request.output.format, request.output.quiet);
                 return block_on(commands::batch::run(request, &reporter));
             }
             let request = args.into_input()?.validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::resync::run(request, &reporter))
         }
         Command::Station(args) => {
@@ -149,23 +148,23 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             block_on(commands::station::run(request, &reporter))
         }
         Command::Retire(args) => {
+            let reporter = args.output.reporter();
             let request = args.into_input().validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::retire::run(request, &reporter))
         }
         Command::Codes(args) => {
+            let reporter = args.output.reporter();
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::codes::run(request, &reporter))
         }
         Command::Devices(args) => {
+            let reporter = Reporter::new(args.output.format(), false);
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(or_stopped(commands::devices::run(request, &reporter)))
         }
         Command::Doctor(args) => {
+            let reporter = Reporter::new(args.output.format(), false);
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(or_stopped(commands::doctor::run(request, &reporter)))
         }
         Command::Completions { shell } => {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::report::OutputFormat;
-use crate::request::{AwsChoice, Output, SourceChoice, SourceKind};
+use crate::report::{OutputFormat, Reporter};
+use crate::request::{AwsChoice, SourceChoice, SourceKind};
 use crate::window::Mode;
 
 /// The code sources of `resync`.
@@ -221,11 +221,8 @@ impl OutputArg {
 }
 
 impl OutputArgs {
-    /// The flags, clap-free.
-    pub fn output(&self) -> Output {
-        Output {
-            format: self.output.format(),
-            quiet: self.quiet,
-        }
+    /// The reporter these flags ask for: they need no checking, so they go to it, not to a request.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(self.output.format(), self.quiet)
     }
 }

@@ -47,7 +47,6 @@ impl ResyncArgs {
             mode: self.timing.mode(),
             max_attempts: self.max_attempts,
             aws: self.aws.choice(),
-            output: self.output.output(),
             audit_log: self.audit_log,
         })
     }
@@ -61,7 +60,6 @@ impl ResyncArgs {
                 max_attempts: self.max_attempts,
             },
             self.aws.choice(),
-            self.output.output(),
             self.audit_log,
         )
     }
@@ -77,7 +75,6 @@ impl CodesArgs {
                 &self.seed,
             )),
             self.timing.mode(),
-            self.output.output(),
         )
     }
 }
@@ -92,10 +89,6 @@ impl DevicesArgs {
             },
             self.accounts,
             self.aws.choice(),
-            crate::request::Output {
-                format: self.output.format(),
-                quiet: false,
-            },
         )
     }
 }
@@ -103,15 +96,7 @@ impl DevicesArgs {
 impl DoctorArgs {
     /// The validated request.
     pub fn into_request(self) -> Result<DoctorRequest, InputError> {
-        DoctorRequest::validate(
-            self.source.map(Into::into),
-            self.station,
-            self.aws.choice(),
-            crate::request::Output {
-                format: self.output.format(),
-                quiet: false,
-            },
-        )
+        DoctorRequest::validate(self.source.map(Into::into), self.station, self.aws.choice())
     }
 }
 

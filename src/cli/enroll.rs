@@ -97,7 +97,6 @@ impl EnrollArgs {
             shared_seed: self.shared_seed,
             reinsert_wait_secs: self.reinsert_wait,
             aws: self.aws.choice(),
-            output: self.output.output(),
             audit_log: self.audit_log,
         }
     }

@@ -39,7 +39,6 @@ impl RetireArgs {
             device: self.device,
             serial_number: self.serial_number,
             aws: self.aws.choice(),
-            output: self.output.output(),
             audit_log: self.audit_log,
         }
     }

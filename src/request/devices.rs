@@ -3,7 +3,6 @@
 use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::SourceKind;
 use super::code_source::check_reader;
-use super::resync::Output;
 use crate::model::InputError;
 use crate::source::yubikey::Selector;
 
@@ -16,8 +15,6 @@ pub struct DevicesRequest {
     pub accounts: bool,
     /// How to reach AWS, for the devices the credentials name.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
 }
 
 impl DevicesRequest {
@@ -26,7 +23,6 @@ impl DevicesRequest {
         selector: Selector,
         accounts: bool,
         aws: AwsChoice,
-        output: Output,
     ) -> Result<DevicesRequest, InputError> {
         if let Some(name) = &selector.reader {
             check_reader(name)?;
@@ -35,7 +31,6 @@ impl DevicesRequest {
             selector,
             accounts,
             aws: aws.validate()?,
-            output,
         })
     }
 }
@@ -49,8 +44,6 @@ pub struct DoctorRequest {
     pub station: bool,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
 }
 
 impl DoctorRequest {
@@ -59,13 +52,11 @@ impl DoctorRequest {
         source: Option<SourceKind>,
         station: bool,
         aws: AwsChoice,
-        output: Output,
     ) -> Result<DoctorRequest, InputError> {
         Ok(DoctorRequest {
             source,
             station,
             aws: aws.validate()?,
-            output,
         })
     }
 }

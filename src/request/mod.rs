@@ -23,8 +23,8 @@ pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
 pub use resync::{
-    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, Pace,
-    ResyncInput, ResyncRequest,
+    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Pace, ResyncInput,
+    ResyncRequest,
 };
 pub use retire::{RetireInput, RetireRequest, RetireTarget};
 pub use station::{StationInput, StationRequest};

@@ -1,5 +1,5 @@
-//! A validated `resync` or `codes`: the target, where the codes come from, the window mode and the
-//! output, checked together before any I/O. The command line (flags and `--cli-input-json`) fills a
+//! A validated `resync` or `codes`: the target, where the codes come from and the window mode,
+//! checked together before any I/O. The command line (flags and `--cli-input-json`) fills a
 //! clap-free [`ResyncInput`]; nothing that leaves this module can hold an invalid value.
 
 use std::path::PathBuf;
@@ -8,7 +8,6 @@ use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::{SourceChoice, SourceSpec};
 use crate::model::{AuthCode, SerialNumber, UserName};
 use crate::model::{Field, InputError, Origin, Problem, Takes, Usage, refuse_seed};
-use crate::report::OutputFormat;
 use crate::window::Mode;
 
 /// The keys `--cli-input-json` takes: the AWS CLI's for `resync-mfa-device`.
@@ -30,15 +29,6 @@ pub struct Given {
     pub value: String,
     /// Where it came from.
     pub origin: Origin,
-}
-
-/// How the output is wanted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Output {
-    /// Text or JSON.
-    pub format: OutputFormat,
-    /// Nothing on success.
-    pub quiet: bool,
 }
 
 /// The code flags as the user spelled them: `--authentication-code-1` (AWS CLI v2) or
@@ -99,8 +89,6 @@ pub struct ResyncInput {
     pub max_attempts: u32,
     /// The AWS flags.
     pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -137,8 +125,6 @@ pub struct ResyncRequest {
     pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -178,7 +164,6 @@ impl ResyncInput {
                 max_attempts: self.max_attempts,
             },
             aws,
-            output: self.output,
             audit_log: audit_log_path(self.audit_log)?,
         })
     }
@@ -246,27 +231,17 @@ pub struct CodesRequest {
     pub source: SourceSpec,
     /// Wait for a fresh window or not.
     pub mode: Mode,
-    /// How to report.
-    pub output: Output,
 }
 
 impl CodesRequest {
     /// Checks the flags of `codes`: any source but a display token, which shows its own codes.
-    pub fn validate(
-        source: SourceChoice,
-        mode: Mode,
-        output: Output,
-    ) -> Result<CodesRequest, InputError> {
+    pub fn validate(source: SourceChoice, mode: Mode) -> Result<CodesRequest, InputError> {
         let default_key = source.default_yubikey();
         let source = match source.spec()? {
             Some(SourceSpec::Prompt) => return Err(Usage::CodesFromPrompt.into()),
             Some(spec) => spec,
             None => default_key?,
         };
-        Ok(CodesRequest {
-            source,
-            mode,
-            output,
-        })
+        Ok(CodesRequest { source, mode })
     }
 }

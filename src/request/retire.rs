@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::aws::{AwsChoice, AwsOptions};
-use super::resync::{Output, audit_log_path};
+use super::resync::audit_log_path;
 use crate::model::{Field, InputError, Origin, SerialNumber, UserName};
 
 /// The device to retire.
@@ -27,8 +27,6 @@ pub struct RetireInput {
     pub serial_number: Option<String>,
     /// The AWS flags.
     pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -42,8 +40,6 @@ pub struct RetireRequest {
     pub target: RetireTarget,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -76,7 +72,6 @@ impl RetireInput {
             user,
             target,
             aws,
-            output: self.output,
             audit_log: audit_log_path(self.audit_log)?,
         })
     }

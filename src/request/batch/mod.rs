@@ -10,7 +10,7 @@ use crate::files::{self, FileProblem};
 use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::{SourceChoice, SourceKind, SourceSpec};
 use super::json_object::{Members, NotAnObject};
-use super::resync::{Output, Pace, audit_log_path};
+use super::resync::{Pace, audit_log_path};
 use crate::model::{
     BatchProblem, Field, InputError, LineProblem, Origin, Problem, SerialNumber, Takes, UserName,
     looks_like_seed, refuse_seed,
@@ -44,8 +44,6 @@ pub struct BatchRequest {
     pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<std::path::PathBuf>,
 }
@@ -56,14 +54,12 @@ impl BatchRequest {
         path: &Path,
         pace: Pace,
         aws: AwsChoice,
-        output: Output,
         audit_log: Option<PathBuf>,
     ) -> Result<BatchRequest, InputError> {
         Ok(BatchRequest {
             rows: parse(path)?,
             pace,
             aws: aws.validate()?,
-            output,
             audit_log: audit_log_path(audit_log)?,
         })
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::aws::{AwsChoice, AwsOptions};
 use super::code_source::check_reader;
-use super::resync::{Output, audit_log_path};
+use super::resync::audit_log_path;
 use crate::model::{
     DeviceName, Field, FileInput, IamPath, InputError, OathName, Origin, Problem, Usage,
 };
@@ -61,8 +61,6 @@ pub struct EnrollInput {
     pub reinsert_wait_secs: u64,
     /// The AWS flags.
     pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -94,8 +92,6 @@ pub struct EnrollRequest {
     pub reinsert_wait: Duration,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -209,7 +205,6 @@ impl EnrollInput {
             shared_seed: self.shared_seed,
             reinsert_wait: Duration::from_secs(self.reinsert_wait_secs),
             aws,
-            output: self.output,
             audit_log,
         })
     }
