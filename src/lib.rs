@@ -45,7 +45,7 @@ pub fn main_entry() -> ExitCode {
     // A shell pressing Tab: answered from the clap definition, then the process exits.
     commands::completions::answer_shell(Cli::command);
     let argv = cli::globals::hoist(std::env::args_os().collect());
-    let spelling = cli::Spelling::of(&argv);
+    let code_flags = cli::code_flags(&argv);
     let parsed = Cli::command()
         .try_get_matches_from(&argv)
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
@@ -62,7 +62,7 @@ pub fn main_entry() -> ExitCode {
         }
     };
     if let Command::Resync(args) = &mut cli.command {
-        args.spelling = spelling;
+        args.code_flags = code_flags;
     }
     // `--debug` is the AWS CLI's name for everything: -vvv, and the requests' headers.
     let verbose = if cli.debug { 3 } else { cli.verbose };
@@ -138,7 +138,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
                 let request = args.into_batch(&path)?;
                 return block_on(commands::batch::run(request, &reporter));
             }
-            let request = args.into_input()?.validate()?;
+            let request = args.into_request()?;
             block_on(commands::resync::run(request, &reporter))
         }
         Command::Station(args) => {
@@ -149,7 +149,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         }
         Command::Retire(args) => {
             let reporter = args.output.reporter();
-            let request = args.into_input().validate()?;
+            let request = args.into_request()?;
             block_on(commands::retire::run(request, &reporter))
         }
         Command::Codes(args) => {

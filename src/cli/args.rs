@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::report::{OutputFormat, Reporter};
-use crate::request::{AwsChoice, SourceChoice, SourceKind};
+use crate::request::{AwsChoice, SourceKind};
 use crate::window::Mode;
 
 /// The code sources of `resync`.
@@ -176,22 +176,6 @@ impl From<CodesSourceArg> for SourceKind {
             CodesSourceArg::Yubikey => SourceKind::Yubikey,
             CodesSourceArg::OtpSlot => SourceKind::OtpSlot,
         }
-    }
-}
-
-/// The source flags, clap-free.
-pub fn source_choice(source: Option<SourceKind>, key: &KeyArgs, seed: &SeedArgs) -> SourceChoice {
-    SourceChoice {
-        source,
-        seed_file: seed.seed_file.clone(),
-        seed_env: seed.seed_env.clone(),
-        seed_stdin: seed.seed_stdin,
-        device: key.device,
-        reader: key.reader.clone(),
-        account: key.account.clone(),
-        slot: key.slot,
-        digits: key.digits.as_deref().and_then(|d| d.parse().ok()),
-        ..SourceChoice::default()
     }
 }
 

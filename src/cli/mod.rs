@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
+use crate::request::CodeFlags;
 pub use args::{
     AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, StationOutputArg,
     TimingArgs,
@@ -215,26 +216,16 @@ pub struct DevicesArgs {
     pub output: OutputArg,
 }
 
-/// How the user spelled the flags that have two spellings (AWS CLI v1 and v2), so that an error
-/// names the flag as they wrote it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Spelling {
-    /// `--authentication-code1` rather than `--authentication-code-1`.
-    pub v1_codes: bool,
-}
-
-impl Spelling {
-    /// Reads the spelling off the arguments as given.
-    pub fn of(argv: &[std::ffi::OsString]) -> Spelling {
-        Spelling {
-            v1_codes: argv.iter().filter_map(|a| a.to_str()).any(|a| {
-                a == "--authentication-code1"
-                    || a == "--authentication-code2"
-                    || a.starts_with("--authentication-code1=")
-                    || a.starts_with("--authentication-code2=")
-            }),
-        }
-    }
+/// How the user spelled the code flags (AWS CLI v1's or v2's), read off the arguments as given, so
+/// that an error names the flag as they wrote it.
+pub fn code_flags(argv: &[std::ffi::OsString]) -> CodeFlags {
+    let v1 = argv.iter().filter_map(|a| a.to_str()).any(|a| {
+        a == "--authentication-code1"
+            || a == "--authentication-code2"
+            || a.starts_with("--authentication-code1=")
+            || a.starts_with("--authentication-code2=")
+    });
+    if v1 { CodeFlags::V1 } else { CodeFlags::V2 }
 }
 
 /// `mfa-resync resync`
@@ -300,9 +291,9 @@ pub struct ResyncArgs {
     /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub audit_log: Option<PathBuf>,
-    /// How the flags were spelled (not a flag: read off the arguments).
+    /// How the code flags were spelled (not a flag: read off the arguments).
     #[arg(skip)]
-    pub spelling: Spelling,
+    pub code_flags: CodeFlags,
 }
 
 /// `mfa-resync codes`

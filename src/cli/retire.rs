@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args};
 
 use super::args::{AwsArgs, OutputArgs};
-use crate::request::RetireInput;
+use crate::model::InputError;
+use crate::request::RetireRequest;
 
 /// `mfa-resync retire`
 #[derive(Debug, Args)]
@@ -32,14 +33,15 @@ pub struct RetireArgs {
 }
 
 impl RetireArgs {
-    /// The flags, clap-free.
-    pub fn into_input(self) -> RetireInput {
-        RetireInput {
-            user_name: self.user_name,
-            device: self.device,
-            serial_number: self.serial_number,
-            aws: self.aws.choice(),
-            audit_log: self.audit_log,
-        }
+    /// The validated request.
+    pub fn into_request(self) -> Result<RetireRequest, InputError> {
+        let aws = self.aws.choice();
+        RetireRequest::validate(
+            self.user_name,
+            self.device,
+            self.serial_number,
+            aws,
+            self.audit_log,
+        )
     }
 }

@@ -45,18 +45,3 @@ pub struct DoctorRequest {
     /// How to reach AWS.
     pub aws: AwsOptions,
 }
-
-impl DoctorRequest {
-    /// Checks the flags of `doctor`.
-    pub fn validate(
-        source: Option<SourceKind>,
-        station: bool,
-        aws: AwsChoice,
-    ) -> Result<DoctorRequest, InputError> {
-        Ok(DoctorRequest {
-            source,
-            station,
-            aws: aws.validate()?,
-        })
-    }
-}

@@ -26,5 +26,5 @@ pub use resync::{
     CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Pace, ResyncInput,
     ResyncRequest,
 };
-pub use retire::{RetireInput, RetireRequest, RetireTarget};
-pub use station::{StationInput, StationRequest};
+pub use retire::{RetireRequest, RetireTarget};
+pub use station::StationRequest;

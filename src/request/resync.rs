@@ -1,6 +1,6 @@
 //! A validated `resync` or `codes`: the target, where the codes come from and the window mode,
-//! checked together before any I/O. The command line (flags and `--cli-input-json`) fills a
-//! clap-free [`ResyncInput`]; nothing that leaves this module can hold an invalid value.
+//! checked together before any I/O. The AWS CLI's own values come as a [`ResyncInput`] (a flag or a
+//! `--cli-input-json` key each); nothing that leaves this module can hold an invalid value.
 
 use std::path::PathBuf;
 
@@ -68,7 +68,8 @@ impl Default for CodeFlags {
     }
 }
 
-/// `resync` as given, flags and `--cli-input-json` merged (flags win), not yet checked.
+/// What the AWS CLI's `resync-mfa-device` takes, each value a flag's or a `--cli-input-json` key's
+/// (flags win), not yet checked: where each came from is what an error names.
 #[derive(Debug, Clone, Default)]
 pub struct ResyncInput {
     /// How the code flags were spelled.
@@ -81,16 +82,6 @@ pub struct ResyncInput {
     pub code1: Option<Given>,
     /// `--authentication-code-2` / `AuthenticationCode2`
     pub code2: Option<Given>,
-    /// The source flags.
-    pub source: SourceChoice,
-    /// `--no-wait` or not.
-    pub mode: Mode,
-    /// `--max-attempts`
-    pub max_attempts: u32,
-    /// The AWS flags.
-    pub aws: AwsChoice,
-    /// `--audit-log`
-    pub audit_log: Option<PathBuf>,
 }
 
 /// The codes of a resync: given by the user, or read from a source.
@@ -129,42 +120,45 @@ pub struct ResyncRequest {
     pub audit_log: Option<PathBuf>,
 }
 
-impl ResyncInput {
+impl ResyncRequest {
     /// Checks every field and their combinations, before any I/O.
-    pub fn validate(self) -> Result<ResyncRequest, InputError> {
-        let user = self
+    pub fn validate(
+        given: ResyncInput,
+        source: SourceChoice,
+        pace: Pace,
+        aws: AwsChoice,
+        audit_log: Option<PathBuf>,
+    ) -> Result<ResyncRequest, InputError> {
+        let user = given
             .user_name
             .map(|g| UserName::parse(&g.value, g.origin))
             .transpose()?;
-        let serial = self
+        let serial = given
             .serial_number
             .map(|g| SerialNumber::parse(&g.value, g.origin))
             .transpose()?;
-        let flags = self.code_flags;
-        let code1 = self
+        let flags = given.code_flags;
+        let code1 = given
             .code1
             .map(|g| AuthCode::parse(&g.value, flags.code1(g.origin)))
             .transpose()?;
-        let code2 = self
+        let code2 = given
             .code2
             .map(|g| AuthCode::parse(&g.value, flags.code2(g.origin)))
             .transpose()?;
-        let source = self.source.spec()?;
+        let spec = source.spec()?;
         // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
-        let default_key = self.source.default_yubikey();
-        let codes = code_plan(code1, code2, source, self.mode, flags, default_key)?;
-        let mut aws = self.aws.validate()?;
+        let default_key = source.default_yubikey();
+        let codes = code_plan(code1, code2, spec, pace.mode, flags, default_key)?;
+        let mut aws = aws.validate()?;
         aws.partition = serial.as_ref().and_then(SerialNumber::partition);
         Ok(ResyncRequest {
             user,
             serial,
             codes,
-            pace: Pace {
-                mode: self.mode,
-                max_attempts: self.max_attempts,
-            },
+            pace,
             aws,
-            audit_log: audit_log_path(self.audit_log)?,
+            audit_log: audit_log_path(audit_log)?,
         })
     }
 }
