@@ -3,11 +3,12 @@
 //! [`crate::request`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use crate::report::{OutputFormat, Reporter};
-use crate::request::{AwsChoice, SourceKind};
+use crate::request::{AwsOptions, CaBundle, SourceKind};
 use crate::window::Mode;
 
 /// The code sources of `resync`.
@@ -180,16 +181,20 @@ impl From<CodesSourceArg> for SourceKind {
 }
 
 impl AwsArgs {
-    /// The flags, clap-free.
-    pub fn choice(&self) -> AwsChoice {
-        AwsChoice {
+    /// The flags, clap-free, for the request to check.
+    pub fn options(&self) -> AwsOptions {
+        AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            read_timeout_secs: self.cli_read_timeout,
-            connect_timeout_secs: self.cli_connect_timeout,
+            connect_timeout: Duration::from_secs(self.cli_connect_timeout),
+            read_timeout: Duration::from_secs(self.cli_read_timeout),
+            partition: None,
             allow_insecure_endpoint: self.allow_insecure_endpoint,
-            ca_bundle: self.ca_bundle.clone(),
+            ca_bundle: self.ca_bundle.clone().map(|path| CaBundle {
+                path,
+                origin: "--ca-bundle",
+            }),
         }
     }
 }

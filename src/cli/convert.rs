@@ -6,6 +6,7 @@ use std::path::Path;
 use super::input_json;
 use super::{CodesArgs, DevicesArgs, DoctorArgs, KeyArgs, ResyncArgs, SeedArgs, StationArgs};
 use crate::model::{InputError, Origin};
+use crate::request::aws::validate_aws;
 use crate::request::{
     BatchRequest, CodesRequest, DevicesRequest, DoctorRequest, Given, Pace, ResyncInput,
     ResyncRequest, SourceChoice, SourceKind, StationRequest,
@@ -46,7 +47,7 @@ impl ResyncArgs {
             Some(arg) => input_json::parse(arg)?,
             None => ResyncInput::default(),
         };
-        let (pace, aws) = (self.pace(), self.aws.choice());
+        let (pace, aws) = (self.pace(), self.aws.options());
         let given = ResyncInput {
             code_flags: self.code_flags,
             user_name: flag(self.user_name).or(json.user_name),
@@ -60,7 +61,7 @@ impl ResyncArgs {
 
     /// A `--batch FILE` run (the file is read and every row checked here).
     pub fn into_batch(self, path: &Path) -> Result<BatchRequest, InputError> {
-        BatchRequest::validate(path, self.pace(), self.aws.choice(), self.audit_log)
+        BatchRequest::validate(path, self.pace(), self.aws.options(), self.audit_log)
     }
 
     fn pace(&self) -> Pace {
@@ -86,7 +87,7 @@ impl DevicesArgs {
             serial: self.device,
             reader: self.reader,
         };
-        DevicesRequest::validate(selector, self.accounts, self.aws.choice())
+        DevicesRequest::validate(selector, self.accounts, self.aws.options())
     }
 }
 
@@ -96,7 +97,7 @@ impl DoctorArgs {
         Ok(DoctorRequest {
             source: self.source.map(Into::into),
             station: self.station,
-            aws: self.aws.choice().validate()?,
+            aws: validate_aws(self.aws.options())?,
         })
     }
 }
@@ -110,7 +111,7 @@ impl StationArgs {
             self.max_keys,
             self.once,
             self.output.map(super::StationOutputArg::format),
-            self.aws.choice(),
+            self.aws.options(),
             self.audit_log,
         )
     }

@@ -96,7 +96,7 @@ impl EnrollArgs {
             replace: self.replace,
             shared_seed: self.shared_seed,
             reinsert_wait_secs: self.reinsert_wait,
-            aws: self.aws.choice(),
+            aws: self.aws.options(),
             audit_log: self.audit_log,
         }
     }

@@ -35,7 +35,7 @@ pub struct RetireArgs {
 impl RetireArgs {
     /// The validated request.
     pub fn into_request(self) -> Result<RetireRequest, InputError> {
-        let aws = self.aws.choice();
+        let aws = self.aws.options();
         RetireRequest::validate(
             self.user_name,
             self.device,

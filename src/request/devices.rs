@@ -1,6 +1,6 @@
 //! Validated `devices` and `doctor`: which keys to list and how, and how to reach AWS.
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::SourceKind;
 use super::code_source::check_reader;
 use crate::model::InputError;
@@ -22,7 +22,7 @@ impl DevicesRequest {
     pub fn validate(
         selector: Selector,
         accounts: bool,
-        aws: AwsChoice,
+        aws: AwsOptions,
     ) -> Result<DevicesRequest, InputError> {
         if let Some(name) = &selector.reader {
             check_reader(name)?;
@@ -30,7 +30,7 @@ impl DevicesRequest {
         Ok(DevicesRequest {
             selector,
             accounts,
-            aws: aws.validate()?,
+            aws: validate_aws(aws)?,
         })
     }
 }

@@ -17,7 +17,7 @@ pub mod resync;
 pub mod retire;
 pub mod station;
 
-pub use aws::{AwsChoice, AwsOptions, CaBundle};
+pub use aws::{AwsOptions, CaBundle};
 pub use batch::{BatchRequest, BatchRow};
 pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};

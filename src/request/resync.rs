@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::{SourceChoice, SourceSpec};
 use crate::model::{AuthCode, SerialNumber, UserName};
 use crate::model::{Field, InputError, Origin, Problem, Takes, Usage, refuse_seed};
@@ -126,7 +126,7 @@ impl ResyncRequest {
         given: ResyncInput,
         source: SourceChoice,
         pace: Pace,
-        aws: AwsChoice,
+        aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<ResyncRequest, InputError> {
         let user = given
@@ -150,7 +150,7 @@ impl ResyncRequest {
         // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
         let default_key = source.default_yubikey();
         let codes = code_plan(code1, code2, spec, pace.mode, flags, default_key)?;
-        let mut aws = aws.validate()?;
+        let mut aws = validate_aws(aws)?;
         aws.partition = serial.as_ref().and_then(SerialNumber::partition);
         Ok(ResyncRequest {
             user,

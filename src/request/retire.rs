@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::resync::audit_log_path;
 use crate::model::{Field, InputError, Origin, SerialNumber, UserName};
 
@@ -36,7 +36,7 @@ impl RetireRequest {
         user_name: Option<String>,
         device: Option<u32>,
         serial_number: Option<String>,
-        aws: AwsChoice,
+        aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<RetireRequest, InputError> {
         let user = user_name
@@ -54,7 +54,7 @@ impl RetireRequest {
                 return Err(InputError::from(crate::model::Usage::RetireWhat));
             }
         };
-        let mut aws = aws.validate()?;
+        let mut aws = validate_aws(aws)?;
         if let RetireTarget::Serial(serial) = &target {
             aws.partition = serial.partition();
         }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::check_reader;
 use super::resync::audit_log_path;
 use crate::model::is_account_id;
@@ -48,7 +48,7 @@ impl StationRequest {
         max_keys: Option<u32>,
         once: bool,
         output: Option<OutputFormat>,
-        aws: AwsChoice,
+        aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<StationRequest, InputError> {
         let mut readers: Vec<String> = Vec::new();
@@ -79,7 +79,7 @@ impl StationRequest {
             once,
             output,
             audit_log: audit_log_path(audit_log)?,
-            aws: aws.validate()?,
+            aws: validate_aws(aws)?,
         })
     }
 
@@ -151,13 +151,9 @@ mod tests {
         max_keys: Option<u32>,
         output: Option<OutputFormat>,
     ) -> Result<StationRequest, InputError> {
-        let aws = AwsChoice {
-            read_timeout_secs: 15,
-            connect_timeout_secs: 5,
-            ..AwsChoice::default()
-        };
         let strings = |given: &[&str]| given.iter().map(|s| s.to_string()).collect();
         let (readers, accounts) = (strings(readers), strings(accounts));
+        let aws = AwsOptions::default();
         StationRequest::validate(readers, accounts, max_keys, false, output, aws, None)
     }
 

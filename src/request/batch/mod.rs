@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::files::{self, FileProblem};
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::{SourceChoice, SourceKind, SourceSpec};
 use super::json_object::{Members, NotAnObject};
 use super::resync::{Pace, audit_log_path};
@@ -53,13 +53,13 @@ impl BatchRequest {
     pub fn validate(
         path: &Path,
         pace: Pace,
-        aws: AwsChoice,
+        aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<BatchRequest, InputError> {
         Ok(BatchRequest {
             rows: parse(path)?,
             pace,
-            aws: aws.validate()?,
+            aws: validate_aws(aws)?,
             audit_log: audit_log_path(audit_log)?,
         })
     }

@@ -13,7 +13,7 @@ mod tests;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::check_reader;
 use super::resync::audit_log_path;
 use crate::model::{
@@ -60,7 +60,7 @@ pub struct EnrollInput {
     /// `--reinsert-wait`, seconds
     pub reinsert_wait_secs: u64,
     /// The AWS flags.
-    pub aws: AwsChoice,
+    pub aws: AwsOptions,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -190,7 +190,7 @@ impl EnrollInput {
                 }),
             ));
         }
-        let mut aws = self.aws.validate()?;
+        let mut aws = validate_aws(self.aws)?;
         aws.partition = replace.as_ref().and_then(SerialNumber::partition);
         Ok(EnrollRequest {
             user,
