@@ -10,7 +10,7 @@ use crate::model::{
     Field, InputError, JsonFix, JsonProblem, Origin, Problem, Takes, looks_like_seed, refuse_seed,
 };
 use crate::request::IGNORED_JSON_KEYS as IGNORED_KEYS;
-use crate::request::json_object::{Members, NotAnObject};
+use crate::request::json_object::{Members, NotAnObject, shown};
 use crate::request::{Given, ResyncInput};
 
 /// The JSON `--generate-cli-skeleton` prints, as the AWS CLI's for `resync-mfa-device`.
@@ -48,7 +48,7 @@ pub fn parse(arg: &str) -> Result<ResyncInput, InputError> {
     })?;
     if let Some(key) = members.duplicate() {
         return Err(json_error(JsonProblem::KeyTwice {
-            key: shown_key(key),
+            key: shown(key, 64),
         }));
     }
     let mut input = ResyncInput::default();
@@ -74,7 +74,7 @@ pub fn parse(arg: &str) -> Result<ResyncInput, InputError> {
             "AuthenticationCode2" => &mut input.code2,
             _ => {
                 return Err(json_error(JsonProblem::UnknownKey {
-                    key: shown_key(&key),
+                    key: shown(&key, 64),
                 }));
             }
         };
@@ -91,15 +91,6 @@ pub fn parse(arg: &str) -> Result<ResyncInput, InputError> {
         }
     }
     Ok(input)
-}
-
-/// A key as an error may show it: quoted and cut short, or not at all when it looks like a seed.
-fn shown_key(key: &str) -> String {
-    if looks_like_seed(key) {
-        "(not shown: it looks like a seed)".into()
-    } else {
-        format!("{:?}", key.chars().take(64).collect::<String>())
-    }
 }
 
 /// What to do when the argument is not JSON: a path given without `file://` (the AWS CLI's users

@@ -18,7 +18,7 @@ pub mod retire;
 pub mod station;
 
 pub use aws::{AwsOptions, CaBundle};
-pub use batch::{BatchRequest, BatchRow};
+pub use batch::BatchRequest;
 pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};

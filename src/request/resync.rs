@@ -148,7 +148,7 @@ impl ResyncRequest {
             .transpose()?;
         let spec = source.spec()?;
         // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
-        let default_key = source.default_yubikey();
+        let default_key = source.yubikey();
         let codes = code_plan(code1, code2, spec, pace.mode, flags, default_key)?;
         let mut aws = validate_aws(aws)?;
         aws.partition = serial.as_ref().and_then(SerialNumber::partition);
@@ -230,7 +230,7 @@ pub struct CodesRequest {
 impl CodesRequest {
     /// Checks the flags of `codes`: any source but a display token, which shows its own codes.
     pub fn validate(source: SourceChoice, mode: Mode) -> Result<CodesRequest, InputError> {
-        let default_key = source.default_yubikey();
+        let default_key = source.yubikey();
         let source = match source.spec()? {
             Some(SourceSpec::Prompt) => return Err(Usage::CodesFromPrompt.into()),
             Some(spec) => spec,
