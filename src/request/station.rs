@@ -43,28 +43,16 @@ impl StationRequest {
     /// Checks every flag, before any I/O: `--reader` each time it is given, `--accounts` each id
     /// as given.
     pub fn validate(
-        given_readers: Vec<String>,
-        given_accounts: Vec<String>,
+        readers: Vec<String>,
+        accounts: Vec<String>,
         max_keys: Option<u32>,
         once: bool,
         output: Option<OutputFormat>,
         aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<StationRequest, InputError> {
-        let mut readers: Vec<String> = Vec::new();
-        for name in given_readers {
-            check_reader(&name)?;
-            if !readers.contains(&name) {
-                readers.push(name);
-            }
-        }
-        let mut accounts: Vec<String> = Vec::new();
-        for account in given_accounts {
-            check_account(&account)?;
-            if !accounts.contains(&account) {
-                accounts.push(account);
-            }
-        }
+        let readers = each_once(readers, check_reader)?;
+        let accounts = each_once(accounts, check_account)?;
         let max_keys = max_keys.unwrap_or(DEFAULT_MAX_KEYS);
         if !(1..=MAX_KEYS).contains(&max_keys) {
             return Err(InputError::invalid(
@@ -123,6 +111,21 @@ impl StationRequest {
         }
         Ok(vec![caller_account.to_string()])
     }
+}
+
+/// `values` each checked, and each kept once, in the order given.
+fn each_once(
+    values: Vec<String>,
+    check: fn(&str) -> Result<(), InputError>,
+) -> Result<Vec<String>, InputError> {
+    let mut kept: Vec<String> = Vec::new();
+    for value in values {
+        check(&value)?;
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    Ok(kept)
 }
 
 /// An AWS account id: exactly 12 ASCII digits (IAM's ARNs and `sts:GetCallerIdentity` write it so,
