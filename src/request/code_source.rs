@@ -118,18 +118,14 @@ impl SourceChoice {
         let serial = match (self.device, &self.reader, &self.aws_vault_device) {
             (None, None, Some(value)) => {
                 let serial = value.to_str().and_then(|v| v.trim().parse::<u32>().ok());
-                match serial {
-                    Some(serial) => {
-                        tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
-                        Some(serial)
-                    }
-                    None => {
-                        return Err(InputError::invalid(
-                            Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
-                            Problem::NotAKeySerial,
-                        ));
-                    }
-                }
+                let serial = serial.ok_or_else(|| {
+                    InputError::invalid(
+                        Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
+                        Problem::NotAKeySerial,
+                    )
+                })?;
+                tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
+                Some(serial)
             }
             (device, _, _) => device,
         };

@@ -93,6 +93,16 @@ pub enum CodePlan {
     Read(SourceSpec),
 }
 
+impl Given {
+    /// The value, if given, parsed by `parse`, which names where it came from in an error.
+    fn parse<T>(
+        given: Option<Given>,
+        parse: impl FnOnce(&str, Origin) -> Result<T, InputError>,
+    ) -> Result<Option<T>, InputError> {
+        given.map(|g| parse(&g.value, g.origin)).transpose()
+    }
+}
+
 /// How a target's pairs are read and sent: waiting for a fresh window or not, and how many pairs
 /// at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,23 +139,11 @@ impl ResyncRequest {
         aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<ResyncRequest, InputError> {
-        let user = given
-            .user_name
-            .map(|g| UserName::parse(&g.value, g.origin))
-            .transpose()?;
-        let serial = given
-            .serial_number
-            .map(|g| SerialNumber::parse(&g.value, g.origin))
-            .transpose()?;
         let flags = given.code_flags;
-        let code1 = given
-            .code1
-            .map(|g| AuthCode::parse(&g.value, flags.code1(g.origin)))
-            .transpose()?;
-        let code2 = given
-            .code2
-            .map(|g| AuthCode::parse(&g.value, flags.code2(g.origin)))
-            .transpose()?;
+        let user = Given::parse(given.user_name, UserName::parse)?;
+        let serial = Given::parse(given.serial_number, SerialNumber::parse)?;
+        let code1 = Given::parse(given.code1, |v, o| AuthCode::parse(v, flags.code1(o)))?;
+        let code2 = Given::parse(given.code2, |v, o| AuthCode::parse(v, flags.code2(o)))?;
         let spec = source.spec()?;
         // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
         let default_key = source.yubikey();

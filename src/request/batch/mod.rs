@@ -272,22 +272,16 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
             ));
         }
     };
-    let device = device.map(|d| d.parse::<u32>()).transpose().map_err(|_| {
-        row_error(
-            line,
-            InputError::invalid(Field::flag("--device"), Problem::RowDevice),
-        )
-    })?;
+    let bad = |flag, problem| row_error(line, InputError::invalid(Field::flag(flag), problem));
+    let device = device
+        .map(|d| {
+            d.parse::<u32>()
+                .map_err(|_| bad("--device", Problem::RowDevice))
+        })
+        .transpose()?;
     let slot = slot
         .map(|s| s.parse::<u8>().ok().filter(|s| (1..=2).contains(s)))
-        .map(|s| {
-            s.ok_or_else(|| {
-                row_error(
-                    line,
-                    InputError::invalid(Field::flag("--slot"), Problem::SlotNumber),
-                )
-            })
-        })
+        .map(|s| s.ok_or_else(|| bad("--slot", Problem::SlotNumber)))
         .transpose()?;
     let choice = SourceChoice {
         source,
