@@ -4,12 +4,14 @@
 use std::path::Path;
 
 use super::input_json;
-use super::{CodesArgs, DevicesArgs, DoctorArgs, KeyArgs, ResyncArgs, SeedArgs, StationArgs};
+use super::{
+    CodesArgs, DevicesArgs, DoctorArgs, KeyArgs, ResyncArgs, RetireArgs, SeedArgs, StationArgs,
+};
 use crate::model::{InputError, Origin};
 use crate::request::aws::validate_aws;
 use crate::request::{
     BatchRequest, CodesRequest, DevicesRequest, DoctorRequest, Given, Pace, ResyncInput,
-    ResyncRequest, SourceChoice, SourceKind, StationRequest,
+    ResyncRequest, RetireRequest, SourceChoice, SourceKind, StationRequest,
 };
 use crate::source::yubikey::Selector;
 
@@ -111,6 +113,19 @@ impl StationArgs {
             self.max_keys,
             self.once,
             self.output.map(super::StationOutputArg::format),
+            self.aws.options(),
+            self.audit_log,
+        )
+    }
+}
+
+impl RetireArgs {
+    /// The validated request.
+    pub fn into_request(self) -> Result<RetireRequest, InputError> {
+        RetireRequest::validate(
+            self.user_name,
+            self.device,
+            self.serial_number,
             self.aws.options(),
             self.audit_log,
         )

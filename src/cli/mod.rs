@@ -11,14 +11,13 @@ pub mod convert;
 pub mod enroll;
 pub mod globals;
 pub mod input_json;
-pub mod retire;
 
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
 use crate::request::CodeFlags;
@@ -135,7 +134,7 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Deactivate and delete a lost or broken key's device (by the key's serial or the device's ARN); the user's other devices keep working.
     #[command(after_help = after(RETIRE_EXAMPLES, &Exit::retire()))]
-    Retire(Box<retire::RetireArgs>),
+    Retire(Box<RetireArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -192,6 +191,30 @@ pub struct StationArgs {
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
     pub output: Option<StationOutputArg>,
     /// Append one JSON line per submission to FILE (host, operator, key serial, user, serial, attempt, counters, result, request id; never codes).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// `mfa-resync retire`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["device", "serial_number"])))]
+pub struct RetireArgs {
+    /// The IAM user whose device it is [default: the caller, from sts:GetCallerIdentity].
+    #[arg(long, value_name = "NAME", help_heading = "The device")]
+    pub user_name: Option<String>,
+    /// The lost or broken YubiKey, by serial number: its own device is the one named after it (USER-SERIAL, as `enroll` names it); its credential is deleted too when the key is here.
+    #[arg(long, value_name = "SERIAL", help_heading = "The device")]
+    pub device: Option<u32>,
+    /// The device, by its serial number (a virtual device's ARN, or a hardware token's serial).
+    #[arg(long, value_name = "SERIAL", help_heading = "The device")]
+    pub serial_number: Option<String>,
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Append one JSON line per step to FILE (deactivate, delete, the key's credential).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub audit_log: Option<PathBuf>,
 }
