@@ -45,7 +45,7 @@ pub fn main_entry() -> ExitCode {
     // A shell pressing Tab: answered from the clap definition, then the process exits.
     commands::completions::answer_shell(Cli::command);
     let argv = cli::globals::hoist(std::env::args_os().collect());
-    let spelling = cli::Spelling::of(&argv);
+    let code_flags = cli::code_flags(&argv);
     let parsed = Cli::command()
         .try_get_matches_from(&argv)
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
@@ -62,7 +62,7 @@ pub fn main_entry() -> ExitCode {
         }
     };
     if let Command::Resync(args) = &mut cli.command {
-        args.spelling = spelling;
+        args.code_flags = code_flags;
     }
     // `--debug` is the AWS CLI's name for everything: -vvv, and the requests' headers.
     let verbose = if cli.debug { 3 } else { cli.verbose };
@@ -122,10 +122,10 @@ fn refuse_core_dumps() {
 fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     match cli.command {
         Command::Enroll(args) => {
+            let reporter = args.output.reporter();
             let request = args
                 .into_input(matches.subcommand_matches("enroll"))
                 .validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::enroll::run(request, &reporter))
         }
         Command::Resync(args) => {
@@ -133,13 +133,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
                 report::write_to(&mut std::io::stdout().lock(), "stdout", CLI_SKELETON);
                 return Ok(());
             }
+            let reporter = args.output.reporter();
             if let Some(path) = args.batch.clone() {
                 let request = args.into_batch(&path)?;
-                let reporter = Reporter::new(request.output.format, request.output.quiet);
                 return block_on(commands::batch::run(request, &reporter));
             }
-            let request = args.into_input()?.validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            let request = args.into_request()?;
             block_on(commands::resync::run(request, &reporter))
         }
         Command::Station(args) => {
@@ -149,23 +148,23 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             block_on(commands::station::run(request, &reporter))
         }
         Command::Retire(args) => {
-            let request = args.into_input().validate()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
+            let reporter = args.output.reporter();
+            let request = args.into_request()?;
             block_on(commands::retire::run(request, &reporter))
         }
         Command::Codes(args) => {
+            let reporter = args.output.reporter();
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(commands::codes::run(request, &reporter))
         }
         Command::Devices(args) => {
+            let reporter = Reporter::new(args.output.format(), false);
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(or_stopped(commands::devices::run(request, &reporter)))
         }
         Command::Doctor(args) => {
+            let reporter = Reporter::new(args.output.format(), false);
             let request = args.into_request()?;
-            let reporter = Reporter::new(request.output.format, request.output.quiet);
             block_on(or_stopped(commands::doctor::run(request, &reporter)))
         }
         Command::Completions { shell } => {

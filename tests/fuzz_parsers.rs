@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::Parser;
 use mfa_resync::cli::{Cli, Command};
 use mfa_resync::model::{AuthCode, Field, Origin, SerialNumber, UserName};
-use mfa_resync::request::{CodePlan, ResyncInput, SourceSpec};
+use mfa_resync::request::{CodePlan, SourceSpec};
 use mfa_resync::source::otpauth;
 use mfa_resync::window::Mode;
 use proptest::prelude::*;
@@ -764,7 +764,7 @@ fn cli_input_json_is_validated_as_the_model_says() {
         let Command::Resync(args) = cli.command else {
             return Err(TestCaseError::fail("not the resync command"));
         };
-        let validated = args.into_input().and_then(ResyncInput::validate);
+        let validated = args.into_request();
         let accepted = validated.is_ok();
         let expected = model(&text);
         prop_assert_eq!(

@@ -3,11 +3,12 @@
 //! [`crate::request`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::report::OutputFormat;
-use crate::request::{AwsChoice, Output, SourceChoice, SourceKind};
+use crate::report::{OutputFormat, Reporter};
+use crate::request::{AwsOptions, CaBundle, SourceKind};
 use crate::window::Mode;
 
 /// The code sources of `resync`.
@@ -179,33 +180,21 @@ impl From<CodesSourceArg> for SourceKind {
     }
 }
 
-/// The source flags, clap-free.
-pub fn source_choice(source: Option<SourceKind>, key: &KeyArgs, seed: &SeedArgs) -> SourceChoice {
-    SourceChoice {
-        source,
-        seed_file: seed.seed_file.clone(),
-        seed_env: seed.seed_env.clone(),
-        seed_stdin: seed.seed_stdin,
-        device: key.device,
-        reader: key.reader.clone(),
-        account: key.account.clone(),
-        slot: key.slot,
-        digits: key.digits.as_deref().and_then(|d| d.parse().ok()),
-        ..SourceChoice::default()
-    }
-}
-
 impl AwsArgs {
-    /// The flags, clap-free.
-    pub fn choice(&self) -> AwsChoice {
-        AwsChoice {
+    /// The flags, clap-free, for the request to check.
+    pub fn options(&self) -> AwsOptions {
+        AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            read_timeout_secs: self.cli_read_timeout,
-            connect_timeout_secs: self.cli_connect_timeout,
+            connect_timeout: Duration::from_secs(self.cli_connect_timeout),
+            read_timeout: Duration::from_secs(self.cli_read_timeout),
+            partition: None,
             allow_insecure_endpoint: self.allow_insecure_endpoint,
-            ca_bundle: self.ca_bundle.clone(),
+            ca_bundle: self.ca_bundle.clone().map(|path| CaBundle {
+                path,
+                origin: "--ca-bundle",
+            }),
         }
     }
 }
@@ -221,11 +210,8 @@ impl OutputArg {
 }
 
 impl OutputArgs {
-    /// The flags, clap-free.
-    pub fn output(&self) -> Output {
-        Output {
-            format: self.output.format(),
-            quiet: self.quiet,
-        }
+    /// The reporter these flags ask for: they need no checking, so they go to it, not to a request.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(self.output.format(), self.quiet)
     }
 }

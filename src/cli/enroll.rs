@@ -96,8 +96,7 @@ impl EnrollArgs {
             replace: self.replace,
             shared_seed: self.shared_seed,
             reinsert_wait_secs: self.reinsert_wait,
-            aws: self.aws.choice(),
-            output: self.output.output(),
+            aws: self.aws.options(),
             audit_log: self.audit_log,
         }
     }

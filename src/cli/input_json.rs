@@ -9,8 +9,9 @@ use crate::files::{self, FileProblem};
 use crate::model::{
     Field, InputError, JsonFix, JsonProblem, Origin, Problem, Takes, looks_like_seed, refuse_seed,
 };
-use crate::request::Given;
-use crate::request::json_object::{Members, NotAnObject};
+use crate::request::IGNORED_JSON_KEYS as IGNORED_KEYS;
+use crate::request::json_object::{Members, NotAnObject, shown};
+use crate::request::{Given, ResyncInput};
 
 /// The JSON `--generate-cli-skeleton` prints, as the AWS CLI's for `resync-mfa-device`.
 pub const CLI_SKELETON: &str = r#"{
@@ -19,21 +20,6 @@ pub const CLI_SKELETON: &str = r#"{
     "AuthenticationCode1": "",
     "AuthenticationCode2": ""
 }"#;
-
-/// The four fields `--cli-input-json` may carry.
-#[derive(Debug, Default)]
-pub struct JsonInput {
-    /// `UserName`
-    pub user_name: Option<String>,
-    /// `SerialNumber`
-    pub serial_number: Option<String>,
-    /// `AuthenticationCode1`
-    pub code1: Option<String>,
-    /// `AuthenticationCode2`
-    pub code2: Option<String>,
-}
-
-use crate::request::IGNORED_JSON_KEYS as IGNORED_KEYS;
 
 /// The most `--cli-input-json file://` reads: a request is a few hundred bytes.
 pub const MAX_JSON_BYTES: u64 = 64 * 1024;
@@ -45,7 +31,7 @@ fn json_error(problem: JsonProblem) -> InputError {
 /// Parses `--cli-input-json` (a JSON string, or `file://PATH` as the AWS CLI takes it). A key that
 /// is missing, `null` or an empty string (as in an unfilled skeleton) is not given: the flags, the
 /// defaults or the code source fill it.
-pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
+pub fn parse(arg: &str) -> Result<ResyncInput, InputError> {
     let text = match arg.strip_prefix("file://") {
         Some(path) => read_json_file(path)?,
         None => arg.to_string(),
@@ -62,10 +48,10 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
     })?;
     if let Some(key) = members.duplicate() {
         return Err(json_error(JsonProblem::KeyTwice {
-            key: shown_key(key),
+            key: shown(key, 64),
         }));
     }
-    let mut input = JsonInput::default();
+    let mut input = ResyncInput::default();
     for (key, value) in members.0 {
         if IGNORED_KEYS.contains(&key.as_str()) {
             // Ignored, but only in the shape `codes` prints: anything else is a mistake worth
@@ -88,27 +74,23 @@ pub fn parse(arg: &str) -> Result<JsonInput, InputError> {
             "AuthenticationCode2" => &mut input.code2,
             _ => {
                 return Err(json_error(JsonProblem::UnknownKey {
-                    key: shown_key(&key),
+                    key: shown(&key, 64),
                 }));
             }
         };
         match value {
             Value::String(s) if s.is_empty() => {}
-            Value::String(s) => *slot = Some(s),
+            Value::String(value) => {
+                *slot = Some(Given {
+                    value,
+                    origin: Origin::Json,
+                })
+            }
             Value::Null => {}
             _ => return Err(json_error(JsonProblem::NotAString { key })),
         }
     }
     Ok(input)
-}
-
-/// A key as an error may show it: quoted and cut short, or not at all when it looks like a seed.
-fn shown_key(key: &str) -> String {
-    if looks_like_seed(key) {
-        "(not shown: it looks like a seed)".into()
-    } else {
-        format!("{:?}", key.chars().take(64).collect::<String>())
-    }
 }
 
 /// What to do when the argument is not JSON: a path given without `file://` (the AWS CLI's users
@@ -146,16 +128,4 @@ fn read_json_file(path: &str) -> Result<String, InputError> {
             })
         })?;
     String::from_utf8(bytes.to_vec()).map_err(|_| json_error(JsonProblem::NotUtf8 { path }))
-}
-
-/// A flag's value wins over the JSON's; the origin says which one to name in an error.
-pub fn pick(flag: Option<String>, json: Option<String>) -> Option<Given> {
-    flag.map(|value| Given {
-        value,
-        origin: Origin::Flag,
-    })
-    .or(json.map(|value| Given {
-        value,
-        origin: Origin::Json,
-    }))
 }

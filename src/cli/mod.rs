@@ -11,16 +11,16 @@ pub mod convert;
 pub mod enroll;
 pub mod globals;
 pub mod input_json;
-pub mod retire;
 
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand};
 
 use crate::exit::Exit;
+use crate::request::CodeFlags;
 pub use args::{
     AwsArgs, CodesSourceArg, KeyArgs, OutputArg, OutputArgs, SeedArgs, SourceArg, StationOutputArg,
     TimingArgs,
@@ -134,7 +134,7 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Deactivate and delete a lost or broken key's device (by the key's serial or the device's ARN); the user's other devices keep working.
     #[command(after_help = after(RETIRE_EXAMPLES, &Exit::retire()))]
-    Retire(Box<retire::RetireArgs>),
+    Retire(Box<RetireArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -195,6 +195,30 @@ pub struct StationArgs {
     pub audit_log: Option<PathBuf>,
 }
 
+/// `mfa-resync retire`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["device", "serial_number"])))]
+pub struct RetireArgs {
+    /// The IAM user whose device it is [default: the caller, from sts:GetCallerIdentity].
+    #[arg(long, value_name = "NAME", help_heading = "The device")]
+    pub user_name: Option<String>,
+    /// The lost or broken YubiKey, by serial number: its own device is the one named after it (USER-SERIAL, as `enroll` names it); its credential is deleted too when the key is here.
+    #[arg(long, value_name = "SERIAL", help_heading = "The device")]
+    pub device: Option<u32>,
+    /// The device, by its serial number (a virtual device's ARN, or a hardware token's serial).
+    #[arg(long, value_name = "SERIAL", help_heading = "The device")]
+    pub serial_number: Option<String>,
+    /// How to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Append one JSON line per step to FILE (deactivate, delete, the key's credential).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub audit_log: Option<PathBuf>,
+}
+
 /// `mfa-resync devices`
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
@@ -215,26 +239,16 @@ pub struct DevicesArgs {
     pub output: OutputArg,
 }
 
-/// How the user spelled the flags that have two spellings (AWS CLI v1 and v2), so that an error
-/// names the flag as they wrote it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Spelling {
-    /// `--authentication-code1` rather than `--authentication-code-1`.
-    pub v1_codes: bool,
-}
-
-impl Spelling {
-    /// Reads the spelling off the arguments as given.
-    pub fn of(argv: &[std::ffi::OsString]) -> Spelling {
-        Spelling {
-            v1_codes: argv.iter().filter_map(|a| a.to_str()).any(|a| {
-                a == "--authentication-code1"
-                    || a == "--authentication-code2"
-                    || a.starts_with("--authentication-code1=")
-                    || a.starts_with("--authentication-code2=")
-            }),
-        }
-    }
+/// How the user spelled the code flags (AWS CLI v1's or v2's), read off the arguments as given, so
+/// that an error names the flag as they wrote it.
+pub fn code_flags(argv: &[std::ffi::OsString]) -> CodeFlags {
+    let v1 = argv.iter().filter_map(|a| a.to_str()).any(|a| {
+        a == "--authentication-code1"
+            || a == "--authentication-code2"
+            || a.starts_with("--authentication-code1=")
+            || a.starts_with("--authentication-code2=")
+    });
+    if v1 { CodeFlags::V1 } else { CodeFlags::V2 }
 }
 
 /// `mfa-resync resync`
@@ -300,9 +314,9 @@ pub struct ResyncArgs {
     /// Append one JSON line per attempt to FILE (operator, user, serial, source, result, request id; never codes).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub audit_log: Option<PathBuf>,
-    /// How the flags were spelled (not a flag: read off the arguments).
+    /// How the code flags were spelled (not a flag: read off the arguments).
     #[arg(skip)]
-    pub spelling: Spelling,
+    pub code_flags: CodeFlags,
 }
 
 /// `mfa-resync codes`

@@ -6,7 +6,7 @@ use clap::{CommandFactory, Parser};
 use super::*;
 use crate::commands::docs;
 use crate::model::InputError;
-use crate::request::{CodePlan, ResyncInput, ResyncRequest, SourceSpec};
+use crate::request::{CodePlan, ResyncRequest, SourceSpec};
 use crate::source::yubikey::Selector;
 
 fn resync(args: &[&str]) -> Result<ResyncRequest, InputError> {
@@ -16,7 +16,7 @@ fn resync(args: &[&str]) -> Result<ResyncRequest, InputError> {
         .expect("clap accepts the flags")
         .command
     {
-        Command::Resync(r) => r.into_input().and_then(ResyncInput::validate),
+        Command::Resync(r) => r.into_request(),
         other => panic!("resync was parsed, not {other:?}"),
     }
 }

@@ -84,25 +84,18 @@ fi"#
 /// `command` with `--profile` and `--reader` completing with what there is, wherever they appear.
 fn with_values(command: clap::Command) -> clap::Command {
     command.mut_subcommands(|sub| {
-        let has = |id: &str| sub.get_arguments().any(|a| a.get_id() == id);
-        let (profile, reader) = (has("profile"), has("reader"));
-        let mut sub = sub;
-        if profile {
-            sub = sub.mut_arg("profile", |a| a.add(ArgValueCompleter::new(profiles)));
-        }
-        if reader {
-            sub = sub.mut_arg("reader", |a| a.add(ArgValueCompleter::new(readers)));
-        }
-        sub
+        let sub = completing(sub, "profile", complete::profiles);
+        completing(sub, "reader", complete::readers)
     })
 }
 
-fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
-    candidates(current, complete::profiles)
-}
-
-fn readers(current: &OsStr) -> Vec<CompletionCandidate> {
-    candidates(current, complete::readers)
+/// `sub` with the values of its argument `id`, if it has one, completed from `names`.
+fn completing(sub: clap::Command, id: &str, names: fn(&str) -> Vec<String>) -> clap::Command {
+    if !sub.get_arguments().any(|a| a.get_id() == id) {
+        return sub;
+    }
+    let completer = ArgValueCompleter::new(move |now: &OsStr| candidates(now, names));
+    sub.mut_arg(id, |a| a.add(completer))
 }
 
 fn candidates(current: &OsStr, names: fn(&str) -> Vec<String>) -> Vec<CompletionCandidate> {

@@ -21,33 +21,29 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     // The caller is asked whenever a host-clock source is read, even with a user name given: bad
     // credentials fail before the user waits, and the answer's `Date` gives the skew. The audit
     // log names the operator, so it asks too.
-    let ask_caller = request.user.is_none() || codes.host_clock() || opening.audited();
+    let host_clock = codes.host_clock();
+    let ask_caller = request.user.is_none() || host_clock || opening.audited();
     let run = opening.connect(&request.aws, ask_caller, reporter).await?;
-    if codes.host_clock() {
+    if host_clock {
         run.session.report_skew(reporter);
     }
     let target = (request.user, request.serial);
-    let host_clock = codes.host_clock();
-    let done = match pipeline::resync(&run, target, codes, request.pace, None, reporter).await {
-        Ok(done) => done,
-        Err(e) => {
-            if host_clock {
-                run.advise_on_clock(reporter);
-            }
-            return Err(e);
-        }
-    };
-    reporter.resynced(&ResyncReport {
-        user: done.target.user.to_string(),
-        serial: done.target.serial.to_string(),
-        source: done.source,
-        attempts: done.sent.attempts,
-        counters: done.sent.pair.map(Pair::counters),
-        skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
-        request_id: done.sent.receipt.request_id,
-    });
+    let result = pipeline::resync(&run, target, codes, request.pace, None, reporter).await;
+    if let Ok(done) = &result {
+        reporter.resynced(&ResyncReport {
+            user: done.target.user.to_string(),
+            serial: done.target.serial.to_string(),
+            source: done.source.clone(),
+            attempts: done.sent.attempts,
+            counters: done.sent.pair.map(Pair::counters),
+            skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
+            request_id: done.sent.receipt.request_id.clone(),
+        });
+    }
+    // After the result or the error: the clock's advice is the last thing said.
     if host_clock {
         run.advise_on_clock(reporter);
     }
+    result?;
     run.finish("the resync itself succeeded")
 }

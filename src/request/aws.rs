@@ -1,100 +1,62 @@
-//! How to reach AWS, as the user asked: profile, region, endpoint and timeouts, checked for shape
-//! before any I/O into the AWS layer's [`AwsOptions`]; aws-config's chain does the rest.
-
-use std::time::Duration;
+//! How to reach AWS, as the user asked: profile, region, endpoint and timeouts, the AWS layer's
+//! [`AwsOptions`] checked for shape before any I/O; aws-config's chain does the rest.
 
 pub use crate::aws::{AwsOptions, CaBundle};
 
 use crate::model::{Field, InputError, Problem, Takes, refuse_seed};
 
-/// The AWS flags as given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsChoice {
-    /// `--profile`
-    pub profile: Option<String>,
-    /// `--region`
-    pub region: Option<String>,
-    /// `--endpoint-url`
-    pub endpoint_url: Option<String>,
-    /// `--cli-read-timeout`, seconds
-    pub read_timeout_secs: u64,
-    /// `--cli-connect-timeout`, seconds
-    pub connect_timeout_secs: u64,
-    /// `--allow-insecure-endpoint`
-    pub allow_insecure_endpoint: bool,
-    /// `--ca-bundle`
-    pub ca_bundle: Option<std::path::PathBuf>,
-}
-
-impl AwsChoice {
-    /// Checks the flags' shapes (no I/O: whether the profile exists is the SDK's to say).
-    pub fn validate(self) -> Result<AwsOptions, InputError> {
-        let args = &self;
-        if let Some(url) = &args.endpoint_url {
-            let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty())
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
-                return Err(InputError::invalid(
-                    Field::flag("--endpoint-url"),
-                    Problem::NotAUrl,
-                ));
-            }
+/// Checks the AWS flags' shapes (no I/O: whether the profile exists is the SDK's to say), and
+/// takes `AWS_CA_BUNDLE` when `--ca-bundle` is not given.
+pub fn validate_aws(mut aws: AwsOptions) -> Result<AwsOptions, InputError> {
+    if let Some(url) = &aws.endpoint_url {
+        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty())
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(InputError::invalid(
+                Field::flag("--endpoint-url"),
+                Problem::NotAUrl,
+            ));
         }
-        if let Some(url) = &args.endpoint_url {
-            refuse_seed(Field::flag("--endpoint-url"), url, Takes::EndpointUrl)?;
+        refuse_seed(Field::flag("--endpoint-url"), url, Takes::EndpointUrl)?;
+    }
+    if let Some(profile) = &aws.profile {
+        refuse_seed(Field::flag("--profile"), profile, Takes::Profile)?;
+        if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InputError::invalid(
+                Field::flag("--profile"),
+                Problem::ProfileName,
+            ));
         }
-        if let Some(profile) = &args.profile {
-            refuse_seed(Field::flag("--profile"), profile, Takes::Profile)?;
-            if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(InputError::invalid(
-                    Field::flag("--profile"),
-                    Problem::ProfileName,
-                ));
-            }
-        }
-        match &args.region {
-            Some(region) => check_region(Field::flag("--region"), region)?,
-            // The SDK reads these when no --region is given; their shape is checked as the flag's.
-            None => {
-                for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-                    if let Ok(region) = std::env::var(var) {
-                        check_region(Field::flag(var), &region)?;
-                        break;
-                    }
+    }
+    match &aws.region {
+        Some(region) => check_region(Field::flag("--region"), region)?,
+        // The SDK reads these when no --region is given; their shape is checked as the flag's.
+        None => {
+            for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+                if let Ok(region) = std::env::var(var) {
+                    check_region(Field::flag(var), &region)?;
+                    break;
                 }
             }
         }
-        // clap refuses an empty --ca-bundle ("a value is required"); an empty variable is unset.
-        let ca_bundle = match &args.ca_bundle {
-            Some(path) => Some(CaBundle {
-                path: path.clone(),
-                origin: "--ca-bundle",
-            }),
-            // As the AWS CLI: the flag, else the variable; the profile's is read with the profile.
-            None => std::env::var_os("AWS_CA_BUNDLE")
-                .filter(|v| !v.is_empty())
-                .map(|path| CaBundle {
-                    path: path.into(),
-                    origin: "AWS_CA_BUNDLE",
-                }),
-        };
-        if let Some(bundle) = &ca_bundle {
-            // An error about the bundle names its path.
-            let path = bundle.path.to_string_lossy();
-            refuse_seed(Field::flag(bundle.origin), &path, Takes::CaBundle)?;
-        }
-        Ok(AwsOptions {
-            ca_bundle,
-            profile: args.profile.clone(),
-            region: args.region.clone(),
-            endpoint_url: args.endpoint_url.clone(),
-            connect_timeout: Duration::from_secs(args.connect_timeout_secs),
-            read_timeout: Duration::from_secs(args.read_timeout_secs),
-            partition: None,
-            allow_insecure_endpoint: args.allow_insecure_endpoint,
-        })
     }
+    // As the AWS CLI: the flag, else the variable; the profile's is read with the profile. clap
+    // refuses an empty --ca-bundle ("a value is required"); an empty variable is unset.
+    if aws.ca_bundle.is_none() {
+        aws.ca_bundle = std::env::var_os("AWS_CA_BUNDLE")
+            .filter(|v| !v.is_empty())
+            .map(|path| CaBundle {
+                path: path.into(),
+                origin: "AWS_CA_BUNDLE",
+            });
+    }
+    if let Some(bundle) = &aws.ca_bundle {
+        // An error about the bundle names its path.
+        let path = bundle.path.to_string_lossy();
+        refuse_seed(Field::flag(bundle.origin), &path, Takes::CaBundle)?;
+    }
+    Ok(aws)
 }
 
 /// A region's shape, checked before any I/O (a region the SDK cannot build a hostname from would

@@ -80,25 +80,6 @@ pub enum SourceSpec {
 }
 
 impl SourceChoice {
-    /// The attached YubiKey (or aws-vault's), and the credential that fits the target: what is
-    /// read when neither codes nor a source are given.
-    pub fn default_yubikey(&self) -> Result<SourceSpec, InputError> {
-        self.yubikey()
-    }
-}
-
-impl SourceSpec {
-    /// The attached YubiKey, whichever it is, and the account that fits the target.
-    pub fn default_yubikey() -> Self {
-        SourceSpec::YubiKey {
-            selector: Selector::default(),
-            account: None,
-            aws_vault: None,
-        }
-    }
-}
-
-impl SourceChoice {
     /// The source these flags choose, or `None` when they choose nothing (the caller decides the
     /// default: the attached YubiKey, or given codes).
     pub fn spec(&self) -> Result<Option<SourceSpec>, InputError> {
@@ -137,18 +118,14 @@ impl SourceChoice {
         let serial = match (self.device, &self.reader, &self.aws_vault_device) {
             (None, None, Some(value)) => {
                 let serial = value.to_str().and_then(|v| v.trim().parse::<u32>().ok());
-                match serial {
-                    Some(serial) => {
-                        tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
-                        Some(serial)
-                    }
-                    None => {
-                        return Err(InputError::invalid(
-                            Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
-                            Problem::NotAKeySerial,
-                        ));
-                    }
-                }
+                let serial = serial.ok_or_else(|| {
+                    InputError::invalid(
+                        Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
+                        Problem::NotAKeySerial,
+                    )
+                })?;
+                tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
+                Some(serial)
             }
             (device, _, _) => device,
         };
@@ -180,7 +157,9 @@ impl SourceChoice {
         }
     }
 
-    fn yubikey(&self) -> Result<SourceSpec, InputError> {
+    /// The YubiKey these flags (or aws-vault's variables) name, else the attached one, and the
+    /// credential that fits the target: also what is read when neither codes nor a source are given.
+    pub fn yubikey(&self) -> Result<SourceSpec, InputError> {
         Ok(SourceSpec::YubiKey {
             selector: self.selector()?,
             account: self.account.clone(),

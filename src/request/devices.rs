@@ -1,9 +1,8 @@
 //! Validated `devices` and `doctor`: which keys to list and how, and how to reach AWS.
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::SourceKind;
 use super::code_source::check_reader;
-use super::resync::Output;
 use crate::model::InputError;
 use crate::source::yubikey::Selector;
 
@@ -16,8 +15,6 @@ pub struct DevicesRequest {
     pub accounts: bool,
     /// How to reach AWS, for the devices the credentials name.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
 }
 
 impl DevicesRequest {
@@ -25,8 +22,7 @@ impl DevicesRequest {
     pub fn validate(
         selector: Selector,
         accounts: bool,
-        aws: AwsChoice,
-        output: Output,
+        aws: AwsOptions,
     ) -> Result<DevicesRequest, InputError> {
         if let Some(name) = &selector.reader {
             check_reader(name)?;
@@ -34,8 +30,7 @@ impl DevicesRequest {
         Ok(DevicesRequest {
             selector,
             accounts,
-            aws: aws.validate()?,
-            output,
+            aws: validate_aws(aws)?,
         })
     }
 }
@@ -49,23 +44,4 @@ pub struct DoctorRequest {
     pub station: bool,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
-}
-
-impl DoctorRequest {
-    /// Checks the flags of `doctor`.
-    pub fn validate(
-        source: Option<SourceKind>,
-        station: bool,
-        aws: AwsChoice,
-        output: Output,
-    ) -> Result<DoctorRequest, InputError> {
-        Ok(DoctorRequest {
-            source,
-            station,
-            aws: aws.validate()?,
-            output,
-        })
-    }
 }

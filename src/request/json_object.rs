@@ -7,6 +7,18 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::model::looks_like_seed;
+
+/// A key or name from the input as an error may show it: quoted and cut short, or not at all when
+/// it looks like a seed.
+pub fn shown(value: &str, at_most: usize) -> String {
+    if looks_like_seed(value) {
+        "(not shown: it looks like a seed)".into()
+    } else {
+        format!("{:?}", value.chars().take(at_most).collect::<String>())
+    }
+}
+
 /// Why text is not one JSON object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotAnObject {

@@ -17,14 +17,14 @@ pub mod resync;
 pub mod retire;
 pub mod station;
 
-pub use aws::{AwsChoice, AwsOptions, CaBundle};
-pub use batch::{BatchRequest, BatchRow};
+pub use aws::{AwsOptions, CaBundle};
+pub use batch::BatchRequest;
 pub use code_source::{SourceChoice, SourceKind, SourceSpec};
 pub use devices::{DevicesRequest, DoctorRequest};
 pub use enroll::{EnrollInput, EnrollRequest, KeyChoice};
 pub use resync::{
-    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Output, Pace,
-    ResyncInput, ResyncRequest,
+    CodeFlags, CodePlan, CodesRequest, Given, IGNORED_JSON_KEYS, JSON_KEYS, Pace, ResyncInput,
+    ResyncRequest,
 };
-pub use retire::{RetireInput, RetireRequest, RetireTarget};
-pub use station::{StationInput, StationRequest};
+pub use retire::{RetireRequest, RetireTarget};
+pub use station::StationRequest;

@@ -1,14 +1,13 @@
-//! A validated `resync` or `codes`: the target, where the codes come from, the window mode and the
-//! output, checked together before any I/O. The command line (flags and `--cli-input-json`) fills a
-//! clap-free [`ResyncInput`]; nothing that leaves this module can hold an invalid value.
+//! A validated `resync` or `codes`: the target, where the codes come from and the window mode,
+//! checked together before any I/O. The AWS CLI's own values come as a [`ResyncInput`] (a flag or a
+//! `--cli-input-json` key each); nothing that leaves this module can hold an invalid value.
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::{SourceChoice, SourceSpec};
 use crate::model::{AuthCode, SerialNumber, UserName};
 use crate::model::{Field, InputError, Origin, Problem, Takes, Usage, refuse_seed};
-use crate::report::OutputFormat;
 use crate::window::Mode;
 
 /// The keys `--cli-input-json` takes: the AWS CLI's for `resync-mfa-device`.
@@ -30,15 +29,6 @@ pub struct Given {
     pub value: String,
     /// Where it came from.
     pub origin: Origin,
-}
-
-/// How the output is wanted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Output {
-    /// Text or JSON.
-    pub format: OutputFormat,
-    /// Nothing on success.
-    pub quiet: bool,
 }
 
 /// The code flags as the user spelled them: `--authentication-code-1` (AWS CLI v2) or
@@ -78,7 +68,8 @@ impl Default for CodeFlags {
     }
 }
 
-/// `resync` as given, flags and `--cli-input-json` merged (flags win), not yet checked.
+/// What the AWS CLI's `resync-mfa-device` takes, each value a flag's or a `--cli-input-json` key's
+/// (flags win), not yet checked: where each came from is what an error names.
 #[derive(Debug, Clone, Default)]
 pub struct ResyncInput {
     /// How the code flags were spelled.
@@ -91,18 +82,6 @@ pub struct ResyncInput {
     pub code1: Option<Given>,
     /// `--authentication-code-2` / `AuthenticationCode2`
     pub code2: Option<Given>,
-    /// The source flags.
-    pub source: SourceChoice,
-    /// `--no-wait` or not.
-    pub mode: Mode,
-    /// `--max-attempts`
-    pub max_attempts: u32,
-    /// The AWS flags.
-    pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
-    /// `--audit-log`
-    pub audit_log: Option<PathBuf>,
 }
 
 /// The codes of a resync: given by the user, or read from a source.
@@ -112,6 +91,16 @@ pub enum CodePlan {
     Given(AuthCode, AuthCode),
     /// Read from a source.
     Read(SourceSpec),
+}
+
+impl Given {
+    /// The value, if given, parsed by `parse`, which names where it came from in an error.
+    fn parse<T>(
+        given: Option<Given>,
+        parse: impl FnOnce(&str, Origin) -> Result<T, InputError>,
+    ) -> Result<Option<T>, InputError> {
+        given.map(|g| parse(&g.value, g.origin)).transpose()
+    }
 }
 
 /// How a target's pairs are read and sent: waiting for a fresh window or not, and how many pairs
@@ -137,49 +126,37 @@ pub struct ResyncRequest {
     pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
 
-impl ResyncInput {
+impl ResyncRequest {
     /// Checks every field and their combinations, before any I/O.
-    pub fn validate(self) -> Result<ResyncRequest, InputError> {
-        let user = self
-            .user_name
-            .map(|g| UserName::parse(&g.value, g.origin))
-            .transpose()?;
-        let serial = self
-            .serial_number
-            .map(|g| SerialNumber::parse(&g.value, g.origin))
-            .transpose()?;
-        let flags = self.code_flags;
-        let code1 = self
-            .code1
-            .map(|g| AuthCode::parse(&g.value, flags.code1(g.origin)))
-            .transpose()?;
-        let code2 = self
-            .code2
-            .map(|g| AuthCode::parse(&g.value, flags.code2(g.origin)))
-            .transpose()?;
-        let source = self.source.spec()?;
+    pub fn validate(
+        given: ResyncInput,
+        source: SourceChoice,
+        pace: Pace,
+        aws: AwsOptions,
+        audit_log: Option<PathBuf>,
+    ) -> Result<ResyncRequest, InputError> {
+        let flags = given.code_flags;
+        let user = Given::parse(given.user_name, UserName::parse)?;
+        let serial = Given::parse(given.serial_number, SerialNumber::parse)?;
+        let code1 = Given::parse(given.code1, |v, o| AuthCode::parse(v, flags.code1(o)))?;
+        let code2 = Given::parse(given.code2, |v, o| AuthCode::parse(v, flags.code2(o)))?;
+        let spec = source.spec()?;
         // Read only when it is the source: aws-vault's variables must not fail a seed or given codes.
-        let default_key = self.source.default_yubikey();
-        let codes = code_plan(code1, code2, source, self.mode, flags, default_key)?;
-        let mut aws = self.aws.validate()?;
+        let default_key = source.yubikey();
+        let codes = code_plan(code1, code2, spec, pace.mode, flags, default_key)?;
+        let mut aws = validate_aws(aws)?;
         aws.partition = serial.as_ref().and_then(SerialNumber::partition);
         Ok(ResyncRequest {
             user,
             serial,
             codes,
-            pace: Pace {
-                mode: self.mode,
-                max_attempts: self.max_attempts,
-            },
+            pace,
             aws,
-            output: self.output,
-            audit_log: audit_log_path(self.audit_log)?,
+            audit_log: audit_log_path(audit_log)?,
         })
     }
 }
@@ -246,27 +223,17 @@ pub struct CodesRequest {
     pub source: SourceSpec,
     /// Wait for a fresh window or not.
     pub mode: Mode,
-    /// How to report.
-    pub output: Output,
 }
 
 impl CodesRequest {
     /// Checks the flags of `codes`: any source but a display token, which shows its own codes.
-    pub fn validate(
-        source: SourceChoice,
-        mode: Mode,
-        output: Output,
-    ) -> Result<CodesRequest, InputError> {
-        let default_key = source.default_yubikey();
+    pub fn validate(source: SourceChoice, mode: Mode) -> Result<CodesRequest, InputError> {
+        let default_key = source.yubikey();
         let source = match source.spec()? {
             Some(SourceSpec::Prompt) => return Err(Usage::CodesFromPrompt.into()),
             Some(spec) => spec,
             None => default_key?,
         };
-        Ok(CodesRequest {
-            source,
-            mode,
-            output,
-        })
+        Ok(CodesRequest { source, mode })
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
-use super::resync::{Output, audit_log_path};
+use super::aws::{AwsOptions, validate_aws};
+use super::resync::audit_log_path;
 use crate::model::{Field, InputError, Origin, SerialNumber, UserName};
 
 /// The device to retire.
@@ -16,23 +16,6 @@ pub enum RetireTarget {
     Serial(SerialNumber),
 }
 
-/// `retire` as given.
-#[derive(Debug, Clone, Default)]
-pub struct RetireInput {
-    /// `--user-name`
-    pub user_name: Option<String>,
-    /// `--device`
-    pub device: Option<u32>,
-    /// `--serial-number`
-    pub serial_number: Option<String>,
-    /// The AWS flags.
-    pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
-    /// `--audit-log`
-    pub audit_log: Option<PathBuf>,
-}
-
 /// A validated `retire`.
 #[derive(Debug, Clone)]
 pub struct RetireRequest {
@@ -42,22 +25,25 @@ pub struct RetireRequest {
     pub target: RetireTarget,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
 
-impl RetireInput {
-    /// Checks every field, before any I/O. clap requires exactly one of `--device` and
-    /// `--serial-number`.
-    pub fn validate(self) -> Result<RetireRequest, InputError> {
-        let user = self
-            .user_name
+impl RetireRequest {
+    /// Checks `--user-name`, `--device` and `--serial-number` (clap requires one of the last two),
+    /// and the AWS flags, before any I/O.
+    pub fn validate(
+        user_name: Option<String>,
+        device: Option<u32>,
+        serial_number: Option<String>,
+        aws: AwsOptions,
+        audit_log: Option<PathBuf>,
+    ) -> Result<RetireRequest, InputError> {
+        let user = user_name
             .as_deref()
             .map(|name| UserName::parse(name, Origin::Flag))
             .transpose()?;
-        let target = match (self.device, self.serial_number) {
+        let target = match (device, serial_number) {
             (_, Some(serial)) => RetireTarget::Serial(SerialNumber::parse_field(
                 &serial,
                 Field::flag("--serial-number"),
@@ -68,7 +54,7 @@ impl RetireInput {
                 return Err(InputError::from(crate::model::Usage::RetireWhat));
             }
         };
-        let mut aws = self.aws.validate()?;
+        let mut aws = validate_aws(aws)?;
         if let RetireTarget::Serial(serial) = &target {
             aws.partition = serial.partition();
         }
@@ -76,8 +62,7 @@ impl RetireInput {
             user,
             target,
             aws,
-            output: self.output,
-            audit_log: audit_log_path(self.audit_log)?,
+            audit_log: audit_log_path(audit_log)?,
         })
     }
 }

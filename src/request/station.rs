@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::check_reader;
 use super::resync::audit_log_path;
 use crate::model::is_account_id;
@@ -20,25 +20,6 @@ pub const DEFAULT_MAX_KEYS: u32 = 8;
 /// while a code is read, a thread.
 pub const MAX_KEYS: u32 = 64;
 
-/// `station` as given, not yet checked.
-#[derive(Debug, Clone, Default)]
-pub struct StationInput {
-    /// `--reader`, each time it is given.
-    pub readers: Vec<String>,
-    /// `--accounts`, each account id as given.
-    pub accounts: Vec<String>,
-    /// `--max-keys`
-    pub max_keys: Option<u32>,
-    /// `--once`
-    pub once: bool,
-    /// `--output`, when given (else text at a terminal, JSON events elsewhere).
-    pub output: Option<OutputFormat>,
-    /// `--audit-log`
-    pub audit_log: Option<PathBuf>,
-    /// The AWS flags.
-    pub aws: AwsChoice,
-}
-
 /// A validated `station`.
 #[derive(Debug, Clone)]
 pub struct StationRequest {
@@ -50,7 +31,7 @@ pub struct StationRequest {
     pub max_keys: u32,
     /// Serve the keys present, or the first key inserted, then exit with its exit code.
     pub once: bool,
-    /// `--output`, when given.
+    /// `--output`, when given (else text at a terminal, JSON events elsewhere).
     pub output: Option<OutputFormat>,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
@@ -58,24 +39,21 @@ pub struct StationRequest {
     pub aws: AwsOptions,
 }
 
-impl StationInput {
-    /// Checks every flag, before any I/O.
-    pub fn validate(self) -> Result<StationRequest, InputError> {
-        let mut readers: Vec<String> = Vec::new();
-        for name in self.readers {
-            check_reader(&name)?;
-            if !readers.contains(&name) {
-                readers.push(name);
-            }
-        }
-        let mut accounts: Vec<String> = Vec::new();
-        for account in self.accounts {
-            check_account(&account)?;
-            if !accounts.contains(&account) {
-                accounts.push(account);
-            }
-        }
-        let max_keys = self.max_keys.unwrap_or(DEFAULT_MAX_KEYS);
+impl StationRequest {
+    /// Checks every flag, before any I/O: `--reader` each time it is given, `--accounts` each id
+    /// as given.
+    pub fn validate(
+        readers: Vec<String>,
+        accounts: Vec<String>,
+        max_keys: Option<u32>,
+        once: bool,
+        output: Option<OutputFormat>,
+        aws: AwsOptions,
+        audit_log: Option<PathBuf>,
+    ) -> Result<StationRequest, InputError> {
+        let readers = each_once(readers, check_reader)?;
+        let accounts = each_once(accounts, check_account)?;
+        let max_keys = max_keys.unwrap_or(DEFAULT_MAX_KEYS);
         if !(1..=MAX_KEYS).contains(&max_keys) {
             return Err(InputError::invalid(
                 Field::flag("--max-keys"),
@@ -86,15 +64,13 @@ impl StationInput {
             readers,
             accounts,
             max_keys,
-            once: self.once,
-            output: self.output,
-            audit_log: audit_log_path(self.audit_log)?,
-            aws: self.aws.validate()?,
+            once,
+            output,
+            audit_log: audit_log_path(audit_log)?,
+            aws: validate_aws(aws)?,
         })
     }
-}
 
-impl StationRequest {
     /// The format of the events: `--output`, else text when a person watches stdout and JSON
     /// lines when a program reads it (a dashboard, a SIEM, the journal).
     pub fn format(&self, stdout_is_terminal: bool) -> OutputFormat {
@@ -120,9 +96,7 @@ impl StationRequest {
         }
         Ok(())
     }
-}
 
-impl StationRequest {
     /// The accounts to serve, once the caller's is known: `--accounts`, each of which must be the
     /// caller's (IAM acts on devices of the caller's own account only), else the caller's.
     pub fn served_accounts(&self, caller_account: &str) -> Result<Vec<String>, InputError> {
@@ -137,6 +111,21 @@ impl StationRequest {
         }
         Ok(vec![caller_account.to_string()])
     }
+}
+
+/// `values` each checked, and each kept once, in the order given.
+fn each_once(
+    values: Vec<String>,
+    check: fn(&str) -> Result<(), InputError>,
+) -> Result<Vec<String>, InputError> {
+    let mut kept: Vec<String> = Vec::new();
+    for value in values {
+        check(&value)?;
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    Ok(kept)
 }
 
 /// An AWS account id: exactly 12 ASCII digits (IAM's ARNs and `sts:GetCallerIdentity` write it so,
@@ -158,25 +147,22 @@ fn check_account(account: &str) -> Result<(), InputError> {
 mod tests {
     use super::*;
 
-    fn input() -> StationInput {
-        StationInput {
-            aws: AwsChoice {
-                read_timeout_secs: 15,
-                connect_timeout_secs: 5,
-                ..AwsChoice::default()
-            },
-            ..StationInput::default()
-        }
+    /// `station` with these flags, the others left out.
+    fn station(
+        readers: &[&str],
+        accounts: &[&str],
+        max_keys: Option<u32>,
+        output: Option<OutputFormat>,
+    ) -> Result<StationRequest, InputError> {
+        let strings = |given: &[&str]| given.iter().map(|s| s.to_string()).collect();
+        let (readers, accounts) = (strings(readers), strings(accounts));
+        let aws = AwsOptions::default();
+        StationRequest::validate(readers, accounts, max_keys, false, output, aws, None)
     }
 
     #[test]
     fn account_ids_are_twelve_digits() {
-        let ok = StationInput {
-            accounts: vec!["012345678901".into(), "012345678901".into()],
-            ..input()
-        }
-        .validate()
-        .unwrap();
+        let ok = station(&[], &["012345678901", "012345678901"], None, None).unwrap();
         assert_eq!(ok.accounts, ["012345678901"], "given twice, served once");
         for bad in [
             "12345678901",
@@ -185,38 +171,24 @@ mod tests {
             "",
             " 123456789012",
         ] {
-            let err = StationInput {
-                accounts: vec![bad.into()],
-                ..input()
-            }
-            .validate()
-            .unwrap_err();
+            let err = station(&[], &[bad], None, None).unwrap_err();
             assert!(err.to_string().starts_with("--accounts: "), "{bad}: {err}");
         }
     }
 
     #[test]
     fn max_keys_is_at_least_one_and_bounded() {
-        assert_eq!(input().validate().unwrap().max_keys, DEFAULT_MAX_KEYS);
+        let request = station(&[], &[], None, None).unwrap();
+        assert_eq!(request.max_keys, DEFAULT_MAX_KEYS);
         for bad in [0, MAX_KEYS + 1] {
-            let err = StationInput {
-                max_keys: Some(bad),
-                ..input()
-            }
-            .validate()
-            .unwrap_err();
+            let err = station(&[], &[], Some(bad), None).unwrap_err();
             assert!(err.to_string().contains("--max-keys: is"), "{err}");
         }
     }
 
     #[test]
     fn readers_are_checked_against_those_there_are() {
-        let request = StationInput {
-            readers: vec!["Virtual PCD 00 00".into(), "ACS ACR122U".into()],
-            ..input()
-        }
-        .validate()
-        .unwrap();
+        let request = station(&["Virtual PCD 00 00", "ACS ACR122U"], &[], None, None).unwrap();
         let there = ["Virtual PCD 00 00".to_string(), "Virtual PCD 00 01".into()];
         let err = request.check_readers(&there).unwrap_err();
         assert_eq!(
@@ -224,24 +196,12 @@ mod tests {
             "--reader: no reader is named \"ACS ACR122U\"; the readers are: Virtual PCD 00 00, Virtual PCD 00 01"
         );
         assert!(request.check_readers(&[]).is_err());
-        assert!(
-            StationInput {
-                readers: vec![" ".into()],
-                ..input()
-            }
-            .validate()
-            .is_err()
-        );
+        assert!(station(&[" "], &[], None, None).is_err());
     }
 
     #[test]
     fn only_the_callers_account_can_be_served() {
-        let mine = StationInput {
-            accounts: vec!["123456789012".into()],
-            ..input()
-        }
-        .validate()
-        .unwrap();
+        let mine = station(&[], &["123456789012"], None, None).unwrap();
         assert_eq!(
             mine.served_accounts("123456789012").unwrap(),
             ["123456789012"]
@@ -252,27 +212,19 @@ mod tests {
                 .starts_with("--accounts: 123456789012 is not the account"),
             "{err}"
         );
+        let callers = station(&[], &[], None, None).unwrap();
         assert_eq!(
-            input()
-                .validate()
-                .unwrap()
-                .served_accounts("999999999999")
-                .unwrap(),
+            callers.served_accounts("999999999999").unwrap(),
             ["999999999999"]
         );
     }
 
     #[test]
     fn the_format_follows_the_terminal_unless_given() {
-        let request = input().validate().unwrap();
+        let request = station(&[], &[], None, None).unwrap();
         assert_eq!(request.format(true), OutputFormat::Text);
         assert_eq!(request.format(false), OutputFormat::Json);
-        let text = StationInput {
-            output: Some(OutputFormat::Text),
-            ..input()
-        }
-        .validate()
-        .unwrap();
+        let text = station(&[], &[], None, Some(OutputFormat::Text)).unwrap();
         assert_eq!(text.format(false), OutputFormat::Text);
     }
 }

@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use crate::files::{self, FileProblem};
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::{SourceChoice, SourceKind, SourceSpec};
-use super::json_object::{Members, NotAnObject};
-use super::resync::{Output, Pace, audit_log_path};
+use super::json_object::{Members, NotAnObject, shown};
+use super::resync::{Pace, audit_log_path};
 use crate::model::{
     BatchProblem, Field, InputError, LineProblem, Origin, Problem, SerialNumber, Takes, UserName,
-    looks_like_seed, refuse_seed,
+    refuse_seed,
 };
 
 /// The most rows a batch takes; a help desk's hub, with room to spare.
@@ -44,8 +44,6 @@ pub struct BatchRequest {
     pub pace: Pace,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<std::path::PathBuf>,
 }
@@ -55,15 +53,13 @@ impl BatchRequest {
     pub fn validate(
         path: &Path,
         pace: Pace,
-        aws: AwsChoice,
-        output: Output,
+        aws: AwsOptions,
         audit_log: Option<PathBuf>,
     ) -> Result<BatchRequest, InputError> {
         Ok(BatchRequest {
             rows: parse(path)?,
             pace,
-            aws: aws.validate()?,
-            output,
+            aws: validate_aws(aws)?,
             audit_log: audit_log_path(audit_log)?,
         })
     }
@@ -85,17 +81,8 @@ fn line_error(line: usize, problem: BatchProblem) -> InputError {
     }
 }
 
-/// The fields of one row, as CSV columns or JSON keys name them.
-#[derive(Debug, Default)]
-struct RawRow {
-    user: Option<String>,
-    serial: Option<String>,
-    source: Option<String>,
-    device: Option<String>,
-    account: Option<String>,
-    slot: Option<String>,
-    seed_file: Option<String>,
-}
+/// The fields of one row as given, in the order of [`COLUMNS`].
+type RawRow = [Option<String>; COLUMNS.len()];
 
 /// The columns of a CSV row, and the keys of a JSON line, that name each field.
 pub const COLUMNS: [(&str, &str); 7] = [
@@ -108,34 +95,14 @@ pub const COLUMNS: [(&str, &str); 7] = [
     ("seed_file", "SeedFile"),
 ];
 
-impl RawRow {
-    fn set(&mut self, column: usize, value: String) {
-        let value = Some(value).filter(|v| !v.is_empty());
-        match column {
-            0 => self.user = value,
-            1 => self.serial = value,
-            2 => self.source = value,
-            3 => self.device = value,
-            4 => self.account = value,
-            5 => self.slot = value,
-            _ => self.seed_file = value,
-        }
-    }
+/// An empty cell or string is a field not given.
+fn set(row: &mut RawRow, column: usize, value: String) {
+    row[column] = Some(value).filter(|v| !v.is_empty());
 }
 
 /// The file as a whole.
 fn batch_error(problem: BatchProblem) -> InputError {
     InputError::invalid(Field::flag("--batch"), Problem::Batch(problem))
-}
-
-/// A name from the file as an error may show it: quoted and cut short, or not at all when it looks
-/// like a seed.
-fn shown(value: &str) -> String {
-    if looks_like_seed(value) {
-        "(not shown: it looks like a seed)".into()
-    } else {
-        format!("{:?}", value.chars().take(40).collect::<String>())
-    }
 }
 
 /// Reads and validates the batch file: JSON lines (`{"UserName": …}`) or CSV with a header line
@@ -207,14 +174,21 @@ fn json_row(line: usize, text: &str) -> Result<RawRow, InputError> {
         )
     })?;
     if let Some(key) = members.duplicate() {
-        return Err(line_error(line, BatchProblem::KeyTwice { key: shown(key) }));
+        return Err(line_error(
+            line,
+            BatchProblem::KeyTwice {
+                key: shown(key, 40),
+            },
+        ));
     }
     let mut row = RawRow::default();
     for (key, value) in members.0 {
         let Some(column) = COLUMNS.iter().position(|(_, k)| *k == key) else {
             return Err(line_error(
                 line,
-                BatchProblem::UnknownKey { key: shown(&key) },
+                BatchProblem::UnknownKey {
+                    key: shown(&key, 40),
+                },
             ));
         };
         let value = match value {
@@ -223,7 +197,7 @@ fn json_row(line: usize, text: &str) -> Result<RawRow, InputError> {
             Value::Null => continue,
             _ => return Err(line_error(line, BatchProblem::NotAString { key })),
         };
-        row.set(column, value);
+        set(&mut row, column, value);
     }
     Ok(row)
 }
@@ -238,7 +212,7 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
             return Err(line_error(
                 *header_line,
                 BatchProblem::UnknownColumn {
-                    column: shown(name),
+                    column: shown(name, 40),
                 },
             ));
         };
@@ -267,7 +241,7 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
             }
             let mut row = RawRow::default();
             for (column, cell) in columns.iter().zip(cells) {
-                row.set(*column, cell.to_string());
+                set(&mut row, *column, cell.to_string());
             }
             Ok((n, row))
         })
@@ -275,16 +249,16 @@ fn csv_rows(lines: &[(usize, &str)]) -> Result<Vec<(usize, RawRow)>, InputError>
 }
 
 fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
-    let user = match raw.user {
+    let [user, serial, source, device, account, slot, seed_file] = raw;
+    let user = match user {
         Some(user) => UserName::parse(&user, Origin::Flag).map_err(|e| row_error(line, e))?,
         None => return Err(line_error(line, BatchProblem::NoUser)),
     };
-    let serial = raw
-        .serial
+    let serial = serial
         .map(|s| SerialNumber::parse(&s, Origin::Flag))
         .transpose()
         .map_err(|e| row_error(line, e))?;
-    let source = match raw.source.as_deref() {
+    let source = match source.as_deref() {
         None => None,
         Some("seed") => Some(SourceKind::Seed),
         Some("yubikey") => Some(SourceKind::Yubikey),
@@ -293,45 +267,34 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
             return Err(line_error(
                 line,
                 BatchProblem::Source {
-                    source: shown(other),
+                    source: shown(other, 40),
                 },
             ));
         }
     };
-    let device = raw
-        .device
-        .map(|d| d.parse::<u32>())
-        .transpose()
-        .map_err(|_| {
-            row_error(
-                line,
-                InputError::invalid(Field::flag("--device"), Problem::RowDevice),
-            )
-        })?;
-    let slot = raw
-        .slot
-        .map(|s| s.parse::<u8>().ok().filter(|s| (1..=2).contains(s)))
-        .map(|s| {
-            s.ok_or_else(|| {
-                row_error(
-                    line,
-                    InputError::invalid(Field::flag("--slot"), Problem::SlotNumber),
-                )
-            })
+    let bad = |flag, problem| row_error(line, InputError::invalid(Field::flag(flag), problem));
+    let device = device
+        .map(|d| {
+            d.parse::<u32>()
+                .map_err(|_| bad("--device", Problem::RowDevice))
         })
+        .transpose()?;
+    let slot = slot
+        .map(|s| s.parse::<u8>().ok().filter(|s| (1..=2).contains(s)))
+        .map(|s| s.ok_or_else(|| bad("--slot", Problem::SlotNumber)))
         .transpose()?;
     let choice = SourceChoice {
         source,
-        seed_file: raw.seed_file.map(Into::into),
+        seed_file: seed_file.map(Into::into),
         device,
-        account: raw.account,
+        account,
         slot,
         ..SourceChoice::default()
     };
     let source = choice
         .spec()
-        .map_err(|e| row_error(line, e))?
-        .unwrap_or_else(SourceSpec::default_yubikey);
+        .and_then(|spec| spec.map_or_else(|| choice.yubikey(), Ok))
+        .map_err(|e| row_error(line, e))?;
     Ok(BatchRow {
         line,
         user,

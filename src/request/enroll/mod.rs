@@ -13,9 +13,9 @@ mod tests;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::aws::{AwsChoice, AwsOptions};
+use super::aws::{AwsOptions, validate_aws};
 use super::code_source::check_reader;
-use super::resync::{Output, audit_log_path};
+use super::resync::audit_log_path;
 use crate::model::{
     DeviceName, Field, FileInput, IamPath, InputError, OathName, Origin, Problem, Usage,
 };
@@ -60,9 +60,7 @@ pub struct EnrollInput {
     /// `--reinsert-wait`, seconds
     pub reinsert_wait_secs: u64,
     /// The AWS flags.
-    pub aws: AwsChoice,
-    /// `--output`, `--quiet`
-    pub output: Output,
+    pub aws: AwsOptions,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -94,8 +92,6 @@ pub struct EnrollRequest {
     pub reinsert_wait: Duration,
     /// How to reach AWS.
     pub aws: AwsOptions,
-    /// How to report.
-    pub output: Output,
     /// `--audit-log`
     pub audit_log: Option<PathBuf>,
 }
@@ -194,7 +190,7 @@ impl EnrollInput {
                 }),
             ));
         }
-        let mut aws = self.aws.validate()?;
+        let mut aws = validate_aws(self.aws)?;
         aws.partition = replace.as_ref().and_then(SerialNumber::partition);
         Ok(EnrollRequest {
             user,
@@ -209,7 +205,6 @@ impl EnrollInput {
             shared_seed: self.shared_seed,
             reinsert_wait: Duration::from_secs(self.reinsert_wait_secs),
             aws,
-            output: self.output,
             audit_log,
         })
     }

@@ -7,11 +7,6 @@ use super::*;
 fn input() -> EnrollInput {
     EnrollInput {
         reinsert_wait_secs: 30,
-        aws: AwsChoice {
-            read_timeout_secs: 15,
-            connect_timeout_secs: 5,
-            ..AwsChoice::default()
-        },
         ..EnrollInput::default()
     }
 }
