@@ -3,8 +3,6 @@
 //! before any I/O. None of them may look like a seed: each is sent to AWS or written to a key, and
 //! shown in the report.
 
-use std::fmt;
-
 use super::input::{CharRule, Field, InputError, Problem, Takes};
 use super::names::{is_user_name_char, refuse_bad_char};
 use super::seed_shape::refuse_seed;
@@ -37,6 +35,8 @@ const MAX_OATH_ID: usize = MAX_ID_BYTES;
 /// `CreateAccountAlias`), an account id 12.
 const SHORTEST_ACCOUNT_NAME: usize = 3;
 
+text_value!(DeviceName, IamPath, OathName);
+
 /// A virtual MFA device's name: 1–226 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceName(String);
@@ -54,17 +54,6 @@ impl DeviceName {
         }
         refuse_bad_char(&field, value, is_user_name_char, CharRule::DeviceName)?;
         Ok(DeviceName(value.to_string()))
-    }
-
-    /// The name as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeviceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -106,17 +95,6 @@ impl IamPath {
         }
         Ok(IamPath(value.to_string()))
     }
-
-    /// The path as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IamPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// The name of the OATH credential written to the keys: the whole stored id (the period prefix is
@@ -148,17 +126,6 @@ impl OathName {
     /// the account's alias when it has one.
     pub fn aws_default(device: &DeviceName, account: &str) -> String {
         format!("{AWS_ISSUER}:{device}@{account}")
-    }
-
-    /// The id as stored on the key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OathName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Where a value came from and what is wrong with it: [`Field`] names the flag or JSON key the way
 //! the user wrote it, and [`InputError`] (exit 2, nothing sent) says which field and what is wrong
-//! with it ([`Problem`]), or which flags cannot go together ([`Usage`]). These are data: the words
-//! and the hints are the catalogue's (`crate::messages`).
+//! with it ([`Problem`]; a code's [`Shape`], here so that `code.rs` can use this file and not the
+//! other way round), or which flags cannot go together ([`Usage`]). These are data: the words and
+//! the hints are the catalogue's (`crate::messages`).
 
 use std::fmt;
 
@@ -50,14 +51,6 @@ impl Field {
     /// `--serial-number`
     pub const fn serial_number(origin: Origin) -> Self {
         Self::request("--serial-number", "SerialNumber", origin)
-    }
-    /// `--authentication-code-1`
-    pub const fn code1(origin: Origin) -> Self {
-        Self::request("--authentication-code-1", "AuthenticationCode1", origin)
-    }
-    /// `--authentication-code-2`
-    pub const fn code2(origin: Origin) -> Self {
-        Self::request("--authentication-code-2", "AuthenticationCode2", origin)
     }
 }
 
@@ -183,7 +176,7 @@ pub enum Problem {
         len: usize,
     },
     /// A code that is not six digits.
-    Code(super::code::Shape),
+    Code(Shape),
     /// Code 2 is code 1 again.
     SameAsCode1,
     /// One code is given without the other.
@@ -311,6 +304,35 @@ pub enum Problem {
     Batch(BatchProblem),
     /// `--cli-input-json` that cannot be taken.
     Json(JsonProblem),
+}
+
+/// Why typed text is not a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// Nothing was typed.
+    Empty,
+    /// A Yubico OTP: what a YubiKey types when touched.
+    YubicoOtp {
+        /// Its length.
+        len: usize,
+    },
+    /// A digit of another script (Arabic-Indic, …).
+    NonAsciiDigit {
+        /// 1-based position.
+        position: usize,
+    },
+    /// Something that is not a digit.
+    NotDigit {
+        /// 1-based position.
+        position: usize,
+    },
+    /// The wrong number of digits.
+    Length {
+        /// Digits typed.
+        digits: usize,
+        /// Digits wanted.
+        wanted: usize,
+    },
 }
 
 /// The characters a field takes, for the hint of a refused one.

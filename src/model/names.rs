@@ -2,8 +2,6 @@
 //! IAM's own constraints (the IAM API reference, `ResyncMFADevice`) before any I/O, so that a value
 //! of these types can be sent as it is.
 
-use std::fmt;
-
 use super::input::{CharRule, Field, InputError, Origin, Problem, Takes};
 use super::seed_shape::refuse_seed;
 
@@ -65,6 +63,8 @@ pub fn virtual_device_name(serial: &str) -> Option<&str> {
         .filter(|name| !name.is_empty())
 }
 
+text_value!(UserName, SerialNumber);
+
 /// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);
@@ -88,17 +88,6 @@ impl UserName {
         };
         refuse_bad_char(&field, value, is_user_name_char, rule)?;
         Ok(UserName(value.to_string()))
-    }
-
-    /// The name as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -129,11 +118,6 @@ impl SerialNumber {
         }
         refuse_bad_char(&field, value, is_serial_char, CharRule::Serial)?;
         Ok(SerialNumber(value.to_string()))
-    }
-
-    /// The serial as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The partition of a virtual device's ARN (`arn:aws-us-gov:…` gives `aws-us-gov`), if this is one.
@@ -168,12 +152,6 @@ impl SerialNumber {
             }
             _ => None,
         }
-    }
-}
-
-impl fmt::Display for SerialNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -221,7 +199,12 @@ mod tests {
     #[test]
     fn fields_are_named_as_the_user_wrote_them() {
         assert_eq!(
-            Field::code2(Origin::Json).to_string(),
+            Field::request(
+                "--authentication-code-2",
+                "AuthenticationCode2",
+                Origin::Json
+            )
+            .to_string(),
             "AuthenticationCode2 in --cli-input-json"
         );
         assert_eq!(Field::user_name(Origin::Flag).to_string(), "--user-name");
