@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::{NAME_EACH_KEY_ONCE, READER_HINT};
 use crate::model::{
     AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LineProblem,
     MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME, Problem,
@@ -29,7 +30,6 @@ fn name_hint(what: &str) -> String {
     format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
 }
 
-const READER_HINT: &str = "name the reader in full, as `mfa-resync devices` shows it";
 const PATH_HINT: &str = "give / or a path that starts and ends with /, e.g. /desk/ (letters, digits and punctuation, no spaces)";
 const SEED_ENV_HINT: &str = "--seed-env takes the NAME of a variable that holds the seed, e.g. `--seed-env MFA_SEED` after `export MFA_SEED`; or use --seed-file FILE or --seed-stdin";
 
@@ -431,9 +431,7 @@ impl Usage {
                 "give the new device another name with --device-name (IAM keeps one device per name and path)"
             }
             Usage::ReplaceIsCreated { .. } => "give the new device another name with --device-name",
-            Usage::KeyNamedTwice { .. } => {
-                "name each key once: the first is the primary, the others backups"
-            }
+            Usage::KeyNamedTwice { .. } => NAME_EACH_KEY_ONCE,
             Usage::Digits { .. } => {
                 "resync a device whose codes have 6 digits (`codes` prints other lengths)"
             }

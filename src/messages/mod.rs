@@ -23,6 +23,14 @@ use crate::source::DeviceError;
 use crate::source::backup::BackupError;
 use crate::stop::Cause;
 
+/// A problem line and its hint, as a catalogue's arm gives them.
+fn words(problem: impl Into<String>, hint: impl Into<String>) -> (String, String) {
+    (problem.into(), hint.into())
+}
+
+const READER_HINT: &str = "name the reader in full, as `mfa-resync devices` shows it";
+const NAME_EACH_KEY_ONCE: &str = "name each key once: the first is the primary, the others backups";
+
 /// `a, b, c`, or `none`.
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
