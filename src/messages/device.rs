@@ -4,8 +4,8 @@
 use std::fmt;
 
 use super::{NAME_EACH_KEY_ONCE, READER_HINT, list_or_none, words};
+use crate::source::DeviceError;
 use crate::source::yubikey::NotAws;
-use crate::source::{DeviceError, SeedFrom, SeedProblem};
 
 const REINSERT_HINT: &str = "reinsert the key and run again; nothing was sent";
 
@@ -25,11 +25,7 @@ impl fmt::Display for NotAws {
     }
 }
 
-impl fmt::Display for DeviceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.words().0)
-    }
-}
+worded!(DeviceError);
 
 impl std::error::Error for DeviceError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -49,21 +45,15 @@ impl DeviceError {
     /// The problem and the hint (empty for none), each error's two side by side.
     fn words(&self) -> (String, String) {
         match self {
-            DeviceError::SeedFile { path, problem } => (
-                format!("--seed-file {}: {problem}", path.display()),
-                problem.hint(path),
-            ),
-            DeviceError::Seed {
-                from: from @ SeedFrom::Env(var),
-                problem: problem @ SeedProblem::Unset,
-            } => (
-                format!("--seed-env {var}: the environment variable {var} is not set"),
-                problem.hint(from),
-            ),
-            DeviceError::Seed { from, problem } => {
-                (format!("{from}: {problem}"), problem.hint(from))
+            DeviceError::SeedFile { path, problem } => {
+                let (problem, hint) = problem.words(path);
+                (format!("--seed-file {}: {problem}", path.display()), hint)
             }
-            DeviceError::Typed(problem) => (problem.to_string(), problem.hint()),
+            DeviceError::Seed { from, problem } => {
+                let (problem, hint) = problem.words(from);
+                (format!("{from}: {problem}"), hint)
+            }
+            DeviceError::Typed(problem) => problem.words(),
             DeviceError::Interrupted => words("interrupted; nothing was sent", ""),
             DeviceError::Stdin(e) => words(
                 format!("could not read the typed code from standard input: {e}"),

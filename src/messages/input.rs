@@ -2,8 +2,6 @@
 //! the user gave is never repeated whole (it may be something pasted by mistake): a position, a
 //! length, or a name cut short and left out when it looks like a seed.
 
-use std::fmt;
-
 use super::{NAME_EACH_KEY_ONCE, READER_HINT, words};
 use crate::model::{
     AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LineProblem,
@@ -32,11 +30,7 @@ const REGION_HINT: &str =
 const DROP_THE_SEED_FLAG: &str = "drop the --seed-* flag, or use --source seed";
 const SEED_ENV_HINT: &str = "--seed-env takes the NAME of a variable that holds the seed, e.g. `--seed-env MFA_SEED` after `export MFA_SEED`; or use --seed-file FILE or --seed-stdin";
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.words().0)
-    }
-}
+worded!(InputError, Problem);
 
 impl std::error::Error for InputError {}
 
@@ -61,12 +55,6 @@ impl InputError {
                 (format!("--batch: line {line}: {problem}"), hint)
             }
         }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.words().0)
     }
 }
 

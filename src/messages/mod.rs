@@ -5,6 +5,18 @@
 //! typed code's), [`aws`] the AWS layer's, [`input`] bad input; this file a command's own, and how each is printed (the problem line,
 //! the rollback's lines, the hint line, the SDK's chain at `-v`).
 
+/// A type's `Display` is the first of its `words()`, so that its problem line and its hint are
+/// written in one arm.
+macro_rules! worded {
+    ($($name:ty),+) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.words().0)
+            }
+        }
+    )+};
+}
+
 mod aws;
 pub mod clock;
 mod device;
