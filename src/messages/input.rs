@@ -50,7 +50,7 @@ impl InputError {
             InputError::BatchLine { line, problem } => {
                 let (problem, hint) = match problem {
                     LineProblem::Field(e) => e.words(),
-                    LineProblem::Row(p) => (p.to_string(), p.hint()),
+                    LineProblem::Row(p) => p.words(),
                 };
                 (format!("--batch: line {line}: {problem}"), hint)
             }
@@ -259,9 +259,9 @@ impl Problem {
                 format!("names several devices: {}", devices.join(", ")),
                 "name the device with --serial-number",
             ),
-            Problem::File(p) => (p.to_string(), p.hint()),
-            Problem::Batch(p) => (p.to_string(), p.hint()),
-            Problem::Json(p) => (p.to_string(), p.hint()),
+            Problem::File(p) => p.words(),
+            Problem::Batch(p) => p.words(),
+            Problem::Json(p) => p.words(),
         }
     }
 }
