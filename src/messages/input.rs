@@ -4,9 +4,9 @@
 
 use super::{NAME_EACH_KEY_ONCE, READER_HINT, words};
 use crate::model::{
-    AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LineProblem,
-    MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME, Problem,
-    Takes, Usage,
+    AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LengthRule,
+    LineProblem, MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME,
+    Problem, Takes, Usage,
 };
 use crate::request::station::{DEFAULT_MAX_KEYS, MAX_KEYS};
 
@@ -88,14 +88,41 @@ impl Problem {
                     CharRule::Path => PATH_HINT,
                 },
             ),
-            Problem::UserNameEmpty => words(
+            Problem::Empty(rule) => words(
                 "is empty",
-                "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user",
+                match rule {
+                    LengthRule::UserName => {
+                        "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user"
+                    }
+                    LengthRule::DeviceName => {
+                        "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user"
+                    }
+                    LengthRule::Path => PATH_HINT,
+                    LengthRule::OathName => {
+                        "give a name, or leave the flag out for the name AWS's QR code would give"
+                    }
+                },
             ),
-            Problem::UserNameLong { len } => words(
-                format!("is {len} characters long; IAM user names have at most 128"),
-                "give the user name, not an ARN or a path",
-            ),
+            Problem::Long { rule, len } => match rule {
+                LengthRule::UserName => words(
+                    format!("is {len} characters long; IAM user names have at most 128"),
+                    "give the user name, not an ARN or a path",
+                ),
+                LengthRule::DeviceName => words(
+                    format!("is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"),
+                    "give a shorter name",
+                ),
+                LengthRule::Path => words(
+                    format!("is {len} characters long; IAM takes at most {MAX_PATH}"),
+                    PATH_HINT,
+                ),
+                LengthRule::OathName => words(
+                    format!(
+                        "is {len} bytes long; a YubiKey stores credential names of at most {MAX_ID_BYTES} bytes"
+                    ),
+                    "give a shorter --oath-name",
+                ),
+            },
             Problem::SerialIsUserArn => words(
                 "is a user's ARN, not an MFA device's",
                 "a virtual device's serial number is its ARN with ':mfa/', e.g. arn:aws:iam::123456789012:mfa/alice; `aws iam list-mfa-devices --user-name NAME` lists them",
@@ -202,19 +229,6 @@ impl Problem {
                 format!("{shown:?} is not an account id (12 digits)"),
                 "give account ids as IAM writes them, 12 digits with any leading zeros, separated by commas (e.g. --accounts 012345678901)",
             ),
-            Problem::DeviceNameEmpty => words(
-                "is empty",
-                "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user",
-            ),
-            Problem::DeviceNameLong { len } => words(
-                format!("is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"),
-                "give a shorter name",
-            ),
-            Problem::PathEmpty => words("is empty", PATH_HINT),
-            Problem::PathLong { len } => words(
-                format!("is {len} characters long; IAM takes at most {MAX_PATH}"),
-                PATH_HINT,
-            ),
             Problem::PathSlashes => words("does not start and end with /", PATH_HINT),
             Problem::PathAndName { len } => words(
                 format!(
@@ -223,16 +237,6 @@ impl Problem {
                 format!(
                     "keep the path and the name within {MAX_PATH_AND_NAME} characters together"
                 ),
-            ),
-            Problem::OathNameEmpty => words(
-                "is empty",
-                "give a name, or leave the flag out for the name AWS's QR code would give",
-            ),
-            Problem::OathNameLong { len } => words(
-                format!(
-                    "is {len} bytes long; a YubiKey stores credential names of at most {MAX_ID_BYTES} bytes"
-                ),
-                "give a shorter --oath-name",
             ),
             Problem::OathNameControl { ch } => words(
                 format!("holds the control character {}", describe_char(*ch)),

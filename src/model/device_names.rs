@@ -3,8 +3,8 @@
 //! before any I/O. None of them may look like a seed: each is sent to AWS or written to a key, and
 //! shown in the report.
 
-use super::input::{CharRule, Field, InputError, Problem, Takes};
-use super::names::{is_user_name_char, refuse_bad_char};
+use super::input::{CharRule, Field, InputError, LengthRule, Problem, Takes};
+use super::names::{is_user_name_char, refuse_bad_char, refuse_length};
 use super::seed_shape::refuse_seed;
 
 /// The issuer AWS's QR code gives a virtual device's credential.
@@ -46,12 +46,7 @@ impl DeviceName {
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         refuse_seed(field.clone(), value, Takes::DeviceName)?;
         let len = value.chars().count();
-        if len == 0 {
-            return Err(InputError::invalid(field, Problem::DeviceNameEmpty));
-        }
-        if len > MAX_DEVICE_NAME {
-            return Err(InputError::invalid(field, Problem::DeviceNameLong { len }));
-        }
+        refuse_length(&field, LengthRule::DeviceName, len, MAX_DEVICE_NAME)?;
         refuse_bad_char(&field, value, is_user_name_char, CharRule::DeviceName)?;
         Ok(DeviceName(value.to_string()))
     }
@@ -75,15 +70,7 @@ impl IamPath {
         for part in std::iter::once(value).chain(value.split('/')) {
             refuse_seed(field.clone(), part, Takes::Path)?;
         }
-        if value.is_empty() {
-            return Err(InputError::invalid(field, Problem::PathEmpty));
-        }
-        if value.len() > MAX_PATH {
-            return Err(InputError::invalid(
-                field,
-                Problem::PathLong { len: value.len() },
-            ));
-        }
+        refuse_length(&field, LengthRule::Path, value.len(), MAX_PATH)?;
         refuse_bad_char(
             &field,
             value,
@@ -107,15 +94,7 @@ impl OathName {
     /// naming what it came from).
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         refuse_seed(field.clone(), value, Takes::OathName)?;
-        if value.is_empty() {
-            return Err(InputError::invalid(field, Problem::OathNameEmpty));
-        }
-        if value.len() > MAX_OATH_ID {
-            return Err(InputError::invalid(
-                field,
-                Problem::OathNameLong { len: value.len() },
-            ));
-        }
+        refuse_length(&field, LengthRule::OathName, value.len(), MAX_OATH_ID)?;
         if let Some(ch) = value.chars().find(|c| c.is_control()) {
             return Err(InputError::invalid(field, Problem::OathNameControl { ch }));
         }

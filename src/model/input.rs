@@ -159,11 +159,13 @@ pub enum Problem {
         /// The field's kind of value, for the hint.
         rule: CharRule,
     },
-    /// `--user-name` is empty.
-    UserNameEmpty,
-    /// `--user-name` is longer than IAM's 128.
-    UserNameLong {
-        /// Its length.
+    /// A name that is empty.
+    Empty(LengthRule),
+    /// A name longer than IAM (or a key) takes.
+    Long {
+        /// The name's kind.
+        rule: LengthRule,
+        /// Its length, as the rule counts it.
         len: usize,
     },
     /// A user's ARN where a device's serial goes.
@@ -244,32 +246,11 @@ pub enum Problem {
         /// The value, cut short.
         shown: String,
     },
-    /// A device name that is empty.
-    DeviceNameEmpty,
-    /// A device name longer than IAM's.
-    DeviceNameLong {
-        /// Its length.
-        len: usize,
-    },
-    /// A path that is empty.
-    PathEmpty,
-    /// A path longer than IAM's.
-    PathLong {
-        /// Its length.
-        len: usize,
-    },
     /// A path that does not start and end with `/`.
     PathSlashes,
     /// A path and a device name that make a serial longer than IAM's.
     PathAndName {
         /// Their length together.
-        len: usize,
-    },
-    /// An OATH name that is empty.
-    OathNameEmpty,
-    /// An OATH name longer than a key stores.
-    OathNameLong {
-        /// Its length in bytes.
         len: usize,
     },
     /// An OATH name with a control character.
@@ -333,6 +314,19 @@ pub enum Shape {
         /// Digits wanted.
         wanted: usize,
     },
+}
+
+/// The names whose length IAM (or a key) limits, for the refusal of one that is empty or too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthRule {
+    /// IAM user names: 128 characters.
+    UserName,
+    /// IAM device names: `MAX_DEVICE_NAME` characters.
+    DeviceName,
+    /// IAM paths: `MAX_PATH` characters.
+    Path,
+    /// OATH credential names: `MAX_ID_BYTES` bytes.
+    OathName,
 }
 
 /// The characters a field takes, for the hint of a refused one.

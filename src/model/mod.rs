@@ -37,8 +37,8 @@ pub use device_names::{
     MAX_PATH_AND_NAME, OathName, check_default_oath_name, check_path_and_name,
 };
 pub use input::{
-    CharRule, CredentialNameProblem, Field, InputError, LineProblem, Origin, Problem, Shape, Takes,
-    Usage,
+    CharRule, CredentialNameProblem, Field, InputError, LengthRule, LineProblem, Origin, Problem,
+    Shape, Takes, Usage,
 };
 pub use input_files::{BatchProblem, DirProblem, FileInput, JsonFix, JsonProblem, ReadProblem};
 pub use names::{SerialNumber, UserName, is_account_id, is_named_for_user, virtual_device_name};
