@@ -19,11 +19,6 @@ fn describe_char(c: char) -> String {
     }
 }
 
-/// The hint for a field that takes a name, never a seed.
-fn name_hint(what: &str) -> String {
-    format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
-}
-
 const PATH_HINT: &str = "give / or a path that starts and ends with /, e.g. /desk/ (letters, digits and punctuation, no spaces)";
 const REGION_HINT: &str =
     "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)";
@@ -305,7 +300,7 @@ impl Takes {
                 "--ca-bundle (and AWS_CA_BUNDLE) takes the path of a file of PEM certificates"
             }
         };
-        name_hint(what)
+        format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
     }
 }
 

@@ -28,9 +28,6 @@ pub const MAX_PATH: usize = 512;
 /// checked again once the partition is known, before the Create.)
 pub const MAX_PATH_AND_NAME: usize = 256 - "arn:aws:iam::123456789012:mfa".len();
 
-/// The whole stored OATH id (`[period/][issuer:]name`) is at most 64 bytes (YKOATH, PUT).
-const MAX_OATH_ID: usize = MAX_ID_BYTES;
-
 /// The shortest account an OATH name can end with: an alias has 3 to 63 characters (IAM,
 /// `CreateAccountAlias`), an account id 12.
 const SHORTEST_ACCOUNT_NAME: usize = 3;
@@ -94,7 +91,7 @@ impl OathName {
     /// naming what it came from).
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         refuse_seed(field.clone(), value, Takes::OathName)?;
-        refuse_length(&field, LengthRule::OathName, value.len(), MAX_OATH_ID)?;
+        refuse_length(&field, LengthRule::OathName, value.len(), MAX_ID_BYTES)?;
         if let Some(ch) = value.chars().find(|c| c.is_control()) {
             return Err(InputError::invalid(field, Problem::OathNameControl { ch }));
         }
@@ -112,7 +109,7 @@ impl OathName {
 /// is called, `Amazon Web Services:DEVICE@ACCOUNT` is at least this long.
 pub fn check_default_oath_name(device: &DeviceName, field: Field) -> Result<(), InputError> {
     let shortest = AWS_ISSUER.len() + 1 + device.as_str().len() + 1 + SHORTEST_ACCOUNT_NAME;
-    if shortest > MAX_OATH_ID {
+    if shortest > MAX_ID_BYTES {
         return Err(InputError::invalid(
             field,
             Problem::DefaultOathNameLong {
