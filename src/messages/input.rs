@@ -35,6 +35,7 @@ impl InputError {
         self.words().1
     }
 
+    /// A field's or a batch line's problem, led by where it is; the hint is the problem's own.
     fn words(&self) -> (String, String) {
         match self {
             InputError::Invalid { field, problem } => {
@@ -421,7 +422,8 @@ impl Usage {
     }
 }
 
-/// `--replace` naming the device the command would create, known from the flags or once the user is.
+/// `--replace` naming the device the command would create: one sentence whether the flags tell it
+/// or the user, once known, does.
 fn replace_is_new(old: &str) -> String {
     format!("--replace names {old}, the device this command would create")
 }

@@ -35,7 +35,7 @@ use crate::source::DeviceError;
 use crate::source::backup::BackupError;
 use crate::stop::Cause;
 
-/// A problem line and its hint, as a catalogue's arm gives them.
+/// A problem line and its hint, either a literal or a `format!`, so that an arm needs no conversions.
 fn words(problem: impl Into<String>, hint: impl Into<String>) -> (String, String) {
     (problem.into(), hint.into())
 }

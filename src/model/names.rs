@@ -37,7 +37,7 @@ pub fn refuse_bad_char(
 }
 
 /// Refuses a name of `rule` for `field` whose length `len` (as the rule counts it) is 0 or over
-/// `max`.
+/// `max`: the one length check of the names IAM and the keys limit, so that each is refused alike.
 pub fn refuse_length(
     field: &Field,
     rule: LengthRule,
