@@ -15,7 +15,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::model::DirProblem;
+use crate::model::{DirProblem, ReadProblem};
 
 /// Why a file named as input cannot be read.
 #[derive(Debug)]
@@ -31,6 +31,16 @@ pub enum FileProblem {
     },
     /// `read` failed.
     Read(std::io::Error),
+}
+
+impl From<FileProblem> for ReadProblem {
+    fn from(problem: FileProblem) -> Self {
+        match problem {
+            FileProblem::Open(e) | FileProblem::Read(e) => ReadProblem::Unreadable(io_reason(&e)),
+            FileProblem::NotRegular(what) => ReadProblem::NotRegular(what),
+            FileProblem::TooBig { limit } => ReadProblem::TooBig(limit),
+        }
+    }
 }
 
 /// The directory `file` is (or will be) in, checked as `ssh` checks its own files' directories:

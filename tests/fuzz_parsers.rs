@@ -529,7 +529,14 @@ fn serial_numbers_are_accepted_exactly_by_iam_rules() {
 fn codes_are_accepted_exactly_as_six_ascii_digits_grouped_or_not_and_never_echoed() {
     let input = prop_oneof![2 => any::<String>(), 3 => code_like()];
     fuzz("AuthCode::parse", 30_000, input, |v| {
-        let parsed = AuthCode::parse(&v, Field::code1(Origin::Flag));
+        let parsed = AuthCode::parse(
+            &v,
+            Field::request(
+                "--authentication-code-1",
+                "AuthenticationCode1",
+                Origin::Flag,
+            ),
+        );
         // Surrounding whitespace is forgiven (a pasted code), and the two halves of a code may be
         // grouped as a token shows them; nothing else is.
         let trimmed = v.trim();

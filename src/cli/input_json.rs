@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::files::{self, FileProblem};
+use crate::files;
 use crate::model::{
     Field, InputError, JsonFix, JsonProblem, Origin, Problem, Takes, looks_like_seed, refuse_seed,
 };
@@ -112,19 +112,9 @@ fn read_json_file(path: &str) -> Result<String, InputError> {
     let path = path.to_string();
     let bytes =
         files::read_regular(std::path::Path::new(&path), MAX_JSON_BYTES).map_err(|problem| {
-            json_error(match problem {
-                FileProblem::Open(e) | FileProblem::Read(e) => JsonProblem::Unreadable {
-                    path: path.clone(),
-                    reason: files::io_reason(&e),
-                },
-                FileProblem::NotRegular(what) => JsonProblem::NotRegular {
-                    path: path.clone(),
-                    what,
-                },
-                FileProblem::TooBig { limit } => JsonProblem::TooBig {
-                    path: path.clone(),
-                    limit,
-                },
+            json_error(JsonProblem::Read {
+                path: path.clone(),
+                problem: problem.into(),
             })
         })?;
     String::from_utf8(bytes.to_vec()).map_err(|_| json_error(JsonProblem::NotUtf8 { path }))

@@ -2,18 +2,13 @@
 //! the user gave is never repeated whole (it may be something pasted by mistake): a position, a
 //! length, or a name cut short and left out when it looks like a seed.
 
-use std::fmt;
-
+use super::{NAME_EACH_KEY_ONCE, READER_HINT, words};
 use crate::model::{
-    AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LineProblem,
-    MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME, Problem,
-    Takes, Usage,
+    AWS_ISSUER, CharRule, CredentialNameProblem, IAM_CODE_DIGITS, InputError, LengthRule,
+    LineProblem, MAX_DEVICE_NAME, MAX_DEVICES_PER_USER, MAX_ID_BYTES, MAX_PATH, MAX_PATH_AND_NAME,
+    Problem, Takes, Usage,
 };
 use crate::request::station::{DEFAULT_MAX_KEYS, MAX_KEYS};
-
-/// The problem line of every refusal of a value that looks like a seed.
-pub const LOOKS_LIKE_A_SEED: &str =
-    "this looks like a seed; pass it in a file, a variable or stdin";
 
 /// A character as an error shows it: quoted, or escaped when it is a control or a space.
 fn describe_char(c: char) -> String {
@@ -24,162 +19,37 @@ fn describe_char(c: char) -> String {
     }
 }
 
-/// The hint for a field that takes a name, never a seed.
-fn name_hint(what: &str) -> String {
-    format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
-}
-
-const READER_HINT: &str = "name the reader in full, as `mfa-resync devices` shows it";
 const PATH_HINT: &str = "give / or a path that starts and ends with /, e.g. /desk/ (letters, digits and punctuation, no spaces)";
+const REGION_HINT: &str =
+    "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)";
+const DROP_THE_SEED_FLAG: &str = "drop the --seed-* flag, or use --source seed";
 const SEED_ENV_HINT: &str = "--seed-env takes the NAME of a variable that holds the seed, e.g. `--seed-env MFA_SEED` after `export MFA_SEED`; or use --seed-file FILE or --seed-stdin";
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InputError::Invalid { field, problem } => write!(f, "{field}: {problem}"),
-            InputError::Usage(usage) => write!(f, "{usage}"),
-            InputError::BatchLine { line, problem } => match problem {
-                LineProblem::Field(e) => write!(f, "--batch: line {line}: {e}"),
-                LineProblem::Row(p) => write!(f, "--batch: line {line}: {p}"),
-            },
-        }
-    }
-}
+worded!(InputError, Problem);
 
 impl std::error::Error for InputError {}
 
 impl InputError {
     /// The line that tells the user what to do.
     pub fn hint(&self) -> String {
-        match self {
-            InputError::Invalid { problem, .. } => problem.hint(),
-            InputError::Usage(Usage::ProfileRegion { problem, .. }) => format!(
-                "{}; fix `region` in the AWS config file (~/.aws/config, or AWS_CONFIG_FILE), or pass --region",
-                problem.hint()
-            ),
-            InputError::Usage(usage) => usage.hint().to_string(),
-            InputError::BatchLine { problem, .. } => match problem {
-                LineProblem::Field(e) => e.hint(),
-                LineProblem::Row(p) => p.hint(),
-            },
-        }
+        self.words().1
     }
-}
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// A field's or a batch line's problem, led by where it is; the hint is the problem's own.
+    fn words(&self) -> (String, String) {
         match self {
-            Problem::LooksLikeSeed(_) => f.write_str(LOOKS_LIKE_A_SEED),
-            Problem::BadChar { ch, position, .. } => write!(
-                f,
-                "character {} at position {position} is not allowed",
-                describe_char(*ch)
-            ),
-            Problem::UserNameEmpty
-            | Problem::ReaderEmpty
-            | Problem::DeviceNameEmpty
-            | Problem::PathEmpty
-            | Problem::OathNameEmpty => f.write_str("is empty"),
-            Problem::UserNameLong { len } => write!(
-                f,
-                "is {len} characters long; IAM user names have at most 128"
-            ),
-            Problem::SerialIsUserArn => f.write_str("is a user's ARN, not an MFA device's"),
-            Problem::SerialIsU2f => f.write_str(
-                "names a U2F/FIDO security key, which has no TOTP codes to resync",
-            ),
-            Problem::SerialLength { len } => write!(
-                f,
-                "is {len} characters long; IAM serial numbers have 9 to 256"
-            ),
-            Problem::Code(shape) => write!(f, "{shape}"),
-            Problem::SameAsCode1 => f.write_str(
-                "is the same as code 1; the codes must come from two consecutive windows",
-            ),
-            Problem::CodeMissing { other } => write!(f, "is missing while code {other} is given"),
-            Problem::DigitsForResync { digits } => {
-                write!(f, "is {digits}; IAM takes 6-digit codes")
+            InputError::Invalid { field, problem } => {
+                let (problem, hint) = problem.words();
+                (format!("{field}: {problem}"), hint)
             }
-            Problem::SeedPlaceMissing => f.write_str("needs the seed's place"),
-            Problem::NotAKeySerial => f.write_str("is not a YubiKey serial number"),
-            Problem::RowDevice => f.write_str("is not a serial number"),
-            Problem::CredentialName(p) => f.write_str(match p {
-                CredentialNameProblem::NotUtf8 => "is not UTF-8",
-                CredentialNameProblem::Empty => "is empty",
-                CredentialNameProblem::Long => "is longer than any credential name",
-            }),
-            Problem::AccountLength => f.write_str("must be 1 to 256 bytes"),
-            Problem::SlotMissing => f.write_str("is missing for --source otp-slot"),
-            Problem::SlotNumber => f.write_str("must be 1 or 2"),
-            Problem::NotEnvName => f.write_str(
-                "is not an environment variable name (letters, digits and _, not starting with a digit)",
-            ),
-            Problem::NotAUrl => f.write_str("is not an http:// or https:// URL"),
-            Problem::ProfileName | Problem::RegionBlank => f.write_str("is empty or has spaces"),
-            Problem::AvailabilityZone { .. } => {
-                f.write_str("is an availability zone, not a region")
+            InputError::Usage(usage) => usage.words(),
+            InputError::BatchLine { line, problem } => {
+                let (problem, hint) = match problem {
+                    LineProblem::Field(e) => e.words(),
+                    LineProblem::Row(p) => p.words(),
+                };
+                (format!("--batch: line {line}: {problem}"), hint)
             }
-            Problem::RegionShape => f.write_str(
-                "is not a region name (lower-case letters and digits, joined by hyphens)",
-            ),
-            Problem::MaxKeys { value } => write!(
-                f,
-                "is {value}; a station serves 1 to {MAX_KEYS} keys at once"
-            ),
-            Problem::NoSuchReader { name, readers } => {
-                write!(f, "no reader is named {name:?}; ")?;
-                if readers.is_empty() {
-                    f.write_str("there is no reader at all")
-                } else {
-                    write!(f, "the readers are: {}", readers.join(", "))
-                }
-            }
-            Problem::OtherAccount { other, caller } => write!(
-                f,
-                "{other} is not the account of the station's credentials ({caller}); IAM resyncs devices only in the caller's own account"
-            ),
-            Problem::NotAnAccountId { shown } => {
-                write!(f, "{shown:?} is not an account id (12 digits)")
-            }
-            Problem::DeviceNameLong { len } => write!(
-                f,
-                "is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"
-            ),
-            Problem::PathLong { len } => {
-                write!(f, "is {len} characters long; IAM takes at most {MAX_PATH}")
-            }
-            Problem::PathSlashes => f.write_str("does not start and end with /"),
-            Problem::PathAndName { len } => write!(
-                f,
-                "with the device name makes {len} characters; the serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
-            ),
-            Problem::OathNameLong { len } => write!(
-                f,
-                "is {len} bytes long; a YubiKey stores credential names of at most {MAX_ID_BYTES} bytes"
-            ),
-            Problem::OathNameControl { ch } => {
-                write!(f, "holds the control character {}", describe_char(*ch))
-            }
-            Problem::DefaultOathNameLong { device, shortest } => write!(
-                f,
-                "makes a credential name ({AWS_ISSUER}:{device}@ACCOUNT) of at least {shortest} bytes; a YubiKey stores at most {MAX_ID_BYTES}"
-            ),
-            Problem::NotUsersDevice { old, user, devices } => {
-                write!(f, "{old} is not one of {user}'s MFA devices (")?;
-                if devices.is_empty() {
-                    f.write_str("they have none)")
-                } else {
-                    write!(f, "{})", devices.join(", "))
-                }
-            }
-            Problem::SeveralDevices { devices } => write!(
-                f,
-                "names several devices: {}",
-                devices.join(", ")
-            ),
-            Problem::File(p) => write!(f, "{p}"),
-            Problem::Batch(p) => write!(f, "{p}"),
-            Problem::Json(p) => write!(f, "{p}"),
         }
     }
 }
@@ -187,106 +57,212 @@ impl fmt::Display for Problem {
 impl Problem {
     /// What to do about it.
     pub fn hint(&self) -> String {
-        let fixed = match self {
-            Problem::LooksLikeSeed(takes) => return takes.hint(),
-            Problem::BadChar { rule, .. } => match rule {
-                CharRule::UserName => "IAM user names use only letters, digits and _+=,.@-",
-                CharRule::UserArn => {
-                    "give the bare user name (the part after ':user/'), not the ARN"
-                }
-                CharRule::Serial => "serial numbers use only letters, digits and _+=/:,.@-",
-                CharRule::DeviceName => {
-                    "device names use only letters, digits and _+=,.@- (a path goes in --path)"
-                }
-                CharRule::Path => PATH_HINT,
+        self.words().1
+    }
+
+    /// The problem and the hint, each problem's two side by side.
+    fn words(&self) -> (String, String) {
+        match self {
+            Problem::LooksLikeSeed(takes) => words(
+                "this looks like a seed; pass it in a file, a variable or stdin",
+                takes.hint(),
+            ),
+            Problem::BadChar { ch, position, rule } => words(
+                format!(
+                    "character {} at position {position} is not allowed",
+                    describe_char(*ch)
+                ),
+                match rule {
+                    CharRule::UserName => "IAM user names use only letters, digits and _+=,.@-",
+                    CharRule::UserArn => {
+                        "give the bare user name (the part after ':user/'), not the ARN"
+                    }
+                    CharRule::Serial => "serial numbers use only letters, digits and _+=/:,.@-",
+                    CharRule::DeviceName => {
+                        "device names use only letters, digits and _+=,.@- (a path goes in --path)"
+                    }
+                    CharRule::Path => PATH_HINT,
+                },
+            ),
+            Problem::Empty(rule) => words(
+                "is empty",
+                match rule {
+                    LengthRule::UserName => {
+                        "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user"
+                    }
+                    LengthRule::DeviceName => {
+                        "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user"
+                    }
+                    LengthRule::Path => PATH_HINT,
+                    LengthRule::OathName => {
+                        "give a name, or leave the flag out for the name AWS's QR code would give"
+                    }
+                },
+            ),
+            Problem::Long { rule, len } => match rule {
+                LengthRule::UserName => words(
+                    format!("is {len} characters long; IAM user names have at most 128"),
+                    "give the user name, not an ARN or a path",
+                ),
+                LengthRule::DeviceName => words(
+                    format!("is {len} characters long; IAM takes at most {MAX_DEVICE_NAME}"),
+                    "give a shorter name",
+                ),
+                LengthRule::Path => words(
+                    format!("is {len} characters long; IAM takes at most {MAX_PATH}"),
+                    PATH_HINT,
+                ),
+                LengthRule::OathName => words(
+                    format!(
+                        "is {len} bytes long; a YubiKey stores credential names of at most {MAX_ID_BYTES} bytes"
+                    ),
+                    "give a shorter --oath-name",
+                ),
             },
-            Problem::UserNameEmpty => {
-                "give the IAM user name, e.g. --user-name alice, or leave the flag out to use the caller's own user"
-            }
-            Problem::UserNameLong { .. } => "give the user name, not an ARN or a path",
-            Problem::SerialIsUserArn => {
-                "a virtual device's serial number is its ARN with ':mfa/', e.g. arn:aws:iam::123456789012:mfa/alice; `aws iam list-mfa-devices --user-name NAME` lists them"
-            }
-            Problem::SerialIsU2f => {
-                "give the serial number of a TOTP device (a hardware token or a virtual ':mfa/' device)"
-            }
-            Problem::SerialLength { .. } => {
-                "give the token's serial (e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)"
-            }
-            Problem::Code(shape) => return shape.hint(IAM_CODE_DIGITS),
-            Problem::SameAsCode1 => "wait for the token to show its next code, and give that one",
-            Problem::CodeMissing { .. } => {
-                "give both codes, or neither and let a source read them (--source seed, --source prompt)"
-            }
-            Problem::DigitsForResync { .. } => {
-                "drop --digits for resync (`codes` prints 8-digit codes for other services)"
-            }
-            Problem::SeedPlaceMissing => "add --seed-file FILE, --seed-env VAR or --seed-stdin",
-            Problem::NotAKeySerial => {
-                "set it to the digits printed on the key (`mfa-resync devices` lists them), or unset it"
-            }
-            Problem::RowDevice => "give the digits printed on the key",
-            Problem::CredentialName(_) => {
-                "set it to the credential's name as `mfa-resync devices --accounts` shows it, or unset it"
-            }
-            Problem::ReaderEmpty => READER_HINT,
-            Problem::AccountLength => {
-                "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)"
-            }
-            Problem::SlotMissing => {
-                "add --slot 2 (or 1): the slot programmed with `ykman otp chalresp --totp`"
-            }
-            Problem::SlotNumber => "the slot programmed for challenge-response",
-            Problem::NotEnvName => SEED_ENV_HINT,
-            Problem::NotAUrl => {
-                "give a URL such as http://127.0.0.1:4599 or https://iam.amazonaws.com"
-            }
-            Problem::ProfileName => "give a name without spaces, e.g. --profile default",
-            Problem::AvailabilityZone { region } => return format!("give its region: {region}"),
-            Problem::RegionBlank | Problem::RegionShape => {
-                "give a region such as us-east-1 (IAM is global: any of the partition's regions will do)"
-            }
-            Problem::MaxKeys { .. } => {
-                return format!(
+            Problem::SerialIsUserArn => words(
+                "is a user's ARN, not an MFA device's",
+                "a virtual device's serial number is its ARN with ':mfa/', e.g. arn:aws:iam::123456789012:mfa/alice; `aws iam list-mfa-devices --user-name NAME` lists them",
+            ),
+            Problem::SerialIsU2f => words(
+                "names a U2F/FIDO security key, which has no TOTP codes to resync",
+                "give the serial number of a TOTP device (a hardware token or a virtual ':mfa/' device)",
+            ),
+            Problem::SerialLength { len } => words(
+                format!("is {len} characters long; IAM serial numbers have 9 to 256"),
+                "give the token's serial (e.g. GAHT12345678) or the virtual device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
+            ),
+            Problem::Code(shape) => (shape.to_string(), shape.hint(IAM_CODE_DIGITS)),
+            Problem::SameAsCode1 => words(
+                "is the same as code 1; the codes must come from two consecutive windows",
+                "wait for the token to show its next code, and give that one",
+            ),
+            Problem::CodeMissing { other } => words(
+                format!("is missing while code {other} is given"),
+                "give both codes, or neither and let a source read them (--source seed, --source prompt)",
+            ),
+            Problem::DigitsForResync { digits } => words(
+                format!("is {digits}; IAM takes 6-digit codes"),
+                "drop --digits for resync (`codes` prints 8-digit codes for other services)",
+            ),
+            Problem::SeedPlaceMissing => words(
+                "needs the seed's place",
+                "add --seed-file FILE, --seed-env VAR or --seed-stdin",
+            ),
+            Problem::NotAKeySerial => words(
+                "is not a YubiKey serial number",
+                "set it to the digits printed on the key (`mfa-resync devices` lists them), or unset it",
+            ),
+            Problem::RowDevice => words(
+                "is not a serial number",
+                "give the digits printed on the key",
+            ),
+            Problem::CredentialName(p) => words(
+                match p {
+                    CredentialNameProblem::NotUtf8 => "is not UTF-8",
+                    CredentialNameProblem::Empty => "is empty",
+                    CredentialNameProblem::Long => "is longer than any credential name",
+                },
+                "set it to the credential's name as `mfa-resync devices --accounts` shows it, or unset it",
+            ),
+            Problem::ReaderEmpty => words("is empty", READER_HINT),
+            Problem::AccountLength => words(
+                "must be 1 to 256 bytes",
+                "give the account as `mfa-resync devices --accounts` shows it (ISSUER:NAME)",
+            ),
+            Problem::SlotMissing => words(
+                "is missing for --source otp-slot",
+                "add --slot 2 (or 1): the slot programmed with `ykman otp chalresp --totp`",
+            ),
+            Problem::SlotNumber => words(
+                "must be 1 or 2",
+                "the slot programmed for challenge-response",
+            ),
+            Problem::NotEnvName => words(
+                "is not an environment variable name (letters, digits and _, not starting with a digit)",
+                SEED_ENV_HINT,
+            ),
+            Problem::NotAUrl => words(
+                "is not an http:// or https:// URL",
+                "give a URL such as http://127.0.0.1:4599 or https://iam.amazonaws.com",
+            ),
+            Problem::ProfileName => words(
+                "is empty or has spaces",
+                "give a name without spaces, e.g. --profile default",
+            ),
+            Problem::AvailabilityZone { region } => words(
+                "is an availability zone, not a region",
+                format!("give its region: {region}"),
+            ),
+            Problem::RegionBlank => words("is empty or has spaces", REGION_HINT),
+            Problem::RegionShape => words(
+                "is not a region name (lower-case letters and digits, joined by hyphens)",
+                REGION_HINT,
+            ),
+            Problem::MaxKeys { value } => words(
+                format!("is {value}; a station serves 1 to {MAX_KEYS} keys at once"),
+                format!(
                     "give a number from 1 to {MAX_KEYS} (default {DEFAULT_MAX_KEYS}); keys past it wait their turn"
-                );
-            }
-            Problem::NoSuchReader { .. } => {
-                "name the reader in full, as `mfa-resync devices` shows it, or drop --reader to watch every reader"
-            }
-            Problem::OtherAccount { .. } => {
-                "run one station per account, each with that account's credentials (--profile), or drop --accounts"
-            }
-            Problem::NotAnAccountId { .. } => {
-                "give account ids as IAM writes them, 12 digits with any leading zeros, separated by commas (e.g. --accounts 012345678901)"
-            }
-            Problem::DeviceNameEmpty => {
-                "give a name, e.g. --device-name alice-yubikey, or leave the flag out to name the device after the user"
-            }
-            Problem::DeviceNameLong { .. } => "give a shorter name",
-            Problem::PathEmpty | Problem::PathLong { .. } | Problem::PathSlashes => PATH_HINT,
-            Problem::PathAndName { .. } => {
-                return format!(
+                ),
+            ),
+            Problem::NoSuchReader { name, readers } => words(
+                if readers.is_empty() {
+                    format!("no reader is named {name:?}; there is no reader at all")
+                } else {
+                    format!(
+                        "no reader is named {name:?}; the readers are: {}",
+                        readers.join(", ")
+                    )
+                },
+                "name the reader in full, as `mfa-resync devices` shows it, or drop --reader to watch every reader",
+            ),
+            Problem::OtherAccount { other, caller } => words(
+                format!(
+                    "{other} is not the account of the station's credentials ({caller}); IAM resyncs devices only in the caller's own account"
+                ),
+                "run one station per account, each with that account's credentials (--profile), or drop --accounts",
+            ),
+            Problem::NotAnAccountId { shown } => words(
+                format!("{shown:?} is not an account id (12 digits)"),
+                "give account ids as IAM writes them, 12 digits with any leading zeros, separated by commas (e.g. --accounts 012345678901)",
+            ),
+            Problem::PathSlashes => words("does not start and end with /", PATH_HINT),
+            Problem::PathAndName { len } => words(
+                format!(
+                    "with the device name makes {len} characters; the serial number (arn:aws:iam::ACCOUNT:mfa + path + name) would pass IAM's 256"
+                ),
+                format!(
                     "keep the path and the name within {MAX_PATH_AND_NAME} characters together"
-                );
-            }
-            Problem::OathNameEmpty => {
-                "give a name, or leave the flag out for the name AWS's QR code would give"
-            }
-            Problem::OathNameLong { .. } => "give a shorter --oath-name",
-            Problem::OathNameControl { .. } => "give a name of printable characters",
-            Problem::DefaultOathNameLong { .. } => {
-                "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter device name"
-            }
-            Problem::NotUsersDevice { .. } => {
-                "give the serial of one of the user's devices, as `aws iam list-mfa-devices --user-name NAME` lists it"
-            }
-            Problem::SeveralDevices { .. } => "name the device with --serial-number",
-            Problem::File(p) => return p.hint(),
-            Problem::Batch(p) => return p.hint(),
-            Problem::Json(p) => return p.hint(),
-        };
-        fixed.to_string()
+                ),
+            ),
+            Problem::OathNameControl { ch } => words(
+                format!("holds the control character {}", describe_char(*ch)),
+                "give a name of printable characters",
+            ),
+            Problem::DefaultOathNameLong { device, shortest } => words(
+                format!(
+                    "makes a credential name ({AWS_ISSUER}:{device}@ACCOUNT) of at least {shortest} bytes; a YubiKey stores at most {MAX_ID_BYTES}"
+                ),
+                "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter device name",
+            ),
+            Problem::NotUsersDevice { old, user, devices } => words(
+                format!(
+                    "{old} is not one of {user}'s MFA devices ({})",
+                    if devices.is_empty() {
+                        "they have none".to_string()
+                    } else {
+                        devices.join(", ")
+                    }
+                ),
+                "give the serial of one of the user's devices, as `aws iam list-mfa-devices --user-name NAME` lists it",
+            ),
+            Problem::SeveralDevices { devices } => words(
+                format!("names several devices: {}", devices.join(", ")),
+                "name the device with --serial-number",
+            ),
+            Problem::File(p) => p.words(),
+            Problem::Batch(p) => p.words(),
+            Problem::Json(p) => p.words(),
+        }
     }
 }
 
@@ -325,145 +301,129 @@ impl Takes {
                 "--ca-bundle (and AWS_CA_BUNDLE) takes the path of a file of PEM certificates"
             }
         };
-        name_hint(what)
-    }
-}
-
-impl fmt::Display for Usage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Usage::NoWaitWithCodes => {
-                f.write_str("--no-wait chooses windows for a source, but both codes were given")
-            }
-            Usage::CodesAndSource => f.write_str("both codes were given and a source was chosen"),
-            Usage::NoWaitWithPrompt => f.write_str(
-                "--no-wait cannot be used with --source prompt: a display token shows only its current code",
-            ),
-            Usage::CodesFromPrompt => f.write_str(
-                "`codes` reads codes from a seed or a device; a display token shows its own",
-            ),
-            Usage::SlotWithoutOtp => f.write_str("--slot and --digits are for --source otp-slot"),
-            Usage::KeyFlagsWithSeed => f.write_str(
-                "--device, --reader and --account choose a YubiKey, but a seed was given",
-            ),
-            Usage::PromptWithSeed => {
-                f.write_str("--source prompt reads typed codes and takes no --seed-* flag")
-            }
-            Usage::PromptWithKeyFlags => f.write_str(
-                "--source prompt reads typed codes and takes no --device, --reader or --account",
-            ),
-            Usage::YubikeyWithSeed => {
-                f.write_str("--source yubikey reads the key and takes no --seed-* flag")
-            }
-            Usage::OtpSlotWithSeed => f.write_str(
-                "--source otp-slot reads a slot of the key and takes no --seed-* or --account",
-            ),
-            Usage::ReplaceIsNew { old } | Usage::ReplaceIsCreated { old } => {
-                write!(f, "--replace names {old}, the device this command would create")
-            }
-            Usage::KeyNamedTwice { named } => write!(f, "{named} is given twice"),
-            Usage::Digits { kind, digits } => write!(
-                f,
-                "the {kind} makes {digits}-digit codes; IAM takes {IAM_CODE_DIGITS}"
-            ),
-            Usage::ProfileSerial { problem } => write!(
-                f,
-                "the profile's mfa_serial is not a valid serial number ({problem})"
-            ),
-            Usage::ProfileRegion { profile, problem } => write!(
-                f,
-                "region in profile {profile:?} of the AWS config file: {problem}"
-            ),
-            Usage::DeviceLimit { user, devices, new } => write!(
-                f,
-                "{user} has {devices} MFA devices; {} more would pass IAM's limit of {MAX_DEVICES_PER_USER}",
-                new
-            ),
-            Usage::OneDeviceFlag { flag, keys } => write!(
-                f,
-                "{flag} is for one device, but each of the {keys} keys gets a device of its own"
-            ),
-            Usage::OathNameOtherDevice { name, device } => write!(
-                f,
-                "--oath-name {name} is another device's ARN than the one this creates ({device}): the credential would be named for a seed that is not its own"
-            ),
-            Usage::AlreadyEnrolled { device, user } => {
-                write!(f, "{device} is already one of {user}'s MFA devices")
-            }
-            Usage::RetireWhat => f.write_str("retire needs the device: the key or its serial number"),
-            Usage::KeyWithoutSerial { reader } => write!(
-                f,
-                "the YubiKey in {reader} reports no serial number, which names its own device"
-            ),
-            Usage::DefaultOathName { name } => write!(
-                f,
-                "the credential's default name {name:?} is {} bytes; a YubiKey stores at most {MAX_ID_BYTES}",
-                name.len()
-            ),
-            Usage::Backup { problem } => f.write_str(problem),
-        }
+        format!("{what}; for a seed, use --seed-file FILE, --seed-env NAME or --seed-stdin")
     }
 }
 
 impl Usage {
-    fn hint(&self) -> &'static str {
+    /// The problem and the hint, each one's two side by side.
+    fn words(&self) -> (String, String) {
         match self {
-            Usage::NoWaitWithCodes => {
-                "drop --no-wait, or drop the codes and let a source read them"
+            Usage::NoWaitWithCodes => words(
+                "--no-wait chooses windows for a source, but both codes were given",
+                "drop --no-wait, or drop the codes and let a source read them",
+            ),
+            Usage::CodesAndSource => words(
+                "both codes were given and a source was chosen",
+                "give the two codes, or a source (--source, --seed-*), not both",
+            ),
+            Usage::NoWaitWithPrompt => words(
+                "--no-wait cannot be used with --source prompt: a display token shows only its current code",
+                "drop --no-wait; the countdown tells you when to type code 2",
+            ),
+            Usage::CodesFromPrompt => words(
+                "`codes` reads codes from a seed or a device; a display token shows its own",
+                "read the codes off the token's screen, or use --source yubikey or --source seed",
+            ),
+            Usage::SlotWithoutOtp => words(
+                "--slot and --digits are for --source otp-slot",
+                "add --source otp-slot, or drop --slot/--digits",
+            ),
+            Usage::KeyFlagsWithSeed => words(
+                "--device, --reader and --account choose a YubiKey, but a seed was given",
+                "drop the YubiKey flags, or the --seed-* flag",
+            ),
+            Usage::PromptWithSeed => words(
+                "--source prompt reads typed codes and takes no --seed-* flag",
+                DROP_THE_SEED_FLAG,
+            ),
+            Usage::PromptWithKeyFlags => words(
+                "--source prompt reads typed codes and takes no --device, --reader or --account",
+                "drop those flags, or use --source yubikey",
+            ),
+            Usage::YubikeyWithSeed => words(
+                "--source yubikey reads the key and takes no --seed-* flag",
+                DROP_THE_SEED_FLAG,
+            ),
+            Usage::OtpSlotWithSeed => words(
+                "--source otp-slot reads a slot of the key and takes no --seed-* or --account",
+                "drop those flags, or use --source seed / --source yubikey",
+            ),
+            Usage::ReplaceIsNew { old } => words(
+                replace_is_new(old),
+                "give the new device another name with --device-name (IAM keeps one device per name and path)",
+            ),
+            Usage::ReplaceIsCreated { old } => words(
+                replace_is_new(old),
+                "give the new device another name with --device-name",
+            ),
+            Usage::KeyNamedTwice { named } => {
+                words(format!("{named} is given twice"), NAME_EACH_KEY_ONCE)
             }
-            Usage::CodesAndSource => {
-                "give the two codes, or a source (--source, --seed-*), not both"
-            }
-            Usage::NoWaitWithPrompt => {
-                "drop --no-wait; the countdown tells you when to type code 2"
-            }
-            Usage::CodesFromPrompt => {
-                "read the codes off the token's screen, or use --source yubikey or --source seed"
-            }
-            Usage::SlotWithoutOtp => "add --source otp-slot, or drop --slot/--digits",
-            Usage::KeyFlagsWithSeed => "drop the YubiKey flags, or the --seed-* flag",
-            Usage::PromptWithSeed | Usage::YubikeyWithSeed => {
-                "drop the --seed-* flag, or use --source seed"
-            }
-            Usage::PromptWithKeyFlags => "drop those flags, or use --source yubikey",
-            Usage::OtpSlotWithSeed => "drop those flags, or use --source seed / --source yubikey",
-            Usage::ReplaceIsNew { .. } => {
-                "give the new device another name with --device-name (IAM keeps one device per name and path)"
-            }
-            Usage::ReplaceIsCreated { .. } => "give the new device another name with --device-name",
-            Usage::KeyNamedTwice { .. } => {
-                "name each key once: the first is the primary, the others backups"
-            }
-            Usage::Digits { .. } => {
-                "resync a device whose codes have 6 digits (`codes` prints other lengths)"
-            }
-            Usage::ProfileSerial { .. } => {
-                "fix mfa_serial in ~/.aws/config, or pass --serial-number"
-            }
-            // Worded with its problem's hint, by `InputError::hint`.
-            Usage::ProfileRegion { .. } => "",
-            Usage::DeviceLimit { .. } => {
-                "retire one first (`mfa-resync retire`); --replace retires the old one only after the new devices are enabled"
-            }
-            Usage::OneDeviceFlag { .. } => {
-                "drop it (each key's device is named USER-SERIAL, its credential after the device), or add --shared-seed for one device cloned onto every key"
-            }
-            Usage::OathNameOtherDevice { .. } => {
-                "name it after the new device (--oath-name with its ARN, or --device-name to match), or leave it out"
-            }
-            Usage::AlreadyEnrolled { .. } => {
-                "resync it (`mfa-resync resync`), or retire it first (`mfa-resync retire --device SERIAL`) to enrol the key anew"
-            }
-            Usage::RetireWhat => "give --device SERIAL (the key) or --serial-number ARN",
-            Usage::KeyWithoutSerial { .. } => {
-                "give that key its device's name with --device-name, or add --shared-seed"
-            }
-            Usage::DefaultOathName { .. } => {
-                "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter --device-name"
-            }
-            Usage::Backup { .. } => {
-                "give --backup-seed-file a path in a directory of yours with room"
-            }
+            Usage::Digits { kind, digits } => words(
+                format!("the {kind} makes {digits}-digit codes; IAM takes {IAM_CODE_DIGITS}"),
+                "resync a device whose codes have 6 digits (`codes` prints other lengths)",
+            ),
+            Usage::ProfileSerial { problem } => words(
+                format!("the profile's mfa_serial is not a valid serial number ({problem})"),
+                "fix mfa_serial in ~/.aws/config, or pass --serial-number",
+            ),
+            Usage::ProfileRegion { profile, problem } => words(
+                format!("region in profile {profile:?} of the AWS config file: {problem}"),
+                format!(
+                    "{}; fix `region` in the AWS config file (~/.aws/config, or AWS_CONFIG_FILE), or pass --region",
+                    problem.hint()
+                ),
+            ),
+            Usage::DeviceLimit { user, devices, new } => words(
+                format!(
+                    "{user} has {devices} MFA devices; {new} more would pass IAM's limit of {MAX_DEVICES_PER_USER}"
+                ),
+                "retire one first (`mfa-resync retire`); --replace retires the old one only after the new devices are enabled",
+            ),
+            Usage::OneDeviceFlag { flag, keys } => words(
+                format!(
+                    "{flag} is for one device, but each of the {keys} keys gets a device of its own"
+                ),
+                "drop it (each key's device is named USER-SERIAL, its credential after the device), or add --shared-seed for one device cloned onto every key",
+            ),
+            Usage::OathNameOtherDevice { name, device } => words(
+                format!(
+                    "--oath-name {name} is another device's ARN than the one this creates ({device}): the credential would be named for a seed that is not its own"
+                ),
+                "name it after the new device (--oath-name with its ARN, or --device-name to match), or leave it out",
+            ),
+            Usage::AlreadyEnrolled { device, user } => words(
+                format!("{device} is already one of {user}'s MFA devices"),
+                "resync it (`mfa-resync resync`), or retire it first (`mfa-resync retire --device SERIAL`) to enrol the key anew",
+            ),
+            Usage::RetireWhat => words(
+                "retire needs the device: the key or its serial number",
+                "give --device SERIAL (the key) or --serial-number ARN",
+            ),
+            Usage::KeyWithoutSerial { reader } => words(
+                format!(
+                    "the YubiKey in {reader} reports no serial number, which names its own device"
+                ),
+                "give that key its device's name with --device-name, or add --shared-seed",
+            ),
+            Usage::DefaultOathName { name } => words(
+                format!(
+                    "the credential's default name {name:?} is {} bytes; a YubiKey stores at most {MAX_ID_BYTES}",
+                    name.len()
+                ),
+                "give --oath-name (e.g. the device's serial ARN, as aws-vault names it), or a shorter --device-name",
+            ),
+            Usage::Backup { problem } => words(
+                problem.clone(),
+                "give --backup-seed-file a path in a directory of yours with room",
+            ),
         }
     }
+}
+
+/// `--replace` naming the device the command would create: one sentence whether the flags tell it
+/// or the user, once known, does.
+fn replace_is_new(old: &str) -> String {
+    format!("--replace names {old}, the device this command would create")
 }

@@ -5,6 +5,18 @@
 //! typed code's), [`aws`] the AWS layer's, [`input`] bad input; this file a command's own, and how each is printed (the problem line,
 //! the rollback's lines, the hint line, the SDK's chain at `-v`).
 
+/// A type's `Display` is the first of its `words()`, so that its problem line and its hint are
+/// written in one arm.
+macro_rules! worded {
+    ($($name:ty),+) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.words().0)
+            }
+        }
+    )+};
+}
+
 mod aws;
 pub mod clock;
 mod device;
@@ -22,6 +34,14 @@ use crate::report::escape::escape;
 use crate::source::DeviceError;
 use crate::source::backup::BackupError;
 use crate::stop::Cause;
+
+/// A problem line and its hint, either a literal or a `format!`, so that an arm needs no conversions.
+fn words(problem: impl Into<String>, hint: impl Into<String>) -> (String, String) {
+    (problem.into(), hint.into())
+}
+
+const READER_HINT: &str = "name the reader in full, as `mfa-resync devices` shows it";
+const NAME_EACH_KEY_ONCE: &str = "name each key once: the first is the primary, the others backups";
 
 /// `a, b, c`, or `none`.
 fn list_or_none(items: &[String]) -> String {
@@ -47,50 +67,7 @@ impl fmt::Display for Interrupted {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Input(e) => write!(f, "{e}"),
-            Error::Device(e) => write!(f, "{e}"),
-            Error::Aws { source, .. } => write!(f, "{source}"),
-            Error::Interrupted(i) => write!(f, "{i}"),
-            Error::Failed {
-                targets: Targets::Rows,
-                failed,
-                total,
-                ..
-            } => write!(f, "{failed} of {total} rows failed"),
-            Error::BatchRow { line, cause } => write!(f, "--batch: line {line}: {cause}"),
-            Error::Failed {
-                targets: Targets::Keys,
-                failed,
-                total,
-                ..
-            } => write!(f, "{failed} of {total} key results failed"),
-            Error::AuditLog {
-                path,
-                problem,
-                outcome,
-            } => write!(
-                f,
-                "the audit log {} could not be written ({problem}); {outcome}",
-                path.display()
-            ),
-            Error::Enroll { cause, .. } => write!(f, "{cause}"),
-            Error::NotReplaced {
-                old,
-                source,
-                enrolled: true,
-                ..
-            } => write!(f, "enrolled, but {old} was not replaced: {source}"),
-            Error::NotReplaced { old, source, .. } => {
-                write!(f, "{old} was deactivated but not retired: {source}")
-            }
-            Error::Doctor { failed, .. } => write!(f, "doctor: the {failed} check failed"),
-            Error::Runtime(e) => write!(f, "cannot start the async runtime: {e}"),
-        }
-    }
-}
+worded!(Error);
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -184,62 +161,91 @@ impl Error {
 
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Input(e) => Some(e.hint()),
-            Error::BatchRow { cause, .. } => cause.hint(),
-            Error::Device(e) => e.hint(),
-            Error::Interrupted(i) if i.sent > i.accepted => Some(
-                "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again".into(),
-            ),
-            Error::Interrupted(_) => None,
-            Error::Doctor { .. } => Some("see the fix lines above".into()),
-            Error::AuditLog { .. } => Some(
-                "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions".into(),
-            ),
-            Error::Failed {
-                targets: Targets::Keys,
-                ..
-            } => Some(
-                "each ✘ line (or Result event) says why; put the key back in to serve it again"
-                    .into(),
-            ),
-            Error::Failed {
-                targets: Targets::Rows,
-                ..
-            } => Some(
-                "the table shows each row's error; rerun the failed rows (each needs a fresh pair)"
-                    .into(),
-            ),
-            Error::Enroll { cause, rollback } if rollback.complete() => cause.hint().map(|hint| {
-                format!("nothing of this enrolment is left; {hint}")
-            }),
-            Error::Enroll { rollback, .. } if !rollback.kept.is_empty() => Some(
-                "the device works as it is, with the seed where it was put; to remove it, someone allowed to deactivate MFA devices (an administrator, or you in a session signed in with MFA) runs the commands above"
-                    .into(),
-            ),
-            Error::Enroll { .. } => Some(
-                "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again"
-                    .into(),
-            ),
-            Error::Runtime(_) => Some(
-                "the system refused a thread or a timer: check the process limits (`ulimit -u`, the service's TasksMax) and run again".into(),
-            ),
-            Error::NotReplaced {
-                enrolled: false, ..
-            } => Some(
-                "run the commands above with credentials that may delete MFA devices; the user's other devices work meanwhile"
-                    .into(),
-            ),
-            Error::NotReplaced { .. } => Some(
-                "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator"
-                    .into(),
-            ),
+        self.words().1
+    }
+
+    /// The problem line and the hint, each error's two side by side.
+    fn words(&self) -> (String, Option<String>) {
+        let (problem, hint) = match self {
+            Error::Input(e) => return (e.to_string(), Some(e.hint())),
+            Error::Device(e) => return (e.to_string(), e.hint()),
+            Error::BatchRow { line, cause } => {
+                return (format!("--batch: line {line}: {cause}"), cause.hint());
+            }
             Error::Aws {
                 source,
                 attempts,
                 pairs,
-            } => Some(source.hint(*attempts, *pairs)),
-        }
+            } => (source.to_string(), source.hint(*attempts, *pairs)),
+            Error::Interrupted(i) => {
+                let hint = "AWS may have seen the pairs sent; check with `aws iam list-mfa-devices` before running again";
+                return (i.to_string(), (i.sent > i.accepted).then(|| hint.into()));
+            }
+            Error::Failed {
+                targets: Targets::Rows,
+                failed,
+                total,
+                ..
+            } => words(
+                format!("{failed} of {total} rows failed"),
+                "the table shows each row's error; rerun the failed rows (each needs a fresh pair)",
+            ),
+            Error::Failed {
+                targets: Targets::Keys,
+                failed,
+                total,
+                ..
+            } => words(
+                format!("{failed} of {total} key results failed"),
+                "each ✘ line (or Result event) says why; put the key back in to serve it again",
+            ),
+            Error::AuditLog {
+                path,
+                problem,
+                outcome,
+            } => words(
+                format!(
+                    "the audit log {} could not be written ({problem}); {outcome}",
+                    path.display()
+                ),
+                "do not run again (the device is resynced); add the missing line to the log by hand from the report above, and check the log's disk and permissions",
+            ),
+            Error::Enroll { cause, rollback } if rollback.complete() => {
+                let hint = cause.hint();
+                let hint = hint.map(|hint| format!("nothing of this enrolment is left; {hint}"));
+                return (cause.to_string(), hint);
+            }
+            Error::Enroll { cause, rollback } if !rollback.kept.is_empty() => words(
+                cause.to_string(),
+                "the device works as it is, with the seed where it was put; to remove it, someone allowed to deactivate MFA devices (an administrator, or you in a session signed in with MFA) runs the commands above",
+            ),
+            Error::Enroll { cause, .. } => words(
+                cause.to_string(),
+                "run the commands above (with credentials that may delete MFA devices), then `mfa-resync enroll` again",
+            ),
+            Error::NotReplaced {
+                old,
+                source,
+                enrolled: true,
+                ..
+            } => words(
+                format!("enrolled, but {old} was not replaced: {source}"),
+                "the new device works; self-service policies allow DeactivateMFADevice only in a session signed in with MFA: run the commands above in one (e.g. `aws-vault exec PROFILE -- …`), or ask an administrator",
+            ),
+            Error::NotReplaced { old, source, .. } => words(
+                format!("{old} was deactivated but not retired: {source}"),
+                "run the commands above with credentials that may delete MFA devices; the user's other devices work meanwhile",
+            ),
+            Error::Doctor { failed, .. } => words(
+                format!("doctor: the {failed} check failed"),
+                "see the fix lines above",
+            ),
+            Error::Runtime(e) => words(
+                format!("cannot start the async runtime: {e}"),
+                "the system refused a thread or a timer: check the process limits (`ulimit -u`, the service's TasksMax) and run again",
+            ),
+        };
+        (problem, Some(hint))
     }
 
     /// Writes the problem line and the hint line to stderr (and the SDK's chain at `-v`).

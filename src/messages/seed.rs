@@ -2,61 +2,57 @@
 //! text or a typed line, and what to do. Never the seed or the code: the errors hold neither.
 
 use std::fmt;
+use std::io::ErrorKind;
+use std::path::Path;
 
+use super::words;
 use crate::files::{FileProblem, io_reason};
 use crate::model::Shape;
 use crate::source::otpauth::{Base32Problem, ParseError};
 use crate::source::{SeedFileProblem, SeedFrom, SeedProblem, TypedProblem};
 
-impl fmt::Display for SeedFileProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SeedFileProblem::Open(problem) | SeedFileProblem::Read(problem) => {
-                write!(f, "{problem}")
-            }
-            SeedFileProblem::Loose { mode } => write!(
-                f,
-                "is accessible by group or others (mode {mode:03o}); a seed is as secret as the token"
-            ),
-            SeedFileProblem::NotYours { owner, me } => write!(
-                f,
-                "is owned by uid {owner} and you are uid {me}; a seed file must be your own"
-            ),
-            SeedFileProblem::Large { len } => {
-                write!(f, "is {len} bytes; a seed is at most a few hundred")
-            }
-            SeedFileProblem::NotUtf8 => f.write_str("the seed is not valid UTF-8 text"),
-        }
-    }
-}
+const NOT_UTF8: &str = "the seed is not valid UTF-8 text";
+const PASTE: &str = "paste the base32 key or the otpauth:// URI, then Enter";
 
 impl SeedFileProblem {
-    pub(super) fn hint(&self, path: &std::path::Path) -> String {
+    /// The problem, to follow the file's name, and the hint, for the file at `path`.
+    pub(super) fn words(&self, path: &Path) -> (String, String) {
+        const SEED_TEXT: &str =
+            "the file must hold the base32 key or the otpauth:// URI, as UTF-8 text";
         match self {
-            SeedFileProblem::Open(FileProblem::Open(e))
-                if e.kind() == std::io::ErrorKind::NotFound =>
-            {
-                "check the path (a relative path is taken from the current directory)".into()
-            }
-            SeedFileProblem::Open(FileProblem::Open(e))
-                if e.kind() == std::io::ErrorKind::PermissionDenied =>
-            {
-                "the file must be readable by you (chmod 600)".into()
-            }
-            SeedFileProblem::Open(FileProblem::NotRegular(_)) => {
-                "give the path of the regular file that holds the seed (a FIFO or a device is never read)".into()
-            }
-            SeedFileProblem::Open(_) => "check the path".into(),
-            SeedFileProblem::Loose { .. } => format!("chmod 600 {}", path.display()),
-            SeedFileProblem::NotYours { .. } => {
-                "copy it to a file of your own with mode 600, or chown it to yourself".into()
-            }
-            SeedFileProblem::Large { .. } => {
-                "give the file that holds only the base32 key or the otpauth:// URI".into()
-            }
-            SeedFileProblem::Read(_) | SeedFileProblem::NotUtf8 => {
-                "the file must hold the base32 key or the otpauth:// URI, as UTF-8 text".into()
-            }
+            SeedFileProblem::Open(problem) => words(
+                problem.to_string(),
+                match problem {
+                    FileProblem::Open(e) if e.kind() == ErrorKind::NotFound => {
+                        "check the path (a relative path is taken from the current directory)"
+                    }
+                    FileProblem::Open(e) if e.kind() == ErrorKind::PermissionDenied => {
+                        "the file must be readable by you (chmod 600)"
+                    }
+                    FileProblem::NotRegular(_) => {
+                        "give the path of the regular file that holds the seed (a FIFO or a device is never read)"
+                    }
+                    _ => "check the path",
+                },
+            ),
+            SeedFileProblem::Read(problem) => words(problem.to_string(), SEED_TEXT),
+            SeedFileProblem::Loose { mode } => words(
+                format!(
+                    "is accessible by group or others (mode {mode:03o}); a seed is as secret as the token"
+                ),
+                format!("chmod 600 {}", path.display()),
+            ),
+            SeedFileProblem::NotYours { owner, me } => words(
+                format!(
+                    "is owned by uid {owner} and you are uid {me}; a seed file must be your own"
+                ),
+                "copy it to a file of your own with mode 600, or chown it to yourself",
+            ),
+            SeedFileProblem::Large { len } => words(
+                format!("is {len} bytes; a seed is at most a few hundred"),
+                "give the file that holds only the base32 key or the otpauth:// URI",
+            ),
+            SeedFileProblem::NotUtf8 => words(NOT_UTF8, SEED_TEXT),
         }
     }
 }
@@ -71,110 +67,98 @@ impl fmt::Display for SeedFrom {
     }
 }
 
-impl fmt::Display for SeedProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SeedProblem::Unset => f.write_str("the environment variable is not set"),
-            SeedProblem::NotUtf8 => f.write_str("the seed is not valid UTF-8 text"),
-            SeedProblem::Unreadable(reason) => write!(f, "cannot be read ({reason})"),
-            SeedProblem::Empty => f.write_str("the seed is empty"),
-            SeedProblem::TooLong { limit } => {
-                write!(f, "is over {limit} bytes; a seed is at most a few hundred")
-            }
-            SeedProblem::Parse(e) => write!(f, "the seed {e}"),
-            SeedProblem::Unusable(detail) => {
-                write!(f, "the seed is not usable for TOTP ({detail})")
-            }
-        }
-    }
-}
-
 impl SeedProblem {
-    pub(super) fn hint(&self, from: &SeedFrom) -> String {
-        const PASTE: &str = "paste the base32 key or the otpauth:// URI, then Enter";
+    /// The problem, to follow where the seed came from (`from`), and the hint, which depends on it.
+    pub(super) fn words(&self, from: &SeedFrom) -> (String, String) {
         const PIPE: &str =
             "pipe the base32 key or the otpauth:// URI, e.g. `--seed-stdin < seed.txt`";
-        match (self, from) {
-            (SeedProblem::Unset, SeedFrom::Env(var)) => {
-                format!(
-                    "export {var} with the base32 key or the otpauth:// URI, or use --seed-file"
-                )
-            }
-            (SeedProblem::NotUtf8, SeedFrom::Env(_)) => {
-                "the variable must hold the base32 key or the otpauth:// URI".into()
-            }
-            (SeedProblem::Unreadable(_), SeedFrom::Terminal) => "run again".into(),
-            (SeedProblem::TooLong { .. }, SeedFrom::Terminal) => {
-                "paste only the base32 key or the otpauth:// URI, then Enter".into()
-            }
-            (
-                SeedProblem::NotUtf8 | SeedProblem::Empty | SeedProblem::Unset,
-                SeedFrom::Terminal,
-            ) => PASTE.into(),
-            (SeedProblem::Parse(e), _) => e.hint().into(),
-            (SeedProblem::Unusable(_), _) => "copy the secret key again, whole".into(),
-            _ => PIPE.into(),
+        let at_terminal = |hint: &str| match from {
+            SeedFrom::Terminal => hint.to_string(),
+            _ => PIPE.to_string(),
+        };
+        match self {
+            SeedProblem::Unset => match from {
+                SeedFrom::Env(var) => (
+                    format!("the environment variable {var} is not set"),
+                    format!(
+                        "export {var} with the base32 key or the otpauth:// URI, or use --seed-file"
+                    ),
+                ),
+                _ => (
+                    "the environment variable is not set".into(),
+                    at_terminal(PASTE),
+                ),
+            },
+            SeedProblem::NotUtf8 => (
+                NOT_UTF8.into(),
+                match from {
+                    SeedFrom::Env(_) => {
+                        "the variable must hold the base32 key or the otpauth:// URI".into()
+                    }
+                    _ => at_terminal(PASTE),
+                },
+            ),
+            SeedProblem::Unreadable(reason) => (
+                format!("cannot be read ({reason})"),
+                at_terminal("run again"),
+            ),
+            SeedProblem::Empty => ("the seed is empty".into(), at_terminal(PASTE)),
+            SeedProblem::TooLong { limit } => (
+                format!("is over {limit} bytes; a seed is at most a few hundred"),
+                at_terminal("paste only the base32 key or the otpauth:// URI, then Enter"),
+            ),
+            SeedProblem::Parse(e) => words(format!("the seed {e}"), e.hint()),
+            SeedProblem::Unusable(detail) => words(
+                format!("the seed is not usable for TOTP ({detail})"),
+                "copy the secret key again, whole",
+            ),
         }
     }
 }
 
-impl fmt::Display for TypedProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+worded!(TypedProblem, ParseError, Base32Problem);
+
+impl TypedProblem {
+    /// The problem and the hint, each problem's two side by side.
+    pub(super) fn words(&self) -> (String, String) {
         match self {
-            TypedProblem::Shape { shape, .. } => write!(f, "the typed code {shape}"),
-            TypedProblem::TooLong { limit, .. } => write!(
-                f,
-                "the typed line is longer than a code (over {limit} bytes)"
-            ),
-            TypedProblem::Ended => f.write_str("standard input ended before the code was typed"),
-            TypedProblem::NoCode => f.write_str("no code was typed"),
-            TypedProblem::Unchanged => f.write_str(
-                "code 2 is the same as code 1; the codes must come from two consecutive windows",
-            ),
-            TypedProblem::StillUnchanged => {
-                f.write_str("the token still showed the same code more than a window after code 1")
+            TypedProblem::Shape { shape, digits } => {
+                (format!("the typed code {shape}"), shape.hint(*digits))
             }
+            TypedProblem::TooLong { limit, digits } => (
+                format!("the typed line is longer than a code (over {limit} bytes)"),
+                format!("type the {digits} digits the token shows, then Enter"),
+            ),
+            TypedProblem::Ended => words(
+                "standard input ended before the code was typed",
+                "type the code at the prompt, or pipe both codes on separate lines",
+            ),
+            TypedProblem::NoCode => words("no code was typed", "type the 6 digits the token shows"),
+            TypedProblem::Unchanged => words(
+                "code 2 is the same as code 1; the codes must come from two consecutive windows",
+                "wait until the token shows a new code, then run again",
+            ),
+            TypedProblem::StillUnchanged => words(
+                "the token still showed the same code more than a window after code 1",
+                "check that it is the TOTP token of this device (an event-based token changes only when pressed), then run again",
+            ),
             TypedProblem::TooLate {
                 after_millis,
                 period_secs,
                 margin_secs,
-            } => write!(
-                f,
-                "code 2 came {:.1} s after code 1, more than a window ({period_secs} s) and {margin_secs} s to react: the token may have changed twice in between, so the pair was not sent",
-                *after_millis as f64 / 1000.0
+            } => (
+                format!(
+                    "code 2 came {:.1} s after code 1, more than a window ({period_secs} s) and {margin_secs} s to react: the token may have changed twice in between, so the pair was not sent",
+                    *after_millis as f64 / 1000.0
+                ),
+                format!(
+                    "run again, and type code 2 as soon as the token shows it (within {} s of code 1)",
+                    period_secs + margin_secs
+                ),
             ),
-            TypedProblem::AlreadySent => f.write_str(
+            TypedProblem::AlreadySent => words(
                 "a typed code was already sent in an earlier attempt; codes are single-use",
-            ),
-        }
-    }
-}
-
-impl TypedProblem {
-    pub(super) fn hint(&self) -> String {
-        match self {
-            TypedProblem::Shape { shape, digits } => shape.hint(*digits),
-            TypedProblem::TooLong { digits, .. } => {
-                format!("type the {digits} digits the token shows, then Enter")
-            }
-            TypedProblem::Ended => {
-                "type the code at the prompt, or pipe both codes on separate lines".into()
-            }
-            TypedProblem::NoCode => "type the 6 digits the token shows".into(),
-            TypedProblem::Unchanged => {
-                "wait until the token shows a new code, then run again".into()
-            }
-            TypedProblem::StillUnchanged => {
-                "check that it is the TOTP token of this device (an event-based token changes only when pressed), then run again".into()
-            }
-            TypedProblem::AlreadySent => "wait for the token's next codes and run again".into(),
-            TypedProblem::TooLate {
-                period_secs,
-                margin_secs,
-                ..
-            } => format!(
-                "run again, and type code 2 as soon as the token shows it (within {} s of code 1)",
-                period_secs + margin_secs
+                "wait for the token's next codes and run again",
             ),
         }
     }
@@ -216,85 +200,76 @@ impl Shape {
 }
 
 /// What is wrong with a seed's text, to follow "the seed" (never its content).
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParseError::Empty => f.write_str("is empty"),
-            ParseError::NotOtpauth => f.write_str("is a URI but not an otpauth:// one"),
-            ParseError::Base32 { in_uri, problem } => {
-                if *in_uri {
-                    f.write_str("secret ")?;
-                }
-                write!(f, "{problem}")
-            }
-            ParseError::NoLabel => f.write_str("is an otpauth:// URI without a label"),
-            ParseError::Hotp => f.write_str(
-                "is an HOTP (counter-based) otpauth:// URI; IAM resyncs time-based (TOTP) devices",
-            ),
-            ParseError::NotTotp => f.write_str("has an otpauth:// type other than totp"),
-            ParseError::TwoSecrets => f.write_str("has two secret parameters"),
-            ParseError::Algorithm => f.write_str("has an unsupported algorithm parameter"),
-            ParseError::Digits => f.write_str("has a digits parameter other than 6, 7 or 8"),
-            ParseError::Period => {
-                f.write_str("has a period parameter other than 1 to 3600 seconds")
-            }
-            ParseError::NoSecret => f.write_str("is an otpauth:// URI without a secret parameter"),
-            ParseError::NotUtf8 { what } => write!(
-                f,
-                "has {what} percent-encoded as something other than UTF-8"
-            ),
-        }
-    }
-}
-
 impl ParseError {
     /// What to do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
-            ParseError::Empty => "put the base32 secret key or the otpauth:// URI in it",
-            ParseError::NotOtpauth => {
-                "give the otpauth://totp/… URI from the QR code, or the base32 secret key"
-            }
-            ParseError::Base32 { problem, .. } => problem.hint(),
-            ParseError::NoLabel
-            | ParseError::TwoSecrets
-            | ParseError::NoSecret
-            | ParseError::NotUtf8 { .. } => "use the URI from the QR code as it is",
-            ParseError::Hotp | ParseError::NotTotp => "use the otpauth://totp/… URI of the device",
-            ParseError::Algorithm => {
-                "TOTP uses algorithm=SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1"
-            }
-            ParseError::Digits => "AWS devices use digits=6",
-            ParseError::Period => "AWS devices use period=30",
-        }
+    pub fn hint(&self) -> String {
+        self.words().1
     }
-}
 
-impl fmt::Display for Base32Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn words(&self) -> (String, String) {
+        const AS_IT_IS: &str = "use the URI from the QR code as it is";
+        const TOTP_URI: &str = "use the otpauth://totp/… URI of the device";
         match self {
-            Base32Problem::Character { position } => write!(
-                f,
-                "is not base32: character {position} is outside A-Z and 2-7"
+            ParseError::Empty => words(
+                "is empty",
+                "put the base32 secret key or the otpauth:// URI in it",
             ),
-            Base32Problem::PaddingInside => f.write_str("is not base32: padding '=' in the middle"),
-            Base32Problem::Short { bits } => write!(
-                f,
-                "holds a {bits}-bit key; RFC 4226 §4 requires at least 128 bits"
+            ParseError::NotOtpauth => words(
+                "is a URI but not an otpauth:// one",
+                "give the otpauth://totp/… URI from the QR code, or the base32 secret key",
+            ),
+            ParseError::Base32 { in_uri, problem } => {
+                let (said, hint) = problem.words();
+                (
+                    format!("{}{said}", if *in_uri { "secret " } else { "" }),
+                    hint,
+                )
+            }
+            ParseError::NoLabel => words("is an otpauth:// URI without a label", AS_IT_IS),
+            ParseError::Hotp => words(
+                "is an HOTP (counter-based) otpauth:// URI; IAM resyncs time-based (TOTP) devices",
+                TOTP_URI,
+            ),
+            ParseError::NotTotp => words("has an otpauth:// type other than totp", TOTP_URI),
+            ParseError::TwoSecrets => words("has two secret parameters", AS_IT_IS),
+            ParseError::Algorithm => words(
+                "has an unsupported algorithm parameter",
+                "TOTP uses algorithm=SHA1, SHA256 or SHA512 (RFC 6238); AWS devices use SHA1",
+            ),
+            ParseError::Digits => words(
+                "has a digits parameter other than 6, 7 or 8",
+                "AWS devices use digits=6",
+            ),
+            ParseError::Period => words(
+                "has a period parameter other than 1 to 3600 seconds",
+                "AWS devices use period=30",
+            ),
+            ParseError::NoSecret => {
+                words("is an otpauth:// URI without a secret parameter", AS_IT_IS)
+            }
+            ParseError::NotUtf8 { what } => words(
+                format!("has {what} percent-encoded as something other than UTF-8"),
+                AS_IT_IS,
             ),
         }
     }
 }
 
 impl Base32Problem {
-    /// What to do about it.
-    pub fn hint(&self) -> &'static str {
+    fn words(&self) -> (String, String) {
         match self {
-            Base32Problem::Character { .. } => {
-                "copy the secret key again (AWS shows it under \"Show secret key\"); 0, 1, 8 and 9 never occur in base32"
-            }
-            Base32Problem::PaddingInside => "copy the secret key again, whole",
-            Base32Problem::Short { .. } => "copy the whole secret key (AWS's are 64 characters)",
+            Base32Problem::Character { position } => words(
+                format!("is not base32: character {position} is outside A-Z and 2-7"),
+                "copy the secret key again (AWS shows it under \"Show secret key\"); 0, 1, 8 and 9 never occur in base32",
+            ),
+            Base32Problem::PaddingInside => words(
+                "is not base32: padding '=' in the middle",
+                "copy the secret key again, whole",
+            ),
+            Base32Problem::Short { bits } => words(
+                format!("holds a {bits}-bit key; RFC 4226 §4 requires at least 128 bits"),
+                "copy the whole secret key (AWS's are 64 characters)",
+            ),
         }
     }
 }

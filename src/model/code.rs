@@ -8,36 +8,7 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::input::{Field, InputError, Problem};
-
-/// Why typed text is not a code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
-    /// Nothing was typed.
-    Empty,
-    /// A Yubico OTP: what a YubiKey types when touched.
-    YubicoOtp {
-        /// Its length.
-        len: usize,
-    },
-    /// A digit of another script (Arabic-Indic, …).
-    NonAsciiDigit {
-        /// 1-based position.
-        position: usize,
-    },
-    /// Something that is not a digit.
-    NotDigit {
-        /// 1-based position.
-        position: usize,
-    },
-    /// The wrong number of digits.
-    Length {
-        /// Digits typed.
-        digits: usize,
-        /// Digits wanted.
-        wanted: usize,
-    },
-}
+use super::input::{Field, InputError, Problem, Shape};
 
 /// A Yubico OTP is 32 to 48 modhex characters (`cbdefghijklnrtuv`), typed by the key's OTP slot.
 fn looks_like_yubico_otp(value: &str) -> bool {
@@ -163,7 +134,11 @@ mod tests {
 
     #[test]
     fn codes_are_six_ascii_digits_and_never_echoed() {
-        let f = Field::code1(Origin::Flag);
+        let f = Field::request(
+            "--authentication-code-1",
+            "AuthenticationCode1",
+            Origin::Flag,
+        );
         for good in ["123456", "123 456", "123-456"] {
             assert_eq!(AuthCode::parse(good, f.clone()).unwrap().expose(), "123456");
         }
@@ -191,7 +166,15 @@ mod tests {
         assert_eq!(
             format!(
                 "{:?}",
-                AuthCode::parse("123456", Field::code2(Origin::Json)).unwrap()
+                AuthCode::parse(
+                    "123456",
+                    Field::request(
+                        "--authentication-code-2",
+                        "AuthenticationCode2",
+                        Origin::Json
+                    )
+                )
+                .unwrap()
             ),
             "AuthCode(******)"
         );

@@ -3,10 +3,8 @@
 //! before any I/O. None of them may look like a seed: each is sent to AWS or written to a key, and
 //! shown in the report.
 
-use std::fmt;
-
-use super::input::{CharRule, Field, InputError, Problem, Takes};
-use super::names::{is_user_name_char, refuse_bad_char};
+use super::input::{CharRule, Field, InputError, LengthRule, Problem, Takes};
+use super::names::{is_user_name_char, refuse_bad_char, refuse_length};
 use super::seed_shape::refuse_seed;
 
 /// The issuer AWS's QR code gives a virtual device's credential.
@@ -30,12 +28,11 @@ pub const MAX_PATH: usize = 512;
 /// checked again once the partition is known, before the Create.)
 pub const MAX_PATH_AND_NAME: usize = 256 - "arn:aws:iam::123456789012:mfa".len();
 
-/// The whole stored OATH id (`[period/][issuer:]name`) is at most 64 bytes (YKOATH, PUT).
-const MAX_OATH_ID: usize = MAX_ID_BYTES;
-
 /// The shortest account an OATH name can end with: an alias has 3 to 63 characters (IAM,
 /// `CreateAccountAlias`), an account id 12.
 const SHORTEST_ACCOUNT_NAME: usize = 3;
+
+text_value!(DeviceName, IamPath, OathName);
 
 /// A virtual MFA device's name: 1–226 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,25 +43,9 @@ impl DeviceName {
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         refuse_seed(field.clone(), value, Takes::DeviceName)?;
         let len = value.chars().count();
-        if len == 0 {
-            return Err(InputError::invalid(field, Problem::DeviceNameEmpty));
-        }
-        if len > MAX_DEVICE_NAME {
-            return Err(InputError::invalid(field, Problem::DeviceNameLong { len }));
-        }
+        refuse_length(&field, LengthRule::DeviceName, len, MAX_DEVICE_NAME)?;
         refuse_bad_char(&field, value, is_user_name_char, CharRule::DeviceName)?;
         Ok(DeviceName(value.to_string()))
-    }
-
-    /// The name as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeviceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -86,15 +67,7 @@ impl IamPath {
         for part in std::iter::once(value).chain(value.split('/')) {
             refuse_seed(field.clone(), part, Takes::Path)?;
         }
-        if value.is_empty() {
-            return Err(InputError::invalid(field, Problem::PathEmpty));
-        }
-        if value.len() > MAX_PATH {
-            return Err(InputError::invalid(
-                field,
-                Problem::PathLong { len: value.len() },
-            ));
-        }
+        refuse_length(&field, LengthRule::Path, value.len(), MAX_PATH)?;
         refuse_bad_char(
             &field,
             value,
@@ -105,17 +78,6 @@ impl IamPath {
             return Err(InputError::invalid(field, Problem::PathSlashes));
         }
         Ok(IamPath(value.to_string()))
-    }
-
-    /// The path as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IamPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -129,15 +91,7 @@ impl OathName {
     /// naming what it came from).
     pub fn parse(value: &str, field: Field) -> Result<Self, InputError> {
         refuse_seed(field.clone(), value, Takes::OathName)?;
-        if value.is_empty() {
-            return Err(InputError::invalid(field, Problem::OathNameEmpty));
-        }
-        if value.len() > MAX_OATH_ID {
-            return Err(InputError::invalid(
-                field,
-                Problem::OathNameLong { len: value.len() },
-            ));
-        }
+        refuse_length(&field, LengthRule::OathName, value.len(), MAX_ID_BYTES)?;
         if let Some(ch) = value.chars().find(|c| c.is_control()) {
             return Err(InputError::invalid(field, Problem::OathNameControl { ch }));
         }
@@ -149,24 +103,13 @@ impl OathName {
     pub fn aws_default(device: &DeviceName, account: &str) -> String {
         format!("{AWS_ISSUER}:{device}@{account}")
     }
-
-    /// The id as stored on the key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OathName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Refuses a device name whose default OATH name cannot fit, before any I/O: whatever the account
 /// is called, `Amazon Web Services:DEVICE@ACCOUNT` is at least this long.
 pub fn check_default_oath_name(device: &DeviceName, field: Field) -> Result<(), InputError> {
     let shortest = AWS_ISSUER.len() + 1 + device.as_str().len() + 1 + SHORTEST_ACCOUNT_NAME;
-    if shortest > MAX_OATH_ID {
+    if shortest > MAX_ID_BYTES {
         return Err(InputError::invalid(
             field,
             Problem::DefaultOathNameLong {

@@ -1,7 +1,8 @@
 //! Where a value came from and what is wrong with it: [`Field`] names the flag or JSON key the way
 //! the user wrote it, and [`InputError`] (exit 2, nothing sent) says which field and what is wrong
-//! with it ([`Problem`]), or which flags cannot go together ([`Usage`]). These are data: the words
-//! and the hints are the catalogue's (`crate::messages`).
+//! with it ([`Problem`]; a code's [`Shape`], here so that `code.rs` can use this file and not the
+//! other way round), or which flags cannot go together ([`Usage`]). These are data: the words and
+//! the hints are the catalogue's (`crate::messages`).
 
 use std::fmt;
 
@@ -50,14 +51,6 @@ impl Field {
     /// `--serial-number`
     pub const fn serial_number(origin: Origin) -> Self {
         Self::request("--serial-number", "SerialNumber", origin)
-    }
-    /// `--authentication-code-1`
-    pub const fn code1(origin: Origin) -> Self {
-        Self::request("--authentication-code-1", "AuthenticationCode1", origin)
-    }
-    /// `--authentication-code-2`
-    pub const fn code2(origin: Origin) -> Self {
-        Self::request("--authentication-code-2", "AuthenticationCode2", origin)
     }
 }
 
@@ -166,11 +159,13 @@ pub enum Problem {
         /// The field's kind of value, for the hint.
         rule: CharRule,
     },
-    /// `--user-name` is empty.
-    UserNameEmpty,
-    /// `--user-name` is longer than IAM's 128.
-    UserNameLong {
-        /// Its length.
+    /// A name that is empty.
+    Empty(LengthRule),
+    /// A name longer than IAM (or a key) takes.
+    Long {
+        /// The name's kind.
+        rule: LengthRule,
+        /// Its length, as the rule counts it.
         len: usize,
     },
     /// A user's ARN where a device's serial goes.
@@ -183,7 +178,7 @@ pub enum Problem {
         len: usize,
     },
     /// A code that is not six digits.
-    Code(super::code::Shape),
+    Code(Shape),
     /// Code 2 is code 1 again.
     SameAsCode1,
     /// One code is given without the other.
@@ -251,32 +246,11 @@ pub enum Problem {
         /// The value, cut short.
         shown: String,
     },
-    /// A device name that is empty.
-    DeviceNameEmpty,
-    /// A device name longer than IAM's.
-    DeviceNameLong {
-        /// Its length.
-        len: usize,
-    },
-    /// A path that is empty.
-    PathEmpty,
-    /// A path longer than IAM's.
-    PathLong {
-        /// Its length.
-        len: usize,
-    },
     /// A path that does not start and end with `/`.
     PathSlashes,
     /// A path and a device name that make a serial longer than IAM's.
     PathAndName {
         /// Their length together.
-        len: usize,
-    },
-    /// An OATH name that is empty.
-    OathNameEmpty,
-    /// An OATH name longer than a key stores.
-    OathNameLong {
-        /// Its length in bytes.
         len: usize,
     },
     /// An OATH name with a control character.
@@ -311,6 +285,48 @@ pub enum Problem {
     Batch(BatchProblem),
     /// `--cli-input-json` that cannot be taken.
     Json(JsonProblem),
+}
+
+/// Why typed text is not a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// Nothing was typed.
+    Empty,
+    /// A Yubico OTP: what a YubiKey types when touched.
+    YubicoOtp {
+        /// Its length.
+        len: usize,
+    },
+    /// A digit of another script (Arabic-Indic, …).
+    NonAsciiDigit {
+        /// 1-based position.
+        position: usize,
+    },
+    /// Something that is not a digit.
+    NotDigit {
+        /// 1-based position.
+        position: usize,
+    },
+    /// The wrong number of digits.
+    Length {
+        /// Digits typed.
+        digits: usize,
+        /// Digits wanted.
+        wanted: usize,
+    },
+}
+
+/// The names whose length IAM (or a key) limits, for the refusal of one that is empty or too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthRule {
+    /// IAM user names: 128 characters.
+    UserName,
+    /// IAM device names: `MAX_DEVICE_NAME` characters.
+    DeviceName,
+    /// IAM paths: `MAX_PATH` characters.
+    Path,
+    /// OATH credential names: `MAX_ID_BYTES` bytes.
+    OathName,
 }
 
 /// The characters a field takes, for the hint of a refused one.

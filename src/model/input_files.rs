@@ -1,6 +1,6 @@
 //! What can be wrong with a file given as input: the audit log and the seed's backup file
 //! ([`FileInput`]), the `--batch` file and its rows ([`BatchProblem`]), and `--cli-input-json`
-//! ([`JsonProblem`]). Data only; the words are the catalogue's (`crate::messages`).
+//! ([`JsonProblem`]), and why either file could not be read ([`ReadProblem`]). Data only; the words are the catalogue's (`crate::messages`).
 
 /// Why a file named for the audit log or the seed's backup cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,25 +83,11 @@ pub enum FileInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchProblem {
     /// The file cannot be read.
-    Unreadable {
+    Read {
         /// The file.
         path: String,
-        /// Why, in the OS's words.
-        reason: String,
-    },
-    /// The file is not a regular file.
-    NotRegular {
-        /// The file.
-        path: String,
-        /// What it is.
-        what: &'static str,
-    },
-    /// The file is larger than a batch.
-    TooBig {
-        /// The file.
-        path: String,
-        /// The limit.
-        limit: u64,
+        /// Why.
+        problem: ReadProblem,
     },
     /// Not UTF-8.
     NotUtf8,
@@ -209,31 +195,29 @@ pub enum JsonProblem {
         key: String,
     },
     /// The `file://` cannot be read.
-    Unreadable {
+    Read {
         /// The path.
         path: String,
-        /// Why, in the OS's words.
-        reason: String,
-    },
-    /// The `file://` is not a regular file.
-    NotRegular {
-        /// The path.
-        path: String,
-        /// What it is.
-        what: &'static str,
-    },
-    /// The `file://` is larger than a request.
-    TooBig {
-        /// The path.
-        path: String,
-        /// The limit.
-        limit: u64,
+        /// Why.
+        problem: ReadProblem,
     },
     /// The `file://` is not UTF-8.
     NotUtf8 {
         /// The path.
         path: String,
     },
+}
+
+/// Why the `--batch` file or `--cli-input-json file://` could not be read: one reading rule for
+/// both, so one set of reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadProblem {
+    /// It cannot be opened or read, in the OS's words.
+    Unreadable(String),
+    /// It is not a regular file: what it is instead.
+    NotRegular(&'static str),
+    /// It is larger than the limit, in bytes.
+    TooBig(u64),
 }
 
 /// What to do about `--cli-input-json` that is not JSON.

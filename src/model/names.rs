@@ -2,9 +2,7 @@
 //! IAM's own constraints (the IAM API reference, `ResyncMFADevice`) before any I/O, so that a value
 //! of these types can be sent as it is.
 
-use std::fmt;
-
-use super::input::{CharRule, Field, InputError, Origin, Problem, Takes};
+use super::input::{CharRule, Field, InputError, LengthRule, Origin, Problem, Takes};
 use super::seed_shape::refuse_seed;
 
 /// `[\w+=,.@-]`, IAM's character class for user names (`\w` is ASCII there).
@@ -38,6 +36,22 @@ pub fn refuse_bad_char(
     }
 }
 
+/// Refuses a name of `rule` for `field` whose length `len` (as the rule counts it) is 0 or over
+/// `max`: the one length check of the names IAM and the keys limit, so that each is refused alike.
+pub fn refuse_length(
+    field: &Field,
+    rule: LengthRule,
+    len: usize,
+    max: usize,
+) -> Result<(), InputError> {
+    let problem = match len {
+        0 => Problem::Empty(rule),
+        len if len > max => Problem::Long { rule, len },
+        _ => return Ok(()),
+    };
+    Err(InputError::invalid(field.clone(), problem))
+}
+
 /// An AWS account id as IAM writes it: 12 digits, leading zeros kept.
 pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
@@ -65,6 +79,8 @@ pub fn virtual_device_name(serial: &str) -> Option<&str> {
         .filter(|name| !name.is_empty())
 }
 
+text_value!(UserName, SerialNumber);
+
 /// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);
@@ -74,13 +90,7 @@ impl UserName {
     pub fn parse(value: &str, origin: Origin) -> Result<Self, InputError> {
         let field = Field::user_name(origin);
         refuse_seed(field.clone(), value, Takes::UserName)?;
-        let len = value.chars().count();
-        if len == 0 {
-            return Err(InputError::invalid(field, Problem::UserNameEmpty));
-        }
-        if len > 128 {
-            return Err(InputError::invalid(field, Problem::UserNameLong { len }));
-        }
+        refuse_length(&field, LengthRule::UserName, value.chars().count(), 128)?;
         let rule = if value.starts_with("arn:") {
             CharRule::UserArn
         } else {
@@ -88,17 +98,6 @@ impl UserName {
         };
         refuse_bad_char(&field, value, is_user_name_char, rule)?;
         Ok(UserName(value.to_string()))
-    }
-
-    /// The name as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -131,18 +130,10 @@ impl SerialNumber {
         Ok(SerialNumber(value.to_string()))
     }
 
-    /// The serial as IAM knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The partition of a virtual device's ARN (`arn:aws-us-gov:…` gives `aws-us-gov`), if this is one.
     pub fn partition(&self) -> Option<String> {
-        let mut parts = self.0.split(':');
-        match (parts.next(), parts.next()) {
-            (Some("arn"), Some(partition)) if !partition.is_empty() => Some(partition.to_string()),
-            _ => None,
-        }
+        let partition = self.0.strip_prefix("arn:")?.split(':').next()?;
+        (!partition.is_empty()).then(|| partition.to_string())
     }
 
     /// The name of a virtual device (`arn:…:mfa/[path/]NAME` gives NAME), if this is one: what AWS's
@@ -153,27 +144,10 @@ impl SerialNumber {
 
     /// The AWS account of a virtual device's ARN (`arn:aws:iam::ACCOUNT:mfa/…`), if it is one.
     pub fn account(&self) -> Option<&str> {
-        let mut parts = self.0.split(':');
-        match (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
-            (Some("arn"), Some(_partition), Some("iam"), Some(""), Some(account))
-                if is_account_id(account) =>
-            {
-                Some(account)
-            }
+        match self.0.split(':').collect::<Vec<_>>()[..] {
+            ["arn", _partition, "iam", "", account, ..] if is_account_id(account) => Some(account),
             _ => None,
         }
-    }
-}
-
-impl fmt::Display for SerialNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -221,7 +195,12 @@ mod tests {
     #[test]
     fn fields_are_named_as_the_user_wrote_them() {
         assert_eq!(
-            Field::code2(Origin::Json).to_string(),
+            Field::request(
+                "--authentication-code-2",
+                "AuthenticationCode2",
+                Origin::Json
+            )
+            .to_string(),
             "AuthenticationCode2 in --cli-input-json"
         );
         assert_eq!(Field::user_name(Origin::Flag).to_string(), "--user-name");

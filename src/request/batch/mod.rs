@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::files::{self, FileProblem};
+use crate::files;
 
 use super::aws::{AwsOptions, validate_aws};
 use super::code_source::{SourceChoice, SourceKind, SourceSpec};
@@ -117,19 +117,9 @@ pub fn parse(path: &Path) -> Result<Vec<BatchRow>, InputError> {
     )?;
     let shown = path.display().to_string();
     let bytes = files::read_regular(path, MAX_BATCH_BYTES).map_err(|problem| {
-        batch_error(match problem {
-            FileProblem::Open(e) | FileProblem::Read(e) => BatchProblem::Unreadable {
-                path: shown.clone(),
-                reason: files::io_reason(&e),
-            },
-            FileProblem::NotRegular(what) => BatchProblem::NotRegular {
-                path: shown.clone(),
-                what,
-            },
-            FileProblem::TooBig { limit } => BatchProblem::TooBig {
-                path: shown.clone(),
-                limit,
-            },
+        batch_error(BatchProblem::Read {
+            path: shown,
+            problem: problem.into(),
         })
     })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| batch_error(BatchProblem::NotUtf8))?;
