@@ -10,23 +10,31 @@ use crate::window::{Clock, ManualClock, Mode, Period, ServerClock};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The counters a source was read at, in order.
+type Reads = Arc<Mutex<Vec<u64>>>;
+
 /// A host-clock source that takes `latency` per read on the manual clock and records counters.
 struct SlowSource {
     clock: Arc<ManualClock>,
     latencies: Vec<Duration>,
-    reads: Arc<Mutex<Vec<u64>>>,
+    reads: Reads,
+}
+
+/// A 6-digit, 30-s source of `kind` with no device to name.
+pub(super) fn info(kind: &'static str) -> SourceInfo {
+    SourceInfo {
+        kind,
+        device_serial: None,
+        account: None,
+        period: 30,
+        digits: 6,
+        touch: false,
+    }
 }
 
 impl CodeSource for SlowSource {
     fn describe(&self) -> SourceInfo {
-        SourceInfo {
-            kind: "test",
-            device_serial: None,
-            account: None,
-            period: 30,
-            digits: 6,
-            touch: false,
-        }
+        info("test")
     }
     fn clock(&self) -> ClockOwner {
         ClockOwner::Host
@@ -80,7 +88,11 @@ impl FakeAws {
 }
 
 /// A waiting-mode reader of `source` on `server`'s clock.
-fn reader(server: &ServerClock, source: SlowSource, interrupt: Interrupt) -> PairReader {
+pub(super) fn reader(
+    server: &ServerClock,
+    source: impl CodeSource + 'static,
+    interrupt: Interrupt,
+) -> PairReader {
     PairReader::new(
         Box::new(source),
         server.clone(),
@@ -90,16 +102,16 @@ fn reader(server: &ServerClock, source: SlowSource, interrupt: Interrupt) -> Pai
     )
 }
 
+/// Sends through `aws` with fresh-pair retries, at most three pairs.
+async fn send(reader: &mut PairReader, aws: &mut FakeAws) -> Result<Sent, Error> {
+    send_with_retries(reader, &mut Sender::new(aws), 3).await
+}
+
 fn setup(
     start: f64,
     skew_ms: i64,
     latencies: &[f64],
-) -> (
-    Arc<ManualClock>,
-    ServerClock,
-    SlowSource,
-    Arc<Mutex<Vec<u64>>>,
-) {
+) -> (Arc<ManualClock>, ServerClock, SlowSource, Reads) {
     let host = Arc::new(ManualClock::new(Duration::from_secs_f64(start)));
     let server = ServerClock::new(host.clone() as Arc<dyn Clock>, Skew::from_millis(skew_ms));
     let reads = Arc::new(Mutex::new(Vec::new()));
@@ -121,9 +133,14 @@ async fn send_pairs(
     failures: u32,
     max: u32,
 ) -> (Result<Sent, Error>, FakeAws) {
-    let reporter = Reporter::silent();
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(Box::new(source), server.clone(), mode, reporter, interrupt);
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        mode,
+        Reporter::silent(),
+        interrupt,
+    );
     let mut aws = FakeAws::new(server, failures);
     let result = send_with_retries(&mut reader, &mut Sender::new(&mut aws), max).await;
     (result, aws)
@@ -231,12 +248,9 @@ async fn ctrl_c_during_the_wait_sends_nothing() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let (tx, interrupt) = Interrupt::manual();
     tx.send(true).unwrap();
-    let mut reader = reader(&server, source, interrupt);
     let mut aws = FakeAws::new(&server, 0);
-    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    let err = send(&mut reader(&server, source, interrupt), &mut aws).await;
+    assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
 }
 
@@ -251,8 +265,7 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let mut reader = reader(&server, source, interrupt)
         .after(Some(c + 1))
         .observed(Box::new(move |p| log.lock().unwrap().push(p)));
-    let mut aws = FakeAws::new(&server, 0);
-    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+    let sent = send(&mut reader, &mut FakeAws::new(&server, 0))
         .await
         .unwrap();
     assert_eq!(*reads.lock().unwrap(), vec![c + 2, c + 3]);
@@ -282,10 +295,8 @@ async fn a_read_cut_short_spends_no_counter() {
         }
     }));
     let mut aws = FakeAws::new(&server, 0);
-    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    let err = send(&mut reader, &mut aws).await;
+    assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
     assert_eq!(
         reader.last_sent(),
@@ -307,8 +318,7 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
     let (_tx, interrupt) = Interrupt::manual();
     let mut reader = reader(&server, source, interrupt).remembered_in(&counters, "GAHT12345678");
-    let mut aws = FakeAws::new(&server, 1);
-    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+    let sent = send(&mut reader, &mut FakeAws::new(&server, 1))
         .await
         .unwrap();
     // The first pair (c + 1, c + 2) failed in flight; the retry starts after it.
