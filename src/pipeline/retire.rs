@@ -33,7 +33,7 @@ pub struct Removed {
 /// with the commands that finish the job.
 pub async fn remove_device(
     session: &Session,
-    flags: &AwsFlags,
+    flags: AwsFlags<'_>,
     user: &UserName,
     old: &SerialNumber,
     log: &Trail<'_>,
@@ -135,11 +135,9 @@ pub async fn retire(
         ("yubikey", None),
         reporter,
     );
-    if run.interrupt.fired() {
-        return Err(Error::interrupted());
-    }
-    let flags = AwsFlags::of(&request.aws);
-    let removed = remove_device(session, &flags, &user, &old, &log, reporter, &run.interrupt).await;
+    run.interrupt.check()?;
+    let flags = AwsFlags(&request.aws);
+    let removed = remove_device(session, flags, &user, &old, &log, reporter, &run.interrupt).await;
     let removed = match removed {
         // Nothing was done: the AWS error is the whole story.
         Removed {

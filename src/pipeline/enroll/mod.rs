@@ -25,12 +25,12 @@ use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
 use crate::model::UserName;
 use crate::pipeline::open::oath_password;
-use crate::report::Reporter;
+use crate::report::{EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
-use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
+use crate::source::yubikey::{self, KeyWriter, NewCredential, OpenKey, Selector, Slot};
 use crate::state::SentCounters;
 use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
@@ -42,8 +42,10 @@ use undo::{Undo, UndoStack};
 pub struct Enrolled {
     /// The user.
     pub user: UserName,
+    /// The keys written, primary first, each with the device whose seed it holds.
+    pub keys: Vec<EnrolledKey>,
     /// The new devices, the primary key's first.
-    pub devices: Vec<EnrolledDevice>,
+    pub devices: Vec<EnrolledDeviceReport>,
     /// Codes need a touch.
     pub touch: bool,
     /// Keys whose credential of that name was written over.
@@ -52,19 +54,6 @@ pub struct Enrolled {
     pub backup: Option<PathBuf>,
     /// The replacement, when one was asked for.
     pub replaced: Option<super::retire::Removed>,
-}
-
-/// One device an enrolment made and enabled.
-#[derive(Debug)]
-pub struct EnrolledDevice {
-    /// Its serial (ARN).
-    pub serial: String,
-    /// The keys holding its seed, with whether each is the enrolment's primary.
-    pub keys: Vec<(KeyInfo, bool)>,
-    /// The credential's name on them.
-    pub oath_name: String,
-    /// Enable's request id.
-    pub request_id: Option<String>,
 }
 
 /// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
@@ -109,9 +98,7 @@ pub async fn enroll(
         ("yubikey", None),
         reporter,
     );
-    if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
+    interrupt.check()?;
     let steps = Steps {
         session,
         request,
@@ -132,7 +119,7 @@ pub async fn enroll(
                     keys: &keys,
                     log: &log,
                     reporter,
-                    flags: &AwsFlags::of(&request.aws),
+                    flags: AwsFlags(&request.aws),
                     reinsert_wait: request.reinsert_wait,
                 })
                 .await;
@@ -146,7 +133,7 @@ pub async fn enroll(
         enrolled.replaced = Some(
             super::retire::remove_device(
                 session,
-                &AwsFlags::of(&request.aws),
+                AwsFlags(&request.aws),
                 &plan.user,
                 old,
                 &log,
@@ -199,7 +186,7 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
         _ => None,
     };
     let mut written_backup = None;
-    let mut devices = Vec::with_capacity(plan.devices.len());
+    let (mut devices, mut written) = (Vec::with_capacity(plan.devices.len()), Vec::new());
     for device in &plan.devices {
         let log = log.of_device(device.serial.as_str());
         let created = create::create(session, request, device, &log, reporter, interrupt).await?;
@@ -223,9 +210,16 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
         let (enrolled, path) = act(steps, device, &log, created.seed, backup.take(), undo).await?;
         written_backup = written_backup.or(path);
         devices.push(enrolled);
+        written.extend(device.keys.iter().map(|&(i, _)| EnrolledKey {
+            serial: keys[i].key().serial,
+            reader: keys[i].key().reader.clone(),
+            role: if i == 0 { "primary" } else { "backup" },
+            device: device.serial.to_string(),
+        }));
     }
     Ok(Enrolled {
         user: plan.user.clone(),
+        keys: written,
         devices,
         touch: request.touch,
         overwritten: plan
@@ -259,7 +253,7 @@ async fn act(
     seed_text: SecretSlice<u8>,
     backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
-) -> Result<(EnrolledDevice, Option<PathBuf>), Error> {
+) -> Result<(EnrolledDeviceReport, Option<PathBuf>), Error> {
     let Steps {
         session,
         request,
@@ -271,9 +265,7 @@ async fn act(
         ..
     } = *steps;
     let serial = &device.serial;
-    if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
+    interrupt.check()?;
     let seed = NewSeed::decode(&seed_text)?;
     let credential = NewCredential {
         id: device.oath_name.to_string(),
@@ -344,9 +336,7 @@ async fn act(
         }
         None => None,
     };
-    if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
+    interrupt.check()?;
     let trail = log.on_key(holders[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
         session,
@@ -359,39 +349,25 @@ async fn act(
         (interrupt, counters),
     )
     .await;
-    let enabled = match enabled {
-        Ok(enabled) => enabled,
-        Err(not) => {
-            if not.maybe_enabled {
-                undo.push(Undo::Deactivate {
-                    user: plan.user.clone(),
-                    serial: serial.to_string(),
-                });
-            }
-            return Err(not.error);
-        }
-    };
-    undo.push(Undo::Deactivate {
-        user: plan.user.clone(),
-        serial: serial.to_string(),
-    });
+    if enabled
+        .as_ref()
+        .map_or_else(|not| not.maybe_enabled, |_| true)
+    {
+        undo.push(Undo::Deactivate {
+            user: plan.user.clone(),
+            serial: serial.to_string(),
+        });
+    }
+    let sent = enabled.map_err(|not| not.error)?;
     reporter.line(format!("Enabled {serial} for {}.", plan.user));
     if interrupt.fired() {
         // Enable's pair was accepted: never "nothing was sent".
-        return Err(Error::Interrupted(Interrupted::after(
-            enabled.sent.attempts,
-            1,
-        )));
+        return Err(Error::Interrupted(Interrupted::after(sent.attempts, 1)));
     }
-    let enrolled = EnrolledDevice {
+    let enrolled = EnrolledDeviceReport {
         serial: serial.to_string(),
-        keys: device
-            .keys
-            .iter()
-            .map(|(i, _)| (keys[*i].key().clone(), *i == 0))
-            .collect(),
         oath_name: device.oath_name.to_string(),
-        request_id: enabled.sent.receipt.request_id,
+        request_id: sent.receipt.request_id,
     };
     Ok((enrolled, written_backup))
 }

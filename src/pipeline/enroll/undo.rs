@@ -83,7 +83,7 @@ pub struct Context<'a> {
     /// Where the user hears of it.
     pub reporter: &'a Reporter,
     /// For the printed commands.
-    pub flags: &'a AwsFlags,
+    pub flags: AwsFlags<'a>,
     /// How long to wait for a pulled key.
     pub reinsert_wait: Duration,
 }
@@ -160,15 +160,7 @@ impl UndoStack {
                     match deleted {
                         Ok(Ok(true)) => done_credential(&cx, &mut rollback, key, &id),
                         // A PUT cut short before it landed: nothing to undo.
-                        Ok(Ok(false)) => {
-                            let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-                            cx.log.step(
-                                "rollback",
-                                serial.as_deref(),
-                                "credential not found",
-                                None,
-                            );
-                        }
+                        Ok(Ok(false)) => logged(&cx, key, "credential not found"),
                         Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
                         Ok(Err(e)) => left_credential(&cx, &mut rollback, key, &id, &e.to_string()),
                         Err(_) => {
@@ -270,36 +262,17 @@ fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Un
 /// Deletes the virtual device `serial`. A device left enabled cannot be deleted (DeleteConflict):
 /// its deactivation is already in `left`, and the delete command follows it there.
 async fn delete_device(cx: &Context<'_>, rollback: &mut Rollback, serial: &str) {
-    match cx.aws.delete_virtual_device(serial).await {
+    let (result, request_id) = match cx.aws.delete_virtual_device(serial).await {
         Ok(receipt) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                "deleted",
-                receipt.request_id.as_deref(),
-            );
             rollback
                 .undone
                 .push(format!("deleted the virtual MFA device {serial}"));
+            ("deleted".to_string(), receipt.request_id)
         }
         Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                "not found",
-                refused.request_id.as_deref(),
-            );
+            ("not found".to_string(), refused.request_id)
         }
         Err(refused) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                &refused.error.code(),
-                refused.request_id.as_deref(),
-            );
             rollback.left.push(Leftover {
                 what: format!(
                     "the virtual MFA device {serial} (unassigned) could not be deleted ({})",
@@ -307,8 +280,12 @@ async fn delete_device(cx: &Context<'_>, rollback: &mut Rollback, serial: &str) 
                 ),
                 commands: vec![cx.flags.delete(serial)],
             });
+            (refused.error.code(), refused.request_id)
         }
-    }
+    };
+    let request_id = request_id.as_deref();
+    cx.log
+        .step_on(Some(serial), "rollback", None, &result, request_id);
 }
 
 /// Whether a key's error means it is no longer in its reader (or its session is dead with it).
@@ -322,24 +299,26 @@ fn gone(e: &DeviceError) -> bool {
     )
 }
 
-fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
-    let label = cx.keys[key].label();
+/// The rollback's step on key `key`, in the audit log.
+fn logged(cx: &Context<'_>, key: usize, result: &str) {
     let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-    cx.log
-        .step("rollback", serial.as_deref(), "credential deleted", None);
+    cx.log.step("rollback", serial.as_deref(), result, None);
+}
+
+fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
+    logged(cx, key, "credential deleted");
+    let label = cx.keys[key].label();
     rollback
         .undone
         .push(format!("deleted the credential {id:?} from {label}"));
 }
 
 fn left_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str, why: &str) {
-    let info = cx.keys[key].key().clone();
-    let serial = info.serial.map(|s| s.to_string());
-    cx.log
-        .step("rollback", serial.as_deref(), "credential left", None);
+    logged(cx, key, "credential left");
+    let info = cx.keys[key].key();
     rollback.left.push(Leftover {
         what: format!("the credential {id:?} on {} ({why})", info.label()),
-        commands: vec![finish::ykman_delete(&info, id)],
+        commands: vec![finish::ykman_delete(info, id)],
     });
 }
 

@@ -12,6 +12,7 @@ use yubikit::platform::pcsc::PcscSmartCardConnection;
 use super::Station;
 use super::served::Served;
 use crate::error::Error;
+use crate::pipeline::lock;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
@@ -43,12 +44,6 @@ impl Drop for Turn<'_> {
     fn drop(&mut self) {
         lock(self.turns).remove(&self.serial);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Station<'_> {
