@@ -106,9 +106,7 @@ impl<'a> Shared<'a> {
             user: &target.user,
             serial: &target.serial,
         };
-        Sender::new(call)
-            .audited(trail, ("resync", "resynced"))
-            .limited(self.limit)
+        Sender::new(call).audited(trail, ("resync", "resynced"), self.limit)
     }
 }
 

@@ -249,13 +249,9 @@ impl PairReader {
         result
     }
 
-    /// The next pair: consecutive, past every counter sent, and current at the moment it is returned.
-    pub async fn next(&mut self) -> Result<ReadPair, Error> {
-        self.next_with(|_, _| {}).await
-    }
-
-    /// As [`PairReader::next`], calling `code1_read` with code 1 and its counter as soon as it is
-    /// read (before the wait), so that a person copying codes can start at once.
+    /// The next pair: consecutive, past every counter sent, and current at the moment it is
+    /// returned; `code1_read` has code 1 and its counter as soon as it is read (before the wait),
+    /// so that a person copying codes can start at once.
     pub async fn next_with(
         &mut self,
         code1_read: impl FnMut(&Code, u64),

@@ -138,15 +138,15 @@ pub async fn retire(
     run.interrupt.check()?;
     let flags = AwsFlags(&request.aws);
     let removed = remove_device(session, flags, &user, &old, &log, reporter, &run.interrupt).await;
-    let removed = match removed {
-        // Nothing was done: the AWS error is the whole story.
-        Removed {
-            deactivated: false,
-            failed: Some((error, _)),
-            ..
-        } => return Err(error.into()),
-        removed => removed,
-    };
+    // Nothing was done: the AWS error is the whole story.
+    if let Removed {
+        deactivated: false,
+        failed: Some((error, _)),
+        ..
+    } = removed
+    {
+        return Err(error.into());
+    }
     let (deleted, kept) = if removed.failed.is_none() {
         let aliases = session
             .aliases()

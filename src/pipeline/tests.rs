@@ -131,7 +131,6 @@ async fn send_pairs(
     source: SlowSource,
     mode: Mode,
     failures: u32,
-    max: u32,
 ) -> (Result<Sent, Error>, FakeAws) {
     let (_tx, interrupt) = Interrupt::manual();
     let mut reader = PairReader::new(
@@ -142,14 +141,13 @@ async fn send_pairs(
         interrupt,
     );
     let mut aws = FakeAws::new(server, failures);
-    let result = send_with_retries(&mut reader, &mut Sender::new(&mut aws), max).await;
-    (result, aws)
+    (send(&mut reader, &mut aws).await, aws)
 }
 
 #[tokio::test]
 async fn waiting_mode_reads_code_2_at_the_boundary() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     let sent = result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -165,7 +163,7 @@ async fn waiting_mode_reads_code_2_at_the_boundary() {
 #[tokio::test]
 async fn no_wait_sends_at_once() {
     let (host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, _aws) = send_pairs(&server, source, Mode::NoWait, 0, 3).await;
+    let (result, _aws) = send_pairs(&server, source, Mode::NoWait, 0).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c - 1, c]);
@@ -180,7 +178,7 @@ async fn no_wait_sends_at_once() {
 async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair() {
     // Code 1 takes 25 s (past the boundary at +18 s): code 2 is then read at once.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[25.0, 3.0]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -191,7 +189,7 @@ async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair()
 async fn a_pair_gone_stale_is_dropped_unsent() {
     // Code 2 takes 40 s: the pair would reach AWS a window late, so a fresh one is read.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[0.0, 40.0, 0.0, 0.0]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);
@@ -204,7 +202,7 @@ async fn a_pair_gone_stale_is_dropped_unsent() {
 async fn skew_is_applied_to_the_windows() {
     // The host is 40 s behind AWS: at host 1_000_000_012 AWS is at …052, one window on.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 40_000, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let c = 1_000_000_052 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -214,7 +212,7 @@ async fn skew_is_applied_to_the_windows() {
 #[tokio::test]
 async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::NoWait, 5, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::NoWait, 5).await;
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Aws { attempts: 3, .. }), "{err:?}");
     assert_eq!(aws.sent.len(), 3);
@@ -235,7 +233,7 @@ async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
 #[tokio::test]
 async fn a_retry_succeeds_with_a_fresh_pair() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 1, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 1).await;
     assert_eq!(result.unwrap().attempts, 2);
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);

@@ -48,7 +48,9 @@ async fn typed(terminal: bool, lines: &[(&'static str, f64)]) -> Result<ReadPair
         terminal,
     };
     let (_tx, interrupt) = Interrupt::manual();
-    reader(&server, person, interrupt).next().await
+    reader(&server, person, interrupt)
+        .next_with(|_, _| {})
+        .await
 }
 
 #[tokio::test]

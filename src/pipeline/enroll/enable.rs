@@ -209,7 +209,7 @@ pub async fn enable(
         reporter: reporter.clone(),
         unclear: false,
     };
-    let mut sender = Sender::new(call).audited(trail, ("enable", "enabled"));
+    let mut sender = Sender::new(call).audited(trail, ("enable", "enabled"), None);
     let sent = send_with_retries(&mut reader, &mut sender, DEFAULT_MAX_ATTEMPTS).await;
     sent.map_err(|mut error| {
         let maybe_enabled = sender.call().unclear

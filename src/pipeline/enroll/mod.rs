@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::SecretSlice;
 
-use super::{Interrupt, Run, Session};
+use super::Run;
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
@@ -31,7 +31,6 @@ use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
 use crate::source::yubikey::{self, KeyWriter, NewCredential, OpenKey, Selector, Slot};
-use crate::state::SentCounters;
 use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
 pub use undo::Key;
@@ -88,7 +87,7 @@ pub async fn enroll(
     keys: Vec<Key>,
     reporter: &Reporter,
 ) -> Result<Enrolled, Error> {
-    let (session, interrupt) = (&run.session, run.interrupt.clone());
+    let (session, interrupt) = (&run.session, &run.interrupt);
     let plan = prepare::plan(session, request, &keys, reporter).await?;
     let first = plan.devices.first().map_or("", |d| d.serial.as_str());
     let log = Trail::new(
@@ -100,29 +99,18 @@ pub async fn enroll(
     );
     interrupt.check()?;
     let steps = Steps {
-        session,
+        run,
         request,
         plan: &plan,
         keys: &keys,
         log: &log,
         reporter,
-        interrupt: &interrupt,
-        counters: run.shared(None).counters,
     };
     let mut undo = UndoStack::default();
     let mut enrolled = match make(&steps, &mut undo).await {
         Ok(enrolled) => enrolled,
         Err(cause) => {
-            let rollback = undo
-                .run(undo::Context {
-                    aws: &session.aws,
-                    keys: &keys,
-                    log: &log,
-                    reporter,
-                    flags: AwsFlags(&request.aws),
-                    reinsert_wait: request.reinsert_wait,
-                })
-                .await;
+            let rollback = undo.run(&steps).await;
             return Err(Error::Enroll {
                 cause: Box::new(cause),
                 rollback,
@@ -138,7 +126,7 @@ pub async fn enroll(
                 old,
                 &log,
                 reporter,
-                &interrupt,
+                interrupt,
             )
             .await,
         );
@@ -146,17 +134,14 @@ pub async fn enroll(
     Ok(enrolled)
 }
 
-/// What every step after the Create reaches.
+/// What every step after the Create reaches, and the rollback of them.
 struct Steps<'a> {
-    session: &'a Session,
+    run: &'a Run,
     request: &'a EnrollRequest,
     plan: &'a prepare::Plan,
     keys: &'a [Key],
     log: &'a Trail<'a>,
     reporter: &'a Reporter,
-    interrupt: &'a Interrupt,
-    /// Where the Enable's counters are kept, so that a resync right after plans past them.
-    counters: Option<&'a SentCounters>,
 }
 
 /// Everything from the backup file's creation to working devices, each step's undo pushed first:
@@ -164,14 +149,12 @@ struct Steps<'a> {
 /// device its Create (whose answer must name the device asked for) and [`act`].
 async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
     let Steps {
-        session,
+        run,
         request,
         plan,
         keys,
         log,
         reporter,
-        interrupt,
-        ..
     } = *steps;
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
@@ -189,7 +172,15 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
     let (mut devices, mut written) = (Vec::with_capacity(plan.devices.len()), Vec::new());
     for device in &plan.devices {
         let log = log.of_device(device.serial.as_str());
-        let created = create::create(session, request, device, &log, reporter, interrupt).await?;
+        let created = create::create(
+            &run.session,
+            request,
+            device,
+            &log,
+            reporter,
+            &run.interrupt,
+        )
+        .await?;
         // The device asked for is deleted on rollback, never the one an answer names instead
         // (which may be someone else's).
         undo.push(Undo::DeleteDevice {
@@ -255,16 +246,14 @@ async fn act(
     undo: &mut UndoStack,
 ) -> Result<(EnrolledDeviceReport, Option<PathBuf>), Error> {
     let Steps {
-        session,
+        run,
         request,
         plan,
         keys,
         reporter,
-        interrupt,
-        counters,
         ..
     } = *steps;
-    let serial = &device.serial;
+    let (session, interrupt, serial) = (&run.session, &run.interrupt, &device.serial);
     interrupt.check()?;
     let seed = NewSeed::decode(&seed_text)?;
     let credential = NewCredential {
@@ -287,25 +276,14 @@ async fn act(
         let cred = Arc::clone(&credential);
         let written = enable::on_key(interrupt, move || writer.put(&cred)).await;
         let serial_text = key.key().serial.map(|s| s.to_string());
-        log.step(
-            "put",
-            serial_text.as_deref(),
-            match &written {
-                Ok(()) => "written",
-                Err(_) => "failed",
-            },
-            None,
-        );
+        let result = if written.is_ok() { "written" } else { "failed" };
+        log.step("put", serial_text.as_deref(), result, None);
         written?;
+        let role = if index == 0 { "primary" } else { "backup" };
         reporter.line(format!(
-            "Wrote {:?} to {}{}.",
+            "Wrote {:?} to {} ({role}).",
             credential.id,
-            key.label(),
-            if index == 0 {
-                " (primary)"
-            } else {
-                " (backup)"
-            }
+            key.label()
         ));
     }
     drop(credential);
@@ -322,20 +300,18 @@ async fn act(
     .await?;
     // The seed in the backup file before the Enable: from the moment the device may be enabled,
     // every copy the user asked for exists.
-    let written_backup = match backup {
-        Some((reserved, format)) => {
-            let text = match format {
-                BackupFormat::Base32 => BackupText::Base32,
-                BackupFormat::Otpauth => BackupText::Otpauth {
-                    label: device.oath_name.to_string(),
-                },
-            };
-            let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
-            reporter.line(format!("Wrote the seed's backup to {}.", path.display()));
-            Some(path)
-        }
-        None => None,
-    };
+    let mut written_backup = None;
+    if let Some((reserved, format)) = backup {
+        let text = match format {
+            BackupFormat::Base32 => BackupText::Base32,
+            BackupFormat::Otpauth => BackupText::Otpauth {
+                label: device.oath_name.to_string(),
+            },
+        };
+        let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
+        reporter.line(format!("Wrote the seed's backup to {}.", path.display()));
+        written_backup = Some(path);
+    }
     interrupt.check()?;
     let trail = log.on_key(holders[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
@@ -346,7 +322,7 @@ async fn act(
         (device.oath_name.as_str(), request.touch),
         trail,
         reporter,
-        (interrupt, counters),
+        (interrupt, run.shared(None).counters),
     )
     .await;
     if enabled

@@ -33,7 +33,7 @@ use desk::Desk;
 use devices::DeviceMap;
 pub(crate) use devices::MapError;
 
-use super::{Interrupt, Run, Shared};
+use super::{Interrupt, Run};
 use crate::error::{Error, Interrupted, Targets};
 use crate::report::{KeyResult, Reporter, StationEvent};
 use crate::request::StationRequest;
@@ -121,10 +121,6 @@ enum Stop {
 type Serving<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
 
 impl Station<'_> {
-    fn shared(&self) -> Shared<'_> {
-        self.run.shared(Some(&self.submissions))
-    }
-
     fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
         Arc::clone(
             super::lock(&self.locks)
