@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::pipeline::enroll::{self, Enrolled};
 use crate::pipeline::{Interrupt, Opening};
-use crate::report::{EnrollReport, EnrolledDeviceReport, EnrolledKey, Reporter};
+use crate::report::{EnrollReport, Reporter};
 use crate::request::EnrollRequest;
 
 /// Runs `enroll`.
@@ -33,17 +33,7 @@ fn report(done: &Enrolled) -> EnrollReport {
     EnrollReport {
         user: done.user.to_string(),
         serial: primary.map(|d| d.serial.clone()).unwrap_or_default(),
-        keys: done
-            .devices
-            .iter()
-            .flat_map(|d| d.keys.iter().map(move |k| (d, k)))
-            .map(|(d, (key, primary))| EnrolledKey {
-                serial: key.serial,
-                reader: key.reader.clone(),
-                role: if *primary { "primary" } else { "backup" },
-                device: d.serial.clone(),
-            })
-            .collect(),
+        keys: done.keys.clone(),
         oath_name: primary.map(|d| d.oath_name.clone()).unwrap_or_default(),
         touch: done.touch,
         overwritten: done.overwritten.clone(),
@@ -51,14 +41,6 @@ fn report(done: &Enrolled) -> EnrollReport {
         old: done.replaced.as_ref().map(|r| r.old.clone()),
         replaced: done.replaced.as_ref().is_some_and(|r| r.failed.is_none()),
         request_id: primary.and_then(|d| d.request_id.clone()),
-        devices: done
-            .devices
-            .iter()
-            .map(|d| EnrolledDeviceReport {
-                serial: d.serial.clone(),
-                oath_name: d.oath_name.clone(),
-                request_id: d.request_id.clone(),
-            })
-            .collect(),
+        devices: done.devices.clone(),
     }
 }

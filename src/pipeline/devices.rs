@@ -158,24 +158,24 @@ fn device_of(
             account: name.account().to_string(),
         };
     }
-    match lookup(devices, name) {
-        Lookup::Found { user, serial } => CredentialDevice::Found {
-            serial_number: serial,
-            user_name: user,
-        },
-        Lookup::Missing(e) | Lookup::Ambiguous(e) => match e {
-            MapError::Stale { .. } => CredentialDevice::Stale {
-                detail: e.to_string(),
-            },
-            MapError::NoOwner { .. } | MapError::NoSerial { .. } => CredentialDevice::NotFound {
-                detail: e.to_string(),
-            },
-            MapError::Unassigned { .. }
-            | MapError::Root { .. }
-            | MapError::Several { .. }
-            | MapError::Malformed { .. } => CredentialDevice::Unusable {
-                detail: e.to_string(),
-            },
-        },
+    let e = match lookup(devices, name) {
+        Lookup::Found { user, serial } => {
+            return CredentialDevice::Found {
+                serial_number: serial,
+                user_name: user,
+            };
+        }
+        Lookup::Missing(e) | Lookup::Ambiguous(e) => e,
+    };
+    let detail = e.to_string();
+    match e {
+        MapError::Stale { .. } => CredentialDevice::Stale { detail },
+        MapError::NoOwner { .. } | MapError::NoSerial { .. } => {
+            CredentialDevice::NotFound { detail }
+        }
+        MapError::Unassigned { .. }
+        | MapError::Root { .. }
+        | MapError::Several { .. }
+        | MapError::Malformed { .. } => CredentialDevice::Unusable { detail },
     }
 }

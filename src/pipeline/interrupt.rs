@@ -4,6 +4,7 @@
 
 use tokio::sync::watch;
 
+use crate::error::Error;
 use crate::stop;
 
 /// A stop, as a value that waits can race against.
@@ -32,6 +33,11 @@ impl Interrupt {
     /// Whether the run was stopped.
     pub fn fired(&self) -> bool {
         *self.0.borrow()
+    }
+
+    /// The interruption, once the run was stopped: checked at each safe point between steps.
+    pub fn check(&self) -> Result<(), Error> {
+        (!self.fired()).then_some(()).ok_or_else(Error::interrupted)
     }
 
     /// Resolves when the run is stopped (never, if the sender is gone without firing).

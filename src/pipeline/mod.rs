@@ -48,6 +48,14 @@ use crate::source::{ClockOwner, Code, CodeSource};
 use crate::state::SentCounters;
 use crate::window::Skew;
 
+/// `mutex`'s value, even after a thread panicked holding it: what it guards (a skew, a map of
+/// turns) stays whole at every step.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Where a job's codes come from, once its source is open.
 #[derive(Debug)]
 pub enum Codes {
@@ -77,16 +85,15 @@ pub struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    /// A sender of `call`'s requests for `target`, read from `source` (a key's `device_serial`),
+    /// A sender of `ResyncMFADevice` for `target`, read from `source` (a key's `device_serial`),
     /// audited and bounded as the command asked.
-    pub fn sender<C: Call>(
+    pub fn sender<'s>(
         self,
-        session: &Session,
-        target: &Target,
+        session: &'s Session,
+        target: &'s Target,
         (source, device_serial): (&'static str, Option<String>),
-        call: C,
         reporter: &Reporter,
-    ) -> Sender<'a, C> {
+    ) -> Sender<'a, Resync<'s>> {
         let trail = Trail::new(
             self.audit,
             session.operator(),
@@ -94,9 +101,12 @@ impl<'a> Shared<'a> {
             (source, device_serial),
             reporter,
         );
-        Sender::new(call)
-            .audited(trail, ("resync", "resynced"))
-            .limited(self.limit)
+        let call = Resync {
+            aws: &session.aws,
+            user: &target.user,
+            serial: &target.serial,
+        };
+        Sender::new(call).audited(trail, ("resync", "resynced"), self.limit)
     }
 }
 
@@ -140,12 +150,7 @@ pub async fn resync(
     ));
     match codes {
         Codes::Given(code1, code2) => {
-            let call = Resync {
-                aws: &session.aws,
-                user: &target.user,
-                serial: &target.serial,
-            };
-            let mut sender = shared.sender(session, &target, ("given", None), call, reporter);
+            let mut sender = shared.sender(session, &target, ("given", None), reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             let sent = send_given(&mut sender, &code1, &code2).await?;
@@ -227,13 +232,8 @@ pub async fn read_and_send(
         reader = reader.remembered_in(counters, target.serial.as_str());
     }
     let info = reader.info().clone();
-    let call = Resync {
-        aws: &session.aws,
-        user: &target.user,
-        serial: &target.serial,
-    };
     let source = (info.kind, info.device_serial.clone());
-    let mut sender = shared.sender(session, &target, source, call, reporter);
+    let mut sender = shared.sender(session, &target, source, reporter);
     let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;
     let pairs_sent = sender.attempts();
     drop(sender);

@@ -18,6 +18,7 @@ use crate::source::{ClockOwner, CodeSource};
 use crate::window::{Clock, SystemClock};
 
 /// A source opened, before the target is known.
+#[derive(Debug)]
 pub enum Opened {
     /// Ready to read: a seed, a display token, an OTP slot.
     Ready(Box<dyn CodeSource>),
@@ -32,21 +33,10 @@ pub enum Opened {
     },
 }
 
-impl std::fmt::Debug for Opened {
+/// A source, as what it describes itself as (its state is the device's own).
+impl std::fmt::Debug for dyn CodeSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Opened::Ready(source) => f.debug_tuple("Ready").field(&source.describe()).finish(),
-            Opened::Key {
-                key,
-                explicit,
-                aws_vault,
-            } => f
-                .debug_struct("Key")
-                .field("key", key)
-                .field("explicit", explicit)
-                .field("aws_vault", aws_vault)
-                .finish(),
-        }
+        self.describe().fmt(f)
     }
 }
 

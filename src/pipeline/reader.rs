@@ -13,7 +13,9 @@ use super::interrupt::Interrupt;
 use crate::error::{Error, PairsFrom};
 use crate::report::Reporter;
 use crate::report::time::{utc_time_of_day, window_span};
-use crate::source::{ClockOwner, Code, CodeSource, DeviceError, SourceInfo, TypedProblem};
+use crate::source::{
+    ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo, TypedProblem,
+};
 use crate::state::SentCounters;
 use crate::window::{Mode, Pair, Period, Planner, ServerClock};
 
@@ -247,13 +249,9 @@ impl PairReader {
         result
     }
 
-    /// The next pair: consecutive, past every counter sent, and current at the moment it is returned.
-    pub async fn next(&mut self) -> Result<ReadPair, Error> {
-        self.next_with(|_, _| {}).await
-    }
-
-    /// As [`PairReader::next`], calling `code1_read` with code 1 and its counter as soon as it is
-    /// read (before the wait), so that a person copying codes can start at once.
+    /// The next pair: consecutive, past every counter sent, and current at the moment it is
+    /// returned; `code1_read` has code 1 and its counter as soon as it is read (before the wait),
+    /// so that a person copying codes can start at once.
     pub async fn next_with(
         &mut self,
         code1_read: impl FnMut(&Code, u64),
@@ -299,9 +297,7 @@ impl PairReader {
                 .await?;
             self.touch_prompt(2);
             let code2 = self.read(pair.second(), None).await?;
-            if self.interrupt.fired() {
-                return Err(Error::interrupted());
-            }
+            self.interrupt.check()?;
             if self.planner.is_current(pair, self.clock.now()) {
                 self.reporter.line(format!(
                     "Code 2 read (window {}).",
@@ -339,10 +335,8 @@ impl PairReader {
                 .as_deref()
                 .map(|s| format!(" (serial {s})"))
                 .unwrap_or_default();
-            crate::source::Notifier::act(
-                &self.reporter,
-                &format!("Touch your YubiKey{serial} for code {n}."),
-            );
+            self.reporter
+                .act(&format!("Touch your YubiKey{serial} for code {n}."));
         }
     }
 
@@ -360,27 +354,22 @@ impl PairReader {
         let mut pairs = 0;
         loop {
             pairs += 1;
-            crate::source::Notifier::act(&self.reporter, "Type the code your token shows now.");
+            self.reporter.act("Type the code your token shows now.");
             let counter = period.counter_at(self.clock.now());
             let code1 = self.read(counter, Some("Code 1")).await?;
             let typed1 = self.clock.host().now();
-            crate::source::Notifier::act(
-                &self.reporter,
-                &format!(
-                    "Type the next code as soon as the token shows it (within {} s).",
-                    limit.as_secs()
-                ),
-            );
+            self.reporter.act(&format!(
+                "Type the next code as soon as the token shows it (within {} s).",
+                limit.as_secs()
+            ));
             let mut code2 = self.read(counter + 1, Some("Code 2")).await?;
             let mut after = self.clock.host().now().saturating_sub(typed1);
             while code2 == code1 && after <= limit {
                 if !retypes {
                     return Err(DeviceError::Typed(TypedProblem::Unchanged).into());
                 }
-                crate::source::Notifier::act(
-                    &self.reporter,
-                    "The token still shows the same code; type it when it changes.",
-                );
+                self.reporter
+                    .act("The token still shows the same code; type it when it changes.");
                 code2 = self.read(counter + 1, Some("Code 2")).await?;
                 after = self.clock.host().now().saturating_sub(typed1);
             }
@@ -410,7 +399,7 @@ impl PairReader {
             if !retypes || pairs >= MAX_STALE_PAIRS {
                 return Err(DeviceError::Typed(problem).into());
             }
-            crate::source::Notifier::act(&self.reporter, &format!("{problem}. Type a fresh pair."));
+            self.reporter.act(&format!("{problem}. Type a fresh pair."));
         }
     }
 

@@ -33,7 +33,7 @@ pub struct Removed {
 /// with the commands that finish the job.
 pub async fn remove_device(
     session: &Session,
-    flags: &AwsFlags,
+    flags: AwsFlags<'_>,
     user: &UserName,
     old: &SerialNumber,
     log: &Trail<'_>,
@@ -135,20 +135,18 @@ pub async fn retire(
         ("yubikey", None),
         reporter,
     );
-    if run.interrupt.fired() {
-        return Err(Error::interrupted());
+    run.interrupt.check()?;
+    let flags = AwsFlags(&request.aws);
+    let removed = remove_device(session, flags, &user, &old, &log, reporter, &run.interrupt).await;
+    // Nothing was done: the AWS error is the whole story.
+    if let Removed {
+        deactivated: false,
+        failed: Some((error, _)),
+        ..
+    } = removed
+    {
+        return Err(error.into());
     }
-    let flags = AwsFlags::of(&request.aws);
-    let removed = remove_device(session, &flags, &user, &old, &log, reporter, &run.interrupt).await;
-    let removed = match removed {
-        // Nothing was done: the AWS error is the whole story.
-        Removed {
-            deactivated: false,
-            failed: Some((error, _)),
-            ..
-        } => return Err(error.into()),
-        removed => removed,
-    };
     let (deleted, kept) = if removed.failed.is_none() {
         let aliases = session
             .aliases()

@@ -88,16 +88,15 @@ impl<'a, C: Call> Sender<'a, C> {
         }
     }
 
-    /// Writes each attempt to `trail` as the step `names.0`, `names.1` naming an accepted one.
-    pub fn audited(mut self, trail: Trail<'a>, names: (&'static str, &'static str)) -> Self {
-        self.trail = Some(trail);
-        self.names = names;
-        self
-    }
-
-    /// Keeps within `limit`'s requests in flight.
-    pub fn limited(mut self, limit: Option<&'a tokio::sync::Semaphore>) -> Self {
-        self.limit = limit;
+    /// Writes each attempt to `trail` as the step `names.0`, `names.1` naming an accepted one, and
+    /// keeps within `limit`'s requests in flight.
+    pub fn audited(
+        mut self,
+        trail: Trail<'a>,
+        names: (&'static str, &'static str),
+        limit: Option<&'a tokio::sync::Semaphore>,
+    ) -> Self {
+        (self.trail, self.names, self.limit) = (Some(trail), names, limit);
         self
     }
 
@@ -166,7 +165,7 @@ pub async fn send_with_retries<C: Call>(
 ) -> Result<Sent, Error> {
     let mut attempts = 0;
     loop {
-        let read = match reader.next().await {
+        let read = match reader.next_with(|_, _| {}).await {
             Ok(read) => read,
             Err(e) => return Err(e.after_pairs_sent(attempts)),
         };

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use super::lock;
 use crate::aws::{Aws, AwsError, Caller};
 use crate::error::Error;
 use crate::model::{InputError, Origin, SerialNumber, Usage, UserName};
@@ -102,10 +103,7 @@ impl Session {
 
     /// AWS's clock minus the host's, as last measured.
     pub fn skew(&self) -> Skew {
-        *self
-            .skew
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *lock(&self.skew)
     }
 
     /// Measures the skew again from the last answer's `Date`: a station runs for weeks, through
@@ -113,10 +111,7 @@ impl Session {
     /// latest answer tells it.
     pub fn measure_skew_again(&self) {
         if let Some(skew) = measure_skew(&self.aws) {
-            let mut current = self
-                .skew
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut current = lock(&self.skew);
             if (skew.millis() - current.millis()).abs() > 1000 {
                 tracing::info!(
                     was_ms = current.millis(),
@@ -159,25 +154,9 @@ impl Session {
         serial: Option<SerialNumber>,
         key: Option<(&str, &[Account])>,
     ) -> Result<Target, Error> {
-        let (user, user_from) = match (user, &self.caller) {
-            (Some(user), _) => (user, "given"),
-            (None, Some(caller)) => match &caller.user_name {
-                Some(name) => (UserName::parse(name, Origin::Flag)?, "the caller"),
-                None => {
-                    return Err(AwsError::NotAUser {
-                        arn: caller.arn.clone(),
-                    }
-                    .into());
-                }
-            },
-            (None, None) => {
-                // Not asked yet: ask now.
-                let caller = self.aws.caller().await?;
-                match caller.user_name {
-                    Some(name) => (UserName::parse(&name, Origin::Flag)?, "the caller"),
-                    None => return Err(AwsError::NotAUser { arn: caller.arn }.into()),
-                }
-            }
+        let (user, user_from) = match user {
+            Some(user) => (user, "given"),
+            None => (self.caller_and_user(None).await?.1, "the caller"),
         };
         let (serial, serial_from) = match serial {
             Some(serial) => (serial, "given"),

@@ -10,23 +10,31 @@ use crate::window::{Clock, ManualClock, Mode, Period, ServerClock};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The counters a source was read at, in order.
+type Reads = Arc<Mutex<Vec<u64>>>;
+
 /// A host-clock source that takes `latency` per read on the manual clock and records counters.
 struct SlowSource {
     clock: Arc<ManualClock>,
     latencies: Vec<Duration>,
-    reads: Arc<Mutex<Vec<u64>>>,
+    reads: Reads,
+}
+
+/// A 6-digit, 30-s source of `kind` with no device to name.
+pub(super) fn info(kind: &'static str) -> SourceInfo {
+    SourceInfo {
+        kind,
+        device_serial: None,
+        account: None,
+        period: 30,
+        digits: 6,
+        touch: false,
+    }
 }
 
 impl CodeSource for SlowSource {
     fn describe(&self) -> SourceInfo {
-        SourceInfo {
-            kind: "test",
-            device_serial: None,
-            account: None,
-            period: 30,
-            digits: 6,
-            touch: false,
-        }
+        info("test")
     }
     fn clock(&self) -> ClockOwner {
         ClockOwner::Host
@@ -80,7 +88,11 @@ impl FakeAws {
 }
 
 /// A waiting-mode reader of `source` on `server`'s clock.
-fn reader(server: &ServerClock, source: SlowSource, interrupt: Interrupt) -> PairReader {
+pub(super) fn reader(
+    server: &ServerClock,
+    source: impl CodeSource + 'static,
+    interrupt: Interrupt,
+) -> PairReader {
     PairReader::new(
         Box::new(source),
         server.clone(),
@@ -90,16 +102,16 @@ fn reader(server: &ServerClock, source: SlowSource, interrupt: Interrupt) -> Pai
     )
 }
 
+/// Sends through `aws` with fresh-pair retries, at most three pairs.
+async fn send(reader: &mut PairReader, aws: &mut FakeAws) -> Result<Sent, Error> {
+    send_with_retries(reader, &mut Sender::new(aws), 3).await
+}
+
 fn setup(
     start: f64,
     skew_ms: i64,
     latencies: &[f64],
-) -> (
-    Arc<ManualClock>,
-    ServerClock,
-    SlowSource,
-    Arc<Mutex<Vec<u64>>>,
-) {
+) -> (Arc<ManualClock>, ServerClock, SlowSource, Reads) {
     let host = Arc::new(ManualClock::new(Duration::from_secs_f64(start)));
     let server = ServerClock::new(host.clone() as Arc<dyn Clock>, Skew::from_millis(skew_ms));
     let reads = Arc::new(Mutex::new(Vec::new()));
@@ -119,20 +131,23 @@ async fn send_pairs(
     source: SlowSource,
     mode: Mode,
     failures: u32,
-    max: u32,
 ) -> (Result<Sent, Error>, FakeAws) {
-    let reporter = Reporter::silent();
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(Box::new(source), server.clone(), mode, reporter, interrupt);
+    let mut reader = PairReader::new(
+        Box::new(source),
+        server.clone(),
+        mode,
+        Reporter::silent(),
+        interrupt,
+    );
     let mut aws = FakeAws::new(server, failures);
-    let result = send_with_retries(&mut reader, &mut Sender::new(&mut aws), max).await;
-    (result, aws)
+    (send(&mut reader, &mut aws).await, aws)
 }
 
 #[tokio::test]
 async fn waiting_mode_reads_code_2_at_the_boundary() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     let sent = result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -148,7 +163,7 @@ async fn waiting_mode_reads_code_2_at_the_boundary() {
 #[tokio::test]
 async fn no_wait_sends_at_once() {
     let (host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, _aws) = send_pairs(&server, source, Mode::NoWait, 0, 3).await;
+    let (result, _aws) = send_pairs(&server, source, Mode::NoWait, 0).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c - 1, c]);
@@ -163,7 +178,7 @@ async fn no_wait_sends_at_once() {
 async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair() {
     // Code 1 takes 25 s (past the boundary at +18 s): code 2 is then read at once.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[25.0, 3.0]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let c = 1_000_000_012 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -174,7 +189,7 @@ async fn a_slow_touch_past_the_boundary_still_gives_a_current_consecutive_pair()
 async fn a_pair_gone_stale_is_dropped_unsent() {
     // Code 2 takes 40 s: the pair would reach AWS a window late, so a fresh one is read.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[0.0, 40.0, 0.0, 0.0]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);
@@ -187,7 +202,7 @@ async fn a_pair_gone_stale_is_dropped_unsent() {
 async fn skew_is_applied_to_the_windows() {
     // The host is 40 s behind AWS: at host 1_000_000_012 AWS is at …052, one window on.
     let (_host, server, source, reads) = setup(1_000_000_012.0, 40_000, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 0).await;
     result.unwrap();
     let c = 1_000_000_052 / 30;
     assert_eq!(*reads.lock().unwrap(), vec![c, c + 1]);
@@ -197,7 +212,7 @@ async fn skew_is_applied_to_the_windows() {
 #[tokio::test]
 async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::NoWait, 5, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::NoWait, 5).await;
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Aws { attempts: 3, .. }), "{err:?}");
     assert_eq!(aws.sent.len(), 3);
@@ -218,7 +233,7 @@ async fn retries_use_fresh_pairs_and_stop_at_max_attempts() {
 #[tokio::test]
 async fn a_retry_succeeds_with_a_fresh_pair() {
     let (_host, server, source, reads) = setup(1_000_000_012.0, 0, &[]);
-    let (result, aws) = send_pairs(&server, source, Mode::Wait, 1, 3).await;
+    let (result, aws) = send_pairs(&server, source, Mode::Wait, 1).await;
     assert_eq!(result.unwrap().attempts, 2);
     let reads = reads.lock().unwrap().clone();
     assert_eq!(reads.len(), 4);
@@ -231,12 +246,9 @@ async fn ctrl_c_during_the_wait_sends_nothing() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let (tx, interrupt) = Interrupt::manual();
     tx.send(true).unwrap();
-    let mut reader = reader(&server, source, interrupt);
     let mut aws = FakeAws::new(&server, 0);
-    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    let err = send(&mut reader(&server, source, interrupt), &mut aws).await;
+    assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
 }
 
@@ -251,8 +263,7 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let mut reader = reader(&server, source, interrupt)
         .after(Some(c + 1))
         .observed(Box::new(move |p| log.lock().unwrap().push(p)));
-    let mut aws = FakeAws::new(&server, 0);
-    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+    let sent = send(&mut reader, &mut FakeAws::new(&server, 0))
         .await
         .unwrap();
     assert_eq!(*reads.lock().unwrap(), vec![c + 2, c + 3]);
@@ -282,10 +293,8 @@ async fn a_read_cut_short_spends_no_counter() {
         }
     }));
     let mut aws = FakeAws::new(&server, 0);
-    let err = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
+    let err = send(&mut reader, &mut aws).await;
+    assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
     assert_eq!(
         reader.last_sent(),
@@ -307,8 +316,7 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
     let (_tx, interrupt) = Interrupt::manual();
     let mut reader = reader(&server, source, interrupt).remembered_in(&counters, "GAHT12345678");
-    let mut aws = FakeAws::new(&server, 1);
-    let sent = send_with_retries(&mut reader, &mut Sender::new(&mut aws), 3)
+    let sent = send(&mut reader, &mut FakeAws::new(&server, 1))
         .await
         .unwrap();
     // The first pair (c + 1, c + 2) failed in flight; the retry starts after it.

@@ -6,9 +6,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::tests::{info, reader};
 use super::*;
 use crate::source::{CodeSource, DeviceError, SourceInfo, TypedProblem};
-use crate::window::{Clock, ManualClock, Mode, ServerClock};
+use crate::window::{Clock, ManualClock, ServerClock};
 
 /// A person typing `lines` (the code, and the seconds before Enter), at a terminal or a pipe.
 struct Person {
@@ -19,14 +20,7 @@ struct Person {
 
 impl CodeSource for Person {
     fn describe(&self) -> SourceInfo {
-        SourceInfo {
-            kind: "prompt",
-            device_serial: None,
-            account: None,
-            period: 30,
-            digits: 6,
-            touch: false,
-        }
+        info("prompt")
     }
     fn clock(&self) -> ClockOwner {
         ClockOwner::Device
@@ -54,15 +48,9 @@ async fn typed(terminal: bool, lines: &[(&'static str, f64)]) -> Result<ReadPair
         terminal,
     };
     let (_tx, interrupt) = Interrupt::manual();
-    PairReader::new(
-        Box::new(person),
-        server,
-        Mode::Wait,
-        Reporter::silent(),
-        interrupt,
-    )
-    .next()
-    .await
+    reader(&server, person, interrupt)
+        .next_with(|_, _| {})
+        .await
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The result of `enroll` for people; programs get [`super::schema::EnrollReport`].
 
 use super::schema::{EnrollReport, EnrolledKey};
-use super::{OutputFormat, Reporter, print_json};
+use super::{OutputFormat, Reporter, print_json, request_id};
 
 impl Reporter {
     /// The final report of an enrolment.
@@ -16,11 +16,6 @@ impl Reporter {
                         .unwrap_or_else(|| format!("the key in {}", k.reader));
                     format!("{name} ({})", k.role)
                 };
-                let request = |id: &Option<String>| {
-                    id.as_deref()
-                        .map(|id| format!(" (request id {id})"))
-                        .unwrap_or_default()
-                };
                 let touch = if report.touch {
                     " (touch required)"
                 } else {
@@ -31,7 +26,7 @@ impl Reporter {
                         "Enrolled {} for user {}{}.",
                         device.serial,
                         report.user,
-                        request(&device.request_id)
+                        request_id(device.request_id.as_deref())
                     ));
                     let keys: Vec<String> = report.keys.iter().map(key_name).collect();
                     self.line(format!("  Keys: {}", keys.join(", ")));
@@ -54,7 +49,7 @@ impl Reporter {
                             device.serial,
                             keys.join(", "),
                             device.oath_name,
-                            request(&device.request_id)
+                            request_id(device.request_id.as_deref())
                         ));
                     }
                 }

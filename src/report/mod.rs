@@ -62,24 +62,20 @@ struct Inner {
 impl Reporter {
     /// A reporter for the given format; progress is drawn as a bar only when stderr is a terminal.
     pub fn new(format: OutputFormat, quiet: bool) -> Self {
-        Reporter {
-            inner: Arc::new(Inner {
-                format,
-                quiet,
-                terminal: std::io::stderr().is_terminal(),
-            }),
-            bar: Arc::default(),
-            label: None,
-        }
+        Self::with(format, quiet, std::io::stderr().is_terminal())
     }
 
     /// A reporter that prints nothing but results (tests, rows of a batch).
     pub fn silent() -> Self {
+        Self::with(OutputFormat::Text, true, false)
+    }
+
+    fn with(format: OutputFormat, quiet: bool, terminal: bool) -> Self {
         Reporter {
             inner: Arc::new(Inner {
-                format: OutputFormat::Text,
-                quiet: true,
-                terminal: false,
+                format,
+                quiet,
+                terminal,
             }),
             bar: Arc::default(),
             label: None,
@@ -134,16 +130,16 @@ impl Reporter {
         !self.inner.quiet || self.inner.terminal
     }
 
+    /// `text` headed by the label, if there is one, and escaped.
+    fn labelled_line(&self, text: &str) -> String {
+        match &self.label {
+            Some(label) => escape::escape(&format!("{label}: {text}")).into_owned(),
+            None => escape::escape(text).into_owned(),
+        }
+    }
+
     fn eprintln(&self, text: &str) {
-        let labelled;
-        let text = match &self.label {
-            Some(label) => {
-                labelled = format!("{label}: {text}");
-                labelled.as_str()
-            }
-            None => text,
-        };
-        let text = escape::escape(text);
+        let text = self.labelled_line(text);
         // Above the bar, if one is drawn, so the line does not tear it.
         if let Ok(bar) = self.bar.lock()
             && let Some(pb) = bar.as_ref()
@@ -169,11 +165,7 @@ impl Notifier for Reporter {
 
     fn ask(&self, prompt: &str) {
         if self.person_sees() {
-            write_to(
-                &mut std::io::stderr().lock(),
-                "stderr",
-                &escape::escape(prompt),
-            );
+            self.ask_secret(prompt);
         }
     }
 
@@ -192,6 +184,21 @@ impl Notifier for Reporter {
 
     fn end_secret(&self) {
         write_stderr("");
+    }
+}
+
+/// ` (request id ID)`, or nothing when AWS gave none.
+fn request_id(id: Option<&str>) -> String {
+    id.map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+/// ` on attempt N`, said only when the first pair was not the one accepted.
+fn on_attempt(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" on attempt {attempts}")
+    } else {
+        String::new()
     }
 }
 

@@ -34,12 +34,7 @@ impl Reporter {
                     "{what}: waiting {} s for the next window",
                     left.as_secs_f64().ceil() as u64
                 );
-                match &self.label {
-                    Some(label) => {
-                        super::write_stderr(&super::escape::escape(&format!("{label}: {line}")))
-                    }
-                    None => super::write_stderr(&super::escape::escape(&line)),
-                }
+                super::write_stderr(&self.labelled_line(&line));
                 *bar = Some(ProgressBar::hidden());
             }
         }

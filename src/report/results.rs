@@ -2,7 +2,7 @@
 
 use super::schema::{CodesReport, ResyncReport, RetireReport};
 use super::time::window_span;
-use super::{OutputFormat, Reporter, print_json, print_stdout};
+use super::{OutputFormat, Reporter, on_attempt, print_json, print_stdout, request_id};
 use crate::source::SourceInfo;
 use crate::source::yubikey::Step;
 
@@ -34,22 +34,13 @@ impl Reporter {
     pub fn resynced(&self, report: &ResyncReport) {
         match self.format() {
             OutputFormat::Json => print_json(report),
-            OutputFormat::Text => {
-                let request = report
-                    .request_id
-                    .as_deref()
-                    .map(|id| format!(" (request id {id})"))
-                    .unwrap_or_default();
-                let attempts = if report.attempts > 1 {
-                    format!(" on attempt {}", report.attempts)
-                } else {
-                    String::new()
-                };
-                self.line(format!(
-                    "Resynced {} for user {}{attempts}{request}.",
-                    report.serial, report.user
-                ));
-            }
+            OutputFormat::Text => self.line(format!(
+                "Resynced {} for user {}{}{}.",
+                report.serial,
+                report.user,
+                on_attempt(report.attempts),
+                request_id(report.request_id.as_deref())
+            )),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use super::schema::{KeyAtDevice, KeyResult, RowResult, StationEvent, StationLine, WaitReason};
 use super::time::{now, rfc3339, utc_time_of_day};
-use super::{OutputFormat, Reporter, print_json, print_stdout};
+use super::{OutputFormat, Reporter, on_attempt, print_json, print_stdout, request_id};
 
 impl Reporter {
     /// Says `event`: a JSON line on stdout, or for people a status line on stderr and the final
@@ -18,13 +18,9 @@ impl Reporter {
             }),
             OutputFormat::Text => match event {
                 StationEvent::Result(result) => print_stdout(&result_line(result)),
-                // The pair reader says it, under the key's label, with the countdown.
-                StationEvent::Code1Read { .. } => {}
-                other => {
-                    if let Some(line) = status_line(other) {
-                        self.line(line);
-                    }
-                }
+                other => status_line(other)
+                    .into_iter()
+                    .for_each(|line| self.line(line)),
             },
         }
     }
@@ -34,10 +30,14 @@ fn dash(value: Option<&str>) -> &str {
     value.unwrap_or("—")
 }
 
+fn key_or_dash(key: Option<u32>) -> String {
+    key.map_or_else(|| "—".to_string(), |k| k.to_string())
+}
+
 /// `✔ 12345678  alice  arn:…:mfa/alice  resynced (request id …) — remove the key`, or
 /// `✘ 87654321  —  no AWS credential for account 123456789012 on this key`.
 pub fn result_line(r: &KeyResult) -> String {
-    let key = r.key.map_or_else(|| "—".to_string(), |k| k.to_string());
+    let key = key_or_dash(r.key);
     let user = dash(r.user.as_deref());
     let serial = r
         .serial
@@ -47,19 +47,12 @@ pub fn result_line(r: &KeyResult) -> String {
     match &r.result {
         RowResult::Resynced {
             attempts,
-            request_id,
-        } => {
-            let attempt = if *attempts > 1 {
-                format!(" on attempt {attempts}")
-            } else {
-                String::new()
-            };
-            let request = request_id
-                .as_deref()
-                .map(|id| format!(" (request id {id})"))
-                .unwrap_or_default();
-            format!("✔ {key}  {user}{serial}  resynced{attempt}{request} — remove the key")
-        }
+            request_id: id,
+        } => format!(
+            "✔ {key}  {user}{serial}  resynced{}{} — remove the key",
+            on_attempt(*attempts),
+            request_id(id.as_deref())
+        ),
         RowResult::Failed { error, .. } => format!("✘ {key}  {user}{serial}  {error}"),
     }
 }
@@ -140,7 +133,6 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
                 },
             why,
         } => {
-            let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
             let why = match why {
                 WaitReason::DeviceInUse {
                     reader: by_reader,
@@ -154,7 +146,7 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
                     utc_time_of_day(*until)
                 ),
             };
-            format!("[{reader}] {key} {user}: waiting: {why}")
+            format!("[{reader}] {} {user}: waiting: {why}", key_or_dash(*key))
         }
         StationEvent::PcscdLost { detail } => format!(
             "pcscd went away ({detail}): the keys being served are let go; waiting for pcscd to come back."
@@ -163,10 +155,9 @@ fn status_line(event: &StationEvent<'_>) -> Option<String> {
         StationEvent::Submitting {
             at: KeyAtDevice { key, user, .. },
             ..
-        } => {
-            let key = key.map_or_else(|| "—".to_string(), |k| k.to_string());
-            format!("{key} {user}: sending the pair to AWS.")
-        }
+        } => format!("{} {user}: sending the pair to AWS.", key_or_dash(*key)),
+        // Code 1: the pair reader says it, under the key's label, with the countdown. A result is
+        // its own line, on stdout.
         StationEvent::Code1Read { .. } | StationEvent::Result(_) => return None,
     })
 }

@@ -6,7 +6,7 @@ use super::schema::{
     BatchReport, BatchRowReport, Check, CheckStatus, CredentialDevice, DevicesReport, ListedKey,
     ReaderState, RowResult,
 };
-use super::{OutputFormat, Reporter, print_json};
+use super::{OutputFormat, Reporter, on_attempt, print_json};
 use crate::exit::Exit;
 
 impl CheckStatus {
@@ -35,22 +35,17 @@ impl Check {
     /// A check that passed with a caveat.
     pub fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
         Check {
-            name,
             status: CheckStatus::Warn,
-            detail: detail.into(),
             fix: Some(fix.into()),
-            exit: Exit::Success,
+            ..Check::ok(name, detail)
         }
     }
 
     /// A check that could not run, and why.
     pub fn skipped(name: &'static str, reason: impl Into<String>) -> Check {
         Check {
-            name,
             status: CheckStatus::Skipped,
-            detail: reason.into(),
-            fix: None,
-            exit: Exit::Success,
+            ..Check::ok(name, reason)
         }
     }
 
@@ -62,11 +57,10 @@ impl Check {
         exit: Exit,
     ) -> Check {
         Check {
-            name,
             status: CheckStatus::Fail,
-            detail: detail.into(),
             fix,
             exit,
+            ..Check::ok(name, detail)
         }
     }
 }
@@ -132,10 +126,7 @@ fn batch_text(rows: &[BatchRowReport]) -> String {
     );
     for r in rows {
         let result = match &r.result {
-            RowResult::Resynced { attempts, .. } if *attempts > 1 => {
-                format!("resynced on attempt {attempts}")
-            }
-            RowResult::Resynced { .. } => "resynced".to_string(),
+            RowResult::Resynced { attempts, .. } => format!("resynced{}", on_attempt(*attempts)),
             RowResult::Failed { exit, error } => {
                 format!("failed (exit {}): {}", exit.code(), escape(error))
             }

@@ -51,20 +51,19 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
     }
     match aws.credentials(options.profile.as_deref()).await {
         Ok(info) => {
-            let expiry = match info.expires_in {
-                Some(left) if left <= 0 => format!(", expired {} s ago", -left),
-                Some(left) => format!(", expiring in {} min", left / 60),
-                None => String::new(),
-            };
-            let detail = format!("{} credentials from {}{expiry}", info.kind, info.source);
+            let detail = format!("{} credentials from {}", info.kind, info.source);
             checks.push(match info.expires_in {
                 Some(left) if left <= 0 => Check::fail(
                     "credentials",
-                    detail,
+                    format!("{detail}, expired {} s ago", -left),
                     Some("refresh them (e.g. `aws sso login`)".into()),
                     Exit::Credentials,
                 ),
-                _ => Check::ok("credentials", detail),
+                Some(left) => Check::ok(
+                    "credentials",
+                    format!("{detail}, expiring in {} min", left / 60),
+                ),
+                None => Check::ok("credentials", detail),
             });
         }
         Err(e) => {

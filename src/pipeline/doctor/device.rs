@@ -67,30 +67,16 @@ pub struct Needs {
 impl From<Option<SourceKind>> for Needs {
     /// As `--source` says; with none, whether a YubiKey is plugged in says.
     fn from(source: Option<SourceKind>) -> Needs {
-        match source {
-            Some(SourceKind::Yubikey) => Needs {
-                pcsc: true,
-                hid: false,
-                station: false,
-            },
-            Some(SourceKind::OtpSlot) => Needs {
-                pcsc: true,
-                hid: true,
-                station: false,
-            },
-            Some(SourceKind::Seed | SourceKind::Prompt) => Needs {
-                pcsc: false,
-                hid: false,
-                station: false,
-            },
-            None => {
-                let plugged = yubikey_on_usb();
-                Needs {
-                    pcsc: plugged,
-                    hid: false,
-                    station: false,
-                }
-            }
+        let (pcsc, hid) = match source {
+            Some(SourceKind::Yubikey) => (true, false),
+            Some(SourceKind::OtpSlot) => (true, true),
+            Some(SourceKind::Seed | SourceKind::Prompt) => (false, false),
+            None => (yubikey_on_usb(), false),
+        };
+        Needs {
+            pcsc,
+            hid,
+            station: false,
         }
     }
 }
@@ -105,17 +91,18 @@ impl Needs {
         }
     }
 
-    /// A problem that fails for those who need the thing, and warns the others (saying so).
-    fn problem(&self, needed: bool, name: &'static str, detail: String, fix: String) -> Check {
-        if needed {
-            Check::fail(name, detail, Some(fix), Exit::Device)
-        } else {
-            Check::warn(
-                name,
-                format!("{detail} (needed only for YubiKeys over USB or NFC)"),
-                fix,
-            )
-        }
+    /// A PC/SC problem: it fails for YubiKey users, and warns the others.
+    fn problem(&self, name: &'static str, detail: String, fix: String) -> Check {
+        problem(self.pcsc, "YubiKeys over USB or NFC", name, detail, fix)
+    }
+}
+
+/// A problem that fails for those who need the thing, and warns the others (saying who does).
+fn problem(needed: bool, who: &str, name: &'static str, detail: String, fix: String) -> Check {
+    if needed {
+        Check::fail(name, detail, Some(fix), Exit::Device)
+    } else {
+        Check::warn(name, format!("{detail} (needed only for {who})"), fix)
     }
 }
 
@@ -147,7 +134,6 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
         Ok(readers) => readers,
         Err(e) => {
             let mut checks = vec![needs.problem(
-                needs.pcsc,
                 "pcscd",
                 e.to_string(),
                 "start it: `sudo systemctl start pcscd.socket` (Debian package pcscd)".into(),
@@ -161,7 +147,6 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
     checks.extend(restarted);
     if readers.is_empty() {
         checks.push(needs.problem(
-            needs.pcsc,
             "readers",
             "no smart-card reader".into(),
             if needs.station {
@@ -184,7 +169,6 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
             "none in the readers now; a station serves them as they are plugged in",
         ),
         Ok(keys) if keys.is_empty() => needs.problem(
-            needs.pcsc,
             "yubikeys",
             "none in the readers".into(),
             "insert the YubiKey, or place it on the NFC reader".into(),
@@ -197,7 +181,6 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
                 .join("; "),
         ),
         Err(e) => needs.problem(
-            needs.pcsc,
             "yubikeys",
             e.to_string(),
             e.hint()
@@ -241,20 +224,12 @@ fn hidraw_checks(needs: Needs) -> Vec<Check> {
                 "hidraw",
                 format!("{} YubiKey HID node(s) accessible", nodes.len()),
             )
-        } else if needs.hid {
-            Check::fail(
+        } else {
+            problem(
+                needs.hid,
+                "OTP slots, which fall back to CCID",
                 "hidraw",
                 format!("no access to {}", denied.join(", ")),
-                Some(fix.clone()),
-                Exit::Device,
-            )
-        } else {
-            Check::warn(
-                "hidraw",
-                format!(
-                    "no access to {} (needed only for OTP slots, which fall back to CCID)",
-                    denied.join(", ")
-                ),
                 fix.clone(),
             )
         });

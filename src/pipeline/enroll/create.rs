@@ -100,7 +100,7 @@ async fn clean_up_lost_create(
                 what,
                 commands: vec![
                     "aws iam list-virtual-mfa-devices --assignment-status Unassigned".into(),
-                    AwsFlags::of(&request.aws).delete(serial),
+                    AwsFlags(&request.aws).delete(serial),
                 ],
             }],
             ..Rollback::default()

@@ -158,20 +158,10 @@ impl Call for IamEnable<'_> {
                     refused.error.code()
                 ));
                 self.unclear = true;
-                Err(Refused {
-                    error: refused.error,
-                    request_id: refused.request_id,
-                })
+                Err(refused)
             }
         }
     }
-}
-
-/// How the Enable went.
-#[derive(Debug)]
-pub struct Enabled {
-    /// What was sent and accepted.
-    pub sent: Sent,
 }
 
 /// Why the Enable failed, and whether the device may be enabled all the same.
@@ -193,7 +183,7 @@ pub async fn enable(
     trail: Trail<'_>,
     reporter: &Reporter,
     (interrupt, counters): (&Interrupt, Option<&SentCounters>),
-) -> Result<Enabled, NotEnabled> {
+) -> Result<Sent, NotEnabled> {
     let source = Checked {
         key: primary.source(id, touch),
         seed: Arc::clone(seed),
@@ -219,30 +209,18 @@ pub async fn enable(
         reporter: reporter.clone(),
         unclear: false,
     };
-    let mut sender = Sender::new(call).audited(trail, ("enable", "enabled"));
+    let mut sender = Sender::new(call).audited(trail, ("enable", "enabled"), None);
     let sent = send_with_retries(&mut reader, &mut sender, DEFAULT_MAX_ATTEMPTS).await;
-    match sent {
-        Ok(sent) => Ok(Enabled { sent }),
-        Err(error) => {
-            let maybe_enabled = sender.call().unclear
-                || matches!(&error, Error::Aws { source, attempts, .. } if *attempts > 0 && source.is_transient())
-                || matches!(&error, Error::Interrupted(i) if i.sent > 0);
-            let error = match error {
-                Error::Aws {
-                    source,
-                    attempts,
-                    pairs: _,
-                } => Error::Aws {
-                    source,
-                    attempts,
-                    pairs: PairsFrom::NewSeed,
-                },
-                other => other,
-            };
-            Err(NotEnabled {
-                error,
-                maybe_enabled,
-            })
+    sent.map_err(|mut error| {
+        let maybe_enabled = sender.call().unclear
+            || matches!(&error, Error::Aws { source, attempts, .. } if *attempts > 0 && source.is_transient())
+            || matches!(&error, Error::Interrupted(i) if i.sent > 0);
+        if let Error::Aws { pairs, .. } = &mut error {
+            *pairs = PairsFrom::NewSeed;
         }
-    }
+        NotEnabled {
+            error,
+            maybe_enabled,
+        }
+    })
 }

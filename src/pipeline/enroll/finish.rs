@@ -5,34 +5,19 @@
 use crate::request::AwsOptions;
 use crate::source::yubikey::KeyInfo;
 
-/// The AWS CLI's global options the run was given, repeated in each command.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsFlags {
-    /// `--profile`
-    pub profile: Option<String>,
-    /// `--region`
-    pub region: Option<String>,
-    /// `--endpoint-url`
-    pub endpoint_url: Option<String>,
-}
+/// The run's options, of which the AWS CLI's global ones (`--profile`, `--region`,
+/// `--endpoint-url`) are repeated in each command.
+#[derive(Debug, Clone, Copy)]
+pub struct AwsFlags<'a>(pub &'a AwsOptions);
 
-impl AwsFlags {
-    /// The flags of `options` that the AWS CLI takes too.
-    pub fn of(options: &AwsOptions) -> Self {
-        AwsFlags {
-            profile: options.profile.clone(),
-            region: options.region.clone(),
-            endpoint_url: options.endpoint_url.clone(),
-        }
-    }
-
+impl AwsFlags<'_> {
     fn command(&self, words: &[&str]) -> String {
         let mut all: Vec<String> = vec!["aws".into(), "iam".into()];
         all.extend(words.iter().map(|w| quote(w)));
         for (flag, value) in [
-            ("--profile", &self.profile),
-            ("--region", &self.region),
-            ("--endpoint-url", &self.endpoint_url),
+            ("--profile", &self.0.profile),
+            ("--region", &self.0.region),
+            ("--endpoint-url", &self.0.endpoint_url),
         ] {
             if let Some(value) = value {
                 all.push(flag.into());
@@ -110,17 +95,17 @@ mod tests {
 
     #[test]
     fn commands_repeat_the_runs_own_aws_flags() {
-        let flags = AwsFlags {
+        let options = AwsOptions {
             profile: Some("desk".into()),
-            region: None,
             endpoint_url: Some("http://127.0.0.1:4599".into()),
+            ..AwsOptions::default()
         };
         assert_eq!(
-            flags.delete("arn:aws:iam::123456789012:mfa/bob"),
+            AwsFlags(&options).delete("arn:aws:iam::123456789012:mfa/bob"),
             "aws iam delete-virtual-mfa-device --serial-number arn:aws:iam::123456789012:mfa/bob --profile desk --endpoint-url http://127.0.0.1:4599"
         );
         assert_eq!(
-            AwsFlags::default().deactivate("bob", "arn:aws:iam::123456789012:mfa/bob"),
+            AwsFlags(&AwsOptions::default()).deactivate("bob", "arn:aws:iam::123456789012:mfa/bob"),
             "aws iam deactivate-mfa-device --user-name bob --serial-number arn:aws:iam::123456789012:mfa/bob"
         );
         let key = KeyInfo {

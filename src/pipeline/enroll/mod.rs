@@ -19,19 +19,18 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::SecretSlice;
 
-use super::{Interrupt, Run, Session};
+use super::Run;
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
 use crate::model::UserName;
 use crate::pipeline::open::oath_password;
-use crate::report::Reporter;
+use crate::report::{EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
-use crate::source::yubikey::{self, KeyInfo, KeyWriter, NewCredential, OpenKey, Selector, Slot};
-use crate::state::SentCounters;
+use crate::source::yubikey::{self, KeyWriter, NewCredential, OpenKey, Selector, Slot};
 use crate::window::{Clock, SystemClock};
 use finish::AwsFlags;
 pub use undo::Key;
@@ -42,8 +41,10 @@ use undo::{Undo, UndoStack};
 pub struct Enrolled {
     /// The user.
     pub user: UserName,
+    /// The keys written, primary first, each with the device whose seed it holds.
+    pub keys: Vec<EnrolledKey>,
     /// The new devices, the primary key's first.
-    pub devices: Vec<EnrolledDevice>,
+    pub devices: Vec<EnrolledDeviceReport>,
     /// Codes need a touch.
     pub touch: bool,
     /// Keys whose credential of that name was written over.
@@ -52,19 +53,6 @@ pub struct Enrolled {
     pub backup: Option<PathBuf>,
     /// The replacement, when one was asked for.
     pub replaced: Option<super::retire::Removed>,
-}
-
-/// One device an enrolment made and enabled.
-#[derive(Debug)]
-pub struct EnrolledDevice {
-    /// Its serial (ARN).
-    pub serial: String,
-    /// The keys holding its seed, with whether each is the enrolment's primary.
-    pub keys: Vec<(KeyInfo, bool)>,
-    /// The credential's name on them.
-    pub oath_name: String,
-    /// Enable's request id.
-    pub request_id: Option<String>,
 }
 
 /// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
@@ -99,7 +87,7 @@ pub async fn enroll(
     keys: Vec<Key>,
     reporter: &Reporter,
 ) -> Result<Enrolled, Error> {
-    let (session, interrupt) = (&run.session, run.interrupt.clone());
+    let (session, interrupt) = (&run.session, &run.interrupt);
     let plan = prepare::plan(session, request, &keys, reporter).await?;
     let first = plan.devices.first().map_or("", |d| d.serial.as_str());
     let log = Trail::new(
@@ -109,33 +97,20 @@ pub async fn enroll(
         ("yubikey", None),
         reporter,
     );
-    if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
+    interrupt.check()?;
     let steps = Steps {
-        session,
+        run,
         request,
         plan: &plan,
         keys: &keys,
         log: &log,
         reporter,
-        interrupt: &interrupt,
-        counters: run.shared(None).counters,
     };
     let mut undo = UndoStack::default();
     let mut enrolled = match make(&steps, &mut undo).await {
         Ok(enrolled) => enrolled,
         Err(cause) => {
-            let rollback = undo
-                .run(undo::Context {
-                    aws: &session.aws,
-                    keys: &keys,
-                    log: &log,
-                    reporter,
-                    flags: &AwsFlags::of(&request.aws),
-                    reinsert_wait: request.reinsert_wait,
-                })
-                .await;
+            let rollback = undo.run(&steps).await;
             return Err(Error::Enroll {
                 cause: Box::new(cause),
                 rollback,
@@ -146,12 +121,12 @@ pub async fn enroll(
         enrolled.replaced = Some(
             super::retire::remove_device(
                 session,
-                &AwsFlags::of(&request.aws),
+                AwsFlags(&request.aws),
                 &plan.user,
                 old,
                 &log,
                 reporter,
-                &interrupt,
+                interrupt,
             )
             .await,
         );
@@ -159,17 +134,14 @@ pub async fn enroll(
     Ok(enrolled)
 }
 
-/// What every step after the Create reaches.
+/// What every step after the Create reaches, and the rollback of them.
 struct Steps<'a> {
-    session: &'a Session,
+    run: &'a Run,
     request: &'a EnrollRequest,
     plan: &'a prepare::Plan,
     keys: &'a [Key],
     log: &'a Trail<'a>,
     reporter: &'a Reporter,
-    interrupt: &'a Interrupt,
-    /// Where the Enable's counters are kept, so that a resync right after plans past them.
-    counters: Option<&'a SentCounters>,
 }
 
 /// Everything from the backup file's creation to working devices, each step's undo pushed first:
@@ -177,14 +149,12 @@ struct Steps<'a> {
 /// device its Create (whose answer must name the device asked for) and [`act`].
 async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
     let Steps {
-        session,
+        run,
         request,
         plan,
         keys,
         log,
         reporter,
-        interrupt,
-        ..
     } = *steps;
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
@@ -199,10 +169,18 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
         _ => None,
     };
     let mut written_backup = None;
-    let mut devices = Vec::with_capacity(plan.devices.len());
+    let (mut devices, mut written) = (Vec::with_capacity(plan.devices.len()), Vec::new());
     for device in &plan.devices {
         let log = log.of_device(device.serial.as_str());
-        let created = create::create(session, request, device, &log, reporter, interrupt).await?;
+        let created = create::create(
+            &run.session,
+            request,
+            device,
+            &log,
+            reporter,
+            &run.interrupt,
+        )
+        .await?;
         // The device asked for is deleted on rollback, never the one an answer names instead
         // (which may be someone else's).
         undo.push(Undo::DeleteDevice {
@@ -223,9 +201,16 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
         let (enrolled, path) = act(steps, device, &log, created.seed, backup.take(), undo).await?;
         written_backup = written_backup.or(path);
         devices.push(enrolled);
+        written.extend(device.keys.iter().map(|&(i, _)| EnrolledKey {
+            serial: keys[i].key().serial,
+            reader: keys[i].key().reader.clone(),
+            role: if i == 0 { "primary" } else { "backup" },
+            device: device.serial.to_string(),
+        }));
     }
     Ok(Enrolled {
         user: plan.user.clone(),
+        keys: written,
         devices,
         touch: request.touch,
         overwritten: plan
@@ -259,21 +244,17 @@ async fn act(
     seed_text: SecretSlice<u8>,
     backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
-) -> Result<(EnrolledDevice, Option<PathBuf>), Error> {
+) -> Result<(EnrolledDeviceReport, Option<PathBuf>), Error> {
     let Steps {
-        session,
+        run,
         request,
         plan,
         keys,
         reporter,
-        interrupt,
-        counters,
         ..
     } = *steps;
-    let serial = &device.serial;
-    if interrupt.fired() {
-        return Err(Error::interrupted());
-    }
+    let (session, interrupt, serial) = (&run.session, &run.interrupt, &device.serial);
+    interrupt.check()?;
     let seed = NewSeed::decode(&seed_text)?;
     let credential = NewCredential {
         id: device.oath_name.to_string(),
@@ -295,25 +276,14 @@ async fn act(
         let cred = Arc::clone(&credential);
         let written = enable::on_key(interrupt, move || writer.put(&cred)).await;
         let serial_text = key.key().serial.map(|s| s.to_string());
-        log.step(
-            "put",
-            serial_text.as_deref(),
-            match &written {
-                Ok(()) => "written",
-                Err(_) => "failed",
-            },
-            None,
-        );
+        let result = if written.is_ok() { "written" } else { "failed" };
+        log.step("put", serial_text.as_deref(), result, None);
         written?;
+        let role = if index == 0 { "primary" } else { "backup" };
         reporter.line(format!(
-            "Wrote {:?} to {}{}.",
+            "Wrote {:?} to {} ({role}).",
             credential.id,
-            key.label(),
-            if index == 0 {
-                " (primary)"
-            } else {
-                " (backup)"
-            }
+            key.label()
         ));
     }
     drop(credential);
@@ -330,23 +300,19 @@ async fn act(
     .await?;
     // The seed in the backup file before the Enable: from the moment the device may be enabled,
     // every copy the user asked for exists.
-    let written_backup = match backup {
-        Some((reserved, format)) => {
-            let text = match format {
-                BackupFormat::Base32 => BackupText::Base32,
-                BackupFormat::Otpauth => BackupText::Otpauth {
-                    label: device.oath_name.to_string(),
-                },
-            };
-            let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
-            reporter.line(format!("Wrote the seed's backup to {}.", path.display()));
-            Some(path)
-        }
-        None => None,
-    };
-    if interrupt.fired() {
-        return Err(Error::interrupted());
+    let mut written_backup = None;
+    if let Some((reserved, format)) = backup {
+        let text = match format {
+            BackupFormat::Base32 => BackupText::Base32,
+            BackupFormat::Otpauth => BackupText::Otpauth {
+                label: device.oath_name.to_string(),
+            },
+        };
+        let path = reserved.fill(&seed_text, &text).map_err(backup_error)?;
+        reporter.line(format!("Wrote the seed's backup to {}.", path.display()));
+        written_backup = Some(path);
     }
+    interrupt.check()?;
     let trail = log.on_key(holders[0].key().serial.map(|s| s.to_string()));
     let enabled = enable::enable(
         session,
@@ -356,42 +322,28 @@ async fn act(
         (device.oath_name.as_str(), request.touch),
         trail,
         reporter,
-        (interrupt, counters),
+        (interrupt, run.shared(None).counters),
     )
     .await;
-    let enabled = match enabled {
-        Ok(enabled) => enabled,
-        Err(not) => {
-            if not.maybe_enabled {
-                undo.push(Undo::Deactivate {
-                    user: plan.user.clone(),
-                    serial: serial.to_string(),
-                });
-            }
-            return Err(not.error);
-        }
-    };
-    undo.push(Undo::Deactivate {
-        user: plan.user.clone(),
-        serial: serial.to_string(),
-    });
+    if enabled
+        .as_ref()
+        .map_or_else(|not| not.maybe_enabled, |_| true)
+    {
+        undo.push(Undo::Deactivate {
+            user: plan.user.clone(),
+            serial: serial.to_string(),
+        });
+    }
+    let sent = enabled.map_err(|not| not.error)?;
     reporter.line(format!("Enabled {serial} for {}.", plan.user));
     if interrupt.fired() {
         // Enable's pair was accepted: never "nothing was sent".
-        return Err(Error::Interrupted(Interrupted::after(
-            enabled.sent.attempts,
-            1,
-        )));
+        return Err(Error::Interrupted(Interrupted::after(sent.attempts, 1)));
     }
-    let enrolled = EnrolledDevice {
+    let enrolled = EnrolledDeviceReport {
         serial: serial.to_string(),
-        keys: device
-            .keys
-            .iter()
-            .map(|(i, _)| (keys[*i].key().clone(), *i == 0))
-            .collect(),
         oath_name: device.oath_name.to_string(),
-        request_id: enabled.sent.receipt.request_id,
+        request_id: sent.receipt.request_id,
     };
     Ok((enrolled, written_backup))
 }

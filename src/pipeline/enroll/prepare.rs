@@ -2,8 +2,8 @@
 //! nothing behind: the user (the caller's, by default), each new device's name and serial (one per
 //! key, `USER-SERIAL`, unless `--shared-seed`), the device `--replace` names (one of the user's)
 //! and the user's room for every new one, each credential's name (AWS's QR-code form needs the
-//! account's alias) and its 64-byte limit, and on each key the firmware's touch support, a
-//! credential of the same name, and room on the applet.
+//! account's alias) and its 64-byte limit, and on each key a credential of the same name and room
+//! on the applet (the firmware's touch support was checked as the keys were opened).
 
 use super::undo::Key;
 use crate::aws::AwsError;
@@ -37,18 +37,13 @@ pub struct DevicePlan {
     pub keys: Vec<(usize, Slot)>,
 }
 
-/// Checks everything for `job` on `keys`, asking AWS only read-only questions.
+/// Checks everything for `request` on `keys`, asking AWS only read-only questions.
 pub async fn plan(
     session: &Session,
     request: &EnrollRequest,
     keys: &[Key],
     reporter: &Reporter,
 ) -> Result<Plan, Error> {
-    if request.touch {
-        for key in keys {
-            key.check_touch()?;
-        }
-    }
     let (caller, user) = session.caller_and_user(request.user.as_ref()).await?;
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws");
     // Each key its own device (named after it), or every key one device.

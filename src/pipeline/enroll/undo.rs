@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
+use super::Steps;
 use super::finish::{self, AwsFlags};
-use crate::audit::Trail;
-use crate::aws::{Aws, AwsError};
+use crate::aws::AwsError;
 use crate::error::{Leftover, Rollback};
 use crate::model::UserName;
 use crate::pipeline::open::oath_password;
-use crate::report::Reporter;
 use crate::source::backup;
 use crate::source::yubikey::{self, KeyWriter, OpenKey};
 use crate::source::{DeviceError, Notifier};
@@ -72,22 +71,6 @@ impl Undo {
     }
 }
 
-/// Everything a rollback needs to reach.
-pub struct Context<'a> {
-    /// The clients.
-    pub aws: &'a Aws,
-    /// The keys, primary first.
-    pub keys: &'a [Key],
-    /// The audit log.
-    pub log: &'a Trail<'a>,
-    /// Where the user hears of it.
-    pub reporter: &'a Reporter,
-    /// For the printed commands.
-    pub flags: &'a AwsFlags,
-    /// How long to wait for a pulled key.
-    pub reinsert_wait: Duration,
-}
-
 /// The steps to undo, in the order they were taken.
 #[derive(Debug, Default)]
 pub struct UndoStack(Vec<Undo>);
@@ -106,7 +89,7 @@ impl UndoStack {
     /// file) is the user's only way to sign in with it, so nothing that holds the seed is touched
     /// until AWS has said the device is deactivated, or was never enabled. A device that stays
     /// enabled is kept whole, and the commands that remove it are left for someone allowed to.
-    pub async fn run(self, cx: Context<'_>) -> Rollback {
+    pub(super) async fn run(self, cx: &Steps<'_>) -> Rollback {
         let mut rollback = Rollback::default();
         let mut pulled: Vec<(usize, String)> = Vec::new();
         cx.reporter
@@ -118,7 +101,7 @@ impl UndoStack {
         let mut still_enabled: Vec<(String, Leftover)> = Vec::new();
         for undo in deactivations {
             if let Undo::Deactivate { user, serial } = undo
-                && let Some(left) = deactivate(&cx, &mut rollback, &user, &serial).await
+                && let Some(left) = deactivate(cx, &mut rollback, &user, &serial).await
             {
                 still_enabled.push((serial, left));
             }
@@ -129,7 +112,7 @@ impl UndoStack {
             .partition(|u| matches!(u, Undo::DeleteDevice { .. }));
         for undo in devices.into_iter().chain(local.into_iter().rev()) {
             if let Some((_, left)) = still_enabled.iter_mut().find(|(s, _)| s == undo.device()) {
-                keep(&cx, &mut rollback, left, undo);
+                keep(cx, &mut rollback, left, undo);
                 continue;
             }
             match undo {
@@ -154,29 +137,19 @@ impl UndoStack {
                             "it did not answer within {} s: it may still be waiting for a touch",
                             KEY_ANSWER.as_secs()
                         );
-                        left_credential(&cx, &mut rollback, key, &id, &why);
+                        left_credential(cx, &mut rollback, key, &id, &why);
                         continue;
                     };
                     match deleted {
-                        Ok(Ok(true)) => done_credential(&cx, &mut rollback, key, &id),
+                        Ok(Ok(true)) => done_credential(cx, &mut rollback, key, &id),
                         // A PUT cut short before it landed: nothing to undo.
-                        Ok(Ok(false)) => {
-                            let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-                            cx.log.step(
-                                "rollback",
-                                serial.as_deref(),
-                                "credential not found",
-                                None,
-                            );
-                        }
+                        Ok(Ok(false)) => logged(cx, key, "credential not found"),
                         Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
-                        Ok(Err(e)) => left_credential(&cx, &mut rollback, key, &id, &e.to_string()),
-                        Err(_) => {
-                            left_credential(&cx, &mut rollback, key, &id, "its thread failed")
-                        }
+                        Ok(Err(e)) => left_credential(cx, &mut rollback, key, &id, &e.to_string()),
+                        Err(_) => left_credential(cx, &mut rollback, key, &id, "its thread failed"),
                     }
                 }
-                Undo::DeleteDevice { serial } => delete_device(&cx, &mut rollback, &serial).await,
+                Undo::DeleteDevice { serial } => delete_device(cx, &mut rollback, &serial).await,
                 Undo::BackupFile { path, .. } => match backup::remove(&path) {
                     Ok(()) => {
                         rollback
@@ -198,7 +171,7 @@ impl UndoStack {
             // The dead session first: PC/SC keeps a connection to a pulled card until it is
             // closed, and would refuse to open the key again while it lasts.
             cx.keys[key].disconnect();
-            reinserted(&cx, &mut rollback, key, &id).await;
+            reinserted(cx, &mut rollback, key, &id).await;
         }
         rollback
     }
@@ -208,12 +181,12 @@ impl UndoStack {
 /// never enabled), else what is left: the device, still enabled, with the command that deactivates
 /// it.
 async fn deactivate(
-    cx: &Context<'_>,
+    cx: &Steps<'_>,
     rollback: &mut Rollback,
     user: &UserName,
     serial: &str,
 ) -> Option<Leftover> {
-    let (result, request_id, error) = match cx.aws.deactivate(user, serial).await {
+    let (result, request_id, error) = match cx.run.session.aws.deactivate(user, serial).await {
         Ok(receipt) => {
             rollback.undone.push(format!("deactivated {serial}"));
             ("deactivated".to_string(), receipt.request_id, None)
@@ -239,14 +212,14 @@ async fn deactivate(
         what: format!(
             "{serial} is still enabled for {user} ({error}); it works, and its seed is kept"
         ),
-        commands: vec![cx.flags.deactivate(user.as_str(), serial)],
+        commands: vec![AwsFlags(&cx.request.aws).deactivate(user.as_str(), serial)],
     })
 }
 
 /// A step of a device that stays enabled: every copy of its seed is kept (the keys' credentials,
 /// the backup file), each named in the rollback, and the commands that remove them, once someone
 /// allowed to has deactivated the device, follow its deactivation in `left` (its deletion first).
-fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Undo) {
+fn keep(cx: &Steps<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Undo) {
     match undo {
         Undo::Credential { key, id, .. } => {
             let info = cx.keys[key].key();
@@ -262,53 +235,40 @@ fn keep(cx: &Context<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Un
                 .push(format!("the seed's backup file {}", path.display()));
             left.commands.push(finish::remove_file(&path));
         }
-        Undo::DeleteDevice { serial } => left.commands.insert(1, cx.flags.delete(&serial)),
+        Undo::DeleteDevice { serial } => left
+            .commands
+            .insert(1, AwsFlags(&cx.request.aws).delete(&serial)),
         Undo::Deactivate { .. } => {}
     }
 }
 
 /// Deletes the virtual device `serial`. A device left enabled cannot be deleted (DeleteConflict):
 /// its deactivation is already in `left`, and the delete command follows it there.
-async fn delete_device(cx: &Context<'_>, rollback: &mut Rollback, serial: &str) {
-    match cx.aws.delete_virtual_device(serial).await {
+async fn delete_device(cx: &Steps<'_>, rollback: &mut Rollback, serial: &str) {
+    let (result, request_id) = match cx.run.session.aws.delete_virtual_device(serial).await {
         Ok(receipt) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                "deleted",
-                receipt.request_id.as_deref(),
-            );
             rollback
                 .undone
                 .push(format!("deleted the virtual MFA device {serial}"));
+            ("deleted".to_string(), receipt.request_id)
         }
         Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                "not found",
-                refused.request_id.as_deref(),
-            );
+            ("not found".to_string(), refused.request_id)
         }
         Err(refused) => {
-            cx.log.step_on(
-                Some(serial),
-                "rollback",
-                None,
-                &refused.error.code(),
-                refused.request_id.as_deref(),
-            );
             rollback.left.push(Leftover {
                 what: format!(
                     "the virtual MFA device {serial} (unassigned) could not be deleted ({})",
                     refused.error
                 ),
-                commands: vec![cx.flags.delete(serial)],
+                commands: vec![AwsFlags(&cx.request.aws).delete(serial)],
             });
+            (refused.error.code(), refused.request_id)
         }
-    }
+    };
+    let request_id = request_id.as_deref();
+    cx.log
+        .step_on(Some(serial), "rollback", None, &result, request_id);
 }
 
 /// Whether a key's error means it is no longer in its reader (or its session is dead with it).
@@ -322,32 +282,34 @@ fn gone(e: &DeviceError) -> bool {
     )
 }
 
-fn done_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
-    let label = cx.keys[key].label();
+/// The rollback's step on key `key`, in the audit log.
+fn logged(cx: &Steps<'_>, key: usize, result: &str) {
     let serial = cx.keys[key].key().serial.map(|s| s.to_string());
-    cx.log
-        .step("rollback", serial.as_deref(), "credential deleted", None);
+    cx.log.step("rollback", serial.as_deref(), result, None);
+}
+
+fn done_credential(cx: &Steps<'_>, rollback: &mut Rollback, key: usize, id: &str) {
+    logged(cx, key, "credential deleted");
+    let label = cx.keys[key].label();
     rollback
         .undone
         .push(format!("deleted the credential {id:?} from {label}"));
 }
 
-fn left_credential(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str, why: &str) {
-    let info = cx.keys[key].key().clone();
-    let serial = info.serial.map(|s| s.to_string());
-    cx.log
-        .step("rollback", serial.as_deref(), "credential left", None);
+fn left_credential(cx: &Steps<'_>, rollback: &mut Rollback, key: usize, id: &str, why: &str) {
+    logged(cx, key, "credential left");
+    let info = cx.keys[key].key();
     rollback.left.push(Leftover {
         what: format!("the credential {id:?} on {} ({why})", info.label()),
-        commands: vec![finish::ykman_delete(&info, id)],
+        commands: vec![finish::ykman_delete(info, id)],
     });
 }
 
 /// Waits for a pulled key to come back, reopens it and deletes the credential.
-async fn reinserted(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &str) {
+async fn reinserted(cx: &Steps<'_>, rollback: &mut Rollback, key: usize, id: &str) {
     let info = cx.keys[key].key().clone();
     let label = info.label();
-    if cx.reinsert_wait.is_zero() {
+    if cx.request.reinsert_wait.is_zero() {
         left_credential(cx, rollback, key, id, "it was pulled out");
         return;
     }
@@ -355,10 +317,10 @@ async fn reinserted(cx: &Context<'_>, rollback: &mut Rollback, key: usize, id: &
         cx.reporter,
         &format!(
             "{label} was pulled out: put it back within {} s to delete the credential {id:?} written to it.",
-            cx.reinsert_wait.as_secs()
+            cx.request.reinsert_wait.as_secs()
         ),
     );
-    let wait = cx.reinsert_wait;
+    let wait = cx.request.reinsert_wait;
     let wanted = info.clone();
     let notifier = cx.reporter.notifier();
     let name = id.to_string();

@@ -86,76 +86,62 @@ pub enum Lookup {
 /// Looks `name` up in `devices`: a serial ARN names its device; `OWNER@…` the assigned devices
 /// named OWNER or enabled for user OWNER (the account was matched before).
 pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
-    match name {
-        AwsName::Serial(serial) => match devices.iter().find(|d| d.serial == serial.as_str()) {
-            Some(VirtualDevice {
-                user: Some(Assignee::User(user)),
-                ..
-            }) => Lookup::Found {
-                user: user.clone(),
-                serial: serial.to_string(),
-            },
-            Some(VirtualDevice {
-                user: Some(Assignee::Root),
-                ..
-            }) => Lookup::Ambiguous(MapError::Root {
-                serial: serial.to_string(),
-            }),
-            Some(_) => Lookup::Missing(MapError::Unassigned {
-                serial: serial.to_string(),
-            }),
-            None => match serial
-                .device_name()
-                .and_then(|name| stale_for(devices, name).map(|user| (name, user)))
-            {
-                Some((name, user)) => Lookup::Ambiguous(MapError::Stale {
-                    device: name.to_string(),
-                    user: user.to_string(),
-                }),
-                None => Lookup::Missing(MapError::NoSerial {
-                    serial: serial.to_string(),
-                }),
-            },
-        },
-        AwsName::Owner { owner, account } => {
-            // The device's name only, never its user's: a found-again key whose device was
-            // replaced would otherwise be sent to the user's new device and refused.
-            let named: Vec<&VirtualDevice> = devices
+    // The device's name only, never its user's: a found-again key whose device was replaced
+    // would otherwise be sent to the user's new device and refused.
+    let (named, device_name): (Vec<&VirtualDevice>, _) = match name {
+        AwsName::Serial(serial) => (
+            devices
+                .iter()
+                .find(|d| d.serial == serial.as_str())
+                .into_iter()
+                .collect(),
+            serial.device_name(),
+        ),
+        AwsName::Owner { owner, .. } => (
+            devices
                 .iter()
                 .filter(|d| virtual_device_name(&d.serial) == Some(owner.as_str()))
-                .collect();
-            let assigned: Vec<&VirtualDevice> =
-                named.iter().copied().filter(|d| d.user.is_some()).collect();
-            match assigned.as_slice() {
-                [one] => match &one.user {
-                    Some(Assignee::User(user)) => Lookup::Found {
-                        user: user.clone(),
-                        serial: one.serial.clone(),
-                    },
-                    _ => Lookup::Ambiguous(MapError::Root {
-                        serial: one.serial.clone(),
-                    }),
+                .collect(),
+            Some(owner.as_str()),
+        ),
+    };
+    let assigned: Vec<&VirtualDevice> =
+        named.iter().copied().filter(|d| d.user.is_some()).collect();
+    let stale = || device_name.and_then(|device| Some((device, stale_for(devices, device)?)));
+    match assigned.as_slice() {
+        [one] => match &one.user {
+            Some(Assignee::User(user)) => Lookup::Found {
+                user: user.clone(),
+                serial: one.serial.clone(),
+            },
+            _ => Lookup::Ambiguous(MapError::Root {
+                serial: one.serial.clone(),
+            }),
+        },
+        [] => match (named.first(), stale()) {
+            (Some(unassigned), _) => Lookup::Missing(MapError::Unassigned {
+                serial: unassigned.serial.clone(),
+            }),
+            (None, Some((device, user))) => Lookup::Ambiguous(MapError::Stale {
+                device: device.to_string(),
+                user: user.to_string(),
+            }),
+            (None, None) => Lookup::Missing(match name {
+                AwsName::Serial(serial) => MapError::NoSerial {
+                    serial: serial.to_string(),
                 },
-                [] => match (named.first(), stale_for(devices, owner)) {
-                    (Some(unassigned), _) => Lookup::Missing(MapError::Unassigned {
-                        serial: unassigned.serial.clone(),
-                    }),
-                    (None, Some(user)) => Lookup::Ambiguous(MapError::Stale {
-                        device: owner.clone(),
-                        user: user.to_string(),
-                    }),
-                    (None, None) => Lookup::Missing(MapError::NoOwner {
-                        owner: owner.clone(),
-                        account: account.clone(),
-                    }),
-                },
-                several => Lookup::Ambiguous(MapError::Several {
+                AwsName::Owner { owner, account } => MapError::NoOwner {
                     owner: owner.clone(),
                     account: account.clone(),
-                    serials: several.iter().map(|d| d.serial.clone()).collect(),
-                }),
-            }
-        }
+                },
+            }),
+        },
+        // Only a name can fit several: a serial names one device.
+        several => Lookup::Ambiguous(MapError::Several {
+            owner: device_name.unwrap_or_default().to_string(),
+            account: name.account().to_string(),
+            serials: several.iter().map(|d| d.serial.clone()).collect(),
+        }),
     }
 }
 

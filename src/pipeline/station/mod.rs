@@ -33,7 +33,7 @@ use desk::Desk;
 use devices::DeviceMap;
 pub(crate) use devices::MapError;
 
-use super::{Interrupt, Run, Shared};
+use super::{Interrupt, Run};
 use crate::error::{Error, Interrupted, Targets};
 use crate::report::{KeyResult, Reporter, StationEvent};
 use crate::request::StationRequest;
@@ -72,33 +72,27 @@ pub async fn serve(
             let _ = tx.send(event);
         }),
     )?;
-    let station = Station::new(run, accounts, reporter.clone());
-    let options = Options {
-        once: request.once,
-        max_keys: request.max_keys as usize,
-        readers: if request.readers.is_empty() {
-            readers
-        } else {
-            request.readers.clone()
-        },
-        all_readers: request.readers.is_empty(),
+    let station = Station {
+        run,
+        accounts,
+        devices: DeviceMap::default(),
+        locks: Mutex::default(),
+        turns: Mutex::default(),
+        submissions: tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT),
+        reporter: reporter.clone(),
+        pairs_sent: AtomicU32::new(0),
     };
-    let result = station.run(rx, run.interrupt.clone(), options).await;
+    // Named in the first line: those `--reader` names, else every one attached now.
+    let watched = if request.readers.is_empty() {
+        readers
+    } else {
+        request.readers.clone()
+    };
+    let result = station
+        .run(rx, run.interrupt.clone(), request, &watched)
+        .await;
     watch.stop();
     result
-}
-
-/// How the station runs.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Serve the keys present, or the first inserted, then stop.
-    pub once: bool,
-    /// Keys in service at once.
-    pub max_keys: usize,
-    /// The readers watched at the start (for the first line).
-    pub readers: Vec<String>,
-    /// Whether every reader is watched, those plugged in later too.
-    pub all_readers: bool,
 }
 
 /// One session's station: what its keys share.
@@ -126,47 +120,31 @@ enum Stop {
 /// A key being served: its reader, and its results when done.
 type Serving<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
 
-impl<'a> Station<'a> {
-    /// A station on `run` serving the credentials of `accounts`.
-    pub fn new(run: &'a Run, accounts: Vec<String>, reporter: Reporter) -> Self {
-        Station {
-            run,
-            accounts,
-            devices: DeviceMap::default(),
-            locks: Mutex::new(HashMap::new()),
-            turns: Mutex::new(HashMap::new()),
-            submissions: tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT),
-            reporter,
-            pairs_sent: AtomicU32::new(0),
-        }
-    }
-
-    fn shared(&self) -> Shared<'_> {
-        self.run.shared(Some(&self.submissions))
-    }
-
+impl Station<'_> {
     fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
-        let mut locks = self
-            .locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(locks.entry(serial.to_string()).or_default())
+        Arc::clone(
+            super::lock(&self.locks)
+                .entry(serial.to_string())
+                .or_default(),
+        )
     }
 
     /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys
-    /// are done). Ctrl-C abandons keys that wait or read (nothing of their pairs is sent) and lets
-    /// a submission under way finish; the result is then [`Error::Interrupted`], which counts
-    /// every pair the session sent and every one AWS accepted.
-    pub async fn run(
+    /// are done), watching `readers` at the start. Ctrl-C abandons keys that wait or read (nothing
+    /// of their pairs is sent) and lets a submission under way finish; the result is then
+    /// [`Error::Interrupted`], which counts every pair the session sent and every one AWS accepted.
+    async fn run(
         &self,
         mut events: mpsc::UnboundedReceiver<ReaderEvent>,
         mut interrupt: Interrupt,
-        options: Options,
+        request: &StationRequest,
+        readers: &[String],
     ) -> Result<(), Error> {
+        let (once, max_keys) = (request.once, request.max_keys as usize);
         let operator = self.run.session.operator().unwrap_or_default();
         self.reporter.station(&StationEvent::Started {
-            readers: &options.readers,
-            all_readers: options.all_readers,
+            readers,
+            all_readers: request.readers.is_empty(),
             accounts: &self.accounts,
             operator: &operator,
         });
@@ -181,7 +159,7 @@ impl<'a> Station<'a> {
                 drop(serving);
                 return self.stopped(stop, &desk);
             }
-            if options.once && ready && !accepting && desk.idle() {
+            if once && ready && !accepting && desk.idle() {
                 return self.done_once(&desk);
             }
             tokio::select! {
@@ -198,12 +176,12 @@ impl<'a> Station<'a> {
                     Some(ReaderEvent::Inserted { reader }) => {
                         self.reporter.station(&StationEvent::Inserted { reader: &reader });
                         desk.inserted(&reader);
-                        let wanted = stop.is_none() && (!options.once || !ready || accepting);
+                        let wanted = stop.is_none() && (!once || !ready || accepting);
                         if wanted {
                             if ready {
                                 accepting = false;
                             }
-                            desk.wait_or_start(self, &mut serving, reader, options.max_keys);
+                            desk.wait_or_start(self, &mut serving, reader, max_keys);
                         }
                     }
                     Some(ReaderEvent::Removed { reader }) => {
@@ -240,7 +218,7 @@ impl<'a> Station<'a> {
                         self.reporter.station(&StationEvent::Result(result));
                     }
                     if stop.is_none() {
-                        desk.start_queued(self, &mut serving, options.max_keys);
+                        desk.start_queued(self, &mut serving, max_keys);
                     }
                 }
             }

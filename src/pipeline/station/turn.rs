@@ -12,6 +12,7 @@ use yubikit::platform::pcsc::PcscSmartCardConnection;
 use super::Station;
 use super::served::Served;
 use crate::error::Error;
+use crate::pipeline::lock;
 use crate::pipeline::reader::Progress;
 use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
@@ -45,18 +46,7 @@ impl Drop for Turn<'_> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl Station<'_> {
-    /// Whose turn `serial`'s device is: a reader and a key's serial.
-    fn turn_of(&self, serial: &str) -> Option<(String, Option<u32>)> {
-        lock(&self.turns).get(serial).cloned()
-    }
-
     fn waiting(&self, served: &Served<'_>, target: &Target, why: WaitReason<'_>) {
         let at = KeyAtDevice {
             reader: served.reader,
@@ -78,11 +68,13 @@ impl Station<'_> {
     ) -> KeyResult {
         let user = Some(target.user.to_string());
         let serial = Some(target.serial.to_string());
-        let lock = self.device_lock(target.serial.as_str());
-        let mut used = match lock.clone().try_lock_owned() {
+        let device = self.device_lock(target.serial.as_str());
+        let mut used = match device.clone().try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => {
-                if let Some((reader, key)) = self.turn_of(target.serial.as_str()) {
+                // Whose turn it is: a reader and a key's serial.
+                let turn = lock(&self.turns).get(target.serial.as_str()).cloned();
+                if let Some((reader, key)) = turn {
                     let why = WaitReason::DeviceInUse {
                         reader: &reader,
                         key,
@@ -92,7 +84,7 @@ impl Station<'_> {
                 tokio::select! {
                     biased;
                     () = interrupt.wait() => return served.failed(Error::interrupted(), user, serial),
-                    guard = lock.lock_owned() => guard,
+                    guard = device.lock_owned() => guard,
                 }
             }
         };
@@ -149,7 +141,7 @@ impl Station<'_> {
             &self.run.session,
             target,
             reading,
-            self.shared(),
+            self.run.shared(Some(&self.submissions)),
             &reporter,
             interrupt,
         )
