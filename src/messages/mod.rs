@@ -29,7 +29,7 @@ use std::fmt;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
-use crate::pipeline::station::MapError;
+use crate::model::MapError;
 use crate::report::escape::escape;
 use crate::source::DeviceError;
 use crate::source::backup::BackupError;

@@ -41,5 +41,7 @@ pub use input::{
     Shape, Takes, Usage,
 };
 pub use input_files::{BatchProblem, DirProblem, FileInput, JsonFix, JsonProblem, ReadProblem};
-pub use names::{SerialNumber, UserName, is_account_id, is_named_for_user, virtual_device_name};
+pub use names::{
+    MapError, SerialNumber, UserName, is_account_id, is_named_for_user, virtual_device_name,
+};
 pub use seed_shape::{looks_like_seed, refuse_seed};

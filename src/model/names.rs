@@ -151,6 +151,56 @@ impl SerialNumber {
     }
 }
 
+/// Why a key's credential name maps to no IAM device that can be resynced: the station's and
+/// `devices`' answer for a name, worded by the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapError {
+    /// No virtual device of that name or user.
+    NoOwner {
+        /// Before the `@`.
+        owner: String,
+        /// After it.
+        account: String,
+    },
+    /// No virtual device with that serial.
+    NoSerial {
+        /// The ARN.
+        serial: String,
+    },
+    /// The device exists but is enabled for nobody: there is nothing to resync.
+    Unassigned {
+        /// The ARN.
+        serial: String,
+    },
+    /// The device is the root user's, which has no user name to resync it by.
+    Root {
+        /// The ARN.
+        serial: String,
+    },
+    /// Several devices fit the name.
+    Several {
+        /// Before the `@`.
+        owner: String,
+        /// After it.
+        account: String,
+        /// The devices it fits.
+        serials: Vec<String>,
+    },
+    /// The credential names a device of the user's name that the user no longer has (retired or
+    /// replaced): its codes would be refused.
+    Stale {
+        /// The device's name the credential carries.
+        device: String,
+        /// The user whose device it was.
+        user: String,
+    },
+    /// IAM answered a user or serial it would not itself accept.
+    Malformed {
+        /// What was odd.
+        what: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,9 @@
 
 use crate::aws::VirtualDevice;
 use crate::error::Error;
-use crate::model::{Origin, SerialNumber, is_account_id};
+use crate::model::{MapError, Origin, SerialNumber, is_account_id};
 use crate::pipeline::Session;
 use crate::pipeline::open::oath_password;
-use crate::pipeline::station::MapError;
 use crate::pipeline::station::devices::{Lookup, lookup};
 use crate::pipeline::station::naming::{AwsName, aws_name};
 use crate::report::{CredentialDevice, ListedKey, ReaderState, Reporter, UsedCredential};

@@ -12,60 +12,11 @@ use std::time::Instant;
 
 use crate::aws::{Assignee, VirtualDevice};
 use crate::error::Error;
+use crate::model::{MapError, is_named_for_user, virtual_device_name};
 use crate::model::{Origin, SerialNumber, UserName};
-use crate::model::{is_named_for_user, virtual_device_name};
 
 use super::naming::AwsName;
 use crate::pipeline::Session;
-
-/// Why a credential's name maps to no device the station can resync.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MapError {
-    /// No virtual device of that name or user.
-    NoOwner {
-        /// Before the `@`.
-        owner: String,
-        /// After it.
-        account: String,
-    },
-    /// No virtual device with that serial.
-    NoSerial {
-        /// The ARN.
-        serial: String,
-    },
-    /// The device exists but is enabled for nobody: there is nothing to resync.
-    Unassigned {
-        /// The ARN.
-        serial: String,
-    },
-    /// The device is the root user's, which has no user name to resync it by.
-    Root {
-        /// The ARN.
-        serial: String,
-    },
-    /// Several devices fit the name.
-    Several {
-        /// Before the `@`.
-        owner: String,
-        /// After it.
-        account: String,
-        /// The devices it fits.
-        serials: Vec<String>,
-    },
-    /// The credential names a device of the user's name that the user no longer has (retired or
-    /// replaced): its codes would be refused.
-    Stale {
-        /// The device's name the credential carries.
-        device: String,
-        /// The user whose device it was.
-        user: String,
-    },
-    /// IAM answered a user or serial it would not itself accept.
-    Malformed {
-        /// What was odd.
-        what: String,
-    },
-}
 
 /// What a lookup in one listing found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,7 +31,6 @@ use tokio::sync::mpsc;
 
 use desk::Desk;
 use devices::DeviceMap;
-pub(crate) use devices::MapError;
 
 use super::{Interrupt, Run};
 use crate::error::{Error, Interrupted, Targets};
