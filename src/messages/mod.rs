@@ -2,8 +2,8 @@
 //! code of every error of every layer. Errors are data where they arise ([`InputError`] in
 //! `request`, [`DeviceError`] in `source`, [`AwsError`] in `aws`, [`Error`] for a command); only
 //! here are they put into words. [`device`] words the device layer's (and [`seed`] a seed's or a
-//! typed code's), [`aws`] the AWS layer's, [`input`] bad input; this file a command's own, and how each is printed (the problem line,
-//! the rollback's lines, the hint line, the SDK's chain at `-v`).
+//! typed code's), [`aws`] the AWS layer's, [`input`] bad input; this file a command's own, and how
+//! each is printed (the problem line, the rollback's lines, the hint line, the SDK's chain at `-v`).
 
 /// A type's `Display` is the first of its `words()`, so that its problem line and its hint are
 /// written in one arm.
