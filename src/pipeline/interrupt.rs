@@ -37,7 +37,11 @@ impl Interrupt {
 
     /// The interruption, once the run was stopped: checked at each safe point between steps.
     pub fn check(&self) -> Result<(), Error> {
-        (!self.fired()).then_some(()).ok_or_else(Error::interrupted)
+        if self.fired() {
+            Err(Error::interrupted())
+        } else {
+            Ok(())
+        }
     }
 
     /// Resolves when the run is stopped (never, if the sender is gone without firing).
