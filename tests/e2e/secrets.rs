@@ -362,4 +362,10 @@ fn a_seed_inside_a_value_or_in_lower_case_is_refused_in_every_field() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // Refused is refused: no file was made under a name of the seed's shape (an audit log, a
+    // backup file) in the directory the runs ran in.
+    for shape in &shapes {
+        let made = bed.dir.path().join(shape);
+        assert!(!made.exists(), "{} was made", made.display());
+    }
 }

@@ -113,7 +113,10 @@ impl Bed {
             self.dir.path().join("trap").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        cmd.env_clear()
+        // Run in the test's own directory: a relative path a test gives lands there, never in the
+        // checkout.
+        cmd.current_dir(self.dir.path())
+            .env_clear()
             .env("PATH", path)
             .env("HOME", self.dir.path())
             .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
