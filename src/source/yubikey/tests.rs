@@ -13,7 +13,8 @@ use crate::source::{CodeSource, DeviceError, Silent};
 
 const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-fn key() -> KeyInfo {
+/// The key every in-process test opens (also the writing tests').
+pub(super) fn key() -> KeyInfo {
     KeyInfo {
         reader: "in-process".into(),
         serial: Some(12345678),
@@ -36,14 +37,15 @@ fn aws_card() -> VirtualCard {
     )
 }
 
-fn open(responder: ScriptedCard) -> Result<OpenKey<CardConnection<ScriptedCard>>, DeviceError> {
-    OpenKey::open(
-        CardConnection::new(responder),
-        key(),
-        Password::None,
-        1_111_111_109,
-        &Silent,
-    )
+type Opened = Result<OpenKey<CardConnection<ScriptedCard>>, DeviceError>;
+
+fn open(responder: ScriptedCard) -> Opened {
+    open_with(responder, Password::None)
+}
+
+fn open_with(responder: ScriptedCard, password: Password) -> Opened {
+    let conn = CardConnection::new(responder);
+    OpenKey::open(conn, key(), password, 1_111_111_109, &Silent)
 }
 
 fn source(
@@ -135,29 +137,16 @@ fn a_locked_key_needs_the_password() {
     };
     let err = open(ScriptedCard::wrapping(card(config()))).unwrap_err();
     assert!(matches!(err, DeviceError::PasswordRequired { .. }), "{err}");
-    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
-    let wrong = OpenKey::open(
-        conn,
-        key(),
-        Password::Given(SecretString::from("nope")),
-        0,
-        &Silent,
-    )
-    .unwrap_err();
+    let given = |password: &str| {
+        let password = Password::Given(SecretString::from(password));
+        open_with(ScriptedCard::wrapping(card(config())), password)
+    };
+    let wrong = given("nope").unwrap_err();
     assert!(
         matches!(wrong, DeviceError::WrongPassword { .. }),
         "{wrong}"
     );
-    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
-    let right = OpenKey::open(
-        conn,
-        key(),
-        Password::Given(SecretString::from("pw")),
-        0,
-        &Silent,
-    )
-    .unwrap();
-    assert_eq!(right.accounts().len(), 1);
+    assert_eq!(given("pw").unwrap().accounts().len(), 1);
 }
 
 /// Garbage from the device is an error, never a panic: each answer replaces the card's own.
@@ -233,8 +222,8 @@ fn garbage_answers_are_errors_not_panics() {
 
 #[test]
 fn the_shield_turns_a_panic_into_an_error() {
-    assert!(shield(|| -> u8 { panic!("a device's garbage") }).is_err());
-    assert_eq!(shield(|| 7), Ok(7));
+    assert!(shield("", || -> u8 { panic!("a device's garbage") }).is_err());
+    assert_eq!(shield("", || 7).ok(), Some(7));
 }
 
 #[test]
