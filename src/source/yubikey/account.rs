@@ -116,18 +116,12 @@ pub fn choose<'a>(
             return Ok((one, step));
         }
     }
-    match totp.as_slice() {
-        [only] => Ok((only, Step::Only)),
-        [] => Err(DeviceError::AccountNotFound {
-            key: key.to_string(),
-            wanted: "a TOTP account".into(),
-            available: names(),
-        }),
-        several => Err(DeviceError::SeveralAccounts {
-            key: key.to_string(),
-            available: several.iter().map(|a| a.display_name()).collect(),
-        }),
-    }
+    let only = single(&totp, key)?.ok_or_else(|| DeviceError::AccountNotFound {
+        key: key.to_string(),
+        wanted: "a TOTP account".into(),
+        available: names(),
+    })?;
+    Ok((only, Step::Only))
 }
 
 /// Whether asking for the account's alias could change the choice: nothing matched before the

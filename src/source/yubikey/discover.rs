@@ -67,7 +67,7 @@ pub fn survey(selector: &Selector) -> Result<Survey, DeviceError> {
     let mut keys = Vec::new();
     let mut held = Vec::new();
     for (reader, _) in candidates {
-        match smartcard::connect(reader).and_then(|conn| identify(reader, conn)) {
+        match identify_in(reader) {
             Ok(found) => keys.push(found),
             // Not a YubiKey (or an empty reader): other cards on a desk station are not ours.
             Err(DeviceError::NotAYubiKey { .. } | DeviceError::NoCard { .. })
@@ -163,14 +163,11 @@ pub fn wait_for_return(key: &KeyInfo, within: std::time::Duration) -> Option<Fou
     }
 }
 
-/// Connects to the card in `reader` and identifies it: what a station does when pcscd reports an
-/// insertion. A card that is not a YubiKey is an error here, since the reader was named.
+/// Connects to the card in `reader` and reads the key's serial, firmware and form factor through
+/// its management application: what a station does when pcscd reports an insertion. A card that is
+/// not a YubiKey is an error here ([`survey`] passes over it unless the reader was named).
 pub fn identify_in(reader: &str) -> Result<Found, DeviceError> {
-    smartcard::connect(reader).and_then(|conn| identify(reader, conn))
-}
-
-/// Reads the key's serial, firmware and form factor through its management application.
-fn identify(reader: &str, conn: PcscSmartCardConnection) -> Result<Found, DeviceError> {
+    let conn = smartcard::connect(reader)?;
     let transport = match conn.get_atr() {
         Ok(atr) if atr.get(1).is_some_and(|b| b & 0xF0 == 0xF0) => "USB",
         _ => "NFC",

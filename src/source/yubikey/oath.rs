@@ -172,9 +172,12 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
     pub fn choose(self, wanted: &Wanted) -> Result<(YubiKeySource<C>, Step), DeviceError> {
         let label = self.key.label();
         let (chosen, step) = account::choose(&self.accounts, wanted, &label)?;
-        let account = chosen.clone();
-        let session = Arc::new(Mutex::new(self.session));
-        Ok((YubiKeySource::new(session, self.key, account), step))
+        let source = YubiKeySource {
+            account: chosen.clone(),
+            session: Arc::new(Mutex::new(self.session)),
+            key: self.key,
+        };
+        Ok((source, step))
     }
 
     /// A source for each of the credentials `ids` (a station resyncs every AWS credential a key
@@ -192,11 +195,11 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                     }
                 })?;
                 let account = account::totp_only(account)?;
-                Ok(YubiKeySource::new(
-                    Arc::clone(&session),
-                    self.key.clone(),
-                    account.clone(),
-                ))
+                Ok(YubiKeySource {
+                    session: Arc::clone(&session),
+                    key: self.key.clone(),
+                    account: account.clone(),
+                })
             })
             .collect()
     }
@@ -208,26 +211,6 @@ pub struct YubiKeySource<C: SmartCardConnection> {
     session: Arc<Mutex<OathSession<C>>>,
     key: KeyInfo,
     account: Account,
-    info: SourceInfo,
-}
-
-impl<C: SmartCardConnection> YubiKeySource<C> {
-    fn new(session: Arc<Mutex<OathSession<C>>>, key: KeyInfo, account: Account) -> Self {
-        let info = SourceInfo {
-            kind: "yubikey",
-            device_serial: key.serial.map(|s| s.to_string()),
-            account: Some(account.display_name()),
-            period: u64::from(account.period),
-            digits: 6,
-            touch: account.touch,
-        };
-        YubiKeySource {
-            session,
-            key,
-            account,
-            info,
-        }
-    }
 }
 
 impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
@@ -241,7 +224,14 @@ impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
 
 impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
     fn describe(&self) -> SourceInfo {
-        self.info.clone()
+        SourceInfo {
+            kind: "yubikey",
+            device_serial: self.key.serial.map(|s| s.to_string()),
+            account: Some(self.account.display_name()),
+            period: u64::from(self.account.period),
+            digits: 6,
+            touch: self.account.touch,
+        }
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
@@ -298,8 +288,8 @@ pub(super) fn calculate<C: SmartCardConnection>(
             what: format!("a code of {digits} digits"),
         });
     }
-    let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]) % 10u32.pow(u32::from(digits));
-    Code::from_digits(format!("{value:0width$}", width = usize::from(digits)))
+    let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]);
+    Ok(Code::decimal(value, u32::from(digits)))
 }
 
 /// The TLVs of an answer to `command`, or what is wrong with them.

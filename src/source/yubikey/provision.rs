@@ -158,16 +158,20 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             }
             return Ok(Slot::Overwrite);
         }
-        let capacity = ykoath::capacity(self.version);
-        if self.accounts.len() >= capacity {
-            return Err(DeviceError::AppletFull {
-                key: self.label(),
-                count: self.accounts.len(),
-                capacity,
-                firmware: self.firmware(),
-            });
+        if self.accounts.len() >= ykoath::capacity(self.version) {
+            return Err(self.full());
         }
         Ok(Slot::New)
+    }
+
+    /// The applet has no room for one more credential.
+    fn full(&self) -> DeviceError {
+        DeviceError::AppletFull {
+            key: self.label(),
+            count: self.accounts.len(),
+            capacity: ykoath::capacity(self.version),
+            firmware: self.firmware(),
+        }
     }
 
     /// PUT: TOTP, SHA-1, 6 digits, 30 s, with the touch property when asked.
@@ -195,12 +199,7 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             Err(OathError::Connection(SmartCardError::Apdu {
                 sw: ykoath::SW_NO_SPACE,
                 ..
-            })) => Err(DeviceError::AppletFull {
-                key: label,
-                count: self.accounts.len(),
-                capacity: ykoath::capacity(self.version),
-                firmware: self.firmware(),
-            }),
+            })) => Err(self.full()),
             Err(e) => Err(during(oath_error(&label, e), "the credential was written")),
         }
     }

@@ -152,57 +152,19 @@ fn a_locked_key_needs_the_password() {
 /// Garbage from the device is an error, never a panic: each answer replaces the card's own.
 #[test]
 fn garbage_answers_are_errors_not_panics() {
-    let cases: Vec<(&str, u8, Reply)> = vec![
-        (
-            "an empty LIST entry",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x00], 0x9000),
-        ),
-        (
-            "a LIST TLV past the end",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x10, 0x21], 0x9000),
-        ),
-        (
-            "a LIST of unknown type",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x02, 0x51, 0x41], 0x9000),
-        ),
-        (
-            "a CALCULATE ALL with a bad length",
-            ykoath::INS_CALCULATE_ALL,
-            Reply::data(&[0x71, 0x83], 0x9000),
-        ),
-        (
-            "a short truncated code",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x76, 0x01, 0x06], 0x9000),
-        ),
-        (
-            "a code of 9 digits",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x76, 0x05, 9, 1, 2, 3, 4], 0x9000),
-        ),
-        (
-            "a wrong tag",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x75, 0x05, 6, 1, 2, 3, 4], 0x9000),
-        ),
-        (
-            "a wrong status word",
-            ykoath::INS_CALCULATE,
-            Reply::sw(0x6A80),
-        ),
-        (
-            "no status word at all",
-            ykoath::INS_CALCULATE,
-            Reply::raw(vec![0x90]),
-        ),
-        (
-            "an empty answer",
-            ykoath::INS_CALCULATE,
-            Reply::raw(Vec::new()),
-        ),
+    let data = |bytes: &[u8]| Reply::data(bytes, 0x9000);
+    #[rustfmt::skip]
+    let cases = [
+        ("an empty LIST entry", ykoath::INS_LIST, data(&[0x72, 0x00])),
+        ("a LIST TLV past the end", ykoath::INS_LIST, data(&[0x72, 0x10, 0x21])),
+        ("a LIST of unknown type", ykoath::INS_LIST, data(&[0x72, 0x02, 0x51, 0x41])),
+        ("a CALCULATE ALL with a bad length", ykoath::INS_CALCULATE_ALL, data(&[0x71, 0x83])),
+        ("a short truncated code", ykoath::INS_CALCULATE, data(&[0x76, 0x01, 0x06])),
+        ("a code of 9 digits", ykoath::INS_CALCULATE, data(&[0x76, 0x05, 9, 1, 2, 3, 4])),
+        ("a wrong tag", ykoath::INS_CALCULATE, data(&[0x75, 0x05, 6, 1, 2, 3, 4])),
+        ("a wrong status word", ykoath::INS_CALCULATE, Reply::sw(0x6A80)),
+        ("no status word at all", ykoath::INS_CALCULATE, Reply::raw(vec![0x90])),
+        ("an empty answer", ykoath::INS_CALCULATE, Reply::raw(Vec::new())),
     ];
     for (what, ins, reply) in cases {
         let responder = ScriptedCard::wrapping(aws_card()).on_ins(ins, reply);
@@ -211,8 +173,8 @@ fn garbage_answers_are_errors_not_panics() {
     }
     // SELECT itself answering garbage: yubikit's own parsing, shielded.
     for reply in [
-        Reply::data(&[0x79], 0x9000),
-        Reply::data(&[0x79, 0x03, 5, 7, 2], 0x9000),
+        data(&[0x79]),
+        data(&[0x79, 0x03, 5, 7, 2]),
         Reply::sw(0x6A82),
     ] {
         let responder = ScriptedCard::wrapping(aws_card()).then(reply);
