@@ -2,7 +2,6 @@
 //! the IAM and STS clients that share it, as the AWS CLI would for the same flags.
 
 use aws_config::BehaviorVersion;
-use aws_config::profile::ProfileFileLoadError;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 
@@ -119,11 +118,7 @@ impl Aws {
             endpoints = ?endpoints,
             "AWS configuration loaded"
         );
-        let profile_mfa_serial = profile_set.and_then(|set| {
-            set.get_profile(set.selected_profile())
-                .and_then(|p| p.get("mfa_serial"))
-                .map(str::to_string)
-        });
+        let profile_mfa_serial = selected(profile_set.as_ref(), "mfa_serial").map(str::to_string);
         let region = region_for(
             sdk.region().map(|r| r.to_string()),
             options
@@ -244,13 +239,20 @@ fn ca_bundle(
     profiles: Option<&aws_config::profile::ProfileSet>,
 ) -> Option<CaBundle> {
     options.ca_bundle.clone().or_else(|| {
-        let set = profiles?;
-        let path = set.get_profile(set.selected_profile())?.get("ca_bundle")?;
         Some(CaBundle {
-            path: path.into(),
+            path: selected(profiles, "ca_bundle")?.into(),
             origin: "the profile's ca_bundle",
         })
     })
+}
+
+/// The value of `key` in the selected profile.
+fn selected<'a>(
+    profiles: Option<&'a aws_config::profile::ProfileSet>,
+    key: &str,
+) -> Option<&'a str> {
+    let set = profiles?;
+    set.get_profile(set.selected_profile())?.get(key)
 }
 
 /// The SDK's own HTTPS client (rustls, aws-lc), trusting the bundle's certificates: what a
@@ -301,7 +303,7 @@ pub(super) async fn load_profiles(
     let fs = aws_types::os_shim_internal::Fs::real();
     let env = aws_types::os_shim_internal::Env::real();
     let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
-    let set: Result<_, ProfileFileLoadError> =
-        aws_config::profile::load(&fs, &env, &Default::default(), selected).await;
-    set.ok()
+    aws_config::profile::load(&fs, &env, &Default::default(), selected)
+        .await
+        .ok()
 }

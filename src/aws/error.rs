@@ -146,7 +146,9 @@ impl AwsError {
             AwsError::Untrusted { .. } => "UntrustedAnswer".into(),
             AwsError::BadCredentials { code, .. }
             | AwsError::AccessDenied { code, .. }
-            | AwsError::InvalidInput { code, .. } => code.clone(),
+            | AwsError::InvalidInput { code, .. }
+            | AwsError::Transient { code, .. }
+            | AwsError::Other { code, .. } => code.clone(),
             AwsError::InvalidCodes { .. } => "InvalidAuthenticationCode".into(),
             AwsError::NoSuchEntity { .. } => "NoSuchEntity".into(),
             AwsError::AlreadyExists { .. } => "EntityAlreadyExists".into(),
@@ -155,7 +157,6 @@ impl AwsError {
             AwsError::AmbiguousDevice { .. } => "AmbiguousDevice".into(),
             AwsError::PartitionMismatch { .. } => "PartitionMismatch".into(),
             AwsError::CaBundle { .. } => "CaBundle".into(),
-            AwsError::Transient { code, .. } | AwsError::Other { code, .. } => code.clone(),
         }
     }
 
@@ -168,25 +169,20 @@ impl AwsError {
     /// Names the URL a request that could not connect (or did not trust) was going to: a region
     /// typo or a wrong endpoint shows at once. A timeout or a broken answer reached the endpoint,
     /// and says so without it.
-    pub fn at_url(self, url: Option<&str>) -> Self {
-        let Some(url) = url else { return self };
-        match self {
-            AwsError::Transient { code, what, detail }
+    pub fn at_url(mut self, url: Option<&str>) -> Self {
+        let what = match &mut self {
+            AwsError::Transient { code, what, .. }
                 if matches!(code.as_str(), "Unreachable" | "ConnectionFailed") =>
             {
-                AwsError::Transient {
-                    what: format!("{what}; the endpoint URL was \"{url}\""),
-                    code,
-                    detail,
-                }
+                Some(what)
             }
-            AwsError::Other { code, what, detail } if code == "TlsCertificate" => AwsError::Other {
-                what: format!("{what}; the endpoint URL was \"{url}\""),
-                code,
-                detail,
-            },
-            other => other,
+            AwsError::Other { code, what, .. } if code == "TlsCertificate" => Some(what),
+            _ => None,
+        };
+        if let (Some(what), Some(url)) = (what, url) {
+            what.push_str(&format!("; the endpoint URL was \"{url}\""));
         }
+        self
     }
 
     /// Whether a fresh attempt may succeed.
@@ -276,21 +272,20 @@ where
                 _ => return not_an_aws_error(operation, se.raw(), detail),
             };
             let message = se.err().message().unwrap_or_default().to_string();
+            let what = format!("{operation}: {code} (HTTP {status}): {message}");
+            let operation = operation.to_string();
             match code.as_str() {
                 "InvalidAuthenticationCode" => AwsError::InvalidCodes {
                     serial: String::new(),
                     message,
                 },
                 "NoSuchEntity" => AwsError::NoSuchEntity { message },
-                "EntityAlreadyExists" => AwsError::AlreadyExists {
-                    message,
-                    operation: operation.to_string(),
-                },
+                "EntityAlreadyExists" => AwsError::AlreadyExists { message, operation },
                 "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
                     AwsError::AccessDenied {
                         code,
                         message,
-                        operation: operation.to_string(),
+                        operation,
                     }
                 }
                 "SignatureDoesNotMatch"
@@ -316,27 +311,11 @@ where
                 | "ConcurrentModification"
                 | "ServiceFailure"
                 | "ServiceUnavailable"
-                | "InternalFailure" => AwsError::Transient {
-                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
-                    code,
-                    detail,
-                },
-                _ if status == 401 => AwsError::BadCredentials { code, message },
-                _ if status == 403 => AwsError::AccessDenied {
-                    code,
-                    message,
-                    operation: operation.to_string(),
-                },
-                _ if status >= 500 || status == 429 => AwsError::Transient {
-                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
-                    code,
-                    detail,
-                },
-                _ => AwsError::Other {
-                    what: format!("{operation}: {code} (HTTP {status}): {message}"),
-                    code,
-                    detail,
-                },
+                | "InternalFailure" => AwsError::Transient { code, what, detail },
+                _ => {
+                    let transient = status >= 500 || status == 429;
+                    by_status(status, transient, operation, code, message, what, detail)
+                }
             }
         }
         SdkError::TimeoutError(_) => AwsError::Transient {
@@ -434,22 +413,31 @@ fn not_an_aws_error(operation: &str, response: &HttpResponse, detail: String) ->
     let message = format!(
         "HTTP {status}{content_type} with no AWS error in the body: a proxy, a gateway or the wrong endpoint may have answered"
     );
+    let (what, operation) = (format!("{operation}: {message}"), operation.to_string());
+    let transient = matches!(status, 429 | 500..=599);
+    by_status(status, transient, operation, code, message, what, detail)
+}
+
+/// An answer whose code means nothing more than its status: 401 is the credentials, 403 a
+/// permission, a `transient` one (429, 5xx) worth a fresh attempt, any other left as it is;
+/// `what` is the code and the message as one line.
+fn by_status(
+    status: u16,
+    transient: bool,
+    operation: String,
+    code: String,
+    message: String,
+    what: String,
+    detail: String,
+) -> AwsError {
     match status {
         401 => AwsError::BadCredentials { code, message },
         403 => AwsError::AccessDenied {
             code,
             message,
-            operation: operation.to_string(),
+            operation,
         },
-        429 | 500..=599 => AwsError::Transient {
-            what: format!("{operation}: {message}"),
-            code,
-            detail,
-        },
-        _ => AwsError::Other {
-            what: format!("{operation}: {message}"),
-            code,
-            detail,
-        },
+        _ if transient => AwsError::Transient { code, what, detail },
+        _ => AwsError::Other { code, what, detail },
     }
 }

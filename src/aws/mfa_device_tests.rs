@@ -5,7 +5,7 @@
 use aws_smithy_types::retry::RetryConfig;
 use secrecy::ExposeSecret;
 
-use super::tests::{Call, answer, aws_error, replay};
+use super::tests::{Call, aws_error, body_of, ok, replay};
 use super::*;
 use crate::error::Error;
 use crate::exit::Exit;
@@ -15,34 +15,13 @@ const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK
 
 /// CreateVirtualMFADevice's answer: both blobs base64, as Query-protocol XML carries them.
 fn created(serial: &str, seed: &str) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
-    use base64_alphabet::encode;
+    use aws_smithy_types::base64::encode;
     let body = format!(
         "<CreateVirtualMFADeviceResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><CreateVirtualMFADeviceResult><VirtualMFADevice><SerialNumber>{serial}</SerialNumber><Base32StringSeed>{}</Base32StringSeed><QRCodePNG>{}</QRCodePNG></VirtualMFADevice></CreateVirtualMFADeviceResult><ResponseMetadata><RequestId>c0ffee</RequestId></ResponseMetadata></CreateVirtualMFADeviceResponse>",
         encode(seed.as_bytes()),
         encode(b"\x89PNG not really"),
     );
-    answer(200, Some("text/xml"), Some("c0ffee"), &body)
-}
-
-/// RFC 4648 base64, to build the canned answers.
-mod base64_alphabet {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    pub fn encode(bytes: &[u8]) -> String {
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = (u32::from(chunk[0]) << 16)
-                | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-                | u32::from(chunk.get(2).copied().unwrap_or(0));
-            for i in 0..4 {
-                out.push(if i <= chunk.len() {
-                    char::from(A[((n >> (18 - 6 * i)) & 63) as usize])
-                } else {
-                    '='
-                });
-            }
-        }
-        out
-    }
+    ok("c0ffee", &body)
 }
 
 #[tokio::test]
@@ -62,7 +41,7 @@ async fn the_create_hands_over_the_serial_and_the_seed_only() {
         "Debug never shows the seed: {debug}"
     );
     let sent: Vec<_> = client.actual_requests().collect();
-    let body = String::from_utf8_lossy(sent[0].body().bytes().unwrap_or_default()).into_owned();
+    let body = body_of(sent[0]);
     assert!(body.contains("Action=CreateVirtualMFADevice"), "{body}");
     assert!(
         body.contains("VirtualMFADeviceName=bob") && body.contains("Path=%2F"),
@@ -111,42 +90,13 @@ async fn enrolment_errors_name_their_action_and_exit_as_documented() {
     let serial = "arn:aws:iam::123456789012:mfa/bob";
     let user = UserName::parse("bob", Origin::Flag).unwrap();
     let parsed = SerialNumber::parse(serial, Origin::Flag).unwrap();
-    let cases: Vec<(&str, u16, &str, Exit, &str)> = vec![
-        (
-            "create",
-            409,
-            "EntityAlreadyExists",
-            Exit::Input,
-            "choose another --device-name",
-        ),
-        (
-            "create",
-            403,
-            "AccessDenied",
-            Exit::Credentials,
-            "drop --device-name and --path",
-        ),
-        (
-            "enable",
-            403,
-            "InvalidAuthenticationCode",
-            Exit::CodesRefused,
-            "",
-        ),
-        (
-            "enable",
-            403,
-            "AccessDenied",
-            Exit::Credentials,
-            "iam:EnableMFADevice",
-        ),
-        (
-            "deactivate",
-            403,
-            "AccessDenied",
-            Exit::Credentials,
-            "session signed in with MFA",
-        ),
+    #[rustfmt::skip]
+    let cases = [
+        ("create", 409, "EntityAlreadyExists", Exit::Input, "choose another --device-name"),
+        ("create", 403, "AccessDenied", Exit::Credentials, "drop --device-name and --path"),
+        ("enable", 403, "InvalidAuthenticationCode", Exit::CodesRefused, ""),
+        ("enable", 403, "AccessDenied", Exit::Credentials, "iam:EnableMFADevice"),
+        ("deactivate", 403, "AccessDenied", Exit::Credentials, "session signed in with MFA"),
         ("delete", 409, "DeleteConflict", Exit::ServiceFailure, ""),
         ("delete", 404, "NoSuchEntity", Exit::NoSuchEntity, ""),
     ];

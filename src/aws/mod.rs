@@ -213,7 +213,7 @@ impl Aws {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify(operation, e).at_url(self.last_url().as_deref())
+        classify(operation, e).at_url(self.wire.last_url().as_deref())
     }
 
     /// A call of a code pair or a change (Resync, Enable, Deactivate, Delete) as a [`Receipt`] or a
@@ -257,11 +257,6 @@ impl Aws {
         Refused { error, request_id }
     }
 
-    /// The URL the last request went to (or tried to), for errors that never reached an endpoint.
-    pub fn last_url(&self) -> Option<String> {
-        self.wire.last_url()
-    }
-
     /// The `Date` (whole seconds) of the last response, and the host time it arrived.
     pub fn last_date(&self) -> Option<(u64, Duration)> {
         self.wire.last_date()
@@ -289,22 +284,10 @@ impl Aws {
     /// Every MFA device of the user (`iam:ListMFADevices`, every page), U2F/FIDO keys included:
     /// what an enrolment must not collide with.
     pub async fn mfa_devices(&self, user: &UserName) -> Result<Vec<String>, AwsError> {
-        let mut serials = Vec::new();
-        let mut pages = self
-            .iam
-            .list_mfa_devices()
-            .user_name(user.as_str())
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.failed("ListMFADevices", e))?;
-            serials.extend(
-                page.mfa_devices()
-                    .iter()
-                    .map(|d| d.serial_number().to_string()),
-            );
-        }
-        Ok(serials)
+        let list = self.iam.list_mfa_devices().user_name(user.as_str());
+        let devices = list.into_paginator().items().send().try_collect().await;
+        let devices = devices.map_err(|e| self.failed("ListMFADevices", e))?;
+        Ok(devices.into_iter().map(|d| d.serial_number).collect())
     }
 
     /// Every virtual MFA device of the caller's account, with the user of each assigned one
@@ -327,32 +310,26 @@ impl Aws {
         &self,
         status: AssignmentStatusType,
     ) -> Result<Vec<VirtualDevice>, AwsError> {
-        let mut devices = Vec::new();
-        let mut pages = self
+        let list = self
             .iam
             .list_virtual_mfa_devices()
-            .assignment_status(status)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.failed("ListVirtualMFADevices", e))?;
-            devices.extend(page.virtual_mfa_devices().iter().map(|d| VirtualDevice {
-                serial: d.serial_number().to_string(),
+            .assignment_status(status);
+        let devices = list.into_paginator().items().send().try_collect().await;
+        let devices = devices.map_err(|e| self.failed("ListVirtualMFADevices", e))?;
+        Ok(devices
+            .into_iter()
+            .map(|d| VirtualDevice {
                 user: d.user().map(Assignee::of),
-            }));
-        }
-        Ok(devices)
+                serial: d.serial_number,
+            })
+            .collect())
     }
 
     /// The account's aliases (`iam:ListAccountAliases`; an account has at most one).
     pub async fn account_aliases(&self) -> Result<Vec<String>, AwsError> {
-        let mut aliases = Vec::new();
-        let mut pages = self.iam.list_account_aliases().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.failed("ListAccountAliases", e))?;
-            aliases.extend(page.account_aliases().iter().cloned());
-        }
-        Ok(aliases)
+        let list = self.iam.list_account_aliases().into_paginator();
+        let aliases = list.items().send().try_collect().await;
+        aliases.map_err(|e| self.failed("ListAccountAliases", e))
     }
 
     /// `iam:ResyncMFADevice`, sent exactly once: the SDK's own retries are off for this call, since a

@@ -3,25 +3,24 @@
 //! region name is one AWS has (a typo such as `us-east1` is worth a warning before anything is
 //! sent; new regions appear, so an unknown name is only a warning).
 
+/// The partitions other than `aws` (whose IAM signs in `us-east-1`): the prefix of their
+/// regions' names, their name, and where IAM signs in them.
+const PARTITIONS: [(&str, &str, Option<&str>); 7] = [
+    ("us-gov-", "aws-us-gov", Some("us-gov-west-1")),
+    ("cn-", "aws-cn", Some("cn-north-1")),
+    ("us-isob-", "aws-iso-b", Some("us-isob-east-1")),
+    ("us-iso-", "aws-iso", Some("us-iso-east-1")),
+    ("eu-isoe-", "aws-iso-e", None),
+    ("us-isof-", "aws-iso-f", None),
+    ("eusc-", "aws-eusc", Some("eusc-de-east-1")),
+];
+
 /// The partition a region belongs to, by AWS's naming.
 pub fn of_region(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("eu-isoe-") {
-        "aws-iso-e"
-    } else if region.starts_with("us-isof-") {
-        "aws-iso-f"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition, _)| partition)
 }
 
 /// The partition of an ARN (`arn:PARTITION:…`).
@@ -35,15 +34,11 @@ pub fn of_arn(arn: &str) -> Option<&str> {
 
 /// Where IAM signs in a partition.
 pub fn iam_region(partition: &str) -> Option<&'static str> {
-    match partition {
-        "aws" => Some("us-east-1"),
-        "aws-us-gov" => Some("us-gov-west-1"),
-        "aws-cn" => Some("cn-north-1"),
-        "aws-iso" => Some("us-iso-east-1"),
-        "aws-iso-b" => Some("us-isob-east-1"),
-        "aws-eusc" => Some("eusc-de-east-1"),
-        _ => None,
+    if partition == "aws" {
+        return Some("us-east-1");
     }
+    let (_, _, iam) = PARTITIONS.iter().find(|(_, name, _)| *name == partition)?;
+    *iam
 }
 
 /// The regions AWS has, as of this release (the AWS General Reference's region table).

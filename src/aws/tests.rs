@@ -99,6 +99,17 @@ pub(super) fn answer(
     response
 }
 
+/// A success as IAM and STS send one: `body`, XML, with its request id.
+pub(super) fn ok(request_id: &str, body: &str) -> HttpResponse {
+    answer(200, Some("text/xml"), Some(request_id), body)
+}
+
+/// What a request sent, as text.
+pub(super) fn body_of(request: &HttpRequest) -> String {
+    let body = request.body().bytes().unwrap_or_default();
+    String::from_utf8_lossy(body).into_owned()
+}
+
 /// The SDK client answering `responses` in order, and the tool's clients over it.
 pub(super) fn replay(
     responses: Vec<HttpResponse>,
@@ -113,19 +124,22 @@ pub(super) fn replay(
     (client, aws)
 }
 
+/// Resyncs alice's device with the pair 123456, 654321.
+async fn resync(aws: &Aws) -> Result<Receipt, Refused> {
+    let user = UserName::parse("alice", Origin::Flag).expect("a valid user");
+    let serial = SerialNumber::parse(SERIAL, Origin::Flag).expect("a valid serial");
+    aws.resync(&user, &serial, "123456", "654321").await
+}
+
 /// Makes `call`, which must fail, and returns the error with the request id `resync` kept.
 async fn fail(aws: &Aws, call: Call) -> (AwsError, Option<String>) {
     let user = UserName::parse("alice", Origin::Flag).expect("a valid user");
-    let serial = SerialNumber::parse(SERIAL, Origin::Flag).expect("a valid serial");
     match call {
         Call::Identity => (aws.caller().await.expect_err("must fail"), None),
         Call::Devices => (aws.totp_devices(&user).await.expect_err("must fail"), None),
         Call::Aliases => (aws.account_aliases().await.expect_err("must fail"), None),
         Call::Resync => {
-            let refused = aws
-                .resync(&user, &serial, "123456", "654321")
-                .await
-                .expect_err("must fail");
+            let refused = resync(aws).await.expect_err("must fail");
             (refused.error, refused.request_id)
         }
     }
@@ -154,113 +168,79 @@ fn variant(error: &AwsError) -> &'static str {
     }
 }
 
-/// One canned AWS error: the call, the status and code IAM/STS send, and what the tool makes of it.
-struct Case {
-    call: Call,
-    status: u16,
-    code: &'static str,
-    message: &'static str,
-    variant: &'static str,
-    exit: Exit,
-}
-
-const fn case(
-    call: Call,
-    status: u16,
-    code: &'static str,
-    message: &'static str,
-    variant: &'static str,
-    exit: Exit,
-) -> Case {
-    Case {
-        call,
-        status,
-        code,
-        message,
-        variant,
-        exit,
-    }
-}
-
-/// Every IAM and STS code the tool classifies, with the status the API references give it.
+/// Every IAM and STS code the tool classifies: the call, the status the API references give it
+/// and the code, AWS's message, and what the tool makes of it (its variant and exit code).
 /// EntityAlreadyExists, EntityTemporarilyUnmodifiable and DeleteConflict come from the enrolment
 /// calls (CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice, DeleteVirtualMFADevice);
 /// they go through `ResyncMFADevice` here, whose SDK error leaves unmodelled codes to `classify`.
 #[rustfmt::skip]
-const CASES: &[Case] = &[
+const CASES: &[(Call, u16, &str, &str, &str, Exit)] = &[
     // ResyncMFADevice's own errors (IAM API reference, ResyncMFADevice, Errors).
-    case(Resync, 403, "InvalidAuthenticationCode", "Authentication code for device is not valid.", "InvalidCodes", Exit::CodesRefused),
-    case(Resync, 404, "NoSuchEntity", "MFA Device with serial number arn:aws:iam::123456789012:mfa/alice does not exist.", "NoSuchEntity", Exit::NoSuchEntity),
-    case(Resync, 409, "LimitExceeded", "Cannot exceed quota for attempts: 5.", "Other", Exit::ServiceFailure),
-    case(Resync, 409, "ConcurrentModification", "The request was rejected because multiple requests to change this object were submitted simultaneously.", "Transient", Exit::ServiceFailure),
-    case(Resync, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
+    (Resync, 403, "InvalidAuthenticationCode", "Authentication code for device is not valid.", "InvalidCodes", Exit::CodesRefused),
+    (Resync, 404, "NoSuchEntity", "MFA Device with serial number arn:aws:iam::123456789012:mfa/alice does not exist.", "NoSuchEntity", Exit::NoSuchEntity),
+    (Resync, 409, "LimitExceeded", "Cannot exceed quota for attempts: 5.", "Other", Exit::ServiceFailure),
+    (Resync, 409, "ConcurrentModification", "The request was rejected because multiple requests to change this object were submitted simultaneously.", "Transient", Exit::ServiceFailure),
+    (Resync, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
     // Common errors on the resync itself.
-    case(Resync, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
-    case(Resync, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:ResyncMFADevice on resource: user alice", "AccessDenied", Exit::Credentials),
-    case(Resync, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
-    case(Resync, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
+    (Resync, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
+    (Resync, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:ResyncMFADevice on resource: user alice", "AccessDenied", Exit::Credentials),
+    (Resync, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
+    (Resync, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
     // Enrolment's errors, classified now so that `enroll` finds them.
-    case(Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "AlreadyExists", Exit::Input),
-    case(Resync, 409, "EntityTemporarilyUnmodifiable", "The request was rejected because it referenced an entity that is temporarily unmodifiable.", "Other", Exit::ServiceFailure),
-    case(Resync, 409, "DeleteConflict", "MFA device is still enabled for a user.", "Other", Exit::ServiceFailure),
-    case(Resync, 400, "InvalidInput", "Invalid length for parameter SerialNumber, value: 3, valid min length: 9", "InvalidInput", Exit::Input),
-    case(Resync, 400, "ValidationError", "1 validation error detected: Value 'x' at 'authenticationCode1' failed to satisfy constraint", "InvalidInput", Exit::Input),
+    (Resync, 409, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", "AlreadyExists", Exit::Input),
+    (Resync, 409, "EntityTemporarilyUnmodifiable", "The request was rejected because it referenced an entity that is temporarily unmodifiable.", "Other", Exit::ServiceFailure),
+    (Resync, 409, "DeleteConflict", "MFA device is still enabled for a user.", "Other", Exit::ServiceFailure),
+    (Resync, 400, "InvalidInput", "Invalid length for parameter SerialNumber, value: 3, valid min length: 9", "InvalidInput", Exit::Input),
+    (Resync, 400, "ValidationError", "1 validation error detected: Value 'x' at 'authenticationCode1' failed to satisfy constraint", "InvalidInput", Exit::Input),
     // sts:GetCallerIdentity, the first call of every run: the credentials' own failures.
-    case(Identity, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
-    case(Identity, 403, "InvalidClientTokenId", "The security token included in the request is invalid.", "BadCredentials", Exit::Credentials),
-    case(Identity, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
-    case(Identity, 400, "RequestExpired", "Request has expired.", "BadCredentials", Exit::Credentials),
-    case(Identity, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:GetCallerIdentity with an explicit deny in a service control policy", "AccessDenied", Exit::Credentials),
-    case(Identity, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
+    (Identity, 403, "ExpiredToken", "The security token included in the request is expired", "BadCredentials", Exit::Credentials),
+    (Identity, 403, "InvalidClientTokenId", "The security token included in the request is invalid.", "BadCredentials", Exit::Credentials),
+    (Identity, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", "BadCredentials", Exit::Credentials),
+    (Identity, 400, "RequestExpired", "Request has expired.", "BadCredentials", Exit::Credentials),
+    (Identity, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:GetCallerIdentity with an explicit deny in a service control policy", "AccessDenied", Exit::Credentials),
+    (Identity, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
     // iam:ListMFADevices, to find the user's device.
-    case(Devices, 404, "NoSuchEntity", "The user with name alice cannot be found.", "NoSuchEntity", Exit::NoSuchEntity),
-    case(Devices, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:ListMFADevices on resource: user alice", "AccessDenied", Exit::Credentials),
-    case(Devices, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
-    case(Devices, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
-    case(Devices, 400, "ValidationError", "1 validation error detected: Value at 'userName' failed to satisfy constraint", "InvalidInput", Exit::Input),
+    (Devices, 404, "NoSuchEntity", "The user with name alice cannot be found.", "NoSuchEntity", Exit::NoSuchEntity),
+    (Devices, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:ListMFADevices on resource: user alice", "AccessDenied", Exit::Credentials),
+    (Devices, 400, "Throttling", "Rate exceeded", "Transient", Exit::ServiceFailure),
+    (Devices, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
+    (Devices, 400, "ValidationError", "1 validation error detected: Value at 'userName' failed to satisfy constraint", "InvalidInput", Exit::Input),
     // iam:ListAccountAliases, for the account's name.
-    case(Aliases, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListAccountAliases on resource: *", "AccessDenied", Exit::Credentials),
-    case(Aliases, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
-    case(Aliases, 403, "InvalidClientTokenId", "The security token included in the request is invalid.", "BadCredentials", Exit::Credentials),
+    (Aliases, 403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListAccountAliases on resource: *", "AccessDenied", Exit::Credentials),
+    (Aliases, 500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.", "Transient", Exit::ServiceFailure),
+    (Aliases, 403, "InvalidClientTokenId", "The security token included in the request is invalid.", "BadCredentials", Exit::Credentials),
     // A code the tool does not know keeps its status's meaning: 403 is permission (OptInRequired,
     // from the Common Errors), 5xx is worth a fresh attempt, other 4xx is left as it is.
-    case(Devices, 403, "OptInRequired", "The AWS access key ID needs a subscription for the service.", "AccessDenied", Exit::Credentials),
-    case(Devices, 503, "ServiceUnavailableException", "Service is unavailable.", "Transient", Exit::ServiceFailure),
-    case(Devices, 400, "InvalidAction", "Could not find operation ListMFADevices for version 2010-05-08", "Other", Exit::ServiceFailure),
+    (Devices, 403, "OptInRequired", "The AWS access key ID needs a subscription for the service.", "AccessDenied", Exit::Credentials),
+    (Devices, 503, "ServiceUnavailableException", "Service is unavailable.", "Transient", Exit::ServiceFailure),
+    (Devices, 400, "InvalidAction", "Could not find operation ListMFADevices for version 2010-05-08", "Other", Exit::ServiceFailure),
 ];
 
 #[tokio::test]
 async fn every_iam_and_sts_error_code_becomes_its_variant_and_exit_code() {
     let mut failures = Vec::new();
-    for (n, case) in CASES.iter().enumerate() {
+    for (n, &(call, status, code, message, expected, wanted)) in CASES.iter().enumerate() {
         let request_id = format!("0c9e2f1a-2b3c-4d5e-8f90-{n:012}");
-        let response = aws_error(case.call, case.status, case.code, case.message, &request_id);
+        let response = aws_error(call, status, code, message, &request_id);
         let (client, aws) = replay(vec![response], RetryConfig::disabled());
-        let (error, kept_id) = fail(&aws, case.call).await;
+        let (error, kept_id) = fail(&aws, call).await;
         let sent: Vec<_> = client.actual_requests().collect();
-        assert_eq!(sent.len(), 1, "{}: one request", case.code);
-        let body = sent[0]
-            .body()
-            .bytes()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
+        assert_eq!(sent.len(), 1, "{code}: one request");
+        let body = body_of(sent[0]);
+        let action = call.action();
         assert!(
-            body.contains(&format!("Action={}", case.call.action())),
-            "{}: sent {body}",
-            case.code
+            body.contains(&format!("Action={action}")),
+            "{code}: sent {body}"
         );
         let row = format!(
-            "{:?} {} {} -> {} {}",
-            case.call,
-            case.status,
-            case.code,
+            "{call:?} {status} {code} -> {} {}",
             variant(&error),
             error.code()
         );
-        if variant(&error) != case.variant || error.code() != case.code {
-            failures.push(format!("{row}; expected {} {}", case.variant, case.code));
+        if variant(&error) != expected || error.code() != code {
+            failures.push(format!("{row}; expected {expected} {code}"));
         }
-        if !error.to_string().contains(case.message) {
+        if !error.to_string().contains(message) {
             failures.push(format!("{row}: AWS's message is not in \"{error}\""));
         }
         if let AwsError::InvalidCodes { serial, .. } = &error
@@ -268,18 +248,15 @@ async fn every_iam_and_sts_error_code_becomes_its_variant_and_exit_code() {
         {
             failures.push(format!("{row}: names the device {serial:?}"));
         }
-        if case.call == Call::Resync && kept_id.as_deref() != Some(request_id.as_str()) {
+        if call == Call::Resync && kept_id.as_deref() != Some(request_id.as_str()) {
             failures.push(format!(
                 "{row}: request id {kept_id:?}, expected {request_id}"
             ));
         }
         let exit = Error::from(error).exit();
-        if exit != case.exit {
-            failures.push(format!(
-                "{row}: exit {}, expected {}",
-                exit.code(),
-                case.exit.code()
-            ));
+        if exit != wanted {
+            let (got, wanted) = (exit.code(), wanted.code());
+            failures.push(format!("{row}: exit {got}, expected {wanted}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -338,19 +315,16 @@ async fn an_answer_that_is_not_an_aws_error_is_classified_by_its_status() {
         if !text.contains(&format!("HTTP {}", case.status)) || text.contains("<html") {
             failures.push(format!("{row}: says \"{text}\""));
         }
-        if case.call == Call::Resync && kept_id.as_deref() != case.request_id {
+        let wanted_id = case.request_id;
+        if case.call == Call::Resync && kept_id.as_deref() != wanted_id {
             failures.push(format!(
-                "{row}: request id {kept_id:?}, expected {:?}",
-                case.request_id
+                "{row}: request id {kept_id:?}, expected {wanted_id:?}"
             ));
         }
         let error = Error::from(error);
-        if error.exit() != case.exit {
-            failures.push(format!(
-                "{row}: exit {}, expected {}",
-                error.exit().code(),
-                case.exit.code()
-            ));
+        let (exit, wanted) = (error.exit().code(), case.exit.code());
+        if exit != wanted {
+            failures.push(format!("{row}: exit {exit}, expected {wanted}"));
         }
         let hint = error.hint().unwrap_or_default();
         if case.variant != "Transient" && !hint.contains("--endpoint-url") {
@@ -363,6 +337,11 @@ async fn an_answer_that_is_not_an_aws_error_is_classified_by_its_status() {
 pub(super) const RESYNC_OK: &str = "<ResyncMFADeviceResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <ResponseMetadata>\n    <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>\n  </ResponseMetadata>\n</ResyncMFADeviceResponse>\n";
 pub(super) const CALLER_OK: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n    <Arn>arn:aws:iam::123456789012:user/alice</Arn>\n    <UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>\n    <Account>123456789012</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n";
 
+/// A 500 answer to `call`, which the SDK's standard retries try again.
+fn failure(call: Call) -> HttpResponse {
+    aws_error(call, 500, "ServiceFailure", "Internal failure.", "f00d-500")
+}
+
 /// The SDK's standard retries, as aws-config sets them for every other call, with a backoff short
 /// enough for a test.
 pub(super) fn standard_retries() -> RetryConfig {
@@ -373,23 +352,10 @@ pub(super) fn standard_retries() -> RetryConfig {
 
 #[tokio::test]
 async fn the_sdk_never_sends_a_resync_pair_twice() {
-    let failure = aws_error(
-        Resync,
-        500,
-        "ServiceFailure",
-        "Internal failure.",
-        "f00d-500",
-    );
-    let success = answer(
-        200,
-        Some("text/xml"),
-        Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE"),
-        RESYNC_OK,
-    );
+    let failure = failure(Resync);
+    let success = ok("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE", RESYNC_OK);
     let (client, aws) = replay(vec![failure, success], standard_retries());
-    let user = UserName::parse("alice", Origin::Flag).expect("a valid user");
-    let serial = SerialNumber::parse(SERIAL, Origin::Flag).expect("a valid serial");
-    let result = aws.resync(&user, &serial, "123456", "654321").await;
+    let result = resync(&aws).await;
     assert_eq!(
         client.actual_requests().count(),
         1,
@@ -404,19 +370,8 @@ async fn the_sdk_never_sends_a_resync_pair_twice() {
 async fn the_same_answers_are_retried_by_the_sdk_for_other_calls() {
     // The control for the test above: with these retries and answers, GetCallerIdentity does try
     // again, so one request for the resync is the override's doing, not the client's.
-    let failure = aws_error(
-        Identity,
-        500,
-        "ServiceFailure",
-        "Internal failure.",
-        "f00d-500",
-    );
-    let success = answer(
-        200,
-        Some("text/xml"),
-        Some("01234567-89ab-cdef-0123-456789abcdef"),
-        CALLER_OK,
-    );
+    let failure = failure(Identity);
+    let success = ok("01234567-89ab-cdef-0123-456789abcdef", CALLER_OK);
     let (client, aws) = replay(vec![failure, success], standard_retries());
     let caller = aws.caller().await.expect("the retry succeeds");
     assert_eq!(client.actual_requests().count(), 2);
@@ -426,30 +381,16 @@ async fn the_same_answers_are_retried_by_the_sdk_for_other_calls() {
 
 #[tokio::test]
 async fn an_accepted_resync_keeps_its_request_id_and_sends_the_codes_once() {
-    let success = answer(
-        200,
-        Some("text/xml"),
-        Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE"),
-        RESYNC_OK,
-    );
+    let success = ok("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE", RESYNC_OK);
     let (client, aws) = replay(vec![success], standard_retries());
-    let user = UserName::parse("alice", Origin::Flag).expect("a valid user");
-    let serial = SerialNumber::parse(SERIAL, Origin::Flag).expect("a valid serial");
-    let receipt = aws
-        .resync(&user, &serial, "123456", "654321")
-        .await
-        .expect("accepted");
+    let receipt = resync(&aws).await.expect("accepted");
     assert_eq!(
         receipt.request_id.as_deref(),
         Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE")
     );
     let sent: Vec<_> = client.actual_requests().collect();
     assert_eq!(sent.len(), 1);
-    let body = sent[0]
-        .body()
-        .bytes()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
+    let body = body_of(sent[0]);
     for field in [
         "Action=ResyncMFADevice",
         "UserName=alice",
@@ -468,26 +409,13 @@ async fn an_accepted_resync_keeps_its_request_id_and_sends_the_codes_once() {
 
 #[test]
 fn user_names_come_from_user_arns_only() {
-    assert_eq!(
-        Caller::from_arn("arn:aws:iam::123456789012:user/alice", "1")
-            .user_name
-            .as_deref(),
-        Some("alice")
-    );
-    assert_eq!(
-        Caller::from_arn("arn:aws:iam::123456789012:user/division/team/bob", "1")
-            .user_name
-            .as_deref(),
-        Some("bob")
-    );
-    assert_eq!(
-        Caller::from_arn("arn:aws:sts::123456789012:assumed-role/Admin/s", "1").user_name,
-        None
-    );
-    assert_eq!(
-        Caller::from_arn("arn:aws:iam::123456789012:root", "1").user_name,
-        None
-    );
+    let user = |arn| Caller::from_arn(arn, "1").user_name;
+    let alice = user("arn:aws:iam::123456789012:user/alice");
+    assert_eq!(alice.as_deref(), Some("alice"));
+    let bob = user("arn:aws:iam::123456789012:user/division/team/bob");
+    assert_eq!(bob.as_deref(), Some("bob"));
+    assert_eq!(user("arn:aws:sts::123456789012:assumed-role/Admin/s"), None);
+    assert_eq!(user("arn:aws:iam::123456789012:root"), None);
 }
 
 mod answers;

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretSlice};
 use zeroize::Zeroizing;
 
-use super::yubikey::AWS_ISSUER;
 use crate::files;
+use crate::model::AWS_ISSUER;
 
 /// What the backup holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +51,16 @@ pub struct Reserved {
     path: PathBuf,
 }
 
-/// Creates `path` (it must not exist), empty, private and synced.
-pub fn reserve(path: &Path) -> Result<Reserved, BackupError> {
-    let fail = |what: &str, e: &std::io::Error| BackupError {
+/// What went wrong with the file at `path`, in the OS's words.
+fn failed(path: &Path, what: &str, e: &std::io::Error) -> BackupError {
+    BackupError {
         path: path.display().to_string(),
         problem: format!("{what} ({})", files::io_reason(e)),
-    };
+    }
+}
+
+/// Creates `path` (it must not exist), empty, private and synced.
+pub fn reserve(path: &Path) -> Result<Reserved, BackupError> {
     let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32;
     let file = OpenOptions::new()
         .write(true)
@@ -64,12 +68,12 @@ pub fn reserve(path: &Path) -> Result<Reserved, BackupError> {
         .mode(0o600)
         .custom_flags(flags)
         .open(path)
-        .map_err(|e| fail("cannot be created", &e))?;
+        .map_err(|e| failed(path, "cannot be created", &e))?;
     // From here on the file is ours: one that cannot be made private is removed before the error.
     let made = file
         .set_permissions(std::fs::Permissions::from_mode(0o600))
         .and_then(|()| file.sync_all())
-        .map_err(|e| fail("cannot be made private", &e));
+        .map_err(|e| failed(path, "cannot be made private", &e));
     if let Err(e) = made {
         drop(file);
         let _ = remove(path);
@@ -104,20 +108,13 @@ impl Reserved {
         self.file
             .write_all(content.as_bytes())
             .and_then(|()| self.file.sync_all())
-            .map_err(|e| BackupError {
-                path: self.path.display().to_string(),
-                problem: format!("cannot be written ({})", files::io_reason(&e)),
-            })?;
+            .map_err(|e| failed(&self.path, "cannot be written", &e))?;
         Ok(self.path)
     }
 }
 
 /// Overwrites `path` with zeros, syncs it and unlinks it.
 pub fn remove(path: &Path) -> Result<(), BackupError> {
-    let fail = |what: &str, e: &std::io::Error| BackupError {
-        path: path.display().to_string(),
-        problem: format!("{what} ({})", files::io_reason(e)),
-    };
     let flags = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
     if let Ok(mut file) = OpenOptions::new()
         .write(true)
@@ -132,7 +129,7 @@ pub fn remove(path: &Path) -> Result<(), BackupError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(fail("cannot be removed", &e)),
+        Err(e) => Err(failed(path, "cannot be removed", &e)),
     }
 }
 

@@ -122,7 +122,6 @@ impl ReaderWatch {
             stop: Arc::clone(&stop),
             sink,
             tracker: Tracker::default(),
-            started: false,
             ready: false,
         };
         let thread = std::thread::Builder::new()
@@ -138,13 +137,14 @@ impl ReaderWatch {
         })
     }
 
-    /// Ends the watch: cancels the blocking call (again, should the thread be between two calls
-    /// when the first cancel comes) until the thread has ended.
-    pub fn stop(mut self) {
-        self.end();
-    }
+    /// Ends the watch, as dropping it does.
+    pub fn stop(self) {}
+}
 
-    fn end(&mut self) {
+impl Drop for ReaderWatch {
+    /// Cancels the blocking call (again, should the thread be between two calls when the first
+    /// cancel comes) until the thread has ended.
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let Some(thread) = self.thread.take() else {
             return;
@@ -157,12 +157,6 @@ impl ReaderWatch {
         if thread.is_finished() {
             let _ = thread.join();
         }
-    }
-}
-
-impl Drop for ReaderWatch {
-    fn drop(&mut self) {
-        self.end();
     }
 }
 
@@ -179,8 +173,6 @@ struct Watch {
     stop: Arc<AtomicBool>,
     sink: Sink,
     tracker: Tracker,
-    /// The first listing is done (readers there from the start are not "added").
-    started: bool,
     /// The cards there at the start have been reported ([`ReaderEvent::Ready`], said once).
     ready: bool,
 }
@@ -197,7 +189,6 @@ impl Watch {
             (self.sink)(ReaderEvent::PcscdLost(lost));
             // What pcscd knew went with it: the cards in the readers are new to the next one.
             self.tracker = Tracker::default();
-            self.started = false;
             if !self.reconnect() {
                 return;
             }
@@ -252,7 +243,7 @@ impl Watch {
         // first call returns at once with the cards already in.
         let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
         let mut watched: Vec<String> = Vec::new();
-        self.sync_readers(&mut states, &mut watched)?;
+        self.sync_readers(&mut states, &mut watched, false)?;
         let context = lock(&self.context).clone();
         loop {
             if self.stop.load(Ordering::SeqCst) {
@@ -264,7 +255,7 @@ impl Watch {
                 Err(pcsc::Error::Cancelled | pcsc::Error::Timeout) => continue,
                 // A reader went away between the listing and the call: list again.
                 Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
-                    self.sync_readers(&mut states, &mut watched)?;
+                    self.sync_readers(&mut states, &mut watched, true)?;
                     continue;
                 }
                 // pcscd gone while the call blocked: the client library answers a broken
@@ -283,15 +274,13 @@ impl Watch {
                     continue;
                 }
                 state.sync_current_state();
+                if state.name() == pcsc::PNP_NOTIFICATION()
+                    || event.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE)
+                {
+                    readers_changed = true;
+                    continue;
+                }
                 let name = state.name().to_string_lossy().into_owned();
-                if state.name() == pcsc::PNP_NOTIFICATION() {
-                    readers_changed = true;
-                    continue;
-                }
-                if event.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
-                    readers_changed = true;
-                    continue;
-                }
                 let seen = Seen {
                     present: event.contains(State::PRESENT),
                     count: state.event_count(),
@@ -302,7 +291,7 @@ impl Watch {
                 }
             }
             if readers_changed {
-                self.sync_readers(&mut states, &mut watched)?;
+                self.sync_readers(&mut states, &mut watched, true)?;
             }
             if !self.ready {
                 self.ready = true;
@@ -312,11 +301,13 @@ impl Watch {
     }
 
     /// Brings the watched readers in line with those there are: a new one is watched (and its
-    /// card, if any, reported), a vanished one reported gone.
+    /// card, if any, reported), a vanished one reported gone. Readers there from the start of a
+    /// watch are not `added`.
     fn sync_readers(
         &mut self,
         states: &mut Vec<ReaderState>,
         watched: &mut Vec<String>,
+        added: bool,
     ) -> Result<(), DeviceError> {
         let now = self.readers()?;
         let gone: Vec<String> = watched
@@ -331,8 +322,6 @@ impl Watch {
             }
         }
         watched.retain(|r| now.contains(r));
-        let first = !self.started;
-        self.started = true;
         for reader in now {
             if watched.contains(&reader) {
                 continue;
@@ -342,7 +331,7 @@ impl Watch {
             };
             states.push(ReaderState::new(name, State::UNAWARE));
             watched.push(reader.clone());
-            if !first {
+            if added {
                 (self.sink)(ReaderEvent::ReaderAdded { reader });
             }
         }

@@ -108,6 +108,17 @@ impl Code {
         }
     }
 
+    /// The last `digits` (6 to 8) decimal digits of `value`, zero-padded: RFC 4226 §5.3's code,
+    /// which needs no checking.
+    fn decimal(value: u32, digits: u32) -> Code {
+        let width = digits.clamp(6, 8);
+        Code(format!(
+            "{:0w$}",
+            value % 10u32.pow(width),
+            w = width as usize
+        ))
+    }
+
     /// The digits.
     pub fn expose(&self) -> &str {
         &self.0
@@ -134,8 +145,7 @@ pub trait CodeSource: Send {
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError>;
     /// As [`CodeSource::code_at`], for a source a person reads out: `label` ("Code 2") says which
     /// code to type.
-    fn typed_code(&mut self, counter: u64, label: &str) -> Result<Code, DeviceError> {
-        let _ = label;
+    fn typed_code(&mut self, counter: u64, _label: &str) -> Result<Code, DeviceError> {
         self.code_at(counter)
     }
     /// Whether a person at a terminal can type a code again (so a code that has not changed yet

@@ -10,7 +10,7 @@ use std::fmt;
 
 use yubikit::core::Connection;
 use yubikit::otp::OtpError;
-use yubikit::smartcard::{SmartCardConnection, SmartCardError};
+use yubikit::smartcard::SmartCardError;
 use yubikit::yubiotp::{Slot, YubiOtpError, YubiOtpSession};
 
 use super::yubikey::{self, Selector};
@@ -64,11 +64,12 @@ impl TransportError for SmartCardError {
 
 /// Which slot (`--slot 1|2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum SlotNumber {
     /// The short-press slot.
-    One,
+    One = 1,
     /// The long-press slot, where challenge-response is usually programmed.
-    Two,
+    Two = 2,
 }
 
 impl SlotNumber {
@@ -80,10 +81,7 @@ impl SlotNumber {
     }
 
     fn number(self) -> u8 {
-        match self {
-            SlotNumber::One => 1,
-            SlotNumber::Two => 2,
-        }
+        self as u8
     }
 }
 
@@ -206,13 +204,7 @@ pub fn truncate(mac: &[u8; 20], digits: u32) -> Code {
         mac[offset + 2],
         mac[offset + 3],
     ]);
-    let value = bin % 10u32.pow(digits.clamp(6, 8));
-    // Always 6 to 8 ASCII digits: the only way from_digits could refuse it.
-    Code::from_digits(format!(
-        "{value:0width$}",
-        width = digits.clamp(6, 8) as usize
-    ))
-    .unwrap_or_else(|_| unreachable!("six to eight ASCII digits"))
+    Code::decimal(bin, digits)
 }
 
 fn otp_error<E: TransportError>(label: &str, slot: SlotNumber, e: YubiOtpError<E>) -> DeviceError {
@@ -265,16 +257,11 @@ pub fn open(
             "{denied}; using the OTP application over CCID instead (the udev rules in udev/ grant HID access)"
         ));
     }
-    let source = OtpSlotSource::new(open_ccid(conn)?, slot, digits, "CCID", notifier)?;
-    Ok(Box::new(source))
-}
-
-fn open_ccid<C: SmartCardConnection + Send + 'static>(
-    conn: C,
-) -> Result<YubiOtpSession<C>, DeviceError> {
-    YubiOtpSession::new(conn).map_err(|(e, _)| DeviceError::Transport {
+    let session = YubiOtpSession::new(conn).map_err(|(e, _)| DeviceError::Transport {
         detail: format!("the OTP application over CCID: {e}"),
-    })
+    })?;
+    let source = OtpSlotSource::new(session, slot, digits, "CCID", notifier)?;
+    Ok(Box::new(source))
 }
 
 /// The one YubiKey OTP HID interface (with `serial`, if given), `None` when there is none, or an
@@ -291,11 +278,10 @@ fn open_hid(
     for device in devices {
         match HidOtpConnection::new(&device.path) {
             Ok(conn) => {
-                if let Ok(mut session) = YubiOtpSession::new_otp(conn) {
-                    let matches = serial.is_none_or(|want| session.get_serial().ok() == Some(want));
-                    if matches {
-                        found.push(session);
-                    }
+                if let Ok(mut session) = YubiOtpSession::new_otp(conn)
+                    && serial.is_none_or(|want| session.get_serial().ok() == Some(want))
+                {
+                    found.push(session);
                 }
             }
             Err(e) => denied = Some(format!("cannot open {} ({e})", device.path)),
@@ -327,10 +313,12 @@ mod tests {
     /// RFC 4226's secret: "12345678901234567890".
     const SECRET: &[u8] = b"12345678901234567890";
 
+    fn session(conn: OtpHidConnection) -> YubiOtpSession<OtpHidConnection> {
+        YubiOtpSession::new_otp(conn).map_err(|(e, _)| e).unwrap()
+    }
+
     fn hid(config: OtpHidConfig) -> OtpSlotSource<OtpHidConnection> {
-        let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(config)))
-            .map_err(|(e, _)| e)
-            .unwrap();
+        let session = session(OtpHidConnection::new(OtpHidDevice::new(config)));
         OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap()
     }
 
@@ -369,9 +357,7 @@ mod tests {
 
     #[test]
     fn an_empty_slot_is_named() {
-        let session = YubiOtpSession::new_otp(OtpHidConnection::new(OtpHidDevice::new(hid_key())))
-            .map_err(|(e, _)| e)
-            .unwrap();
+        let session = session(OtpHidConnection::new(OtpHidDevice::new(hid_key())));
         let err = OtpSlotSource::new(session, SlotNumber::One, 6, "HID", silent()).unwrap_err();
         assert!(
             matches!(err, DeviceError::SlotNotConfigured { slot: 1, .. }),
@@ -384,10 +370,12 @@ mod tests {
         let mut source = hid(hid_key().with_touch(TouchPolicy::Deny {
             after: Duration::from_millis(50),
         }));
-        let mut slot = OtpSlot::hmac_sha1(SECRET).unwrap().with_touch(true);
-        slot = slot.with_touch_policy(TouchPolicy::Deny {
-            after: Duration::from_millis(50),
-        });
+        let slot = OtpSlot::hmac_sha1(SECRET)
+            .unwrap()
+            .with_touch(true)
+            .with_touch_policy(TouchPolicy::Deny {
+                after: Duration::from_millis(50),
+            });
         let mut touchy = hid(OtpHidConfig::new(1).with_slot(Slot::Two, slot));
         assert!(matches!(
             touchy.code_at(1).unwrap_err(),
@@ -400,9 +388,7 @@ mod tests {
             HidFault::Unplugged,
         ] {
             let device = std::sync::Arc::new(std::sync::Mutex::new(OtpHidDevice::new(hid_key())));
-            let session = YubiOtpSession::new_otp(OtpHidConnection::shared(device.clone()))
-                .map_err(|(e, _)| e)
-                .unwrap();
+            let session = session(OtpHidConnection::shared(device.clone()));
             let mut source =
                 OtpSlotSource::new(session, SlotNumber::Two, 6, "HID", silent()).unwrap();
             device.lock().unwrap().set_fault(Some(fault));

@@ -126,12 +126,9 @@ pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
 }
 
 /// RFC 4648 base32, as authenticators accept it: any case, spaces, hyphens and `=` padding ignored.
-pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Problem> {
-    decode_base32_bytes(text.as_bytes())
-}
-
-/// [`decode_base32`] over bytes (a percent-decoded parameter is bytes); a position is a byte's.
-pub fn decode_base32_bytes(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, Base32Problem> {
+/// Over bytes (a percent-decoded parameter is bytes); a position is a byte's.
+pub fn decode_base32(text: impl AsRef<[u8]>) -> Result<Zeroizing<Vec<u8>>, Base32Problem> {
+    let text = text.as_ref();
     let mut bits: u64 = 0;
     let mut nbits = 0u32;
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8 + 1));
@@ -192,18 +189,14 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key.to_ascii_lowercase().as_str() {
+            "secret" if secret.is_some() => return Err(ParseError::TwoSecrets),
             "secret" => {
-                if secret.is_some() {
-                    return Err(ParseError::TwoSecrets);
-                }
                 let decoded = percent_decode(value);
-                secret =
-                    Some(
-                        decode_base32_bytes(&decoded).map_err(|problem| ParseError::Base32 {
-                            in_uri: true,
-                            problem,
-                        })?,
-                    );
+                let in_uri = |problem| ParseError::Base32 {
+                    in_uri: true,
+                    problem,
+                };
+                secret = Some(decode_base32(decoded.as_slice()).map_err(in_uri)?);
             }
             "issuer" => issuer = Some(decode_component(value, "the issuer")?),
             "algorithm" => {

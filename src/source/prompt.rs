@@ -123,16 +123,14 @@ impl CodeSource for PromptSource {
         let mut last = None;
         for _ in 0..tries {
             self.notifier.ask(&format!("{label} shown on the token: "));
-            let Some(line) = self.read_line()? else {
-                if !self.interactive {
-                    self.notifier.act("");
-                }
-                return Err(DeviceError::Typed(TypedProblem::Ended));
-            };
+            let line = self.read_line()?;
             if !self.interactive {
                 // Keep the transcript readable when the codes come from a pipe.
                 self.notifier.act("");
             }
+            let Some(line) = line else {
+                return Err(DeviceError::Typed(TypedProblem::Ended));
+            };
             match line.and_then(|line| self.check(&line)) {
                 Ok(code) => return Ok(code),
                 Err(e) => {
@@ -151,12 +149,13 @@ impl CodeSource for PromptSource {
 mod tests {
     use super::*;
 
+    fn typed(input: impl BufRead + Send + 'static, interactive: bool) -> PromptSource {
+        let silent = std::sync::Arc::new(crate::source::Silent);
+        PromptSource::new(Box::new(input), interactive, silent)
+    }
+
     fn piped(text: &'static str) -> PromptSource {
-        PromptSource::new(
-            Box::new(std::io::Cursor::new(text.as_bytes())),
-            false,
-            std::sync::Arc::new(crate::source::Silent),
-        )
+        typed(text.as_bytes(), false)
     }
 
     #[test]
@@ -178,21 +177,12 @@ mod tests {
 
     #[test]
     fn an_endless_line_is_an_error_not_an_allocation() {
-        let mut p = PromptSource::new(
-            Box::new(std::io::BufReader::new(std::io::repeat(b'0'))),
-            false,
-            std::sync::Arc::new(crate::source::Silent),
-        );
+        let mut p = typed(std::io::BufReader::new(std::io::repeat(b'0')), false);
         let err = p.code_at(0).unwrap_err();
         assert!(err.is_input());
         assert!(err.to_string().contains("longer than a code"), "{err}");
-        let mut p = PromptSource::new(
-            Box::new(std::io::Cursor::new(
-                format!("{}\n123456\n", "1".repeat(500)).into_bytes(),
-            )),
-            true,
-            std::sync::Arc::new(crate::source::Silent),
-        );
+        let long = format!("{}\n123456\n", "1".repeat(500));
+        let mut p = typed(std::io::Cursor::new(long.into_bytes()), true);
         assert_eq!(
             p.code_at(0).unwrap().expose(),
             "123456",
@@ -202,11 +192,7 @@ mod tests {
 
     #[test]
     fn a_terminal_user_may_retype() {
-        let mut p = PromptSource::new(
-            Box::new(std::io::Cursor::new(b"12a456\n123456\n".as_slice())),
-            true,
-            std::sync::Arc::new(crate::source::Silent),
-        );
+        let mut p = typed(b"12a456\n123456\n".as_slice(), true);
         assert_eq!(p.code_at(0).unwrap().expose(), "123456");
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretBox};
 
-use super::otpauth::{self, Algorithm};
+use super::otpauth::{self, Algorithm, SeedParams};
 use super::seed_input::{read_env, read_file, read_stdin};
 use super::{Code, CodeSource, DeviceError, Notifier, SeedFrom, SeedProblem, SourceInfo};
 
@@ -78,19 +78,22 @@ impl SeedSource {
         };
         let params = otpauth::parse(text.expose_secret().trim())
             .map_err(|e| seed_error(SeedProblem::Parse(e)))?;
+        SeedSource::new(&params).map_err(|e| seed_error(SeedProblem::Unusable(e.to_string())))
+    }
+
+    /// The codes of `params`, as totp-rs computes them.
+    fn new(params: &SeedParams) -> Result<Self, totp_rs::TotpError> {
         let algorithm = match params.algorithm {
             Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
             Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
             Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
         };
-        let digits = u8::try_from(params.digits).unwrap_or(6);
         let totp = totp_rs::Builder::new()
             .with_algorithm(algorithm)
-            .with_digits(digits)
+            .with_digits(u8::try_from(params.digits).unwrap_or(6))
             .with_step_duration(params.period)
             .with_secret(params.secret.to_vec())
-            .build()
-            .map_err(|e| seed_error(SeedProblem::Unusable(e.to_string())))?;
+            .build()?;
         let account = match (&params.issuer, &params.account) {
             (Some(issuer), Some(account)) => Some(format!("{issuer}:{account}")),
             (None, Some(account)) => Some(account.clone()),
@@ -130,31 +133,23 @@ impl NewSeed {
         let malformed = |what: &str| DeviceError::Malformed {
             what: format!("{what} as the new device's seed"),
         };
-        let bytes = otpauth::decode_base32_bytes(base32.expose_secret())
+        let bytes = otpauth::decode_base32(base32.expose_secret())
             .map_err(|_| malformed("text that is not base32"))?;
         if bytes.len() < 10 {
             return Err(malformed("fewer than 80 bits"));
         }
-        let totp = totp_rs::Builder::new()
-            .with_algorithm(totp_rs::Algorithm::SHA1)
-            .with_digits(6)
-            .with_step_duration(30)
-            .with_secret(bytes.to_vec())
-            .build()
-            .map_err(|_| malformed("a key totp-rs refuses"))?;
+        let params = SeedParams {
+            secret: bytes,
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            period: 30,
+            issuer: None,
+            account: None,
+        };
+        let codes = SeedSource::new(&params).map_err(|_| malformed("a key totp-rs refuses"))?;
         Ok(NewSeed {
-            bytes: secrecy::SecretSlice::from(bytes.to_vec()),
-            codes: SeedSource {
-                totp,
-                info: SourceInfo {
-                    kind: "seed",
-                    device_serial: None,
-                    account: None,
-                    period: 30,
-                    digits: 6,
-                    touch: false,
-                },
-            },
+            bytes: secrecy::SecretSlice::from(params.secret.to_vec()),
+            codes,
         })
     }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use secrecy::SecretBox;
 use zeroize::Zeroizing;
 
-use super::terminal::{TerminalLine, read_secret_line};
+use super::terminal::{TerminalLine, read_secret_line, utf8_secret};
 use super::{DeviceError, Notifier, SeedFileProblem, SeedFrom, SeedProblem};
 use crate::files::{self, FileProblem};
 
@@ -55,7 +55,7 @@ pub fn read_file(path: &Path) -> Result<SecretBox<str>, DeviceError> {
     }
     let bytes = files::read_capped(&mut file, MAX_SEED_BYTES)
         .map_err(|problem| file_error(path, SeedFileProblem::Read(problem)))?;
-    utf8_secret(bytes).ok_or_else(|| file_error(path, SeedFileProblem::NotUtf8))
+    utf8_secret(&bytes).ok_or_else(|| file_error(path, SeedFileProblem::NotUtf8))
 }
 
 /// The variable's value, copied once into a secret box; the copy std made is wiped.
@@ -68,7 +68,7 @@ pub fn read_env(var: &str) -> Result<SecretBox<str>, DeviceError> {
         return Err(seed_error(SeedProblem::Unset));
     };
     let bytes = Zeroizing::new(OsString::into_vec(value));
-    utf8_secret(bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
+    utf8_secret(&bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
 }
 
 /// Standard input: at a terminal, a prompt and one line with echo off; otherwise everything piped,
@@ -93,7 +93,7 @@ pub fn read_stdin(notifier: &dyn Notifier) -> Result<SecretBox<str>, DeviceError
         notifier.act("");
         return match read.map_err(|e| seed_error(SeedProblem::Unreadable(files::io_reason(&e))))? {
             TerminalLine::Line(line) => {
-                utf8_secret(line).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
+                utf8_secret(&line).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
             }
             TerminalLine::Interrupted => Err(DeviceError::Interrupted),
             TerminalLine::Ended => Err(seed_error(SeedProblem::Empty)),
@@ -116,10 +116,5 @@ pub fn read_stdin(notifier: &dyn Notifier) -> Result<SecretBox<str>, DeviceError
             FileProblem::NotRegular(what) => SeedProblem::Unreadable(what.to_string()),
         })
     })?;
-    utf8_secret(bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
-}
-
-/// Takes the bytes only as UTF-8, into a secret box; the bytes are wiped either way.
-fn utf8_secret(bytes: Zeroizing<Vec<u8>>) -> Option<SecretBox<str>> {
-    super::terminal::utf8_secret(&bytes)
+    utf8_secret(&bytes).ok_or_else(|| seed_error(SeedProblem::NotUtf8))
 }

@@ -64,6 +64,9 @@ pub fn pcsc_error(e: PcscError) -> DeviceError {
 /// (`SCARD_W_REMOVED_CARD`, `SCARD_E_NO_SMARTCARD`, a reset), pcscd went away, or the transport
 /// broke. Status words are the application's to interpret; this maps only what PC/SC says.
 pub fn transport_error(label: &str, e: SmartCardError) -> DeviceError {
+    let removed = || DeviceError::Removed {
+        key: label.to_string(),
+    };
     match e {
         SmartCardError::Transport(inner) => {
             let text = inner.to_string();
@@ -78,23 +81,15 @@ pub fn transport_error(label: &str, e: SmartCardError) -> DeviceError {
                     if p.is_unavailable()
                         || matches!(p, PcscError::Pcsc(pcsc::Error::ResetCard)) =>
                 {
-                    DeviceError::Removed {
-                        key: label.to_string(),
-                    }
+                    removed()
                 }
-                _ if text.contains("removed") || text.contains("reset") => DeviceError::Removed {
-                    key: label.to_string(),
-                },
+                _ if text.contains("removed") || text.contains("reset") => removed(),
                 _ => DeviceError::Transport { detail: text },
             }
         }
         // A card that leaves mid-command leaves PC/SC an answer without a status word; the next
         // command would see RemovedCard. Either way the key is gone.
-        SmartCardError::InvalidData(text) if text.contains("no status word") => {
-            DeviceError::Removed {
-                key: label.to_string(),
-            }
-        }
+        SmartCardError::InvalidData(text) if text.contains("no status word") => removed(),
         SmartCardError::Apdu { sw, .. } => DeviceError::Malformed {
             what: format!("status word {sw:04X}"),
         },

@@ -16,15 +16,20 @@ fn problem(error: &AwsError) -> &Untrusted {
     }
 }
 
+/// Clients whose one answer, to GetCallerIdentity, is dated `ahead` seconds from the host's clock.
+fn dated(ahead: i64) -> Aws {
+    let mut response = ok("r-1", CALLER_OK);
+    response.headers_mut().insert("date", http_date(ahead));
+    replay(vec![response], RetryConfig::disabled()).1
+}
+
 #[tokio::test]
 async fn an_answer_dated_beyond_fifteen_minutes_is_refused_and_its_date_not_kept() {
     for (ahead, name) in [
         (10 * 365 * 86_400, "ten years ahead"),
         (-20 * 60, "20 minutes behind"),
     ] {
-        let mut response = answer(200, Some("text/xml"), Some("r-1"), CALLER_OK);
-        response.headers_mut().insert("date", http_date(ahead));
-        let (_client, aws) = replay(vec![response], RetryConfig::disabled());
+        let aws = dated(ahead);
         let (error, _) = fail(&aws, Identity).await;
         assert_eq!(
             problem(&error),
@@ -35,20 +40,14 @@ async fn an_answer_dated_beyond_fifteen_minutes_is_refused_and_its_date_not_kept
         assert_eq!(aws.last_date(), None, "{name}: nothing planned by it");
     }
     // Fourteen minutes off is a host clock to correct for, not a refusal.
-    let mut response = answer(200, Some("text/xml"), Some("r-1"), CALLER_OK);
-    response.headers_mut().insert("date", http_date(14 * 60));
-    let (_client, aws) = replay(vec![response], RetryConfig::disabled());
+    let aws = dated(14 * 60);
     aws.caller().await.expect("believed");
     assert!(aws.last_date().is_some());
 }
 
 #[tokio::test]
 async fn the_message_says_how_far_and_what_to_do() {
-    let mut response = answer(200, Some("text/xml"), Some("r-1"), CALLER_OK);
-    response
-        .headers_mut()
-        .insert("date", http_date(3652 * 86_400 + 30));
-    let (_client, aws) = replay(vec![response], RetryConfig::disabled());
+    let aws = dated(3652 * 86_400 + 30);
     let error = Error::from(fail(&aws, Identity).await.0);
     assert_eq!(
         error.to_string(),
@@ -128,13 +127,6 @@ async fn a_2xx_whose_body_is_not_the_answer_is_no_success() {
         );
     }
     // The same shape check lets the real answers through.
-    let (_client, aws) = replay(
-        vec![answer(200, Some("text/xml"), Some("r-1"), RESYNC_OK)],
-        RetryConfig::disabled(),
-    );
-    let user = UserName::parse("alice", Origin::Flag).expect("a valid user");
-    let serial = SerialNumber::parse(SERIAL, Origin::Flag).expect("a valid serial");
-    aws.resync(&user, &serial, "123456", "654321")
-        .await
-        .expect("IAM's answer is a success");
+    let (_client, aws) = replay(vec![ok("r-1", RESYNC_OK)], RetryConfig::disabled());
+    resync(&aws).await.expect("IAM's answer is a success");
 }

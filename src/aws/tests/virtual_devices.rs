@@ -26,7 +26,7 @@ fn page(members: &[(&str, Option<&str>)], marker: Option<&str>) -> HttpResponse 
     let body = format!(
         "<ListVirtualMFADevicesResponse xmlns=\"{IAM_NS}\"><ListVirtualMFADevicesResult><VirtualMFADevices>{members}</VirtualMFADevices>{tail}</ListVirtualMFADevicesResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ListVirtualMFADevicesResponse>"
     );
-    answer(200, Some("text/xml"), Some("r-1"), &body)
+    ok("r-1", &body)
 }
 
 #[tokio::test]
@@ -79,9 +79,7 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
     );
     let requests = client.actual_requests().collect::<Vec<_>>();
     assert_eq!(requests.len(), 2);
-    let second = std::str::from_utf8(requests[1].body().bytes().expect("a body"))
-        .expect("utf-8")
-        .to_string();
+    let second = body_of(requests[1]);
     assert!(second.contains("Marker=a%2Bb%2Fc%3D%3D"), "{second}");
     assert!(second.contains("AssignmentStatus=Any"), "{second}");
 }

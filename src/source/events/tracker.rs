@@ -33,15 +33,13 @@ impl Tracker {
         let removed = || ReaderEvent::Removed {
             reader: reader.to_string(),
         };
-        let Some(before) = self.readers.get(reader).copied() else {
-            self.readers.insert(reader.to_string(), now);
+        let Some(before) = self.readers.insert(reader.to_string(), now) else {
             return if now.present {
                 vec![inserted()]
             } else {
                 Vec::new()
             };
         };
-        self.readers.insert(reader.to_string(), now);
         // The counter is 16 bits wide (the upper half of the state word).
         let steps = now.count.wrapping_sub(before.count) & 0xFFFF;
         match (before.present, now.present) {

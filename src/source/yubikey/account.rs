@@ -9,8 +9,8 @@
 //! exact (never substrings), and two matches at one step are an error that lists them, never a
 //! guess.
 
-use super::{AWS_ISSUER, Account};
-use crate::model::SerialNumber;
+use super::Account;
+use crate::model::{AWS_ISSUER, SerialNumber};
 use crate::source::DeviceError;
 
 /// What is known of the target, for choosing its credential.
@@ -107,36 +107,21 @@ pub fn choose<'a>(
         return totp_only(chosen).map(|a| (a, step));
     }
     let totp: Vec<&Account> = accounts.iter().filter(|a| a.totp).collect();
-    if let Some(serial) = &wanted.serial {
-        let hits: Vec<&Account> = totp
-            .iter()
-            .copied()
-            .filter(|a| a.display_name() == *serial || a.name == *serial)
-            .collect();
+    for (step, names) in [
+        (Step::Serial, by_serial as Rule),
+        (Step::QrCode, is_qr_name),
+    ] {
+        let hits: Vec<&Account> = totp.iter().copied().filter(|a| names(a, wanted)).collect();
         if let Some(one) = single(&hits, key)? {
-            return Ok((one, Step::Serial));
+            return Ok((one, step));
         }
     }
-    let hits: Vec<&Account> = totp
-        .iter()
-        .copied()
-        .filter(|a| is_qr_name(a, wanted))
-        .collect();
-    if let Some(one) = single(&hits, key)? {
-        return Ok((one, Step::QrCode));
-    }
-    match totp.as_slice() {
-        [only] => Ok((only, Step::Only)),
-        [] => Err(DeviceError::AccountNotFound {
-            key: key.to_string(),
-            wanted: "a TOTP account".into(),
-            available: names(),
-        }),
-        several => Err(DeviceError::SeveralAccounts {
-            key: key.to_string(),
-            available: several.iter().map(|a| a.display_name()).collect(),
-        }),
-    }
+    let only = single(&totp, key)?.ok_or_else(|| DeviceError::AccountNotFound {
+        key: key.to_string(),
+        wanted: "a TOTP account".into(),
+        available: names(),
+    })?;
+    Ok((only, Step::Only))
 }
 
 /// Whether asking for the account's alias could change the choice: nothing matched before the
@@ -147,12 +132,7 @@ pub fn alias_could_help(accounts: &[Account], wanted: &Wanted) -> bool {
         return false;
     }
     let totp = || accounts.iter().filter(|a| a.totp);
-    if let Some(serial) = &wanted.serial
-        && totp().any(|a| a.display_name() == *serial || a.name == *serial)
-    {
-        return false;
-    }
-    if totp().any(|a| is_qr_name(a, wanted)) {
+    if totp().any(|a| by_serial(a, wanted) || is_qr_name(a, wanted)) {
         return false;
     }
     totp().any(|a| {
@@ -181,12 +161,16 @@ pub fn qr_parts(a: &Account) -> Option<(&str, &str)> {
 /// Whether `a` is a TOTP credential named for `wanted`'s device: after its serial, or `OWNER@ACCOUNT`
 /// as AWS's QR code names it. No other step counts (the only credential on a key names nothing).
 pub fn names_device(a: &Account, wanted: &Wanted) -> bool {
-    a.totp
-        && (wanted
-            .serial
-            .as_ref()
-            .is_some_and(|s| a.display_name() == *s || a.name == *s)
-            || is_qr_name(a, wanted))
+    a.totp && (by_serial(a, wanted) || is_qr_name(a, wanted))
+}
+
+/// A rule of the steps that name the device.
+type Rule = fn(&Account, &Wanted) -> bool;
+
+/// Named after the target device's serial, with or without an issuer.
+fn by_serial(a: &Account, wanted: &Wanted) -> bool {
+    let serial = wanted.serial.as_deref();
+    serial.is_some_and(|s| a.display_name() == s || a.name == s)
 }
 
 fn is_qr_name(a: &Account, wanted: &Wanted) -> bool {

@@ -67,7 +67,7 @@ pub fn survey(selector: &Selector) -> Result<Survey, DeviceError> {
     let mut keys = Vec::new();
     let mut held = Vec::new();
     for (reader, _) in candidates {
-        match smartcard::connect(reader).and_then(|conn| identify(reader, conn)) {
+        match identify_in(reader) {
             Ok(found) => keys.push(found),
             // Not a YubiKey (or an empty reader): other cards on a desk station are not ours.
             Err(DeviceError::NotAYubiKey { .. } | DeviceError::NoCard { .. })
@@ -81,7 +81,7 @@ pub fn survey(selector: &Selector) -> Result<Survey, DeviceError> {
 }
 
 /// Opens the one YubiKey the selector names, or the only one attached.
-pub fn open_one(selector: &Selector) -> Result<(KeyInfo, PcscSmartCardConnection), DeviceError> {
+pub fn open_one(selector: &Selector) -> Result<Found, DeviceError> {
     let mut keys = discover(selector)?;
     match keys.len() {
         0 => Err(DeviceError::NoYubiKey {
@@ -96,42 +96,27 @@ pub fn open_one(selector: &Selector) -> Result<(KeyInfo, PcscSmartCardConnection
 
 /// Opens the keys the selectors name, in their order, each once; with no selector, the only key
 /// attached. A selector that matches no key gets the error opening it alone would give.
-pub fn open_each(
-    selectors: &[Selector],
-) -> Result<Vec<(KeyInfo, PcscSmartCardConnection)>, DeviceError> {
+pub fn open_each(selectors: &[Selector]) -> Result<Vec<Found>, DeviceError> {
     if selectors.is_empty() {
         return open_one(&Selector::default()).map(|key| vec![key]);
     }
-    let mut found: Vec<Option<(KeyInfo, PcscSmartCardConnection)>> =
-        discover(&Selector::default())?
-            .into_iter()
-            .map(Some)
-            .collect();
-    let key_at = |found: &[Option<(KeyInfo, PcscSmartCardConnection)>], i: usize| {
-        found[i].as_ref().map(|(key, _)| key.clone())
-    };
+    let keys = discover(&Selector::default())?;
     let mut chosen: Vec<(usize, &Selector)> = Vec::new();
     for selector in selectors {
-        let again = chosen.iter().find_map(|(i, by)| {
-            key_at(&found, *i)
-                .filter(|key| matches(selector, key))
-                .map(|key| (key, *by))
-        });
-        if let Some((key, by)) = again {
+        let named = |i: &usize| matches(selector, &keys[*i].0);
+        if let Some((i, by)) = chosen.iter().find(|(i, _)| named(i)) {
             return Err(DeviceError::NamedTwice {
-                key: key.label(),
+                key: keys[*i].0.label(),
                 first: describe(by),
                 second: describe(selector),
             });
         }
-        let hit = (0..found.len())
-            .find(|i| key_at(&found, *i).is_some_and(|key| matches(selector, &key)));
-        match hit {
+        match (0..keys.len()).find(named) {
             Some(hit) => chosen.push((hit, selector)),
             None => {
                 // Not among the keys found: what opening it alone says (no card, not a YubiKey,
                 // no such reader or serial), with every other connection closed first.
-                drop(found);
+                drop(keys);
                 return Err(match open_one(selector) {
                     Ok((key, _)) => DeviceError::Busy { reader: key.reader },
                     Err(e) => e,
@@ -139,9 +124,10 @@ pub fn open_each(
             }
         }
     }
+    let mut keys: Vec<Option<Found>> = keys.into_iter().map(Some).collect();
     Ok(chosen
         .into_iter()
-        .filter_map(|(i, _)| found[i].take())
+        .filter_map(|(i, _)| keys[i].take())
         .collect())
 }
 
@@ -160,19 +146,10 @@ fn describe(selector: &Selector) -> String {
 
 /// Waits until `key` (by serial, else by reader) is back in a reader, for at most `within`, looking
 /// a few times a second. The key found is opened, not unlocked.
-pub fn wait_for_return(
-    key: &KeyInfo,
-    within: std::time::Duration,
-) -> Option<(KeyInfo, PcscSmartCardConnection)> {
-    let selector = match key.serial {
-        Some(serial) => Selector {
-            serial: Some(serial),
-            reader: None,
-        },
-        None => Selector {
-            serial: None,
-            reader: Some(key.reader.clone()),
-        },
+pub fn wait_for_return(key: &KeyInfo, within: std::time::Duration) -> Option<Found> {
+    let selector = Selector {
+        serial: key.serial,
+        reader: key.serial.is_none().then(|| key.reader.clone()),
     };
     let deadline = std::time::Instant::now() + within;
     loop {
@@ -186,43 +163,37 @@ pub fn wait_for_return(
     }
 }
 
-/// Connects to the card in `reader` and identifies it: what a station does when pcscd reports an
-/// insertion. A card that is not a YubiKey is an error here, since the reader was named.
-pub fn identify_in(reader: &str) -> Result<(KeyInfo, PcscSmartCardConnection), DeviceError> {
-    smartcard::connect(reader).and_then(|conn| identify(reader, conn))
-}
-
-/// Reads the key's serial, firmware and form factor through its management application.
-fn identify(
-    reader: &str,
-    conn: PcscSmartCardConnection,
-) -> Result<(KeyInfo, PcscSmartCardConnection), DeviceError> {
+/// Connects to the card in `reader` and reads the key's serial, firmware and form factor through
+/// its management application: what a station does when pcscd reports an insertion. A card that is
+/// not a YubiKey is an error here ([`survey`] passes over it unless the reader was named).
+pub fn identify_in(reader: &str) -> Result<Found, DeviceError> {
+    let conn = smartcard::connect(reader)?;
     let transport = match conn.get_atr() {
         Ok(atr) if atr.get(1).is_some_and(|b| b & 0xF0 == 0xF0) => "USB",
         _ => "NFC",
     };
-    let (info, conn) = shield(|| yubikit::device::read_info_ccid(conn, None))
-        .map_err(|_| DeviceError::Malformed {
-            what: format!("garbage to the device-information request in {reader}"),
-        })?
-        .map_err(|e| {
-            // A key pulled mid-identification looks to yubikit like a card that is no YubiKey:
-            // PC/SC says so down the chain, or the command went unanswered, or the reader cannot
-            // power the card up again. A card that is there and answers is another card.
-            if gone(&e)
-                || e.to_string().contains("no status word")
-                || smartcard::connect(reader).is_err()
-            {
-                DeviceError::Removed {
-                    key: format!("the key in {reader}"),
-                }
-            } else {
-                DeviceError::NotAYubiKey {
-                    reader: reader.to_string(),
-                    detail: e.to_string(),
-                }
+    let (info, conn) = shield(
+        format_args!("to the device-information request in {reader}"),
+        || yubikit::device::read_info_ccid(conn, None),
+    )?
+    .map_err(|e| {
+        // A key pulled mid-identification looks to yubikit like a card that is no YubiKey:
+        // PC/SC says so down the chain, or the command went unanswered, or the reader cannot
+        // power the card up again. A card that is there and answers is another card.
+        if gone(&e)
+            || e.to_string().contains("no status word")
+            || smartcard::connect(reader).is_err()
+        {
+            DeviceError::Removed {
+                key: format!("the key in {reader}"),
             }
-        })?;
+        } else {
+            DeviceError::NotAYubiKey {
+                reader: reader.to_string(),
+                detail: e.to_string(),
+            }
+        }
+    })?;
     let key = KeyInfo {
         reader: reader.to_string(),
         serial: info.serial,

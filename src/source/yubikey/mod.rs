@@ -27,9 +27,6 @@ pub use discover::{
 pub use oath::{OpenKey, YubiKeySource};
 pub use provision::{KeyWriter, NewCredential, Slot};
 
-/// The issuer AWS writes in the QR code of a virtual MFA device.
-pub use crate::model::AWS_ISSUER;
-
 /// Which key, as the user chose it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selector {

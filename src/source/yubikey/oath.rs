@@ -42,52 +42,43 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
         notifier: &dyn Notifier,
     ) -> Result<Self, DeviceError> {
         let label = key.label();
-        let mut session = shield(|| OathSession::new(conn))
-            .map_err(|_| DeviceError::Malformed {
-                what: format!("garbage to SELECT on {label}"),
-            })?
-            .map_err(|(e, _conn)| match e {
-                SmartCardError::ApplicationNotAvailable => {
-                    DeviceError::NoOath { key: label.clone() }
-                }
-                SmartCardError::Apdu { sw: 0x6A82, .. } => {
-                    DeviceError::NoOath { key: label.clone() }
-                }
-                other => card_error(&label, other, false),
-            })?;
+        let mut session = shield(format_args!("to SELECT on {label}"), || {
+            OathSession::new(conn)
+        })?
+        .map_err(|(e, _conn)| match e {
+            SmartCardError::ApplicationNotAvailable | SmartCardError::Apdu { sw: 0x6A82, .. } => {
+                DeviceError::NoOath { key: label.clone() }
+            }
+            other => card_error(&label, other, false),
+        })?;
         if session.locked() {
             let secret = match password {
-                Password::Given(secret) => secret,
+                Password::Given(secret) => Some(secret),
                 Password::Prompt if notifier.answers() => crate::source::terminal::ask_secret(
                     notifier,
                     &format!("OATH password for {label}: "),
-                )?
-                .ok_or_else(|| DeviceError::PasswordRequired { key: label.clone() })?,
-                Password::Prompt => {
-                    return Err(DeviceError::PasswordRequired { key: label });
-                }
-                Password::None => return Err(DeviceError::PasswordRequired { key: label }),
-            };
+                )?,
+                Password::Prompt | Password::None => None,
+            }
+            .ok_or_else(|| DeviceError::PasswordRequired { key: label.clone() })?;
             let access = session.derive_key(secret.expose_secret());
             drop(secret);
-            shield(|| session.validate(&access))
-                .map_err(|_| DeviceError::Malformed {
-                    what: format!("garbage to VALIDATE on {label}"),
-                })?
-                .map_err(|e| match e {
-                    yubikit::oath::OathError::Connection(SmartCardError::Apdu {
-                        sw: 0x6A80,
-                        ..
-                    })
-                    | yubikit::oath::OathError::InvalidData(_)
-                    | yubikit::oath::OathError::WrongMac => {
-                        DeviceError::WrongPassword { key: label.clone() }
-                    }
-                    yubikit::oath::OathError::Connection(other) => card_error(&label, other, false),
-                    other => DeviceError::Transport {
-                        detail: other.to_string(),
-                    },
-                })?;
+            shield(format_args!("to VALIDATE on {label}"), || {
+                session.validate(&access)
+            })?
+            .map_err(|e| match e {
+                yubikit::oath::OathError::Connection(SmartCardError::Apdu {
+                    sw: 0x6A80, ..
+                })
+                | yubikit::oath::OathError::InvalidData(_)
+                | yubikit::oath::OathError::WrongMac => {
+                    DeviceError::WrongPassword { key: label.clone() }
+                }
+                yubikit::oath::OathError::Connection(other) => card_error(&label, other, false),
+                other => DeviceError::Transport {
+                    detail: other.to_string(),
+                },
+            })?;
         }
         let mut open = OpenKey {
             session,
@@ -109,23 +100,20 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
         &self.accounts
     }
 
-    fn send(&mut self, ins: u8, p2: u8, data: &[u8], touch: bool) -> Result<Vec<u8>, DeviceError> {
+    fn send(&mut self, ins: u8, p2: u8, data: &[u8]) -> Result<Vec<u8>, DeviceError> {
         let label = self.key.label();
         let protocol = self.session.protocol_mut();
-        shield(|| protocol.send_apdu(0, ins, 0, p2, data))
-            .map_err(|_| DeviceError::Malformed {
-                what: format!("garbage on {label}"),
-            })?
-            .map_err(|e| card_error(&label, e, touch))
+        shield(format_args!("on {label}"), || {
+            protocol.send_apdu(0, ins, 0, p2, data)
+        })?
+        .map_err(|e| card_error(&label, e, false))
     }
 
     /// LIST: `72 len [type|algorithm] id…` for each credential.
     fn list(&mut self) -> Result<Vec<Account>, DeviceError> {
-        let answer = self.send(ykoath::INS_LIST, 0, &[], false)?;
+        let answer = self.send(ykoath::INS_LIST, 0, &[])?;
         let mut accounts = Vec::new();
-        for (tag, value) in tlvs(&answer).map_err(|what| DeviceError::Malformed {
-            what: format!("{what} to LIST"),
-        })? {
+        for (tag, value) in entries(&answer, "LIST")? {
             if tag != ykoath::TAG_NAME_LIST {
                 continue;
             }
@@ -154,12 +142,9 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
     /// truncated code (its digits first) for the others.
     fn mark_touch(&mut self, now: u64) -> Result<(), DeviceError> {
         let challenge = tlv(ykoath::TAG_CHALLENGE, &(now / 30).to_be_bytes());
-        let answer = self.send(ykoath::INS_CALCULATE_ALL, 1, &challenge, false)?;
-        let entries = tlvs(&answer).map_err(|what| DeviceError::Malformed {
-            what: format!("{what} to CALCULATE ALL"),
-        })?;
+        let answer = self.send(ykoath::INS_CALCULATE_ALL, 1, &challenge)?;
         let mut name: Option<Vec<u8>> = None;
-        for (tag, value) in entries {
+        for (tag, value) in entries(&answer, "CALCULATE ALL")? {
             match tag {
                 ykoath::TAG_NAME => name = Some(value.to_vec()),
                 ykoath::TAG_TOUCH => {
@@ -187,9 +172,12 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
     pub fn choose(self, wanted: &Wanted) -> Result<(YubiKeySource<C>, Step), DeviceError> {
         let label = self.key.label();
         let (chosen, step) = account::choose(&self.accounts, wanted, &label)?;
-        let account = chosen.clone();
-        let session = Arc::new(Mutex::new(self.session));
-        Ok((YubiKeySource::new(session, self.key, account), step))
+        let source = YubiKeySource {
+            account: chosen.clone(),
+            session: Arc::new(Mutex::new(self.session)),
+            key: self.key,
+        };
+        Ok((source, step))
     }
 
     /// A source for each of the credentials `ids` (a station resyncs every AWS credential a key
@@ -207,11 +195,11 @@ impl<C: SmartCardConnection + Send + 'static> OpenKey<C> {
                     }
                 })?;
                 let account = account::totp_only(account)?;
-                Ok(YubiKeySource::new(
-                    Arc::clone(&session),
-                    self.key.clone(),
-                    account.clone(),
-                ))
+                Ok(YubiKeySource {
+                    session: Arc::clone(&session),
+                    key: self.key.clone(),
+                    account: account.clone(),
+                })
             })
             .collect()
     }
@@ -223,26 +211,6 @@ pub struct YubiKeySource<C: SmartCardConnection> {
     session: Arc<Mutex<OathSession<C>>>,
     key: KeyInfo,
     account: Account,
-    info: SourceInfo,
-}
-
-impl<C: SmartCardConnection> YubiKeySource<C> {
-    fn new(session: Arc<Mutex<OathSession<C>>>, key: KeyInfo, account: Account) -> Self {
-        let info = SourceInfo {
-            kind: "yubikey",
-            device_serial: key.serial.map(|s| s.to_string()),
-            account: Some(account.display_name()),
-            period: u64::from(account.period),
-            digits: 6,
-            touch: account.touch,
-        };
-        YubiKeySource {
-            session,
-            key,
-            account,
-            info,
-        }
-    }
 }
 
 impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
@@ -256,7 +224,14 @@ impl<C: SmartCardConnection> fmt::Debug for YubiKeySource<C> {
 
 impl<C: SmartCardConnection + Send + 'static> CodeSource for YubiKeySource<C> {
     fn describe(&self) -> SourceInfo {
-        self.info.clone()
+        SourceInfo {
+            kind: "yubikey",
+            device_serial: self.key.serial.map(|s| s.to_string()),
+            account: Some(self.account.display_name()),
+            period: u64::from(self.account.period),
+            digits: 6,
+            touch: self.account.touch,
+        }
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
@@ -290,15 +265,11 @@ pub(super) fn calculate<C: SmartCardConnection>(
     let mut data = tlv(ykoath::TAG_NAME, id);
     data.extend(tlv(ykoath::TAG_CHALLENGE, &counter.to_be_bytes()));
     let protocol = session.protocol_mut();
-    let answer = shield(|| protocol.send_apdu(0, ykoath::INS_CALCULATE, 0, 1, &data))
-        .map_err(|_| DeviceError::Malformed {
-            what: format!("garbage to CALCULATE on {label}"),
-        })?
-        .map_err(|e| card_error(label, e, touch))?;
-    let entries = tlvs(&answer).map_err(|what| DeviceError::Malformed {
-        what: format!("{what} to CALCULATE"),
-    })?;
-    let truncated = match entries.as_slice() {
+    let answer = shield(format_args!("to CALCULATE on {label}"), || {
+        protocol.send_apdu(0, ykoath::INS_CALCULATE, 0, 1, &data)
+    })?
+    .map_err(|e| card_error(label, e, touch))?;
+    let truncated = match entries(&answer, "CALCULATE")?.as_slice() {
         [(ykoath::TAG_TRUNCATED, value)] => *value,
         _ => {
             return Err(DeviceError::Malformed {
@@ -317,8 +288,15 @@ pub(super) fn calculate<C: SmartCardConnection>(
             what: format!("a code of {digits} digits"),
         });
     }
-    let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]) % 10u32.pow(u32::from(digits));
-    Code::from_digits(format!("{value:0width$}", width = usize::from(digits)))
+    let value = u32::from_be_bytes([b0 & 0x7F, b1, b2, b3]);
+    Ok(Code::decimal(value, u32::from(digits)))
+}
+
+/// The TLVs of an answer to `command`, or what is wrong with them.
+fn entries<'a>(answer: &'a [u8], command: &str) -> Result<Vec<(u8, &'a [u8])>, DeviceError> {
+    tlvs(answer).map_err(|what| DeviceError::Malformed {
+        what: format!("{what} to {command}"),
+    })
 }
 
 /// Turns a card error into what the user needs to act: the OATH application's status words here,

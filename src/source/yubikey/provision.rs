@@ -158,16 +158,20 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             }
             return Ok(Slot::Overwrite);
         }
-        let capacity = ykoath::capacity(self.version);
-        if self.accounts.len() >= capacity {
-            return Err(DeviceError::AppletFull {
-                key: self.label(),
-                count: self.accounts.len(),
-                capacity,
-                firmware: self.firmware(),
-            });
+        if self.accounts.len() >= ykoath::capacity(self.version) {
+            return Err(self.full());
         }
         Ok(Slot::New)
+    }
+
+    /// The applet has no room for one more credential.
+    fn full(&self) -> DeviceError {
+        DeviceError::AppletFull {
+            key: self.label(),
+            count: self.accounts.len(),
+            capacity: ykoath::capacity(self.version),
+            firmware: self.firmware(),
+        }
     }
 
     /// PUT: TOTP, SHA-1, 6 digits, 30 s, with the touch property when asked.
@@ -185,10 +189,8 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
         };
         let written = with_key(&self.open, &label, |open| {
             let session = &mut open.session;
-            shield(|| session.put_credential(&data, credential.touch)).map_err(|_| {
-                DeviceError::Malformed {
-                    what: format!("garbage to PUT on {label}"),
-                }
+            shield(format_args!("to PUT on {label}"), || {
+                session.put_credential(&data, credential.touch)
             })
         })?;
         drop(data);
@@ -197,12 +199,7 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
             Err(OathError::Connection(SmartCardError::Apdu {
                 sw: ykoath::SW_NO_SPACE,
                 ..
-            })) => Err(DeviceError::AppletFull {
-                key: label,
-                count: self.accounts.len(),
-                capacity: ykoath::capacity(self.version),
-                firmware: self.firmware(),
-            }),
+            })) => Err(self.full()),
             Err(e) => Err(during(oath_error(&label, e), "the credential was written")),
         }
     }
@@ -212,10 +209,8 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
         let label = self.label();
         let deleted = with_key(&self.open, &label, |open| {
             let session = &mut open.session;
-            shield(|| session.delete_credential(id.as_bytes())).map_err(|_| {
-                DeviceError::Malformed {
-                    what: format!("garbage to DELETE on {label}"),
-                }
+            shield(format_args!("to DELETE on {label}"), || {
+                session.delete_credential(id.as_bytes())
             })
         })?;
         match deleted {
@@ -230,19 +225,29 @@ impl<C: SmartCardConnection + Send + 'static> KeyWriter<C> {
 
     /// The code of credential `id` for window `counter` (a touch if it needs one).
     pub fn code_at(&self, id: &str, touch: bool, counter: u64) -> Result<Code, DeviceError> {
+        self.read(id, touch, counter, "its code was read")
+    }
+
+    /// As [`KeyWriter::code_at`], a removal said as one during `what`.
+    fn read(
+        &self,
+        id: &str,
+        touch: bool,
+        counter: u64,
+        what: &'static str,
+    ) -> Result<Code, DeviceError> {
         let label = self.label();
         with_key(&self.open, &label, |open| {
             calculate(&mut open.session, &label, id.as_bytes(), touch, counter)
         })
-        .map_err(|e| during(e, "its code was read"))
+        .map_err(|e| during(e, what))
     }
 
     /// The credential `id` as a code source for the pair reader, sharing this key.
     pub fn source(&self, id: &str, touch: bool) -> Box<dyn CodeSource> {
         Box::new(Written {
-            open: Arc::clone(&self.open),
+            writer: self.clone(),
             id: id.to_string(),
-            label: self.label(),
             info: SourceInfo {
                 kind: "yubikey",
                 device_serial: self.key.serial.map(|s| s.to_string()),
@@ -275,9 +280,8 @@ fn oath_error(label: &str, e: OathError) -> DeviceError {
 
 /// The credential just written, read through the key it shares with its [`KeyWriter`].
 struct Written<C: SmartCardConnection> {
-    open: Arc<Mutex<Option<OpenKey<C>>>>,
+    writer: KeyWriter<C>,
     id: String,
-    label: String,
     info: SourceInfo,
 }
 
@@ -287,10 +291,8 @@ impl<C: SmartCardConnection + Send + 'static> CodeSource for Written<C> {
     }
 
     fn code_at(&mut self, counter: u64) -> Result<Code, DeviceError> {
-        let (label, id, touch) = (&self.label, self.id.as_bytes(), self.info.touch);
-        with_key(&self.open, label, |open| {
-            calculate(&mut open.session, label, id, touch, counter)
-        })
-        .map_err(|e| during(e, "its codes were read"))
+        let touch = self.info.touch;
+        self.writer
+            .read(&self.id, touch, counter, "its codes were read")
     }
 }

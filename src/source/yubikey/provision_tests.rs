@@ -8,7 +8,8 @@ use secrecy::SecretSlice;
 use testbed::virtual_yubikey::{CardConfig, CardConnection, CredentialConfig, VirtualCard};
 
 use super::provision::{KeyWriter, NewCredential, Slot};
-use super::{KeyInfo, OpenKey, Password};
+use super::tests::key;
+use super::{OpenKey, Password};
 use crate::source::seed::NewSeed;
 use crate::source::{DeviceError, Silent};
 
@@ -17,16 +18,6 @@ const ID: &str = "Amazon Web Services:bob@123456789012";
 const OTHER: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 type Card = Arc<Mutex<VirtualCard>>;
-
-fn key() -> KeyInfo {
-    KeyInfo {
-        reader: "in-process".into(),
-        serial: Some(12345678),
-        firmware: "5.7.2".into(),
-        form_factor: "Keychain".into(),
-        transport: "NFC".into(),
-    }
-}
 
 fn writer(config: CardConfig) -> (KeyWriter<CardConnection<VirtualCard>>, Card) {
     let card = Arc::new(Mutex::new(VirtualCard::new(config).unwrap()));

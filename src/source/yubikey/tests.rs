@@ -13,7 +13,8 @@ use crate::source::{CodeSource, DeviceError, Silent};
 
 const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-fn key() -> KeyInfo {
+/// The key every in-process test opens (also the writing tests').
+pub(super) fn key() -> KeyInfo {
     KeyInfo {
         reader: "in-process".into(),
         serial: Some(12345678),
@@ -36,14 +37,15 @@ fn aws_card() -> VirtualCard {
     )
 }
 
-fn open(responder: ScriptedCard) -> Result<OpenKey<CardConnection<ScriptedCard>>, DeviceError> {
-    OpenKey::open(
-        CardConnection::new(responder),
-        key(),
-        Password::None,
-        1_111_111_109,
-        &Silent,
-    )
+type Opened = Result<OpenKey<CardConnection<ScriptedCard>>, DeviceError>;
+
+fn open(responder: ScriptedCard) -> Opened {
+    open_with(responder, Password::None)
+}
+
+fn open_with(responder: ScriptedCard, password: Password) -> Opened {
+    let conn = CardConnection::new(responder);
+    OpenKey::open(conn, key(), password, 1_111_111_109, &Silent)
 }
 
 fn source(
@@ -135,85 +137,34 @@ fn a_locked_key_needs_the_password() {
     };
     let err = open(ScriptedCard::wrapping(card(config()))).unwrap_err();
     assert!(matches!(err, DeviceError::PasswordRequired { .. }), "{err}");
-    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
-    let wrong = OpenKey::open(
-        conn,
-        key(),
-        Password::Given(SecretString::from("nope")),
-        0,
-        &Silent,
-    )
-    .unwrap_err();
+    let given = |password: &str| {
+        let password = Password::Given(SecretString::from(password));
+        open_with(ScriptedCard::wrapping(card(config())), password)
+    };
+    let wrong = given("nope").unwrap_err();
     assert!(
         matches!(wrong, DeviceError::WrongPassword { .. }),
         "{wrong}"
     );
-    let conn = CardConnection::new(ScriptedCard::wrapping(card(config())));
-    let right = OpenKey::open(
-        conn,
-        key(),
-        Password::Given(SecretString::from("pw")),
-        0,
-        &Silent,
-    )
-    .unwrap();
-    assert_eq!(right.accounts().len(), 1);
+    assert_eq!(given("pw").unwrap().accounts().len(), 1);
 }
 
 /// Garbage from the device is an error, never a panic: each answer replaces the card's own.
 #[test]
 fn garbage_answers_are_errors_not_panics() {
-    let cases: Vec<(&str, u8, Reply)> = vec![
-        (
-            "an empty LIST entry",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x00], 0x9000),
-        ),
-        (
-            "a LIST TLV past the end",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x10, 0x21], 0x9000),
-        ),
-        (
-            "a LIST of unknown type",
-            ykoath::INS_LIST,
-            Reply::data(&[0x72, 0x02, 0x51, 0x41], 0x9000),
-        ),
-        (
-            "a CALCULATE ALL with a bad length",
-            ykoath::INS_CALCULATE_ALL,
-            Reply::data(&[0x71, 0x83], 0x9000),
-        ),
-        (
-            "a short truncated code",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x76, 0x01, 0x06], 0x9000),
-        ),
-        (
-            "a code of 9 digits",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x76, 0x05, 9, 1, 2, 3, 4], 0x9000),
-        ),
-        (
-            "a wrong tag",
-            ykoath::INS_CALCULATE,
-            Reply::data(&[0x75, 0x05, 6, 1, 2, 3, 4], 0x9000),
-        ),
-        (
-            "a wrong status word",
-            ykoath::INS_CALCULATE,
-            Reply::sw(0x6A80),
-        ),
-        (
-            "no status word at all",
-            ykoath::INS_CALCULATE,
-            Reply::raw(vec![0x90]),
-        ),
-        (
-            "an empty answer",
-            ykoath::INS_CALCULATE,
-            Reply::raw(Vec::new()),
-        ),
+    let data = |bytes: &[u8]| Reply::data(bytes, 0x9000);
+    #[rustfmt::skip]
+    let cases = [
+        ("an empty LIST entry", ykoath::INS_LIST, data(&[0x72, 0x00])),
+        ("a LIST TLV past the end", ykoath::INS_LIST, data(&[0x72, 0x10, 0x21])),
+        ("a LIST of unknown type", ykoath::INS_LIST, data(&[0x72, 0x02, 0x51, 0x41])),
+        ("a CALCULATE ALL with a bad length", ykoath::INS_CALCULATE_ALL, data(&[0x71, 0x83])),
+        ("a short truncated code", ykoath::INS_CALCULATE, data(&[0x76, 0x01, 0x06])),
+        ("a code of 9 digits", ykoath::INS_CALCULATE, data(&[0x76, 0x05, 9, 1, 2, 3, 4])),
+        ("a wrong tag", ykoath::INS_CALCULATE, data(&[0x75, 0x05, 6, 1, 2, 3, 4])),
+        ("a wrong status word", ykoath::INS_CALCULATE, Reply::sw(0x6A80)),
+        ("no status word at all", ykoath::INS_CALCULATE, Reply::raw(vec![0x90])),
+        ("an empty answer", ykoath::INS_CALCULATE, Reply::raw(Vec::new())),
     ];
     for (what, ins, reply) in cases {
         let responder = ScriptedCard::wrapping(aws_card()).on_ins(ins, reply);
@@ -222,8 +173,8 @@ fn garbage_answers_are_errors_not_panics() {
     }
     // SELECT itself answering garbage: yubikit's own parsing, shielded.
     for reply in [
-        Reply::data(&[0x79], 0x9000),
-        Reply::data(&[0x79, 0x03, 5, 7, 2], 0x9000),
+        data(&[0x79]),
+        data(&[0x79, 0x03, 5, 7, 2]),
         Reply::sw(0x6A82),
     ] {
         let responder = ScriptedCard::wrapping(aws_card()).then(reply);
@@ -233,8 +184,8 @@ fn garbage_answers_are_errors_not_panics() {
 
 #[test]
 fn the_shield_turns_a_panic_into_an_error() {
-    assert!(shield(|| -> u8 { panic!("a device's garbage") }).is_err());
-    assert_eq!(shield(|| 7), Ok(7));
+    assert!(shield("", || -> u8 { panic!("a device's garbage") }).is_err());
+    assert_eq!(shield("", || 7).ok(), Some(7));
 }
 
 #[test]

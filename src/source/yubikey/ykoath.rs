@@ -3,6 +3,7 @@
 //! (developers.yubico.com/OATH/YKOATH_Protocol.html).
 
 use super::Account;
+use crate::source::DeviceError;
 
 /// LIST: every credential's type and id.
 pub const INS_LIST: u8 = 0xA1;
@@ -51,8 +52,6 @@ pub const BIG_APPLET_SINCE: (u8, u8, u8) = (5, 7, 0);
 pub fn capacity(version: (u8, u8, u8)) -> usize {
     if version >= BIG_APPLET_SINCE { 64 } else { 32 }
 }
-/// The whole stored id `[period/][issuer:]name` may be at most this many bytes.
-pub use crate::model::MAX_ID_BYTES;
 
 /// `[period/][issuer:]name` (YKOATH credential id; the period only when it is not 30). The
 /// algorithm is LIST's to say (SHA-1 until it does), the digits CALCULATE_ALL's.
@@ -117,13 +116,9 @@ pub fn tlvs(data: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
     Ok(out)
 }
 
-/// A yubikit call panicked on a device's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Panicked;
-
 /// Runs a yubikit call so that a panic on a malformed answer becomes an error, silently: the
-/// device is untrusted input.
-pub fn shield<T>(f: impl FnOnce() -> T) -> Result<T, Panicked> {
+/// device is untrusted input. `to` says what was answered with garbage ("to PUT on YubiKey 1").
+pub fn shield<T>(to: impl std::fmt::Display, f: impl FnOnce() -> T) -> Result<T, DeviceError> {
     use std::cell::Cell;
     use std::sync::Once;
     thread_local!(static SHIELDED: Cell<bool> = const { Cell::new(false) });
@@ -139,5 +134,7 @@ pub fn shield<T>(f: impl FnOnce() -> T) -> Result<T, Panicked> {
     let previous = SHIELDED.with(|s| s.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     SHIELDED.with(|s| s.set(previous));
-    result.map_err(|_| Panicked)
+    result.map_err(|_| DeviceError::Malformed {
+        what: format!("garbage {to}"),
+    })
 }
