@@ -33,13 +33,6 @@ pub enum Opened {
     },
 }
 
-/// A source, as what it describes itself as (its state is the device's own).
-impl std::fmt::Debug for dyn CodeSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.describe().fmt(f)
-    }
-}
-
 impl Opened {
     /// Opens what `spec` names; the device layer speaks through `reporter`.
     pub fn open(spec: &SourceSpec, reporter: &Reporter) -> Result<Opened, Error> {

@@ -155,6 +155,13 @@ pub trait CodeSource: Send {
     }
 }
 
+/// A source, as what it describes itself as (its state is the device's own).
+impl std::fmt::Debug for dyn CodeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.describe().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
