@@ -15,7 +15,7 @@
 //! followed, a FIFO does not hang the run), then `fstat`ed, and must be a regular file owned by the
 //! caller that neither group nor others may write (a log that another user can truncate is not a
 //! log). A new file is created `O_EXCL` and set to 0600 whatever the umask. A line that cannot be
-//! written after a submission is remembered ([`AuditLog::failure`]): the command ends non-zero and
+//! written after a submission is remembered ([`AuditLog::unwritten`]): the command ends non-zero and
 //! says the resync itself succeeded.
 
 use std::fs::{File, OpenOptions};
@@ -55,25 +55,6 @@ pub struct Trail<'a> {
     warn: Reporter,
 }
 
-/// What a line of a [`Trail`] says besides its target.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Entry<'e> {
-    /// `None`: `resync`.
-    pub step: Option<&'e str>,
-    /// Another device than the trail's (an enrolment's replaced device), when set.
-    pub serial: Option<&'e str>,
-    /// Another key than the trail's, when set.
-    pub device_serial: Option<&'e str>,
-    /// The attempt's number (1 for a step).
-    pub attempt: u32,
-    /// The pair's counters.
-    pub counters: Option<[u64; 2]>,
-    /// How it ended.
-    pub result: &'e str,
-    /// AWS's request id.
-    pub request_id: Option<&'e str>,
-}
-
 impl<'a> Trail<'a> {
     /// The trail of `user`'s device `serial` in `log` (none: nothing is written), by `operator`,
     /// read from `source` (a key's `device_serial`); a lost line is warned of through `warn`.
@@ -111,25 +92,33 @@ impl<'a> Trail<'a> {
         }
     }
 
-    /// Writes one line.
-    pub fn record(&self, entry: Entry<'_>) {
+    /// Writes one line: `serial` and `device_serial`, when set, name another device or key than the
+    /// trail's (an enrolment's replaced device); a step is attempt 1, with no counters.
+    fn record(
+        &self,
+        step: &str,
+        (serial, device_serial): (Option<&str>, Option<&str>),
+        (attempt, counters): (u32, Option<[u64; 2]>),
+        result: &str,
+        request_id: Option<&str>,
+    ) {
         let Some(log) = self.log else { return };
         let written = match log.lock() {
             Ok(mut log) => {
                 let host = log.host.clone();
                 let line = AuditLine {
                     time: rfc3339(Duration::from_secs(now().as_secs())),
-                    step: entry.step.unwrap_or("resync"),
+                    step,
                     host: &host,
                     operator: self.operator.as_deref(),
                     user: &self.user,
-                    serial: entry.serial.unwrap_or(&self.serial),
+                    serial: serial.unwrap_or(&self.serial),
                     source: self.source,
-                    device_serial: entry.device_serial.or(self.device_serial.as_deref()),
-                    attempt: entry.attempt,
-                    counters: entry.counters,
-                    result: entry.result,
-                    request_id: entry.request_id,
+                    device_serial: device_serial.or(self.device_serial.as_deref()),
+                    attempt,
+                    counters,
+                    result,
+                    request_id,
                 };
                 log.record(&line).map_err(|e| {
                     format!("could not write the audit log {}: {e}", log.path.display())
@@ -151,14 +140,7 @@ impl<'a> Trail<'a> {
         result: &str,
         request_id: Option<&str>,
     ) {
-        self.record(Entry {
-            step: Some(step),
-            attempt,
-            counters,
-            result,
-            request_id,
-            ..Entry::default()
-        });
+        self.record(step, (None, None), (attempt, counters), result, request_id);
     }
 
     /// A step of an enrolment on the trail's device (`put` on a key: `device_serial`).
@@ -181,15 +163,7 @@ impl<'a> Trail<'a> {
         result: &str,
         request_id: Option<&str>,
     ) {
-        self.record(Entry {
-            step: Some(step),
-            serial,
-            device_serial,
-            attempt: 1,
-            result,
-            request_id,
-            ..Entry::default()
-        });
+        self.record(step, (serial, device_serial), (1, None), result, request_id);
     }
 }
 
@@ -261,30 +235,19 @@ impl AuditLog {
             .map(std::sync::Mutex::new))
     }
 
-    /// Appends one line and syncs it to disk; a failure is also kept for [`AuditLog::failure`].
+    /// Appends one line and syncs it to disk; the first failure is also kept for
+    /// [`AuditLog::unwritten`].
     pub fn record(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
-        let written = self.write_line(line);
-        if let Err(e) = &written
-            && self.failure.is_none()
-        {
-            self.failure = Some(files::io_reason(e));
+        // Exact, but with no control character raw: a key's or an endpoint's text is hostile.
+        let written = crate::report::escape::json(line)
+            .ok_or_else(|| std::io::Error::other("the line could not be written as JSON"))
+            // One write per line: with O_APPEND the line lands whole at the end.
+            .and_then(|text| self.file.write_all(format!("{text}\n").as_bytes()))
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = &written {
+            self.failure.get_or_insert_with(|| files::io_reason(e));
         }
         written
-    }
-
-    /// The first write that failed, in the OS's words.
-    pub fn failure(&self) -> Option<&str> {
-        self.failure.as_deref()
-    }
-
-    fn write_line(&mut self, line: &AuditLine<'_>) -> std::io::Result<()> {
-        // Exact, but with no control character raw: a key's or an endpoint's text is hostile.
-        let mut text = crate::report::escape::json(line)
-            .ok_or_else(|| std::io::Error::other("the line could not be written as JSON"))?;
-        text.push('\n');
-        // One write per line: with O_APPEND the line lands whole at the end.
-        self.file.write_all(text.as_bytes())?;
-        self.file.sync_data()
     }
 
     /// The error that ends a run whose submissions succeeded but whose audit lines were not all
@@ -294,9 +257,10 @@ impl AuditLog {
         outcome: &str,
     ) -> Option<crate::error::Error> {
         let log = log?.lock().ok()?;
-        log.failure().map(|problem| crate::error::Error::AuditLog {
+        let problem = log.failure.clone()?;
+        Some(crate::error::Error::AuditLog {
             path: log.path.clone(),
-            problem: problem.to_string(),
+            problem,
             outcome: outcome.to_string(),
         })
     }

@@ -48,11 +48,8 @@ impl From<FileProblem> for ReadProblem {
 /// `strict`, not by the group either).
 pub fn check_dir(file: &Path, strict: bool) -> Result<(), DirProblem> {
     use std::os::unix::fs::MetadataExt;
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let link = std::fs::symlink_metadata(dir).map_err(|e| DirProblem::Unusable(io_reason(&e)))?;
+    let link =
+        std::fs::symlink_metadata(dir_of(file)).map_err(|e| DirProblem::Unusable(io_reason(&e)))?;
     if link.file_type().is_symlink() {
         return Err(DirProblem::Link);
     }
@@ -75,12 +72,8 @@ pub fn check_dir(file: &Path, strict: bool) -> Result<(), DirProblem> {
 /// system resolves them, and their names.
 pub fn same_place(a: &Path, b: &Path) -> bool {
     fn place(path: &Path) -> Option<(std::path::PathBuf, std::ffi::OsString)> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
         Some((
-            std::fs::canonicalize(dir).ok()?,
+            std::fs::canonicalize(dir_of(path)).ok()?,
             path.file_name()?.to_owned(),
         ))
     }
@@ -88,6 +81,13 @@ pub fn same_place(a: &Path, b: &Path) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// The directory `path` is in: its parent, or `.` for a bare name.
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Opens `path` for reading without blocking, and requires a regular file. Symbolic links are
@@ -109,23 +109,17 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), FileProblem> {
 /// What a file that is not a regular file is, in words; `None` for a regular file.
 pub fn kind(meta: &Metadata) -> Option<&'static str> {
     let t = meta.file_type();
-    if t.is_file() {
-        None
-    } else if t.is_dir() {
-        Some("a directory")
-    } else if t.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else if t.is_char_device() {
-        Some("a character device")
-    } else if t.is_block_device() {
-        Some("a block device")
-    } else if t.is_socket() {
-        Some("a socket")
-    } else if t.is_symlink() {
-        Some("a symbolic link")
-    } else {
-        Some("not a file")
-    }
+    [
+        (t.is_dir(), "a directory"),
+        (t.is_fifo(), "a FIFO (named pipe)"),
+        (t.is_char_device(), "a character device"),
+        (t.is_block_device(), "a block device"),
+        (t.is_socket(), "a socket"),
+        (t.is_symlink(), "a symbolic link"),
+        (!t.is_file(), "not a file"),
+    ]
+    .into_iter()
+    .find_map(|(is, what)| is.then_some(what))
 }
 
 /// Reads all of `reader`, at most `limit` bytes, into a buffer that is wiped on drop and never
@@ -155,10 +149,7 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, FileP
 /// An `io::Error` in the OS's words ("No such file or directory"), without the error number.
 pub fn io_reason(e: &std::io::Error) -> String {
     let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+    String::from(text.split(" (os error").next().unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -76,15 +76,10 @@ impl SentCounters {
     /// (`$XDG_STATE_HOME`, taken only when absolute, else `$HOME/.local/state`); `None` when
     /// neither is set. Nothing is read or made yet.
     pub fn locate() -> Option<SentCounters> {
-        let base = std::env::var_os("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .map(PathBuf::from)
-                    .filter(|p| p.is_absolute())
-                    .map(|home| home.join(".local/state"))
-            })?;
+        let absolute =
+            |var: &str| Some(PathBuf::from(std::env::var_os(var)?)).filter(|p| p.is_absolute());
+        let base =
+            absolute("XDG_STATE_HOME").or_else(|| Some(absolute("HOME")?.join(".local/state")))?;
         Some(SentCounters::in_dir(base.join("mfa-resync")))
     }
 
@@ -117,15 +112,13 @@ impl SentCounters {
         contents
             .devices
             .retain(|_, used| used.sent_at.saturating_add(KEEP_SECS) >= now);
-        let entry = contents.devices.entry(serial.to_string()).or_insert(Use {
+        let sent = Use {
             used_until,
             sent_at: now,
-        });
+        };
+        let entry = contents.devices.entry(serial.to_string()).or_insert(sent);
         if used_until >= entry.used_until {
-            *entry = Use {
-                used_until,
-                sent_at: now,
-            };
+            *entry = sent;
         }
         let text = serde_json::to_vec_pretty(&contents).map_err(std::io::Error::other)?;
         let temporary = self.dir.join(format!(".{FILE}.{}.tmp", std::process::id()));
@@ -146,17 +139,13 @@ impl SentCounters {
 /// Opens `path` for writing, mode 600, never through a symbolic link; `new` demands that it not
 /// exist yet.
 fn open_private(path: &Path, new: bool) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options
+    OpenOptions::new()
         .write(true)
+        .create(!new)
+        .create_new(new)
         .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true);
-    }
-    options.open(path)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
 }
 
 /// The file's contents; empty when it is missing or cannot be read or understood.

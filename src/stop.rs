@@ -29,12 +29,9 @@ fn channel() -> &'static watch::Sender<Option<Cause>> {
 /// Records `cause`, unless the run was already stopped by another.
 pub fn request(cause: Cause) {
     channel().send_if_modified(|current| {
-        if current.is_none() {
-            *current = Some(cause);
-            true
-        } else {
-            false
-        }
+        let first = current.is_none();
+        current.get_or_insert(cause);
+        first
     });
 }
 

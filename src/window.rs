@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of host time and of sleeping; the real one, or a manual one in tests.
@@ -63,10 +64,7 @@ pub const SKEW_WORTH_FIXING: Duration = Duration::from_secs(2);
 
 impl Skew {
     /// No correction.
-    pub const ZERO: Skew = Skew {
-        millis: 0,
-        planned_millis: 0,
-    };
+    pub const ZERO: Skew = Skew::from_millis(0);
 
     /// A skew known to be exactly `millis`.
     pub const fn from_millis(millis: i64) -> Self {
@@ -270,11 +268,11 @@ impl Planner {
             Mode::Wait => current,
             Mode::NoWait => current.saturating_sub(1),
         };
-        let first = match self.last_sent {
-            Some(last) => preferred.max(last + 1),
-            None => preferred,
-        };
-        Pair { first }
+        Pair {
+            first: self
+                .last_sent
+                .map_or(preferred, |last| preferred.max(last + 1)),
+        }
     }
 
     /// The server time at which code 2's window opens: the earliest moment to read it and submit.
@@ -308,27 +306,27 @@ impl Planner {
 /// A clock for tests: time moves only when someone sleeps or advances it.
 #[derive(Debug, Default)]
 pub struct ManualClock {
-    now_millis: std::sync::atomic::AtomicU64,
+    now_millis: AtomicU64,
 }
 
 impl ManualClock {
     /// A clock reading `start`.
     pub fn new(start: Duration) -> Self {
         ManualClock {
-            now_millis: std::sync::atomic::AtomicU64::new(start.as_millis() as u64),
+            now_millis: AtomicU64::new(start.as_millis() as u64),
         }
     }
 
     /// Moves time forward by `by`, as a slow device or network would.
     pub fn advance(&self, by: Duration) {
         self.now_millis
-            .fetch_add(by.as_millis() as u64, std::sync::atomic::Ordering::SeqCst);
+            .fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Duration {
-        Duration::from_millis(self.now_millis.load(std::sync::atomic::Ordering::SeqCst))
+        Duration::from_millis(self.now_millis.load(Ordering::SeqCst))
     }
 
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
