@@ -120,74 +120,66 @@ fn refuse_core_dumps() {
 
 /// Validation first, before any runtime, network or device is touched.
 fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
+    use commands::{batch, codes, devices, doctor, enroll, resync, retire, station};
     match cli.command {
         Command::Enroll(args) => {
             let reporter = args.output.reporter();
-            let request = args
-                .into_input(matches.subcommand_matches("enroll"))
-                .validate()?;
-            block_on(commands::enroll::run(request, &reporter))
+            let input = args.into_input(matches.subcommand_matches("enroll"));
+            serve(reporter, input.validate()?, enroll::run)
         }
-        Command::Resync(args) => {
-            if args.generate_cli_skeleton.is_some() {
-                report::write_to(&mut std::io::stdout().lock(), "stdout", CLI_SKELETON);
-                return Ok(());
-            }
-            let reporter = args.output.reporter();
-            if let Some(path) = args.batch.clone() {
-                let request = args.into_batch(&path)?;
-                return block_on(commands::batch::run(request, &reporter));
-            }
-            let request = args.into_request()?;
-            block_on(commands::resync::run(request, &reporter))
-        }
+        Command::Resync(args) if args.generate_cli_skeleton.is_some() => print(CLI_SKELETON),
+        Command::Resync(args) => match args.batch.clone() {
+            Some(path) => serve(args.output.reporter(), args.into_batch(&path)?, batch::run),
+            None => serve(args.output.reporter(), args.into_request()?, resync::run),
+        },
         Command::Station(args) => {
             let request = args.into_request()?;
             let format = request.format(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-            let reporter = Reporter::new(format, false);
-            block_on(commands::station::run(request, &reporter))
+            serve(Reporter::new(format, false), request, station::run)
         }
-        Command::Retire(args) => {
-            let reporter = args.output.reporter();
-            let request = args.into_request()?;
-            block_on(commands::retire::run(request, &reporter))
-        }
-        Command::Codes(args) => {
-            let reporter = args.output.reporter();
-            let request = args.into_request()?;
-            block_on(commands::codes::run(request, &reporter))
-        }
-        Command::Devices(args) => {
-            let reporter = Reporter::new(args.output.format(), false);
-            let request = args.into_request()?;
-            block_on(or_stopped(commands::devices::run(request, &reporter)))
-        }
-        Command::Doctor(args) => {
-            let reporter = Reporter::new(args.output.format(), false);
-            let request = args.into_request()?;
-            block_on(or_stopped(commands::doctor::run(request, &reporter)))
-        }
+        Command::Retire(args) => serve(args.output.reporter(), args.into_request()?, retire::run),
+        Command::Codes(args) => serve(args.output.reporter(), args.into_request()?, codes::run),
+        // These have nothing to undo: they end as soon as the run is stopped.
+        Command::Devices(args) => serve(
+            Reporter::new(args.output.format(), false),
+            args.into_request()?,
+            async |request, reporter| or_stopped(devices::run(request, reporter)).await,
+        ),
+        Command::Doctor(args) => serve(
+            Reporter::new(args.output.format(), false),
+            args.into_request()?,
+            async |request, reporter| or_stopped(doctor::run(request, reporter)).await,
+        ),
         Command::Completions { shell } => {
             // Made whole first, then written as every output is: a closed pipe (`| head`) is an
             // ordinary stop, never a panic.
             let mut script = Vec::new();
             let _ = commands::completions::script(shell, &mut script);
-            let script = String::from_utf8_lossy(&script);
-            report::write_to(&mut std::io::stdout().lock(), "stdout", &script);
-            Ok(())
+            print(&String::from_utf8_lossy(&script))
         }
-        Command::UdevRules => {
-            for line in commands::docs::UDEV_RULES.trim_end().lines() {
-                report::print_stdout(line);
-            }
-            Ok(())
-        }
+        Command::UdevRules => print(commands::docs::UDEV_RULES),
         Command::Man => {
             // A closed pipe (`| head`) is not a failure.
             let _ = commands::docs::man(Cli::command(), &mut std::io::stdout().lock());
             Ok(())
         }
     }
+}
+
+/// Text of our own on stdout: a closed pipe (`| head`) stops the run as every output does.
+fn print(text: &str) -> Result<(), Error> {
+    report::write_to(&mut std::io::stdout().lock(), "stdout", text);
+    Ok(())
+}
+
+/// A command run by [`block_on`], with a reporter made before its request: the output flags need no
+/// checking, and a request's conversion consumes the flags.
+fn serve<R>(
+    reporter: Reporter,
+    request: R,
+    command: impl AsyncFnOnce(R, &Reporter) -> Result<(), Error>,
+) -> Result<(), Error> {
+    block_on(command(request, &reporter))
 }
 
 /// Runs a command on a single-threaded runtime (everything here waits on the network, a device or
@@ -208,7 +200,7 @@ fn block_on(command: impl Future<Output = Result<(), Error>>) -> Result<(), Erro
     result
 }
 
-/// A command that has nothing to undo, ended as soon as the run is stopped.
+/// A command ended as soon as the run is stopped.
 async fn or_stopped(command: impl Future<Output = Result<(), Error>>) -> Result<(), Error> {
     let mut interrupt = pipeline::Interrupt::signals();
     tokio::select! {
@@ -223,21 +215,17 @@ fn init_tracing(verbose: u8, wire: bool) {
     if verbose == 0 {
         return;
     }
-    let mut filter = match verbose {
+    let ours = match verbose {
         1 => "warn,mfa_resync=info",
         2 => "warn,mfa_resync=debug,aws_config=info,aws_smithy_runtime=info",
         _ => {
             "info,mfa_resync=trace,aws_config=debug,aws_smithy_runtime=debug,aws_smithy_runtime::client::orchestrator=info,aws_smithy_http=info,hyper=info"
         }
-    }
-    .to_string();
+    };
     // The headers of each request and answer, logged by our own interceptor (`aws::wire`), which
     // never logs a body or the Authorization header; off unless `--debug` asks.
-    filter.push_str(if wire {
-        ",mfa_resync::wire=debug"
-    } else {
-        ",mfa_resync::wire=off"
-    });
+    let wire = if wire { "debug" } else { "off" };
+    let filter = format!("{ours},mfa_resync::wire={wire}");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -27,7 +27,11 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         let result = Opened::open(&row.source, &rows_reporter)
             .and_then(|o| o.require_digits(IAM_CODE_DIGITS as u32).map(|()| o));
         match result {
-            Err(e) if e.exit() == Exit::Input => return Err(row_input_error(row.line, e)),
+            // A row's source that is bad input stops the batch; the error names the row's line.
+            Err(e) if e.exit() == Exit::Input => {
+                let (line, cause) = (row.line, Box::new(e));
+                return Err(Error::BatchRow { line, cause });
+            }
             other => opened.push(other),
         }
     }
@@ -45,18 +49,12 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     let limit = tokio::sync::Semaphore::new(crate::pipeline::MAX_IN_FLIGHT);
     let resyncs = request.rows.iter().zip(opened).map(|(row, opened)| {
         let (run, limit, rows_reporter) = (&run, &limit, &rows_reporter);
-        async move {
-            let target = (Some(row.user.clone()), row.serial.clone());
-            let result = match opened {
-                Ok(opened) => {
-                    let codes = Codes::Read(opened);
-                    pipeline::resync(run, target, codes, request.pace, Some(limit), rows_reporter)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            (row, result)
-        }
+        let target = (Some(row.user.clone()), row.serial.clone());
+        let resync = async move {
+            let codes = Codes::Read(opened?);
+            pipeline::resync(run, target, codes, request.pace, Some(limit), rows_reporter).await
+        };
+        async move { (row, resync.await) }
     });
     let outcomes = futures_util::future::join_all(resyncs).await;
     let (mut sent, mut accepted) = (0, 0);
@@ -82,7 +80,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
                 (
                     row.serial
                         .as_ref()
-                        .map(|s| s.to_string())
+                        .map(ToString::to_string)
                         .unwrap_or_default(),
                     RowResult::Failed {
                         exit: e.exit(),
@@ -110,12 +108,4 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         "every row's resync itself succeeded ({})",
         plural(reports.len(), "row", "rows")
     ))
-}
-
-/// A row's source that is bad input stops the batch; the error names the row's line.
-fn row_input_error(line: usize, e: Error) -> Error {
-    Error::BatchRow {
-        line,
-        cause: Box::new(e),
-    }
 }

@@ -46,10 +46,10 @@ pub fn script(shell: clap_complete::Shell, out: &mut dyn Write) -> std::io::Resu
         _ => &Powershell,
     };
     completer.write_registration(VAR, BIN, BIN, BIN, out)?;
+    let name = BIN.replace('-', "_");
     if shell == clap_complete::Shell::Bash {
         // bash puts a candidate on the line as it is: a reader's name ("Virtual PCD 00 00") would
         // become four words. As file names, readline quotes it (quoted or not so far).
-        let name = BIN.replace('-', "_");
         writeln!(
             out,
             r#"_{name}_quoting() {{
@@ -74,8 +74,7 @@ fi"#
         // first Tab: it must then complete, not only register for the next Tab.
         writeln!(
             out,
-            "if [[ \"${{funcstack[1]}}\" == \"_{BIN}\" ]]; then\n    _clap_dynamic_completer_{} \"$@\"\nfi",
-            BIN.replace('-', "_")
+            "if [[ \"${{funcstack[1]}}\" == \"_{BIN}\" ]]; then\n    _clap_dynamic_completer_{name} \"$@\"\nfi"
         )?;
     }
     Ok(())
@@ -94,33 +93,22 @@ fn completing(sub: clap::Command, id: &str, names: fn(&str) -> Vec<String>) -> c
     if !sub.get_arguments().any(|a| a.get_id() == id) {
         return sub;
     }
-    let completer = ArgValueCompleter::new(move |now: &OsStr| candidates(now, names));
+    let completer = ArgValueCompleter::new(move |now: &OsStr| {
+        let names = now.to_str().map(names).unwrap_or_default();
+        names.into_iter().map(CompletionCandidate::new).collect()
+    });
     sub.mut_arg(id, |a| a.add(completer))
-}
-
-fn candidates(current: &OsStr, names: fn(&str) -> Vec<String>) -> Vec<CompletionCandidate> {
-    let Some(prefix) = current.to_str() else {
-        return Vec::new();
-    };
-    names(prefix)
-        .into_iter()
-        .map(CompletionCandidate::new)
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+
     use super::*;
 
     #[test]
     fn every_shell_s_script_asks_mfa_resync_on_the_path_through_its_own_variable() {
-        for shell in [
-            clap_complete::Shell::Bash,
-            clap_complete::Shell::Zsh,
-            clap_complete::Shell::Fish,
-            clap_complete::Shell::PowerShell,
-            clap_complete::Shell::Elvish,
-        ] {
+        for &shell in clap_complete::Shell::value_variants() {
             let mut out = Vec::new();
             script(shell, &mut out).unwrap();
             let text = String::from_utf8(out).unwrap();

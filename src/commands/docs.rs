@@ -53,9 +53,10 @@ pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(out, ".SH EXAMPLES")?;
     for sub in &subcommands {
-        let Some(after) = sub.get_after_help().map(|h| h.to_string()) else {
-            continue;
-        };
+        let after = sub
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
         let Some(examples) = after.split("\n\n").find(|b| b.starts_with("Examples:")) else {
             continue;
         };
@@ -69,18 +70,12 @@ pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     for (exit, meaning) in Exit::ALL {
         writeln!(out, ".TP\n{}\n{}", exit.code(), roff_escape(meaning))?;
     }
-    writeln!(out, ".SH ENVIRONMENT")?;
     writeln!(
         out,
-        ".TP\nMFA_RESYNC_OATH_PASSWORD\nThe YubiKey OATH password, when the terminal cannot be asked."
-    )?;
-    writeln!(
-        out,
-        ".TP\nYKMAN_OATH_CREDENTIAL_NAME, YKMAN_OATH_DEVICE_SERIAL\nThe credential and the key, as aws\\-vault sets them for ykman; \\-\\-account and \\-\\-device win."
-    )?;
-    writeln!(
-        out,
-        ".TP\nAWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, ...\nThe AWS SDK's standard configuration."
+        ".SH ENVIRONMENT\n\
+         .TP\nMFA_RESYNC_OATH_PASSWORD\nThe YubiKey OATH password, when the terminal cannot be asked.\n\
+         .TP\nYKMAN_OATH_CREDENTIAL_NAME, YKMAN_OATH_DEVICE_SERIAL\nThe credential and the key, as aws\\-vault sets them for ykman; \\-\\-account and \\-\\-device win.\n\
+         .TP\nAWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, ...\nThe AWS SDK's standard configuration."
     )?;
     man.render_version_section(out)
 }

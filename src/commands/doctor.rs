@@ -11,11 +11,8 @@ use crate::request::DoctorRequest;
 pub async fn run(request: DoctorRequest, reporter: &Reporter) -> Result<(), Error> {
     let checks = doctor::checks(&request).await;
     reporter.doctor(&checks);
-    let failed = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Fail)
-        .max_by_key(|c| c.exit);
-    match failed {
+    let failed = checks.iter().filter(|c| c.status == CheckStatus::Fail);
+    match failed.max_by_key(|c| c.exit) {
         Some(failed) => Err(Error::Doctor {
             failed: failed.name,
             exit: failed.exit,

@@ -1,7 +1,7 @@
 //! `mfa-resync enroll`: open the keys, connect, run the enrolment pipeline, report.
 
 use crate::error::Error;
-use crate::pipeline::enroll::{self, Enrolled};
+use crate::pipeline::enroll;
 use crate::pipeline::{Interrupt, Opening};
 use crate::report::{EnrollReport, Reporter};
 use crate::request::EnrollRequest;
@@ -14,23 +14,8 @@ pub async fn run(request: EnrollRequest, reporter: &Reporter) -> Result<(), Erro
     let run = opening.connect(&request.aws, true, reporter).await?;
     run.session.report_skew(reporter);
     let done = enroll::enroll(&run, &request, keys, reporter).await?;
-    reporter.enrolled(&report(&done));
-    if let Some(replaced) = done.replaced
-        && let Some((source, commands)) = replaced.failed
-    {
-        return Err(Error::NotReplaced {
-            old: replaced.old,
-            source: Box::new(source),
-            commands,
-            enrolled: true,
-        });
-    }
-    run.finish("the enrolment itself succeeded")
-}
-
-fn report(done: &Enrolled) -> EnrollReport {
     let primary = done.devices.first();
-    EnrollReport {
+    reporter.enrolled(&EnrollReport {
         user: done.user.to_string(),
         serial: primary.map(|d| d.serial.clone()).unwrap_or_default(),
         keys: done.keys.clone(),
@@ -42,5 +27,16 @@ fn report(done: &Enrolled) -> EnrollReport {
         replaced: done.replaced.as_ref().is_some_and(|r| r.failed.is_none()),
         request_id: primary.and_then(|d| d.request_id.clone()),
         devices: done.devices.clone(),
+    });
+    if let Some(replaced) = done.replaced
+        && let Some((source, commands)) = replaced.failed
+    {
+        return Err(Error::NotReplaced {
+            old: replaced.old,
+            source: Box::new(source),
+            commands,
+            enrolled: true,
+        });
     }
+    run.finish("the enrolment itself succeeded")
 }
