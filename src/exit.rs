@@ -100,23 +100,19 @@ impl Exit {
     /// wrapped under itself, so that the numbers stand out in a terminal of 80 columns.
     pub fn help_text(codes: &[Exit]) -> String {
         const WIDTH: usize = 78;
-        const INDENT: &str = "       ";
-        let mut text = String::from("Exit codes:");
+        let mut lines = vec![String::from("Exit codes:")];
         for (exit, meaning) in Exit::ALL.iter().filter(|(e, _)| codes.contains(e)) {
-            let mut line = format!("  {:<4} ", exit.code());
+            let mut line = format!("  {:<4}", exit.code());
             for word in meaning.split(' ') {
-                if line.len() + word.len() + 1 > WIDTH && line.trim().len() > 4 {
-                    text.push('\n');
-                    text.push_str(line.trim_end());
-                    line = INDENT.to_string();
+                if line.len() + 1 + word.len() >= WIDTH && line.trim().len() > 4 {
+                    lines.push(std::mem::replace(&mut line, " ".repeat(6)));
                 }
-                line.push_str(word);
                 line.push(' ');
+                line.push_str(word);
             }
-            text.push('\n');
-            text.push_str(line.trim_end());
+            lines.push(line);
         }
-        text
+        lines.join("\n")
     }
 
     /// Every code.

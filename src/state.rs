@@ -125,14 +125,10 @@ impl SentCounters {
         // A temporary file left by a process that died midway is this process's to replace.
         let _ = std::fs::remove_file(&temporary);
         let mut file = open_private(&temporary, true)?;
-        let written = file
-            .write_all(&text)
+        file.write_all(&text)
             .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&temporary, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        written
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .inspect_err(|_| _ = std::fs::remove_file(&temporary))
     }
 }
 

@@ -159,13 +159,11 @@ impl ServerClock {
         mut tick: impl FnMut(Duration),
     ) {
         loop {
-            let now = self.now();
-            if now >= target {
-                tick(Duration::ZERO);
+            let left = target.saturating_sub(self.now());
+            tick(left);
+            if left.is_zero() {
                 return;
             }
-            let left = target - now;
-            tick(left);
             self.host.sleep(left.min(step)).await;
         }
     }

@@ -36,13 +36,12 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
         }
     }
     let run = opening.connect(&request.aws, true, reporter).await?;
-    let clock = run.session.clock();
     let planner = Planner::new(Period::DEFAULT, request.pace.mode);
     let rows = plural(request.rows.len(), "row", "rows");
     reporter.line(match request.pace.mode {
         Mode::Wait => format!(
             "{rows}; code 2 of each at {}.",
-            utc_time_of_day(planner.code2_due(planner.next_pair(clock.now())))
+            utc_time_of_day(planner.code2_due(planner.next_pair(run.session.clock().now())))
         ),
         Mode::NoWait => format!("{rows}, codes of the previous and current windows."),
     });

@@ -21,11 +21,8 @@ pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     writeln!(out, ".SH COMMANDS")?;
     for sub in &subcommands {
-        writeln!(
-            out,
-            ".TP\n\\fBmfa\\-resync {}\\fR",
-            roff_escape(sub.get_name())
-        )?;
+        let name = roff_escape(sub.get_name());
+        writeln!(out, ".TP\n\\fBmfa\\-resync {name}\\fR")?;
         if let Some(about) = sub.get_about() {
             writeln!(out, "{}", roff_escape(&about.to_string()))?;
         }
@@ -37,11 +34,8 @@ pub fn man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
         {
             continue;
         }
-        writeln!(
-            out,
-            ".SH \"{}\"",
-            format!("mfa-resync {} options", sub.get_name()).to_uppercase()
-        )?;
+        let heading = format!("MFA-RESYNC {} OPTIONS", sub.get_name().to_uppercase());
+        writeln!(out, ".SH \"{heading}\"")?;
         // clap_mangen heads each group of options as a section; within a subcommand's section they
         // are subsections.
         let mut options = Vec::new();
