@@ -69,11 +69,14 @@ pub struct ReadPair {
 pub struct PairReader {
     clock: ServerClock,
     planner: Planner,
-    reporter: Reporter,
-    interrupt: Interrupt,
+    /// The reporter the reader speaks through (and the send loop with it).
+    pub(super) reporter: Reporter,
+    /// Whether the run was stopped (a pair in flight is let finish; no new one is read).
+    pub(super) interrupt: Interrupt,
     /// Shared with the reading thread for the length of one read.
     source: Arc<Mutex<Box<dyn CodeSource>>>,
-    info: SourceInfo,
+    /// What the source is.
+    pub(super) info: SourceInfo,
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
@@ -164,21 +167,6 @@ impl PairReader {
     pub fn require_digits(mut self, digits: usize) -> Self {
         self.digits = Some(digits);
         self
-    }
-
-    /// What the source is.
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    /// The reporter the reader speaks through.
-    pub fn reporter(&self) -> &Reporter {
-        &self.reporter
-    }
-
-    /// Whether the run was stopped (a pair in flight is let finish; no new one is read).
-    pub fn interrupted(&self) -> bool {
-        self.interrupt.fired()
     }
 
     /// Where this reader's pairs come from, for the hint of a refusal.

@@ -5,14 +5,14 @@
 //! never while its device may still be enabled.
 
 use super::enroll::finish::AwsFlags;
-use super::{Interrupt, Run, Session};
+use super::{Run, log_answer};
 use crate::audit::Trail;
-use crate::aws::{AwsError, Receipt, Refused};
+use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::{RetireRequest, RetireTarget};
-use crate::source::yubikey::{self, KeyInfo, KeyWriter, OpenKey, Selector, Wanted, account};
+use crate::source::yubikey::{self, KeyWriter, OpenKey, Selector, Wanted, account};
 use crate::window::{Clock, SystemClock};
 
 /// What removing a device did.
@@ -32,74 +32,53 @@ pub struct Removed {
 /// back (a deactivated device cannot be enabled again without its codes): a failure is reported
 /// with the commands that finish the job.
 pub async fn remove_device(
-    session: &Session,
+    run: &Run,
     flags: AwsFlags<'_>,
-    user: &UserName,
-    old: &SerialNumber,
+    (user, old): (&UserName, &SerialNumber),
     log: &Trail<'_>,
     reporter: &Reporter,
-    interrupt: &Interrupt,
 ) -> Removed {
-    let virtual_device = old.as_str().contains(":mfa/");
-    let mut replaced = Removed {
+    let (aws, serial) = (&run.session.aws, old.as_str());
+    let virtual_device = serial.contains(":mfa/");
+    let mut removed = Removed {
         old: old.to_string(),
         deactivated: false,
         deleted: false,
         failed: None,
     };
-    let commands = |deactivate: bool| {
-        let mut commands = Vec::new();
-        if deactivate {
-            commands.push(flags.deactivate(user.as_str(), old.as_str()));
-        }
-        if virtual_device {
-            commands.push(flags.delete(old.as_str()));
-        }
-        commands
-    };
-    if interrupt.fired() {
-        replaced.failed = Some((
-            AwsError::Other {
-                code: "Interrupted".into(),
-                what: "interrupted before the old device was deactivated".into(),
-                detail: String::new(),
-            },
-            commands(true),
-        ));
-        return replaced;
-    }
-    // Each step's answer in the trail, the step's words when it took effect, its error code when not.
-    let logged = |step: &str, done: &str, answer: &Result<Receipt, Refused>| {
-        let (outcome, request_id) = match answer {
-            Ok(receipt) => (done.to_string(), receipt.request_id.as_deref()),
-            Err(refused) => (refused.error.code(), refused.request_id.as_deref()),
+    // What finishes the job, each command dropped as its step is done.
+    let mut commands = vec![flags.deactivate(user.as_str(), serial)];
+    commands.extend(virtual_device.then(|| flags.delete(serial)));
+    if run.interrupt.fired() {
+        let interrupted = AwsError::Other {
+            code: "Interrupted".into(),
+            what: "interrupted before the old device was deactivated".into(),
+            detail: String::new(),
         };
-        log.step_on(Some(old.as_str()), step, None, &outcome, request_id);
-    };
-    let answer = session.aws.deactivate(user, old.as_str()).await;
-    logged("deactivate", "deactivated", &answer);
-    match answer {
-        Ok(_) => {
-            reporter.line(format!("Deactivated {old}."));
-            replaced.deactivated = true;
-        }
-        Err(refused) => {
-            replaced.failed = Some((refused.error, commands(true)));
-            return replaced;
-        }
+        removed.failed = Some((interrupted, commands));
+        return removed;
     }
+    let answer = aws.deactivate(user, serial).await;
+    log_answer(log, ("deactivate", serial), &answer, ("deactivated", None));
+    if let Err(refused) = answer {
+        removed.failed = Some((refused.error, commands));
+        return removed;
+    }
+    reporter.line(format!("Deactivated {old}."));
+    removed.deactivated = true;
+    commands.remove(0);
     if virtual_device {
-        let answer = session.aws.delete_virtual_device(old.as_str()).await;
-        logged("delete", "deleted", &answer);
+        let answer = aws.delete_virtual_device(serial).await;
+        log_answer(log, ("delete", serial), &answer, ("deleted", None));
         match answer {
             Ok(_) => {
                 reporter.line(format!("Deleted {old}."));
-                replaced.deleted = true;
+                removed.deleted = true;
             }
-            Err(refused) => replaced.failed = Some((refused.error, commands(false))),
+            Err(refused) => removed.failed = Some((refused.error, commands)),
         }
     }
-    replaced
+    removed
 }
 
 /// A retired device, and what became of its key's credential.
@@ -109,8 +88,8 @@ pub struct Retired {
     pub user: UserName,
     /// The device, removed.
     pub removed: Removed,
-    /// The credentials deleted, and from which key.
-    pub deleted: Vec<(KeyInfo, String)>,
+    /// The credentials deleted, each `NAME on KEY`.
+    pub deleted: Vec<String>,
     /// Why no credential was deleted, when none was (no key here, none named for the device).
     pub kept: Option<String>,
 }
@@ -136,8 +115,7 @@ pub async fn retire(
         reporter,
     );
     run.interrupt.check()?;
-    let flags = AwsFlags(&request.aws);
-    let removed = remove_device(session, flags, &user, &old, &log, reporter, &run.interrupt).await;
+    let removed = remove_device(run, AwsFlags(&request.aws), (&user, &old), &log, reporter).await;
     // Nothing was done: the AWS error is the whole story.
     if let Removed {
         deactivated: false,
@@ -222,7 +200,7 @@ fn delete_credentials(
     aliases: &[String],
     log: &Trail<'_>,
     reporter: &Reporter,
-) -> (Vec<(KeyInfo, String)>, Option<String>) {
+) -> (Vec<String>, Option<String>) {
     let selector = match request.target {
         RetireTarget::Key(key) => Selector {
             serial: Some(key),
@@ -274,7 +252,7 @@ fn delete_credentials(
                         "Deleted the credential {name:?} from {}.",
                         info.label()
                     ));
-                    deleted.push((info.clone(), name));
+                    deleted.push(format!("{name} on {}", info.label()));
                 }
                 Err(e) => {
                     log.step("delete credential", serial.as_deref(), "failed", None);

@@ -87,16 +87,17 @@ impl FakeAws {
     }
 }
 
-/// A waiting-mode reader of `source` on `server`'s clock.
+/// A reader of `source` in `mode` on `server`'s clock.
 pub(super) fn reader(
     server: &ServerClock,
     source: impl CodeSource + 'static,
+    mode: Mode,
     interrupt: Interrupt,
 ) -> PairReader {
     PairReader::new(
         Box::new(source),
         server.clone(),
-        Mode::Wait,
+        mode,
         Reporter::silent(),
         interrupt,
     )
@@ -133,13 +134,7 @@ async fn send_pairs(
     failures: u32,
 ) -> (Result<Sent, Error>, FakeAws) {
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        mode,
-        Reporter::silent(),
-        interrupt,
-    );
+    let mut reader = reader(server, source, mode, interrupt);
     let mut aws = FakeAws::new(server, failures);
     (send(&mut reader, &mut aws).await, aws)
 }
@@ -247,7 +242,11 @@ async fn ctrl_c_during_the_wait_sends_nothing() {
     let (tx, interrupt) = Interrupt::manual();
     tx.send(true).unwrap();
     let mut aws = FakeAws::new(&server, 0);
-    let err = send(&mut reader(&server, source, interrupt), &mut aws).await;
+    let err = send(
+        &mut reader(&server, source, Mode::Wait, interrupt),
+        &mut aws,
+    )
+    .await;
     assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
 }
@@ -260,7 +259,7 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt)
+    let mut reader = reader(&server, source, Mode::Wait, interrupt)
         .after(Some(c + 1))
         .observed(Box::new(move |p| log.lock().unwrap().push(p)));
     let sent = send(&mut reader, &mut FakeAws::new(&server, 0))
@@ -286,7 +285,7 @@ async fn a_read_cut_short_spends_no_counter() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let c = 1_000_000_012 / 30;
     let (tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt).observed(Box::new(move |p| {
+    let mut reader = reader(&server, source, Mode::Wait, interrupt).observed(Box::new(move |p| {
         // The key leaves as soon as code 1 is read: the wait for code 2 is cut short.
         if matches!(p, Progress::Code1Read { .. }) {
             let _ = tx.send(true);
@@ -315,7 +314,8 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
         .unwrap();
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
     let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt).remembered_in(&counters, "GAHT12345678");
+    let mut reader =
+        reader(&server, source, Mode::Wait, interrupt).remembered_in(&counters, "GAHT12345678");
     let sent = send(&mut reader, &mut FakeAws::new(&server, 1))
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::tests::{info, reader};
 use super::*;
 use crate::source::{CodeSource, DeviceError, SourceInfo, TypedProblem};
-use crate::window::{Clock, ManualClock, ServerClock};
+use crate::window::{Clock, ManualClock, Mode, ServerClock};
 
 /// A person typing `lines` (the code, and the seconds before Enter), at a terminal or a pipe.
 struct Person {
@@ -48,7 +48,7 @@ async fn typed(terminal: bool, lines: &[(&'static str, f64)]) -> Result<ReadPair
         terminal,
     };
     let (_tx, interrupt) = Interrupt::manual();
-    reader(&server, person, interrupt)
+    reader(&server, person, Mode::Wait, interrupt)
         .next_with(|_, _| {})
         .await
 }

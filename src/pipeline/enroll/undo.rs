@@ -13,6 +13,7 @@ use super::finish::{self, AwsFlags};
 use crate::aws::AwsError;
 use crate::error::{Leftover, Rollback};
 use crate::model::UserName;
+use crate::pipeline::log_answer;
 use crate::pipeline::open::oath_password;
 use crate::source::backup;
 use crate::source::yubikey::{self, KeyWriter, OpenKey};
@@ -186,34 +187,28 @@ async fn deactivate(
     user: &UserName,
     serial: &str,
 ) -> Option<Leftover> {
-    let (result, request_id, error) = match cx.run.session.aws.deactivate(user, serial).await {
-        Ok(receipt) => {
-            rollback.undone.push(format!("deactivated {serial}"));
-            ("deactivated".to_string(), receipt.request_id, None)
-        }
-        // Not enabled after all: nothing to undo.
-        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            ("not enabled".to_string(), refused.request_id, None)
-        }
-        Err(refused) => (
-            refused.error.code(),
-            refused.request_id,
-            Some(refused.error),
-        ),
-    };
-    cx.log.step_on(
-        Some(serial),
-        "rollback",
-        None,
-        &result,
-        request_id.as_deref(),
+    let answer = cx.run.session.aws.deactivate(user, serial).await;
+    log_answer(
+        cx.log,
+        ("rollback", serial),
+        &answer,
+        ("deactivated", Some("not enabled")),
     );
-    error.map(|error| Leftover {
-        what: format!(
-            "{serial} is still enabled for {user} ({error}); it works, and its seed is kept"
-        ),
-        commands: vec![AwsFlags(&cx.request.aws).deactivate(user.as_str(), serial)],
-    })
+    match answer {
+        Ok(_) => rollback.undone.push(format!("deactivated {serial}")),
+        // Not enabled after all: nothing to undo.
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {}
+        Err(refused) => {
+            return Some(Leftover {
+                what: format!(
+                    "{serial} is still enabled for {user} ({}); it works, and its seed is kept",
+                    refused.error
+                ),
+                commands: vec![AwsFlags(&cx.request.aws).deactivate(user.as_str(), serial)],
+            });
+        }
+    }
+    None
 }
 
 /// A step of a device that stays enabled: every copy of its seed is kept (the keys' credentials,
@@ -245,16 +240,18 @@ fn keep(cx: &Steps<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Undo
 /// Deletes the virtual device `serial`. A device left enabled cannot be deleted (DeleteConflict):
 /// its deactivation is already in `left`, and the delete command follows it there.
 async fn delete_device(cx: &Steps<'_>, rollback: &mut Rollback, serial: &str) {
-    let (result, request_id) = match cx.run.session.aws.delete_virtual_device(serial).await {
-        Ok(receipt) => {
-            rollback
-                .undone
-                .push(format!("deleted the virtual MFA device {serial}"));
-            ("deleted".to_string(), receipt.request_id)
-        }
-        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            ("not found".to_string(), refused.request_id)
-        }
+    let answer = cx.run.session.aws.delete_virtual_device(serial).await;
+    log_answer(
+        cx.log,
+        ("rollback", serial),
+        &answer,
+        ("deleted", Some("not found")),
+    );
+    match answer {
+        Ok(_) => rollback
+            .undone
+            .push(format!("deleted the virtual MFA device {serial}")),
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {}
         Err(refused) => {
             rollback.left.push(Leftover {
                 what: format!(
@@ -263,12 +260,8 @@ async fn delete_device(cx: &Steps<'_>, rollback: &mut Rollback, serial: &str) {
                 ),
                 commands: vec![AwsFlags(&cx.request.aws).delete(serial)],
             });
-            (refused.error.code(), refused.request_id)
         }
-    };
-    let request_id = request_id.as_deref();
-    cx.log
-        .step_on(Some(serial), "rollback", None, &result, request_id);
+    }
 }
 
 /// Whether a key's error means it is no longer in its reader (or its session is dead with it).

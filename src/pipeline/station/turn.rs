@@ -47,16 +47,6 @@ impl Drop for Turn<'_> {
 }
 
 impl Station<'_> {
-    fn waiting(&self, served: &Served<'_>, target: &Target, why: WaitReason<'_>) {
-        let at = KeyAtDevice {
-            reader: served.reader,
-            key: served.key,
-            user: target.user.as_str(),
-            serial: target.serial.as_str(),
-        };
-        self.reporter.station(&StationEvent::Waiting { at, why });
-    }
-
     /// Resyncs one credential's device in its turn, past every counter the session sent for it.
     pub(super) async fn resync_one(
         &self,
@@ -68,6 +58,14 @@ impl Station<'_> {
     ) -> KeyResult {
         let user = Some(target.user.to_string());
         let serial = Some(target.serial.to_string());
+        let at = KeyAtDevice {
+            reader: served.reader,
+            key: served.key,
+            user: target.user.as_str(),
+            serial: target.serial.as_str(),
+        };
+        let waiting =
+            |why: WaitReason<'_>| self.reporter.station(&StationEvent::Waiting { at, why });
         let device = self.device_lock(target.serial.as_str());
         let mut used = match device.clone().try_lock_owned() {
             Ok(guard) => guard,
@@ -75,11 +73,10 @@ impl Station<'_> {
                 // Whose turn it is: a reader and a key's serial.
                 let turn = lock(&self.turns).get(target.serial.as_str()).cloned();
                 if let Some((reader, key)) = turn {
-                    let why = WaitReason::DeviceInUse {
+                    waiting(WaitReason::DeviceInUse {
                         reader: &reader,
                         key,
-                    };
-                    self.waiting(served, &target, why);
+                    });
                 }
                 tokio::select! {
                     biased;
@@ -97,7 +94,7 @@ impl Station<'_> {
         let pair = planner.next_pair(clock.now());
         if pair.first > Period::DEFAULT.counter_at(clock.now()) {
             let until = planner.code2_due(pair);
-            self.waiting(served, &target, WaitReason::UsedThisWindow { until });
+            waiting(WaitReason::UsedThisWindow { until });
         }
         let label = format!(
             "{} {}",
