@@ -198,16 +198,22 @@ impl PairReader {
             ClockOwner::Host => DEVICE_WATCHDOG,
             ClockOwner::Device => Duration::MAX,
         };
-        let code = tokio::select! {
-            biased;
-            () = self.interrupt.wait() => return Err(Error::interrupted()),
-            joined = tokio::time::timeout(watchdog, task) => match joined {
-                Err(_) => return Err(DeviceError::Timeout { secs: watchdog.as_secs() }.into()),
-                Ok(Err(_)) => {
-                    return Err(DeviceError::Malformed { what: "nothing: the reading thread failed".into() }.into());
+        let code = match self
+            .interrupt
+            .race(tokio::time::timeout(watchdog, task))
+            .await?
+        {
+            Err(_) => {
+                return Err(DeviceError::Timeout {
+                    secs: watchdog.as_secs(),
                 }
-                Ok(Ok(result)) => result?,
-            },
+                .into());
+            }
+            Ok(Err(_)) => {
+                let what = "nothing: the reading thread failed".into();
+                return Err(DeviceError::Malformed { what }.into());
+            }
+            Ok(Ok(result)) => result?,
         };
         match self.digits {
             Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
@@ -228,11 +234,7 @@ impl PairReader {
         let clock = self.clock.clone();
         let reporter = self.reporter.clone();
         let wait = clock.sleep_until(target, TICK, |left| reporter.countdown(left, total, what));
-        let result = tokio::select! {
-            biased;
-            () = self.interrupt.wait() => Err(Error::interrupted()),
-            () = wait => Ok(()),
-        };
+        let result = self.interrupt.race(wait).await;
         self.reporter.countdown_done();
         result
     }

@@ -12,8 +12,7 @@ use crate::error::Error;
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::{RetireRequest, RetireTarget};
-use crate::source::yubikey::{self, KeyWriter, OpenKey, Selector, Wanted, account};
-use crate::window::{Clock, SystemClock};
+use crate::source::yubikey::{self, KeyWriter, Selector, Wanted, account};
 
 /// What removing a device did.
 #[derive(Debug)]
@@ -153,9 +152,12 @@ fn find_device(
     target: &RetireTarget,
     user: &UserName,
 ) -> Result<SerialNumber, Error> {
-    let field = match target {
-        RetireTarget::Serial(_) => Field::flag("--serial-number"),
-        RetireTarget::Key(_) => Field::flag("--device"),
+    let (field, named) = match target {
+        RetireTarget::Serial(serial) => (Field::flag("--serial-number"), serial.to_string()),
+        RetireTarget::Key(key) => (
+            Field::flag("--device"),
+            format!("a device named after YubiKey {key}"),
+        ),
     };
     let hits: Vec<&String> = devices
         .iter()
@@ -172,10 +174,7 @@ fn find_device(
         [] => Err(InputError::invalid(
             field,
             Problem::NotUsersDevice {
-                old: match target {
-                    RetireTarget::Serial(serial) => serial.to_string(),
-                    RetireTarget::Key(key) => format!("a device named after YubiKey {key}"),
-                },
+                old: named,
                 user: user.to_string(),
                 devices: devices.to_vec(),
             },
@@ -201,12 +200,13 @@ fn delete_credentials(
     log: &Trail<'_>,
     reporter: &Reporter,
 ) -> (Vec<String>, Option<String>) {
-    let selector = match request.target {
-        RetireTarget::Key(key) => Selector {
-            serial: Some(key),
-            reader: None,
-        },
-        RetireTarget::Serial(_) => Selector::default(),
+    let serial = match request.target {
+        RetireTarget::Key(key) => Some(key),
+        RetireTarget::Serial(_) => None,
+    };
+    let selector = Selector {
+        serial,
+        reader: None,
     };
     let mut wanted = Wanted::for_device(old, None, Some(account));
     wanted.accounts.extend(aliases.iter().cloned());
@@ -219,17 +219,10 @@ fn delete_credentials(
             );
         }
     };
-    let now = SystemClock.now().as_secs();
     let notifier = reporter.notifier();
     let mut deleted = Vec::new();
     for (info, conn) in keys {
-        let open = match OpenKey::open(
-            conn,
-            info.clone(),
-            super::open::oath_password(),
-            now,
-            notifier.as_ref(),
-        ) {
+        let open = match super::open::open_key(conn, info.clone(), notifier.as_ref()) {
             Ok(open) => open,
             Err(e) => {
                 reporter.warn(format!("{}: not looked at ({e})", info.label()));
@@ -245,9 +238,11 @@ fn delete_credentials(
         let writer = KeyWriter::new(open);
         for name in names {
             let serial = info.serial.map(|s| s.to_string());
-            match writer.delete(&name) {
+            let answer = writer.delete(&name);
+            let result = if answer.is_ok() { "deleted" } else { "failed" };
+            log.step("delete credential", serial.as_deref(), result, None);
+            match answer {
                 Ok(_) => {
-                    log.step("delete credential", serial.as_deref(), "deleted", None);
                     reporter.line(format!(
                         "Deleted the credential {name:?} from {}.",
                         info.label()
@@ -255,7 +250,6 @@ fn delete_credentials(
                     deleted.push(format!("{name} on {}", info.label()));
                 }
                 Err(e) => {
-                    log.step("delete credential", serial.as_deref(), "failed", None);
                     reporter.warn(format!(
                         "the credential {name:?} on {} was not deleted ({e})",
                         info.label()

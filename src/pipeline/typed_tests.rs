@@ -47,10 +47,8 @@ async fn typed(terminal: bool, lines: &[(&'static str, f64)]) -> Result<ReadPair
         lines: lines.iter().copied().collect(),
         terminal,
     };
-    let (_tx, interrupt) = Interrupt::manual();
-    reader(&server, person, Mode::Wait, interrupt)
-        .next_with(|_, _| {})
-        .await
+    let (_tx, mut reader) = reader(&server, person, Mode::Wait);
+    reader.next_with(|_, _| {}).await
 }
 
 #[tokio::test]

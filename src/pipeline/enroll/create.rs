@@ -65,12 +65,7 @@ pub(super) async fn create(
             refused.error,
             pause.as_secs()
         ));
-        let mut ctrl_c = interrupt.clone();
-        tokio::select! {
-            biased;
-            () = ctrl_c.wait() => return Err(Error::interrupted()),
-            () = tokio::time::sleep(pause) => {}
-        }
+        interrupt.race(tokio::time::sleep(pause)).await?;
     }
 }
 

@@ -29,15 +29,12 @@ pub async fn on_key<T: Send + 'static>(
     interrupt: &Interrupt,
     call: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
 ) -> Result<T, Error> {
-    let task = tokio::task::spawn_blocking(call);
-    let mut interrupt = interrupt.clone();
-    tokio::select! {
-        biased;
-        () = interrupt.wait() => Err(Error::interrupted()),
-        joined = task => match joined {
-            Ok(result) => result.map_err(Error::from),
-            Err(_) => Err(DeviceError::Malformed { what: "nothing: the thread talking to the key failed".into() }.into()),
-        },
+    match interrupt.race(tokio::task::spawn_blocking(call)).await? {
+        Ok(result) => result.map_err(Error::from),
+        Err(_) => Err(DeviceError::Malformed {
+            what: "nothing: the thread talking to the key failed".into(),
+        }
+        .into()),
     }
 }
 

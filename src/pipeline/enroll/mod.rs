@@ -24,14 +24,13 @@ use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
 use crate::model::UserName;
-use crate::pipeline::open::oath_password;
+use crate::pipeline::open::open_key;
 use crate::report::{EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
-use crate::source::yubikey::{self, KeyWriter, NewCredential, OpenKey, Selector, Slot};
-use crate::window::{Clock, SystemClock};
+use crate::source::yubikey::{self, KeyWriter, NewCredential, Selector, Slot};
 use finish::AwsFlags;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
@@ -64,13 +63,9 @@ pub fn open_keys(
     reporter: &Reporter,
 ) -> Result<Vec<Key>, Error> {
     let notifier = reporter.notifier();
-    let now = SystemClock.now().as_secs();
     let keys = yubikey::open_each(selectors)?
         .into_iter()
-        .map(|(key, conn)| {
-            let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
-            Ok(KeyWriter::new(open))
-        })
+        .map(|(key, conn)| Ok(KeyWriter::new(open_key(conn, key, notifier.as_ref())?)))
         .collect::<Result<Vec<Key>, Error>>()?;
     if touch {
         for key in &keys {

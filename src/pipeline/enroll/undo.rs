@@ -14,11 +14,10 @@ use crate::aws::AwsError;
 use crate::error::{Leftover, Rollback};
 use crate::model::UserName;
 use crate::pipeline::log_answer;
-use crate::pipeline::open::oath_password;
+use crate::pipeline::open::open_key;
 use crate::source::backup;
-use crate::source::yubikey::{self, KeyWriter, OpenKey};
+use crate::source::yubikey::{self, KeyWriter};
 use crate::source::{DeviceError, Notifier};
-use crate::window::{Clock, SystemClock};
 
 /// How long a rollback waits for a key to answer: a YubiKey gives up waiting for a touch after
 /// 15 s, and answers then. A key that still does not answer is left with its command.
@@ -323,9 +322,7 @@ async fn reinserted(cx: &Steps<'_>, rollback: &mut Rollback, key: usize, id: &st
                 key: wanted.label(),
             });
         };
-        let now = SystemClock.now().as_secs();
-        let open = OpenKey::open(conn, found, oath_password(), now, notifier.as_ref())?;
-        KeyWriter::new(open).delete(&name)
+        KeyWriter::new(open_key(conn, found, notifier.as_ref())?).delete(&name)
     })
     .await;
     match outcome {

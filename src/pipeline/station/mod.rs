@@ -120,14 +120,6 @@ enum Stop {
 type Serving<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
 
 impl Station<'_> {
-    fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
-        Arc::clone(
-            super::lock(&self.locks)
-                .entry(serial.to_string())
-                .or_default(),
-        )
-    }
-
     /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys
     /// are done), watching `readers` at the start. Ctrl-C abandons keys that wait or read (nothing
     /// of their pairs is sent) and lets a submission under way finish; the result is then

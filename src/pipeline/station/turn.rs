@@ -5,7 +5,7 @@
 //! window and when its next pair goes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
@@ -27,17 +27,6 @@ pub type Turns = Mutex<HashMap<String, (String, Option<u32>)>>;
 struct Turn<'s> {
     turns: &'s Turns,
     serial: String,
-}
-
-impl<'s> Turn<'s> {
-    /// The turn of `served` at `serial`'s device, taken (its lock is held by the caller).
-    fn taken(turns: &'s Turns, serial: &str, served: &Served<'_>) -> Turn<'s> {
-        lock(turns).insert(serial.to_string(), (served.reader.to_string(), served.key));
-        Turn {
-            turns,
-            serial: serial.to_string(),
-        }
-    }
 }
 
 impl Drop for Turn<'_> {
@@ -66,7 +55,11 @@ impl Station<'_> {
         };
         let waiting =
             |why: WaitReason<'_>| self.reporter.station(&StationEvent::Waiting { at, why });
-        let device = self.device_lock(target.serial.as_str());
+        let device = Arc::clone(
+            lock(&self.locks)
+                .entry(target.serial.to_string())
+                .or_default(),
+        );
         let mut used = match device.clone().try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => {
@@ -85,7 +78,12 @@ impl Station<'_> {
                 }
             }
         };
-        let turn = Turn::taken(&self.turns, target.serial.as_str(), served);
+        // Its lock is held: the turn is this key's until it is dropped.
+        let turn = Turn {
+            turns: &self.turns,
+            serial: target.serial.to_string(),
+        };
+        lock(turn.turns).insert(turn.serial.clone(), (served.reader.to_string(), served.key));
         let clock = self.run.session.clock();
         let mut planner = Planner::new(Period::DEFAULT, Mode::Wait);
         if let Some(counter) = *used {
