@@ -176,18 +176,14 @@ pub async fn resync(
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             // The one pair the user gave: no retry is possible (there is no fresh pair to read).
-            let receipt =
-                sender
-                    .send(None, &code1, &code2)
-                    .await
-                    .map_err(|refused| Error::Aws {
-                        source: refused.error,
-                        attempts: 1,
-                        pairs: PairsFrom::Given,
-                    })?;
+            let answer = sender.send(None, &code1, &code2).await;
             drop(sender);
             let sent = Sent {
-                receipt,
+                receipt: answer.map_err(|refused| Error::Aws {
+                    source: refused.error,
+                    attempts: 1,
+                    pairs: PairsFrom::Given,
+                })?,
                 attempts: 1,
                 pair: None,
             };
@@ -260,13 +256,9 @@ pub async fn read_and_send(
         interrupt,
     )
     .require_digits(IAM_CODE_DIGITS)
-    .after(reading.after);
-    if let Some(observer) = reading.observer {
-        reader = reader.observed(observer);
-    }
-    if let Some(counters) = shared.counters {
-        reader = reader.remembered_in(counters, target.serial.as_str());
-    }
+    .after(reading.after)
+    .observed(reading.observer)
+    .remembered_in(shared.counters, target.serial.as_str());
     let info = reader.info.clone();
     let source = (info.kind, info.device_serial.clone());
     let mut sender = shared.sender(session, &target, source, reporter);

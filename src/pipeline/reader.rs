@@ -114,11 +114,12 @@ impl PairReader {
 
     /// Starts past the windows of the last pair this machine sent for device `serial` (a run a
     /// minute ago, another row, a station's key), saying so when that moves this run's pair, and
-    /// records each pair this reader sends. Typed codes have no counters to keep.
-    pub fn remembered_in(mut self, counters: &SentCounters, serial: &str) -> Self {
-        if self.owner != ClockOwner::Host {
+    /// records each pair this reader sends. Typed codes have no counters to keep, and a run with no
+    /// state directory no file to keep them in.
+    pub fn remembered_in(mut self, counters: Option<&SentCounters>, serial: &str) -> Self {
+        let (Some(counters), ClockOwner::Host) = (counters, self.owner) else {
             return self;
-        }
+        };
         if let Some(used) = counters.last(serial) {
             let planned = self.planner.next_pair(self.clock.now());
             if let Some(last) = used.last_counter(self.planner.period()) {
@@ -146,9 +147,9 @@ impl PairReader {
         self
     }
 
-    /// Calls `observer` as each code is read.
-    pub fn observed(mut self, observer: Observer) -> Self {
-        self.observer = Some(observer);
+    /// Calls `observer`, when there is one, as each code is read.
+    pub fn observed(mut self, observer: Option<Observer>) -> Self {
+        self.observer = observer;
         self
     }
 

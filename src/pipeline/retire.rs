@@ -125,12 +125,8 @@ pub async fn retire(
         return Err(error.into());
     }
     let (deleted, kept) = if removed.failed.is_none() {
-        let aliases = session
-            .aliases()
-            .await
-            .map(<[String]>::to_vec)
-            .unwrap_or_default();
-        delete_credentials(request, &old, &caller.account, &aliases, &log, reporter)
+        let aliases = session.aliases().await.unwrap_or_default();
+        delete_credentials(request, &old, &caller.account, aliases, &log, reporter)
     } else {
         (
             Vec::new(),

@@ -193,11 +193,9 @@ pub(super) async fn enable(
         reporter.clone(),
         steps.run.interrupt.clone(),
     )
-    .require_digits(IAM_CODE_DIGITS);
+    .require_digits(IAM_CODE_DIGITS)
     // Kept as a resync's are: a resync right after the enrolment plans past the Enable's windows.
-    if let Some(counters) = steps.run.shared(None).counters {
-        reader = reader.remembered_in(counters, serial.as_str());
-    }
+    .remembered_in(steps.run.shared(None).counters, serial.as_str());
     let call = IamEnable {
         aws: &session.aws,
         user,

@@ -134,12 +134,7 @@ struct Steps<'a> {
 /// the backup file made (empty, so that every local failure comes before a Create), then for each
 /// device its Create (whose answer must name the device asked for) and [`act`].
 async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
-    let Steps {
-        request,
-        plan,
-        keys,
-        ..
-    } = *steps;
+    let (request, plan, keys) = (steps.request, steps.plan, steps.keys);
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
         (Some(file), Some(device)) => {
@@ -223,14 +218,8 @@ async fn act(
     backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
 ) -> Result<(EnrolledDeviceReport, Option<PathBuf>), Error> {
-    let Steps {
-        run,
-        request,
-        plan,
-        keys,
-        reporter,
-        ..
-    } = *steps;
+    let (run, request, plan) = (steps.run, steps.request, steps.plan);
+    let (keys, reporter) = (steps.keys, steps.reporter);
     let (interrupt, serial) = (&run.interrupt, &device.serial);
     interrupt.check()?;
     let seed = NewSeed::decode(&seed_text)?;

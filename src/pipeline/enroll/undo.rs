@@ -132,21 +132,24 @@ impl UndoStack {
                         tokio::task::spawn_blocking(move || writer.delete(&name)),
                     )
                     .await;
-                    let Ok(deleted) = deleted else {
-                        let why = format!(
-                            "it did not answer within {} s: it may still be waiting for a touch",
-                            KEY_ANSWER.as_secs()
-                        );
-                        left_credential(cx, &mut rollback, key, &id, &why);
-                        continue;
-                    };
                     match deleted {
-                        Ok(Ok(true)) => done_credential(cx, &mut rollback, key, &id),
+                        Ok(Ok(Ok(true))) => done_credential(cx, &mut rollback, key, &id),
                         // A PUT cut short before it landed: nothing to undo.
-                        Ok(Ok(false)) => logged(cx, key, "credential not found"),
-                        Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
-                        Ok(Err(e)) => left_credential(cx, &mut rollback, key, &id, &e.to_string()),
-                        Err(_) => left_credential(cx, &mut rollback, key, &id, "its thread failed"),
+                        Ok(Ok(Ok(false))) => logged(cx, key, "credential not found"),
+                        Ok(Ok(Err(e))) if gone(&e) => pulled.push((key, id)),
+                        Ok(Ok(Err(e))) => {
+                            left_credential(cx, &mut rollback, key, &id, &e.to_string());
+                        }
+                        Ok(Err(_)) => {
+                            left_credential(cx, &mut rollback, key, &id, "its thread failed")
+                        }
+                        Err(_) => {
+                            let why = format!(
+                                "it did not answer within {} s: it may still be waiting for a touch",
+                                KEY_ANSWER.as_secs()
+                            );
+                            left_credential(cx, &mut rollback, key, &id, &why);
+                        }
                     }
                 }
                 Undo::DeleteDevice { serial } => delete_device(cx, &mut rollback, &serial).await,
