@@ -18,11 +18,7 @@ pub async fn run(request: RetireRequest, reporter: &Reporter) -> Result<(), Erro
         serial: done.removed.old.clone(),
         deactivated: done.removed.deactivated,
         deleted: done.removed.deleted,
-        credentials: done
-            .deleted
-            .iter()
-            .map(|(key, name)| format!("{name} on {}", key.label()))
-            .collect(),
+        credentials: done.deleted.clone(),
         kept: done.kept.clone(),
     });
     if let Some((source, commands)) = done.removed.failed {

@@ -26,7 +26,7 @@ pub async fn read_pair(
         reporter.clone(),
         Interrupt::signals(),
     );
-    let period = reader.info().period;
+    let period = reader.info.period;
     let read = reader
         .next_with(|code1, counter| reporter.code1(code1.expose(), counter, period))
         .await?;

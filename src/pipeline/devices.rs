@@ -9,14 +9,13 @@ use crate::aws::VirtualDevice;
 use crate::error::Error;
 use crate::model::{MapError, Origin, SerialNumber, is_account_id};
 use crate::pipeline::Session;
-use crate::pipeline::open::oath_password;
+use crate::pipeline::open::open_key;
 use crate::pipeline::station::devices::{Lookup, lookup};
 use crate::pipeline::station::naming::{AwsName, aws_name};
 use crate::report::{CredentialDevice, ListedKey, ReaderState, Reporter, UsedCredential};
 use crate::request::DevicesRequest;
 use crate::source::smartcard;
-use crate::source::yubikey::{self, Account, OpenKey, Wanted, account};
-use crate::window::{Clock, SystemClock};
+use crate::source::yubikey::{self, Account, Wanted, account};
 
 /// The readers and the keys in them, with their credentials when `request` asks for them.
 pub async fn list(
@@ -35,7 +34,6 @@ pub async fn list(
         };
         (keys, survey.held)
     };
-    let now = SystemClock.now().as_secs();
     let notifier = reporter.notifier();
     // Which credential each configured profile would use: read from the config files only (no
     // credentials, no network), and only when credentials are listed.
@@ -48,7 +46,7 @@ pub async fn list(
         .into_iter()
         .map(|(key, conn)| {
             let accounts = request.accounts.then(|| {
-                OpenKey::open(conn, key.clone(), oath_password(), now, notifier.as_ref())
+                open_key(conn, key.clone(), notifier.as_ref())
                     .map(|open| users_of(open.accounts(), &profiles, &key.label()))
                     .map_err(|e| e.to_string())
             });

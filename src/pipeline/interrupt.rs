@@ -44,6 +44,17 @@ impl Interrupt {
         }
     }
 
+    /// `work`'s output, unless the run is stopped first: then `work` is dropped, and the error is
+    /// the interruption.
+    pub(crate) async fn race<T>(&self, work: impl Future<Output = T>) -> Result<T, Error> {
+        let mut stop = self.clone();
+        tokio::select! {
+            biased;
+            () = stop.wait() => Err(Error::interrupted()),
+            output = work => Ok(output),
+        }
+    }
+
     /// Resolves when the run is stopped (never, if the sender is gone without firing).
     pub(crate) async fn wait(&mut self) {
         if self.0.wait_for(|fired| *fired).await.is_err() {

@@ -34,13 +34,14 @@ pub use open::Opened;
 pub use reader::{Observer, PairReader, Progress, ReadPair};
 pub use run::{Opening, Run};
 pub use sender::{
-    Call, DEFAULT_MAX_ATTEMPTS, MAX_IN_FLIGHT, Resync, Sender, Sent, send_given, send_with_retries,
+    Call, DEFAULT_MAX_ATTEMPTS, MAX_IN_FLIGHT, Resync, Sender, Sent, send_with_retries,
 };
 pub use tally::Tally;
 pub use target::{Session, Target};
 
 use crate::audit::{AuditLog, Trail};
-use crate::error::Error;
+use crate::aws::{AwsError, Receipt, Refused};
+use crate::error::{Error, PairsFrom};
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::Pace;
@@ -54,6 +55,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `answer`'s line in `log`, as the step `step` on device `serial`: `done` when it took effect,
+/// `missing` (when given) when AWS knows no such device (nothing was left to do), else the error's
+/// code.
+fn log_answer(
+    log: &Trail<'_>,
+    (step, serial): (&str, &str),
+    answer: &Result<Receipt, Refused>,
+    (done, missing): (&str, Option<&str>),
+) {
+    let (result, request_id) = match answer {
+        Ok(receipt) => (done.to_string(), receipt.request_id.as_deref()),
+        Err(refused) => match (missing, &refused.error) {
+            (Some(missing), AwsError::NoSuchEntity { .. }) => {
+                (missing.to_string(), refused.request_id.as_deref())
+            }
+            _ => (refused.error.code(), refused.request_id.as_deref()),
+        },
+    };
+    log.step_on(Some(serial), step, None, &result, request_id);
 }
 
 /// Where a job's codes come from, once its source is open.
@@ -153,8 +175,18 @@ pub async fn resync(
             let mut sender = shared.sender(session, &target, ("given", None), reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
-            let sent = send_given(&mut sender, &code1, &code2).await?;
+            // The one pair the user gave: no retry is possible (there is no fresh pair to read).
+            let answer = sender.send(None, &code1, &code2).await;
             drop(sender);
+            let sent = Sent {
+                receipt: answer.map_err(|refused| Error::Aws {
+                    source: refused.error,
+                    attempts: 1,
+                    pairs: PairsFrom::Given,
+                })?,
+                attempts: 1,
+                pair: None,
+            };
             Ok(Resynced {
                 target,
                 source: "given".into(),
@@ -224,14 +256,10 @@ pub async fn read_and_send(
         interrupt,
     )
     .require_digits(IAM_CODE_DIGITS)
-    .after(reading.after);
-    if let Some(observer) = reading.observer {
-        reader = reader.observed(observer);
-    }
-    if let Some(counters) = shared.counters {
-        reader = reader.remembered_in(counters, target.serial.as_str());
-    }
-    let info = reader.info().clone();
+    .after(reading.after)
+    .observed(reading.observer)
+    .remembered_in(shared.counters, target.serial.as_str());
+    let info = reader.info.clone();
     let source = (info.kind, info.device_serial.clone());
     let mut sender = shared.sender(session, &target, source, reporter);
     let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;

@@ -13,8 +13,8 @@ use crate::request::SourceSpec;
 use crate::source::otp_slot;
 use crate::source::prompt::PromptSource;
 use crate::source::seed::SeedSource;
-use crate::source::yubikey::{self, Account, OpenKey, Password, Step, Wanted};
-use crate::source::{ClockOwner, CodeSource};
+use crate::source::yubikey::{self, Account, KeyInfo, OpenKey, Password, Step, Wanted};
+use crate::source::{ClockOwner, CodeSource, DeviceError, Notifier};
 use crate::window::{Clock, SystemClock};
 
 /// A source opened, before the target is known.
@@ -53,8 +53,7 @@ impl Opened {
                 aws_vault,
             } => {
                 let (key, conn) = yubikey::open_one(selector)?;
-                let now = SystemClock.now().as_secs();
-                let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
+                let open = open_key(conn, key, notifier.as_ref())?;
                 Opened::Key {
                     key: Box::new(open),
                     explicit: account.clone(),
@@ -127,9 +126,15 @@ impl Opened {
     }
 }
 
-/// `MFA_RESYNC_OATH_PASSWORD`, else a prompt (which the reporter answers only at a terminal).
-pub fn oath_password() -> Password {
-    oath_password_or(Password::Prompt)
+/// `key`'s OATH application, opened at the host's time and unlocked with
+/// `MFA_RESYNC_OATH_PASSWORD`, else a prompt (which `notifier` answers only at a terminal).
+pub fn open_key(
+    conn: PcscSmartCardConnection,
+    key: KeyInfo,
+    notifier: &dyn Notifier,
+) -> Result<OpenKey<PcscSmartCardConnection>, DeviceError> {
+    let password = oath_password_or(Password::Prompt);
+    OpenKey::open(conn, key, password, SystemClock.now().as_secs(), notifier)
 }
 
 /// `MFA_RESYNC_OATH_PASSWORD`, else `fallback` (a station, which never prompts, gives none).

@@ -69,11 +69,14 @@ pub struct ReadPair {
 pub struct PairReader {
     clock: ServerClock,
     planner: Planner,
-    reporter: Reporter,
-    interrupt: Interrupt,
+    /// The reporter the reader speaks through (and the send loop with it).
+    pub(super) reporter: Reporter,
+    /// Whether the run was stopped (a pair in flight is let finish; no new one is read).
+    pub(super) interrupt: Interrupt,
     /// Shared with the reading thread for the length of one read.
     source: Arc<Mutex<Box<dyn CodeSource>>>,
-    info: SourceInfo,
+    /// What the source is.
+    pub(super) info: SourceInfo,
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
@@ -111,11 +114,12 @@ impl PairReader {
 
     /// Starts past the windows of the last pair this machine sent for device `serial` (a run a
     /// minute ago, another row, a station's key), saying so when that moves this run's pair, and
-    /// records each pair this reader sends. Typed codes have no counters to keep.
-    pub fn remembered_in(mut self, counters: &SentCounters, serial: &str) -> Self {
-        if self.owner != ClockOwner::Host {
+    /// records each pair this reader sends. Typed codes have no counters to keep, and a run with no
+    /// state directory no file to keep them in.
+    pub fn remembered_in(mut self, counters: Option<&SentCounters>, serial: &str) -> Self {
+        let (Some(counters), ClockOwner::Host) = (counters, self.owner) else {
             return self;
-        }
+        };
         if let Some(used) = counters.last(serial) {
             let planned = self.planner.next_pair(self.clock.now());
             if let Some(last) = used.last_counter(self.planner.period()) {
@@ -143,9 +147,9 @@ impl PairReader {
         self
     }
 
-    /// Calls `observer` as each code is read.
-    pub fn observed(mut self, observer: Observer) -> Self {
-        self.observer = Some(observer);
+    /// Calls `observer`, when there is one, as each code is read.
+    pub fn observed(mut self, observer: Option<Observer>) -> Self {
+        self.observer = observer;
         self
     }
 
@@ -164,21 +168,6 @@ impl PairReader {
     pub fn require_digits(mut self, digits: usize) -> Self {
         self.digits = Some(digits);
         self
-    }
-
-    /// What the source is.
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    /// The reporter the reader speaks through.
-    pub fn reporter(&self) -> &Reporter {
-        &self.reporter
-    }
-
-    /// Whether the run was stopped (a pair in flight is let finish; no new one is read).
-    pub fn interrupted(&self) -> bool {
-        self.interrupt.fired()
     }
 
     /// Where this reader's pairs come from, for the hint of a refusal.
@@ -210,16 +199,22 @@ impl PairReader {
             ClockOwner::Host => DEVICE_WATCHDOG,
             ClockOwner::Device => Duration::MAX,
         };
-        let code = tokio::select! {
-            biased;
-            () = self.interrupt.wait() => return Err(Error::interrupted()),
-            joined = tokio::time::timeout(watchdog, task) => match joined {
-                Err(_) => return Err(DeviceError::Timeout { secs: watchdog.as_secs() }.into()),
-                Ok(Err(_)) => {
-                    return Err(DeviceError::Malformed { what: "nothing: the reading thread failed".into() }.into());
+        let code = match self
+            .interrupt
+            .race(tokio::time::timeout(watchdog, task))
+            .await?
+        {
+            Err(_) => {
+                return Err(DeviceError::Timeout {
+                    secs: watchdog.as_secs(),
                 }
-                Ok(Ok(result)) => result?,
-            },
+                .into());
+            }
+            Ok(Err(_)) => {
+                let what = "nothing: the reading thread failed".into();
+                return Err(DeviceError::Malformed { what }.into());
+            }
+            Ok(Ok(result)) => result?,
         };
         match self.digits {
             Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
@@ -240,11 +235,7 @@ impl PairReader {
         let clock = self.clock.clone();
         let reporter = self.reporter.clone();
         let wait = clock.sleep_until(target, TICK, |left| reporter.countdown(left, total, what));
-        let result = tokio::select! {
-            biased;
-            () = self.interrupt.wait() => Err(Error::interrupted()),
-            () = wait => Ok(()),
-        };
+        let result = self.interrupt.race(wait).await;
         self.reporter.countdown_done();
         result
     }

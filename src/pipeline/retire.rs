@@ -5,15 +5,14 @@
 //! never while its device may still be enabled.
 
 use super::enroll::finish::AwsFlags;
-use super::{Interrupt, Run, Session};
+use super::{Run, log_answer};
 use crate::audit::Trail;
-use crate::aws::{AwsError, Receipt, Refused};
+use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::{RetireRequest, RetireTarget};
-use crate::source::yubikey::{self, KeyInfo, KeyWriter, OpenKey, Selector, Wanted, account};
-use crate::window::{Clock, SystemClock};
+use crate::source::yubikey::{self, KeyWriter, Selector, Wanted, account};
 
 /// What removing a device did.
 #[derive(Debug)]
@@ -32,74 +31,53 @@ pub struct Removed {
 /// back (a deactivated device cannot be enabled again without its codes): a failure is reported
 /// with the commands that finish the job.
 pub async fn remove_device(
-    session: &Session,
+    run: &Run,
     flags: AwsFlags<'_>,
-    user: &UserName,
-    old: &SerialNumber,
+    (user, old): (&UserName, &SerialNumber),
     log: &Trail<'_>,
     reporter: &Reporter,
-    interrupt: &Interrupt,
 ) -> Removed {
-    let virtual_device = old.as_str().contains(":mfa/");
-    let mut replaced = Removed {
+    let (aws, serial) = (&run.session.aws, old.as_str());
+    let virtual_device = serial.contains(":mfa/");
+    let mut removed = Removed {
         old: old.to_string(),
         deactivated: false,
         deleted: false,
         failed: None,
     };
-    let commands = |deactivate: bool| {
-        let mut commands = Vec::new();
-        if deactivate {
-            commands.push(flags.deactivate(user.as_str(), old.as_str()));
-        }
-        if virtual_device {
-            commands.push(flags.delete(old.as_str()));
-        }
-        commands
-    };
-    if interrupt.fired() {
-        replaced.failed = Some((
-            AwsError::Other {
-                code: "Interrupted".into(),
-                what: "interrupted before the old device was deactivated".into(),
-                detail: String::new(),
-            },
-            commands(true),
-        ));
-        return replaced;
-    }
-    // Each step's answer in the trail, the step's words when it took effect, its error code when not.
-    let logged = |step: &str, done: &str, answer: &Result<Receipt, Refused>| {
-        let (outcome, request_id) = match answer {
-            Ok(receipt) => (done.to_string(), receipt.request_id.as_deref()),
-            Err(refused) => (refused.error.code(), refused.request_id.as_deref()),
+    // What finishes the job, each command dropped as its step is done.
+    let mut commands = vec![flags.deactivate(user.as_str(), serial)];
+    commands.extend(virtual_device.then(|| flags.delete(serial)));
+    if run.interrupt.fired() {
+        let interrupted = AwsError::Other {
+            code: "Interrupted".into(),
+            what: "interrupted before the old device was deactivated".into(),
+            detail: String::new(),
         };
-        log.step_on(Some(old.as_str()), step, None, &outcome, request_id);
-    };
-    let answer = session.aws.deactivate(user, old.as_str()).await;
-    logged("deactivate", "deactivated", &answer);
-    match answer {
-        Ok(_) => {
-            reporter.line(format!("Deactivated {old}."));
-            replaced.deactivated = true;
-        }
-        Err(refused) => {
-            replaced.failed = Some((refused.error, commands(true)));
-            return replaced;
-        }
+        removed.failed = Some((interrupted, commands));
+        return removed;
     }
+    let answer = aws.deactivate(user, serial).await;
+    log_answer(log, ("deactivate", serial), &answer, ("deactivated", None));
+    if let Err(refused) = answer {
+        removed.failed = Some((refused.error, commands));
+        return removed;
+    }
+    reporter.line(format!("Deactivated {old}."));
+    removed.deactivated = true;
+    commands.remove(0);
     if virtual_device {
-        let answer = session.aws.delete_virtual_device(old.as_str()).await;
-        logged("delete", "deleted", &answer);
+        let answer = aws.delete_virtual_device(serial).await;
+        log_answer(log, ("delete", serial), &answer, ("deleted", None));
         match answer {
             Ok(_) => {
                 reporter.line(format!("Deleted {old}."));
-                replaced.deleted = true;
+                removed.deleted = true;
             }
-            Err(refused) => replaced.failed = Some((refused.error, commands(false))),
+            Err(refused) => removed.failed = Some((refused.error, commands)),
         }
     }
-    replaced
+    removed
 }
 
 /// A retired device, and what became of its key's credential.
@@ -109,8 +87,8 @@ pub struct Retired {
     pub user: UserName,
     /// The device, removed.
     pub removed: Removed,
-    /// The credentials deleted, and from which key.
-    pub deleted: Vec<(KeyInfo, String)>,
+    /// The credentials deleted, each `NAME on KEY`.
+    pub deleted: Vec<String>,
     /// Why no credential was deleted, when none was (no key here, none named for the device).
     pub kept: Option<String>,
 }
@@ -136,8 +114,7 @@ pub async fn retire(
         reporter,
     );
     run.interrupt.check()?;
-    let flags = AwsFlags(&request.aws);
-    let removed = remove_device(session, flags, &user, &old, &log, reporter, &run.interrupt).await;
+    let removed = remove_device(run, AwsFlags(&request.aws), (&user, &old), &log, reporter).await;
     // Nothing was done: the AWS error is the whole story.
     if let Removed {
         deactivated: false,
@@ -148,12 +125,8 @@ pub async fn retire(
         return Err(error.into());
     }
     let (deleted, kept) = if removed.failed.is_none() {
-        let aliases = session
-            .aliases()
-            .await
-            .map(<[String]>::to_vec)
-            .unwrap_or_default();
-        delete_credentials(request, &old, &caller.account, &aliases, &log, reporter)
+        let aliases = session.aliases().await.unwrap_or_default();
+        delete_credentials(request, &old, &caller.account, aliases, &log, reporter)
     } else {
         (
             Vec::new(),
@@ -175,9 +148,12 @@ fn find_device(
     target: &RetireTarget,
     user: &UserName,
 ) -> Result<SerialNumber, Error> {
-    let field = match target {
-        RetireTarget::Serial(_) => Field::flag("--serial-number"),
-        RetireTarget::Key(_) => Field::flag("--device"),
+    let (field, named) = match target {
+        RetireTarget::Serial(serial) => (Field::flag("--serial-number"), serial.to_string()),
+        RetireTarget::Key(key) => (
+            Field::flag("--device"),
+            format!("a device named after YubiKey {key}"),
+        ),
     };
     let hits: Vec<&String> = devices
         .iter()
@@ -194,10 +170,7 @@ fn find_device(
         [] => Err(InputError::invalid(
             field,
             Problem::NotUsersDevice {
-                old: match target {
-                    RetireTarget::Serial(serial) => serial.to_string(),
-                    RetireTarget::Key(key) => format!("a device named after YubiKey {key}"),
-                },
+                old: named,
                 user: user.to_string(),
                 devices: devices.to_vec(),
             },
@@ -222,13 +195,14 @@ fn delete_credentials(
     aliases: &[String],
     log: &Trail<'_>,
     reporter: &Reporter,
-) -> (Vec<(KeyInfo, String)>, Option<String>) {
-    let selector = match request.target {
-        RetireTarget::Key(key) => Selector {
-            serial: Some(key),
-            reader: None,
-        },
-        RetireTarget::Serial(_) => Selector::default(),
+) -> (Vec<String>, Option<String>) {
+    let serial = match request.target {
+        RetireTarget::Key(key) => Some(key),
+        RetireTarget::Serial(_) => None,
+    };
+    let selector = Selector {
+        serial,
+        reader: None,
     };
     let mut wanted = Wanted::for_device(old, None, Some(account));
     wanted.accounts.extend(aliases.iter().cloned());
@@ -241,17 +215,10 @@ fn delete_credentials(
             );
         }
     };
-    let now = SystemClock.now().as_secs();
     let notifier = reporter.notifier();
     let mut deleted = Vec::new();
     for (info, conn) in keys {
-        let open = match OpenKey::open(
-            conn,
-            info.clone(),
-            super::open::oath_password(),
-            now,
-            notifier.as_ref(),
-        ) {
+        let open = match super::open::open_key(conn, info.clone(), notifier.as_ref()) {
             Ok(open) => open,
             Err(e) => {
                 reporter.warn(format!("{}: not looked at ({e})", info.label()));
@@ -267,17 +234,18 @@ fn delete_credentials(
         let writer = KeyWriter::new(open);
         for name in names {
             let serial = info.serial.map(|s| s.to_string());
-            match writer.delete(&name) {
+            let answer = writer.delete(&name);
+            let result = if answer.is_ok() { "deleted" } else { "failed" };
+            log.step("delete credential", serial.as_deref(), result, None);
+            match answer {
                 Ok(_) => {
-                    log.step("delete credential", serial.as_deref(), "deleted", None);
                     reporter.line(format!(
                         "Deleted the credential {name:?} from {}.",
                         info.label()
                     ));
-                    deleted.push((info.clone(), name));
+                    deleted.push(format!("{name} on {}", info.label()));
                 }
                 Err(e) => {
-                    log.step("delete credential", serial.as_deref(), "failed", None);
                     reporter.warn(format!(
                         "the credential {name:?} on {} was not deleted ({e})",
                         info.label()

@@ -9,7 +9,7 @@ use std::future::Future;
 use super::reader::PairReader;
 use crate::audit::Trail;
 use crate::aws::{Aws, Receipt, Refused};
-use crate::error::{Error, Interrupted, PairsFrom};
+use crate::error::{Error, Interrupted};
 use crate::model::{SerialNumber, UserName};
 use crate::source::Code;
 use crate::window::Pair;
@@ -173,9 +173,9 @@ pub async fn send_with_retries<C: Call>(
         attempts += 1;
         let sent = sender.send(read.pair, &read.code1, &read.code2).await;
         // A stop while the pair was with AWS: it was let finish, and says how it ended.
-        if reader.interrupted() {
+        if reader.interrupt.fired() {
             match &sent {
-                Ok(_) => reader.reporter().warn(
+                Ok(_) => reader.reporter.warn(
                     "stopped while the pair was with AWS: it was let finish, and AWS accepted it",
                 ),
                 Err(_) => return Err(Error::Interrupted(Interrupted::after(attempts, 0))),
@@ -190,7 +190,7 @@ pub async fn send_with_retries<C: Call>(
                 });
             }
             Err(refused) if refused.error.is_transient() && attempts < max_attempts => {
-                reader.reporter().line(format!(
+                reader.reporter.line(format!(
                     "Attempt {attempts} of {max_attempts} failed ({}); the pair may have been seen, so reading a fresh one.",
                     refused.error
                 ));
@@ -203,25 +203,5 @@ pub async fn send_with_retries<C: Call>(
                 });
             }
         }
-    }
-}
-
-/// Sends the one pair the user gave; no retry is possible (there is no fresh pair to read).
-pub async fn send_given<C: Call>(
-    sender: &mut Sender<'_, C>,
-    code1: &Code,
-    code2: &Code,
-) -> Result<Sent, Error> {
-    match sender.send(None, code1, code2).await {
-        Ok(receipt) => Ok(Sent {
-            receipt,
-            attempts: 1,
-            pair: None,
-        }),
-        Err(refused) => Err(Error::Aws {
-            source: refused.error,
-            attempts: 1,
-            pairs: PairsFrom::Given,
-        }),
     }
 }

@@ -87,19 +87,16 @@ impl FakeAws {
     }
 }
 
-/// A waiting-mode reader of `source` on `server`'s clock.
+/// A reader of `source` in `mode` on `server`'s clock, and what stops it.
 pub(super) fn reader(
     server: &ServerClock,
     source: impl CodeSource + 'static,
-    interrupt: Interrupt,
-) -> PairReader {
-    PairReader::new(
-        Box::new(source),
-        server.clone(),
-        Mode::Wait,
-        Reporter::silent(),
-        interrupt,
-    )
+    mode: Mode,
+) -> (tokio::sync::watch::Sender<bool>, PairReader) {
+    let (tx, interrupt) = Interrupt::manual();
+    let reporter = Reporter::silent();
+    let reader = PairReader::new(Box::new(source), server.clone(), mode, reporter, interrupt);
+    (tx, reader)
 }
 
 /// Sends through `aws` with fresh-pair retries, at most three pairs.
@@ -132,14 +129,7 @@ async fn send_pairs(
     mode: Mode,
     failures: u32,
 ) -> (Result<Sent, Error>, FakeAws) {
-    let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = PairReader::new(
-        Box::new(source),
-        server.clone(),
-        mode,
-        Reporter::silent(),
-        interrupt,
-    );
+    let (_tx, mut reader) = reader(server, source, mode);
     let mut aws = FakeAws::new(server, failures);
     (send(&mut reader, &mut aws).await, aws)
 }
@@ -244,10 +234,10 @@ async fn a_retry_succeeds_with_a_fresh_pair() {
 #[tokio::test]
 async fn ctrl_c_during_the_wait_sends_nothing() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
-    let (tx, interrupt) = Interrupt::manual();
+    let (tx, mut reader) = reader(&server, source, Mode::Wait);
     tx.send(true).unwrap();
     let mut aws = FakeAws::new(&server, 0);
-    let err = send(&mut reader(&server, source, interrupt), &mut aws).await;
+    let err = send(&mut reader, &mut aws).await;
     assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
     assert!(aws.sent.is_empty());
 }
@@ -259,10 +249,10 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let c = 1_000_000_012 / 30;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt)
+    let (_tx, reader) = reader(&server, source, Mode::Wait);
+    let mut reader = reader
         .after(Some(c + 1))
-        .observed(Box::new(move |p| log.lock().unwrap().push(p)));
+        .observed(Some(Box::new(move |p| log.lock().unwrap().push(p))));
     let sent = send(&mut reader, &mut FakeAws::new(&server, 0))
         .await
         .unwrap();
@@ -285,13 +275,13 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
 async fn a_read_cut_short_spends_no_counter() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let c = 1_000_000_012 / 30;
-    let (tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt).observed(Box::new(move |p| {
+    let (tx, reader) = reader(&server, source, Mode::Wait);
+    let mut reader = reader.observed(Some(Box::new(move |p| {
         // The key leaves as soon as code 1 is read: the wait for code 2 is cut short.
         if matches!(p, Progress::Code1Read { .. }) {
             let _ = tx.send(true);
         }
-    }));
+    })));
     let mut aws = FakeAws::new(&server, 0);
     let err = send(&mut reader, &mut aws).await;
     assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");
@@ -314,8 +304,8 @@ async fn a_run_after_another_takes_the_windows_after_those_it_sent_and_records_i
         .record("GAHT12345678", (c + 1) * 30, t - 5)
         .unwrap();
     let (_host, server, source, reads) = setup(t as f64, 0, &[]);
-    let (_tx, interrupt) = Interrupt::manual();
-    let mut reader = reader(&server, source, interrupt).remembered_in(&counters, "GAHT12345678");
+    let (_tx, reader) = reader(&server, source, Mode::Wait);
+    let mut reader = reader.remembered_in(Some(&counters), "GAHT12345678");
     let sent = send(&mut reader, &mut FakeAws::new(&server, 1))
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::tests::{info, reader};
 use super::*;
 use crate::source::{CodeSource, DeviceError, SourceInfo, TypedProblem};
-use crate::window::{Clock, ManualClock, ServerClock};
+use crate::window::{Clock, ManualClock, Mode, ServerClock};
 
 /// A person typing `lines` (the code, and the seconds before Enter), at a terminal or a pipe.
 struct Person {
@@ -47,10 +47,8 @@ async fn typed(terminal: bool, lines: &[(&'static str, f64)]) -> Result<ReadPair
         lines: lines.iter().copied().collect(),
         terminal,
     };
-    let (_tx, interrupt) = Interrupt::manual();
-    reader(&server, person, interrupt)
-        .next_with(|_, _| {})
-        .await
+    let (_tx, mut reader) = reader(&server, person, Mode::Wait);
+    reader.next_with(|_, _| {}).await
 }
 
 #[tokio::test]

@@ -25,15 +25,14 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
     } else {
         "mfa devices"
     };
+    // What follows the configuration, in order: a failure skips the checks after it that need it.
+    let after = ["credentials", "region", "caller", "clock", last];
     let mut checks = Vec::new();
     let aws = match Aws::connect(options).await {
         Ok(aws) => aws,
         Err(e) => {
             checks.push(failed("aws config", e));
-            checks.extend(skipped(
-                &["credentials", "region", "caller", "clock", last],
-                "the AWS configuration did not load",
-            ));
+            checks.extend(skipped(&after, "the AWS configuration did not load"));
             return checks;
         }
     };
@@ -72,7 +71,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
                 ..failed("credentials", e)
             });
             checks.push(region(&aws));
-            checks.extend(skipped(&["caller", "clock", last], "no usable credentials"));
+            checks.extend(skipped(&after[2..], "no usable credentials"));
             return checks;
         }
     }
@@ -84,10 +83,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
         }
         Err(e) => {
             checks.push(failed("caller", e));
-            checks.extend(skipped(
-                &["clock", last],
-                "AWS did not answer who is calling",
-            ));
+            checks.extend(skipped(&after[3..], "AWS did not answer who is calling"));
             return checks;
         }
     };

@@ -116,14 +116,8 @@ fn yubikey_on_usb() -> bool {
     })
 }
 
-/// The device checks, in order.
-pub fn checks(needs: Needs) -> Vec<Check> {
-    let mut checks = pcsc_checks(needs);
-    checks.extend(hidraw_checks(needs));
-    checks
-}
-
-fn pcsc_checks(needs: Needs) -> Vec<Check> {
+/// pcscd, the readers and the keys in them.
+pub fn pcsc_checks(needs: Needs) -> Vec<Check> {
     let restarted = needs.station.then(|| {
         pcscd_restarted(
             Path::new(SYSTEMD_BOOTED).is_dir(),
@@ -191,7 +185,7 @@ fn pcsc_checks(needs: Needs) -> Vec<Check> {
 }
 
 /// The YubiKey hidraw nodes (the OTP and FIDO interfaces) and whether we may open them.
-fn hidraw_checks(needs: Needs) -> Vec<Check> {
+pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
     let nodes = yubikey_hidraw_nodes();
     let rules = installed_rules();
     let fix = match &rules {

@@ -23,7 +23,8 @@ pub async fn checks(request: &DoctorRequest) -> Vec<Check> {
     } else {
         device::Needs::from(request.source)
     };
-    let mut checks = device::checks(needs);
+    let mut checks = device::pcsc_checks(needs);
+    checks.extend(device::hidraw_checks(needs));
     checks.extend(aws::checks(&request.aws, request.station).await);
     checks
 }

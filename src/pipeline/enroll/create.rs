@@ -6,13 +6,10 @@
 use std::time::Duration;
 
 use super::finish::AwsFlags;
-use super::prepare;
+use super::{Steps, prepare};
 use crate::audit::Trail;
 use crate::aws::{AwsError, NewDevice};
 use crate::error::{Error, Leftover, PairsFrom, Rollback};
-use crate::pipeline::{Interrupt, Session};
-use crate::report::Reporter;
-use crate::request::EnrollRequest;
 
 /// Creates tried at most, each after a refusal that says nothing was made (throttling).
 const CREATE_ATTEMPTS: u32 = 3;
@@ -20,20 +17,18 @@ const CREATE_ATTEMPTS: u32 = 3;
 /// `CreateVirtualMFADevice`, tried again after throttling; after a failure that may have made the
 /// device anyway (a 5xx, a timeout, a lost answer), the device is looked for and deleted, since its
 /// seed went with the answer.
-pub async fn create(
-    session: &Session,
-    request: &EnrollRequest,
+pub(super) async fn create(
+    steps: &Steps<'_>,
     plan: &prepare::DevicePlan,
     log: &Trail<'_>,
-    reporter: &Reporter,
-    interrupt: &Interrupt,
 ) -> Result<NewDevice, Error> {
+    let (session, interrupt) = (&steps.run.session, &steps.run.interrupt);
     let mut attempt = 0;
     loop {
         attempt += 1;
         let refused = match session
             .aws
-            .create_virtual_device(plan.device_name.as_str(), request.path.as_str())
+            .create_virtual_device(plan.device_name.as_str(), steps.request.path.as_str())
             .await
         {
             Ok(created) => {
@@ -55,7 +50,7 @@ pub async fn create(
             || refused.error.code() == "RequestLimitExceeded"
             || refused.error.code() == "TooManyRequestsException";
         if !throttled {
-            clean_up_lost_create(session, request, plan, log, reporter, &refused.error).await?;
+            clean_up_lost_create(steps, plan, log, &refused.error).await?;
         }
         if attempt >= CREATE_ATTEMPTS || interrupt.fired() {
             return Err(Error::Aws {
@@ -65,29 +60,23 @@ pub async fn create(
             });
         }
         let pause = Duration::from_secs(u64::from(attempt));
-        reporter.line(format!(
+        steps.reporter.line(format!(
             "CreateVirtualMFADevice attempt {attempt} of {CREATE_ATTEMPTS} failed ({}); trying again in {} s.",
             refused.error,
             pause.as_secs()
         ));
-        let mut ctrl_c = interrupt.clone();
-        tokio::select! {
-            biased;
-            () = ctrl_c.wait() => return Err(Error::interrupted()),
-            () = tokio::time::sleep(pause) => {}
-        }
+        interrupt.race(tokio::time::sleep(pause)).await?;
     }
 }
 
 /// After a Create whose answer was lost: deletes the device if AWS made it.
 async fn clean_up_lost_create(
-    session: &Session,
-    request: &EnrollRequest,
+    steps: &Steps<'_>,
     plan: &prepare::DevicePlan,
     log: &Trail<'_>,
-    reporter: &Reporter,
     cause: &AwsError,
 ) -> Result<(), Error> {
+    let session = &steps.run.session;
     let serial = plan.serial.as_str();
     let unfinished = |what: String| Error::Enroll {
         cause: Box::new(Error::from(AwsError::Other {
@@ -100,7 +89,7 @@ async fn clean_up_lost_create(
                 what,
                 commands: vec![
                     "aws iam list-virtual-mfa-devices --assignment-status Unassigned".into(),
-                    AwsFlags(&request.aws).delete(serial),
+                    AwsFlags(&steps.request.aws).delete(serial),
                 ],
             }],
             ..Rollback::default()
@@ -117,7 +106,7 @@ async fn clean_up_lost_create(
                         "deleted",
                         receipt.request_id.as_deref(),
                     );
-                    reporter.line(format!(
+                    steps.reporter.line(format!(
                         "AWS made {serial} although its answer was lost; deleted it (its seed was lost with the answer)."
                     ));
                     Ok(())

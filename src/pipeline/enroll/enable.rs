@@ -9,18 +9,18 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::Steps;
 use super::undo::Key;
 use crate::audit::Trail;
 use crate::aws::{Aws, AwsError, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::model::{IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::pipeline::{
-    Call, DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sender, Sent, Session, send_with_retries,
+    Call, DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Sender, Sent, send_with_retries,
 };
 use crate::report::Reporter;
 use crate::source::seed::NewSeed;
 use crate::source::{ClockOwner, Code, CodeSource, DeviceError, Notifier, SourceInfo};
-use crate::state::SentCounters;
 use crate::window::{Mode, Period};
 
 /// Runs a blocking call on a key off the runtime, racing Ctrl-C (the call itself runs on: a key
@@ -29,29 +29,24 @@ pub async fn on_key<T: Send + 'static>(
     interrupt: &Interrupt,
     call: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
 ) -> Result<T, Error> {
-    let task = tokio::task::spawn_blocking(call);
-    let mut interrupt = interrupt.clone();
-    tokio::select! {
-        biased;
-        () = interrupt.wait() => Err(Error::interrupted()),
-        joined = task => match joined {
-            Ok(result) => result.map_err(Error::from),
-            Err(_) => Err(DeviceError::Malformed { what: "nothing: the thread talking to the key failed".into() }.into()),
-        },
+    match interrupt.race(tokio::task::spawn_blocking(call)).await? {
+        Ok(result) => result.map_err(Error::from),
+        Err(_) => Err(DeviceError::Malformed {
+            what: "nothing: the thread talking to the key failed".into(),
+        }
+        .into()),
     }
 }
 
 /// Compares each backup key's code for the current window with the seed's own.
-pub async fn check_backups(
-    session: &Session,
+pub(super) async fn check_backups(
+    steps: &Steps<'_>,
     keys: &[Key],
     seed: &Arc<Mutex<NewSeed>>,
     id: &str,
-    touch: bool,
-    reporter: &Reporter,
-    interrupt: &Interrupt,
 ) -> Result<(), Error> {
-    let counter = Period::DEFAULT.counter_at(session.clock().now());
+    let (touch, reporter) = (steps.request.touch, steps.reporter);
+    let counter = Period::DEFAULT.counter_at(steps.run.session.clock().now());
     for key in keys.iter().skip(1) {
         if touch {
             Notifier::act(
@@ -64,7 +59,10 @@ pub async fn check_backups(
         }
         let writer = key.clone();
         let name = id.to_string();
-        let code = on_key(interrupt, move || writer.code_at(&name, touch, counter)).await?;
+        let code = on_key(&steps.run.interrupt, move || {
+            writer.code_at(&name, touch, counter)
+        })
+        .await?;
         let expected = seed_code(seed, counter)?;
         if code != expected {
             return Err(DeviceError::KeysDisagree { key: key.label() }.into());
@@ -172,20 +170,18 @@ pub struct NotEnabled {
     pub maybe_enabled: bool,
 }
 
-/// Reads the primary's pair (each code checked against the seed) and enables the device.
-#[allow(clippy::too_many_arguments)]
-pub async fn enable(
-    session: &Session,
+/// Reads the primary's pair (each code checked against the seed) and enables the device `serial`
+/// whose credential is `id`.
+pub(super) async fn enable(
+    steps: &Steps<'_>,
     primary: &Key,
     seed: &Arc<Mutex<NewSeed>>,
-    (user, serial): (&UserName, &SerialNumber),
-    (id, touch): (&str, bool),
+    (serial, id): (&SerialNumber, &str),
     trail: Trail<'_>,
-    reporter: &Reporter,
-    (interrupt, counters): (&Interrupt, Option<&SentCounters>),
 ) -> Result<Sent, NotEnabled> {
+    let (session, reporter, user) = (&steps.run.session, steps.reporter, &steps.plan.user);
     let source = Checked {
-        key: primary.source(id, touch),
+        key: primary.source(id, steps.request.touch),
         seed: Arc::clone(seed),
         label: primary.label(),
     };
@@ -195,13 +191,11 @@ pub async fn enable(
         session.clock(),
         Mode::NoWait,
         reporter.clone(),
-        interrupt.clone(),
+        steps.run.interrupt.clone(),
     )
-    .require_digits(IAM_CODE_DIGITS);
+    .require_digits(IAM_CODE_DIGITS)
     // Kept as a resync's are: a resync right after the enrolment plans past the Enable's windows.
-    if let Some(counters) = counters {
-        reader = reader.remembered_in(counters, serial.as_str());
-    }
+    .remembered_in(steps.run.shared(None).counters, serial.as_str());
     let call = IamEnable {
         aws: &session.aws,
         user,

@@ -24,14 +24,13 @@ use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
 use crate::model::UserName;
-use crate::pipeline::open::oath_password;
+use crate::pipeline::open::open_key;
 use crate::report::{EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
 use crate::source::seed::NewSeed;
-use crate::source::yubikey::{self, KeyWriter, NewCredential, OpenKey, Selector, Slot};
-use crate::window::{Clock, SystemClock};
+use crate::source::yubikey::{self, KeyWriter, NewCredential, Selector, Slot};
 use finish::AwsFlags;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
@@ -64,13 +63,9 @@ pub fn open_keys(
     reporter: &Reporter,
 ) -> Result<Vec<Key>, Error> {
     let notifier = reporter.notifier();
-    let now = SystemClock.now().as_secs();
     let keys = yubikey::open_each(selectors)?
         .into_iter()
-        .map(|(key, conn)| {
-            let open = OpenKey::open(conn, key, oath_password(), now, notifier.as_ref())?;
-            Ok(KeyWriter::new(open))
-        })
+        .map(|(key, conn)| Ok(KeyWriter::new(open_key(conn, key, notifier.as_ref())?)))
         .collect::<Result<Vec<Key>, Error>>()?;
     if touch {
         for key in &keys {
@@ -118,18 +113,9 @@ pub async fn enroll(
         }
     };
     if let Some(old) = &request.replace {
-        enrolled.replaced = Some(
-            super::retire::remove_device(
-                session,
-                AwsFlags(&request.aws),
-                &plan.user,
-                old,
-                &log,
-                reporter,
-                interrupt,
-            )
-            .await,
-        );
+        let flags = AwsFlags(&request.aws);
+        let removed = super::retire::remove_device(run, flags, (&plan.user, old), &log, reporter);
+        enrolled.replaced = Some(removed.await);
     }
     Ok(enrolled)
 }
@@ -148,14 +134,7 @@ struct Steps<'a> {
 /// the backup file made (empty, so that every local failure comes before a Create), then for each
 /// device its Create (whose answer must name the device asked for) and [`act`].
 async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
-    let Steps {
-        run,
-        request,
-        plan,
-        keys,
-        log,
-        reporter,
-    } = *steps;
+    let (request, plan, keys) = (steps.request, steps.plan, steps.keys);
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
         (Some(file), Some(device)) => {
@@ -171,16 +150,8 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
     let mut written_backup = None;
     let (mut devices, mut written) = (Vec::with_capacity(plan.devices.len()), Vec::new());
     for device in &plan.devices {
-        let log = log.of_device(device.serial.as_str());
-        let created = create::create(
-            &run.session,
-            request,
-            device,
-            &log,
-            reporter,
-            &run.interrupt,
-        )
-        .await?;
+        let log = steps.log.of_device(device.serial.as_str());
+        let created = create::create(steps, device, &log).await?;
         // The device asked for is deleted on rollback, never the one an answer names instead
         // (which may be someone else's).
         undo.push(Undo::DeleteDevice {
@@ -197,7 +168,9 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
             }
             .into());
         }
-        reporter.line(format!("Created the virtual MFA device {}.", device.serial));
+        steps
+            .reporter
+            .line(format!("Created the virtual MFA device {}.", device.serial));
         let (enrolled, path) = act(steps, device, &log, created.seed, backup.take(), undo).await?;
         written_backup = written_backup.or(path);
         devices.push(enrolled);
@@ -245,15 +218,9 @@ async fn act(
     backup: Option<(backup::Reserved, BackupFormat)>,
     undo: &mut UndoStack,
 ) -> Result<(EnrolledDeviceReport, Option<PathBuf>), Error> {
-    let Steps {
-        run,
-        request,
-        plan,
-        keys,
-        reporter,
-        ..
-    } = *steps;
-    let (session, interrupt, serial) = (&run.session, &run.interrupt, &device.serial);
+    let (run, request, plan) = (steps.run, steps.request, steps.plan);
+    let (keys, reporter) = (steps.keys, steps.reporter);
+    let (interrupt, serial) = (&run.interrupt, &device.serial);
     interrupt.check()?;
     let seed = NewSeed::decode(&seed_text)?;
     let credential = NewCredential {
@@ -288,16 +255,7 @@ async fn act(
     }
     drop(credential);
     let holders: Vec<Key> = device.keys.iter().map(|(i, _)| keys[*i].clone()).collect();
-    enable::check_backups(
-        session,
-        &holders,
-        &seed,
-        device.oath_name.as_str(),
-        request.touch,
-        reporter,
-        interrupt,
-    )
-    .await?;
+    enable::check_backups(steps, &holders, &seed, device.oath_name.as_str()).await?;
     // The seed in the backup file before the Enable: from the moment the device may be enabled,
     // every copy the user asked for exists.
     let mut written_backup = None;
@@ -314,17 +272,8 @@ async fn act(
     }
     interrupt.check()?;
     let trail = log.on_key(holders[0].key().serial.map(|s| s.to_string()));
-    let enabled = enable::enable(
-        session,
-        &holders[0],
-        &seed,
-        (&plan.user, serial),
-        (device.oath_name.as_str(), request.touch),
-        trail,
-        reporter,
-        (interrupt, run.shared(None).counters),
-    )
-    .await;
+    let id = device.oath_name.as_str();
+    let enabled = enable::enable(steps, &holders[0], &seed, (serial, id), trail).await;
     if enabled
         .as_ref()
         .map_or_else(|not| not.maybe_enabled, |_| true)

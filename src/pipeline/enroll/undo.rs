@@ -13,11 +13,11 @@ use super::finish::{self, AwsFlags};
 use crate::aws::AwsError;
 use crate::error::{Leftover, Rollback};
 use crate::model::UserName;
-use crate::pipeline::open::oath_password;
+use crate::pipeline::log_answer;
+use crate::pipeline::open::open_key;
 use crate::source::backup;
-use crate::source::yubikey::{self, KeyWriter, OpenKey};
+use crate::source::yubikey::{self, KeyWriter};
 use crate::source::{DeviceError, Notifier};
-use crate::window::{Clock, SystemClock};
 
 /// How long a rollback waits for a key to answer: a YubiKey gives up waiting for a touch after
 /// 15 s, and answers then. A key that still does not answer is left with its command.
@@ -132,21 +132,24 @@ impl UndoStack {
                         tokio::task::spawn_blocking(move || writer.delete(&name)),
                     )
                     .await;
-                    let Ok(deleted) = deleted else {
-                        let why = format!(
-                            "it did not answer within {} s: it may still be waiting for a touch",
-                            KEY_ANSWER.as_secs()
-                        );
-                        left_credential(cx, &mut rollback, key, &id, &why);
-                        continue;
-                    };
                     match deleted {
-                        Ok(Ok(true)) => done_credential(cx, &mut rollback, key, &id),
+                        Ok(Ok(Ok(true))) => done_credential(cx, &mut rollback, key, &id),
                         // A PUT cut short before it landed: nothing to undo.
-                        Ok(Ok(false)) => logged(cx, key, "credential not found"),
-                        Ok(Err(e)) if gone(&e) => pulled.push((key, id)),
-                        Ok(Err(e)) => left_credential(cx, &mut rollback, key, &id, &e.to_string()),
-                        Err(_) => left_credential(cx, &mut rollback, key, &id, "its thread failed"),
+                        Ok(Ok(Ok(false))) => logged(cx, key, "credential not found"),
+                        Ok(Ok(Err(e))) if gone(&e) => pulled.push((key, id)),
+                        Ok(Ok(Err(e))) => {
+                            left_credential(cx, &mut rollback, key, &id, &e.to_string());
+                        }
+                        Ok(Err(_)) => {
+                            left_credential(cx, &mut rollback, key, &id, "its thread failed")
+                        }
+                        Err(_) => {
+                            let why = format!(
+                                "it did not answer within {} s: it may still be waiting for a touch",
+                                KEY_ANSWER.as_secs()
+                            );
+                            left_credential(cx, &mut rollback, key, &id, &why);
+                        }
                     }
                 }
                 Undo::DeleteDevice { serial } => delete_device(cx, &mut rollback, &serial).await,
@@ -186,34 +189,28 @@ async fn deactivate(
     user: &UserName,
     serial: &str,
 ) -> Option<Leftover> {
-    let (result, request_id, error) = match cx.run.session.aws.deactivate(user, serial).await {
-        Ok(receipt) => {
-            rollback.undone.push(format!("deactivated {serial}"));
-            ("deactivated".to_string(), receipt.request_id, None)
-        }
-        // Not enabled after all: nothing to undo.
-        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            ("not enabled".to_string(), refused.request_id, None)
-        }
-        Err(refused) => (
-            refused.error.code(),
-            refused.request_id,
-            Some(refused.error),
-        ),
-    };
-    cx.log.step_on(
-        Some(serial),
-        "rollback",
-        None,
-        &result,
-        request_id.as_deref(),
+    let answer = cx.run.session.aws.deactivate(user, serial).await;
+    log_answer(
+        cx.log,
+        ("rollback", serial),
+        &answer,
+        ("deactivated", Some("not enabled")),
     );
-    error.map(|error| Leftover {
-        what: format!(
-            "{serial} is still enabled for {user} ({error}); it works, and its seed is kept"
-        ),
-        commands: vec![AwsFlags(&cx.request.aws).deactivate(user.as_str(), serial)],
-    })
+    match answer {
+        Ok(_) => rollback.undone.push(format!("deactivated {serial}")),
+        // Not enabled after all: nothing to undo.
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {}
+        Err(refused) => {
+            return Some(Leftover {
+                what: format!(
+                    "{serial} is still enabled for {user} ({}); it works, and its seed is kept",
+                    refused.error
+                ),
+                commands: vec![AwsFlags(&cx.request.aws).deactivate(user.as_str(), serial)],
+            });
+        }
+    }
+    None
 }
 
 /// A step of a device that stays enabled: every copy of its seed is kept (the keys' credentials,
@@ -245,16 +242,18 @@ fn keep(cx: &Steps<'_>, rollback: &mut Rollback, left: &mut Leftover, undo: Undo
 /// Deletes the virtual device `serial`. A device left enabled cannot be deleted (DeleteConflict):
 /// its deactivation is already in `left`, and the delete command follows it there.
 async fn delete_device(cx: &Steps<'_>, rollback: &mut Rollback, serial: &str) {
-    let (result, request_id) = match cx.run.session.aws.delete_virtual_device(serial).await {
-        Ok(receipt) => {
-            rollback
-                .undone
-                .push(format!("deleted the virtual MFA device {serial}"));
-            ("deleted".to_string(), receipt.request_id)
-        }
-        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {
-            ("not found".to_string(), refused.request_id)
-        }
+    let answer = cx.run.session.aws.delete_virtual_device(serial).await;
+    log_answer(
+        cx.log,
+        ("rollback", serial),
+        &answer,
+        ("deleted", Some("not found")),
+    );
+    match answer {
+        Ok(_) => rollback
+            .undone
+            .push(format!("deleted the virtual MFA device {serial}")),
+        Err(refused) if matches!(refused.error, AwsError::NoSuchEntity { .. }) => {}
         Err(refused) => {
             rollback.left.push(Leftover {
                 what: format!(
@@ -263,12 +262,8 @@ async fn delete_device(cx: &Steps<'_>, rollback: &mut Rollback, serial: &str) {
                 ),
                 commands: vec![AwsFlags(&cx.request.aws).delete(serial)],
             });
-            (refused.error.code(), refused.request_id)
         }
-    };
-    let request_id = request_id.as_deref();
-    cx.log
-        .step_on(Some(serial), "rollback", None, &result, request_id);
+    }
 }
 
 /// Whether a key's error means it is no longer in its reader (or its session is dead with it).
@@ -330,9 +325,7 @@ async fn reinserted(cx: &Steps<'_>, rollback: &mut Rollback, key: usize, id: &st
                 key: wanted.label(),
             });
         };
-        let now = SystemClock.now().as_secs();
-        let open = OpenKey::open(conn, found, oath_password(), now, notifier.as_ref())?;
-        KeyWriter::new(open).delete(&name)
+        KeyWriter::new(open_key(conn, found, notifier.as_ref())?).delete(&name)
     })
     .await;
     match outcome {

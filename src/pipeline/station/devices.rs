@@ -58,7 +58,17 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
     };
     let assigned: Vec<&VirtualDevice> =
         named.iter().copied().filter(|d| d.user.is_some()).collect();
-    let stale = || device_name.and_then(|device| Some((device, stale_for(devices, device)?)));
+    // No device has that name any more but the user it was named for still has devices
+    // (`is_named_for_user`): the key's credential is stale (its device was retired or replaced),
+    // and final, as listing again would not bring the device back.
+    let stale = || {
+        let device = device_name?;
+        let user = devices
+            .iter()
+            .filter_map(|d| d.user.as_ref().and_then(Assignee::user_name))
+            .find(|user| is_named_for_user(device, user))?;
+        Some((device, user))
+    };
     match assigned.as_slice() {
         [one] => match &one.user {
             Some(Assignee::User(user)) => Lookup::Found {
@@ -94,17 +104,6 @@ pub fn lookup(devices: &[VirtualDevice], name: &AwsName) -> Lookup {
             serials: several.iter().map(|d| d.serial.clone()).collect(),
         }),
     }
-}
-
-/// The user whose device `owner` was, when no device has that name any more but the user still
-/// has devices (`is_named_for_user`). The key's
-/// credential is then stale (its device was retired or replaced), and final: listing again would
-/// not bring the device back.
-fn stale_for<'a>(devices: &'a [VirtualDevice], owner: &str) -> Option<&'a str> {
-    devices
-        .iter()
-        .filter_map(|d| d.user.as_ref().and_then(Assignee::user_name))
-        .find(|user| is_named_for_user(owner, user))
 }
 
 /// The latest listing of the account's virtual devices, and when it was asked for.

@@ -86,17 +86,11 @@ impl Station<'_> {
         };
         let key = open.key().clone();
         served.identified(key.serial);
-        let aliases = if naming::alias_could_help(open.accounts(), &self.accounts) {
-            self.run
-                .session
-                .aliases()
-                .await
-                .unwrap_or_default()
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        let held = naming::served(open.accounts(), &self.accounts, &aliases);
+        let mut aliases: &[String] = &[];
+        if naming::alias_could_help(open.accounts(), &self.accounts) {
+            aliases = self.run.session.aliases().await.unwrap_or_default();
+        }
+        let held = naming::served(open.accounts(), &self.accounts, aliases);
         let shown: Vec<String> = held.served.iter().map(|c| c.shown.clone()).collect();
         let not_aws: Vec<NotAnAwsCredential> = held
             .not_aws

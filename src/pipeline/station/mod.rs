@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use desk::Desk;
 use devices::DeviceMap;
 
-use super::{Interrupt, Run};
+use super::Run;
 use crate::error::{Error, Interrupted, Targets};
 use crate::report::{KeyResult, Reporter, StationEvent};
 use crate::request::StationRequest;
@@ -57,13 +57,8 @@ pub async fn serve(
     readers: Vec<String>,
     reporter: &Reporter,
 ) -> Result<(), Error> {
-    let account = run
-        .session
-        .caller
-        .as_ref()
-        .map(|c| c.account.clone())
-        .unwrap_or_default();
-    let accounts = request.served_accounts(&account)?;
+    let caller = run.session.caller.as_ref();
+    let accounts = request.served_accounts(caller.map_or("", |c| c.account.as_str()))?;
     let (tx, rx) = mpsc::unbounded_channel();
     let watch = ReaderWatch::start(
         request.readers.clone(),
@@ -87,9 +82,7 @@ pub async fn serve(
     } else {
         request.readers.clone()
     };
-    let result = station
-        .run(rx, run.interrupt.clone(), request, &watched)
-        .await;
+    let result = station.run(rx, request, &watched).await;
     watch.stop();
     result
 }
@@ -120,25 +113,17 @@ enum Stop {
 type Serving<'j> = Pin<Box<dyn Future<Output = (String, Vec<KeyResult>)> + 'j>>;
 
 impl Station<'_> {
-    fn device_lock(&self, serial: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
-        Arc::clone(
-            super::lock(&self.locks)
-                .entry(serial.to_string())
-                .or_default(),
-        )
-    }
-
-    /// Serves keys as `events` reports them until `interrupt` (or, with `--once`, until the keys
-    /// are done), watching `readers` at the start. Ctrl-C abandons keys that wait or read (nothing
-    /// of their pairs is sent) and lets a submission under way finish; the result is then
+    /// Serves keys as `events` reports them until the run is stopped (or, with `--once`, until
+    /// the keys are done), watching `readers` at the start. Ctrl-C abandons keys that wait or read
+    /// (nothing of their pairs is sent) and lets a submission under way finish; the result is then
     /// [`Error::Interrupted`], which counts every pair the session sent and every one AWS accepted.
     async fn run(
         &self,
         mut events: mpsc::UnboundedReceiver<ReaderEvent>,
-        mut interrupt: Interrupt,
         request: &StationRequest,
         readers: &[String],
     ) -> Result<(), Error> {
+        let mut interrupt = self.run.interrupt.clone();
         let (once, max_keys) = (request.once, request.max_keys as usize);
         let operator = self.run.session.operator().unwrap_or_default();
         self.reporter.station(&StationEvent::Started {
@@ -156,10 +141,25 @@ impl Station<'_> {
         loop {
             if stop.is_some() && serving.is_empty() {
                 drop(serving);
-                return self.stopped(stop, &desk);
+                return Err(match stop {
+                    Some(Stop::Failed(e)) => {
+                        self.say_stopped("the readers can no longer be watched", &desk);
+                        Error::Device(e)
+                    }
+                    _ => {
+                        self.say_stopped("interrupted", &desk);
+                        let accepted = desk.tally.total - desk.tally.failed;
+                        Error::Interrupted(Interrupted::after(
+                            self.pairs_sent.load(Ordering::SeqCst),
+                            u32::try_from(accepted).unwrap_or(u32::MAX),
+                        ))
+                    }
+                });
             }
             if once && ready && !accepting && desk.idle() {
-                return self.done_once(&desk);
+                self.say_stopped("--once: the keys are done", &desk);
+                desk.tally.outcome(Targets::Keys)?;
+                return self.run.finish("every key's resync itself succeeded");
             }
             tokio::select! {
                 biased;
@@ -232,28 +232,5 @@ impl Station<'_> {
             failed: desk.tally.failed,
             pairs_sent: self.pairs_sent.load(Ordering::SeqCst),
         });
-    }
-
-    fn stopped(&self, stop: Option<Stop>, desk: &Desk) -> Result<(), Error> {
-        match stop {
-            Some(Stop::Failed(e)) => {
-                self.say_stopped("the readers can no longer be watched", desk);
-                Err(Error::Device(e))
-            }
-            _ => {
-                self.say_stopped("interrupted", desk);
-                let accepted = desk.tally.total - desk.tally.failed;
-                Err(Error::Interrupted(Interrupted::after(
-                    self.pairs_sent.load(Ordering::SeqCst),
-                    u32::try_from(accepted).unwrap_or(u32::MAX),
-                )))
-            }
-        }
-    }
-
-    fn done_once(&self, desk: &Desk) -> Result<(), Error> {
-        self.say_stopped("--once: the keys are done", desk);
-        desk.tally.outcome(Targets::Keys)?;
-        self.run.finish("every key's resync itself succeeded")
     }
 }

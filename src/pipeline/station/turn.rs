@@ -5,7 +5,7 @@
 //! window and when its next pair goes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
@@ -29,17 +29,6 @@ struct Turn<'s> {
     serial: String,
 }
 
-impl<'s> Turn<'s> {
-    /// The turn of `served` at `serial`'s device, taken (its lock is held by the caller).
-    fn taken(turns: &'s Turns, serial: &str, served: &Served<'_>) -> Turn<'s> {
-        lock(turns).insert(serial.to_string(), (served.reader.to_string(), served.key));
-        Turn {
-            turns,
-            serial: serial.to_string(),
-        }
-    }
-}
-
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         lock(self.turns).remove(&self.serial);
@@ -47,16 +36,6 @@ impl Drop for Turn<'_> {
 }
 
 impl Station<'_> {
-    fn waiting(&self, served: &Served<'_>, target: &Target, why: WaitReason<'_>) {
-        let at = KeyAtDevice {
-            reader: served.reader,
-            key: served.key,
-            user: target.user.as_str(),
-            serial: target.serial.as_str(),
-        };
-        self.reporter.station(&StationEvent::Waiting { at, why });
-    }
-
     /// Resyncs one credential's device in its turn, past every counter the session sent for it.
     pub(super) async fn resync_one(
         &self,
@@ -68,18 +47,29 @@ impl Station<'_> {
     ) -> KeyResult {
         let user = Some(target.user.to_string());
         let serial = Some(target.serial.to_string());
-        let device = self.device_lock(target.serial.as_str());
+        let at = KeyAtDevice {
+            reader: served.reader,
+            key: served.key,
+            user: target.user.as_str(),
+            serial: target.serial.as_str(),
+        };
+        let waiting =
+            |why: WaitReason<'_>| self.reporter.station(&StationEvent::Waiting { at, why });
+        let device = Arc::clone(
+            lock(&self.locks)
+                .entry(target.serial.to_string())
+                .or_default(),
+        );
         let mut used = match device.clone().try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => {
                 // Whose turn it is: a reader and a key's serial.
                 let turn = lock(&self.turns).get(target.serial.as_str()).cloned();
                 if let Some((reader, key)) = turn {
-                    let why = WaitReason::DeviceInUse {
+                    waiting(WaitReason::DeviceInUse {
                         reader: &reader,
                         key,
-                    };
-                    self.waiting(served, &target, why);
+                    });
                 }
                 tokio::select! {
                     biased;
@@ -88,7 +78,12 @@ impl Station<'_> {
                 }
             }
         };
-        let turn = Turn::taken(&self.turns, target.serial.as_str(), served);
+        // Its lock is held: the turn is this key's until it is dropped.
+        let turn = Turn {
+            turns: &self.turns,
+            serial: target.serial.to_string(),
+        };
+        lock(turn.turns).insert(turn.serial.clone(), (served.reader.to_string(), served.key));
         let clock = self.run.session.clock();
         let mut planner = Planner::new(Period::DEFAULT, Mode::Wait);
         if let Some(counter) = *used {
@@ -97,7 +92,7 @@ impl Station<'_> {
         let pair = planner.next_pair(clock.now());
         if pair.first > Period::DEFAULT.counter_at(clock.now()) {
             let until = planner.code2_due(pair);
-            self.waiting(served, &target, WaitReason::UsedThisWindow { until });
+            waiting(WaitReason::UsedThisWindow { until });
         }
         let label = format!(
             "{} {}",
