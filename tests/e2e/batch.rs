@@ -26,15 +26,11 @@ fn bed_with_users(n: usize) -> (Bed, Vec<String>) {
                 user_id: format!("AIDAU{i}"),
                 admin: false,
             });
-            c.state.devices.push(Device {
-                serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
-                user: Some(name),
-                seed_base32: seed.clone(),
-                period: 30,
-                digits: 6,
-                last_counter: None,
-                enable_date: None,
-            });
+            c.state.devices.push(Device::totp(
+                format!("arn:aws:iam::123456789012:mfa/{name}"),
+                Some(&name),
+                seed.clone(),
+            ));
         }
     });
     (bed, seeds)

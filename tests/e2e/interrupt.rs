@@ -48,15 +48,11 @@ fn ctrl_c_during_a_batch_prints_the_table_of_what_was_sent() {
             user_id: "AIDAU1".into(),
             admin: false,
         });
-        c.state.devices.push(Device {
-            serial: "arn:aws:iam::123456789012:mfa/u1".into(),
-            user: Some("u1".into()),
-            seed_base32: for_state,
-            period: 30,
-            digits: 6,
-            last_counter: None,
-            enable_date: None,
-        });
+        c.state.devices.push(Device::totp(
+            "arn:aws:iam::123456789012:mfa/u1",
+            Some("u1"),
+            for_state,
+        ));
         // The first submission fails; its row waits for a fresh window while the other is done.
         c.faults
             .push(Fault::from_str("500-once@ResyncMFADevice").unwrap());

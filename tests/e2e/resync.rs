@@ -322,15 +322,11 @@ fn several_devices_and_no_choice_lists_them() {
     // shorter than MaxItems, IsTruncated, a marker holding `+`, `/` and `=`), so every page is read.
     let bed = Bed::with(|c| {
         for name in ["alice-backup", "alice-spare"] {
-            c.state.devices.push(Device {
-                serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
-                user: Some("alice".into()),
-                seed_base32: testbed::iam_local::random_seed_base32(),
-                period: 30,
-                digits: 6,
-                last_counter: None,
-                enable_date: None,
-            })
+            c.state.devices.push(Device::totp(
+                format!("arn:aws:iam::123456789012:mfa/{name}"),
+                Some("alice"),
+                testbed::iam_local::random_seed_base32(),
+            ))
         }
     });
     let out = bed.resync(&["--no-wait", "--seed-file", bed.seed_file.to_str().unwrap()]);

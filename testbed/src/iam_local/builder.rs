@@ -107,13 +107,8 @@ impl State {
     pub fn with_root_device(mut self, device_name: &str, seed_base32: &str) -> State {
         let serial = self.mfa_serial(device_name);
         self.push_device(Device {
-            serial,
-            user: Some(ROOT_OWNER.to_owned()),
-            seed_base32: seed_base32.to_owned(),
-            period: 30,
-            digits: 6,
-            last_counter: None,
             enable_date: Some(clock::rfc3339(clock::host_now())),
+            ..Device::totp(serial, Some(ROOT_OWNER), seed_base32)
         });
         self
     }
@@ -145,15 +140,7 @@ impl State {
     /// A virtual device `mfa/DEVICE_NAME` that was created but never enabled.
     pub fn with_unassigned_device(mut self, device_name: &str, seed_base32: &str) -> State {
         let serial = self.mfa_serial(device_name);
-        self.push_device(Device {
-            serial,
-            user: None,
-            seed_base32: seed_base32.to_owned(),
-            period: 30,
-            digits: 6,
-            last_counter: None,
-            enable_date: None,
-        });
+        self.push_device(Device::totp(serial, None, seed_base32));
         self
     }
 
@@ -184,13 +171,8 @@ impl State {
             "no user {user} to enable {serial} for"
         );
         self.push_device(Device {
-            serial: serial.to_owned(),
-            user: Some(user.to_owned()),
-            seed_base32: seed_base32.to_owned(),
-            period: 30,
-            digits: 6,
-            last_counter: None,
             enable_date: Some(clock::rfc3339(clock::host_now())),
+            ..Device::totp(serial, Some(user), seed_base32)
         });
         self
     }

@@ -154,6 +154,25 @@ pub struct Device {
 }
 
 impl Device {
+    /// A device as AWS makes one (30-second steps, 6 digits), no counter used yet, enabled for
+    /// `user` (`None`: created, not enabled) with no enable date: callers that enable it now set
+    /// [`Device::enable_date`].
+    pub fn totp(
+        serial: impl Into<String>,
+        user: Option<&str>,
+        seed_base32: impl Into<String>,
+    ) -> Device {
+        Device {
+            serial: serial.into(),
+            user: user.map(str::to_owned),
+            seed_base32: seed_base32.into(),
+            period: default_period(),
+            digits: default_digits(),
+            last_counter: None,
+            enable_date: None,
+        }
+    }
+
     /// The path and name of a virtual device (`arn:…:mfa/PATH/NAME` → `("/PATH/", "NAME")`);
     /// `None` for a hardware token or a U2F/FIDO key, whose serials are not `mfa/` ARNs.
     pub fn virtual_path_and_name(&self) -> Option<(&str, &str)> {
@@ -248,13 +267,8 @@ impl State {
                 },
             ],
             devices: vec![Device {
-                serial: DEMO_SERIAL.to_owned(),
-                user: Some("alice".to_owned()),
-                seed_base32: seed_base32.to_owned(),
-                period: default_period(),
-                digits: default_digits(),
-                last_counter: None,
                 enable_date: Some(clock::rfc3339(clock::host_now())),
+                ..Device::totp(DEMO_SERIAL, Some("alice"), seed_base32)
             }],
         }
     }

@@ -11,15 +11,7 @@ use crate::util::readers;
 
 /// A virtual device of bob's, enabled, with a seed of its own.
 fn bobs(serial: &str) -> Device {
-    Device {
-        serial: serial.to_string(),
-        user: Some("bob".into()),
-        seed_base32: random_seed_base32(),
-        period: 30,
-        digits: 6,
-        last_counter: None,
-        enable_date: None,
-    }
+    Device::totp(serial, Some("bob"), random_seed_base32())
 }
 
 /// What iam-local was asked to change.

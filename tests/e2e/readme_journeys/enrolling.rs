@@ -85,15 +85,11 @@ fn walk(row: &str, words: &[String]) -> Result<(), String> {
             let (lost, lost_credential) = alice(23456789);
             world.bed.server().update_state(|state| {
                 for serial in [&kept, &lost] {
-                    state.devices.push(testbed::iam_local::Device {
-                        serial: serial.clone(),
-                        user: Some("alice".into()),
-                        seed_base32: testbed::iam_local::random_seed_base32(),
-                        period: 30,
-                        digits: 6,
-                        last_counter: None,
-                        enable_date: None,
-                    });
+                    state.devices.push(testbed::iam_local::Device::totp(
+                        serial.clone(),
+                        Some("alice"),
+                        testbed::iam_local::random_seed_base32(),
+                    ));
                 }
             });
             let key = Card::insert(

@@ -59,15 +59,9 @@ pub(super) fn create_virtual_mfa_device(
         eprintln!("iam-local: CreateVirtualMFADevice {serial}: {err}");
         ApiError::service_failure()
     })?;
-    ctx.state.devices.push(Device {
-        serial: serial.clone(),
-        user: None,
-        seed_base32: seed.clone(),
-        period: 30,
-        digits: 6,
-        last_counter: None,
-        enable_date: None,
-    });
+    ctx.state
+        .devices
+        .push(Device::totp(serial.clone(), None, seed.clone()));
     if !tags.is_empty() {
         ctx.state.device_tags.insert(serial.clone(), tags);
     }
