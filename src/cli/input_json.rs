@@ -25,7 +25,7 @@ pub const CLI_SKELETON: &str = r#"{
 pub const MAX_JSON_BYTES: u64 = 64 * 1024;
 
 fn json_error(problem: JsonProblem) -> InputError {
-    InputError::invalid(Field::flag("--cli-input-json"), Problem::Json(problem))
+    InputError::flag("--cli-input-json", Problem::Json(problem))
 }
 
 /// Parses `--cli-input-json` (a JSON string, or `file://PATH` as the AWS CLI takes it). A key that

@@ -125,10 +125,7 @@ pub fn check_default_oath_name(device: &DeviceName, field: Field) -> Result<(), 
 pub fn check_path_and_name(path: &IamPath, device: &DeviceName) -> Result<(), InputError> {
     let len = path.as_str().len() + device.as_str().len();
     if len > MAX_PATH_AND_NAME {
-        return Err(InputError::invalid(
-            Field::flag("--path"),
-            Problem::PathAndName { len },
-        ));
+        return Err(InputError::flag("--path", Problem::PathAndName { len }));
     }
     Ok(())
 }

@@ -98,6 +98,11 @@ impl InputError {
     pub fn invalid(field: Field, problem: Problem) -> Self {
         InputError::Invalid { field, problem }
     }
+
+    /// `problem` with the value of `flag`, a field that only exists as a flag.
+    pub fn flag(flag: &'static str, problem: Problem) -> Self {
+        Self::invalid(Field::flag(flag), problem)
+    }
 }
 
 impl From<Usage> for InputError {

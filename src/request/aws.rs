@@ -13,20 +13,14 @@ pub fn validate_aws(mut aws: AwsOptions) -> Result<AwsOptions, InputError> {
             && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty())
             && !url.chars().any(|c| c.is_whitespace() || c.is_control());
         if !ok {
-            return Err(InputError::invalid(
-                Field::flag("--endpoint-url"),
-                Problem::NotAUrl,
-            ));
+            return Err(InputError::flag("--endpoint-url", Problem::NotAUrl));
         }
         refuse_seed(Field::flag("--endpoint-url"), url, Takes::EndpointUrl)?;
     }
     if let Some(profile) = &aws.profile {
         refuse_seed(Field::flag("--profile"), profile, Takes::Profile)?;
         if profile.is_empty() || profile.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(InputError::invalid(
-                Field::flag("--profile"),
-                Problem::ProfileName,
-            ));
+            return Err(InputError::flag("--profile", Problem::ProfileName));
         }
     }
     match &aws.region {

@@ -97,10 +97,9 @@ impl SourceChoice {
                 Err(Usage::KeyFlagsWithSeed.into())
             }
             (Some(SourceKind::Seed) | None, Some(origin)) => Ok(Some(SourceSpec::Seed(origin))),
-            (Some(SourceKind::Seed), None) => Err(InputError::invalid(
-                Field::flag("--source seed"),
-                Problem::SeedPlaceMissing,
-            )),
+            (Some(SourceKind::Seed), None) => {
+                Err(InputError::flag("--source seed", Problem::SeedPlaceMissing))
+            }
             (Some(SourceKind::Prompt), Some(_)) => Err(Usage::PromptWithSeed.into()),
             (Some(SourceKind::Prompt), None) if key_flags => Err(Usage::PromptWithKeyFlags.into()),
             (Some(SourceKind::Prompt), None) => Ok(Some(SourceSpec::Prompt)),
@@ -119,10 +118,7 @@ impl SourceChoice {
             (None, None, Some(value)) => {
                 let serial = value.to_str().and_then(|v| v.trim().parse::<u32>().ok());
                 let serial = serial.ok_or_else(|| {
-                    InputError::invalid(
-                        Field::flag("YKMAN_OATH_DEVICE_SERIAL"),
-                        Problem::NotAKeySerial,
-                    )
+                    InputError::flag("YKMAN_OATH_DEVICE_SERIAL", Problem::NotAKeySerial)
                 })?;
                 tracing::info!(serial, "the key is YKMAN_OATH_DEVICE_SERIAL's (aws-vault)");
                 Some(serial)
@@ -141,8 +137,8 @@ impl SourceChoice {
             return Ok(None);
         };
         let bad = |problem| {
-            InputError::invalid(
-                Field::flag("YKMAN_OATH_CREDENTIAL_NAME"),
+            InputError::flag(
+                "YKMAN_OATH_CREDENTIAL_NAME",
                 Problem::CredentialName(problem),
             )
         };
@@ -192,10 +188,7 @@ impl SourceChoice {
         if let Some(account) = &self.account {
             refuse_seed(Field::flag("--account"), account, Takes::Account)?;
             if account.is_empty() || account.len() > 64 * 4 {
-                return Err(InputError::invalid(
-                    Field::flag("--account"),
-                    Problem::AccountLength,
-                ));
+                return Err(InputError::flag("--account", Problem::AccountLength));
             }
         }
         Ok(())
@@ -209,10 +202,7 @@ impl SourceChoice {
             Some(1) => SlotNumber::One,
             Some(_) => SlotNumber::Two,
             None => {
-                return Err(InputError::invalid(
-                    Field::flag("--slot"),
-                    Problem::SlotMissing,
-                ));
+                return Err(InputError::flag("--slot", Problem::SlotMissing));
             }
         };
         Ok(SourceSpec::OtpSlot {
@@ -227,10 +217,7 @@ impl SourceChoice {
 pub fn check_reader(name: &str) -> Result<(), InputError> {
     refuse_seed(Field::flag("--reader"), name, Takes::Reader)?;
     if name.trim().is_empty() || name.contains('\0') {
-        return Err(InputError::invalid(
-            Field::flag("--reader"),
-            Problem::ReaderEmpty,
-        ));
+        return Err(InputError::flag("--reader", Problem::ReaderEmpty));
     }
     Ok(())
 }

@@ -55,8 +55,8 @@ impl StationRequest {
         let accounts = each_once(accounts, check_account)?;
         let max_keys = max_keys.unwrap_or(DEFAULT_MAX_KEYS);
         if !(1..=MAX_KEYS).contains(&max_keys) {
-            return Err(InputError::invalid(
-                Field::flag("--max-keys"),
+            return Err(InputError::flag(
+                "--max-keys",
                 Problem::MaxKeys { value: max_keys },
             ));
         }
@@ -85,8 +85,8 @@ impl StationRequest {
     pub fn check_readers(&self, available: &[String]) -> Result<(), InputError> {
         for name in &self.readers {
             if !available.contains(name) {
-                return Err(InputError::invalid(
-                    Field::flag("--reader"),
+                return Err(InputError::flag(
+                    "--reader",
                     Problem::NoSuchReader {
                         name: name.clone(),
                         readers: available.to_vec(),
@@ -101,8 +101,8 @@ impl StationRequest {
     /// caller's (IAM acts on devices of the caller's own account only), else the caller's.
     pub fn served_accounts(&self, caller_account: &str) -> Result<Vec<String>, InputError> {
         if let Some(other) = self.accounts.iter().find(|a| *a != caller_account) {
-            return Err(InputError::invalid(
-                Field::flag("--accounts"),
+            return Err(InputError::flag(
+                "--accounts",
                 Problem::OtherAccount {
                     other: other.clone(),
                     caller: caller_account.to_string(),
@@ -135,8 +135,8 @@ fn check_account(account: &str) -> Result<(), InputError> {
     if is_account_id(account) {
         return Ok(());
     }
-    Err(InputError::invalid(
-        Field::flag("--accounts"),
+    Err(InputError::flag(
+        "--accounts",
         Problem::NotAnAccountId {
             shown: account.chars().take(24).collect(),
         },

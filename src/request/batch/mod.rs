@@ -102,7 +102,7 @@ fn set(row: &mut RawRow, column: usize, value: String) {
 
 /// The file as a whole.
 fn batch_error(problem: BatchProblem) -> InputError {
-    InputError::invalid(Field::flag("--batch"), Problem::Batch(problem))
+    InputError::flag("--batch", Problem::Batch(problem))
 }
 
 /// Reads and validates the batch file: JSON lines (`{"UserName": …}`) or CSV with a header line
@@ -262,7 +262,7 @@ fn validate_row(line: usize, raw: RawRow) -> Result<BatchRow, InputError> {
             ));
         }
     };
-    let bad = |flag, problem| row_error(line, InputError::invalid(Field::flag(flag), problem));
+    let bad = |flag, problem| row_error(line, InputError::flag(flag, problem));
     let device = device
         .map(|d| {
             d.parse::<u32>()

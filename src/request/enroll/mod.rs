@@ -183,8 +183,8 @@ impl EnrollInput {
         if let (Some(backup), Some(log)) = (&backup, &audit_log)
             && crate::files::same_place(&backup.path, log)
         {
-            return Err(InputError::invalid(
-                Field::flag("--backup-seed-file"),
+            return Err(InputError::flag(
+                "--backup-seed-file",
                 Problem::File(FileInput::SameAs {
                     other: "--audit-log",
                 }),
