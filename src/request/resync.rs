@@ -33,38 +33,30 @@ pub struct Given {
 
 /// The code flags as the user spelled them: `--authentication-code-1` (AWS CLI v2) or
 /// `--authentication-code1` (v1); both are accepted, and an error names the one written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeFlags {
-    /// Code 1's flag.
-    pub one: &'static str,
-    /// Code 2's flag.
-    pub two: &'static str,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeFlags {
+    /// AWS CLI v2's spelling.
+    #[default]
+    V2,
+    /// AWS CLI v1's spelling.
+    V1,
 }
 
 impl CodeFlags {
-    /// AWS CLI v2's spelling.
-    pub const V2: CodeFlags = CodeFlags {
-        one: "--authentication-code-1",
-        two: "--authentication-code-2",
-    };
-    /// AWS CLI v1's spelling.
-    pub const V1: CodeFlags = CodeFlags {
-        one: "--authentication-code1",
-        two: "--authentication-code2",
-    };
-
     fn code1(self, origin: Origin) -> Field {
-        Field::request(self.one, "AuthenticationCode1", origin)
+        let flag = match self {
+            CodeFlags::V2 => "--authentication-code-1",
+            CodeFlags::V1 => "--authentication-code1",
+        };
+        Field::request(flag, "AuthenticationCode1", origin)
     }
 
     fn code2(self, origin: Origin) -> Field {
-        Field::request(self.two, "AuthenticationCode2", origin)
-    }
-}
-
-impl Default for CodeFlags {
-    fn default() -> Self {
-        CodeFlags::V2
+        let flag = match self {
+            CodeFlags::V2 => "--authentication-code-2",
+            CodeFlags::V1 => "--authentication-code2",
+        };
+        Field::request(flag, "AuthenticationCode2", origin)
     }
 }
 
@@ -205,7 +197,7 @@ fn code_plan(
             Problem::CodeMissing { other: 2 },
         )),
         (None, None, Some(SourceSpec::OtpSlot { digits, .. })) if digits != 6 => Err(
-            InputError::invalid(Field::flag("--digits"), Problem::DigitsForResync { digits }),
+            InputError::flag("--digits", Problem::DigitsForResync { digits }),
         ),
         (None, None, Some(SourceSpec::Prompt)) if mode == Mode::NoWait => {
             Err(Usage::NoWaitWithPrompt.into())
