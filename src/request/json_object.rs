@@ -40,18 +40,16 @@ pub struct Members(pub Vec<(String, Value)>);
 impl Members {
     /// Parses `text` as one JSON object.
     pub fn parse(text: &str) -> Result<Members, NotAnObject> {
-        let value: Value = serde_json::from_str(text).map_err(|e| NotAnObject::Invalid {
+        let invalid = |e: serde_json::Error| NotAnObject::Invalid {
             line: e.line(),
             column: e.column(),
-        })?;
+        };
+        let value: Value = serde_json::from_str(text).map_err(invalid)?;
         if !value.is_object() {
             return Err(NotAnObject::OtherValue);
         }
         // Valid JSON and an object: the second pass, which keeps duplicates, cannot fail.
-        serde_json::from_str(text).map_err(|e| NotAnObject::Invalid {
-            line: e.line(),
-            column: e.column(),
-        })
+        serde_json::from_str(text).map_err(invalid)
     }
 
     /// The first key that appears twice.
