@@ -85,18 +85,10 @@ impl Error {
         let mut lines = Vec::new();
         match self {
             Error::Enroll { rollback, .. } => {
-                for undone in &rollback.undone {
-                    lines.push(format!("rolled back: {undone}"));
-                }
-                for lost in &rollback.lost {
-                    lines.push(format!("lost: {lost}"));
-                }
-                for kept in &rollback.kept {
-                    lines.push(format!("kept: {kept}"));
-                }
-                for left in &rollback.left {
-                    lines.push(format!("left: {}", left.what));
-                }
+                lines.extend(rollback.undone.iter().map(|u| format!("rolled back: {u}")));
+                lines.extend(rollback.lost.iter().map(|l| format!("lost: {l}")));
+                lines.extend(rollback.kept.iter().map(|k| format!("kept: {k}")));
+                lines.extend(rollback.left.iter().map(|l| format!("left: {}", l.what)));
                 if !rollback.complete() {
                     lines.push("to finish the rollback, run:".into());
                     for left in &rollback.left {
