@@ -243,10 +243,8 @@ pub struct DevicesArgs {
 /// that an error names the flag as they wrote it.
 pub fn code_flags(argv: &[std::ffi::OsString]) -> CodeFlags {
     let v1 = argv.iter().filter_map(|a| a.to_str()).any(|a| {
-        a == "--authentication-code1"
-            || a == "--authentication-code2"
-            || a.starts_with("--authentication-code1=")
-            || a.starts_with("--authentication-code2=")
+        let flag = a.split_once('=').map_or(a, |(flag, _)| flag);
+        matches!(flag, "--authentication-code1" | "--authentication-code2")
     });
     if v1 { CodeFlags::V1 } else { CodeFlags::V2 }
 }
