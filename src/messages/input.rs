@@ -55,11 +55,6 @@ impl InputError {
 }
 
 impl Problem {
-    /// What to do about it.
-    pub fn hint(&self) -> String {
-        self.words().1
-    }
-
     /// The problem and the hint, each problem's two side by side.
     fn words(&self) -> (String, String) {
         match self {
@@ -372,7 +367,7 @@ impl Usage {
                 format!("region in profile {profile:?} of the AWS config file: {problem}"),
                 format!(
                     "{}; fix `region` in the AWS config file (~/.aws/config, or AWS_CONFIG_FILE), or pass --region",
-                    problem.hint()
+                    problem.words().1
                 ),
             ),
             Usage::DeviceLimit { user, devices, new } => words(
