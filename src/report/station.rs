@@ -26,10 +26,6 @@ impl Reporter {
     }
 }
 
-fn dash(value: Option<&str>) -> &str {
-    value.unwrap_or("—")
-}
-
 fn key_or_dash(key: Option<u32>) -> String {
     key.map_or_else(|| "—".to_string(), |k| k.to_string())
 }
@@ -38,7 +34,7 @@ fn key_or_dash(key: Option<u32>) -> String {
 /// `✘ 87654321  —  no AWS credential for account 123456789012 on this key`.
 pub fn result_line(r: &KeyResult) -> String {
     let key = key_or_dash(r.key);
-    let user = dash(r.user.as_deref());
+    let user = r.user.as_deref().unwrap_or("—");
     let serial = r
         .serial
         .as_deref()
