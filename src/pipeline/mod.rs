@@ -39,14 +39,13 @@ pub use sender::{
 pub use tally::Tally;
 pub use target::{Session, Target};
 
-use crate::audit::{AuditLog, Trail};
+use crate::audit::Trail;
 use crate::aws::{AwsError, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::Pace;
 use crate::source::{ClockOwner, Code, CodeSource};
-use crate::state::SentCounters;
 use crate::window::Skew;
 
 /// `mutex`'s value, even after a thread panicked holding it: what it guards (a skew, a map of
@@ -94,44 +93,6 @@ impl Codes {
     }
 }
 
-/// What a command's sends share: its audit log, for a batch or a station a bound on the requests
-/// in flight, and the state file of the counters sent (so that no run reuses another's).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Shared<'a> {
-    /// The audit log, when there is one.
-    pub audit: Option<&'a Mutex<AuditLog>>,
-    /// The bound, when there is one.
-    pub limit: Option<&'a tokio::sync::Semaphore>,
-    /// The counters sent, when the state directory is known.
-    pub counters: Option<&'a SentCounters>,
-}
-
-impl<'a> Shared<'a> {
-    /// A sender of `ResyncMFADevice` for `target`, read from `source` (a key's `device_serial`),
-    /// audited and bounded as the command asked.
-    pub fn sender<'s>(
-        self,
-        session: &'s Session,
-        target: &'s Target,
-        (source, device_serial): (&'static str, Option<String>),
-        reporter: &Reporter,
-    ) -> Sender<'a, Resync<'s>> {
-        let trail = Trail::new(
-            self.audit,
-            session.operator(),
-            (target.user.as_str(), target.serial.as_str()),
-            (source, device_serial),
-            reporter,
-        );
-        let call = Resync {
-            aws: &session.aws,
-            user: &target.user,
-            serial: &target.serial,
-        };
-        Sender::new(call).audited(trail, ("resync", "resynced"), self.limit)
-    }
-}
-
 /// A job that ended with AWS accepting a pair.
 #[derive(Debug)]
 pub struct Resynced {
@@ -157,14 +118,11 @@ pub async fn resync(
     limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
 ) -> Result<Resynced, Error> {
-    let (session, shared) = (&run.session, run.shared(limit));
+    let session = &run.session;
     let key = match &codes {
         Codes::Read(opened) => opened.naming_key(),
         Codes::Given(..) => None,
     };
-    let key = key
-        .as_ref()
-        .map(|(label, credentials)| (label.as_str(), *credentials));
     let target = session.resolve(user, serial, key).await?;
     reporter.line(format!(
         "User {} ({}), device {} ({}).",
@@ -172,7 +130,7 @@ pub async fn resync(
     ));
     match codes {
         Codes::Given(code1, code2) => {
-            let mut sender = shared.sender(session, &target, ("given", None), reporter);
+            let mut sender = run.sender(&target, ("given", None), limit, reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             // The one pair the user gave: no retry is possible (there is no fresh pair to read).
@@ -205,7 +163,7 @@ pub async fn resync(
                 observer: None,
             };
             let interrupt = run.interrupt.clone();
-            read_and_send(session, target, reading, shared, reporter, interrupt)
+            read_and_send(run, target, reading, limit, reporter, interrupt)
                 .await
                 .result
         }
@@ -238,16 +196,17 @@ pub struct ReadOutcome {
 }
 
 /// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
-/// through `shared`'s sender: the part of the flow after the target and the credential are known,
-/// shared by every command.
+/// through `run`'s sender, at most as many in flight as `limit` allows: the part of the flow after
+/// the target and the credential are known, shared by every command.
 pub async fn read_and_send(
-    session: &Session,
+    run: &Run,
     target: Target,
     reading: Reading,
-    shared: Shared<'_>,
+    limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
     interrupt: Interrupt,
 ) -> ReadOutcome {
+    let session = &run.session;
     let mut reader = PairReader::new(
         reading.source,
         session.clock(),
@@ -258,10 +217,10 @@ pub async fn read_and_send(
     .require_digits(IAM_CODE_DIGITS)
     .after(reading.after)
     .observed(reading.observer)
-    .remembered_in(shared.counters, target.serial.as_str());
+    .remembered_in(run.counters(), target.serial.as_str());
     let info = reader.info.clone();
     let source = (info.kind, info.device_serial.clone());
-    let mut sender = shared.sender(session, &target, source, reporter);
+    let mut sender = run.sender(&target, source, limit, reporter);
     let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;
     let pairs_sent = sender.attempts();
     drop(sender);

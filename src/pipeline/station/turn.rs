@@ -132,15 +132,8 @@ impl Station<'_> {
             after: *used,
             observer: Some(observer),
         };
-        let outcome = read_and_send(
-            &self.run.session,
-            target,
-            reading,
-            self.run.shared(Some(&self.submissions)),
-            &reporter,
-            interrupt,
-        )
-        .await;
+        let limit = Some(&self.submissions);
+        let outcome = read_and_send(self.run, target, reading, limit, &reporter, interrupt).await;
         self.pairs_sent
             .fetch_add(outcome.pairs_sent, std::sync::atomic::Ordering::SeqCst);
         if let Some(counter) = outcome.last_sent {
