@@ -14,9 +14,8 @@ use super::served::Served;
 use crate::error::Error;
 use crate::pipeline::lock;
 use crate::pipeline::reader::Progress;
-use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
+use crate::pipeline::{DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
-use crate::request::Pace;
 use crate::source::yubikey::{KeyInfo, YubiKeySource};
 use crate::window::{Mode, Pair, Period, Planner};
 
@@ -123,17 +122,17 @@ impl Station<'_> {
                 },
             });
         });
-        let reading = Reading {
-            source: Box::new(source),
-            pace: Pace {
-                mode: Mode::Wait,
-                max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
-            },
-            after: *used,
-            observer: Some(observer),
-        };
-        let limit = Some(&self.submissions);
-        let outcome = read_and_send(self.run, target, reading, limit, &reporter, interrupt).await;
+        let reader = PairReader::new(
+            Box::new(source),
+            clock,
+            Mode::Wait,
+            reporter.clone(),
+            interrupt,
+        )
+        .after(*used)
+        .observed(Some(observer));
+        let (limit, attempts) = (Some(&self.submissions), DEFAULT_MAX_ATTEMPTS);
+        let outcome = read_and_send(self.run, target, reader, attempts, limit, &reporter).await;
         self.pairs_sent
             .fetch_add(outcome.pairs_sent, std::sync::atomic::Ordering::SeqCst);
         if let Some(counter) = outcome.last_sent {
