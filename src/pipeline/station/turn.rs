@@ -130,7 +130,7 @@ impl Station<'_> {
             interrupt,
         )
         .after(*used)
-        .observed(Some(observer));
+        .observed(observer);
         let (limit, attempts) = (Some(&self.submissions), DEFAULT_MAX_ATTEMPTS);
         let outcome = read_and_send(self.run, target, reader, attempts, limit, &reporter).await;
         self.pairs_sent
