@@ -262,24 +262,19 @@ fn yubikey_hidraw_nodes() -> Vec<std::path::PathBuf> {
 
 /// Ours, or another package's rule that tags Yubico hidraw nodes for the seat's user.
 fn installed_rules() -> Option<String> {
-    for dir in RULES_DIRS {
-        let ours = Path::new(dir).join("70-mfa-resync-yubikey.rules");
-        if ours.exists() {
-            return Some(ours.display().to_string());
-        }
-    }
-    for dir in RULES_DIRS {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            if text.contains("1050") && text.contains("uaccess") && text.contains("hidraw") {
-                return Some(entry.path().display().to_string());
-            }
-        }
-    }
-    None
+    let ours = RULES_DIRS
+        .iter()
+        .map(|dir| Path::new(dir).join("70-mfa-resync-yubikey.rules"));
+    let others = RULES_DIRS
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten().map(|entry| entry.path()));
+    let tags = |path: &std::path::PathBuf| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.contains("1050") && text.contains("uaccess") && text.contains("hidraw")
+    };
+    let found = ours.filter(|path| path.exists()).chain(others.filter(tags));
+    found.map(|path| path.display().to_string()).next()
 }
 
 #[cfg(test)]
