@@ -6,7 +6,7 @@ use std::path::Path;
 use super::skipped;
 use crate::exit::Exit;
 use crate::report::Check;
-use crate::request::SourceKind;
+use crate::request::{DoctorRequest, SourceKind};
 use crate::source::smartcard;
 use crate::source::yubikey::{self, Selector};
 
@@ -64,10 +64,12 @@ pub struct Needs {
     station: bool,
 }
 
-impl From<Option<SourceKind>> for Needs {
-    /// As `--source` says; with none, whether a YubiKey is plugged in says.
-    fn from(source: Option<SourceKind>) -> Needs {
-        let (pcsc, hid) = match source {
+impl Needs {
+    /// What `request` needs. A station (`--station`): pcscd and a reader; keys are plugged in while
+    /// it runs. Else as `--source` says; with none, whether a YubiKey is plugged in says.
+    pub fn of(request: &DoctorRequest) -> Needs {
+        let (pcsc, hid) = match request.source {
+            _ if request.station => (true, false),
             Some(SourceKind::Yubikey) => (true, false),
             Some(SourceKind::OtpSlot) => (true, true),
             Some(SourceKind::Seed | SourceKind::Prompt) => (false, false),
@@ -76,18 +78,7 @@ impl From<Option<SourceKind>> for Needs {
         Needs {
             pcsc,
             hid,
-            station: false,
-        }
-    }
-}
-
-impl Needs {
-    /// What `station` needs: pcscd and a reader; keys are plugged in while it runs.
-    pub fn station() -> Needs {
-        Needs {
-            pcsc: true,
-            hid: false,
-            station: true,
+            station: request.station,
         }
     }
 
