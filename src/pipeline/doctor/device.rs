@@ -186,12 +186,11 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
             "/etc/udev/rules.d/70-mfa-resync-yubikey.rules"
         ),
     };
-    let mut checks = Vec::new();
-    if nodes.is_empty() {
-        checks.push(Check::ok(
+    let hidraw = if nodes.is_empty() {
+        Check::ok(
             "hidraw",
             "no YubiKey HID interface present (only OTP slots need one)",
-        ));
+        )
     } else {
         let denied: Vec<String> = nodes
             .iter()
@@ -204,7 +203,7 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
             })
             .map(|n| n.display().to_string())
             .collect();
-        checks.push(if denied.is_empty() {
+        if denied.is_empty() {
             Check::ok(
                 "hidraw",
                 format!("{} YubiKey HID node(s) accessible", nodes.len()),
@@ -217,17 +216,17 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
                 format!("no access to {}", denied.join(", ")),
                 fix.clone(),
             )
-        });
-    }
-    checks.push(match rules {
+        }
+    };
+    let rules = match rules {
         Some(path) => Check::ok("udev rules", path),
         None => Check::warn(
             "udev rules",
             "no rule grants YubiKey hidraw access to the logged-in user",
             fix,
         ),
-    });
-    checks
+    };
+    vec![hidraw, rules]
 }
 
 fn yubikey_hidraw_nodes() -> Vec<std::path::PathBuf> {
