@@ -198,18 +198,15 @@ impl PairReader {
             .race(tokio::time::timeout(watchdog, task))
             .await?
         {
-            Err(_) => {
-                return Err(DeviceError::Timeout {
-                    secs: watchdog.as_secs(),
-                }
-                .into());
-            }
+            Err(_) => Err(DeviceError::Timeout {
+                secs: watchdog.as_secs(),
+            }),
             Ok(Err(_)) => {
                 let what = "nothing: the reading thread failed".into();
-                return Err(DeviceError::Malformed { what }.into());
+                Err(DeviceError::Malformed { what })
             }
-            Ok(Ok(result)) => result?,
-        };
+            Ok(Ok(result)) => result,
+        }?;
         match self.digits {
             Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
                 digits: code.expose().len(),
