@@ -39,14 +39,13 @@ pub use sender::{
 pub use tally::Tally;
 pub use target::{Session, Target};
 
-use crate::audit::{AuditLog, Trail};
+use crate::audit::Trail;
 use crate::aws::{AwsError, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
 use crate::report::Reporter;
 use crate::request::Pace;
-use crate::source::{ClockOwner, Code, CodeSource};
-use crate::state::SentCounters;
+use crate::source::{ClockOwner, Code};
 use crate::window::Skew;
 
 /// `mutex`'s value, even after a thread panicked holding it: what it guards (a skew, a map of
@@ -94,44 +93,6 @@ impl Codes {
     }
 }
 
-/// What a command's sends share: its audit log, for a batch or a station a bound on the requests
-/// in flight, and the state file of the counters sent (so that no run reuses another's).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Shared<'a> {
-    /// The audit log, when there is one.
-    pub audit: Option<&'a Mutex<AuditLog>>,
-    /// The bound, when there is one.
-    pub limit: Option<&'a tokio::sync::Semaphore>,
-    /// The counters sent, when the state directory is known.
-    pub counters: Option<&'a SentCounters>,
-}
-
-impl<'a> Shared<'a> {
-    /// A sender of `ResyncMFADevice` for `target`, read from `source` (a key's `device_serial`),
-    /// audited and bounded as the command asked.
-    pub fn sender<'s>(
-        self,
-        session: &'s Session,
-        target: &'s Target,
-        (source, device_serial): (&'static str, Option<String>),
-        reporter: &Reporter,
-    ) -> Sender<'a, Resync<'s>> {
-        let trail = Trail::new(
-            self.audit,
-            session.operator(),
-            (target.user.as_str(), target.serial.as_str()),
-            (source, device_serial),
-            reporter,
-        );
-        let call = Resync {
-            aws: &session.aws,
-            user: &target.user,
-            serial: &target.serial,
-        };
-        Sender::new(call).audited(trail, ("resync", "resynced"), self.limit)
-    }
-}
-
 /// A job that ended with AWS accepting a pair.
 #[derive(Debug)]
 pub struct Resynced {
@@ -157,14 +118,11 @@ pub async fn resync(
     limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
 ) -> Result<Resynced, Error> {
-    let (session, shared) = (&run.session, run.shared(limit));
+    let session = &run.session;
     let key = match &codes {
         Codes::Read(opened) => opened.naming_key(),
         Codes::Given(..) => None,
     };
-    let key = key
-        .as_ref()
-        .map(|(label, credentials)| (label.as_str(), *credentials));
     let target = session.resolve(user, serial, key).await?;
     reporter.line(format!(
         "User {} ({}), device {} ({}).",
@@ -172,14 +130,13 @@ pub async fn resync(
     ));
     match codes {
         Codes::Given(code1, code2) => {
-            let mut sender = shared.sender(session, &target, ("given", None), reporter);
+            let mut sender = run.sender(&target, ("given", None), limit, reporter);
             let code1 = Code::from_digits(code1.expose().to_string())?;
             let code2 = Code::from_digits(code2.expose().to_string())?;
             // The one pair the user gave: no retry is possible (there is no fresh pair to read).
-            let answer = sender.send(None, &code1, &code2).await;
-            drop(sender);
+            let receipt = sender.send(None, &code1, &code2).await;
             let sent = Sent {
-                receipt: answer.map_err(|refused| Error::Aws {
+                receipt: receipt.map_err(|refused| Error::Aws {
                     source: refused.error,
                     attempts: 1,
                     pairs: PairsFrom::Given,
@@ -198,31 +155,14 @@ pub async fn resync(
             let wanted = session.wanted(&target, opened.credentials()).await;
             let (source, step) = opened.finish(wanted)?;
             reporter.reading_from(&source.describe(), step);
-            let reading = Reading {
-                source,
-                pace,
-                after: None,
-                observer: None,
-            };
-            let interrupt = run.interrupt.clone();
-            read_and_send(session, target, reading, shared, reporter, interrupt)
+            let (mode, interrupt) = (pace.mode, run.interrupt.clone());
+            let reader =
+                PairReader::new(source, session.clock(), mode, reporter.clone(), interrupt);
+            read_and_send(run, target, reader, pace.max_attempts, limit, reporter)
                 .await
                 .result
         }
     }
-}
-
-/// A source ready to be read for a target already resolved.
-pub struct Reading {
-    /// The source, its credential chosen.
-    pub source: Box<dyn CodeSource>,
-    /// How its pairs are read and sent.
-    pub pace: Pace,
-    /// The highest counter of a pair sent before for this device (a station's earlier run):
-    /// never planned again.
-    pub after: Option<u64>,
-    /// Follows the reads (a station's event stream).
-    pub observer: Option<Observer>,
 }
 
 /// How a reading ended, and the highest counter of the pairs it sent, which the next reading of
@@ -231,40 +171,32 @@ pub struct Reading {
 pub struct ReadOutcome {
     /// What came of it.
     pub result: Result<Resynced, Error>,
-    /// The highest counter sent (or given as [`Reading::after`]).
+    /// The highest counter sent (or given to [`PairReader::after`]).
     pub last_sent: Option<u64>,
     /// Pairs sent, accepted or not (a station's count).
     pub pairs_sent: u32,
 }
 
-/// Reads pairs from `reading`'s source and sends them for `target` with fresh-pair retries,
-/// through `shared`'s sender: the part of the flow after the target and the credential are known,
-/// shared by every command.
+/// Reads pairs from `reader` and sends them for `target` with fresh-pair retries, at most
+/// `max_attempts` pairs, through `run`'s sender, at most as many in flight as `limit` allows: the
+/// part of the flow after the target and the credential are known, shared by every command.
 pub async fn read_and_send(
-    session: &Session,
+    run: &Run,
     target: Target,
-    reading: Reading,
-    shared: Shared<'_>,
+    reader: PairReader,
+    max_attempts: u32,
+    limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
-    interrupt: Interrupt,
 ) -> ReadOutcome {
-    let mut reader = PairReader::new(
-        reading.source,
-        session.clock(),
-        reading.pace.mode,
-        reporter.clone(),
-        interrupt,
-    )
-    .require_digits(IAM_CODE_DIGITS)
-    .after(reading.after)
-    .observed(reading.observer)
-    .remembered_in(shared.counters, target.serial.as_str());
+    let session = &run.session;
+    let mut reader = reader
+        .require_digits(IAM_CODE_DIGITS)
+        .remembered_in(run.counters(), target.serial.as_str());
     let info = reader.info.clone();
     let source = (info.kind, info.device_serial.clone());
-    let mut sender = shared.sender(session, &target, source, reporter);
-    let sent = send_with_retries(&mut reader, &mut sender, reading.pace.max_attempts).await;
+    let mut sender = run.sender(&target, source, limit, reporter);
+    let sent = send_with_retries(&mut reader, &mut sender, max_attempts).await;
     let pairs_sent = sender.attempts();
-    drop(sender);
     let last_sent = reader.last_sent();
     ReadOutcome {
         result: sent.map(|sent| Resynced {

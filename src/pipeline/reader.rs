@@ -80,7 +80,7 @@ pub struct PairReader {
     owner: ClockOwner,
     sent_codes: Vec<Code>,
     digits: Option<usize>,
-    observer: Option<Observer>,
+    observer: Observer,
     /// Where the pairs sent for this device are remembered across runs, and its serial.
     remembered: Option<(SentCounters, String)>,
 }
@@ -107,7 +107,7 @@ impl PairReader {
             owner,
             sent_codes: Vec::new(),
             digits: None,
-            observer: None,
+            observer: Box::new(|_| {}),
             remembered: None,
         }
     }
@@ -147,8 +147,8 @@ impl PairReader {
         self
     }
 
-    /// Calls `observer`, when there is one, as each code is read.
-    pub fn observed(mut self, observer: Option<Observer>) -> Self {
+    /// Calls `observer` as each code is read.
+    pub fn observed(mut self, observer: Observer) -> Self {
         self.observer = observer;
         self
     }
@@ -156,12 +156,6 @@ impl PairReader {
     /// The highest counter of a pair sent so far (or given to [`PairReader::after`]).
     pub fn last_sent(&self) -> Option<u64> {
         self.planner.last_sent()
-    }
-
-    fn progress(&self, progress: Progress) {
-        if let Some(observer) = &self.observer {
-            observer(progress);
-        }
     }
 
     /// Refuses codes of any other length before they could be sent (IAM takes 6 digits).
@@ -204,18 +198,15 @@ impl PairReader {
             .race(tokio::time::timeout(watchdog, task))
             .await?
         {
-            Err(_) => {
-                return Err(DeviceError::Timeout {
-                    secs: watchdog.as_secs(),
-                }
-                .into());
-            }
+            Err(_) => Err(DeviceError::Timeout {
+                secs: watchdog.as_secs(),
+            }),
             Ok(Err(_)) => {
                 let what = "nothing: the reading thread failed".into();
-                return Err(DeviceError::Malformed { what }.into());
+                Err(DeviceError::Malformed { what })
             }
-            Ok(Ok(result)) => result?,
-        };
+            Ok(Ok(result)) => result,
+        }?;
         match self.digits {
             Some(digits) if code.expose().len() != digits => Err(DeviceError::WrongDigits {
                 digits: code.expose().len(),
@@ -278,7 +269,7 @@ impl PairReader {
             let code1 = self.read(pair.first, None).await?;
             code1_read(&code1, pair.first);
             let due = self.planner.code2_due(pair);
-            self.progress(Progress::Code1Read {
+            (self.observer)(Progress::Code1Read {
                 counter: pair.first,
                 code2_due: due,
             });
@@ -294,7 +285,7 @@ impl PairReader {
                     "Code 2 read (window {}).",
                     self.window(pair.second())
                 ));
-                self.progress(Progress::Code2Read {
+                (self.observer)(Progress::Code2Read {
                     counter: pair.second(),
                 });
                 return Ok(ReadPair {

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::{Interrupt, Session, Shared};
-use crate::audit::AuditLog;
+use super::{Interrupt, Resync, Sender, Session, Target};
+use crate::audit::{AuditLog, Trail};
 use crate::error::Error;
 use crate::report::Reporter;
 use crate::request::AwsOptions;
@@ -68,13 +68,36 @@ impl Run {
         self.audit.as_ref()
     }
 
-    /// What the run's sends share: its audit log, and `limit`'s bound on requests in flight.
-    pub fn shared<'a>(&'a self, limit: Option<&'a tokio::sync::Semaphore>) -> Shared<'a> {
-        Shared {
-            audit: self.audit(),
-            limit,
-            counters: self.counters.as_ref(),
-        }
+    /// The state file of the counters sent, when the state directory is known (so that no run
+    /// reuses another's).
+    pub fn counters(&self) -> Option<&SentCounters> {
+        self.counters.as_ref()
+    }
+
+    /// A sender of `ResyncMFADevice` for `target`, read from `source` (a key's `device_serial`),
+    /// audited in the run's log, at most as many in flight as `limit` (a batch's, a station's)
+    /// allows.
+    pub fn sender<'a>(
+        &'a self,
+        target: &'a Target,
+        source: (&'static str, Option<String>),
+        limit: Option<&'a tokio::sync::Semaphore>,
+        reporter: &Reporter,
+    ) -> Sender<'a, Resync<'a>> {
+        let (user, serial) = (&target.user, &target.serial);
+        let trail = Trail::new(
+            self.audit(),
+            self.session.operator(),
+            (user.as_str(), serial.as_str()),
+            source,
+            reporter,
+        );
+        let call = Resync {
+            aws: &self.session.aws,
+            user,
+            serial,
+        };
+        Sender::new(call).audited(trail, ("resync", "resynced"), limit)
     }
 
     /// Says how to fix the host clock when the run planned its windows around a skew worth

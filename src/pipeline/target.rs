@@ -152,7 +152,7 @@ impl Session {
         &self,
         user: Option<UserName>,
         serial: Option<SerialNumber>,
-        key: Option<(&str, &[Account])>,
+        key: Option<(String, &[Account])>,
     ) -> Result<Target, Error> {
         let (user, user_from) = match user {
             Some(user) => (user, "given"),
@@ -196,7 +196,7 @@ impl Session {
     async fn default_serial(
         &self,
         user: &UserName,
-        key: Option<(&str, &[Account])>,
+        key: Option<(String, &[Account])>,
     ) -> Result<(SerialNumber, &'static str), Error> {
         if let Some(serial) = self.aws.profile_mfa_serial() {
             let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
@@ -209,7 +209,7 @@ impl Session {
         let devices = self.aws.totp_devices(user).await?;
         if let Some((label, credentials)) = key
             && let Some(named) = self
-                .named_device(user, &devices, label, credentials)
+                .named_device(user, &devices, &label, credentials)
                 .await?
         {
             return Ok((named, "the device the key's credential names"));

@@ -252,7 +252,7 @@ async fn a_device_read_before_starts_past_what_it_used_and_says_what_it_used() {
     let (_tx, reader) = reader(&server, source, Mode::Wait);
     let mut reader = reader
         .after(Some(c + 1))
-        .observed(Some(Box::new(move |p| log.lock().unwrap().push(p))));
+        .observed(Box::new(move |p| log.lock().unwrap().push(p)));
     let sent = send(&mut reader, &mut FakeAws::new(&server, 0))
         .await
         .unwrap();
@@ -276,12 +276,12 @@ async fn a_read_cut_short_spends_no_counter() {
     let (_host, server, source, _reads) = setup(1_000_000_012.0, 0, &[]);
     let c = 1_000_000_012 / 30;
     let (tx, reader) = reader(&server, source, Mode::Wait);
-    let mut reader = reader.observed(Some(Box::new(move |p| {
+    let mut reader = reader.observed(Box::new(move |p| {
         // The key leaves as soon as code 1 is read: the wait for code 2 is cut short.
         if matches!(p, Progress::Code1Read { .. }) {
             let _ = tx.send(true);
         }
-    })));
+    }));
     let mut aws = FakeAws::new(&server, 0);
     let err = send(&mut reader, &mut aws).await;
     assert!(matches!(err, Err(Error::Interrupted { .. })), "{err:?}");

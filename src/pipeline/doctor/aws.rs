@@ -139,15 +139,10 @@ async fn virtual_devices(aws: &Aws) -> Check {
                 ),
             )
         }
-        Err(e) => {
-            let error = Error::from(e);
-            Check::fail(
-                "virtual mfa",
-                error.to_string(),
-                Some("a station needs iam:ListVirtualMFADevices (to find each key's device) and iam:ResyncMFADevice on the users it serves: ask an administrator".into()),
-                error.exit(),
-            )
-        }
+        Err(e) => Check {
+            fix: Some("a station needs iam:ListVirtualMFADevices (to find each key's device) and iam:ResyncMFADevice on the users it serves: ask an administrator".into()),
+            ..failed("virtual mfa", e)
+        },
     }
 }
 

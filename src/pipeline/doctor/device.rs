@@ -6,7 +6,7 @@ use std::path::Path;
 use super::skipped;
 use crate::exit::Exit;
 use crate::report::Check;
-use crate::request::SourceKind;
+use crate::request::{DoctorRequest, SourceKind};
 use crate::source::smartcard;
 use crate::source::yubikey::{self, Selector};
 
@@ -64,10 +64,12 @@ pub struct Needs {
     station: bool,
 }
 
-impl From<Option<SourceKind>> for Needs {
-    /// As `--source` says; with none, whether a YubiKey is plugged in says.
-    fn from(source: Option<SourceKind>) -> Needs {
-        let (pcsc, hid) = match source {
+impl Needs {
+    /// What `request` needs. A station (`--station`): pcscd and a reader; keys are plugged in while
+    /// it runs. Else as `--source` says; with none, whether a YubiKey is plugged in says.
+    pub fn of(request: &DoctorRequest) -> Needs {
+        let (pcsc, hid) = match request.source {
+            _ if request.station => (true, false),
             Some(SourceKind::Yubikey) => (true, false),
             Some(SourceKind::OtpSlot) => (true, true),
             Some(SourceKind::Seed | SourceKind::Prompt) => (false, false),
@@ -76,18 +78,7 @@ impl From<Option<SourceKind>> for Needs {
         Needs {
             pcsc,
             hid,
-            station: false,
-        }
-    }
-}
-
-impl Needs {
-    /// What `station` needs: pcscd and a reader; keys are plugged in while it runs.
-    pub fn station() -> Needs {
-        Needs {
-            pcsc: true,
-            hid: false,
-            station: true,
+            station: request.station,
         }
     }
 
@@ -195,12 +186,11 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
             "/etc/udev/rules.d/70-mfa-resync-yubikey.rules"
         ),
     };
-    let mut checks = Vec::new();
-    if nodes.is_empty() {
-        checks.push(Check::ok(
+    let hidraw = if nodes.is_empty() {
+        Check::ok(
             "hidraw",
             "no YubiKey HID interface present (only OTP slots need one)",
-        ));
+        )
     } else {
         let denied: Vec<String> = nodes
             .iter()
@@ -213,7 +203,7 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
             })
             .map(|n| n.display().to_string())
             .collect();
-        checks.push(if denied.is_empty() {
+        if denied.is_empty() {
             Check::ok(
                 "hidraw",
                 format!("{} YubiKey HID node(s) accessible", nodes.len()),
@@ -226,17 +216,17 @@ pub fn hidraw_checks(needs: Needs) -> Vec<Check> {
                 format!("no access to {}", denied.join(", ")),
                 fix.clone(),
             )
-        });
-    }
-    checks.push(match rules {
+        }
+    };
+    let rules = match rules {
         Some(path) => Check::ok("udev rules", path),
         None => Check::warn(
             "udev rules",
             "no rule grants YubiKey hidraw access to the logged-in user",
             fix,
         ),
-    });
-    checks
+    };
+    vec![hidraw, rules]
 }
 
 fn yubikey_hidraw_nodes() -> Vec<std::path::PathBuf> {
@@ -262,24 +252,19 @@ fn yubikey_hidraw_nodes() -> Vec<std::path::PathBuf> {
 
 /// Ours, or another package's rule that tags Yubico hidraw nodes for the seat's user.
 fn installed_rules() -> Option<String> {
-    for dir in RULES_DIRS {
-        let ours = Path::new(dir).join("70-mfa-resync-yubikey.rules");
-        if ours.exists() {
-            return Some(ours.display().to_string());
-        }
-    }
-    for dir in RULES_DIRS {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            if text.contains("1050") && text.contains("uaccess") && text.contains("hidraw") {
-                return Some(entry.path().display().to_string());
-            }
-        }
-    }
-    None
+    let ours = RULES_DIRS
+        .iter()
+        .map(|dir| Path::new(dir).join("70-mfa-resync-yubikey.rules"));
+    let others = RULES_DIRS
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten().map(|entry| entry.path()));
+    let tags = |path: &std::path::PathBuf| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.contains("1050") && text.contains("uaccess") && text.contains("hidraw")
+    };
+    let found = ours.filter(|path| path.exists()).chain(others.filter(tags));
+    found.map(|path| path.display().to_string()).next()
 }
 
 #[cfg(test)]

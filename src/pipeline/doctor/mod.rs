@@ -18,11 +18,7 @@ use crate::request::DoctorRequest;
 
 /// Every check `request` asks for, in the order a resync meets them.
 pub async fn checks(request: &DoctorRequest) -> Vec<Check> {
-    let needs = if request.station {
-        device::Needs::station()
-    } else {
-        device::Needs::from(request.source)
-    };
+    let needs = device::Needs::of(request);
     let mut checks = device::pcsc_checks(needs);
     checks.extend(device::hidraw_checks(needs));
     checks.extend(aws::checks(&request.aws, request.station).await);

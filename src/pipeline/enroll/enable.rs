@@ -195,7 +195,7 @@ pub(super) async fn enable(
     )
     .require_digits(IAM_CODE_DIGITS)
     // Kept as a resync's are: a resync right after the enrolment plans past the Enable's windows.
-    .remembered_in(steps.run.shared(None).counters, serial.as_str());
+    .remembered_in(steps.run.counters(), serial.as_str());
     let call = IamEnable {
         aws: &session.aws,
         user,

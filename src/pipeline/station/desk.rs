@@ -80,9 +80,6 @@ impl Desk {
             self.keys.insert(reader.to_string(), *key);
         }
         for result in results {
-            if let Some(key) = result.key {
-                self.keys.insert(reader.to_string(), key);
-            }
             self.tally.add(&result.result);
         }
     }

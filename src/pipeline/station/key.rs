@@ -134,7 +134,7 @@ impl Station<'_> {
             .into_iter()
             .zip(sources)
             .map(|((_, target), source)| {
-                self.resync_one(&served, &key, target, source, interrupt.clone())
+                self.resync_one(&served, target, source, interrupt.clone())
             });
         results.extend(futures_util::future::join_all(runs).await);
         results

@@ -14,10 +14,9 @@ use super::served::Served;
 use crate::error::Error;
 use crate::pipeline::lock;
 use crate::pipeline::reader::Progress;
-use crate::pipeline::{Interrupt, Reading, Target, read_and_send};
+use crate::pipeline::{DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
-use crate::request::Pace;
-use crate::source::yubikey::{KeyInfo, YubiKeySource};
+use crate::source::yubikey::YubiKeySource;
 use crate::window::{Mode, Pair, Period, Planner};
 
 /// Per device, the key whose turn it is (its reader and serial).
@@ -40,7 +39,6 @@ impl Station<'_> {
     pub(super) async fn resync_one(
         &self,
         served: &Served<'_>,
-        key: &KeyInfo,
         target: Target,
         source: YubiKeySource<PcscSmartCardConnection>,
         mut interrupt: Interrupt,
@@ -94,13 +92,10 @@ impl Station<'_> {
             let until = planner.code2_due(pair);
             waiting(WaitReason::UsedThisWindow { until });
         }
-        let label = format!(
-            "{} {}",
-            key.serial
-                .map_or_else(|| key.reader.clone(), |s| s.to_string()),
-            target.user
-        );
-        let reporter = self.reporter.labelled(label);
+        let key = served
+            .key
+            .map_or_else(|| served.reader.to_string(), |s| s.to_string());
+        let reporter = self.reporter.labelled(format!("{key} {}", target.user));
         let events = self.reporter.clone();
         let (reader, key_serial) = (served.reader.to_string(), served.key);
         let (who, what) = (target.user.to_string(), target.serial.to_string());
@@ -123,29 +118,20 @@ impl Station<'_> {
                 },
             });
         });
-        let reading = Reading {
-            source: Box::new(source),
-            pace: Pace {
-                mode: Mode::Wait,
-                max_attempts: crate::pipeline::DEFAULT_MAX_ATTEMPTS,
-            },
-            after: *used,
-            observer: Some(observer),
-        };
-        let outcome = read_and_send(
-            &self.run.session,
-            target,
-            reading,
-            self.run.shared(Some(&self.submissions)),
-            &reporter,
+        let reader = PairReader::new(
+            Box::new(source),
+            clock,
+            Mode::Wait,
+            reporter.clone(),
             interrupt,
         )
-        .await;
+        .after(*used)
+        .observed(observer);
+        let (limit, attempts) = (Some(&self.submissions), DEFAULT_MAX_ATTEMPTS);
+        let outcome = read_and_send(self.run, target, reader, attempts, limit, &reporter).await;
         self.pairs_sent
             .fetch_add(outcome.pairs_sent, std::sync::atomic::Ordering::SeqCst);
-        if let Some(counter) = outcome.last_sent {
-            *used = Some(used.map_or(counter, |u| u.max(counter)));
-        }
+        *used = outcome.last_sent;
         // The turn is named no more before the next key can take it.
         drop(turn);
         drop(used);
