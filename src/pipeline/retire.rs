@@ -10,7 +10,7 @@ use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::Error;
 use crate::model::{Field, InputError, Origin, Problem, SerialNumber, UserName};
-use crate::report::Reporter;
+use crate::report::{Reporter, RetireReport};
 use crate::request::{RetireRequest, RetireTarget};
 use crate::source::yubikey::{self, KeyWriter, Selector, Wanted, account};
 
@@ -25,6 +25,21 @@ pub struct Removed {
     pub deleted: bool,
     /// What stopped it, and the commands that finish it.
     pub failed: Option<(AwsError, Vec<String>)>,
+}
+
+impl Removed {
+    /// Done, or the error that says the device is still there and the commands that finish it.
+    pub fn finished(self, enrolled: bool) -> Result<(), Error> {
+        match self.failed {
+            None => Ok(()),
+            Some((source, commands)) => Err(Error::NotReplaced {
+                old: self.old,
+                source: Box::new(source),
+                commands,
+                enrolled,
+            }),
+        }
+    }
 }
 
 /// Deactivates `user`'s device `old` and deletes it when it is virtual. Nothing here is rolled
@@ -80,27 +95,14 @@ pub async fn remove_device(
     removed
 }
 
-/// A retired device, and what became of its key's credential.
-#[derive(Debug)]
-pub struct Retired {
-    /// The user.
-    pub user: UserName,
-    /// The device, removed.
-    pub removed: Removed,
-    /// The credentials deleted, each `NAME on KEY`.
-    pub deleted: Vec<String>,
-    /// Why no credential was deleted, when none was (no key here, none named for the device).
-    pub kept: Option<String>,
-}
-
 /// Retires the device `request` names: found among the user's devices (by its ARN, or by the
 /// key's serial its name carries), removed, and its credential deleted from the key when the key
-/// is here.
+/// is here. The report, and the removal, whose failure still has to be told.
 pub async fn retire(
     run: &Run,
     request: &RetireRequest,
     reporter: &Reporter,
-) -> Result<Retired, Error> {
+) -> Result<(RetireReport, Removed), Error> {
     let session = &run.session;
     let (caller, user) = session.caller_and_user(request.user.as_ref()).await?;
     let devices = session.aws.mfa_devices(&user).await?;
@@ -133,12 +135,15 @@ pub async fn retire(
             Some("the device was not removed, so its seed stays on the key".into()),
         )
     };
-    Ok(Retired {
-        user,
-        removed,
-        deleted,
+    let report = RetireReport {
+        user: user.to_string(),
+        serial: removed.old.clone(),
+        deactivated: removed.deactivated,
+        deleted: removed.deleted,
+        credentials: deleted,
         kept,
-    })
+    };
+    Ok((report, removed))
 }
 
 /// The device of `user`'s `devices` that `target` names: its ARN, or the one named after the

@@ -23,9 +23,8 @@ use super::Run;
 use crate::audit::Trail;
 use crate::aws::AwsError;
 use crate::error::{Error, Interrupted};
-use crate::model::UserName;
 use crate::pipeline::open::open_key;
-use crate::report::{EnrolledDeviceReport, EnrolledKey, Reporter};
+use crate::report::{EnrollReport, EnrolledDeviceReport, EnrolledKey, Reporter};
 use crate::request::EnrollRequest;
 use crate::request::enroll::BackupFormat;
 use crate::source::backup::{self, BackupText};
@@ -34,25 +33,6 @@ use crate::source::yubikey::{self, KeyWriter, NewCredential, Selector, Slot};
 use finish::AwsFlags;
 pub use undo::Key;
 use undo::{Undo, UndoStack};
-
-/// A finished enrolment.
-#[derive(Debug)]
-pub struct Enrolled {
-    /// The user.
-    pub user: UserName,
-    /// The keys written, primary first, each with the device whose seed it holds.
-    pub keys: Vec<EnrolledKey>,
-    /// The new devices, the primary key's first.
-    pub devices: Vec<EnrolledDeviceReport>,
-    /// Codes need a touch.
-    pub touch: bool,
-    /// Keys whose credential of that name was written over.
-    pub overwritten: Vec<String>,
-    /// The backup file written.
-    pub backup: Option<PathBuf>,
-    /// The replacement, when one was asked for.
-    pub replaced: Option<super::retire::Removed>,
-}
 
 /// Opens and unlocks the keys `selectors` name (the only one attached when none), and checks what
 /// needs no name (the firmware's touch support, with `touch`), before AWS is asked anything: a
@@ -75,13 +55,14 @@ pub fn open_keys(
     Ok(keys)
 }
 
-/// Runs the enrolment `request` asks for on `keys` (primary first).
+/// Runs the enrolment `request` asks for on `keys` (primary first). The report, and the removal
+/// `--replace` asked for, whose failure still has to be told.
 pub async fn enroll(
     run: &Run,
     request: &EnrollRequest,
     keys: Vec<Key>,
     reporter: &Reporter,
-) -> Result<Enrolled, Error> {
+) -> Result<(EnrollReport, Option<super::retire::Removed>), Error> {
     let (session, interrupt) = (&run.session, &run.interrupt);
     let plan = prepare::plan(session, request, &keys, reporter).await?;
     let first = plan.devices.first().map_or("", |d| d.serial.as_str());
@@ -112,12 +93,14 @@ pub async fn enroll(
             });
         }
     };
-    if let Some(old) = &request.replace {
-        let flags = AwsFlags(&request.aws);
-        let removed = super::retire::remove_device(run, flags, (&plan.user, old), &log, reporter);
-        enrolled.replaced = Some(removed.await);
-    }
-    Ok(enrolled)
+    let Some(old) = &request.replace else {
+        return Ok((enrolled, None));
+    };
+    let flags = AwsFlags(&request.aws);
+    let removed = super::retire::remove_device(run, flags, (&plan.user, old), &log, reporter).await;
+    enrolled.old = Some(removed.old.clone());
+    enrolled.replaced = removed.failed.is_none();
+    Ok((enrolled, Some(removed)))
 }
 
 /// What every step after the Create reaches, and the rollback of them.
@@ -133,7 +116,7 @@ struct Steps<'a> {
 /// Everything from the backup file's creation to working devices, each step's undo pushed first:
 /// the backup file made (empty, so that every local failure comes before a Create), then for each
 /// device its Create (whose answer must name the device asked for) and [`act`].
-async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error> {
+async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<EnrollReport, Error> {
     let (request, plan, keys) = (steps.request, steps.plan, steps.keys);
     // One device when there is a backup file (a backup holds one seed): checked with the request.
     let mut backup = match (&request.backup, plan.devices.first()) {
@@ -181,10 +164,13 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
             device: device.serial.to_string(),
         }));
     }
-    Ok(Enrolled {
-        user: plan.user.clone(),
+    let primary = devices.first();
+    Ok(EnrollReport {
+        user: plan.user.to_string(),
+        serial: primary.map(|d| d.serial.clone()).unwrap_or_default(),
+        oath_name: primary.map(|d| d.oath_name.clone()).unwrap_or_default(),
+        request_id: primary.and_then(|d| d.request_id.clone()),
         keys: written,
-        devices,
         touch: request.touch,
         overwritten: plan
             .devices
@@ -193,8 +179,10 @@ async fn make(steps: &Steps<'_>, undo: &mut UndoStack) -> Result<Enrolled, Error
             .filter(|(_, slot)| *slot == Slot::Overwrite)
             .map(|(i, _)| keys[*i].label())
             .collect(),
-        backup: written_backup,
-        replaced: None,
+        backup: written_backup.map(|p| p.display().to_string()),
+        replaced: false,
+        old: None,
+        devices,
     })
 }
 
