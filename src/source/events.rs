@@ -136,9 +136,6 @@ impl ReaderWatch {
             thread: Some(thread),
         })
     }
-
-    /// Ends the watch, as dropping it does.
-    pub fn stop(self) {}
 }
 
 impl Drop for ReaderWatch {
