@@ -98,11 +98,6 @@ impl Skew {
         self.millis
     }
 
-    /// The offset windows are planned with: never more than AWS's real offset.
-    pub fn planned_millis(self) -> i64 {
-        self.planned_millis
-    }
-
     /// The estimated offset in seconds, for reports.
     pub fn seconds(self) -> f64 {
         self.millis as f64 / 1000.0
@@ -418,9 +413,9 @@ mod tests {
     #[test]
     fn windows_are_planned_at_the_lowest_offset_the_date_allows() {
         // Noise for the report, but still applied: AWS may be 0.2 s behind.
-        assert_eq!(Skew::from_date(1000, secs(1000.2)).planned_millis(), -200);
-        assert_eq!(Skew::from_date(1040, secs(1000.0)).planned_millis(), 40_000);
-        assert_eq!(Skew::from_millis(7).planned_millis(), 7);
+        assert_eq!(Skew::from_date(1000, secs(1000.2)).planned_millis, -200);
+        assert_eq!(Skew::from_date(1040, secs(1000.0)).planned_millis, 40_000);
+        assert_eq!(Skew::from_millis(7).planned_millis, 7);
     }
 
     #[test]

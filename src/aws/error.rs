@@ -166,25 +166,6 @@ impl AwsError {
         matches!(self, AwsError::Transient { code, .. } if code == "Unreachable")
     }
 
-    /// Names the URL a request that could not connect (or did not trust) was going to: a region
-    /// typo or a wrong endpoint shows at once. A timeout or a broken answer reached the endpoint,
-    /// and says so without it.
-    pub fn at_url(mut self, url: Option<&str>) -> Self {
-        let what = match &mut self {
-            AwsError::Transient { code, what, .. }
-                if matches!(code.as_str(), "Unreachable" | "ConnectionFailed") =>
-            {
-                Some(what)
-            }
-            AwsError::Other { code, what, .. } if code == "TlsCertificate" => Some(what),
-            _ => None,
-        };
-        if let (Some(what), Some(url)) = (what, url) {
-            what.push_str(&format!("; the endpoint URL was \"{url}\""));
-        }
-        self
-    }
-
     /// Whether a fresh attempt may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, AwsError::Transient { .. })
@@ -246,7 +227,11 @@ pub(crate) const HTTP_CODE_PREFIX: &str = "Http";
 /// EntityAlreadyExists is its own variant (enrolment's Create names a device that exists: a name to
 /// change, exit 2). LimitExceeded, EntityTemporarilyUnmodifiable and DeleteConflict are `Other`
 /// (exit 7), not `Transient`: an immediate retry with a fresh pair would meet the same state.
-pub(crate) fn classify<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
+pub(crate) fn classify<E>(
+    operation: &str,
+    err: SdkError<E, HttpResponse>,
+    url: Option<&str>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -325,6 +310,12 @@ where
         },
         SdkError::DispatchFailure(failure) => {
             let cause = root_cause(&err);
+            // Names the URL a request that could not connect (or did not trust) was going to: a
+            // region typo or a wrong endpoint shows at once. A timeout or a broken answer reached
+            // the endpoint, and says so without it.
+            let url = url
+                .map(|url| format!("; the endpoint URL was \"{url}\""))
+                .unwrap_or_default();
             // A certificate the endpoint shows that this machine does not trust will not become
             // trusted by waiting: permanent, said at once, with what fixes it behind a proxy.
             // Read, never shown: rustls may name the problem only in its `Debug`.
@@ -335,7 +326,7 @@ where
                 return AwsError::Other {
                     code: "TlsCertificate".into(),
                     what: format!(
-                        "{operation}: the endpoint's TLS certificate is not trusted ({cause})"
+                        "{operation}: the endpoint's TLS certificate is not trusted ({cause}){url}"
                     ),
                     detail,
                 };
@@ -346,14 +337,14 @@ where
             let (code, what) = if never_opened {
                 (
                     "Unreachable",
-                    format!("{operation}: could not connect to the endpoint ({cause})"),
+                    format!("{operation}: could not connect to the endpoint ({cause}){url}"),
                 )
             } else if failure.is_timeout() {
                 ("Timeout", format!("{operation}: no answer in time"))
             } else if failure.is_io() {
                 (
                     "ConnectionFailed",
-                    format!("{operation}: the connection failed ({cause})"),
+                    format!("{operation}: the connection failed ({cause}){url}"),
                 )
             } else {
                 (

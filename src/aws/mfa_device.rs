@@ -17,7 +17,9 @@ use zeroize::Zeroizing;
 use super::{Aws, AwsError, Receipt, Refused};
 use crate::model::{SerialNumber, UserName};
 
-/// A virtual MFA device just created: its serial, and its seed, which AWS returns only now.
+/// A virtual MFA device just created: its serial, and its seed, which AWS returns only now (and
+/// `Debug` never shows).
+#[derive(Debug)]
 pub struct NewDevice {
     /// The device's ARN.
     pub serial: String,
@@ -25,15 +27,6 @@ pub struct NewDevice {
     pub seed: SecretSlice<u8>,
     /// AWS's request id.
     pub request_id: Option<String>,
-}
-
-impl std::fmt::Debug for NewDevice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewDevice")
-            .field("serial", &self.serial)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Aws {

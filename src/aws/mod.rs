@@ -213,7 +213,7 @@ impl Aws {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify(operation, e).at_url(self.wire.last_url().as_deref())
+        classify(operation, e, self.wire.last_url().as_deref())
     }
 
     /// A call of a code pair or a change (Resync, Enable, Deactivate, Delete) as a [`Receipt`] or a

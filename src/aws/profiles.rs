@@ -4,27 +4,27 @@
 
 /// Every profile with an `mfa_serial`, as `(profile, mfa_serial)`, sorted by name.
 pub async fn mfa_serials() -> Vec<(String, String)> {
-    let Some(set) = super::client::load_profiles(None).await else {
-        return Vec::new();
-    };
-    let mut serials: Vec<(String, String)> = set
-        .profiles()
-        .filter_map(|name| {
-            let serial = set.get_profile(name)?.get("mfa_serial")?;
-            Some((name.to_string(), serial.to_string()))
-        })
-        .collect();
-    serials.sort();
-    serials
+    sorted(|set, name| {
+        let serial = set.get_profile(name)?.get("mfa_serial")?;
+        Some((name.to_string(), serial.to_string()))
+    })
+    .await
 }
 
 /// The names of every profile the AWS config and credentials files define (what `aws configure
 /// list-profiles` lists), sorted: what a shell completes `--profile` with.
 pub async fn names() -> Vec<String> {
+    sorted(|_, name| Some(name.to_string())).await
+}
+
+/// What `each` makes of every profile, sorted; nothing when the files cannot be read.
+async fn sorted<T: Ord>(
+    each: impl Fn(&aws_config::profile::ProfileSet, &str) -> Option<T>,
+) -> Vec<T> {
     let Some(set) = super::client::load_profiles(None).await else {
         return Vec::new();
     };
-    let mut names: Vec<String> = set.profiles().map(str::to_string).collect();
-    names.sort();
-    names
+    let mut all: Vec<T> = set.profiles().filter_map(|name| each(&set, name)).collect();
+    all.sort();
+    all
 }

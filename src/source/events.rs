@@ -136,9 +136,6 @@ impl ReaderWatch {
             thread: Some(thread),
         })
     }
-
-    /// Ends the watch, as dropping it does.
-    pub fn stop(self) {}
 }
 
 impl Drop for ReaderWatch {
@@ -242,8 +239,7 @@ impl Watch {
         // The pseudo-reader first; then one state per reader, each starting unaware so that the
         // first call returns at once with the cards already in.
         let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
-        let mut watched: Vec<String> = Vec::new();
-        self.sync_readers(&mut states, &mut watched, false)?;
+        self.sync_readers(&mut states, false)?;
         let context = lock(&self.context).clone();
         loop {
             if self.stop.load(Ordering::SeqCst) {
@@ -255,7 +251,7 @@ impl Watch {
                 Err(pcsc::Error::Cancelled | pcsc::Error::Timeout) => continue,
                 // A reader went away between the listing and the call: list again.
                 Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
-                    self.sync_readers(&mut states, &mut watched, true)?;
+                    self.sync_readers(&mut states, true)?;
                     continue;
                 }
                 // pcscd gone while the call blocked: the client library answers a broken
@@ -291,7 +287,7 @@ impl Watch {
                 }
             }
             if readers_changed {
-                self.sync_readers(&mut states, &mut watched, true)?;
+                self.sync_readers(&mut states, true)?;
             }
             if !self.ready {
                 self.ready = true;
@@ -306,31 +302,25 @@ impl Watch {
     fn sync_readers(
         &mut self,
         states: &mut Vec<ReaderState>,
-        watched: &mut Vec<String>,
         added: bool,
     ) -> Result<(), DeviceError> {
         let now = self.readers()?;
-        let gone: Vec<String> = watched
+        // The readers watched: every state after the pseudo-reader's.
+        let watched: Vec<String> = states[1..]
             .iter()
-            .filter(|r| !now.contains(r))
-            .cloned()
+            .map(|s| s.name().to_string_lossy().into_owned())
             .collect();
-        for reader in &gone {
+        for reader in watched.iter().filter(|r| !now.contains(r)) {
             states.retain(|s| s.name().to_string_lossy() != reader.as_str());
             for e in self.tracker.gone(reader) {
                 (self.sink)(e);
             }
         }
-        watched.retain(|r| now.contains(r));
-        for reader in now {
-            if watched.contains(&reader) {
-                continue;
-            }
+        for reader in now.into_iter().filter(|r| !watched.contains(r)) {
             let Ok(name) = CString::new(reader.clone()) else {
                 continue;
             };
             states.push(ReaderState::new(name, State::UNAWARE));
-            watched.push(reader.clone());
             if added {
                 (self.sink)(ReaderEvent::ReaderAdded { reader });
             }

@@ -11,7 +11,7 @@ use std::fmt;
 use yubikit::core::Connection;
 use yubikit::otp::OtpError;
 use yubikit::smartcard::SmartCardError;
-use yubikit::yubiotp::{Slot, YubiOtpError, YubiOtpSession};
+use yubikit::yubiotp::{YubiOtpError, YubiOtpSession};
 
 use super::yubikey::{self, Selector};
 use super::{Code, CodeSource, DeviceError, SharedNotifier, SourceInfo, smartcard};
@@ -33,7 +33,7 @@ impl TransportError for OtpError {
             // An empty (or keyboard) slot has nothing to answer a challenge with.
             OtpError::CommandRejected(_) => DeviceError::SlotNotConfigured {
                 key,
-                slot: slot.number(),
+                slot: slot as u8,
             },
             other => DeviceError::Transport {
                 detail: other.to_string(),
@@ -54,7 +54,7 @@ impl TransportError for SmartCardError {
             },
             SmartCardError::ApplicationNotAvailable => DeviceError::SlotNotConfigured {
                 key: key.to_string(),
-                slot: slot.number(),
+                slot: slot as u8,
             },
             // Removal, pcscd going away, garbage: as for any PC/SC read.
             other => smartcard::transport_error(key, other),
@@ -62,28 +62,9 @@ impl TransportError for SmartCardError {
     }
 }
 
-/// Which slot (`--slot 1|2`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum SlotNumber {
-    /// The short-press slot.
-    One = 1,
-    /// The long-press slot, where challenge-response is usually programmed.
-    Two = 2,
-}
-
-impl SlotNumber {
-    fn yubikit(self) -> Slot {
-        match self {
-            SlotNumber::One => Slot::One,
-            SlotNumber::Two => Slot::Two,
-        }
-    }
-
-    fn number(self) -> u8 {
-        self as u8
-    }
-}
+/// Which slot (`--slot 1|2`): yubikit's own, numbered as the flag numbers them (the short-press
+/// slot 1, the long-press slot 2, where challenge-response is usually programmed).
+pub use yubikit::yubiotp::Slot as SlotNumber;
 
 /// Codes from an OTP slot, over any transport yubikit's YubiOTP session speaks.
 pub struct OtpSlotSource<C: Connection> {
@@ -124,10 +105,10 @@ where
             None => "the YubiKey".to_string(),
         };
         let state = session.get_config_state();
-        if !state.is_configured(slot.yubikit()).unwrap_or(true) {
+        if !state.is_configured(slot).unwrap_or(true) {
             return Err(DeviceError::SlotNotConfigured {
                 key: label,
-                slot: slot.number(),
+                slot: slot as u8,
             });
         }
         // No transport says in advance whether a challenge-response slot wants a touch (the
@@ -136,7 +117,7 @@ where
         let info = SourceInfo {
             kind: "otp-slot",
             device_serial: serial.map(|s| s.to_string()),
-            account: Some(format!("OTP slot {} over {transport}", slot.number())),
+            account: Some(format!("OTP slot {} over {transport}", slot as u8)),
             period: 30,
             digits,
             touch,
@@ -179,7 +160,7 @@ where
         let mac = self
             .session
             .calculate_hmac_sha1_with_cancel(
-                self.slot.yubikit(),
+                self.slot,
                 &counter.to_be_bytes(),
                 None,
                 Some(&on_keepalive),
@@ -214,7 +195,7 @@ fn otp_error<E: TransportError>(label: &str, slot: SlotNumber, e: YubiOtpError<E
         YubiOtpError::InvalidData(text) if text.contains("expected 20, got 6") => {
             DeviceError::SlotNotConfigured {
                 key: label.to_string(),
-                slot: slot.number(),
+                slot: slot as u8,
             }
         }
         YubiOtpError::InvalidData(text) => DeviceError::Malformed { what: text },
@@ -323,7 +304,7 @@ mod tests {
     }
 
     fn hid_key() -> OtpHidConfig {
-        OtpHidConfig::new(12345678).with_slot(Slot::Two, OtpSlot::hmac_sha1(SECRET).unwrap())
+        OtpHidConfig::new(12345678).with_slot(SlotNumber::Two, OtpSlot::hmac_sha1(SECRET).unwrap())
     }
 
     #[test]
@@ -376,7 +357,7 @@ mod tests {
             .with_touch_policy(TouchPolicy::Deny {
                 after: Duration::from_millis(50),
             });
-        let mut touchy = hid(OtpHidConfig::new(1).with_slot(Slot::Two, slot));
+        let mut touchy = hid(OtpHidConfig::new(1).with_slot(SlotNumber::Two, slot));
         assert!(matches!(
             touchy.code_at(1).unwrap_err(),
             DeviceError::TouchTimedOut { .. }

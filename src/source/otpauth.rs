@@ -4,18 +4,8 @@
 //! This module owns parsing only: it turns text into [`SeedParams`] and says precisely what is wrong
 //! without ever echoing the secret. It does not read files or compute codes.
 
+use totp_rs::Algorithm;
 use zeroize::{Zeroize, Zeroizing};
-
-/// The HMAC behind the codes (RFC 6238 §1.2 allows SHA-1, SHA-256 and SHA-512).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    /// HMAC-SHA1, the default and what AWS uses.
-    Sha1,
-    /// HMAC-SHA256.
-    Sha256,
-    /// HMAC-SHA512.
-    Sha512,
-}
 
 /// A parsed seed: the key and how codes are made from it.
 pub struct SeedParams {
@@ -116,7 +106,7 @@ pub fn parse(text: &str) -> Result<SeedParams, ParseError> {
                 in_uri: false,
                 problem,
             })?,
-            algorithm: Algorithm::Sha1,
+            algorithm: Algorithm::SHA1,
             digits: 6,
             period: 30,
             issuer: None,
@@ -183,7 +173,7 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
 
     let mut secret = None;
     let mut issuer = None;
-    let mut algorithm = Algorithm::Sha1;
+    let mut algorithm = Algorithm::SHA1;
     let mut digits = 6;
     let mut period = 30;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -199,14 +189,7 @@ fn parse_uri(text: &str) -> Result<SeedParams, ParseError> {
                 secret = Some(decode_base32(decoded.as_slice()).map_err(in_uri)?);
             }
             "issuer" => issuer = Some(decode_component(value, "the issuer")?),
-            "algorithm" => {
-                algorithm = match value.to_ascii_uppercase().as_str() {
-                    "SHA1" => Algorithm::Sha1,
-                    "SHA256" => Algorithm::Sha256,
-                    "SHA512" => Algorithm::Sha512,
-                    _ => return Err(ParseError::Algorithm),
-                }
-            }
+            "algorithm" => algorithm = value.parse().map_err(|_| ParseError::Algorithm)?,
             "digits" => {
                 digits = match value.parse::<u32>() {
                     Ok(d @ 6..=8) => d,
@@ -324,7 +307,7 @@ mod tests {
         let p = parse(uri).unwrap();
         assert_eq!(p.issuer.as_deref(), Some("Amazon Web Services"));
         assert_eq!(p.account.as_deref(), Some("alice@123456789012"));
-        assert_eq!((p.digits, p.period, p.algorithm), (6, 30, Algorithm::Sha1));
+        assert_eq!((p.digits, p.period, p.algorithm), (6, 30, Algorithm::SHA1));
     }
 
     #[test]
@@ -333,7 +316,7 @@ mod tests {
         let p = parse(&format!("{base}&digits=8&period=60&algorithm=SHA256")).unwrap();
         assert_eq!(
             (p.digits, p.period, p.algorithm),
-            (8, 60, Algorithm::Sha256)
+            (8, 60, Algorithm::SHA256)
         );
         assert!(
             parse(&format!("{base}&algorithm=MD5"))

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretBox};
 
-use super::otpauth::{self, Algorithm, SeedParams};
+use super::otpauth::{self, SeedParams};
 use super::seed_input::{read_env, read_file, read_stdin};
 use super::{Code, CodeSource, DeviceError, Notifier, SeedFrom, SeedProblem, SourceInfo};
 
@@ -30,16 +30,6 @@ impl From<&SeedOrigin> for SeedFrom {
             SeedOrigin::File(path) => SeedFrom::File(path.clone()),
             SeedOrigin::Env(var) => SeedFrom::Env(var.clone()),
             SeedOrigin::Stdin => SeedFrom::Pipe,
-        }
-    }
-}
-
-impl std::fmt::Display for SeedOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SeedOrigin::File(path) => write!(f, "--seed-file {}", path.display()),
-            SeedOrigin::Env(var) => write!(f, "--seed-env {var}"),
-            SeedOrigin::Stdin => f.write_str("--seed-stdin"),
         }
     }
 }
@@ -83,13 +73,8 @@ impl SeedSource {
 
     /// The codes of `params`, as totp-rs computes them.
     fn new(params: &SeedParams) -> Result<Self, totp_rs::TotpError> {
-        let algorithm = match params.algorithm {
-            Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
-            Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
-            Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
-        };
         let totp = totp_rs::Builder::new()
-            .with_algorithm(algorithm)
+            .with_algorithm(params.algorithm)
             .with_digits(u8::try_from(params.digits).unwrap_or(6))
             .with_step_duration(params.period)
             .with_secret(params.secret.to_vec())
@@ -116,15 +101,10 @@ impl SeedSource {
 /// A new device's seed, as `CreateVirtualMFADevice` returns it (base32 text), decoded: the bytes
 /// written to the keys, and the codes (totp-rs: SHA-1, 6 digits, 30 s, as AWS's virtual devices)
 /// that what the keys compute is checked against.
+#[derive(Debug)]
 pub struct NewSeed {
     bytes: secrecy::SecretSlice<u8>,
     codes: SeedSource,
-}
-
-impl std::fmt::Debug for NewSeed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewSeed").finish_non_exhaustive()
-    }
 }
 
 impl NewSeed {
@@ -140,7 +120,7 @@ impl NewSeed {
         }
         let params = SeedParams {
             secret: bytes,
-            algorithm: Algorithm::Sha1,
+            algorithm: totp_rs::Algorithm::SHA1,
             digits: 6,
             period: 30,
             issuer: None,

@@ -83,7 +83,7 @@ pub async fn serve(
         request.readers.clone()
     };
     let result = station.run(rx, request, &watched).await;
-    watch.stop();
+    drop(watch);
     result
 }
 

@@ -131,11 +131,10 @@ pub fn alias_could_help(accounts: &[Account], wanted: &Wanted) -> bool {
     if wanted.explicit.is_some() || wanted.aws_vault.is_some() {
         return false;
     }
-    let totp = || accounts.iter().filter(|a| a.totp);
-    if totp().any(|a| by_serial(a, wanted) || is_qr_name(a, wanted)) {
+    if accounts.iter().any(|a| names_device(a, wanted)) {
         return false;
     }
-    totp().any(|a| {
+    accounts.iter().filter(|a| a.totp).any(|a| {
         qr_parts(a).is_some_and(|(owner, account)| {
             wanted.owners.iter().any(|o| o == owner)
                 && !wanted.accounts.iter().any(|known| known == account)

@@ -208,26 +208,16 @@ pub fn identify_in(reader: &str) -> Result<Found, DeviceError> {
 /// `SCARD_E_NO_SMARTCARD`, a reset, the reader gone): a key pulled while it was being identified,
 /// not a card that is no YubiKey.
 fn gone(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if let Some(p) = e.downcast_ref::<PcscError>()
-            && (p.is_unavailable()
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<PcscError>().is_some_and(|p| {
+            p.is_unavailable()
                 || matches!(
                     p,
                     PcscError::Pcsc(pcsc::Error::ResetCard | pcsc::Error::RemovedCard)
-                ))
-        {
-            return true;
-        }
-        if let Some(p) = e.downcast_ref::<pcsc::Error>()
-            && matches!(
-                p,
-                pcsc::Error::ResetCard | pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard
-            )
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+                )
+        }) || matches!(
+            e.downcast_ref::<pcsc::Error>(),
+            Some(pcsc::Error::ResetCard | pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard)
+        )
+    })
 }

@@ -138,7 +138,8 @@ impl Account {
     }
 }
 
-/// Where an OATH password comes from.
+/// Where an OATH password comes from (a given one is never shown by `Debug`).
+#[derive(Debug)]
 pub enum Password {
     /// None available: a locked key is an error.
     None,
@@ -146,14 +147,4 @@ pub enum Password {
     Given(SecretString),
     /// Ask on the terminal, without echo, when the key turns out to be locked.
     Prompt,
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Password::None => "Password::None",
-            Password::Given(_) => "Password::Given(***)",
-            Password::Prompt => "Password::Prompt",
-        })
-    }
 }

@@ -25,6 +25,7 @@ use super::{Account, KeyInfo};
 use crate::source::{Code, CodeSource, DeviceError, SourceInfo};
 
 /// The credential an enrolment writes: TOTP, HMAC-SHA1, 6 digits, 30 s, as AWS's virtual devices.
+#[derive(Debug)]
 pub struct NewCredential {
     /// The whole id, as stored (`issuer:name`, or a name without an issuer).
     pub id: String,
@@ -32,15 +33,6 @@ pub struct NewCredential {
     pub secret: SecretSlice<u8>,
     /// Each code needs a touch.
     pub touch: bool,
-}
-
-impl fmt::Debug for NewCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewCredential")
-            .field("id", &self.id)
-            .field("touch", &self.touch)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a PUT of an id will do on a key.
