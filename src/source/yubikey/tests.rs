@@ -28,12 +28,15 @@ fn card(config: CardConfig) -> VirtualCard {
     VirtualCard::new(config).unwrap()
 }
 
+/// A TOTP credential of [`SEED`] named `name`, as ykoath lists it.
+fn account(name: &str) -> CredentialConfig {
+    CredentialConfig::totp_for_account(name, SEED)
+}
+
 fn aws_card() -> VirtualCard {
     card(
-        CardConfig::new(12345678).with_credential(CredentialConfig::totp_for_account(
-            "Amazon Web Services:alice@123456789012",
-            SEED,
-        )),
+        CardConfig::new(12345678)
+            .with_credential(account("Amazon Web Services:alice@123456789012")),
     )
 }
 
@@ -69,14 +72,8 @@ fn codes_are_rfc_6238_through_yubikits_session() {
 #[test]
 fn the_target_account_is_preferred_and_ambiguity_lists_names() {
     let config = CardConfig::new(1)
-        .with_credential(CredentialConfig::totp_for_account(
-            "Amazon Web Services:alice@111111111111",
-            SEED,
-        ))
-        .with_credential(CredentialConfig::totp_for_account(
-            "Amazon Web Services:alice@123456789012",
-            SEED,
-        ));
+        .with_credential(account("Amazon Web Services:alice@111111111111"))
+        .with_credential(account("Amazon Web Services:alice@123456789012"));
     let open_key = || open(ScriptedCard::wrapping(card(config.clone()))).unwrap();
     let choice = Wanted {
         owners: vec!["alice".into()],
@@ -112,8 +109,7 @@ fn hotp_accounts_are_refused() {
 
 #[test]
 fn touch_accounts_are_known_and_a_missing_touch_times_out() {
-    let mut account =
-        CredentialConfig::totp_for_account("Amazon Web Services:alice@123456789012", SEED);
+    let mut account = account("Amazon Web Services:alice@123456789012");
     account.touch = true;
     let config = CardConfig::new(1)
         .with_credential(account)
@@ -247,10 +243,7 @@ fn tlvs_refuse_lengths_past_the_end() {
 #[test]
 fn several_credentials_of_one_key_share_its_session() {
     let config = CardConfig::new(1)
-        .with_credential(CredentialConfig::totp_for_account(
-            "Amazon Web Services:alice@123456789012",
-            SEED,
-        ))
+        .with_credential(account("Amazon Web Services:alice@123456789012"))
         .with_credential(CredentialConfig::totp_with_id(
             "arn:aws:iam::123456789012:mfa/alice-admin",
             "JBSWY3DPEHPK3PXP",
@@ -294,23 +287,16 @@ fn several_credentials_of_one_key_share_its_session() {
 
 #[test]
 fn list_and_calculate_all_tell_each_credential_s_shape() {
-    let mut sha256 =
-        CredentialConfig::totp_for_account("Amazon Web Services:bob@123456789012", SEED);
+    let mut sha256 = account("Amazon Web Services:bob@123456789012");
     sha256.algorithm = testbed::virtual_yubikey::HashAlgorithm::Sha256;
-    let mut eight =
-        CredentialConfig::totp_for_account("Amazon Web Services:carol@123456789012", SEED);
+    let mut eight = account("Amazon Web Services:carol@123456789012");
     eight.digits = 8;
-    let mut rogue =
-        CredentialConfig::totp_for_account("Amazon Web Services:alice@123456789012", SEED);
+    let mut rogue = account("Amazon Web Services:alice@123456789012");
     rogue.period = 4_000_000_000;
-    let mut touch =
-        CredentialConfig::totp_for_account("Amazon Web Services:dave@123456789012", SEED);
+    let mut touch = account("Amazon Web Services:dave@123456789012");
     touch.touch = true;
     let config = CardConfig::new(12345678)
-        .with_credential(CredentialConfig::totp_for_account(
-            "Amazon Web Services:erin@123456789012",
-            SEED,
-        ))
+        .with_credential(account("Amazon Web Services:erin@123456789012"))
         .with_credential(sha256)
         .with_credential(eight)
         .with_credential(rogue)
