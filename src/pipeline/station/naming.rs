@@ -131,11 +131,7 @@ pub fn alias_could_help(accounts: &[Account], served: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::yubikey::ykoath::parse_id;
-
-    fn key(ids: &[&str]) -> Vec<Account> {
-        ids.iter().map(|id| parse_id(id.as_bytes(), true)).collect()
-    }
+    use crate::source::yubikey::account::tests::key;
 
     fn names(candidates: &[Candidate]) -> Vec<&str> {
         candidates.iter().map(|c| c.shown.as_str()).collect()

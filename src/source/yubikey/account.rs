@@ -218,11 +218,13 @@ pub(super) fn totp_only(account: &Account) -> Result<&Account, DeviceError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::ykoath::parse_id;
     use super::*;
 
-    fn key(ids: &[&str]) -> Vec<Account> {
+    /// The accounts of a key holding credentials named `ids`, each TOTP (also the station's naming
+    /// tests').
+    pub(crate) fn key(ids: &[&str]) -> Vec<Account> {
         ids.iter().map(|id| parse_id(id.as_bytes(), true)).collect()
     }
 
