@@ -77,6 +77,7 @@ pub fn quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::yubikey::tests::key;
 
     #[test]
     fn words_are_quoted_only_when_a_shell_would_split_or_expand_them() {
@@ -111,9 +112,7 @@ mod tests {
         let key = KeyInfo {
             reader: "Virtual PCD 00 01".into(),
             serial: None,
-            firmware: "5.7.2".into(),
-            form_factor: "Keychain".into(),
-            transport: "NFC".into(),
+            ..key()
         };
         assert_eq!(
             ykman_delete(&key, "Amazon Web Services:bob@corp"),

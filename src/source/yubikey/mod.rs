@@ -14,7 +14,7 @@ pub mod ykoath;
 #[cfg(test)]
 mod provision_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::fmt;
 

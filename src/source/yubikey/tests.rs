@@ -13,8 +13,8 @@ use crate::source::{CodeSource, DeviceError, Silent};
 
 const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-/// The key every in-process test opens (also the writing tests').
-pub(super) fn key() -> KeyInfo {
+/// The key every in-process test opens (also the writing tests' and the enrolment report's).
+pub(crate) fn key() -> KeyInfo {
     KeyInfo {
         reader: "in-process".into(),
         serial: Some(12345678),
