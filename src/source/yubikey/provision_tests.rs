@@ -32,6 +32,11 @@ fn writer(config: CardConfig) -> (KeyWriter<CardConnection<VirtualCard>>, Card) 
     (KeyWriter::new(open), card)
 }
 
+/// What `card` holds now.
+fn held(card: &Card) -> CardConfig {
+    card.lock().unwrap().config()
+}
+
 fn with_version(version: &str, credentials: usize) -> CardConfig {
     let mut config = CardConfig::new(12345678);
     config.version = version.into();
@@ -62,7 +67,7 @@ fn a_put_credential_computes_the_seeds_own_codes_and_deletes_once() {
     let (writer, card) = writer(CardConfig::new(12345678));
     assert_eq!(writer.check_room(ID, false).unwrap(), Slot::New);
     writer.put(&credential(false)).unwrap();
-    let stored = card.lock().unwrap().config();
+    let stored = held(&card);
     assert_eq!(stored.credential(ID.as_bytes()).unwrap().secret, SEED);
     let mut seed = seed();
     for counter in [0, 37_037_036, 59_000_000] {
@@ -76,7 +81,7 @@ fn a_put_credential_computes_the_seeds_own_codes_and_deletes_once() {
     assert_eq!(source.code_at(7).unwrap(), seed.code_at(7).unwrap());
     assert!(writer.delete(ID).unwrap(), "deleted");
     assert!(!writer.delete(ID).unwrap(), "already gone is not an error");
-    assert!(card.lock().unwrap().config().credentials.is_empty());
+    assert!(held(&card).credentials.is_empty());
 }
 
 #[test]
@@ -93,7 +98,7 @@ fn room_is_32_before_firmware_5_7_and_64_from_it() {
         // A key that filled up since it was opened answers the PUT itself with 6A84.
         let err = full.put(&credential(false)).unwrap_err();
         assert!(matches!(err, DeviceError::AppletFull { .. }), "{err}");
-        assert_eq!(card.lock().unwrap().config().credentials.len(), capacity);
+        assert_eq!(held(&card).credentials.len(), capacity);
     }
 }
 
@@ -109,7 +114,7 @@ fn an_existing_name_needs_force_and_is_then_written_over() {
     );
     assert_eq!(writer.check_room(ID, true).unwrap(), Slot::Overwrite);
     writer.put(&credential(false)).unwrap();
-    let stored = card.lock().unwrap().config();
+    let stored = held(&card);
     assert_eq!(stored.credentials.len(), 1);
     assert_eq!(stored.credential(ID.as_bytes()).unwrap().secret, SEED);
 }
@@ -123,14 +128,7 @@ fn touch_needs_firmware_4_2_6() {
     let (new, card) = writer(with_version("4.2.6", 0));
     new.check_touch().unwrap();
     new.put(&credential(true)).unwrap();
-    assert!(
-        card.lock()
-            .unwrap()
-            .config()
-            .credential(ID.as_bytes())
-            .unwrap()
-            .touch
-    );
+    assert!(held(&card).credential(ID.as_bytes()).unwrap().touch);
 }
 
 #[test]
