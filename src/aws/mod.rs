@@ -19,7 +19,7 @@ mod options;
 pub mod partition;
 pub mod profiles;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod wire;
 
 use std::time::{Duration, SystemTime};

@@ -419,4 +419,4 @@ fn user_names_come_from_user_arns_only() {
 }
 
 mod answers;
-mod virtual_devices;
+pub(crate) mod virtual_devices;

@@ -29,6 +29,18 @@ fn page(members: &[(&str, Option<&str>)], marker: Option<&str>) -> HttpResponse 
     ok("r-1", &body)
 }
 
+/// The device `mfa/{name}` of account 123456789012 as the tool lists it, assigned to `user`
+/// ("root" for the root user) or to no one (also the station's device mapping tests').
+pub(crate) fn device(name: &str, user: Option<&str>) -> VirtualDevice {
+    VirtualDevice {
+        serial: format!("arn:aws:iam::123456789012:mfa/{name}"),
+        user: user.map(|u| match u {
+            "root" => Assignee::Root,
+            u => Assignee::User(u.to_string()),
+        }),
+    }
+}
+
 #[tokio::test]
 async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
     let (client, aws) = replay(
@@ -59,22 +71,10 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
     assert_eq!(
         devices,
         vec![
-            VirtualDevice {
-                serial: SERIAL.into(),
-                user: Some(Assignee::User("alice".into()))
-            },
-            VirtualDevice {
-                serial: "arn:aws:iam::123456789012:mfa/spare".into(),
-                user: None
-            },
-            VirtualDevice {
-                serial: "arn:aws:iam::123456789012:mfa/desk/bob-key".into(),
-                user: Some(Assignee::User("bob".into()))
-            },
-            VirtualDevice {
-                serial: "arn:aws:iam::123456789012:mfa/root-account-mfa".into(),
-                user: Some(Assignee::Root)
-            },
+            device("alice", Some("alice")),
+            device("spare", None),
+            device("desk/bob-key", Some("bob")),
+            device("root-account-mfa", Some("root")),
         ]
     );
     let requests = client.actual_requests().collect::<Vec<_>>();

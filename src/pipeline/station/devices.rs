@@ -153,17 +153,8 @@ impl DeviceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::tests::virtual_devices::device;
     use crate::exit::Exit;
-
-    fn device(serial: &str, user: Option<&str>) -> VirtualDevice {
-        VirtualDevice {
-            serial: format!("arn:aws:iam::123456789012:mfa/{serial}"),
-            user: user.map(|u| match u {
-                "root" => Assignee::Root,
-                u => Assignee::User(u.to_string()),
-            }),
-        }
-    }
 
     fn owner(owner: &str) -> AwsName {
         AwsName::Owner {
