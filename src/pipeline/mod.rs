@@ -74,7 +74,7 @@ fn log_answer(
             _ => (refused.error.code(), refused.request_id.as_deref()),
         },
     };
-    log.step_on(Some(serial), step, None, &result, request_id);
+    log.of_device(serial).step(step, None, &result, request_id);
 }
 
 /// Where a job's codes come from, once its source is open.

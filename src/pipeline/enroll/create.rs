@@ -99,8 +99,7 @@ async fn clean_up_lost_create(
         Ok(devices) if devices.iter().any(|d| d == serial) => {
             match session.aws.delete_virtual_device(serial).await {
                 Ok(receipt) => {
-                    log.step_on(
-                        Some(serial),
+                    log.of_device(serial).step(
                         "rollback",
                         None,
                         "deleted",
