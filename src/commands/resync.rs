@@ -1,7 +1,6 @@
 //! `mfa-resync resync`: one target, once through the pipeline.
 
 use crate::error::Error;
-use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Opened, Opening};
 use crate::report::{Reporter, ResyncReport};
 use crate::request::{CodePlan, ResyncRequest};
@@ -12,11 +11,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     let opening = Opening::start(request.audit_log.as_deref(), Interrupt::signals())?;
     let codes = match request.codes {
         CodePlan::Given(code1, code2) => Codes::Given(code1, code2),
-        CodePlan::Read(spec) => {
-            let opened = Opened::open(&spec, reporter)?;
-            opened.require_digits(IAM_CODE_DIGITS as u32)?;
-            Codes::Read(opened)
-        }
+        CodePlan::Read(spec) => Codes::Read(Opened::open(&spec, reporter)?.for_iam()?),
     };
     // The caller is asked whenever a host-clock source is read, even with a user name given: bad
     // credentials fail before the user waits, and the answer's `Date` gives the skew. The audit
