@@ -36,7 +36,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
             return checks;
         }
     };
-    for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+    for (services, endpoint) in crate::aws::endpoint::grouped(&aws.endpoints) {
         let detail = format!("{services} at {} (from {})", endpoint.url, endpoint.origin);
         checks.push(if endpoint.is_cleartext_remote() {
             Check::warn(
@@ -156,10 +156,10 @@ fn region(aws: &Aws) -> Check {
     }
     Check::ok(
         "region",
-        if aws.region_defaulted() {
-            format!("{} (none configured; IAM is global)", aws.region())
+        if aws.region_defaulted {
+            format!("{} (none configured; IAM is global)", aws.region)
         } else {
-            aws.region().to_string()
+            aws.region.clone()
         },
     )
 }
