@@ -276,24 +276,14 @@ impl Aws {
 
     /// Every virtual MFA device of the caller's account, with the user of each assigned one
     /// (`iam:ListVirtualMFADevices`, AssignmentStatus `Any`, every page). An account-level action:
-    /// AWS's self-service policies grant it to every user (IAM API reference).
-    pub async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, AwsError> {
-        self.list_virtual_devices(AssignmentStatusType::Any).await
-    }
-
-    /// The virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
+    /// AWS's self-service policies grant it to every user (IAM API reference). With `unassigned`,
+    /// the virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
     /// whose answer was lost leaves its device.
-    pub async fn unassigned_virtual_devices(&self) -> Result<Vec<String>, AwsError> {
-        let devices = self
-            .list_virtual_devices(AssignmentStatusType::Unassigned)
-            .await?;
-        Ok(devices.into_iter().map(|d| d.serial).collect())
-    }
-
-    async fn list_virtual_devices(
-        &self,
-        status: AssignmentStatusType,
-    ) -> Result<Vec<VirtualDevice>, AwsError> {
+    pub async fn virtual_devices(&self, unassigned: bool) -> Result<Vec<VirtualDevice>, AwsError> {
+        let status = match unassigned {
+            true => AssignmentStatusType::Unassigned,
+            false => AssignmentStatusType::Any,
+        };
         let list = self
             .iam
             .list_virtual_mfa_devices()
