@@ -60,13 +60,13 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     for (row, result) in outcomes {
         let (serial, result) = match result {
             Ok(done) => {
-                sent += done.sent.attempts;
+                sent += done.attempts;
                 accepted += 1;
                 (
-                    done.target.serial.to_string(),
+                    done.serial,
                     RowResult::Resynced {
-                        attempts: done.sent.attempts,
-                        request_id: done.sent.receipt.request_id,
+                        attempts: done.attempts,
+                        request_id: done.request_id,
                     },
                 )
             }

@@ -2,9 +2,8 @@
 
 use crate::error::Error;
 use crate::pipeline::{self, Codes, Interrupt, Opened, Opening};
-use crate::report::{Reporter, ResyncReport};
+use crate::report::Reporter;
 use crate::request::{CodePlan, ResyncRequest};
-use crate::window::Pair;
 
 /// Runs `resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
@@ -25,15 +24,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     let target = (request.user, request.serial);
     let result = pipeline::resync(&run, target, codes, request.pace, None, reporter).await;
     if let Ok(done) = &result {
-        reporter.resynced(&ResyncReport {
-            user: done.target.user.to_string(),
-            serial: done.target.serial.to_string(),
-            source: done.source.clone(),
-            attempts: done.sent.attempts,
-            counters: done.sent.pair.map(Pair::counters),
-            skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
-            request_id: done.sent.receipt.request_id.clone(),
-        });
+        reporter.resynced(done);
     }
     // After the result or the error: the clock's advice is the last thing said.
     if host_clock {
