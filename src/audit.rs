@@ -92,12 +92,13 @@ impl<'a> Trail<'a> {
         }
     }
 
-    /// Writes one line: `serial` and `device_serial`, when set, name another device or key than the
-    /// trail's (an enrolment's replaced device); a step is attempt 1, with no counters.
+    /// Writes one line: `device_serial`, when set, names another key than the trail's (another
+    /// device is [`Trail::of_device`]'s, an enrolment's replaced device); a step is attempt 1, with
+    /// no counters.
     fn record(
         &self,
         step: &str,
-        (serial, device_serial): (Option<&str>, Option<&str>),
+        device_serial: Option<&str>,
         (attempt, counters): (u32, Option<[u64; 2]>),
         result: &str,
         request_id: Option<&str>,
@@ -112,7 +113,7 @@ impl<'a> Trail<'a> {
                     host: &host,
                     operator: self.operator.as_deref(),
                     user: &self.user,
-                    serial: serial.unwrap_or(&self.serial),
+                    serial: &self.serial,
                     source: self.source,
                     device_serial: device_serial.or(self.device_serial.as_deref()),
                     attempt,
@@ -140,7 +141,7 @@ impl<'a> Trail<'a> {
         result: &str,
         request_id: Option<&str>,
     ) {
-        self.record(step, (None, None), (attempt, counters), result, request_id);
+        self.record(step, None, (attempt, counters), result, request_id);
     }
 
     /// A step of an enrolment on the trail's device (`put` on a key: `device_serial`).
@@ -151,19 +152,7 @@ impl<'a> Trail<'a> {
         result: &str,
         request_id: Option<&str>,
     ) {
-        self.step_on(None, step, device_serial, result, request_id);
-    }
-
-    /// As [`Trail::step`], on another device than the trail's (`serial`), when given.
-    pub fn step_on(
-        &self,
-        serial: Option<&str>,
-        step: &str,
-        device_serial: Option<&str>,
-        result: &str,
-        request_id: Option<&str>,
-    ) {
-        self.record(step, (serial, device_serial), (1, None), result, request_id);
+        self.record(step, device_serial, (1, None), result, request_id);
     }
 }
 

@@ -115,24 +115,13 @@ impl Exit {
         lines.join("\n")
     }
 
-    /// Every code.
-    pub fn every() -> Vec<Exit> {
-        Exit::ALL.iter().map(|(exit, _)| *exit).collect()
-    }
-
-    /// What `retire` can return: everything but a resync's or an enrolment's own.
-    pub fn retire() -> Vec<Exit> {
-        Exit::every()
-            .into_iter()
-            .filter(|e| !matches!(e, Exit::CodesRefused | Exit::RollbackIncomplete))
-            .collect()
-    }
-
-    /// Every code but enrolment's own (9 and 10): what `resync` can return.
-    pub fn resync() -> Vec<Exit> {
-        Exit::every()
-            .into_iter()
-            .filter(|e| !matches!(e, Exit::NotReplaced | Exit::RollbackIncomplete))
+    /// Every code but `left_out`: `resync` and `station` leave out enrolment's own (9 and 10),
+    /// `retire` a resync's and a rollback's (5 and 10).
+    pub fn all_but(left_out: &[Exit]) -> Vec<Exit> {
+        Exit::ALL
+            .iter()
+            .map(|(exit, _)| *exit)
+            .filter(|e| !left_out.contains(e))
             .collect()
     }
 }

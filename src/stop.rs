@@ -6,7 +6,7 @@
 //!
 //! The signals' default actions (dying mid-request, or a core dump for SIGQUIT) are replaced as
 //! soon as the runtime starts ([`listen`]); a write that finds stdout or stderr closed reports it
-//! here ([`output_closed`]) instead of panicking as `println!` would.
+//! here ([`Cause::OutputClosed`]) instead of panicking as `println!` would.
 
 use std::sync::OnceLock;
 
@@ -33,11 +33,6 @@ pub fn request(cause: Cause) {
         current.get_or_insert(cause);
         first
     });
-}
-
-/// An output found closed: the run stops as if interrupted.
-pub fn output_closed(stream: &'static str) {
-    request(Cause::OutputClosed(stream));
 }
 
 /// What stopped the run, if anything has.

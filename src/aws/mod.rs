@@ -116,11 +116,15 @@ pub struct Aws {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     wire: Wire,
-    profile_mfa_serial: Option<String>,
-    region: String,
-    region_defaulted: bool,
+    /// The `mfa_serial` of the selected profile, if it names one.
+    pub profile_mfa_serial: Option<String>,
+    /// The region requests are signed for.
+    pub region: String,
+    /// Whether no region was configured and IAM's default was taken.
+    pub region_defaulted: bool,
     credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
-    endpoints: Vec<endpoint::Endpoint>,
+    /// The endpoints in use that are not AWS's own (for IAM, then STS), with where each came from.
+    pub endpoints: Vec<endpoint::Endpoint>,
 }
 
 /// What `doctor` can say about the credentials without showing them.
@@ -135,11 +139,6 @@ pub struct CredentialsInfo {
 }
 
 impl Aws {
-    /// The region requests are signed for.
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
     /// A warning worth giving about the region: a name AWS does not have, with the one it most
     /// likely meant. (New regions appear, so it is never an error.)
     pub fn region_warning(&self) -> Option<String> {
@@ -149,16 +148,6 @@ impl Aws {
                 self.region
             )
         })
-    }
-
-    /// The endpoints in use that are not AWS's own (for IAM, then STS), with where each came from.
-    pub fn endpoints(&self) -> &[endpoint::Endpoint] {
-        &self.endpoints
-    }
-
-    /// Whether no region was configured and IAM's default was taken.
-    pub fn region_defaulted(&self) -> bool {
-        self.region_defaulted
     }
 
     /// Resolves the credentials (without a request) and says what kind they are, never what.
@@ -201,11 +190,6 @@ impl Aws {
             kind,
             expires_in,
         })
-    }
-
-    /// The `mfa_serial` of the selected profile, if it names one.
-    pub fn profile_mfa_serial(&self) -> Option<&str> {
-        self.profile_mfa_serial.as_deref()
     }
 
     /// An SDK error, classified, naming the URL when the request failed on its way.
@@ -292,24 +276,14 @@ impl Aws {
 
     /// Every virtual MFA device of the caller's account, with the user of each assigned one
     /// (`iam:ListVirtualMFADevices`, AssignmentStatus `Any`, every page). An account-level action:
-    /// AWS's self-service policies grant it to every user (IAM API reference).
-    pub async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, AwsError> {
-        self.list_virtual_devices(AssignmentStatusType::Any).await
-    }
-
-    /// The virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
+    /// AWS's self-service policies grant it to every user (IAM API reference). With `unassigned`,
+    /// the virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
     /// whose answer was lost leaves its device.
-    pub async fn unassigned_virtual_devices(&self) -> Result<Vec<String>, AwsError> {
-        let devices = self
-            .list_virtual_devices(AssignmentStatusType::Unassigned)
-            .await?;
-        Ok(devices.into_iter().map(|d| d.serial).collect())
-    }
-
-    async fn list_virtual_devices(
-        &self,
-        status: AssignmentStatusType,
-    ) -> Result<Vec<VirtualDevice>, AwsError> {
+    pub async fn virtual_devices(&self, unassigned: bool) -> Result<Vec<VirtualDevice>, AwsError> {
+        let status = match unassigned {
+            true => AssignmentStatusType::Unassigned,
+            false => AssignmentStatusType::Any,
+        };
         let list = self
             .iam
             .list_virtual_mfa_devices()

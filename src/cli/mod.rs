@@ -96,7 +96,7 @@ fn after(examples: &str, codes: &[Exit]) -> String {
     after_help = format!(
         "{}\n\n{}",
         globals::help_note(),
-        Exit::help_text(&Exit::every())
+        Exit::help_text(&Exit::all_but(&[]))
     )
 )]
 pub struct Cli {
@@ -115,10 +115,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
-    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::resync()))]
+    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::all_but(&[Exit::NotReplaced, Exit::RollbackIncomplete])))]
     Resync(Box<ResyncArgs>),
     /// Make YubiKeys a user's new virtual MFA device: create it, write its seed to the keys, enable it with their codes; rolled back on any failure.
-    #[command(after_help = after(ENROLL_EXAMPLES, &Exit::every()))]
+    #[command(after_help = after(ENROLL_EXAMPLES, &Exit::all_but(&[])))]
     Enroll(Box<enroll::EnrollArgs>),
     /// Read and print two consecutive codes, without calling AWS (for scripts and the AWS console).
     #[command(after_help = after(CODES_EXAMPLES, &[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Interrupted]))]
@@ -127,13 +127,13 @@ pub enum Command {
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
     Devices(DevicesArgs),
     /// Resync each YubiKey as it is plugged in or tapped: a help-desk station (Ctrl-C ends it).
-    #[command(after_help = after(STATION_EXAMPLES, &Exit::resync()))]
+    #[command(after_help = after(STATION_EXAMPLES, &Exit::all_but(&[Exit::NotReplaced, Exit::RollbackIncomplete])))]
     Station(StationArgs),
     /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
     Doctor(DoctorArgs),
     /// Deactivate and delete a lost or broken key's device (by the key's serial or the device's ARN); the user's other devices keep working.
-    #[command(after_help = after(RETIRE_EXAMPLES, &Exit::retire()))]
+    #[command(after_help = after(RETIRE_EXAMPLES, &Exit::all_but(&[Exit::CodesRefused, Exit::RollbackIncomplete])))]
     Retire(Box<RetireArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {

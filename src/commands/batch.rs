@@ -10,7 +10,6 @@
 
 use crate::error::{Error, Interrupted, Targets};
 use crate::exit::Exit;
-use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Opened, Opening, Tally};
 use crate::report::time::{plural, utc_time_of_day};
 use crate::report::{BatchRowReport, Reporter, RowResult};
@@ -24,9 +23,7 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     let rows_reporter = Reporter::new(reporter.format(), true);
     let mut opened = Vec::with_capacity(request.rows.len());
     for row in &request.rows {
-        let result = Opened::open(&row.source, &rows_reporter)
-            .and_then(|o| o.require_digits(IAM_CODE_DIGITS as u32).map(|()| o));
-        match result {
+        match Opened::open(&row.source, &rows_reporter).and_then(Opened::for_iam) {
             // A row's source that is bad input stops the batch; the error names the row's line.
             Err(e) if e.exit() == Exit::Input => {
                 let (line, cause) = (row.line, Box::new(e));
@@ -63,13 +60,13 @@ pub async fn run(request: BatchRequest, reporter: &Reporter) -> Result<(), Error
     for (row, result) in outcomes {
         let (serial, result) = match result {
             Ok(done) => {
-                sent += done.sent.attempts;
+                sent += done.attempts;
                 accepted += 1;
                 (
-                    done.target.serial.to_string(),
+                    done.serial,
                     RowResult::Resynced {
-                        attempts: done.sent.attempts,
-                        request_id: done.sent.receipt.request_id,
+                        attempts: done.attempts,
+                        request_id: done.request_id,
                     },
                 )
             }

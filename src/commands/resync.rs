@@ -1,22 +1,16 @@
 //! `mfa-resync resync`: one target, once through the pipeline.
 
 use crate::error::Error;
-use crate::model::IAM_CODE_DIGITS;
 use crate::pipeline::{self, Codes, Interrupt, Opened, Opening};
-use crate::report::{Reporter, ResyncReport};
+use crate::report::Reporter;
 use crate::request::{CodePlan, ResyncRequest};
-use crate::window::Pair;
 
 /// Runs `resync`.
 pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Error> {
     let opening = Opening::start(request.audit_log.as_deref(), Interrupt::signals())?;
     let codes = match request.codes {
         CodePlan::Given(code1, code2) => Codes::Given(code1, code2),
-        CodePlan::Read(spec) => {
-            let opened = Opened::open(&spec, reporter)?;
-            opened.require_digits(IAM_CODE_DIGITS as u32)?;
-            Codes::Read(opened)
-        }
+        CodePlan::Read(spec) => Codes::Read(Opened::open(&spec, reporter)?.for_iam()?),
     };
     // The caller is asked whenever a host-clock source is read, even with a user name given: bad
     // credentials fail before the user waits, and the answer's `Date` gives the skew. The audit
@@ -30,15 +24,7 @@ pub async fn run(request: ResyncRequest, reporter: &Reporter) -> Result<(), Erro
     let target = (request.user, request.serial);
     let result = pipeline::resync(&run, target, codes, request.pace, None, reporter).await;
     if let Ok(done) = &result {
-        reporter.resynced(&ResyncReport {
-            user: done.target.user.to_string(),
-            serial: done.target.serial.to_string(),
-            source: done.source.clone(),
-            attempts: done.sent.attempts,
-            counters: done.sent.pair.map(Pair::counters),
-            skew_seconds: (!done.skew.is_zero()).then(|| done.skew.seconds()),
-            request_id: done.sent.receipt.request_id.clone(),
-        });
+        reporter.resynced(done);
     }
     // After the result or the error: the clock's advice is the last thing said.
     if host_clock {

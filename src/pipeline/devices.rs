@@ -109,7 +109,7 @@ fn aws_names(listed: &[ListedKey]) -> impl Iterator<Item = AwsName> + '_ {
 async fn map_to_devices(request: &DevicesRequest, listed: &mut [ListedKey], reporter: &Reporter) {
     let asked = async {
         let session = Session::connect(&request.aws, true, reporter).await?;
-        let devices = session.aws.virtual_devices().await?;
+        let devices = session.aws.virtual_devices(false).await?;
         Ok::<_, Error>((session, devices))
     };
     let (session, devices) = match asked.await {

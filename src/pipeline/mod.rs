@@ -43,10 +43,10 @@ use crate::audit::Trail;
 use crate::aws::{AwsError, Receipt, Refused};
 use crate::error::{Error, PairsFrom};
 use crate::model::{AuthCode, IAM_CODE_DIGITS, SerialNumber, UserName};
-use crate::report::Reporter;
+use crate::report::{Reporter, ResyncReport};
 use crate::request::Pace;
 use crate::source::{ClockOwner, Code};
-use crate::window::Skew;
+use crate::window::{Pair, Skew};
 
 /// `mutex`'s value, even after a thread panicked holding it: what it guards (a skew, a map of
 /// turns) stays whole at every step.
@@ -74,7 +74,7 @@ fn log_answer(
             _ => (refused.error.code(), refused.request_id.as_deref()),
         },
     };
-    log.step_on(Some(serial), step, None, &result, request_id);
+    log.of_device(serial).step(step, None, &result, request_id);
 }
 
 /// Where a job's codes come from, once its source is open.
@@ -93,17 +93,18 @@ impl Codes {
     }
 }
 
-/// A job that ended with AWS accepting a pair.
-#[derive(Debug)]
-pub struct Resynced {
-    /// The device, resolved.
-    pub target: Target,
-    /// The source kind.
-    pub source: String,
-    /// What was sent and accepted.
-    pub sent: Sent,
-    /// The skew applied to the windows.
-    pub skew: Skew,
+/// The result of a job that ended with AWS accepting a pair: the device resolved (`target`), the
+/// source kind, what was `sent` and accepted, and the `skew` applied to the windows.
+fn resynced(target: &Target, source: &str, sent: Sent, skew: Skew) -> ResyncReport {
+    ResyncReport {
+        user: target.user.to_string(),
+        serial: target.serial.to_string(),
+        source: source.to_string(),
+        attempts: sent.attempts,
+        counters: sent.pair.map(Pair::counters),
+        skew_seconds: (!skew.is_zero()).then(|| skew.seconds()),
+        request_id: sent.receipt.request_id,
+    }
 }
 
 /// Resyncs the device of `user` (the caller's, when `None`) named `serial` (looked up, when
@@ -117,7 +118,7 @@ pub async fn resync(
     pace: Pace,
     limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
-) -> Result<Resynced, Error> {
+) -> Result<ResyncReport, Error> {
     let session = &run.session;
     let key = match &codes {
         Codes::Read(opened) => opened.naming_key(),
@@ -144,12 +145,7 @@ pub async fn resync(
                 attempts: 1,
                 pair: None,
             };
-            Ok(Resynced {
-                target,
-                source: "given".into(),
-                sent,
-                skew: Skew::ZERO,
-            })
+            Ok(resynced(&target, "given", sent, Skew::ZERO))
         }
         Codes::Read(opened) => {
             let wanted = session.wanted(&target, opened.credentials()).await;
@@ -170,7 +166,7 @@ pub async fn resync(
 #[derive(Debug)]
 pub struct ReadOutcome {
     /// What came of it.
-    pub result: Result<Resynced, Error>,
+    pub result: Result<ResyncReport, Error>,
     /// The highest counter sent (or given to [`PairReader::after`]).
     pub last_sent: Option<u64>,
     /// Pairs sent, accepted or not (a station's count).
@@ -188,7 +184,6 @@ pub async fn read_and_send(
     limit: Option<&tokio::sync::Semaphore>,
     reporter: &Reporter,
 ) -> ReadOutcome {
-    let session = &run.session;
     let mut reader = reader
         .require_digits(IAM_CODE_DIGITS)
         .remembered_in(run.counters(), target.serial.as_str());
@@ -199,12 +194,7 @@ pub async fn read_and_send(
     let pairs_sent = sender.attempts();
     let last_sent = reader.last_sent();
     ReadOutcome {
-        result: sent.map(|sent| Resynced {
-            target,
-            source: info.kind.to_string(),
-            sent,
-            skew: session.skew(),
-        }),
+        result: sent.map(|sent| resynced(&target, info.kind, sent, run.session.skew())),
         last_sent,
         pairs_sent,
     }

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use yubikit::platform::pcsc::PcscSmartCardConnection;
 
 use crate::error::Error;
-use crate::model::{InputError, Usage};
+use crate::model::{IAM_CODE_DIGITS, InputError, Usage};
 use crate::report::Reporter;
 use crate::request::SourceSpec;
 use crate::source::otp_slot;
@@ -72,10 +72,10 @@ impl Opened {
     }
 
     /// Refuses a source whose codes IAM cannot take, before anything is sent: bad input (exit 2).
-    pub fn require_digits(&self, digits: u32) -> Result<(), Error> {
-        if let Opened::Ready(source) = self {
+    pub fn for_iam(self) -> Result<Opened, Error> {
+        if let Opened::Ready(source) = &self {
             let info = source.describe();
-            if info.digits != digits {
+            if info.digits as usize != IAM_CODE_DIGITS {
                 return Err(InputError::from(Usage::Digits {
                     kind: info.kind,
                     digits: info.digits,
@@ -83,7 +83,7 @@ impl Opened {
                 .into());
             }
         }
-        Ok(())
+        Ok(self)
     }
 
     /// The key's label and credentials when the target's device is to be found by the credential on

@@ -62,7 +62,7 @@ impl Session {
         let aws = Aws::connect(options).await?;
         // The flag and the variables were checked as input; a region the SDK still has of the
         // wrong shape came from the AWS config file, and is refused before any request as they are.
-        if let Some(problem) = crate::request::aws::region_problem(aws.region()) {
+        if let Some(problem) = crate::request::aws::region_problem(&aws.region) {
             let profile = options.profile.clone();
             let profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
             return Err(InputError::from(Usage::ProfileRegion {
@@ -71,7 +71,7 @@ impl Session {
             })
             .into());
         }
-        for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+        for (services, endpoint) in crate::aws::endpoint::grouped(&aws.endpoints) {
             let line = format!(
                 "Endpoint for {services}: {} (from {}).",
                 endpoint.url, endpoint.origin
@@ -198,7 +198,7 @@ impl Session {
         user: &UserName,
         key: Option<(String, &[Account])>,
     ) -> Result<(SerialNumber, &'static str), Error> {
-        if let Some(serial) = self.aws.profile_mfa_serial() {
+        if let Some(serial) = self.aws.profile_mfa_serial.as_deref() {
             let serial = SerialNumber::parse(serial, Origin::Flag).map_err(|e| {
                 InputError::from(Usage::ProfileSerial {
                     problem: e.to_string(),

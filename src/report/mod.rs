@@ -238,6 +238,6 @@ pub fn write_to(out: &mut impl Write, stream: &'static str, text: &str) {
         .and_then(|()| out.flush())
         .is_err()
     {
-        crate::stop::output_closed(stream);
+        crate::stop::request(crate::stop::Cause::OutputClosed(stream));
     }
 }

@@ -36,7 +36,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
             return checks;
         }
     };
-    for (services, endpoint) in crate::aws::endpoint::grouped(aws.endpoints()) {
+    for (services, endpoint) in crate::aws::endpoint::grouped(&aws.endpoints) {
         let detail = format!("{services} at {} (from {})", endpoint.url, endpoint.origin);
         checks.push(if endpoint.is_cleartext_remote() {
             Check::warn(
@@ -128,7 +128,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
 
 /// Whether the station's credentials may call `iam:ListVirtualMFADevices`, and what it lists.
 async fn virtual_devices(aws: &Aws) -> Check {
-    match aws.virtual_devices().await {
+    match aws.virtual_devices(false).await {
         Ok(devices) => {
             let assigned = devices.iter().filter(|d| d.user.is_some()).count();
             Check::ok(
@@ -156,10 +156,10 @@ fn region(aws: &Aws) -> Check {
     }
     Check::ok(
         "region",
-        if aws.region_defaulted() {
-            format!("{} (none configured; IAM is global)", aws.region())
+        if aws.region_defaulted {
+            format!("{} (none configured; IAM is global)", aws.region)
         } else {
-            aws.region().to_string()
+            aws.region.clone()
         },
     )
 }

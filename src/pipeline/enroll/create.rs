@@ -95,12 +95,11 @@ async fn clean_up_lost_create(
             ..Rollback::default()
         },
     };
-    match session.aws.unassigned_virtual_devices().await {
-        Ok(devices) if devices.iter().any(|d| d == serial) => {
+    match session.aws.virtual_devices(true).await {
+        Ok(devices) if devices.iter().any(|d| d.serial == serial) => {
             match session.aws.delete_virtual_device(serial).await {
                 Ok(receipt) => {
-                    log.step_on(
-                        Some(serial),
+                    log.of_device(serial).step(
                         "rollback",
                         None,
                         "deleted",

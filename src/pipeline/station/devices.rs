@@ -128,7 +128,7 @@ impl DeviceMap {
             Some((asked, devices)) if *asked >= since => devices,
             _ => {
                 let asked = Instant::now();
-                let devices = session.aws.virtual_devices().await?;
+                let devices = session.aws.virtual_devices(false).await?;
                 session.measure_skew_again();
                 &listed.insert((asked, devices)).1
             }

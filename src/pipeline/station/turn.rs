@@ -17,7 +17,7 @@ use crate::pipeline::reader::Progress;
 use crate::pipeline::{DEFAULT_MAX_ATTEMPTS, Interrupt, PairReader, Target, read_and_send};
 use crate::report::{KeyAtDevice, KeyResult, RowResult, StationEvent, WaitReason};
 use crate::source::yubikey::YubiKeySource;
-use crate::window::{Mode, Pair, Period, Planner};
+use crate::window::{Mode, Period, Planner};
 
 /// Per device, the key whose turn it is (its reader and serial).
 pub type Turns = Mutex<HashMap<String, (String, Option<u32>)>>;
@@ -137,13 +137,13 @@ impl Station<'_> {
         drop(used);
         match outcome.result {
             Ok(done) => KeyResult {
-                counters: done.sent.pair.map(Pair::counters),
+                counters: done.counters,
                 ..served.result(
                     user,
                     serial,
                     RowResult::Resynced {
-                        attempts: done.sent.attempts,
-                        request_id: done.sent.receipt.request_id,
+                        attempts: done.attempts,
+                        request_id: done.request_id,
                     },
                 )
             },
