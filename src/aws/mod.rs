@@ -65,6 +65,16 @@ impl Caller {
     }
 }
 
+/// Which of the account's virtual MFA devices a listing asks for (its `AssignmentStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Every one (`Any`), with the user of each assigned one.
+    All,
+    /// Those assigned to no one (`Unassigned`): where a Create whose answer was lost leaves its
+    /// device.
+    Unassigned,
+}
+
 /// A virtual MFA device of the caller's account, as `iam:ListVirtualMFADevices` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualDevice {
@@ -274,15 +284,13 @@ impl Aws {
         Ok(devices.into_iter().map(|d| d.serial_number).collect())
     }
 
-    /// Every virtual MFA device of the caller's account, with the user of each assigned one
-    /// (`iam:ListVirtualMFADevices`, AssignmentStatus `Any`, every page). An account-level action:
-    /// AWS's self-service policies grant it to every user (IAM API reference). With `unassigned`,
-    /// the virtual MFA devices assigned to no one (`AssignmentStatus=Unassigned`): where a Create
-    /// whose answer was lost leaves its device.
-    pub async fn virtual_devices(&self, unassigned: bool) -> Result<Vec<VirtualDevice>, AwsError> {
-        let status = match unassigned {
-            true => AssignmentStatusType::Unassigned,
-            false => AssignmentStatusType::Any,
+    /// The virtual MFA devices of the caller's account that `listing` asks for, with the user of
+    /// each assigned one (`iam:ListVirtualMFADevices`, every page). An account-level action: AWS's
+    /// self-service policies grant it to every user (IAM API reference).
+    pub async fn virtual_devices(&self, listing: Listing) -> Result<Vec<VirtualDevice>, AwsError> {
+        let status = match listing {
+            Listing::All => AssignmentStatusType::Any,
+            Listing::Unassigned => AssignmentStatusType::Unassigned,
         };
         let list = self
             .iam

@@ -5,7 +5,7 @@
 //! `station` use (or stale, or not found in the account), when IAM can be asked: a listing that
 //! cannot reach IAM still lists, with a warning.
 
-use crate::aws::VirtualDevice;
+use crate::aws::{Listing, VirtualDevice};
 use crate::error::Error;
 use crate::model::{MapError, Origin, SerialNumber, is_account_id};
 use crate::pipeline::Session;
@@ -109,7 +109,7 @@ fn aws_names(listed: &[ListedKey]) -> impl Iterator<Item = AwsName> + '_ {
 async fn map_to_devices(request: &DevicesRequest, listed: &mut [ListedKey], reporter: &Reporter) {
     let asked = async {
         let session = Session::connect(&request.aws, true, reporter).await?;
-        let devices = session.aws.virtual_devices(false).await?;
+        let devices = session.aws.virtual_devices(Listing::All).await?;
         Ok::<_, Error>((session, devices))
     };
     let (session, devices) = match asked.await {

@@ -67,7 +67,7 @@ async fn every_page_is_read_and_each_assigned_device_keeps_its_user() {
         ],
         RetryConfig::disabled(),
     );
-    let devices = aws.virtual_devices(false).await.expect("listed");
+    let devices = aws.virtual_devices(Listing::All).await.expect("listed");
     assert_eq!(
         devices,
         vec![
@@ -96,7 +96,7 @@ async fn a_denied_listing_is_a_permission_error() {
         )],
         RetryConfig::disabled(),
     );
-    let error = aws.virtual_devices(false).await.expect_err("denied");
+    let error = aws.virtual_devices(Listing::All).await.expect_err("denied");
     assert!(matches!(error, AwsError::AccessDenied { .. }), "{error:?}");
     assert_eq!(Error::from(error).exit(), Exit::Credentials);
 }

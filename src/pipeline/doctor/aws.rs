@@ -3,7 +3,7 @@
 //! TOTP devices. Read-only calls only.
 
 use super::{failed, skipped};
-use crate::aws::Aws;
+use crate::aws::{Aws, Listing};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::messages::clock;
@@ -128,7 +128,7 @@ pub async fn checks(options: &AwsOptions, station: bool) -> Vec<Check> {
 
 /// Whether the station's credentials may call `iam:ListVirtualMFADevices`, and what it lists.
 async fn virtual_devices(aws: &Aws) -> Check {
-    match aws.virtual_devices(false).await {
+    match aws.virtual_devices(Listing::All).await {
         Ok(devices) => {
             let assigned = devices.iter().filter(|d| d.user.is_some()).count();
             Check::ok(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::finish::AwsFlags;
 use super::{Steps, prepare};
 use crate::audit::Trail;
-use crate::aws::{AwsError, NewDevice};
+use crate::aws::{AwsError, Listing, NewDevice};
 use crate::error::{Error, Leftover, PairsFrom, Rollback};
 
 /// Creates tried at most, each after a refusal that says nothing was made (throttling).
@@ -95,7 +95,7 @@ async fn clean_up_lost_create(
             ..Rollback::default()
         },
     };
-    match session.aws.virtual_devices(true).await {
+    match session.aws.virtual_devices(Listing::Unassigned).await {
         Ok(devices) if devices.iter().any(|d| d.serial == serial) => {
             match session.aws.delete_virtual_device(serial).await {
                 Ok(receipt) => {

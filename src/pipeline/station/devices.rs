@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use crate::aws::{Assignee, VirtualDevice};
+use crate::aws::{Assignee, Listing, VirtualDevice};
 use crate::error::Error;
 use crate::model::{MapError, is_named_for_user, virtual_device_name};
 use crate::model::{Origin, SerialNumber, UserName};
@@ -128,7 +128,7 @@ impl DeviceMap {
             Some((asked, devices)) if *asked >= since => devices,
             _ => {
                 let asked = Instant::now();
-                let devices = session.aws.virtual_devices(false).await?;
+                let devices = session.aws.virtual_devices(Listing::All).await?;
                 session.measure_skew_again();
                 &listed.insert((asked, devices)).1
             }
