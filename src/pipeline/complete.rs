@@ -1,8 +1,12 @@
 //! What a shell completes `--profile` and `--reader` with, asked for while the user presses Tab:
 //! the profiles the AWS config and credentials files define, and the PC/SC readers present. Read
 //! only: no credentials, no network, no card opened, and quick when there is nothing to find (no
-//! config file, no pcscd). A name with a control character or a bidirectional override (a reader's
-//! name comes from its USB descriptor) is left out rather than put on the user's command line.
+//! config file, no pcscd). A name with a character the reports would escape (a control character,
+//! a bidirectional override, a zero-width or other invisible one: a reader's name comes from its USB
+//! descriptor) is left out rather than put on the user's command line, where what the terminal
+//! shows would differ from what runs.
+
+use crate::report::escape::is_unsafe;
 
 /// The AWS profiles whose names start with `prefix`.
 pub fn profiles(prefix: &str) -> Vec<String> {
@@ -24,17 +28,8 @@ pub fn readers(prefix: &str) -> Vec<String> {
 fn starting_with(names: Vec<String>, prefix: &str) -> Vec<String> {
     names
         .into_iter()
-        .filter(|name| name.starts_with(prefix) && fit_for_a_command_line(name))
+        .filter(|name| name.starts_with(prefix) && !name.chars().any(is_unsafe))
         .collect()
-}
-
-/// Whether `name` can go on a command line as it is: no control character, no bidirectional
-/// control (which would make what the terminal shows differ from what runs).
-fn fit_for_a_command_line(name: &str) -> bool {
-    !name.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    })
 }
 
 #[cfg(test)]
@@ -49,6 +44,8 @@ mod tests {
             "Yubico YubiKey OTP+FIDO+CCID 00 00".to_string(),
             "Virtual\u{1b}[2J".to_string(),
             "Virtual \u{202e}00 00".to_string(),
+            "Virtual\u{200b} PCD 00 00".to_string(),
+            "Virtual PCD\u{2028}00 02".to_string(),
         ];
         assert_eq!(
             starting_with(names.clone(), "Vir"),
