@@ -115,7 +115,10 @@ impl Exit {
         lines.join("\n")
     }
 
-    /// Every code but `left_out`: `resync` and `station` leave out enrolment's own (9 and 10),
+    /// Enrolment's own codes (9 and 10), which `resync` and `station` never return.
+    pub const ENROLMENT_ONLY: [Exit; 2] = [Exit::NotReplaced, Exit::RollbackIncomplete];
+
+    /// Every code but `left_out`: `resync` and `station` leave out [`Exit::ENROLMENT_ONLY`],
     /// `retire` a resync's and a rollback's (5 and 10).
     pub fn all_but(left_out: &[Exit]) -> Vec<Exit> {
         Exit::ALL

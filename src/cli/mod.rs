@@ -115,7 +115,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Resynchronize an IAM MFA device (as `aws iam resync-mfa-device`), reading two consecutive codes itself.
-    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::all_but(&[Exit::NotReplaced, Exit::RollbackIncomplete])))]
+    #[command(after_help = after(RESYNC_EXAMPLES, &Exit::all_but(&Exit::ENROLMENT_ONLY)))]
     Resync(Box<ResyncArgs>),
     /// Make YubiKeys a user's new virtual MFA device: create it, write its seed to the keys, enable it with their codes; rolled back on any failure.
     #[command(after_help = after(ENROLL_EXAMPLES, &Exit::all_but(&[])))]
@@ -127,7 +127,7 @@ pub enum Command {
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Input, Exit::Device]))]
     Devices(DevicesArgs),
     /// Resync each YubiKey as it is plugged in or tapped: a help-desk station (Ctrl-C ends it).
-    #[command(after_help = after(STATION_EXAMPLES, &Exit::all_but(&[Exit::NotReplaced, Exit::RollbackIncomplete])))]
+    #[command(after_help = after(STATION_EXAMPLES, &Exit::all_but(&Exit::ENROLMENT_ONLY)))]
     Station(StationArgs),
     /// Check what stands between this machine and a resync: pcscd, readers, hidraw access, AWS.
     #[command(after_help = Exit::help_text(&[Exit::Success, Exit::Internal, Exit::Input, Exit::Device, Exit::Credentials, Exit::ServiceFailure]))]
